@@ -1,0 +1,224 @@
+"""The data directory and the sessions that open its live store.
+
+Layout of a data directory::
+
+    data_dir/
+      store/           the live pyoxigraph (RocksDB) store; only the writer opens it
+      snapshots/       read-only checkpoints (hard links) and the CURRENT pointer
+      write.lock       held by the one writer (exclusive) or live readers (shared)
+
+A writing session (``StoreSession``, used by ``graph.Writer`` and
+``open_store``) takes the lock, deletes the temporary files a killed bulk load
+leaves behind, opens the store, recovers an interrupted batch from the journal,
+and at its end flushes and publishes a checkpoint. An I/O error (a full disk
+above all) closes the handle: RocksDB keeps failing on a handle that saw one,
+so it is never reused, and the next session recovers.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+from pyoxigraph import NamedNode, RdfFormat, Store
+
+from graph.journal import recover
+from graph.lock import StoreLock
+from graph.snapshots import checkpoint, latest_snapshot, open_latest_snapshot
+from ontology.errors import StoreError, UsageError
+
+log = logging.getLogger(__name__)
+
+STORE_DIR = "store"
+#: Oxigraph's bulk loader writes ``bulk-<random u128>.sst`` into the store
+#: directory and moves it into RocksDB when done; a killed load leaves it.
+ORPHAN_GLOB = "bulk-*.sst"
+
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+_DISK_FULL_TEXT = ("no space left", "quota exceeded", "file too large")
+
+
+def store_path(data_dir: Path | str) -> Path:
+    return Path(data_dir) / STORE_DIR
+
+
+def store_error(exc: BaseException, action: str, where: Path) -> StoreError:
+    """One line for the user from an ``OSError`` raised by pyoxigraph or the file system."""
+    text = str(exc)
+    if getattr(exc, "errno", None) in _DISK_FULL or any(t in text.lower() for t in _DISK_FULL_TEXT):
+        return StoreError(
+            f"cannot {action} the store at {where}: the disk is full or a file size limit was "
+            f"reached ({text}); free some space and run the command again: the interrupted "
+            f"batch is rolled back when the store is next opened for writing"
+        )
+    return StoreError(f"cannot {action} the store at {where}: {text}")
+
+
+def remove_orphans(store_dir: Path) -> list[str]:
+    """Delete what killed bulk loads left; only call with the exclusive lock held.
+
+    RocksDB never references these files (a finished load renames them into
+    its numbered tables), so deleting them loses nothing; they can be large.
+    """
+    removed = []
+    for path in sorted(store_dir.glob(ORPHAN_GLOB)):
+        path.unlink(missing_ok=True)
+        removed.append(path.name)
+    if removed:
+        log.warning("removed %d temporary file(s) of an interrupted bulk load in %s", len(removed), store_dir)
+    return removed
+
+
+class StoreSession:
+    """The one read-write handle on a data directory, from lock to checkpoint."""
+
+    def __init__(self, data_dir: Path | str, *, make_checkpoint: bool = True) -> None:
+        self.data_dir = Path(data_dir)
+        self.path = store_path(self.data_dir)
+        self.make_checkpoint = make_checkpoint
+        self.lock = StoreLock(self.data_dir, exclusive=True)
+        self.orphans_removed: list[str] = []
+        self.recovered: list[str] = []
+        #: Set by whoever writes; a session that changed nothing publishes no new checkpoint.
+        self.changed = False
+        self._store: Store | None = None
+        self._broken: StoreError | None = None
+
+    def open(self) -> Store:
+        self.lock.acquire()
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            self.orphans_removed = remove_orphans(self.path)
+            try:
+                self._store = Store(str(self.path))
+                self.recovered = recover(self._store)
+            except OSError as exc:
+                self._store = None
+                raise store_error(exc, "open", self.path) from exc
+        except BaseException:
+            self.lock.release()
+            raise
+        self.changed = bool(self.recovered)
+        return self._store
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            raise self._broken or StoreError(f"the store at {self.path} is not open")
+        return self._store
+
+    def fail(self, exc: BaseException, action: str) -> StoreError:
+        """Close the handle after an I/O error and return the error to raise."""
+        self._store = None  # the last reference: RocksDB closes now
+        error = store_error(exc, action, self.path)
+        self._broken = StoreError(f"{error.message} (this writer is closed; open a new one)")
+        return error
+
+    def checkpoint(self) -> Path:
+        """Flush, roll back any pending batch, and publish a read-only checkpoint."""
+        store = self.store
+        try:
+            if recover(store):
+                self.changed = True
+            store.flush()
+            return checkpoint(store, self.data_dir)
+        except OSError as exc:
+            raise self.fail(exc, "checkpoint") from exc
+
+    def close(self, commit: bool = True) -> Path | None:
+        """End the session: checkpoint (if asked and anything changed), close, unlock."""
+        published = None
+        try:
+            if self._store is not None and commit:
+                if self.make_checkpoint and (self.changed or latest_snapshot(self.data_dir) is None):
+                    published = self.checkpoint()
+                else:
+                    try:
+                        recover(self._store)
+                        self._store.flush()
+                    except OSError as exc:
+                        raise self.fail(exc, "flush") from exc
+        finally:
+            self._store = None
+            self.lock.release()
+        return published
+
+
+@contextmanager
+def open_store(data_dir: Path | str, read_only: bool = False) -> Iterator[Store]:
+    """The live store of ``data_dir``.
+
+    ``read_only=False``: a writing session (exclusive lock, recovery, a
+    checkpoint at the end); prefer ``graph.Writer`` for record graphs.
+    ``read_only=True``: the live store while no writer runs (a shared lock is
+    held meanwhile so none can start); a process that must read during
+    ingests uses ``open_latest_snapshot`` instead.
+    """
+    data_dir = Path(data_dir)
+    if not read_only:
+        session = StoreSession(data_dir)
+        store = session.open()
+        session.changed = True
+        try:
+            yield store
+        except OSError as exc:
+            session.fail(exc, "write")
+            session.close(commit=False)
+            raise store_error(exc, "write", session.path) from exc
+        except BaseException:
+            session.close(commit=True)
+            raise
+        session.close(commit=True)
+        return
+    path = store_path(data_dir)
+    if not (path / "CURRENT").exists():
+        raise StoreError(f"there is no store at {path}; ingest some records first")
+    with StoreLock(data_dir, exclusive=False):
+        try:
+            store = Store.read_only(str(path))
+        except OSError as exc:
+            raise store_error(exc, "open", path) from exc
+        yield store
+        del store
+
+
+def rdf_format(name: str | RdfFormat) -> RdfFormat:
+    """``nq``, ``trig``, ``ttl``... or a MIME type -> ``RdfFormat``; ``UsageError`` if unknown."""
+    if isinstance(name, RdfFormat):
+        return name
+    found = RdfFormat.from_extension(name.lower().lstrip(".")) or RdfFormat.from_media_type(name)
+    if found is None:
+        raise UsageError(f"unknown RDF format {name!r}; use e.g. nq, trig, ttl, nt or a MIME type")
+    return found
+
+
+def dump(
+    source: Store | Path | str,
+    out: BinaryIO | Path | str,
+    format: str | RdfFormat = RdfFormat.N_QUADS,  # noqa: A002 - pyoxigraph's own name
+    from_graph: str | None = None,
+) -> None:
+    """Export a store (or a data directory's latest checkpoint) as N-Quads, TriG...
+
+    A data directory is read through its latest checkpoint, so an export never
+    waits for, nor disturbs, a running ingest. A triple format (Turtle,
+    N-Triples...) needs ``from_graph``.
+    """
+    fmt = rdf_format(format)
+    graph = NamedNode(from_graph) if from_graph else None
+    if graph is None and not fmt.supports_datasets:
+        raise UsageError(f"{fmt.name} holds one graph: choose the graph to export, or use N-Quads or TriG")
+    store = source if isinstance(source, Store) else open_latest_snapshot(Path(source))
+    try:
+        store.dump(str(out) if isinstance(out, Path) else out, fmt, from_graph=graph)
+    except OSError as exc:
+        raise StoreError(f"cannot export to {out}: {exc}") from exc
+
+
+def graph_count(store: Store) -> int:
+    """Number of named graphs (record graphs, the metadata graph, derived graphs)."""
+    return sum(1 for _ in store.named_graphs())

@@ -1,0 +1,69 @@
+"""What every MARC mapper needs: the record's graph IRI, its kind, its deletion flag."""
+
+from __future__ import annotations
+
+import re
+
+from pymarc import Record
+from pyoxigraph import NamedNode
+
+from ingest.iri import IriMinter, digest
+
+_ORG_CODE = re.compile(r"[^A-Za-z0-9-]+")
+
+#: Default source segment for records without an 003 (organisation code).
+DEFAULT_SOURCE = "marc"
+
+
+def control_value(record: Record, tag: str) -> str | None:
+    """The data of the first control field ``tag``, stripped, or ``None``."""
+    for field in record.get_fields(tag):
+        data = (field.data or "").strip() if field.is_control_field() else ""
+        if data:
+            return data
+    return None
+
+
+def first_subfield(record: Record, tag: str, code: str) -> str | None:
+    for field in record.get_fields(tag):
+        if field.is_control_field():
+            continue
+        for value in field.get_subfields(code):
+            if value and value.strip():
+                return value.strip()
+    return None
+
+
+def record_key(record: Record, default_source: str = DEFAULT_SOURCE) -> tuple[str, str]:
+    """``(source, id)`` naming the record: 003 + 001, else LCCN, else 035, else a content hash.
+
+    The source segment is the 003 organisation code (lower-cased) so that two
+    libraries' records with the same 001 do not collide.
+    """
+    control_number = control_value(record, "001")
+    if control_number:
+        org = control_value(record, "003")
+        source = _ORG_CODE.sub("", org).lower() if org else ""
+        return (source or default_source, control_number)
+    lccn = first_subfield(record, "010", "a")
+    if lccn:
+        return ("lccn", lccn.replace(" ", ""))
+    system_number = first_subfield(record, "035", "a")
+    if system_number:
+        return ("sysnum", system_number)
+    return (default_source, "h" + digest(record.as_marc().decode("latin-1")))
+
+
+def record_graph_iri(record: Record, minter: IriMinter, default_source: str = DEFAULT_SOURCE) -> NamedNode:
+    source, record_id = record_key(record, default_source)
+    return minter.graph(source, record_id)
+
+
+def is_deleted(record: Record) -> bool:
+    """Leader/05 = ``d``: the record was deleted at its source."""
+    return len(str(record.leader)) > 5 and str(record.leader)[5] == "d"
+
+
+def is_authority(record: Record) -> bool:
+    """Leader/06 = ``z``: an authority record (name, subject...)."""
+    return len(str(record.leader)) > 6 and str(record.leader)[6] == "z"

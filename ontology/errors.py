@@ -1,0 +1,50 @@
+"""The one exception family.
+
+Subclassing Click's exception lets the CLI print any of these as one clean line
+and exit with its code, with no try/except in the commands; the web layer maps
+the same classes to HTTP statuses in one place (``web.errors``).
+"""
+
+from __future__ import annotations
+
+import click
+
+
+class CatalographError(click.ClickException):
+    """Base of every error a user may see. Exit code 1, HTTP 500 unless refined."""
+
+    exit_code = 1
+    http_status = 500
+
+
+class UsageError(CatalographError):
+    """The request or command line itself is wrong (exit 2, HTTP 400)."""
+
+    exit_code = 2
+    http_status = 400
+
+
+class ConfigurationError(CatalographError):
+    """The configuration file or environment holds an invalid value."""
+
+
+class InputError(CatalographError):
+    """An input file cannot be read at all (missing, unknown format, unreadable)."""
+
+
+class StoreError(CatalographError):
+    """The store cannot be opened or written (locked by another writer, disk full...)."""
+
+    http_status = 503
+
+
+class QueryError(CatalographError):
+    """A SPARQL query is malformed or refused (HTTP 400)."""
+
+    http_status = 400
+
+
+class NotFoundError(CatalographError):
+    """A resource or graph the user asked for does not exist (HTTP 404)."""
+
+    http_status = 404

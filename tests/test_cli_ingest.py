@@ -1,0 +1,194 @@
+"""End to end through the real ``catalograph`` command: ingest, query, stats.
+
+Every test runs the command line in a subprocess against a real on-disk store,
+as a user would.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pymarc
+import pytest
+from pyoxigraph import RdfFormat, Store
+
+from tests.conftest import ROOT, SHARED_DATA, TEST_DATA, shared_path, test_path
+
+TRAJECT = sorted((TEST_DATA / "marc" / "traject").glob("*.marc"))
+
+
+def catalograph(
+    data_dir: Path, *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "web.cli", "--data-dir", str(data_dir), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=300,
+    )
+
+
+def sorted_dump(data_dir: Path, drop_times: bool = False) -> list[str]:
+    """Every quad of the latest checkpoint as sorted N-Quads lines."""
+    from graph.snapshots import open_latest_snapshot
+
+    store = open_latest_snapshot(data_dir)
+    lines = store.dump(format=RdfFormat.N_QUADS).decode("utf-8").splitlines()
+    if drop_times:
+        lines = [line for line in lines if "http://www.w3.org/ns/prov#generatedAtTime" not in line]
+    return sorted(lines)
+
+
+def test_ingest_query_stats_on_real_records(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    done = catalograph(data, "ingest", *map(str, TRAJECT))
+    assert done.returncode == 0, done.stderr
+    assert "rejected          0" in done.stderr
+    # Each traject file holds one record (MANIFEST.md).
+    assert f"read {len(TRAJECT)} records" in done.stderr
+
+    # george_eliot.marc: 245 $a "Rereading George Eliot" (looked up with pymarc).
+    answer = catalograph(
+        data,
+        "query",
+        "--format",
+        "csv",
+        'SELECT ?label WHERE { ?i a bf:Instance ; rdfs:label ?label FILTER(CONTAINS(?label, "Rereading George Eliot")) }',
+    )
+    assert answer.returncode == 0, answer.stderr
+    assert "Rereading George Eliot" in answer.stdout
+
+    table = catalograph(
+        data, "query", "SELECT (COUNT(DISTINCT ?i) AS ?n) WHERE { ?i a bf:Instance }"
+    )
+    assert table.returncode == 0, table.stderr
+    assert "(1 row)" in table.stdout
+
+    from_stdin = catalograph(data, "query", "--format", "json", "-", stdin="ASK { ?w a bf:Work }")
+    assert json.loads(from_stdin.stdout)["boolean"] is True
+
+    stats = catalograph(data, "stats", "--json")
+    assert stats.returncode == 0, stats.stderr
+    figures = json.loads(stats.stdout)
+    assert figures["record_graphs"] == len(TRAJECT)
+    assert figures["quads"] > 20 * len(TRAJECT)
+
+
+def test_format_is_detected_from_content_not_extension(tmp_path: Path) -> None:
+    disguised = tmp_path / "records.mrc"
+    shutil.copy(test_path("marcxml/pymarc/batch.xml"), disguised)
+    done = catalograph(tmp_path / "data", "ingest", str(disguised))
+    assert done.returncode == 0, done.stderr
+    assert "read 2 records" in done.stderr  # batch.xml holds 2 MARCXML records
+
+
+def test_broken_corpus_every_rejection_explained(tmp_path: Path) -> None:
+    broken = SHARED_DATA / "broken"
+    if not broken.exists():
+        broken = TEST_DATA / "broken"  # the permissively licensed part of the corpus
+    report = tmp_path / "report.tsv"
+    done = catalograph(tmp_path / "data", "ingest", "--report", str(report), str(broken))
+    assert done.returncode == 1, done.stderr  # some records are rejected
+    assert "Traceback" not in done.stderr
+    assert "WARNING: records read !=" not in done.stderr
+    with report.open(encoding="utf-8") as handle:
+        rows = [row for row in csv.DictReader(handle, delimiter="\t") if row["kind"] == "rejected"]
+    assert rows
+    for row in rows:
+        assert row["file"] and row["record"].isdigit() and row["rule"] and row["message"], row
+        if not row["file"].endswith(".xml"):
+            assert row["byte"].isdigit(), row  # binary MARC: byte offset of the record
+    assert "rejected records:" in done.stderr
+
+
+def test_ingest_twice_gives_the_same_store(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    inputs = [str(p) for p in TRAJECT]
+    assert catalograph(data, "ingest", *inputs).returncode == 0
+    first = sorted_dump(data)
+    again = catalograph(data, "ingest", *inputs)
+    assert again.returncode == 0, again.stderr
+    assert f"unchanged  {len(TRAJECT):>8}" in again.stderr
+    assert sorted_dump(data) == first
+
+
+def test_deleted_record_disappears(tmp_path: Path) -> None:
+    source = test_path("marc/traject/george_eliot.marc")
+    data = tmp_path / "data"
+    assert catalograph(data, "ingest", str(source)).returncode == 0
+    before = sorted_dump(data)
+    assert any("Rereading George Eliot" in line for line in before)
+
+    with source.open("rb") as handle:
+        record = next(pymarc.MARCReader(handle, to_unicode=True, force_utf8=True))
+    record.leader = record.leader[:5] + "d" + record.leader[6:]  # leader/05 = d: deleted
+    deleted = tmp_path / "deleted.mrc"
+    deleted.write_bytes(record.as_marc())
+    done = catalograph(data, "ingest", str(deleted))
+    assert done.returncode == 0, done.stderr
+    assert "deleted           1" in done.stderr
+    after = sorted_dump(data)
+    assert not any("Rereading George Eliot" in line for line in after)
+    # Only the metadata graph may remain; no quad of the record's graph.
+    assert all("/graph/meta" in line.rsplit(" ", 2)[-2] for line in after)
+
+
+def test_bad_usage_exits_2_and_errors_are_one_line(tmp_path: Path) -> None:
+    missing = catalograph(tmp_path / "data", "ingest", str(tmp_path / "nope.mrc"))
+    assert missing.returncode == 2
+    unknown = catalograph(tmp_path / "data", "ingest", "--no-such-option", str(tmp_path))
+    assert unknown.returncode == 2
+
+    no_store = catalograph(tmp_path / "empty", "query", "SELECT * WHERE { ?s ?p ?o }")
+    assert no_store.returncode == 1
+    assert len(no_store.stderr.strip().splitlines()) == 1, no_store.stderr
+    assert "Traceback" not in no_store.stderr
+
+    assert catalograph(tmp_path / "data", "ingest", str(TRAJECT[0])).returncode == 0
+    bad_query = catalograph(tmp_path / "data", "query", "SELEC ?x WHERE {")
+    assert bad_query.returncode == 1
+    assert bad_query.stderr.startswith("Error:") and len(bad_query.stderr.strip().splitlines()) == 1
+
+
+def test_gpl_sourced_records_read_in_place(tmp_path: Path) -> None:
+    """Pride and Prejudice (marc4j, LGPL): read from ../shared/data, never copied."""
+    source = shared_path("marc/marc4j/pride-and-prejudice-fixed.mrc")
+    done = catalograph(tmp_path / "data", "ingest", "--workers", "2", str(source))
+    assert done.returncode == 0, done.stderr
+    assert "read 383 records" in done.stderr
+    store = Store.read_only(str(_latest(tmp_path / "data")))
+    works = store.query(
+        "SELECT (COUNT(DISTINCT ?w) AS ?n) WHERE { GRAPH ?g { ?i bf:instanceOf ?w } }",
+        prefixes={"bf": "http://id.loc.gov/ontologies/bibframe/"},
+    )
+    n_works = int(next(iter(works))["n"].value)
+    assert 0 < n_works < 383  # editions and translations share works
+
+
+def _latest(data_dir: Path) -> Path:
+    from graph.snapshots import latest_snapshot
+
+    path = latest_snapshot(data_dir)
+    assert path is not None
+    return path
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_store_does_not_depend_on_worker_count(tmp_path: Path, workers: int) -> None:
+    """Parallel mapping merges back into file order: the same store as a serial run."""
+    inputs = [
+        str(test_path("marc/solrmarc/specTestRecs.mrc")),
+        str(test_path("marcxml/traject/test_data.utf8.marc.xml")),
+    ]
+    serial = tmp_path / "serial"
+    assert catalograph(serial, "ingest", "--workers", "1", *inputs).returncode in (0, 1)
+    parallel = tmp_path / "parallel"
+    assert catalograph(parallel, "ingest", "--workers", str(workers), *inputs).returncode in (0, 1)
+    assert sorted_dump(serial, drop_times=True) == sorted_dump(parallel, drop_times=True)

@@ -1,0 +1,436 @@
+"""The store layer on real on-disk stores: writes, re-writes, deletes, locks, checkpoints.
+
+Record graphs come from real MARC records (tests/data/marc/pymarc/marc.dat,
+20 records from pymarc's test suite) through the real reader and mapper.
+Values checked by hand with pymarc: record 1 has 001 ``11778504``, no 003,
+is 1,060 bytes long (so record 2 starts at byte 1060) and is titled "The
+pragmatic programmer : from journeyman to master"; record 2 (001
+``12515882``) is "Programming Python".
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from pymarc import Field, Subfield
+from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store, parse
+
+from graph import (
+    Writer,
+    dump,
+    graph_count,
+    journal,
+    latest_snapshot,
+    open_latest_snapshot,
+    open_store,
+    stats,
+)
+from graph.provenance import read_provenance
+from graph.stats import compact
+from graph.store import StoreSession, store_path
+from ingest.iri import IriMinter
+from ingest.mapping import map_record
+from ingest.model import Position, RecordGraph, SourceRecord
+from ingest.quads import GraphBuilder
+from ingest.sources import get_source
+from ontology.errors import StoreError, UsageError
+from ontology.namespaces import BF, CG, PROV, RDF, SKOS, XSD
+from tests.conftest import BASE, ROOT, test_path
+
+MINTER = IriMinter(BASE)
+META = MINTER.metadata_graph()
+VERSION = "test-1"
+PRAGMATIC = f"{BASE}graph/marc/11778504"
+PROGRAMMING_PYTHON = f"{BASE}graph/marc/12515882"
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def source_records() -> list[SourceRecord]:
+    path = test_path("marc/pymarc/marc.dat")
+    records = [r for r in get_source("marc").read(path) if isinstance(r, SourceRecord)]
+    assert len(records) == 20
+    return records
+
+
+def mapped(records: list[SourceRecord]) -> list[RecordGraph]:
+    graphs = [map_record(r, MINTER) for r in records]
+    assert all(isinstance(g, RecordGraph) for g in graphs), graphs
+    return graphs
+
+
+def edited(record: SourceRecord, *, title: str | None = None, control: str | None = None,
+           deleted: bool = False) -> SourceRecord:
+    """A copy of a real record with one thing changed, as a later export would have it."""
+    marc = copy.deepcopy(record.payload)
+    if title is not None:
+        marc.remove_fields("245")
+        marc.add_ordered_field(Field("245", ["1", "0"], [Subfield("a", title)]))
+    if control is not None:
+        marc.get_fields("001")[0].data = control
+    if deleted:
+        marc.leader = marc.leader[:5] + "d" + marc.leader[6:]
+    return SourceRecord(record.position, record.format, marc, record.warnings)
+
+
+def graph_quads(store: Store, graph: str) -> set[Quad]:
+    return set(store.quads_for_pattern(None, None, None, NamedNode(graph)))
+
+
+def expected_quads(record: RecordGraph) -> set[Quad]:
+    return set(parse(record.nquads, format=RdfFormat.N_QUADS))
+
+
+def literals(store: Store, graph: str) -> list[str]:
+    return [q.object.value for q in graph_quads(store, graph) if isinstance(q.object, Literal)]
+
+
+def sorted_dump(store: Store) -> list[bytes]:
+    return sorted(store.dump(format=RdfFormat.N_QUADS).splitlines())
+
+
+def run_child(code: str, *args: str, text: bool = True) -> subprocess.Popen:
+    """Another Python process running ``code`` against this checkout."""
+    script = f"import sys; sys.path.insert(0, {str(ROOT)!r})\n" + textwrap.dedent(code)
+    return subprocess.Popen(
+        [sys.executable, "-c", script, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        stdin=subprocess.PIPE, text=text,
+    )
+
+
+@pytest.fixture(scope="module")
+def records() -> list[SourceRecord]:
+    return source_records()
+
+
+@pytest.fixture(scope="module")
+def graphs(records: list[SourceRecord]) -> list[RecordGraph]:
+    return mapped(records)
+
+
+# ---------------------------------------------------------------- writing
+
+
+def test_write_then_read_back(tmp_path: Path, graphs: list[RecordGraph]) -> None:
+    with Writer(tmp_path, META, VERSION) as writer:
+        result = writer.write(graphs)
+        assert (result.written, result.unchanged, result.records) == (20, 0, 20)
+        assert result.quads == sum(g.quad_count for g in graphs)
+        store = writer.store
+        for graph in graphs:
+            assert graph_quads(store, graph.graph) == expected_quads(graph), graph.graph
+        assert any("pragmatic programmer" in v.lower() for v in literals(store, PRAGMATIC))
+
+        second = read_provenance(store, NamedNode(PROGRAMMING_PYTHON), META)
+        assert second is not None
+        assert second.source_file == str(test_path("marc/pymarc/marc.dat"))
+        assert (second.position, second.byte_offset, second.line) == (2, 1060, None)
+        assert second.content_hash == graphs[1].content_hash
+        assert second.pipeline_version == VERSION
+        assert second.generated_at == writer.generated_at.value
+        typed = Quad(NamedNode(PROGRAMMING_PYTHON), PROV.generatedAtTime, writer.generated_at, META)
+        assert typed in store and writer.generated_at.datatype == XSD.dateTime
+        assert Quad(NamedNode(PROGRAMMING_PYTHON), RDF.type, CG.RecordGraph, META) in store
+        del store
+    assert writer.checkpoint_path == latest_snapshot(tmp_path)
+    figures = stats(open_latest_snapshot(tmp_path))
+    assert figures["record_graphs"] == 20
+    assert figures["named_graphs"] == 21  # 20 records + the metadata graph; no journal left
+
+
+def test_rewrite_of_same_batch_changes_nothing(tmp_path: Path, graphs: list[RecordGraph]) -> None:
+    with Writer(tmp_path, META, VERSION) as writer:
+        writer.write(graphs[:12])
+        writer.write(graphs[12:])
+    before = sorted_dump(open_latest_snapshot(tmp_path))
+    first_checkpoint = latest_snapshot(tmp_path)
+
+    with Writer(tmp_path, META, "another-version") as writer:
+        result = writer.write(graphs)
+        assert (result.written, result.unchanged, result.deleted) == (0, 20, 0)
+        assert sorted_dump(writer.store) == before  # provenance times included
+    assert writer.checkpoint_path is None  # nothing changed: no new checkpoint
+    assert latest_snapshot(tmp_path) == first_checkpoint
+
+
+def test_changed_record_replaces_its_graph(tmp_path: Path, records: list[SourceRecord],
+                                           graphs: list[RecordGraph]) -> None:
+    with Writer(tmp_path, META, VERSION) as writer:
+        writer.write(graphs)
+    new_title = "The pragmatic programmer, twentieth anniversary edition"
+    changed = mapped([edited(records[0], title=new_title)])[0]
+    assert changed.graph == PRAGMATIC and changed.content_hash != graphs[0].content_hash
+
+    with Writer(tmp_path, META, VERSION) as writer:
+        result = writer.write([changed, *graphs[1:]])
+        assert (result.written, result.unchanged) == (1, 19)
+        store = writer.store
+        assert graph_quads(store, PRAGMATIC) == expected_quads(changed)
+        values = literals(store, PRAGMATIC)
+        assert any("twentieth anniversary" in v for v in values)
+        assert not any("journeyman" in v for v in values)  # the old 245 $b is gone
+        hashes = list(store.quads_for_pattern(NamedNode(PRAGMATIC), CG.contentHash, None, META))
+        assert [q.object.value for q in hashes] == [changed.content_hash]
+        times = list(store.quads_for_pattern(NamedNode(PRAGMATIC), PROV.generatedAtTime, None, META))
+        assert len(times) == 1
+        del store, hashes, times
+
+
+def test_deleted_record_drops_graph_and_provenance(tmp_path: Path, records: list[SourceRecord],
+                                                   graphs: list[RecordGraph]) -> None:
+    with Writer(tmp_path, META, VERSION) as writer:
+        writer.write(graphs)
+    gone = mapped([edited(records[0], deleted=True)])[0]
+    assert gone.deleted and gone.graph == PRAGMATIC
+    never_seen = mapped([edited(records[1], control="99999999", deleted=True)])[0]
+
+    with Writer(tmp_path, META, VERSION) as writer:
+        result = writer.write([gone, never_seen])
+        assert (result.deleted, result.deleted_absent, result.written) == (1, 1, 0)
+        store = writer.store
+        assert not store.contains_named_graph(NamedNode(PRAGMATIC))
+        assert not list(store.quads_for_pattern(NamedNode(PRAGMATIC), None, None, None))
+        assert store.contains_named_graph(NamedNode(PROGRAMMING_PYTHON))
+        del store
+        again = writer.write([gone])
+        assert (again.deleted, again.deleted_absent) == (0, 1)
+    assert stats(open_latest_snapshot(tmp_path))["record_graphs"] == 19
+
+
+def test_same_graph_twice_later_wins_and_is_reported(tmp_path: Path, records: list[SourceRecord],
+                                                     graphs: list[RecordGraph]) -> None:
+    impostor = mapped([edited(records[1], control="11778504")])[0]  # "Programming Python" as 001 11778504
+    assert impostor.graph == PRAGMATIC
+    with Writer(tmp_path, META, VERSION) as writer:
+        result = writer.write([graphs[0], impostor])
+        assert (result.written, result.superseded, result.collision_count) == (1, 1, 1)
+        [collision] = result.collisions
+        assert collision.graph == PRAGMATIC
+        assert (collision.earlier.number, collision.later.number) == (1, 2)
+        assert graph_quads(writer.store, PRAGMATIC) == expected_quads(impostor)
+
+        # Across batches of one session: told from provenance written this session.
+        writer.write([graphs[0]])
+        later = writer.write([impostor])
+        assert later.written == 1
+        [across] = later.collisions
+        assert (across.earlier.number, across.earlier.offset, across.later.number) == (1, 0, 2)
+        assert "11778504" in str(across)
+    assert writer.totals.collision_count == 3
+
+
+# ---------------------------------------------------------------- recovery
+
+
+def test_pending_journal_is_rolled_back_and_rerun_completes(tmp_path: Path,
+                                                            graphs: list[RecordGraph]) -> None:
+    with Writer(tmp_path, META, VERSION) as writer:
+        writer.write(graphs)
+    # An interrupted batch: journal written, then the process stopped.
+    session = StoreSession(tmp_path)
+    store = session.open()
+    journal.mark_pending(store, META, [NamedNode(PRAGMATIC), NamedNode(PROGRAMMING_PYTHON)])
+    del store
+    session.close(commit=False)
+
+    with Writer(tmp_path, META, VERSION) as writer:
+        assert sorted(writer.recovered) == sorted([PRAGMATIC, PROGRAMMING_PYTHON])
+        store = writer.store
+        assert not list(store.quads_for_pattern(NamedNode(PRAGMATIC), None, None, None))
+        assert not journal.pending(store)
+        del store
+        result = writer.write(graphs)
+        assert (result.written, result.unchanged) == (2, 18)
+
+
+def test_orphan_bulk_files_are_removed_on_open(tmp_path: Path, graphs: list[RecordGraph]) -> None:
+    with Writer(tmp_path, META, VERSION) as writer:
+        writer.write(graphs[:2])
+    orphan = store_path(tmp_path) / "bulk-123456789.sst"  # the name a killed bulk load leaves
+    orphan.write_bytes(b"\0" * 1000)
+    with Writer(tmp_path, META, VERSION) as writer:
+        assert writer.orphans_removed == ["bulk-123456789.sst"]
+        assert len(writer.store) > 0
+    assert not orphan.exists()
+
+
+def test_full_disk_gives_store_error_then_recovery(tmp_path: Path, graphs: list[RecordGraph]) -> None:
+    """A file size limit stands in for a full disk: the bulk load's table cannot be written."""
+    with Writer(tmp_path, META, VERSION) as writer:
+        writer.write(graphs[:5])
+    child = run_child(
+        """
+        import pickle, resource, signal
+        from graph import Writer
+        from ontology.errors import StoreError
+        data_dir, meta, batch = pickle.loads(sys.stdin.buffer.read())
+        with Writer(data_dir, meta, "test-1") as writer:
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (50_000, 50_000))
+            try:
+                writer.write(batch)
+            except StoreError as exc:
+                print("StoreError:", exc.message)
+                try:
+                    writer.write(batch)
+                except StoreError as again:
+                    print("again:", again.message)
+        """,
+        text=False,
+    )
+    import pickle
+
+    out, err = child.communicate(pickle.dumps((str(tmp_path), META.value, graphs * 40)), timeout=60)
+    out = out.decode()
+    assert "StoreError: cannot write the store at" in out, (out, err.decode())
+    assert "the disk is full or a file size limit was reached" in out
+    assert "again:" in out and "this writer is closed" in out  # the broken handle is not reused
+
+    with Writer(tmp_path, META, VERSION) as writer:
+        assert not journal.pending(writer.store)
+        result = writer.write(graphs)
+        assert result.written + result.unchanged == 20
+        for graph in graphs:
+            assert graph_quads(writer.store, graph.graph) == expected_quads(graph)
+
+
+# ---------------------------------------------------------------- one writer, many readers
+
+
+def test_second_writer_is_refused_while_the_first_holds_the_lock(tmp_path: Path,
+                                                                  graphs: list[RecordGraph]) -> None:
+    holder = run_child(
+        """
+        from graph import Writer
+        with Writer(sys.argv[1], sys.argv[2], "test-1"):
+            print("locked", flush=True)
+            sys.stdin.readline()
+        """,
+        str(tmp_path), META.value,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked", holder.stderr.read()
+        with pytest.raises(StoreError) as refused, Writer(tmp_path, META, VERSION):
+            pass
+        message = refused.value.message
+        assert f"the store at {tmp_path / 'store'} is being written by process {holder.pid}" in message
+        assert "(started 20" in message and "wait for it or stop it" in message
+        with pytest.raises(StoreError, match="being written by process"), open_store(
+            tmp_path, read_only=True
+        ):
+            pass
+    finally:
+        holder.communicate("done\n", timeout=30)
+    assert holder.returncode == 0
+    with Writer(tmp_path, META, VERSION) as writer:  # free again
+        assert writer.write(graphs[:1]).written == 1
+
+
+def test_second_writer_in_the_same_process_is_refused(tmp_path: Path) -> None:
+    second = Writer(tmp_path, META, VERSION)
+    with Writer(tmp_path, META, VERSION), pytest.raises(
+        StoreError, match=f"being written by process {os.getpid()}"
+    ):
+        second.__enter__()
+
+
+def test_checkpoint_is_read_by_another_process_while_writing_goes_on(
+    tmp_path: Path, graphs: list[RecordGraph]
+) -> None:
+    with Writer(tmp_path, META, VERSION) as writer:
+        writer.write(graphs[:10])
+        first = writer.checkpoint()
+        reader = run_child(
+            """
+            from graph import open_latest_snapshot, stats
+            import time
+            for _ in range(5):  # read repeatedly while the writer works
+                print(stats(open_latest_snapshot(sys.argv[1]))["record_graphs"], flush=True)
+                time.sleep(0.05)
+            """,
+            str(tmp_path),
+        )
+        writer.write(graphs[10:])  # the live store changes under the reader's nose
+        out, err = reader.communicate(timeout=60)
+        assert reader.returncode == 0, err
+        assert out.split() == ["10"] * 5
+        assert graph_count(writer.store) == 21
+    assert latest_snapshot(tmp_path) == writer.checkpoint_path != first
+    assert stats(open_latest_snapshot(tmp_path))["record_graphs"] == 20
+
+    second = writer.checkpoint_path
+    with Writer(tmp_path, META, VERSION) as writer:  # a third checkpoint: only two are kept
+        writer.write(mapped([edited(source_records()[0], title="Another title")]))
+    third = writer.checkpoint_path
+    assert sorted(p.name for p in (tmp_path / "snapshots").iterdir()) == sorted(
+        [second.name, third.name, "CURRENT"]
+    )
+    assert int(first.name) < int(second.name) < int(third.name)
+    assert (tmp_path / "snapshots" / "CURRENT").read_text().strip() == third.name
+
+
+# ---------------------------------------------------------------- export and statistics
+
+
+def test_dump_round_trips_as_nquads_and_trig(tmp_path: Path, graphs: list[RecordGraph]) -> None:
+    with Writer(tmp_path, META, VERSION) as writer:
+        writer.write(graphs)
+    original = set(open_latest_snapshot(tmp_path))
+    for fmt in ("nq", "application/trig"):
+        out = tmp_path / f"export.{fmt.rsplit('/', 1)[-1]}"
+        dump(tmp_path, out, fmt)
+        copy_store = Store()
+        copy_store.load(path=str(out), format=RdfFormat.N_QUADS if fmt == "nq" else RdfFormat.TRIG)
+        assert set(copy_store) == original
+    with pytest.raises(UsageError, match="holds one graph"):
+        dump(tmp_path, tmp_path / "x.ttl", "ttl")
+    with pytest.raises(UsageError, match="unknown RDF format"):
+        dump(tmp_path, tmp_path / "x", "docx")
+
+
+def test_stats_count_distinct_resources(tmp_path: Path) -> None:
+    work = NamedNode(f"{BASE}work/shared")
+    person = NamedNode(f"{BASE}agent/austen")
+    built = []
+    for n in (1, 2):
+        builder = GraphBuilder(MINTER.graph("test", str(n)))
+        instance = NamedNode(f"{BASE}instance/{n}")
+        builder.type(instance, BF.Instance, BF.Print)  # two classes, one instance
+        builder.type(work, BF.Work, BF.Text)  # the same work stated in both graphs
+        builder.type(person, BF.Agent, BF.Person)
+        builder.type(NamedNode(f"{BASE}agent/org{n}"), BF.Organization)  # only the subclass
+        builder.type(NamedNode(f"{BASE}concept/c{n}"), SKOS.Concept)
+        builder.type(NamedNode(f"{BASE}place/p"), BF.Place)
+        built.append(builder.to_record_graph(Position("hand-made", n)))
+    with Writer(tmp_path, META, VERSION) as writer:
+        writer.write(built)
+    figures = stats(open_latest_snapshot(tmp_path))
+    assert figures["record_graphs"] == 2
+    assert (figures["instances"], figures["works"], figures["agents"]) == (2, 1, 3)
+    assert (figures["concepts"], figures["places"]) == (2, 1)
+    assert figures["classes"] == {
+        "bf:Instance": 2, "bf:Print": 2, "bf:Work": 1, "bf:Text": 1, "bf:Agent": 1,
+        "bf:Person": 1, "bf:Organization": 2, "skos:Concept": 2, "bf:Place": 1,
+    }
+
+
+def test_stats_agree_with_a_set_count_on_real_records(tmp_path: Path, graphs: list[RecordGraph]) -> None:
+    """The constant-memory count relies on Oxigraph returning one subject's quads together."""
+    with Writer(tmp_path, META, VERSION) as writer:
+        writer.write(graphs)
+    store = open_latest_snapshot(tmp_path)
+    figures = stats(store)
+    by_class: dict[str, set] = {}
+    for quad in store.quads_for_pattern(None, RDF.type, None, None):
+        by_class.setdefault(compact(quad.object.value), set()).add(quad.subject)
+    for name, count in figures["classes"].items():
+        assert count == len(by_class[name]), name
+    assert figures["instances"] >= 20 and figures["works"] >= 1
+    assert figures["quads"] == len(store)

@@ -1,0 +1,229 @@
+"""Property test: mutated real records never raise, in the readers or in the mapper.
+
+Real records from tests/data are damaged the ways real files are (flipped
+bytes, cut lengths, wrong indicators, stray MARC-8 escapes, lost terminators,
+truncation) and fed to the readers and to ``map_record``. Every item must come
+back as a ``SourceRecord`` or a ``Rejected``, numbered 1..N with one item per
+framed chunk; every ``SourceRecord`` must map to a ``RecordGraph`` or a
+``Rejected`` whose rule is not ``mapping`` (that rule means the mapper raised:
+a mapper bug, reported by the failing example).
+"""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ingest.iri import IriMinter
+from ingest.mapping import map_record
+from ingest.marc.decoding import (
+    MAX_WARNINGS,
+    Warnings,
+    choose_encoding,
+    decode_text,
+    marc8_to_unicode,
+)
+from ingest.model import RecordGraph, Rejected, SourceRecord
+from ingest.sources.marc_binary import MarcBinarySource, frames
+from ingest.sources.marc_xml import MarcXmlSource
+from tests.conftest import BASE, test_path
+
+MINTER = IriMinter(BASE)
+FILLER = b"\x00\t\n\r\x1a "
+ESCAPES = [
+    b"\x1b",
+    b"\x1b(",
+    b"\x1b$",
+    b"\x1b$1",
+    b"\x1b)Q",
+    b"\x1b(N",
+    b"\x1bb",
+    b"\x1bs",
+    b"\x1b(X",
+    b"\x1b$,",
+    b"\x1b)",
+    b"\x1bp",
+]
+SPECIAL = [0x1D, 0x1E, 0x1F, 0x1B, 0x00, 0x80, 0xC3, 0xE1, 0xFF, 0x20, 0x30, 0x39]
+FUZZ = settings(
+    max_examples=200,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+
+
+def _first_records(relative: str, count: int) -> bytes:
+    data = test_path(relative).read_bytes()
+    ends = [index + 1 for index, byte in enumerate(data) if byte == 0x1D][:count]
+    return data[: ends[-1]]
+
+
+SEEDS = [
+    _first_records("marc/pymarc/marc.dat", 2),  # MARC-8
+    _first_records("marc/traject/test_data.utf8.mrc", 2),  # UTF-8
+    _first_records("marc/traject/hebrew880s.marc", 1),  # 880s, MARC-8 escapes
+    _first_records("marc/traject/one-marc8.mrc", 1),  # MARC-8 diacritics
+    _first_records("marc/pymarc/utf8_without_leader_flag.dat", 1),
+]
+
+
+@st.composite
+def mutated_binary(draw) -> bytes:
+    data = bytearray(draw(st.sampled_from(SEEDS)))
+    for _ in range(draw(st.integers(1, 6))):
+        kind = draw(
+            st.sampled_from(
+                [
+                    "flip",
+                    "special",
+                    "escape",
+                    "length",
+                    "indicators",
+                    "cut",
+                    "delete",
+                    "duplicate",
+                    "terminator",
+                ]
+            )
+        )
+        at = draw(st.integers(0, max(len(data) - 1, 0)))
+        if kind == "flip" and data:
+            data[at] ^= 1 << draw(st.integers(0, 7))
+        elif kind == "special" and data:
+            data[at] = draw(st.sampled_from(SPECIAL))
+        elif kind == "escape":
+            data[at:at] = draw(st.sampled_from(ESCAPES))
+        elif kind == "length":
+            start = draw(st.sampled_from([0, data.find(b"\x1d") + 1]))
+            digits = draw(st.from_regex(rb"\A[0-9]{5}\Z") | st.binary(min_size=5, max_size=5))
+            data[start : start + 5] = digits
+        elif kind == "indicators":
+            field_start = data.find(b"\x1e", at) + 1
+            if field_start:
+                data[field_start : field_start + 2] = draw(st.binary(min_size=0, max_size=3))
+        elif kind == "cut":
+            del data[at:]
+        elif kind == "delete":
+            del data[at : at + draw(st.integers(1, 40))]
+        elif kind == "duplicate":
+            data[at:at] = data[at : at + draw(st.integers(1, 200))]
+        elif kind == "terminator" and data:
+            terminators = [i for i, byte in enumerate(data) if byte == 0x1D]
+            if terminators:
+                data[draw(st.sampled_from(terminators))] = draw(st.sampled_from([0x1E, 0x20, 0x0A]))
+    return bytes(data)
+
+
+def _check_mapping(items) -> None:
+    for item in items:
+        assert isinstance(item, SourceRecord | Rejected)
+        if isinstance(item, Rejected):
+            assert item.rule and item.reason
+            continue
+        result = map_record(item, MINTER)
+        assert isinstance(result, RecordGraph | Rejected)
+        if isinstance(result, Rejected):
+            assert result.rule != "mapping", f"mapper raised on {item.position}: {result.reason}"
+
+
+@FUZZ
+@given(data=mutated_binary())
+def test_mutated_binary_records_never_raise(tmp_path_factory, data):
+    path = tmp_path_factory.mktemp("fuzz") / "mutated.mrc"
+    path.write_bytes(data)
+    items = list(MarcBinarySource().read(path))
+    assert [item.position.number for item in items] == list(range(1, len(items) + 1))
+    framed = list(frames(io.BytesIO(data)))
+    assert len(items) == len(framed)
+    # every byte is in one frame, or is filler between frames
+    covered = 0
+    for offset, frame, _ in framed:
+        assert offset >= covered and not data[covered:offset].strip(FILLER)
+        assert data[offset : offset + len(frame)] == frame
+        covered = offset + len(frame)
+    assert not data[covered:].strip(FILLER)
+    offsets = [item.position.offset for item in items]
+    assert offsets == sorted(set(offsets)) and all(0 <= o < max(len(data), 1) for o in offsets)
+    _check_mapping(items)
+
+
+XML_SEED = test_path("marcxml/pymarc/batch.xml").read_text(encoding="utf-8")
+XML_DAMAGE = [
+    'tag="',
+    'code="',
+    "ind1=",
+    "<marc:leader>",
+    "</marc:subfield>",
+    "<marc:datafield",
+    "<marc:controlfield",
+    "&",
+    "<",
+    "]]>",
+    "\x00",
+    "<!--",
+    "<marc:record>",
+    'type="x" ',
+]
+
+
+@st.composite
+def mutated_xml(draw) -> bytes:
+    text = XML_SEED
+    for _ in range(draw(st.integers(1, 5))):
+        at = draw(st.integers(0, len(text)))
+        kind = draw(st.sampled_from(["delete", "insert", "remove-attribute", "cut"]))
+        if kind == "delete":
+            text = text[:at] + text[at + draw(st.integers(1, 30)) :]
+        elif kind == "insert":
+            text = text[:at] + draw(st.sampled_from(XML_DAMAGE) | st.text(max_size=5)) + text[at:]
+        elif kind == "remove-attribute":
+            name = draw(st.sampled_from(['tag="', 'code="', 'ind1="', 'ind2="']))
+            index = text.find(name, at)
+            if index >= 0:
+                end = text.find('"', index + len(name))
+                text = text[:index] + text[end + 1 :]
+        else:
+            text = text[:at]
+    return text.encode("utf-8", "surrogatepass")
+
+
+@FUZZ
+@given(data=mutated_xml())
+def test_mutated_xml_records_never_raise(tmp_path_factory, data):
+    path = tmp_path_factory.mktemp("fuzz") / "mutated.xml"
+    path.write_bytes(data)
+    items = list(MarcXmlSource().read(path))
+    assert [item.position.number for item in items] == list(range(1, len(items) + 1))
+    assert all(item.position.line is not None and item.position.line >= 1 for item in items)
+    _check_mapping(items)
+
+
+@pytest.mark.parametrize("seed", range(len(SEEDS)))
+def test_seeds_map_cleanly(seed, tmp_path):
+    path = tmp_path / "seed.mrc"
+    path.write_bytes(SEEDS[seed])
+    items = list(MarcBinarySource().read(path))
+    assert items and all(isinstance(item, SourceRecord) for item in items)
+    _check_mapping(items)
+
+
+@FUZZ
+@given(
+    raw=st.binary(max_size=200)
+    | st.lists(st.sampled_from(ESCAPES + [b"a", b"\xe1", b"!!!"])).map(b"".join)
+)
+def test_marc8_converter_is_total(raw):
+    warnings = Warnings()
+    text = marc8_to_unicode(raw, warnings, "245$a")
+    assert isinstance(text, str)
+    assert len(warnings.as_tuple()) <= MAX_WARNINGS + 1
+    if raw.isascii() and all(0x20 <= byte < 0x7F for byte in raw):
+        assert text == raw.decode("ascii")
+    for leader_09 in (" ", "a", "z"):
+        encoding, note = choose_encoding(leader_09, raw)
+        assert note is None or note.startswith("encoding: ")
+        assert isinstance(decode_text(raw, encoding, warnings, "245$a"), str)

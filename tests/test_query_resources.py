@@ -1,0 +1,141 @@
+"""What a resource page is built from, over a real store of mapped traject records.
+
+Expected values were read in the records themselves (pymarc):
+george_eliot.marc 001 2329645, 010 "2002036483", 100 "Paris, Bernard J.",
+245 "Rereading George Eliot : changing responses to her experiments in life",
+650 "Psychology in literature"; hebrew880s.marc 100 "Ratsabi, Shalom." with its
+880 "רצבי, שלום."; iso639-3_lang.marc 700 "Kvaran, Gunnar B., $e editor.".
+"""
+
+from __future__ import annotations
+
+import pytest
+from pyoxigraph import Literal, NamedNode, RdfFormat, Store, parse
+from web_fixtures import BASE, build_data_dir
+
+from graph import open_latest_snapshot
+from ontology.namespaces import BF, RDFS
+from query.resources import ResourceQueries, best_label, compact
+
+INSTANCE = NamedNode(BASE + "instance/lccn-2002036483")
+ELIOT_GRAPH = NamedNode(BASE + "graph/marc/2329645")
+
+
+@pytest.fixture(scope="module")
+def queries(tmp_path_factory: pytest.TempPathFactory) -> ResourceQueries:
+    store = open_latest_snapshot(build_data_dir(tmp_path_factory.mktemp("resources")))
+    return ResourceQueries(store, BASE)
+
+
+def one(store: Store, text: str) -> NamedNode:
+    rows = list(store.query(text, use_default_graph_as_union=True))
+    assert len(rows) == 1, rows
+    return rows[0][0]
+
+
+def labels_of(values) -> set[str]:
+    return {label.value for value in values for label in value.labels}
+
+
+def test_instance_description(queries: ResourceQueries) -> None:
+    d = queries.describe(INSTANCE)
+    assert d is not None
+    assert [label.value for label in d.labels] == [
+        "Rereading George Eliot : changing responses to her experiments in life"
+    ]
+    assert {compact(t.term.value) for t in d.types} >= {"bf:Instance", "bf:Print"}
+    by_predicate = {}
+    for predicate, value in d.statements:
+        by_predicate.setdefault(predicate, []).append(value)
+    (work,) = by_predicate[BF.instanceOf]
+    assert [label.value for label in work.labels] == ["Rereading George Eliot"]
+    (title,) = by_predicate[BF.title]
+    nested = {(p, v.term) for p, v in title.nested}
+    assert (BF.mainTitle, Literal("Rereading George Eliot")) in nested
+    assert (BF.subtitle, Literal("changing responses to her experiments in life")) in nested
+    isbns = {
+        v.term.value
+        for ident in by_predicate[BF.identifiedBy]
+        for p, v in ident.nested
+        if p.value.endswith("#value")
+    }
+    assert {"0791458334", "0791458342", "2002036483"} <= isbns
+    (source,) = d.graphs
+    assert source.graph == ELIOT_GRAPH
+    assert (source.source_file, source.position) == ("george_eliot.marc", "1")
+    assert source.generated and source.generated[:2] == "20"
+
+
+def test_work_is_referenced_by_its_instance_and_agent_by_its_works(
+    queries: ResourceQueries,
+) -> None:
+    work = one(
+        queries.store, f"SELECT ?w WHERE {{ <{INSTANCE.value}> <{BF.instanceOf.value}> ?w }}"
+    )
+    d = queries.describe(work)
+    instance_refs = [r for r in d.references if r.predicate == BF.instanceOf]
+    assert [r.subject.term for r in instance_refs] == [INSTANCE]
+    assert d.reference_counts[(BF.instanceOf, None)] == 1
+    contributions = [v for p, v in d.statements if p == BF.contribution]
+    agents = [dict(v.nested)[BF.agent] for v in contributions]
+    assert labels_of(agents) == {"Paris, Bernard J."}
+    assert "Psychology in literature" in labels_of(v for p, v in d.statements if p == BF.subject)
+
+    agent = agents[0].term
+    a = queries.describe(agent)
+    via_contribution = [
+        r for r in a.references if (r.predicate, r.via) == (BF.agent, BF.contribution)
+    ]
+    assert [r.subject.term for r in via_contribution] == [work]
+    assert labels_of(r.subject for r in via_contribution) == {"Rereading George Eliot"}
+
+
+def test_parallel_script_labels_are_all_kept(queries: ResourceQueries) -> None:
+    agent = one(
+        queries.store,
+        'SELECT ?a WHERE { ?a <http://www.w3.org/2000/01/rdf-schema#label> "Ratsabi, Shalom" }',
+    )
+    d = queries.describe(agent)
+    assert {(label.value, label.language) for label in d.labels} == {
+        ("Ratsabi, Shalom", None),
+        ("רצבי, שלום", "he-hebr"),
+    }
+    assert best_label(d.labels).value == "Ratsabi, Shalom"
+    assert best_label(d.labels, ["he-IL", "en"]).value == "רצבי, שלום"
+
+
+def test_record_graph_members_and_rdf_twin(queries: ResourceQueries) -> None:
+    d = queries.describe(ELIOT_GRAPH)
+    assert queries.is_record_graph(ELIOT_GRAPH)
+    assert INSTANCE in {m.term for m in d.members}
+    assert all("#" not in m.term.value for m in d.members)
+    triples = list(parse(queries.rdf(ELIOT_GRAPH, RdfFormat.N_TRIPLES), format=RdfFormat.N_TRIPLES))
+    in_graph = list(queries.store.quads_for_pattern(None, None, None, ELIOT_GRAPH))
+    about_graph = list(queries.store.quads_for_pattern(ELIOT_GRAPH, None, None, None))
+    assert len(triples) == len(in_graph) + len(about_graph)
+
+
+def test_resource_twin_holds_its_subsidiary_nodes(queries: ResourceQueries) -> None:
+    triples = list(parse(queries.rdf(INSTANCE, RdfFormat.TURTLE), format=RdfFormat.TURTLE))
+    title_node = next(
+        t.object for t in triples if t.subject == INSTANCE and t.predicate == BF.title
+    )
+    assert any(t.subject == title_node and t.predicate == BF.mainTitle for t in triples)
+    assert any(t.predicate == RDFS.label and t.subject == INSTANCE for t in triples)
+
+
+def test_unknown_iri(queries: ResourceQueries) -> None:
+    assert queries.describe(NamedNode(BASE + "work/does-not-exist")) is None
+
+
+def test_values_are_bound_not_pasted(queries: ResourceQueries) -> None:
+    """An IRI that would break out of a pasted query is just an IRI that matches nothing."""
+    hostile = NamedNode(BASE + "work/x%3E%20%7D%20UNION%20%7B%20?s%20?p%20?o")
+    assert queries.describe(hostile) is None
+
+
+def test_counts(queries: ResourceQueries) -> None:
+    counts = queries.counts()
+    # 9 traject records + 1 hostile record, one instance each.
+    assert counts["bf:Instance"] == 10
+    assert counts["bf:Work"] >= 10 and counts["bf:Agent"] > 0 and counts["skos:Concept"] > 0

@@ -1,0 +1,96 @@
+"""A real data directory from real records, and the real server over it.
+
+``build_data_dir`` maps the traject test records (plus one hostile record
+written here, whose text carries markup) through the real ingest pipeline and
+writes them with ``graph.Writer``, which publishes the checkpoint the server
+reads. ``running_server`` starts waitress (``web.server.create_server``, the
+same code ``catalograph serve`` runs) in a background thread on a free port.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from pymarc import Field, Record, Subfield
+
+from graph import Writer
+from ingest.iri import IriMinter
+from ingest.mapping import map_record
+from ingest.model import Rejected
+from ingest.sources import get_source
+from web.config import Settings, load_settings
+from web.server import create_server, server_url, stop
+
+ROOT = Path(__file__).resolve().parent.parent
+TRAJECT = ROOT / "tests" / "data" / "marc" / "traject"
+BASE = "http://127.0.0.1:5000/"
+
+#: The hostile record: a title and a name that would run as script if unescaped,
+#: and a control number that needs percent-encoding in its graph IRI.
+HOSTILE_TITLE = "<script>alert('pwned')</script> & other tales"
+HOSTILE_NAME = "O'Hara, <b>Bold</b>"
+HOSTILE_ID = "xss/1 é"
+HOSTILE_GRAPH_PATH = "graph/marc/xss%2F1%20%C3%A9"
+
+
+def hostile_record(path: Path) -> Path:
+    record = Record(force_utf8=True)
+    record.leader = record.leader[:5] + "nam" + record.leader[8:]
+    record.add_field(Field(tag="001", data=HOSTILE_ID))
+    record.add_field(
+        Field(tag="100", indicators=["1", " "], subfields=[Subfield("a", HOSTILE_NAME)])
+    )
+    record.add_field(
+        Field(tag="245", indicators=["1", "0"], subfields=[Subfield("a", HOSTILE_TITLE)])
+    )
+    path.write_bytes(record.as_marc())
+    return path
+
+
+def record_files(tmp: Path) -> list[Path]:
+    return sorted(TRAJECT.glob("*.marc")) + [hostile_record(tmp / "hostile.mrc")]
+
+
+def ingest(
+    data_dir: Path, paths: list[Path], base: str = BASE, make_checkpoint: bool = True
+) -> Path:
+    """Map ``paths`` and write them into ``data_dir`` the way ``catalograph ingest`` does."""
+    minter = IriMinter(base)
+    source = get_source("marc")
+    graphs = []
+    for path in paths:
+        for item in source.read(path, name=path.name):
+            mapped = item if isinstance(item, Rejected) else map_record(item, minter)
+            assert not isinstance(mapped, Rejected), str(mapped)
+            graphs.append(mapped)
+    with Writer(
+        data_dir, minter.metadata_graph(), "test", make_checkpoint=make_checkpoint
+    ) as writer:
+        writer.write(graphs)
+    return data_dir
+
+
+def build_data_dir(tmp: Path, base: str = BASE) -> Path:
+    """The traject records and the hostile one, ingested into ``tmp/data``."""
+    return ingest(tmp / "data", record_files(tmp), base)
+
+
+def settings_for(data_dir: Path, **overrides: object) -> Settings:
+    return load_settings(env={}, **{"data_dir": data_dir, "port": 0, "threads": 4, **overrides})
+
+
+@contextmanager
+def running_server(settings: Settings) -> Iterator[str]:
+    """The URL of a waitress server running the app over ``settings`` until the block ends."""
+    server = create_server(settings)
+    thread = threading.Thread(target=server.run, name="waitress", daemon=True)
+    thread.start()
+    try:
+        yield server_url(server).rstrip("/")
+    finally:
+        stop(server)
+        thread.join(timeout=10)
+        assert not thread.is_alive(), "the server did not stop"

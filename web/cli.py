@@ -1,0 +1,186 @@
+"""The ``catalograph`` command line: a thin shell over library functions.
+
+Every error a user can cause is a ``CatalographError`` (a ``ClickException``),
+printed by Click as one line with its exit code; anything else is a bug, still
+shown as one line (set ``CATALOGRAPH_DEBUG=1`` for the traceback).
+Exit codes: 0 success, 1 failure or rejected records, 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from ingest import PIPELINE_VERSION
+from web.config import Settings, load_settings
+
+FORMAT_HELP = "table (default), json, csv, tsv, xml; for CONSTRUCT/DESCRIBE turtle, ntriples, nquads, rdfxml, jsonld; or a media type"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="TOML settings file (default: $CATALOGRAPH_CONFIG).",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of the store (default: ./catalograph-data, or $CATALOGRAPH_DATA_DIR).",
+)
+@click.option("--base-iri", help="Base under which resource IRIs are minted and served.")
+@click.version_option(PIPELINE_VERSION, prog_name="catalograph")
+@click.pass_context
+def cli(
+    ctx: click.Context, config: Path | None, data_dir: Path | None, base_iri: str | None
+) -> None:
+    """Catalograph: library records in, a knowledge graph out."""
+    overrides: dict[str, object] = {}
+    if data_dir is not None:
+        overrides["data_dir"] = data_dir
+    if base_iri is not None:
+        overrides["base_iri"] = base_iri
+    ctx.obj = load_settings(config, **overrides)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--format",
+    "format_name",
+    type=click.Choice(["marc", "marcxml"]),
+    help="Read every file as this format instead of detecting it from the content.",
+)
+@click.option(
+    "--source",
+    default="marc",
+    show_default=True,
+    help="Source name for records that carry no 003 (organisation code): graph IRIs are {base}graph/{source}/{001}.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    help="Processes that read and map records (default: one per core).",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(1, 100_000),
+    default=2000,
+    show_default=True,
+    help="Records per store write.",
+)
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write every rejection and warning to this file (TSV: file, record, byte, line, rule, reason).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.pass_obj
+def ingest(
+    settings: Settings,
+    paths: tuple[Path, ...],
+    format_name: str | None,
+    source: str,
+    workers: int | None,
+    batch_size: int,
+    report: Path | None,
+    quiet: bool,
+) -> None:
+    """Read MARC21 / MARCXML files or folders into the store.
+
+    Bad records are reported (file, record number, byte offset, rule) and
+    skipped; the rest goes in. Exit 1 if any record was rejected.
+    """
+    from web.ingest_command import run_ingest_command
+
+    code = run_ingest_command(
+        settings,
+        list(paths),
+        format_name=format_name,
+        default_source=source,
+        workers=workers,
+        batch_size=batch_size,
+        report_path=report,
+        progress=not quiet
+        and (sys.stderr.isatty() or os.environ.get("CATALOGRAPH_PROGRESS") == "1"),
+    )
+    sys.exit(code)
+
+
+@cli.command()
+@click.argument("sparql")
+@click.option("--format", "-f", "format_name", default="table", show_default=True, help=FORMAT_HELP)
+@click.option(
+    "--max-rows",
+    type=click.IntRange(1),
+    help="Most rows or triples to print (default: the max_rows setting).",
+)
+@click.pass_obj
+def query(settings: Settings, sparql: str, format_name: str, max_rows: int | None) -> None:
+    """Run a SPARQL query against the store ('-' reads the query from stdin)."""
+    from web.query_command import run_query_command
+
+    text = sys.stdin.read() if sparql == "-" else sparql
+    click.echo(run_query_command(settings, text, format_name, max_rows), nl=False)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.pass_obj
+def stats(settings: Settings, as_json: bool) -> None:
+    """Figures about the store: quads, record graphs, works, instances, agents, concepts..."""
+    from web.query_command import run_stats_command
+
+    click.echo(run_stats_command(settings, as_json))
+
+
+@cli.command()
+@click.option("--host", help="Interface to listen on (default: the host setting, 127.0.0.1).")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), help="Port (default: the port setting, 5000)."
+)
+@click.option(
+    "--threads", type=click.IntRange(1, 256), help="Request threads (default: the threads setting)."
+)
+@click.pass_obj
+def serve(settings: Settings, host: str | None, port: int | None, threads: int | None) -> None:
+    """Serve the SPARQL endpoint and the resource pages (production WSGI server)."""
+    from dataclasses import replace
+
+    from web.server import serve as run_server
+
+    changes = {
+        k: v for k, v in {"host": host, "port": port, "threads": threads}.items() if v is not None
+    }
+    run_server(replace(settings, **changes) if changes else settings)
+
+
+def main() -> None:
+    """Entry point of the console script: one line per error, never a traceback."""
+    try:
+        code = cli.main(standalone_mode=False)
+    except click.ClickException as exc:  # CatalographError included: one line, its exit code
+        exc.show()
+        sys.exit(exc.exit_code)
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        click.echo(
+            "interrupted: the store is consistent; run the same command again to finish", err=True
+        )
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - a bug: still one line for the user
+        if os.environ.get("CATALOGRAPH_DEBUG"):
+            raise
+        click.echo(
+            f"Error: internal error: {type(exc).__name__}: {exc} "
+            "(set CATALOGRAPH_DEBUG=1 to see the traceback, and please report it)",
+            err=True,
+        )
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,164 @@
+"""Settings of the web app and the server, and where they come from.
+
+Later sources win: defaults (that work with no file) -> one TOML file (path from
+``--config`` or ``CATALOGRAPH_CONFIG``) -> environment variables
+(``CATALOGRAPH_<NAME>``) -> explicit overrides (tests, the CLI's own options).
+A key nobody knows, or a value of the wrong type, is a ``ConfigurationError``
+that names it: a typo must not silently fall back to a default.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any, get_type_hints
+
+from ontology.errors import ConfigurationError
+
+ENV_PREFIX = "CATALOGRAPH_"
+CONFIG_ENV = "CATALOGRAPH_CONFIG"
+DEFAULT_DATA_DIR = "catalograph-data"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Every setting, with its default. docs/web.md documents each one."""
+
+    #: Folder holding the store (and its snapshots and side indexes).
+    data_dir: Path = Path(DEFAULT_DATA_DIR)
+    #: Base under which resource IRIs were minted and are dereferenced.
+    base_iri: str = "http://127.0.0.1:5000/"
+    host: str = "127.0.0.1"
+    port: int = 5000
+    #: waitress worker threads (concurrent requests being answered).
+    threads: int = 4
+    #: Longest a SPARQL query may run, in seconds (enforced by the hardening step).
+    query_timeout_s: float = 10.0
+    #: Most result rows (or triples) a SPARQL answer holds; more are cut, and the answer says so.
+    max_rows: int = 10_000
+    #: Longest query text accepted, in bytes (UTF-8).
+    max_query_bytes: int = 100_000
+
+    def __post_init__(self) -> None:
+        _validate(self)
+
+
+_TYPES: dict[str, type] = {
+    name: hint
+    for name, hint in get_type_hints(Settings).items()
+    if name in {f.name for f in fields(Settings)}
+}
+_IRI = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$")
+
+
+def setting_names() -> list[str]:
+    return [f.name for f in fields(Settings)]
+
+
+def _validate(settings: Settings) -> None:
+    if not _IRI.match(settings.base_iri):
+        raise ConfigurationError(
+            f"base_iri must be an absolute http(s) IRI, got {settings.base_iri!r}"
+        )
+    if not settings.base_iri.endswith("/"):
+        object.__setattr__(settings, "base_iri", settings.base_iri + "/")
+    if not 0 <= settings.port <= 65535:
+        raise ConfigurationError(f"port must be between 0 and 65535, got {settings.port}")
+    for name in ("threads", "max_rows", "max_query_bytes"):
+        if getattr(settings, name) < 1:
+            raise ConfigurationError(f"{name} must be at least 1, got {getattr(settings, name)}")
+    if not settings.query_timeout_s > 0:
+        raise ConfigurationError(
+            f"query_timeout_s must be positive, got {settings.query_timeout_s}"
+        )
+
+
+def _coerce(name: str, value: Any, where: str) -> Any:
+    """``value`` as the type of setting ``name``; strings (from the environment) are parsed."""
+    wanted = _TYPES[name]
+    if isinstance(value, bool):
+        raise ConfigurationError(f"{where}: {name} must be {wanted.__name__}, got a boolean")
+    if wanted is Path:
+        if isinstance(value, str | Path) and str(value):
+            return Path(value)
+    elif wanted is str:
+        if isinstance(value, str):
+            return value
+    elif isinstance(value, str):
+        try:
+            return wanted(value.strip())
+        except ValueError:
+            pass
+    elif wanted is float and isinstance(value, int | float):
+        return float(value)
+    elif wanted is int and isinstance(value, int):
+        return value
+    raise ConfigurationError(f"{where}: {name} must be {wanted.__name__}, got {value!r}")
+
+
+def _from_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except OSError as exc:
+        raise ConfigurationError(f"cannot read the configuration file {path}: {exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigurationError(f"{path} is not valid TOML: {exc}") from exc
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in _TYPES:
+            raise ConfigurationError(
+                f"{path}: unknown setting {key!r}; known: {', '.join(setting_names())}"
+            )
+        values[key] = _coerce(key, value, str(path))
+    if "data_dir" in values and not values["data_dir"].is_absolute():
+        values["data_dir"] = (path.parent / values["data_dir"]).resolve()
+    return values
+
+
+def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name in _TYPES:
+        key = ENV_PREFIX + name.upper()
+        if key in env and env[key] != "":
+            values[name] = _coerce(name, env[key], f"environment variable {key}")
+    return values
+
+
+def load_settings(
+    config: Path | str | None = None,
+    env: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Settings from defaults, the TOML file, the environment, then ``overrides``.
+
+    ``config`` defaults to ``$CATALOGRAPH_CONFIG``; ``env`` to ``os.environ``.
+    A relative ``data_dir`` in the file is read relative to the file.
+
+    >>> load_settings(env={"CATALOGRAPH_PORT": "8080"}, max_rows=5).port
+    8080
+    >>> load_settings(env={}, colour="red")
+    Traceback (most recent call last):
+    ...
+    ontology.errors.ConfigurationError: unknown setting 'colour'; known: data_dir, base_iri, \
+host, port, threads, query_timeout_s, max_rows, max_query_bytes
+    """
+    env = os.environ if env is None else env
+    path = config if config is not None else env.get(CONFIG_ENV) or None
+    values: dict[str, Any] = {}
+    if path is not None:
+        values.update(_from_file(Path(path)))
+    values.update(_from_env(env))
+    for key, value in overrides.items():
+        if key not in _TYPES:
+            raise ConfigurationError(
+                f"unknown setting {key!r}; known: {', '.join(setting_names())}"
+            )
+        values[key] = _coerce(key, value, "override")
+    if "data_dir" not in values:
+        values["data_dir"] = Path.cwd() / DEFAULT_DATA_DIR
+    return replace(Settings(), **values) if values else Settings()

@@ -1,0 +1,70 @@
+"""The one place where errors become HTTP answers.
+
+Every ``CatalographError`` carries its HTTP status (``http_status``), so the
+routes raise the same exceptions the CLI prints and this module decides what
+the client sees: a small HTML page for browsers, plain text for everyone else
+(SPARQL clients show the body of an error to their user, so it must be the
+message itself). Unexpected exceptions become a 500 that says nothing of the
+internals; the traceback goes to the log.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from ontology.errors import CatalographError
+from query.negotiation import HTML, NotAcceptableError, content_type, negotiate
+
+log = logging.getLogger(__name__)
+
+_TEXT = "text/plain"
+_TITLES = {
+    400: "Bad request",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    406: "Not acceptable",
+    413: "Too large",
+    500: "Server error",
+    503: "Unavailable",
+}
+
+
+def error_response(status: int, message: str) -> Response:
+    """An error page or text, as the client prefers."""
+    try:
+        wants_html = negotiate(request.headers.get("Accept"), [_TEXT, HTML]) == HTML
+    except NotAcceptableError:
+        wants_html = False
+    title = _TITLES.get(status, "Error")
+    if wants_html:
+        body = render_template("error.html", status=status, title=title, message=message)
+        response = Response(body, status=status, content_type=content_type(HTML))
+    else:
+        response = Response(message + "\n", status=status, content_type=content_type(_TEXT))
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(CatalographError)
+    def catalograph_error(exc: CatalographError) -> Response:
+        status = getattr(exc, "http_status", 500)
+        if status >= 500:
+            log.error("%s: %s", type(exc).__name__, exc.format_message())
+        return error_response(status, exc.format_message())
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Response:
+        response = error_response(exc.code or 500, exc.description or exc.name)
+        if exc.code == 405 and exc.valid_methods:
+            response.headers["Allow"] = ", ".join(exc.valid_methods)
+        return response
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> Response:
+        log.exception("unexpected error answering %s %s", request.method, request.path)
+        return error_response(500, "internal error; the server log has the details")

@@ -1,0 +1,190 @@
+"""``catalograph ingest``: run the pipeline into the store and report what happened."""
+
+from __future__ import annotations
+
+import csv
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TextIO
+
+import click
+
+from graph.writer import Writer
+from ingest import PIPELINE_VERSION
+from ingest.iri import IriMinter
+from ingest.model import Position, RecordGraph, Rejected
+from web.config import Settings
+from web.pipeline import IngestReport, default_workers, input_files, mapped_items
+
+#: Rejections printed in the summary; ``--report`` has them all.
+SHOWN_REJECTIONS = 20
+
+
+def run_ingest(
+    settings: Settings,
+    paths: list[Path],
+    *,
+    format_name: str | None = None,
+    default_source: str = "marc",
+    workers: int | None = None,
+    batch_size: int = 2000,
+    report_file: TextIO | None = None,
+    progress: bool = False,
+) -> IngestReport:
+    """Ingest ``paths`` into the store of ``settings``; the library function behind the command."""
+    started = time.perf_counter()
+    files, skipped = input_files(paths, format_name)
+    report = IngestReport(files=len(files), skipped_files=skipped)
+    report_writer = (
+        csv.writer(report_file, delimiter="\t", lineterminator="\n") if report_file else None
+    )
+    if report_writer:
+        report_writer.writerow(["file", "record", "byte", "line", "kind", "rule", "message"])
+    minter = IriMinter(settings.base_iri)
+    workers = workers or default_workers()
+    batch: list[RecordGraph] = []
+    with (
+        Writer(settings.data_dir, minter.metadata_graph(), PIPELINE_VERSION) as writer,
+        _progress(progress) as bar,
+    ):
+        if writer.recovered:
+            click.echo(
+                f"recovered from an interrupted ingest: rolled back {len(writer.recovered)} "
+                "unfinished record graph(s); they are written again if they are in this input",
+                err=True,
+            )
+
+        def flush() -> None:
+            if batch:
+                result = writer.write(batch)
+                report.written += result.written
+                report.unchanged += result.unchanged + result.superseded
+                report.deleted += result.deleted + result.deleted_absent
+                report.quads += result.quads
+                report.collisions.extend(str(c) for c in result.collisions[:SHOWN_REJECTIONS])
+                if bar is not None:
+                    bar.update(len(batch))
+                batch.clear()
+
+        for _file, item in mapped_items(files, settings.base_iri, default_source, workers):
+            report.read += 1
+            if isinstance(item, Rejected):
+                report.rejected += 1
+                report.rejected_by_rule[item.rule] += 1
+                if len(report.rejections) < SHOWN_REJECTIONS:
+                    report.rejections.append(item)
+                if report_writer:
+                    _report_row(report_writer, item.position, "rejected", item.rule, item.reason)
+                if bar is not None:
+                    bar.update(1)
+                continue
+            if item.warnings:
+                report.warnings += len(item.warnings)
+                if report_writer:
+                    for warning in item.warnings:
+                        _report_row(report_writer, item.position, "warning", "", warning)
+            batch.append(item)
+            if len(batch) >= batch_size:
+                flush()
+        flush()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _report_row(writer, position: Position, kind: str, rule: str, message: str) -> None:  # noqa: ANN001
+    writer.writerow(
+        [
+            position.source,
+            position.number,
+            _blank(position.offset),
+            _blank(position.line),
+            kind,
+            rule,
+            message,
+        ]
+    )
+
+
+def _blank(value: int | None) -> str:
+    return "" if value is None else str(value)
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[object | None]:
+    if not enabled:
+        yield None
+        return
+    from tqdm import tqdm
+
+    with tqdm(unit=" records", file=sys.stderr, dynamic_ncols=True, mininterval=0.5) as bar:
+        yield bar
+
+
+def summary(report: IngestReport) -> str:
+    """The lines printed at the end of an ingest."""
+    rate = report.read / report.seconds if report.seconds else 0.0
+    lines = [
+        f"read {report.read} records from {report.files} file(s) in {report.seconds:.1f} s "
+        f"({rate:,.0f} records/s)",
+        f"  written    {report.written:>8}  ({report.quads:,} quads)",
+        f"  unchanged  {report.unchanged:>8}",
+        f"  deleted    {report.deleted:>8}",
+        f"  rejected   {report.rejected:>8}",
+    ]
+    if report.warnings:
+        lines.append(f"  warnings   {report.warnings:>8}  (records stored; see --report for each)")
+    for rule, count in report.rejected_by_rule.most_common():
+        lines.append(f"    {rule:<20} {count:>6}")
+    if report.rejections:
+        lines.append("rejected records:")
+        lines.extend(f"  {rejection}" for rejection in report.rejections)
+        if report.rejected > len(report.rejections):
+            lines.append(
+                f"  ... and {report.rejected - len(report.rejections)} more (use --report FILE)"
+            )
+    if report.collisions:
+        lines.append("records naming the same graph (the later one is kept):")
+        lines.extend(f"  {line}" for line in report.collisions)
+    if report.skipped_files:
+        lines.append("files not read:")
+        lines.extend(f"  {line}" for line in report.skipped_files)
+    if not report.accounted:
+        lines.append(
+            "WARNING: records read != written + unchanged + deleted + rejected; please report this"
+        )
+    return "\n".join(lines)
+
+
+def run_ingest_command(
+    settings: Settings,
+    paths: list[Path],
+    *,
+    format_name: str | None,
+    default_source: str,
+    workers: int | None,
+    batch_size: int,
+    report_path: Path | None,
+    progress: bool,
+) -> int:
+    """Run, print the summary on stderr, and return the exit code (1 if anything was rejected)."""
+    report_file = report_path.open("w", encoding="utf-8", newline="") if report_path else None
+    try:
+        report = run_ingest(
+            settings,
+            paths,
+            format_name=format_name,
+            default_source=default_source,
+            workers=workers,
+            batch_size=batch_size,
+            report_file=report_file,
+            progress=progress,
+        )
+    finally:
+        if report_file:
+            report_file.close()
+    click.echo(summary(report), err=True)
+    failed = report.rejected or report.skipped_files or not report.accounted
+    return 1 if failed else 0

@@ -1,0 +1,96 @@
+"""The production WSGI server: waitress, never Flask's development server.
+
+``serve`` is what ``catalograph serve`` calls; ``create_server`` lets tests and
+benchmarks run the same server in a background thread on a free port
+(``port=0``) and stop it.
+"""
+
+from __future__ import annotations
+
+import errno
+import sys
+from typing import TextIO
+
+from flask import Flask
+from waitress.server import BaseWSGIServer, MultiSocketServer
+from waitress.server import create_server as _waitress_server
+
+from ontology.errors import ConfigurationError
+from web.app import close_app, create_app
+from web.config import Settings
+
+Server = BaseWSGIServer | MultiSocketServer
+
+
+def create_server(settings: Settings, app: Flask | None = None) -> Server:
+    """A waitress server bound to ``settings.host:port``, not yet running.
+
+    A port that is taken, or an address that cannot be bound, is a
+    ``ConfigurationError`` whose message says so in one line.
+    """
+    app = app or create_app(settings)
+    try:
+        server = _waitress_server(
+            app,
+            host=settings.host,
+            port=settings.port,
+            threads=settings.threads,
+            ident="catalograph",
+            clear_untrusted_proxy_headers=True,
+        )
+    except OSError as exc:
+        where = f"{settings.host}:{settings.port}"
+        if exc.errno == errno.EADDRINUSE:
+            raise ConfigurationError(
+                f"{where} is already in use; stop the other server or choose another port"
+            ) from None
+        raise ConfigurationError(f"cannot listen on {where}: {exc.strerror or exc}") from None
+    server.catalograph_app = app  # waitress keeps only a wrapped callable; ``stop`` needs the app
+    return server
+
+
+def server_url(server: Server) -> str:
+    """The URL a server answers on (its real port when 0 was asked for)."""
+    if isinstance(server, MultiSocketServer):
+        host, port = server.effective_listen[0][:2]
+    else:
+        host, port = server.effective_host, server.effective_port
+    if ":" in str(host):
+        host = f"[{host}]"
+    return f"http://{host}:{port}/"
+
+
+def stop(server: Server) -> None:
+    """Stop a running server: close its listening socket, open connections and worker threads.
+
+    ``server.close()`` alone closes only the listening socket; a connection a
+    client left open would keep the loop (and its thread) alive.
+    """
+    server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
+    app = getattr(server, "catalograph_app", None)
+    if isinstance(app, Flask):
+        close_app(app)
+    socket_map = server._map  # noqa: SLF001 - waitress keeps its dispatchers only there
+    for _attempt in range(100):
+        if not socket_map:
+            break
+        for dispatcher in list(socket_map.values()):
+            if dispatcher is not server.trigger:
+                dispatcher.close()
+        if server.trigger in socket_map.values():
+            server.trigger.pull_trigger()  # wake the loop now rather than at its next timeout
+            server.trigger.close()
+
+
+def serve(settings: Settings, out: TextIO | None = None) -> None:
+    """Run the server until interrupted, after printing where it listens."""
+    server = create_server(settings)
+    print(
+        f"Catalograph at {server_url(server)} (data: {settings.data_dir})", file=out or sys.stderr
+    )
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop(server)

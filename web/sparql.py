@@ -1,0 +1,156 @@
+"""``/sparql``: the query operation of the SPARQL 1.1 Protocol, read-only.
+
+GET with ``?query=``, POST as a form or with the query as the body. Updates
+are refused whatever way they come. The answer's format is negotiated from
+Accept or named by ``?format=`` (short name or media type). The hardening step
+(deadlines in killable workers, per-client limits, the Graph Store Protocol,
+YASGUI) plugs in around ``_answer`` without changing the routes.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, render_template, request
+
+from ontology.errors import QueryError, UsageError
+from ontology.namespaces import PREFIXES
+from query.negotiation import (
+    HTML,
+    RDF_FORMATS,
+    RESULTS_FORMATS,
+    Format,
+    NotAcceptableError,
+    content_type,
+    negotiate,
+)
+from query.sparql import QueryTooLargeError, UpdateRefusedError, run_query
+from web.app import settings, store
+
+blueprint = Blueprint("sparql", __name__)
+
+_FORM = "application/x-www-form-urlencoded"
+_QUERY_BODY = "application/sparql-query"
+_UPDATE_BODY = "application/sparql-update"
+
+
+class UnsupportedMediaTypeError(QueryError):
+    """A POST body the protocol does not define (HTTP 415)."""
+
+    http_status = 415
+
+
+@blueprint.route("/sparql", methods=["GET", "POST"])
+def endpoint() -> Response:
+    if "update" in request.args or (_is_form() and "update" in request.form):
+        raise UpdateRefusedError("SPARQL Update is not accepted here: this endpoint is read-only")
+    text = _query_text()
+    if text is None:
+        if _wants_html():
+            return _page(_form_page())
+        raise UsageError("missing the 'query' parameter (SPARQL 1.1 Protocol)")
+    return _answer(text)
+
+
+def _is_form() -> bool:
+    return request.method == "POST" and request.mimetype == _FORM
+
+
+def _single(values: list[str], name: str) -> str | None:
+    if len(values) > 1:
+        raise UsageError(f"the {name!r} parameter is given {len(values)} times; give it once")
+    return values[0] if values else None
+
+
+def _query_text() -> str | None:
+    if request.method == "GET":
+        return _single(request.args.getlist("query"), "query")
+    mimetype = request.mimetype
+    if mimetype == _UPDATE_BODY:
+        raise UpdateRefusedError("SPARQL Update is not accepted here: this endpoint is read-only")
+    if mimetype == _FORM:
+        return _single(request.form.getlist("query"), "query")
+    if mimetype == _QUERY_BODY:
+        limit = settings().max_query_bytes
+        if request.content_length is not None and request.content_length > limit:
+            raise QueryTooLargeError(
+                f"the query is {request.content_length} bytes long; the limit is {limit}"
+            )
+        raw = request.get_data(cache=False)
+        try:
+            return raw.decode(request.mimetype_params.get("charset", "utf-8"))
+        except (LookupError, UnicodeDecodeError) as exc:
+            raise UsageError(f"the query body is not valid text: {exc}") from None
+    raise UnsupportedMediaTypeError(
+        f"POST a query as {_FORM} (query=...) or as {_QUERY_BODY}, not {mimetype or 'nothing'}"
+    )
+
+
+def _param(name: str) -> list[str]:
+    return request.args.getlist(name) + (request.form.getlist(name) if _is_form() else [])
+
+
+def _format_parameter() -> str | None:
+    """``format``, which some clients repeat (SPARQLWrapper sends ``tsv`` and its media type)."""
+    values = _param("format")
+    return ",".join(values) if values else None
+
+
+def _either(accept: str | None, offered: tuple[Format, ...], fmt: str | None) -> Format | None:
+    """The negotiated format of one family, or ``None`` when that family has none acceptable."""
+    try:
+        return negotiate(accept, offered, fmt)
+    except NotAcceptableError:
+        return None
+
+
+def _answer(text: str) -> Response:
+    accept = request.headers.get("Accept")
+    fmt = _format_parameter()
+    results_format = _either(accept, RESULTS_FORMATS, fmt)
+    graph_format = _either(accept, RDF_FORMATS, fmt)
+    if results_format is None and graph_format is None:
+        # Say why now, with the offered formats, rather than after running the query.
+        negotiate(accept, RESULTS_FORMATS + RDF_FORMATS, fmt)
+    config = settings()
+    result = run_query(
+        store(),
+        text,
+        results_format=results_format,
+        graph_format=graph_format,
+        max_rows=config.max_rows,
+        max_bytes=config.max_query_bytes,
+        default_graphs=_param("default-graph-uri") or None,
+        named_graphs=_param("named-graph-uri") or None,
+    )
+    response = Response(result.body, content_type=result.content_type)
+    response.headers["Vary"] = "Accept"
+    response.headers["X-Catalograph-Rows"] = str(result.rows)
+    if result.truncated:
+        response.headers["X-Catalograph-Truncated"] = f"true; max-rows={config.max_rows}"
+    return response
+
+
+def _wants_html() -> bool:
+    try:
+        return negotiate(request.headers.get("Accept"), [*RESULTS_FORMATS, HTML]) == HTML
+    except NotAcceptableError:
+        return False
+
+
+def _form_page() -> str:
+    formats = [("", "as negotiated (Accept)")] + [
+        (fmt.file_extension, fmt.name) for fmt in RESULTS_FORMATS + RDF_FORMATS
+    ]
+    return render_template("sparql.html", query=_EXAMPLE, prefixes=list(PREFIXES), formats=formats)
+
+
+def _page(body: str) -> Response:
+    response = Response(body, content_type=content_type(HTML))
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+_EXAMPLE = """SELECT ?work ?label WHERE {
+  ?work a bf:Work ;
+        rdfs:label ?label .
+}
+LIMIT 20"""
