@@ -27,6 +27,7 @@ import argparse
 import io
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -193,6 +194,7 @@ def end_to_end(files: list[Path], data_dir: Path, workers: int | None) -> dict[s
         *map(str, files),
     ]
     started = time.perf_counter()
+    cpu_before = _children_cpu()
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     sampler = TreeMemory(process.pid)
     sampler.start()
@@ -211,7 +213,14 @@ def end_to_end(files: list[Path], data_dir: Path, workers: int | None) -> dict[s
     figures["seconds"] = elapsed
     figures["rate"] = figures["written"] / elapsed
     figures["peak_mb"] = sampler.peak / 2**20
+    figures["cpu_seconds"] = _children_cpu() - cpu_before
     return figures
+
+
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of all finished descendants, workers included."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _figure(summary: str, name: str) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import os
+import pickle
 import subprocess
 import sys
 import textwrap
@@ -27,6 +28,7 @@ from graph import (
     graph_count,
     journal,
     latest_snapshot,
+    lock_holder,
     open_latest_snapshot,
     open_store,
     stats,
@@ -285,18 +287,17 @@ def test_full_disk_gives_store_error_then_recovery(tmp_path: Path, graphs: list[
         """,
         text=False,
     )
-    import pickle
-
-    out, err = child.communicate(pickle.dumps((str(tmp_path), META.value, graphs * 40)), timeout=60)
+    out, err = child.communicate(pickle.dumps((str(tmp_path), META.value, graphs)), timeout=60)
     out = out.decode()
     assert "StoreError: cannot write the store at" in out, (out, err.decode())
     assert "the disk is full or a file size limit was reached" in out
     assert "again:" in out and "this writer is closed" in out  # the broken handle is not reused
 
     with Writer(tmp_path, META, VERSION) as writer:
+        assert sorted(writer.recovered) == sorted(g.graph for g in graphs[5:])  # the failed batch
         assert not journal.pending(writer.store)
         result = writer.write(graphs)
-        assert result.written + result.unchanged == 20
+        assert (result.written, result.unchanged) == (15, 5)
         for graph in graphs:
             assert graph_quads(writer.store, graph.graph) == expected_quads(graph)
 
@@ -335,10 +336,27 @@ def test_second_writer_is_refused_while_the_first_holds_the_lock(tmp_path: Path,
 
 def test_second_writer_in_the_same_process_is_refused(tmp_path: Path) -> None:
     second = Writer(tmp_path, META, VERSION)
-    with Writer(tmp_path, META, VERSION), pytest.raises(
-        StoreError, match=f"being written by process {os.getpid()}"
-    ):
-        second.__enter__()
+    with Writer(tmp_path, META, VERSION):
+        assert lock_holder(tmp_path).split()[0] == str(os.getpid())
+        with pytest.raises(StoreError, match=f"being written by process {os.getpid()}"):
+            second.__enter__()
+    assert lock_holder(tmp_path) is None
+    assert (tmp_path / "write.lock").read_text() == ""
+
+
+def test_open_store_for_writing_is_a_session_with_a_checkpoint(tmp_path: Path) -> None:
+    quad = Quad(NamedNode(f"{BASE}work/x"), RDF.type, BF.Work, NamedNode(f"{BASE}graph/extra"))
+    with open_store(tmp_path) as store:
+        store.add(quad)
+        with pytest.raises(StoreError, match="being written"):
+            Writer(tmp_path, META, VERSION).__enter__()
+    assert list(open_latest_snapshot(tmp_path)) == [quad]
+    with open_store(tmp_path, read_only=True) as store:
+        assert list(store) == [quad]
+        with pytest.raises(StoreError, match="open read-only by another process"):
+            Writer(tmp_path, META, VERSION).__enter__()
+    with pytest.raises(StoreError, match="no checkpoint"):
+        open_latest_snapshot(tmp_path / "elsewhere")
 
 
 def test_checkpoint_is_read_by_another_process_while_writing_goes_on(

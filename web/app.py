@@ -95,6 +95,15 @@ class StoreHolder:
             self._close_live()
             self._store = self._given
 
+    def before_write(self) -> None:
+        """Let this process write: a live read-only handle holds the lock a writer needs."""
+        if self._live is not None:
+            self.close()
+
+    def refresh(self) -> None:
+        """Look for a new checkpoint on the next request (this process just published one)."""
+        self._checked = 0.0
+
 
 def create_app(settings: Settings | None = None, store: Store | None = None) -> Flask:
     """The web app. ``store`` lets a caller that already holds an open store share it."""
@@ -109,12 +118,18 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.jinja_env.globals["home_href"] = lambda: request.script_root + "/"
     errors.register(app)
 
+    from web import cors
+    from web.gsp import blueprint as gsp_blueprint
     from web.resources import blueprint as resources_blueprint
     from web.sparql import blueprint as sparql_blueprint
+    from web.wellknown import blueprint as wellknown_blueprint
 
     app.register_blueprint(system)
     app.register_blueprint(sparql_blueprint)
+    app.register_blueprint(gsp_blueprint)
+    app.register_blueprint(wellknown_blueprint)
     app.register_blueprint(resources_blueprint)
+    cors.register(app)
 
     @app.after_request
     def secure(response: Response) -> Response:
@@ -138,6 +153,10 @@ def settings() -> Settings:
 
 def store() -> Store:
     return current_app.extensions[_EXTENSION]["store"].get()
+
+
+def store_holder() -> StoreHolder:
+    return current_app.extensions[_EXTENSION]["store"]
 
 
 def resource_queries() -> ResourceQueries:

@@ -68,7 +68,7 @@ def cli(
 @click.option(
     "--batch-size",
     type=click.IntRange(1, 100_000),
-    default=2000,
+    default=500,
     show_default=True,
     help="Records per store write.",
 )
@@ -156,6 +156,61 @@ def serve(settings: Settings, host: str | None, port: int | None, threads: int |
         k: v for k, v in {"host": host, "port": port, "threads": threads}.items() if v is not None
     }
     run_server(replace(settings, **changes) if changes else settings)
+
+
+@cli.group()
+def user() -> None:
+    """Accounts that may write (role cataloger) or only read (role reader), in DATA_DIR/users.json."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option(
+    "--role",
+    type=click.Choice(["cataloger", "reader"]),
+    default="cataloger",
+    show_default=True,
+    help="cataloger: may send SPARQL updates and Graph Store writes; reader: may not.",
+)
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from the first line of stdin instead of prompting.",
+)
+@click.option("--replace", is_flag=True, help="Set a new password and role for an existing user.")
+@click.pass_obj
+def user_add(settings: Settings, name: str, role: str, password_stdin: bool, replace: bool) -> None:
+    """Create an account; the password is stored as a salted scrypt hash, never in clear."""
+    from web.auth import add_user, users_path
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    existed = add_user(settings.data_dir, name, password, role, replace=replace)
+    verb = "updated" if existed else "added"
+    click.echo(f"{verb} {name} ({role}) in {users_path(settings.data_dir)}")
+
+
+@user.command("list")
+@click.pass_obj
+def user_list(settings: Settings) -> None:
+    """Names and roles of the accounts."""
+    from web.auth import list_users
+
+    for name, role, changed in list_users(settings.data_dir):
+        click.echo(f"{name}\t{role}\t{changed}")
+
+
+@user.command("remove")
+@click.argument("name")
+@click.pass_obj
+def user_remove(settings: Settings, name: str) -> None:
+    """Delete an account (a running server notices at once)."""
+    from web.auth import remove_user
+
+    remove_user(settings.data_dir, name)
+    click.echo(f"removed {name}")
 
 
 def main() -> None:

@@ -13,13 +13,15 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import Any, get_origin, get_type_hints
 
 from ontology.errors import ConfigurationError
 
 ENV_PREFIX = "CATALOGRAPH_"
+#: Shortest bearer token accepted in ``update_tokens``.
+MIN_TOKEN_LENGTH = 16
 CONFIG_ENV = "CATALOGRAPH_CONFIG"
 DEFAULT_DATA_DIR = "catalograph-data"
 
@@ -42,6 +44,13 @@ class Settings:
     max_rows: int = 10_000
     #: Longest query text accepted, in bytes (UTF-8).
     max_query_bytes: int = 100_000
+    #: Largest SPARQL Update text or Graph Store Protocol body accepted from a writer, in bytes.
+    max_upload_bytes: int = 10_000_000
+    #: Bearer tokens that may write (SPARQL Update, Graph Store Protocol); secrets: set them
+    #: in the environment (comma-separated), never in a file under version control.
+    update_tokens: tuple[str, ...] = field(default=(), repr=False)
+    #: URL prefixes (http or https) that SPARQL Update ``LOAD`` may fetch from; empty: no LOAD.
+    load_allow: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -68,13 +77,23 @@ def _validate(settings: Settings) -> None:
         object.__setattr__(settings, "base_iri", settings.base_iri + "/")
     if not 0 <= settings.port <= 65535:
         raise ConfigurationError(f"port must be between 0 and 65535, got {settings.port}")
-    for name in ("threads", "max_rows", "max_query_bytes"):
+    for name in ("threads", "max_rows", "max_query_bytes", "max_upload_bytes"):
         if getattr(settings, name) < 1:
             raise ConfigurationError(f"{name} must be at least 1, got {getattr(settings, name)}")
     if not settings.query_timeout_s > 0:
         raise ConfigurationError(
             f"query_timeout_s must be positive, got {settings.query_timeout_s}"
         )
+    for token in settings.update_tokens:
+        if len(token) < MIN_TOKEN_LENGTH or any(ch.isspace() for ch in token):
+            raise ConfigurationError(  # never print the token: it is a secret
+                f"update_tokens: every token must be at least {MIN_TOKEN_LENGTH} characters "
+                "without spaces (generate one with: python -c 'import secrets; "
+                "print(secrets.token_urlsafe(32))')"
+            )
+    for prefix in settings.load_allow:
+        if not prefix.startswith(("http://", "https://")):
+            raise ConfigurationError(f"load_allow: {prefix!r} is not an http(s) URL prefix")
 
 
 def _coerce(name: str, value: Any, where: str) -> Any:
@@ -82,6 +101,11 @@ def _coerce(name: str, value: Any, where: str) -> Any:
     wanted = _TYPES[name]
     if isinstance(value, bool):
         raise ConfigurationError(f"{where}: {name} must be {wanted.__name__}, got a boolean")
+    if get_origin(wanted) is tuple:  # a list of strings: a TOML array, or comma-separated text
+        items = value.split(",") if isinstance(value, str) else value
+        if isinstance(items, list | tuple) and all(isinstance(i, str) for i in items):
+            return tuple(i.strip() for i in items if i.strip())
+        raise ConfigurationError(f"{where}: {name} must be a list of strings")
     if wanted is Path:
         if isinstance(value, str | Path) and str(value):
             return Path(value)
@@ -141,11 +165,11 @@ def load_settings(
 
     >>> load_settings(env={"CATALOGRAPH_PORT": "8080"}, max_rows=5).port
     8080
-    >>> load_settings(env={}, colour="red")
+    >>> load_settings(env={}, colour="red")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     ontology.errors.ConfigurationError: unknown setting 'colour'; known: data_dir, base_iri, \
-host, port, threads, query_timeout_s, max_rows, max_query_bytes
+host, port, threads, query_timeout_s, max_rows, max_query_bytes, ...
     """
     env = os.environ if env is None else env
     path = config if config is not None else env.get(CONFIG_ENV) or None

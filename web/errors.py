@@ -23,11 +23,13 @@ log = logging.getLogger(__name__)
 _TEXT = "text/plain"
 _TITLES = {
     400: "Bad request",
+    401: "Credentials needed",
     403: "Forbidden",
     404: "Not found",
     405: "Method not allowed",
     406: "Not acceptable",
     413: "Too large",
+    415: "Unsupported media type",
     500: "Server error",
     503: "Unavailable",
 }
@@ -55,7 +57,13 @@ def register(app: Flask) -> None:
         status = getattr(exc, "http_status", 500)
         if status >= 500:
             log.error("%s: %s", type(exc).__name__, exc.format_message())
-        return error_response(status, exc.format_message())
+        response = error_response(status, exc.format_message())
+        for name, value in getattr(exc, "http_headers", ()):  # WWW-Authenticate (401)...
+            response.headers.add(name, value)
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:  # 429 and 503: when to try again
+            response.headers["Retry-After"] = str(int(retry_after))
+        return response
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:

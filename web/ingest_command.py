@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import csv
+import queue
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
 import click
 
-from graph.writer import Writer
+from graph.writer import BatchResult, Writer
 from ingest import PIPELINE_VERSION
 from ingest.iri import IriMinter
 from ingest.model import Position, RecordGraph, Rejected
@@ -30,7 +32,7 @@ def run_ingest(
     format_name: str | None = None,
     default_source: str = "marc",
     workers: int | None = None,
-    batch_size: int = 2000,
+    batch_size: int = 500,
     report_file: TextIO | None = None,
     progress: bool = False,
 ) -> IngestReport:
@@ -57,41 +59,88 @@ def run_ingest(
                 err=True,
             )
 
-        def flush() -> None:
-            if batch:
-                result = writer.write(batch)
-                report.written += result.written
-                report.unchanged += result.unchanged + result.superseded
-                report.deleted += result.deleted + result.deleted_absent
-                report.quads += result.quads
-                report.collisions.extend(str(c) for c in result.collisions[:SHOWN_REJECTIONS])
-                if bar is not None:
-                    bar.update(len(batch))
-                batch.clear()
+        def count(batch_size: int, result: BatchResult) -> None:
+            report.written += result.written
+            report.unchanged += result.unchanged
+            report.superseded += result.superseded
+            report.deleted += result.deleted + result.deleted_absent
+            report.quads += result.quads
+            report.collisions.extend(str(c) for c in result.collisions[:SHOWN_REJECTIONS])
+            if bar is not None:
+                bar.update(batch_size)
 
-        for _file, item in mapped_items(files, settings.base_iri, default_source, workers):
-            report.read += 1
-            if isinstance(item, Rejected):
-                report.rejected += 1
-                report.rejected_by_rule[item.rule] += 1
-                if len(report.rejections) < SHOWN_REJECTIONS:
-                    report.rejections.append(item)
-                if report_writer:
-                    _report_row(report_writer, item.position, "rejected", item.rule, item.reason)
-                if bar is not None:
-                    bar.update(1)
-                continue
-            if item.warnings:
-                report.warnings += len(item.warnings)
-                if report_writer:
-                    for warning in item.warnings:
-                        _report_row(report_writer, item.position, "warning", "", warning)
-            batch.append(item)
-            if len(batch) >= batch_size:
-                flush()
-        flush()
+        background = BackgroundWriter(writer, count)
+        try:
+            for _file, item in mapped_items(files, settings.base_iri, default_source, workers):
+                report.read += 1
+                if isinstance(item, Rejected):
+                    report.rejected += 1
+                    report.rejected_by_rule[item.rule] += 1
+                    if len(report.rejections) < SHOWN_REJECTIONS:
+                        report.rejections.append(item)
+                    if report_writer:
+                        _report_row(
+                            report_writer, item.position, "rejected", item.rule, item.reason
+                        )
+                    if bar is not None:
+                        bar.update(1)
+                    continue
+                if item.warnings:
+                    report.warnings += len(item.warnings)
+                    if report_writer:
+                        for warning in item.warnings:
+                            _report_row(report_writer, item.position, "warning", "", warning)
+                batch.append(item)
+                if len(batch) >= batch_size:
+                    background.submit(batch)
+                    batch = []
+            if batch:
+                background.submit(batch)
+        finally:
+            background.close()  # waits for the batch being written: the store stays consistent
     report.seconds = time.perf_counter() - started
     return report
+
+
+class BackgroundWriter:
+    """Writes batches in a thread while the caller merges and maps the next one.
+
+    pyoxigraph releases the GIL while it bulk-loads, so writing one batch and
+    preparing the next overlap; at most one batch waits, so memory holds two
+    batches at most. An error in the thread is raised in the caller at its
+    next ``submit`` or at ``close``.
+    """
+
+    def __init__(self, writer: Writer, on_result: Callable[[int, BatchResult], None]) -> None:
+        self._writer = writer
+        self._on_result = on_result
+        self._queue: queue.Queue[list[RecordGraph] | None] = queue.Queue(maxsize=1)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="catalograph-writer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (batch := self._queue.get()) is not None:
+            if self._error is not None:
+                continue  # drain after a failure; the caller raises it
+            try:
+                self._on_result(len(batch), self._writer.write(batch))
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                self._error = exc
+
+    def submit(self, batch: list[RecordGraph]) -> None:
+        self._raise_error()
+        self._queue.put(batch)
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        self._raise_error()
+
+    def _raise_error(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
 
 
 def _report_row(writer, position: Position, kind: str, rule: str, message: str) -> None:  # noqa: ANN001
@@ -131,6 +180,7 @@ def summary(report: IngestReport) -> str:
         f"({rate:,.0f} records/s)",
         f"  written    {report.written:>8}  ({report.quads:,} quads)",
         f"  unchanged  {report.unchanged:>8}",
+        f"  replaced   {report.superseded:>8}  (a later record in the input has the same graph)",
         f"  deleted    {report.deleted:>8}",
         f"  rejected   {report.rejected:>8}",
     ]

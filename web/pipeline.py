@@ -43,6 +43,7 @@ class IngestReport:
     read: int = 0
     written: int = 0
     unchanged: int = 0
+    superseded: int = 0
     deleted: int = 0
     rejected: int = 0
     quads: int = 0
@@ -55,8 +56,11 @@ class IngestReport:
 
     @property
     def accounted(self) -> bool:
-        """Records read = written + unchanged + deleted + rejected (the ingest invariant)."""
-        return self.read == self.written + self.unchanged + self.deleted + self.rejected
+        """Records read = written + unchanged + replaced + deleted + rejected (the ingest invariant)."""
+        return (
+            self.read
+            == self.written + self.unchanged + self.superseded + self.deleted + self.rejected
+        )
 
 
 @dataclass(frozen=True)
@@ -233,5 +237,3 @@ def mapped_items(
                 yield item, mapped
     finally:
         pool.close()
-
-

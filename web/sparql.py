@@ -1,10 +1,12 @@
-"""``/sparql``: the query operation of the SPARQL 1.1 Protocol, read-only.
+"""``/sparql``: the SPARQL 1.1 Protocol: queries for everyone, updates for writers.
 
-GET with ``?query=``, POST as a form or with the query as the body. Updates
-are refused whatever way they come. The answer's format is negotiated from
-Accept or named by ``?format=`` (short name or media type). The hardening step
-(deadlines in killable workers, per-client limits, the Graph Store Protocol,
-YASGUI) plugs in around ``_answer`` without changing the routes.
+Queries: GET with ``?query=``, POST as a form or with the query as the body.
+Updates: POST only (form ``update=`` or an ``application/sparql-update``
+body), with credentials (``web.update``); an update by GET or inside
+``query=`` is refused (403). A GET without a query is the query page for
+browsers and the Service Description for everyone else (``web.wellknown``).
+The answer's format is negotiated from Accept or named by ``?format=`` (short
+name or media type).
 """
 
 from __future__ import annotations
@@ -23,13 +25,19 @@ from query.negotiation import (
     negotiate,
 )
 from query.sparql import QueryTooLargeError, UpdateRefusedError, run_query
+from web import query_ui
 from web.app import settings, store
+from web.update import answer_update, is_update_request
+from web.wellknown import service_description
 
 blueprint = Blueprint("sparql", __name__)
 
 _FORM = "application/x-www-form-urlencoded"
 _QUERY_BODY = "application/sparql-query"
-_UPDATE_BODY = "application/sparql-update"
+_UPDATE_BY_POST = (
+    "SPARQL Update is accepted only by POST (update=... or application/sparql-update), "
+    "with credentials; never by GET or as a query"
+)
 
 
 class UnsupportedMediaTypeError(QueryError):
@@ -40,14 +48,27 @@ class UnsupportedMediaTypeError(QueryError):
 
 @blueprint.route("/sparql", methods=["GET", "POST"])
 def endpoint() -> Response:
-    if "update" in request.args or (_is_form() and "update" in request.form):
-        raise UpdateRefusedError("SPARQL Update is not accepted here: this endpoint is read-only")
+    if "update" in request.args:
+        raise UpdateRefusedError(_UPDATE_BY_POST)
+    if is_update_request():
+        return answer_update()
     text = _query_text()
     if text is None:
-        if _wants_html():
-            return _page(_form_page())
-        raise UsageError("missing the 'query' parameter (SPARQL 1.1 Protocol)")
+        if request.method == "POST":
+            raise UsageError("missing the 'query' parameter (SPARQL 1.1 Protocol)")
+        return _self_description()
     return _answer(text)
+
+
+def _self_description() -> Response:
+    """A GET without a query: the query page for browsers, the service description for others."""
+    try:
+        choice = negotiate(request.headers.get("Accept"), [*RDF_FORMATS, HTML])
+    except NotAcceptableError:
+        raise UsageError("missing the 'query' parameter (SPARQL 1.1 Protocol)") from None
+    if choice == HTML:
+        return _page(_form_page())
+    return service_description()
 
 
 def _is_form() -> bool:
@@ -61,11 +82,9 @@ def _single(values: list[str], name: str) -> str | None:
 
 
 def _query_text() -> str | None:
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return _single(request.args.getlist("query"), "query")
     mimetype = request.mimetype
-    if mimetype == _UPDATE_BODY:
-        raise UpdateRefusedError("SPARQL Update is not accepted here: this endpoint is read-only")
     if mimetype == _FORM:
         return _single(request.form.getlist("query"), "query")
     if mimetype == _QUERY_BODY:
@@ -129,23 +148,23 @@ def _answer(text: str) -> Response:
     return response
 
 
-def _wants_html() -> bool:
-    try:
-        return negotiate(request.headers.get("Accept"), [*RESULTS_FORMATS, HTML]) == HTML
-    except NotAcceptableError:
-        return False
-
-
 def _form_page() -> str:
     formats = [("", "as negotiated (Accept)")] + [
         (fmt.file_extension, fmt.name) for fmt in RESULTS_FORMATS + RDF_FORMATS
     ]
-    return render_template("sparql.html", query=_EXAMPLE, prefixes=list(PREFIXES), formats=formats)
+    return render_template(
+        "sparql.html",
+        query=_EXAMPLE,
+        prefixes=list(PREFIXES),
+        formats=formats,
+        ui=query_ui.page_config(_EXAMPLE),
+    )
 
 
 def _page(body: str) -> Response:
     response = Response(body, content_type=content_type(HTML))
     response.headers["Vary"] = "Accept"
+    response.headers["Content-Security-Policy"] = query_ui.CONTENT_SECURITY_POLICY
     return response
 
 

@@ -1,0 +1,164 @@
+"""The SPARQL 1.1 Graph Store HTTP Protocol at ``/rdf-graph-store`` (indirect identification).
+
+``?graph=IRI`` names a named graph, ``?default`` the store's own default graph
+(the one SPARQL Update writes unqualified triples into; queries see the union
+of all graphs, that one included).
+
+- GET / HEAD, for everyone: the graph in the negotiated RDF format, streamed
+  (a graph can be large: the metadata graph has a few statements per record);
+  404 for a named graph the store does not have.
+- PUT (replace), POST (merge), DELETE, for writers only (``web.auth``): 401
+  without credentials, 403 for a reader; the body is parsed by pyoxigraph in
+  the format its ``Content-Type`` names (415 if it names none), up to
+  ``max_upload_bytes`` (413); 201 when the graph is new, else 204.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import queue
+import threading
+from collections.abc import Iterator
+
+from flask import Blueprint, Response, request
+from pyoxigraph import DefaultGraph, NamedNode, RdfFormat, Store
+
+from graph.updates import delete_graph, parse_graph, write_graph
+from ontology.errors import NotFoundError, QueryError, UsageError
+from query.description import DESCRIPTION_PREFIXES
+from query.negotiation import RDF_FORMATS, content_type, negotiate
+from web.app import settings, store
+from web.auth import require_writer
+from web.update import allow_upload, edited_response, write
+from web.wellknown import GRAPH_STORE_PATH
+
+log = logging.getLogger(__name__)
+
+blueprint = Blueprint("gsp", __name__)
+
+#: Serialised chunks waiting for a slow client; the serialiser waits (then gives up) beyond.
+QUEUED_CHUNKS = 32
+SLOW_CLIENT_S = 60.0
+
+
+class UnsupportedMediaTypeError(QueryError):
+    """A body in a format the Graph Store does not read (HTTP 415)."""
+
+    http_status = 415
+
+
+def _target() -> NamedNode | DefaultGraph:
+    graphs = request.args.getlist("graph")
+    default = "default" in request.args
+    if default == bool(graphs) or len(graphs) > 1:
+        raise UsageError("name one graph: ?graph=IRI, or ?default for the default graph")
+    if default:
+        return DefaultGraph()
+    try:
+        graph = NamedNode(graphs[0])
+    except ValueError:
+        raise UsageError(f"not an absolute IRI: {graphs[0]!r}") from None
+    if ":" not in graph.value:
+        raise UsageError(f"not an absolute IRI: {graphs[0]!r}")
+    return graph
+
+
+@blueprint.route(GRAPH_STORE_PATH, methods=["GET", "PUT", "POST", "DELETE"])
+def graph_store() -> Response:
+    graph = _target()
+    if request.method in ("GET", "HEAD"):
+        return _read(graph)
+    principal = require_writer()
+    allow_upload()
+    data_dir = settings().data_dir
+    if request.method == "DELETE":
+        edit = write(lambda: delete_graph(data_dir, graph))
+        log.info("graph store: %s deleted %s", principal.name, graph)
+        return edited_response(edit)
+    fmt = _body_format()
+    base = graph.value if isinstance(graph, NamedNode) else settings().base_iri
+    triples = parse_graph(request.get_data(cache=False), fmt, base_iri=base)
+    merge = request.method == "POST"
+    edit = write(lambda: write_graph(data_dir, graph, triples, merge=merge))
+    log.info(
+        "graph store: %s %s %d triples into %s", principal.name, request.method, len(triples), graph
+    )
+    return edited_response(edit, 201 if edit.created else 204)
+
+
+def _body_format() -> RdfFormat:
+    mimetype = request.mimetype
+    fmt = RdfFormat.from_media_type(mimetype) if mimetype else None
+    if fmt is None:
+        offered = ", ".join(f.media_type for f in RDF_FORMATS if not f.supports_datasets)
+        raise UnsupportedMediaTypeError(
+            f"send the graph as one of {offered} (Content-Type), not {mimetype or 'nothing'}"
+        )
+    charset = request.mimetype_params.get("charset", "utf-8").lower()
+    if charset not in ("utf-8", "utf8"):
+        raise UnsupportedMediaTypeError(f"send the graph as UTF-8, not {charset}")
+    return fmt
+
+
+def _read(graph: NamedNode | DefaultGraph) -> Response:
+    current = store()
+    if isinstance(graph, NamedNode) and not current.contains_named_graph(graph):
+        raise NotFoundError(f"there is no graph {graph.value}")
+    values = request.args.getlist("format")
+    fmt = negotiate(request.headers.get("Accept"), RDF_FORMATS, ",".join(values) or None)
+    if request.method == "HEAD":
+        response = Response(content_type=content_type(fmt))
+        response.headers.pop("Content-Length", None)
+    else:
+        response = Response(_stream(current, fmt, graph), content_type=content_type(fmt))
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+class _Sink:
+    """A file-like object pyoxigraph writes into, handing chunks to the response."""
+
+    def __init__(self, chunks: queue.Queue, stop: threading.Event) -> None:
+        self.chunks = chunks
+        self.stop = stop
+
+    def write(self, data: bytes) -> int:
+        if self.stop.is_set():
+            raise BrokenPipeError("the client went away")
+        self.chunks.put(bytes(data), timeout=SLOW_CLIENT_S)
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+
+def _stream(current: Store, fmt: RdfFormat, graph: NamedNode | DefaultGraph) -> Iterator[bytes]:
+    """The graph serialised by a thread as the client reads it: memory stays bounded."""
+    chunks: queue.Queue = queue.Queue(maxsize=QUEUED_CHUNKS)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            current.dump(_Sink(chunks, stop), fmt, from_graph=graph, prefixes=DESCRIPTION_PREFIXES)
+            chunks.put(None, timeout=SLOW_CLIENT_S)
+        except (OSError, ValueError, queue.Full) as exc:
+            if not stop.is_set():
+                log.warning("graph store: serialising %s stopped: %s", graph, exc)
+            with contextlib.suppress(queue.Full):
+                chunks.put_nowait(exc)
+
+    threading.Thread(target=produce, name="gsp-dump", daemon=True).start()
+    try:
+        while True:
+            try:
+                item = chunks.get(timeout=SLOW_CLIENT_S)
+            except queue.Empty:
+                return
+            if item is None or isinstance(item, BaseException):
+                return
+            yield item
+    finally:
+        stop.set()
+        while not chunks.empty():  # let a blocked producer see ``stop``
+            chunks.get_nowait()

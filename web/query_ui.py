@@ -1,0 +1,81 @@
+"""What the browser query UI at ``/sparql`` needs: its example queries, settings and headers.
+
+The page (``templates/sparql.html``) is YASGUI, served from ``static/vendor/``
+(no CDN: it works offline), driven by ``static/sparql-ui.js``. Everything the
+script needs from the server (the endpoint, the prefixes, the examples) is
+rendered into the page as one JSON block, because the Content-Security-Policy
+forbids inline script.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from importlib.resources import files
+
+from flask import url_for
+
+from ontology.namespaces import PREFIXES
+
+#: Most triples the graph view draws from a CONSTRUCT answer (a bigger graph is unreadable).
+GRAPH_VIEW_MAX_TRIPLES = 500
+
+#: Two libraries add one fixed ``<style>`` element each: YASR's column resizer
+#: (in yasgui.min.js) and cytoscape (``.__________cytoscape_container``). The
+#: query UI's policy is the site-wide one (``web.app.SECURITY_HEADERS``) plus
+#: the hashes of exactly those two style sheets; no ``'unsafe-inline'``, no
+#: ``'unsafe-eval'``, scripts from this server only, and ``connect-src 'self'``,
+#: so the page cannot send a request anywhere else. ``tests/test_web_query_ui.py``
+#: recomputes the hashes from the vendored files and fails when an update changes them.
+INLINE_STYLE_HASHES = (
+    "sha256-zCK2EVMoPc04mRF/g5CotUvxbJPWS+8V0b+s9ptqQIk=",  # yasgui.min.js: column resizer
+    "sha256-pgvDUBa4IjFA2yuSJ2cqcyxmNYJMborsd0ORcRv9vw8=",  # cytoscape.min.js: container
+)
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; "
+    f"style-src 'self' {' '.join(repr(h) for h in INLINE_STYLE_HASHES)}; "
+    "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
+
+
+@dataclass(frozen=True)
+class Example:
+    """One example query: ``query/examples/NN-name.rq``, whose leading comments give its title and description."""
+
+    id: str
+    title: str
+    description: str
+    query: str
+
+
+def parse_example(name: str, text: str) -> Example:
+    """The first comment line is the title, the following comment lines the description."""
+    comments = []
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            break
+        comments.append(line[1:].strip())
+    title = comments[0] if comments else name
+    return Example(id=name, title=title, description=" ".join(comments[1:]), query=text)
+
+
+@lru_cache(maxsize=1)
+def load_examples() -> tuple[Example, ...]:
+    """The example queries shipped in ``query/examples/``, in file-name order."""
+    folder = files("query").joinpath("examples")
+    found = sorted(
+        (entry for entry in folder.iterdir() if entry.name.endswith(".rq")), key=lambda e: e.name
+    )
+    return tuple(parse_example(e.name.removesuffix(".rq"), e.read_text("utf-8")) for e in found)
+
+
+def page_config(default_query: str) -> dict[str, object]:
+    """The JSON the page's script reads: endpoint, prefixes, examples, limits."""
+    return {
+        "endpoint": url_for("sparql.endpoint"),
+        "prefixes": PREFIXES,
+        "defaultQuery": default_query,
+        "examples": [asdict(example) for example in load_examples()],
+        "graphViewMaxTriples": GRAPH_VIEW_MAX_TRIPLES,
+    }
