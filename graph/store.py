@@ -17,10 +17,11 @@ so it is never reused, and the next session recovers.
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import logging
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import BinaryIO
 
@@ -89,6 +90,7 @@ class StoreSession:
         self._broken: StoreError | None = None
 
     def open(self) -> Store:
+        limit_malloc_arenas()
         self.lock.acquire()
         try:
             self.path.mkdir(parents=True, exist_ok=True)
@@ -109,6 +111,28 @@ class StoreSession:
     def store(self) -> Store:
         if self._store is None:
             raise self._broken or StoreError(f"the store at {self.path} is not open")
+        return self._store
+
+    def reopen(self) -> Store:
+        """Close and reopen the store, keeping the lock, to give its memory back.
+
+        RocksDB keeps the index and filter blocks of every table it has read
+        in memory (Oxigraph does not charge them to a bounded cache), so a
+        long ingest's writer grows with the store. Closing frees them, and
+        ``malloc_trim`` hands the freed pages back to the system.
+        """
+        store = self.store
+        try:
+            store.flush()
+        except OSError as exc:
+            raise self.fail(exc, "flush") from exc
+        self._store = None
+        del store
+        _release_freed_memory()
+        try:
+            self._store = Store(str(self.path))
+        except OSError as exc:
+            raise self.fail(exc, "reopen") from exc
         return self._store
 
     def fail(self, exc: BaseException, action: str) -> StoreError:
@@ -146,6 +170,40 @@ class StoreSession:
             self._store = None
             self.lock.release()
         return published
+
+
+#: glibc's mallopt parameter for the number of malloc arenas.
+_M_ARENA_MAX = -8
+
+
+def limit_malloc_arenas(arenas: int = 2) -> None:
+    """Cap glibc's malloc arenas for the threads of this process (elsewhere a no-op).
+
+    A writer's threads (the background writer, queue feeders, RocksDB's own)
+    each get an arena by default, and freed memory stays scattered across
+    them: measured here, a long ingest's writer grew from 130 to 200 MB with
+    the default and stayed near 105 MB with two arenas.
+    """
+    with suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").mallopt(_M_ARENA_MAX, arenas)
+
+
+def _release_freed_memory() -> None:
+    """Return freed heap pages to the system (glibc only; elsewhere a no-op)."""
+    with suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+def resident_memory_mb() -> float | None:
+    """This process's resident memory in MB (Linux), or ``None`` where unknown."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
 
 
 @contextmanager

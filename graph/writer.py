@@ -39,7 +39,7 @@ from graph.provenance import (
     read_provenance,
     timestamp,
 )
-from graph.store import StoreSession
+from graph.store import StoreSession, resident_memory_mb
 from ontology.namespaces import CG, PROV
 
 #: How many collisions a session's totals keep (all are counted).
@@ -133,6 +133,10 @@ class BatchResult:
         self.collisions.extend(other.collisions[: max(room, 0)])
 
 
+#: The writer's resident memory past which it reopens the store (see ``StoreSession.reopen``).
+DEFAULT_MEMORY_BUDGET_MB = 128.0
+
+
 class Writer:
     """The single writer of a data directory, as a context manager.
 
@@ -155,6 +159,7 @@ class Writer:
         pipeline_version: str,
         *,
         make_checkpoint: bool = True,
+        memory_budget_mb: float | None = DEFAULT_MEMORY_BUDGET_MB,
     ) -> None:
         self.metadata_graph = (
             metadata_graph if isinstance(metadata_graph, NamedNode) else NamedNode(metadata_graph)
@@ -164,6 +169,9 @@ class Writer:
         self.totals = BatchResult()
         self.generated_at = timestamp()
         self.checkpoint_path: Path | None = None
+        #: Past this resident size (MB) the store is reopened between batches; None: never.
+        self.memory_budget_mb = memory_budget_mb
+        self.reopened = 0
 
     # ------------------------------------------------------------ session
 
@@ -231,6 +239,10 @@ class Writer:
             raise ValueError(f"a record graph of this batch is not valid N-Quads: {exc}") from exc
         result.quads = sum(r.quad_count for r in load)
         self.totals.add(result)
+        del store  # the session's reference must be the last one for a reopen to close it
+        if self.memory_budget_mb and (resident_memory_mb() or 0) > self.memory_budget_mb:
+            self.session.reopen()  # keeps the writer's memory flat however large the store grows
+            self.reopened += 1
         return result
 
     def _latest_per_graph(
@@ -271,7 +283,7 @@ class Writer:
                 else:
                     result.deleted_absent += 1
             elif present and holds(store, graph, CG.contentHash, Literal(record.content_hash), meta):
-                result.unchanged += 1  # provenance is only ever added to complete graphs
+                result.unchanged += 1  # recovery leaves provenance only on complete graphs
             else:
                 if present:  # changed, or data without provenance (never trusted)
                     drop.append(graph)

@@ -162,6 +162,23 @@ def test_rewrite_of_same_batch_changes_nothing(tmp_path: Path, graphs: list[Reco
     assert latest_snapshot(tmp_path) == first_checkpoint
 
 
+def test_writer_over_its_memory_budget_reopens_and_loses_nothing(
+    tmp_path: Path, graphs: list[RecordGraph]
+) -> None:
+    """A budget no process can meet makes the writer reopen the store after every batch."""
+    with Writer(tmp_path, META, VERSION, memory_budget_mb=1) as writer:
+        for start in range(0, len(graphs), 5):
+            writer.write(graphs[start : start + 5])
+        assert writer.reopened == 4
+        store = writer.store
+        for graph in graphs:
+            assert graph_quads(store, graph.graph) == expected_quads(graph), graph.graph
+        del store
+    with Writer(tmp_path, META, VERSION, memory_budget_mb=None) as writer:
+        assert writer.write(graphs).unchanged == len(graphs)
+        assert writer.reopened == 0
+
+
 def test_changed_record_replaces_its_graph(tmp_path: Path, records: list[SourceRecord],
                                            graphs: list[RecordGraph]) -> None:
     with Writer(tmp_path, META, VERSION) as writer:

@@ -65,7 +65,9 @@ def run_ingest(
             report.superseded += result.superseded
             report.deleted += result.deleted + result.deleted_absent
             report.quads += result.quads
-            report.collisions.extend(str(c) for c in result.collisions[:SHOWN_REJECTIONS])
+            room = SHOWN_REJECTIONS - len(report.collisions)
+            report.collisions.extend(str(c) for c in result.collisions[: max(room, 0)])
+            report.collision_count += result.collision_count
             if bar is not None:
                 bar.update(batch_size)
 
@@ -196,8 +198,13 @@ def summary(report: IngestReport) -> str:
                 f"  ... and {report.rejected - len(report.rejections)} more (use --report FILE)"
             )
     if report.collisions:
-        lines.append("records naming the same graph (the later one is kept):")
+        lines.append(
+            f"records naming the same graph as an earlier one ({report.collision_count}; "
+            "the later one is kept):"
+        )
         lines.extend(f"  {line}" for line in report.collisions)
+        if report.collision_count > len(report.collisions):
+            lines.append(f"  ... and {report.collision_count - len(report.collisions)} more")
     if report.skipped_files:
         lines.append("files not read:")
         lines.extend(f"  {line}" for line in report.skipped_files)

@@ -32,7 +32,7 @@ from ontology.errors import InputError
 #: Items a worker sends to the parent in one message.
 CHUNK = 64
 #: Messages a worker may have in flight before it waits for the parent.
-QUEUE_DEPTH = 32
+QUEUE_DEPTH = 8
 
 
 @dataclass
@@ -51,6 +51,7 @@ class IngestReport:
     rejected_by_rule: Counter[str] = field(default_factory=Counter)
     rejections: list[Rejected] = field(default_factory=list)
     collisions: list[str] = field(default_factory=list)
+    collision_count: int = 0
     skipped_files: list[str] = field(default_factory=list)
     seconds: float = 0.0
 

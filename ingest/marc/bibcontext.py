@@ -27,7 +27,7 @@ _EDGE = " \t\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 #: (authors, subjects, series) recur from record to record, and minting one
 #: (normalise, SHA-1, base32) costs more than mapping several fields.
 _KEYED: dict[tuple[str, str, str], NamedNode] = {}
-_KEYED_MAX = 200_000
+_KEYED_MAX = 20_000  # bounded: about 4 MB per worker
 
 
 class RememberingMinter(IriMinter):
