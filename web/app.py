@@ -12,15 +12,14 @@ import platform
 import threading
 import time
 import tomllib
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
 from pyoxigraph import Store
 
-from graph import latest_snapshot, open_latest_snapshot, open_store
-from ontology.errors import CatalographError
+from graph import latest_snapshot, open_latest_snapshot, open_store, store_path
+from ontology.errors import CatalographError, StoreError
 from query.negotiation import HTML, content_type
 from query.resources import ResourceQueries
 from web import errors
@@ -46,10 +45,10 @@ class StoreHolder:
 
     Readers use the newest checkpoint (``graph.open_latest_snapshot``), so the
     server never waits for an ingest nor sees half a batch; every
-    ``CHECK_EVERY_S`` it looks whether a newer one was published. Only a data
-    directory that has no checkpoint at all is served from the live store,
-    opened read-only: that holds the store's shared lock, so an ingest must
-    wait until the server stops (or a checkpoint exists).
+    ``CHECK_EVERY_S`` it looks whether a newer one was published. A data
+    directory with no checkpoint gets one first (if no writer is at work;
+    otherwise an empty store is served until the writer commits), so the
+    server never holds the live store and never locks an ingest out.
     """
 
     CHECK_EVERY_S = 1.0
@@ -59,7 +58,9 @@ class StoreHolder:
         self._given = store
         self._store: Store | None = store
         self._snapshot: Path | None = None
-        self._live: ExitStack | None = None
+        #: Where the store being served lives (a checkpoint, or the live store), for
+        #: query workers that open it themselves; ``None`` for a given store.
+        self.path: Path | None = None
         self._checked = 0.0
         self._lock = threading.Lock()
         self.source = "given" if store is not None else None
@@ -73,32 +74,40 @@ class StoreHolder:
         with self._lock:
             self._checked = time.monotonic()
             latest = latest_snapshot(self.data_dir)
+            exists = (store_path(self.data_dir) / "CURRENT").exists()
+            if latest is None and self._store is None and exists:
+                latest = self._first_checkpoint()
             if latest is not None and latest != self._snapshot:
                 store = open_latest_snapshot(self.data_dir)
-                self._close_live()
-                self._store, self._snapshot = store, latest
+                self._store, self._snapshot, self.path = store, latest, latest
                 self.source = f"checkpoint {latest.name}"
             elif self._store is None:
-                live = ExitStack()
-                self._store = live.enter_context(open_store(self.data_dir, read_only=True))
-                self._live = live
-                self.source = "live store, read-only (no checkpoint yet)"
+                if not exists:
+                    raise StoreError(
+                        f"there is no store at {store_path(self.data_dir)}; ingest some records first"
+                    )
+                # A writer is at work and has published nothing yet.
+                self._store, self.path = Store(), None
+                self.source = "empty: waiting for the first checkpoint of the ingest under way"
             return self._store
 
-    def _close_live(self) -> None:
-        if self._live is not None:
-            self._live.close()
-            self._live = None
+    def _first_checkpoint(self) -> Path | None:
+        """Publish a checkpoint of a data directory that has none, unless a writer is at work.
+
+        A writing session that ends publishes one when none exists. The
+        server never reads the live store itself: holding it open would lock
+        ingests out.
+        """
+        try:
+            with open_store(self.data_dir):
+                pass
+        except StoreError:
+            return None  # the writer holding the lock publishes its own when it commits
+        return latest_snapshot(self.data_dir)
 
     def close(self) -> None:
         with self._lock:
-            self._close_live()
             self._store = self._given
-
-    def before_write(self) -> None:
-        """Let this process write: a live read-only handle holds the lock a writer needs."""
-        if self._live is not None:
-            self.close()
 
     def refresh(self) -> None:
         """Look for a new checkpoint on the next request (this process just published one)."""
@@ -114,6 +123,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         "settings": settings,
         "store": StoreHolder(settings, store),
         "counts": (0.0, None, {}),
+        "closers": [],  # called by close_app (e.g. the SPARQL query workers)
     }
     app.jinja_env.globals["home_href"] = lambda: request.script_root + "/"
     errors.register(app)
@@ -144,6 +154,8 @@ def close_app(app: Flask) -> None:
     """Release what the app holds on the data directory (the live store's shared lock)."""
     state = app.extensions.get(_EXTENSION)
     if state is not None:
+        for closer in state["closers"]:
+            closer()
         state["store"].close()
 
 

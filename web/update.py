@@ -3,7 +3,7 @@
 ``web.sparql`` sends here a POST whose form has ``update=`` or whose body is
 ``application/sparql-update``. The sender must be a writer (``web.auth``:
 bearer token or cataloger account). The text is checked before it runs
-(``query.update_check``: size, nesting, no ``SERVICE``, ``LOAD`` only from
+(``query.update_check``: size, nesting, ``SERVICE`` and ``LOAD`` only to
 allowed URLs), then goes as it is to the store's single writer
 (``graph.updates``), which publishes a checkpoint; this process's readers
 switch to it at once. Success is ``204 No Content``.
@@ -69,12 +69,10 @@ def is_update_request() -> bool:
 
 def write(action: Callable[[], T]) -> T:
     """Run a store write from a request; this process's readers see it on their next request."""
-    holder = store_holder()
-    holder.before_write()
     try:
         return action()
     finally:
-        holder.refresh()
+        store_holder().refresh()
 
 
 def edited_response(edit: Edit, status: int = 204) -> Response:
@@ -93,7 +91,11 @@ def answer_update() -> Response:
             raise UsageError(f"{name} is not supported; name the graphs with USING in the update")
     config = settings()
     plan = check_update(
-        text, max_bytes=config.max_upload_bytes, load_allow=config.load_allow, prefixes=PREFIXES
+        text,
+        max_bytes=config.max_upload_bytes,
+        load_allow=config.load_allow,
+        service_allow=config.service_allow,
+        prefixes=PREFIXES,
     )
     edit = write(
         lambda: apply_update(
