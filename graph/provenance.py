@@ -14,8 +14,9 @@ Every record graph ``<g>`` is described in the metadata graph ``<m>``::
 The content hash is what makes re-ingest cheap and exact: a record whose
 mapped quads hash to the stored value is skipped, so its graph *and* its
 provenance (time included) stay byte for byte as they were. Provenance is
-added only after the record's data is complete, so "has provenance" means
-"complete" even without looking at the journal.
+bulk-loaded after its record's data, in the same load, and the journal rolls
+back any batch that did not finish, so provenance in the store always
+describes a complete graph.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from pyoxigraph import BlankNode, Literal, NamedNode, Triple
+from pyoxigraph import Literal, NamedNode, Triple
 
 from ontology.namespaces import DCT, PREFIXES, RDF, RDFS, SD, VOID
 from query.negotiation import RDF_FORMATS, RESULTS_FORMATS, Format
@@ -69,7 +69,7 @@ def service_triples(
     """The service description of the endpoint at ``endpoint`` (absolute URLs throughout)."""
     service = NamedNode(endpoint)
     store = NamedNode(graph_store)
-    default_graph = BlankNode()
+    default_graph = NamedNode(dataset.value.partition("#")[0] + "#default-graph")
     triples = [
         Triple(service, RDF.type, SD.Service),
         Triple(service, SD.endpoint, service),
@@ -80,7 +80,7 @@ def service_triples(
             Literal(
                 "Queries by GET or POST for everyone; updates by POST with a bearer token or a "
                 "cataloger account. The default graph is the union of all named graphs. "
-                "SERVICE is disabled; LOAD only from allowed URLs."
+                "SERVICE and LOAD only to allowed URLs."
             ),
         ),
         Triple(service, DCT.conformsTo, NamedNode(SPARQL11_PROTOCOL)),

@@ -1,18 +1,21 @@
 """Running a user's SPARQL query with limits, and writing its results.
 
-Everything here works on plain values (query text, formats, a row cap) and
-returns bytes, so the hardening step can move ``run_query`` into a worker
-process that can be killed at its deadline without changing callers.
+Everything here works on plain values (query text, formats, caps) and returns
+bytes, so ``query.execution`` runs ``run_query`` in worker processes that can
+be killed at their deadline; what is checked before parsing lives in
+``query.guard``.
 
 Rows are capped by reading at most ``max_rows + 1`` solutions; the kept rows are
 written as SPARQL TSV (whose terms are N-Triples, exactly ``str(term)``), read
 back by pyoxigraph and serialised by it into the requested format, so every
-results format stays pyoxigraph's own and truncation is never silent.
+results format stays pyoxigraph's own and truncation is never silent. The
+response size is capped the same way: rows are dropped from the end until the
+serialised answer fits, and the answer says which cap cut it.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import islice
 
@@ -30,115 +33,42 @@ from pyoxigraph import (
 
 from ontology.errors import QueryError, StoreError
 from ontology.namespaces import PREFIXES
+from query.guard import (
+    MAX_NESTING,
+    QueryTooLargeError,
+    ServiceRefusedError,
+    UpdateRefusedError,
+    _skeleton,
+    check_query,
+)
 from query.negotiation import NotAcceptableError, content_type
 
-#: Deepest nesting of ``{`` / ``(`` / ``[`` accepted: pyoxigraph's recursive
-#: parser crashes the whole process on a few thousand levels.
-MAX_NESTING = 200
-
-
-class QueryTooLargeError(QueryError):
-    """The query text is longer than the configured limit (HTTP 413)."""
-
-    http_status = 413
-
-
-class UpdateRefusedError(QueryError):
-    """A SPARQL Update reached a read-only endpoint (HTTP 403)."""
-
-    http_status = 403
+__all__ = [
+    "MAX_NESTING",
+    "QueryTooLargeError",
+    "ServiceRefusedError",
+    "SparqlResult",
+    "UpdateRefusedError",
+    "_skeleton",
+    "check_query",
+    "run_query",
+]
 
 
 @dataclass(frozen=True, slots=True)
 class SparqlResult:
-    """A serialised answer: what to send and what to say about it."""
+    """A serialised answer: what to send and what to say about it.
+
+    When ``truncated``, ``cap`` names the limit that cut the answer
+    (``"max-rows=10000"`` or ``"max-bytes=10000000"``).
+    """
 
     body: bytes
     content_type: str
     form: str  # "select", "ask" or "graph" (CONSTRUCT / DESCRIBE)
     rows: int
     truncated: bool
-
-
-_SPECIAL = re.compile(r"[#\"'<]")
-_IRI_END = re.compile(r"[<>\"{}|^`\\\s]")
-_PROLOGUE = re.compile(r"^\s*(?:(?:PREFIX\s+[^\s:]*:\s*|BASE\s*)<>\s*)*", re.IGNORECASE)
-_UPDATE_START = re.compile(
-    r"(?:INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD|WITH)\b", re.IGNORECASE
-)
-_SERVICE = re.compile(r"\bSERVICE\b", re.IGNORECASE)
-
-
-def _skeleton(text: str) -> str:
-    """The query with strings and IRIs emptied and comments removed: only its syntax.
-
-    A single left-to-right pass (linear time on any input, unlike a regex with
-    alternatives), so a '#' inside an IRI or a brace inside a string is never
-    read as syntax.
-
-    >>> _skeleton("SELECT * { ?s <http://x#y> '}' } # {")
-    "SELECT * { ?s <> '' }  "
-    """
-    parts: list[str] = []
-    i, n = 0, len(text)
-    while i < n:
-        found = _SPECIAL.search(text, i)
-        if found is None:
-            parts.append(text[i:])
-            break
-        j = found.start()
-        parts.append(text[i:j])
-        char = text[j]
-        if char == "#":
-            end = text.find("\n", j)
-            parts.append(" ")
-            i = n if end < 0 else end
-        elif char == "<":
-            stop = _IRI_END.search(text, j + 1)
-            if stop is not None and text[stop.start()] == ">":
-                parts.append("<>")
-                i = stop.start() + 1
-            else:
-                parts.append("<")
-                i = j + 1
-        else:
-            quote = char * 3 if text.startswith(char * 3, j) else char
-            k = j + len(quote)
-            while k < n and not text.startswith(quote, k):
-                if len(quote) == 1 and text[k] == "\n":
-                    break
-                k += 2 if text[k] == "\\" else 1
-            parts.append(quote + quote)
-            i = k + len(quote)
-    return "".join(parts)
-
-
-def check_query(text: str, max_bytes: int) -> None:
-    """Refuse, before parsing, what must never reach the parser or the network.
-
-    >>> check_query("SELECT * WHERE { ?s ?p '{{{' }", 1000)
-    >>> check_query("INSERT DATA { <a> <b> <c> }", 1000)
-    Traceback (most recent call last):
-    ...
-    query.sparql.UpdateRefusedError: SPARQL Update is not accepted here: this endpoint is read-only
-    """
-    size = len(text.encode("utf-8"))
-    if size > max_bytes:
-        raise QueryTooLargeError(f"the query is {size} bytes long; the limit is {max_bytes}")
-    skeleton = _skeleton(text)
-    if _UPDATE_START.match(_PROLOGUE.sub("", skeleton)):
-        raise UpdateRefusedError("SPARQL Update is not accepted here: this endpoint is read-only")
-    depth = deepest = 0
-    for char in skeleton:
-        if char in "{([":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif char in "})]":
-            depth -= 1
-    if deepest > MAX_NESTING:
-        raise QueryError(f"the query nests {deepest} levels deep; the limit is {MAX_NESTING}")
-    if _SERVICE.search(skeleton):
-        raise QueryError("SERVICE (federated query) is disabled on this endpoint")
+    cap: str = ""
 
 
 def run_query(
@@ -152,6 +82,8 @@ def run_query(
     default_graphs: list[str] | None = None,
     named_graphs: list[str] | None = None,
     prefixes: dict[str, str] | None = None,
+    max_response_bytes: int | None = None,
+    service_allow: Sequence[str] = (),
 ) -> SparqlResult:
     """Check, run and serialise one query.
 
@@ -161,8 +93,11 @@ def run_query(
     DESCRIBE; the form is only known once the query is parsed, so the caller
     negotiates both and passes ``None`` where the client accepts none
     (``NotAcceptableError`` is raised if that is the one needed).
+    ``max_bytes`` caps the query text, ``max_response_bytes`` the answer: rows
+    are dropped from its end until it fits, and the answer says so.
     """
-    check_query(text, max_bytes)
+    prefixes = PREFIXES if prefixes is None else prefixes
+    check_query(text, max_bytes, service_allow=service_allow, prefixes=prefixes)
     dataset: dict[str, object] = {"use_default_graph_as_union": not default_graphs}
     try:
         if default_graphs:
@@ -171,8 +106,9 @@ def run_query(
             dataset["named_graphs"] = [NamedNode(iri) for iri in named_graphs]
     except ValueError as exc:
         raise QueryError(f"invalid graph IRI in the dataset: {exc}") from None
+    caps = _Caps(max_rows, max_response_bytes)
     try:
-        result = store.query(text, prefixes=PREFIXES if prefixes is None else prefixes, **dataset)
+        result = store.query(text, prefixes=prefixes, **dataset)
     except SyntaxError as exc:
         raise QueryError(f"SPARQL syntax error: {exc}") from None
     except OSError as exc:
@@ -183,12 +119,35 @@ def run_query(
         if isinstance(result, QueryBoolean):
             return _boolean(result, results_format)
         if isinstance(result, QuerySolutions):
-            return _solutions(result, results_format, max_rows)
-        return _triples(result, graph_format, max_rows)
+            return _solutions(result, results_format, caps)
+        return _triples(result, graph_format, caps)
     except OSError as exc:
         raise StoreError(f"the store could not be read: {exc}") from exc
     except (RuntimeError, ValueError) as exc:
         raise QueryError(f"the query could not be evaluated: {exc}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class _Caps:
+    rows: int
+    bytes: int | None
+
+    def fit(self, items: list, write: Callable[[list, str], bytes]) -> tuple[bytes, int, str]:
+        """The body of as many of ``items`` as both caps allow, their count, and the cap hit.
+
+        ``items`` holds at most ``rows + 1`` entries; ``write(kept, cap)``
+        serialises them, saying in the body which cap cut it, if any.
+        """
+        cap = f"max-rows={self.rows}" if len(items) > self.rows else ""
+        kept = items[: self.rows]
+        body = write(kept, cap)
+        while self.bytes is not None and len(body) > self.bytes and kept:
+            # Keep a share of the rows in proportion to the room, then check again.
+            share = int(len(kept) * self.bytes / len(body) * 0.95)
+            kept = kept[: min(share, len(kept) - 1)]
+            cap = f"max-bytes={self.bytes}"
+            body = write(kept, cap)
+        return body, len(kept), cap
 
 
 def _need(fmt: QueryResultsFormat | RdfFormat | None, form: str) -> None:
@@ -204,28 +163,63 @@ def _boolean(result: QueryBoolean, fmt: QueryResultsFormat | None) -> SparqlResu
     return SparqlResult(result.serialize(format=fmt), content_type(fmt), "ask", 1, False)
 
 
-def _solutions(
-    result: QuerySolutions, fmt: QueryResultsFormat | None, max_rows: int
-) -> SparqlResult:
+class _Enough(Exception):
+    """Raised by ``_Lines`` to stop pyoxigraph's serialiser once enough rows are written."""
+
+
+class _Lines:
+    """A write-only sink that keeps what it is given until ``limit`` lines have come."""
+
+    def __init__(self, limit: int) -> None:
+        self.chunks: list[bytes] = []
+        self.lines, self.limit, self.full = 0, limit, False
+
+    def write(self, data: bytes) -> int:
+        self.chunks.append(bytes(data))
+        self.lines += data.count(b"\n")
+        if self.lines >= self.limit:
+            self.full = True
+            raise _Enough
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+
+def _solutions(result: QuerySolutions, fmt: QueryResultsFormat | None, caps: _Caps) -> SparqlResult:
+    """Rows through pyoxigraph's TSV writer (fast, and lines are rows), cut at the caps."""
     _need(fmt, "select")
-    variables = result.variables
-    rows = list(islice(result, max_rows + 1))
-    truncated = len(rows) > max_rows
-    rows = rows[:max_rows]
-    lines = ["\t".join(f"?{v.value}" for v in variables)]
-    for solution in rows:
-        lines.append("\t".join("" if solution[v] is None else str(solution[v]) for v in variables))
-    tsv = ("\n".join(lines) + "\n").encode("utf-8")
-    body = parse_query_results(tsv, QueryResultsFormat.TSV).serialize(format=fmt)
-    if truncated and fmt == QueryResultsFormat.JSON and body.startswith(b"{"):
-        body = b'{"truncated":true,"maxRows":%d,' % max_rows + body[1:]
-    return SparqlResult(body, content_type(fmt), "select", len(rows), truncated)
+    sink = _Lines(caps.rows + 2)  # the header, the rows allowed, one more to know it was cut
+    try:
+        result.serialize(sink, format=QueryResultsFormat.TSV)
+    except _Enough:
+        pass
+    except OSError:
+        if not sink.full:
+            raise
+    header, *rows = b"".join(sink.chunks).split(b"\n")[: caps.rows + 2]
+    if not sink.full:
+        rows = rows[:-1]  # what follows the last newline: nothing
+
+    def write(kept: list[bytes], cap: str) -> bytes:
+        tsv = b"\n".join([header, *kept]) + b"\n"
+        if fmt == QueryResultsFormat.TSV:
+            return tsv
+        body = parse_query_results(tsv, QueryResultsFormat.TSV).serialize(format=fmt)
+        if cap and fmt == QueryResultsFormat.JSON and body.startswith(b"{"):
+            name, _, value = cap.partition("=")
+            key = "maxRows" if name == "max-rows" else "maxBytes"
+            body = b'{"truncated":true,"%s":%d,' % (key.encode(), int(value)) + body[1:]
+        return body
+
+    body, count, cap = caps.fit(rows, write)
+    return SparqlResult(body, content_type(fmt), "select", count, bool(cap), cap)
 
 
-def _triples(result: QueryTriples, fmt: RdfFormat | None, max_rows: int) -> SparqlResult:
+def _triples(result: QueryTriples, fmt: RdfFormat | None, caps: _Caps) -> SparqlResult:
     _need(fmt, "graph")
-    triples = list(islice(result, max_rows + 1))
-    truncated = len(triples) > max_rows
-    triples = triples[:max_rows]
-    body = serialize(triples, format=fmt, prefixes=PREFIXES)
-    return SparqlResult(body, content_type(fmt), "graph", len(triples), truncated)
+    triples = list(islice(result, caps.rows + 1))
+    body, count, cap = caps.fit(
+        triples, lambda kept, _cap: serialize(kept, format=fmt, prefixes=PREFIXES)
+    )
+    return SparqlResult(body, content_type(fmt), "graph", count, bool(cap), cap)

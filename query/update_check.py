@@ -1,21 +1,24 @@
 """What a SPARQL Update may do, read from its text before it runs.
 
 pyoxigraph parses and runs the update (``Store.update``); nothing here rewrites
-it. This module only reads the text, in one linear pass that knows strings,
-IRIs and comments, to
+it. This module reads the text with the query guard's lexer (``query.guard``:
+the SPARQL grammar's terminals, linear on any input) to
 
 - refuse what must never reach the parser or the network: text beyond the size
-  limit, nesting deeper than the parser survives, ``SERVICE`` (outbound HTTP
-  from the server), ``LOAD`` from a URL the configuration does not allow;
+  limit, nesting deeper than the parser survives, ``SERVICE`` to an endpoint
+  the configuration does not allow (as for queries), ``LOAD`` from a URL the
+  configuration does not allow;
 - tell the writer which graphs the update may change, so that record graphs
   it edits are marked as edited in their provenance (see ``graph.updates``):
   every IRI the text names (a superset of the graphs it writes by name), and
   whether it can reach graphs it does not name (a ``GRAPH ?g`` in an
   ``INSERT``/``DELETE`` template, ``CLEAR``/``DROP`` ``NAMED``/``ALL``).
 
-pyoxigraph reads ``\\u`` escapes only inside strings and IRIs (checked), so
-keywords cannot hide behind escapes; an unterminated string is refused here
-rather than guessed at.
+Oxigraph reads keywords with no space between them (``DROPALL``,
+``LOADSILENT<...>``), so keywords are looked for in the run of words since the
+last other token, joined; any word containing ``load`` must be followed by the
+IRI to load. pyoxigraph reads ``\\u`` escapes only inside strings and IRIs
+(checked), so keywords cannot hide behind escapes.
 """
 
 from __future__ import annotations
@@ -26,7 +29,13 @@ from dataclasses import dataclass
 from urllib.parse import urljoin
 
 from ontology.errors import QueryError
-from query.sparql import MAX_NESTING, QueryTooLargeError
+from query.guard import (
+    MAX_NESTING,
+    QueryTooLargeError,
+    ServiceRefusedError,
+    service_targets,
+    tokens,
+)
 
 
 class LoadRefusedError(QueryError):
@@ -47,63 +56,16 @@ class UpdatePlan:
     loads: tuple[str, ...]
 
 
-_WORD = r"[^\W\d][\w-]*"
-_LOCAL_ESC = r"\\[_~.\-!$&'()*+,;=/?#@%]"
-_TOKENS = re.compile(
-    rf"""
-    (?P<skip>\s+|\#[^\n]*)
-  | (?P<iri><(?:[^<>"{{}}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{{4}}|\\U[0-9A-Fa-f]{{8}})*>)
-  | (?P<var>[?$]\w+)
-  | (?P<pname>(?:{_WORD}(?:\.+[\w-]+)*)?:(?:(?:[\w:%]|{_LOCAL_ESC})(?:[\w:%.-]|{_LOCAL_ESC})*)?)
-  | (?P<word>{_WORD})
-    """,
-    re.VERBOSE,
-)
-_UCHAR = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _OPEN, _CLOSE = "{([", "})]"
-_TEMPLATE_AFTER = {"INSERT", "DELETE", "DATA"}
-
-
-def _unescape_iri(body: str) -> str:
-    return _UCHAR.sub(lambda m: chr(int(m[1] or m[2], 16)), body)
-
-
-def _string_end(text: str, start: int) -> int:
-    """Index just after the string literal opening at ``start``; refuse an unterminated one."""
-    quote = text[start] * 3 if text.startswith(text[start] * 3, start) else text[start]
-    i, n = start + len(quote), len(text)
-    while i < n:
-        if text.startswith(quote, i):
-            return i + len(quote)
-        char = text[i]
-        if len(quote) == 1 and char in "\r\n":
-            break
-        i += 2 if char == "\\" else 1
-    line = text.count("\n", 0, start) + 1
-    raise QueryError(f"SPARQL Update syntax error: unterminated string starting on line {line}")
-
-
-def _tokens(text: str):  # noqa: ANN202 - a private generator of (kind, value) pairs
-    i, n = 0, len(text)
-    while i < n:
-        char = text[i]
-        if char in "'\"":
-            i = _string_end(text, i)
-            yield "string", ""
-            continue
-        found = _TOKENS.match(text, i)
-        if found is None or found.end() == i:
-            yield "punct", char
-            i += 1
-            continue
-        kind = found.lastgroup or "skip"
-        i = found.end()
-        if kind != "skip":
-            yield kind, found.group()
+#: Words that open an update template with the next ``{``.
+_TEMPLATE_END = ("INSERT", "DELETE", "DATA", "DELETEWHERE")
+_ALL_GRAPHS = re.compile(r"(?:CLEAR|DROP)(?:SILENT)?(?:ALL|NAMED)$")
+_UCHAR = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+_LOCAL_ESCAPE = re.compile(r"\\(.)")
 
 
 class _Reader:
-    """The one pass over the tokens; its state is what the plan is built from."""
+    """One pass over the significant tokens; its state is what the plan is built from."""
 
     def __init__(self, prefixes: Mapping[str, str]) -> None:
         self.prefixes = dict(prefixes)
@@ -114,62 +76,58 @@ class _Reader:
         self.blocks: list[bool] = []  # per open "{": is it an update template?
         self.depth = 0
         self.deepest = 0
-        self.recent: list[str] = ["", ""]  # the two previous significant tokens, upper-cased
+        self.words = ""  # the run of words since the last other token, upper-cased
+        self.declaring: str | None = None  # the prefix name after PREFIX, until its IRI
+        self.load_pending = False
 
     def resolve(self, kind: str, value: str) -> str | None:
         if kind == "iri":
-            iri = _unescape_iri(value[1:-1])
+            iri = _UCHAR.sub(lambda m: chr(min(int(m[1] or m[2], 16), 0x10FFFF)), value[1:-1])
             return urljoin(self.base, iri) if self.base and ":" not in iri else iri
         prefix, _, local = value.partition(":")
         namespace = self.prefixes.get(prefix)
-        if namespace is None:
-            return None  # the parser will say the prefix is undeclared
-        return namespace + re.sub(r"\\(.)", r"\1", local)
+        return None if namespace is None else namespace + _LOCAL_ESCAPE.sub(r"\1", local)
 
     def feed(self, kind: str, value: str) -> None:
-        previous, before = self.recent
-        if kind in ("iri", "pname"):
-            self._name(kind, value, previous, before)
-        elif kind == "var":
-            if previous == "GRAPH" and self.blocks and self.blocks[-1]:
-                self.all_graphs = True
-        elif kind == "word":
-            word = value.upper()
-            if word == "SERVICE":
-                raise QueryError("SERVICE (federated query) is disabled on this endpoint")
-            if word in ("ALL", "NAMED") and (
-                previous in ("CLEAR", "DROP")
-                or (previous == "SILENT" and before in ("CLEAR", "DROP"))
-            ):
-                self.all_graphs = True
-        elif kind == "punct":
-            self._punctuation(value, previous, before)
-        self.recent = [value.upper() if kind in ("word", "punct") else kind.upper(), previous]
-        if kind == "pname":
-            self.recent[0] = "PNAME:" + value
-
-    def _name(self, kind: str, value: str, previous: str, before: str) -> None:
-        if kind == "iri" and previous.startswith("PNAME:") and before == "PREFIX":
-            self.prefixes[previous[6:].rstrip(":")] = _unescape_iri(value[1:-1])
+        if kind == "word":
+            self.words += value.upper()
+            self.load_pending = self.load_pending or "LOAD" in value.upper()
+            self.all_graphs = self.all_graphs or bool(_ALL_GRAPHS.search(self.words))
             return
+        if kind == "pname" and self.words.endswith("PREFIX"):
+            self.declaring = value[:-1]
+        elif kind == "iri" and self.declaring is not None:
+            self.prefixes[self.declaring] = self.resolve(kind, value) or ""
+            self.declaring = None
+        elif kind == "iri" and self.words.endswith("BASE"):
+            self.base = self.resolve(kind, value)
+        elif kind in ("iri", "pname"):
+            self._name(kind, value)
+        elif self.load_pending:
+            raise LoadRefusedError("LOAD is refused: it must name the IRI to load")
+        if kind == "var" and self.words.endswith("GRAPH") and self.blocks and self.blocks[-1]:
+            self.all_graphs = True
+        if kind == "other":
+            self._bracket(value)
+        self.words = ""
+
+    def _name(self, kind: str, value: str) -> None:
         iri = self.resolve(kind, value)
-        if kind == "iri" and previous == "BASE":
-            self.base = iri
-            return
-        if iri is None:
-            return
-        self.iris.add(iri)
-        if previous == "LOAD" or (previous == "SILENT" and before == "LOAD"):
+        if self.load_pending:
+            self.load_pending = False
+            if iri is None or ":" not in iri:
+                raise LoadRefusedError(f"LOAD {value} is refused: not an absolute IRI")
             self.loads.append(iri)
+        if iri is not None:
+            self.iris.add(iri)
 
-    def _punctuation(self, char: str, previous: str, before: str) -> None:
+    def _bracket(self, char: str) -> None:
         if char in _OPEN:
             self.depth += 1
             self.deepest = max(self.deepest, self.depth)
             if char == "{":
                 inside = bool(self.blocks and self.blocks[-1])
-                starts = previous in _TEMPLATE_AFTER or (previous == "WHERE" and before == "DELETE")
-                self.blocks.append(inside or starts)
+                self.blocks.append(inside or self.words.endswith(_TEMPLATE_END))
         elif char in _CLOSE:
             self.depth -= 1
             if char == "}" and self.blocks:
@@ -181,6 +139,7 @@ def check_update(
     *,
     max_bytes: int,
     load_allow: Sequence[str] = (),
+    service_allow: Sequence[str] = (),
     prefixes: Mapping[str, str] | None = None,
 ) -> UpdatePlan:
     """Refuse what must not run; say what the update may reach.
@@ -197,18 +156,38 @@ def check_update(
     True
     >>> check_update("INSERT { ?s a 1 } WHERE { GRAPH ?g { ?s ?p 1 } }", max_bytes=100).all_graphs
     False
+    >>> check_update("DROPSILENTALL", max_bytes=100).all_graphs
+    True
     """
     size = len(text.encode("utf-8"))
     if size > max_bytes:
         raise QueryTooLargeError(f"the update is {size} bytes long; the limit is {max_bytes}")
+    found = [(k, v) for k, v in tokens(text) if k not in ("ws", "comment")]
     reader = _Reader(prefixes or {})
-    for kind, value in _tokens(text):
+    for kind, value in found:
         reader.feed(kind, value)
         if reader.deepest > MAX_NESTING:
             raise QueryError(f"the update nests more than {MAX_NESTING} levels deep")
+    if reader.load_pending:
+        raise LoadRefusedError("LOAD is refused: it must name the IRI to load")
+    _check_services(service_targets(found, prefixes or {}), service_allow)
     for url in reader.loads:
         _check_load(url, load_allow)
     return UpdatePlan(frozenset(reader.iris), reader.all_graphs, tuple(reader.loads))
+
+
+def _check_services(targets: list[str | None], service_allow: Sequence[str]) -> None:
+    for target in targets:
+        if target is None or not any(target.startswith(p) for p in service_allow):
+            shown = "SERVICE" if target is None else f"SERVICE <{target}>"
+            raise ServiceRefusedError(
+                f"{shown} (federated query) is not allowed on this endpoint"
+                + (
+                    f"; allowed endpoints start with: {', '.join(service_allow)}"
+                    if service_allow
+                    else ""
+                )
+            )
 
 
 def _check_load(url: str, load_allow: Sequence[str]) -> None:

@@ -19,11 +19,13 @@ checkpoint and caches it (docs/web.md has the measured cost).
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from pyoxigraph import BlankNode, Literal, NamedNode, Store, Triple, Variable
+from pyoxigraph import Literal, NamedNode, Store, Triple, Variable
 
 from ontology.namespaces import BF, CG, DCT, PREFIXES, RDF, RDFS, SKOS, VOID, XSD
 
@@ -114,6 +116,20 @@ def statistics(store: Store) -> Statistics:
     )
 
 
+def partition_iri(dataset: NamedNode, kind: str, iri: str) -> NamedNode:
+    """A stable name for the partition of one class or property (the same in every answer).
+
+    >>> partition_iri(NamedNode("http://x/void#dataset"), "class", str(BF) + "Work").value
+    'http://x/void#class-bf-Work'
+    """
+    for prefix, namespace in PREFIXES.items():
+        local = iri[len(namespace) :]
+        if iri.startswith(namespace) and re.fullmatch(r"[\w.-]+", local):
+            return NamedNode(f"{dataset.value.partition('#')[0]}#{kind}-{prefix}-{local}")
+    digest = hashlib.sha256(iri.encode("utf-8")).hexdigest()[:16]
+    return NamedNode(f"{dataset.value.partition('#')[0]}#{kind}-{digest}")
+
+
 def _count(value: int) -> Literal:
     return Literal(str(value), datatype=XSD.integer)
 
@@ -167,14 +183,14 @@ def void_triples(
     triples += [Triple(dataset, VOID.exampleResource, NamedNode(e)) for e in stats.examples]
     triples += [Triple(dataset, VOID.feature, NamedNode(f)) for f in formats]
     for iri, count in sorted(stats.classes.items()):
-        partition = BlankNode()
+        partition = partition_iri(dataset, "class", iri)
         triples += [
             Triple(dataset, VOID.classPartition, partition),
             Triple(partition, VOID["class"], NamedNode(iri)),
             Triple(partition, VOID.entities, _count(count)),
         ]
     for iri, count in sorted(stats.properties.items()):
-        partition = BlankNode()
+        partition = partition_iri(dataset, "property", iri)
         triples += [
             Triple(dataset, VOID.propertyPartition, partition),
             Triple(partition, VOID.property, NamedNode(iri)),

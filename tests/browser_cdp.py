@@ -96,11 +96,19 @@ class Chromium:
             self.process.kill()
             self.process.wait(timeout=10)
         os.close(self._to_browser)
-        self._reader.join(timeout=5)
-        os.close(self._from_browser)
+        self._reader.join(
+            timeout=5
+        )  # the reader closes its descriptor itself, never reused under it
 
     def _read(self) -> None:
+        """Collects answers and events until Chromium closes its end; then closes ours."""
         buffer = b""
+        try:
+            self._read_until_closed(buffer)
+        finally:
+            os.close(self._from_browser)
+
+    def _read_until_closed(self, buffer: bytes) -> None:
         while True:
             try:
                 chunk = os.read(self._from_browser, 1 << 16)

@@ -30,19 +30,18 @@ if __name__ == "__main__":  # run as the child process
     sys.path.insert(0, str(ROOT))
 
 from graph import Writer, journal, latest_snapshot, open_latest_snapshot  # noqa: E402
-from graph.provenance import has_provenance  # noqa: E402
 from graph.store import ORPHAN_GLOB, store_path  # noqa: E402
 from ingest.iri import IriMinter  # noqa: E402
 from ingest.model import Position, RecordGraph  # noqa: E402
 from ingest.quads import GraphBuilder  # noqa: E402
-from ontology.namespaces import BF, CG  # noqa: E402
+from ontology.namespaces import BF, CG, PROV, RDF  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
 BASE = "http://127.0.0.1:5000/"
 MINTER = IriMinter(BASE)
 META = MINTER.metadata_graph()
-BATCH = 800
+BATCH = 600
 SOURCE = "records.mrc"
 _TIME = re.compile(rb'(<http://www.w3.org/ns/prov#generatedAtTime> )"[^"]*"')
 
@@ -73,9 +72,9 @@ def build_input() -> list[list[RecordGraph]]:
     """Four batches: new records, a collision, then changes, deletions and unknown deletions."""
     batches = [[record(n) for n in range(i * BATCH, (i + 1) * BATCH)] for i in range(3)]
     batches[2].append(record(2 * BATCH, version=9, position=99_999))  # same graph twice: later wins
-    last = [record(n) for n in range(3 * BATCH, 3 * BATCH + 600)]
-    last += [record(n, version=1, position=50_000 + n) for n in range(100)]  # changed
-    last += [deleted(n, 60_000 + n) for n in range(100, 170)]  # deleted
+    last = [record(n) for n in range(3 * BATCH, 3 * BATCH + 400)]
+    last += [record(n, version=1, position=50_000 + n) for n in range(300)]  # changed
+    last += [deleted(n, 60_000 + n) for n in range(300, 370)]  # deleted
     last += [deleted(n, 70_000 + n) for n in range(90_000, 90_040)]  # deleted, never written
     batches.append(last)
     return batches
@@ -123,20 +122,29 @@ def wait_for(child: subprocess.Popen, condition) -> None:  # noqa: ANN001
         time.sleep(0.001)
 
 
-def left_half_a_batch(data_dir: Path) -> bool:
-    """Before recovery: are there pending graphs whose data is there without provenance?
+#: Provenance statements of every record graph of this input (all have a byte offset).
+PROVENANCE = {
+    f"<{term.value}>".encode()
+    for term in (RDF.type, CG.sourceFile, CG.sourcePosition, CG.byteOffset, CG.contentHash,
+                 CG.pipelineVersion, PROV.generatedAtTime)
+}
 
-    (The writer is dead, so reading the live store directly is safe here.) Such a
-    state is the window that only the journal can repair.
+
+def half_replaced(data_dir: Path) -> bool:
+    """Before recovery: is a pending graph there without its whole provenance?
+
+    That is a graph caught while ``drop_record_graph`` removed its provenance
+    (statement by statement) and then its data, the state only the journal
+    repairs. (The writer is dead, so reading the live store directly is safe.)
     """
     store = Store.read_only(str(store_path(data_dir)))
-    pending = [q.object for q in journal.pending(store)]
-    unfinished = [
-        g for g in pending
-        if store.contains_named_graph(g) and not has_provenance(store, g, META)
-    ]
+    found = any(
+        store.contains_named_graph(entry.object)
+        and len(list(store.quads_for_pattern(entry.object, None, None, META))) < len(PROVENANCE)
+        for entry in journal.pending(store)
+    )
     del store
-    return bool(unfinished)
+    return found
 
 
 def assert_whole(data_dir: Path, versions: dict[str, dict[str, frozenset[bytes]]]) -> None:
@@ -148,13 +156,16 @@ def assert_whole(data_dir: Path, versions: dict[str, dict[str, frozenset[bytes]]
     lines_by_graph: dict[bytes, set[bytes]] = defaultdict(set)
     for line in dumped.splitlines():
         lines_by_graph[line.rsplit(b" ", 2)[-2]].add(line)
-    hashes = {}
+    hashes: dict[bytes, str] = {}
+    described: dict[bytes, set[bytes]] = defaultdict(set)
     for line in lines_by_graph.pop(b"<" + META.value.encode() + b">", set()):
         subject, predicate, rest = line.split(b" ", 2)
+        described[subject].add(predicate)
         if predicate == b"<" + CG.contentHash.value.encode() + b">":
             hashes[subject] = rest.split(b'"')[1].decode()
-    assert set(lines_by_graph) == set(hashes)  # data if and only if provenance
+    assert set(lines_by_graph) == set(described)  # data if and only if provenance
     for graph, lines in lines_by_graph.items():
+        assert described[graph] == PROVENANCE, graph  # all of it
         known = versions[graph[1:-1].decode()]
         assert hashes[graph] in known, graph
         assert frozenset(lines) == known[hashes[graph]], graph
@@ -171,15 +182,16 @@ def test_killed_writer_recovers_and_rerun_equals_clean_run(tmp_path: Path) -> No
     out, err = child.communicate(timeout=120)
     assert child.returncode == 0, err.decode()
     expected = masked_dump(open_latest_snapshot(clean))
-    assert len(expected) > 4 * BATCH * 75
+    hashes = [line for line in expected if CG.contentHash.value.encode() in line]
+    assert len(hashes) == 3 * BATCH + 400 - 70  # written, less the deleted
 
     crashed = tmp_path / "crashed"
     rng = random.Random(20251121)
     # Each run starts the input again on what the killed runs left, as a user would. The
-    # first is killed while a bulk load has its temporary tables on disk; then just after
-    # they were moved into the store; then a random time after finishing batch k (so inside
-    # batch k + 1, or in the checkpoint at the end after the last), since batches already
-    # written go by fast when re-run.
+    # first is killed while a bulk load has its temporary tables on disk; then while the
+    # last batch replaces changed records; then a random time after finishing batch k (so
+    # inside batch k + 1, or in the checkpoint at the end after the last), since batches
+    # already written go by fast when re-run.
     seen_orphans: list[str] = []
 
     def kill(child: subprocess.Popen) -> None:
@@ -187,34 +199,33 @@ def test_killed_writer_recovers_and_rerun_equals_clean_run(tmp_path: Path) -> No
         child.communicate(timeout=30)
         seen_orphans.extend(orphans(crashed))
 
+    def kill_after(child: subprocess.Popen, line: str, delay: float) -> None:
+        for said in child.stdout:
+            if said.decode().strip() == line:
+                break
+        time.sleep(delay)
+        kill(child)
+
     child = start(crashed, input_file)
     wait_for(child, lambda: orphans(crashed))
     kill(child)
     assert_whole(crashed, versions)
 
-    # Just after the bulk load moved its tables into the store, before provenance: a
-    # window of some tens of milliseconds, so tried until hit (a busy machine may miss it).
-    for _attempt in range(8):
-        child = start(crashed, input_file)
-        wait_for(child, lambda: orphans(crashed))
-        wait_for(child, lambda: not orphans(crashed))
-        kill(child)
-        hit = left_half_a_batch(crashed)
+    # The last batch first drops 300 changed graphs (about 1 ms each); a kill then
+    # leaves one with data but no provenance. Tried until hit: a busy machine may miss.
+    for _attempt in range(6):
+        kill_after(start(crashed, input_file), "batch 2", rng.uniform(0.05, 0.45))
+        hit = half_replaced(crashed)
         assert_whole(crashed, versions)
         if hit:
             break
-    assert hit, "no kill landed between a bulk load and its provenance"
+    assert hit, "no kill landed while changed graphs were being replaced"
 
-    for after, delay in [(f"batch {k}", rng.uniform(0.0, 0.8)) for k in range(3)] + [
-        ("batch 3", rng.uniform(0.0, 0.05))
-    ]:
-        child = start(crashed, input_file)
-        for line in child.stdout:
-            if line.decode().strip() == after:
-                break
-        time.sleep(delay)
-        kill(child)
+    for k in (0, 2):
+        kill_after(start(crashed, input_file), f"batch {k}", rng.uniform(0.0, 0.6))
         assert_whole(crashed, versions)
+    kill_after(start(crashed, input_file), "batch 3", rng.uniform(0.0, 0.05))  # checkpoint
+    assert_whole(crashed, versions)
     assert seen_orphans, "no kill landed inside a bulk load"
     assert all(re.fullmatch(r"bulk-\d+\.sst", name) for name in seen_orphans)
 

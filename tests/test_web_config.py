@@ -18,7 +18,7 @@ def test_defaults_work_with_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     settings = load_settings(env={})
     assert settings.data_dir == tmp_path / "catalograph-data"
     assert settings.base_iri == "http://127.0.0.1:5000/"
-    assert (settings.host, settings.port, settings.threads) == ("127.0.0.1", 5000, 4)
+    assert (settings.host, settings.port, settings.threads) == ("127.0.0.1", 5000, 8)
     assert (settings.query_timeout_s, settings.max_rows, settings.max_query_bytes) == (
         10.0,
         10_000,

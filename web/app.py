@@ -58,8 +58,8 @@ class StoreHolder:
         self._given = store
         self._store: Store | None = store
         self._snapshot: Path | None = None
-        #: Where the store being served lives (a checkpoint, or the live store), for
-        #: query workers that open it themselves; ``None`` for a given store.
+        #: The checkpoint being served, for query workers that open it themselves;
+        #: ``None`` for a given store, or the empty one served before a first checkpoint.
         self.path: Path | None = None
         self._checked = 0.0
         self._lock = threading.Lock()

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import json
@@ -47,7 +48,6 @@ _ACCOUNTS = "catalograph.accounts"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 #: A verified password is remembered this long (scrypt costs ~0.1 s per check).
 VERIFIED_TTL_S = 300.0
-_DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
 
 
 class AuthenticationError(CatalographError):
@@ -183,14 +183,20 @@ class Accounts:
             if entry is not None and self._verified.get(key, 0.0) > now:
                 return Principal(name, entry.get("role", "reader"))
         # An unknown name costs a hash check too, so timing does not tell names apart.
-        ok = check_password_hash(entry["password"] if entry else _DUMMY_HASH, password)
-        if not ok or entry is None:
+        stored = entry.get("password") if entry else None
+        ok = check_password_hash(stored or _dummy_hash(), password)
+        if not ok or not stored:
             return None
         with self._lock:
             if len(self._verified) > 256:
                 self._verified.clear()
             self._verified[key] = now + VERIFIED_TTL_S
         return Principal(name, entry.get("role", "reader"))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return generate_password_hash(secrets.token_hex(16))
 
 
 # ------------------------------------------------------------------ requests

@@ -36,10 +36,25 @@ class Settings:
     base_iri: str = "http://127.0.0.1:5000/"
     host: str = "127.0.0.1"
     port: int = 5000
-    #: waitress worker threads (concurrent requests being answered).
-    threads: int = 4
-    #: Longest a SPARQL query may run, in seconds (enforced by the hardening step).
+    #: waitress worker threads (concurrent requests being answered); at least
+    #: query_workers + query_queue, so that every admitted query has a thread.
+    threads: int = 8
+    #: Longest a SPARQL query may run, in seconds; a client may ask for less (``timeout``).
     query_timeout_s: float = 10.0
+    #: Worker processes that run SPARQL queries (killed at the deadline, then replaced).
+    query_workers: int = 4
+    #: Queries that may wait for a free worker; more get 503 with Retry-After.
+    query_queue: int = 4
+    #: SPARQL queries one client (remote address) may have running or waiting at once; more: 429.
+    max_client_queries: int = 2
+    #: Memory (heap, RLIMIT_DATA) a query worker may use, in MiB (0: no limit).
+    query_memory_mb: int = 2048
+    #: Largest SPARQL answer, in bytes; rows are cut from its end to fit, and the answer says so.
+    max_response_bytes: int = 10_000_000
+    #: Endpoint IRI prefixes that SPARQL ``SERVICE`` may call; empty: no federated queries.
+    service_allow: tuple[str, ...] = ()
+    #: Address of a reverse proxy whose X-Forwarded-For names the client ("*": any); empty: none.
+    trusted_proxy: str = ""
     #: Most result rows (or triples) a SPARQL answer holds; more are cut, and the answer says so.
     max_rows: int = 10_000
     #: Longest query text accepted, in bytes (UTF-8).
@@ -62,6 +77,7 @@ _TYPES: dict[str, type] = {
     if name in {f.name for f in fields(Settings)}
 }
 _IRI = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$")
+_ENDPOINT_PREFIX = re.compile(r"^https?://[^/?#\s<>\"{}|\\^`]+/[^\s<>\"{}|\\^`]*$")
 
 
 def setting_names() -> list[str]:
@@ -77,7 +93,15 @@ def _validate(settings: Settings) -> None:
         object.__setattr__(settings, "base_iri", settings.base_iri + "/")
     if not 0 <= settings.port <= 65535:
         raise ConfigurationError(f"port must be between 0 and 65535, got {settings.port}")
-    for name in ("threads", "max_rows", "max_query_bytes", "max_upload_bytes"):
+    for name in (
+        "threads",
+        "max_rows",
+        "max_query_bytes",
+        "max_upload_bytes",
+        "query_workers",
+        "max_client_queries",
+        "max_response_bytes",
+    ):
         if getattr(settings, name) < 1:
             raise ConfigurationError(f"{name} must be at least 1, got {getattr(settings, name)}")
     if not settings.query_timeout_s > 0:
@@ -94,6 +118,19 @@ def _validate(settings: Settings) -> None:
     for prefix in settings.load_allow:
         if not prefix.startswith(("http://", "https://")):
             raise ConfigurationError(f"load_allow: {prefix!r} is not an http(s) URL prefix")
+    for name in ("query_queue", "query_memory_mb"):
+        if getattr(settings, name) < 0:
+            raise ConfigurationError(f"{name} must be 0 or more, got {getattr(settings, name)}")
+    if 0 < settings.query_memory_mb < 1024:
+        raise ConfigurationError(
+            f"query_memory_mb must be 0 (no limit) or at least 1024, got {settings.query_memory_mb}"
+        )
+    for prefix in settings.service_allow:
+        if not _ENDPOINT_PREFIX.match(prefix):  # the host must be whole: no prefix of a host name
+            raise ConfigurationError(
+                f"service_allow: {prefix!r} must be an http(s) IRI with a path, "
+                "like https://query.wikidata.org/"
+            )
 
 
 def _coerce(name: str, value: Any, where: str) -> Any:

@@ -26,7 +26,7 @@ from pyoxigraph import DefaultGraph, NamedNode, RdfFormat, Store
 
 from graph.updates import delete_graph, parse_graph, write_graph
 from ontology.errors import NotFoundError, QueryError, UsageError
-from query.description import DESCRIPTION_PREFIXES
+from ontology.namespaces import PREFIXES
 from query.negotiation import RDF_FORMATS, content_type, negotiate
 from web.app import settings, store
 from web.auth import require_writer
@@ -108,8 +108,7 @@ def _read(graph: NamedNode | DefaultGraph) -> Response:
     values = request.args.getlist("format")
     fmt = negotiate(request.headers.get("Accept"), RDF_FORMATS, ",".join(values) or None)
     if request.method == "HEAD":
-        response = Response(content_type=content_type(fmt))
-        response.headers.pop("Content-Length", None)
+        response = Response(iter(()), content_type=content_type(fmt))  # streamed: no length
     else:
         response = Response(_stream(current, fmt, graph), content_type=content_type(fmt))
     response.headers["Vary"] = "Accept"
@@ -140,7 +139,7 @@ def _stream(current: Store, fmt: RdfFormat, graph: NamedNode | DefaultGraph) -> 
 
     def produce() -> None:
         try:
-            current.dump(_Sink(chunks, stop), fmt, from_graph=graph, prefixes=DESCRIPTION_PREFIXES)
+            current.dump(_Sink(chunks, stop), fmt, from_graph=graph, prefixes=PREFIXES)
             chunks.put(None, timeout=SLOW_CLIENT_S)
         except (OSError, ValueError, queue.Full) as exc:
             if not stop.is_set():

@@ -37,6 +37,7 @@ def create_server(settings: Settings, app: Flask | None = None) -> Server:
             threads=settings.threads,
             ident="catalograph",
             clear_untrusted_proxy_headers=True,
+            **_proxy(settings),
         )
     except OSError as exc:
         where = f"{settings.host}:{settings.port}"
@@ -47,6 +48,21 @@ def create_server(settings: Settings, app: Flask | None = None) -> Server:
         raise ConfigurationError(f"cannot listen on {where}: {exc.strerror or exc}") from None
     server.catalograph_app = app  # waitress keeps only a wrapped callable; ``stop`` needs the app
     return server
+
+
+def _proxy(settings: Settings) -> dict[str, object]:
+    """Trust X-Forwarded-For from the configured proxy only: it then names the client.
+
+    waitress sets ``REMOTE_ADDR`` to the address the proxy saw (the rightmost
+    entry), which is what per-client query limits count by.
+    """
+    if not settings.trusted_proxy:
+        return {}
+    return {
+        "trusted_proxy": settings.trusted_proxy,
+        "trusted_proxy_count": 1,
+        "trusted_proxy_headers": {"x-forwarded-for"},
+    }
 
 
 def server_url(server: Server) -> str:

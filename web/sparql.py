@@ -24,9 +24,10 @@ from query.negotiation import (
     content_type,
     negotiate,
 )
-from query.sparql import QueryTooLargeError, UpdateRefusedError, run_query
+from query.sparql import QueryTooLargeError, UpdateRefusedError
 from web import query_ui
-from web.app import settings, store
+from web.app import settings, store_holder
+from web.limits import run_limited
 from web.update import answer_update, is_update_request
 from web.wellknown import service_description
 
@@ -129,22 +130,25 @@ def _answer(text: str) -> Response:
     if results_format is None and graph_format is None:
         # Say why now, with the offered formats, rather than after running the query.
         negotiate(accept, RESULTS_FORMATS + RDF_FORMATS, fmt)
-    config = settings()
-    result = run_query(
-        store(),
+    outcome = run_limited(
+        store_holder(),
         text,
         results_format=results_format,
         graph_format=graph_format,
-        max_rows=config.max_rows,
-        max_bytes=config.max_query_bytes,
         default_graphs=_param("default-graph-uri") or None,
         named_graphs=_param("named-graph-uri") or None,
+        timeout=_param("timeout"),
     )
+    result = outcome.result
     response = Response(result.body, content_type=result.content_type)
     response.headers["Vary"] = "Accept"
     response.headers["X-Catalograph-Rows"] = str(result.rows)
     if result.truncated:
-        response.headers["X-Catalograph-Truncated"] = f"true; max-rows={config.max_rows}"
+        response.headers["X-Catalograph-Truncated"] = f"true; {result.cap}"
+    response.headers["Server-Timing"] = (
+        f"wait;dur={outcome.wait_s * 1000:.2f}, query;dur={outcome.query_s * 1000:.2f}, "
+        f"worker;dur={outcome.total_s * 1000:.2f}"
+    )
     return response
 
 

@@ -264,14 +264,18 @@
 
   // --- Example queries: one tab each, run when opened -------------------------------------
   const examples = new Map(config.examples.map((example) => [example.id, example]));
+  // The example's own tab if it is still as shipped; a new one if the reader edited it.
   function openExample(id) {
     const example = examples.get(id);
     if (!example) return;
-    let tab = Object.values(yasgui._tabs).find((candidate) => candidate.getName() === example.title);
+    let tab = Object.values(yasgui._tabs).find(
+      (candidate) => candidate.getName().startsWith(example.title) && candidate.getQuery() === example.query,
+    );
     if (tab) {
       yasgui.selectTabId(tab.getId());
     } else {
-      tab = yasgui.addTab(true, { name: example.title, yasqe: { value: example.query }, requestConfig: { endpoint } });
+      const name = yasgui.createTabName(example.title);
+      tab = yasgui.addTab(true, { name, yasqe: { value: example.query }, requestConfig: { endpoint } });
     }
     tab.getYasqe().query().catch(() => {});
   }

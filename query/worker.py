@@ -1,0 +1,168 @@
+"""The query worker process: its limits, its isolation, and the loop that answers jobs.
+
+``query.execution`` starts these processes (from a forkserver) and talks to
+each over one pipe: a ``Job`` in (plain values, pickled small), a tuple out
+(``("ok", result fields, seconds)`` or ``("error", class name, message)``).
+A worker runs queries on a thread with a large stack, under a memory limit,
+and, unless some ``SERVICE`` endpoint is allowed, without any network.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import resource
+import signal
+import threading
+import time
+from collections.abc import Sequence
+from multiprocessing.connection import Connection
+from typing import Any, NamedTuple
+
+from pyoxigraph import QueryResultsFormat, RdfFormat, Store
+
+from ontology.errors import CatalographError
+from query.sparql import SparqlResult, run_query
+
+log = logging.getLogger(__name__)
+
+#: Stack of the thread that runs queries in a worker: pyoxigraph recurses once
+#: per nesting level; 256 MB is reserved address space, used only as needed.
+STACK_BYTES = 256 * 2**20
+#: How often a worker checks that the server that started it still runs.
+WATCH_EVERY_S = 0.5
+
+
+class Job(NamedTuple):
+    """One query for a worker: plain values only, so it pickles small."""
+
+    store_path: str
+    text: str
+    results_type: str | None  # media type of the results format, if acceptable
+    graph_type: str | None  # media type of the RDF format, if acceptable
+    max_rows: int
+    max_query_bytes: int
+    max_response_bytes: int
+    default_graphs: tuple[str, ...] | None = None
+    named_graphs: tuple[str, ...] | None = None
+    service_allow: tuple[str, ...] = ()
+
+
+def job_for(
+    store_path: str,
+    text: str,
+    *,
+    results_type: str | None,
+    graph_type: str | None,
+    max_rows: int,
+    max_query_bytes: int,
+    max_response_bytes: int,
+    default_graphs: Sequence[str] | None = None,
+    named_graphs: Sequence[str] | None = None,
+    service_allow: Sequence[str] = (),
+) -> Job:
+    """A ``Job`` from the request's values (sequences made tuples, empty lists ``None``)."""
+    return Job(
+        store_path,
+        text,
+        results_type,
+        graph_type,
+        max_rows,
+        max_query_bytes,
+        max_response_bytes,
+        tuple(default_graphs) if default_graphs else None,
+        tuple(named_graphs) if named_graphs else None,
+        tuple(service_allow),
+    )
+
+
+def _without_network() -> bool:
+    """Move this process into new, empty user and network namespaces (Linux); False if refused."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.unshare(0x10000000 | 0x40000000) == 0  # CLONE_NEWUSER | CLONE_NEWNET
+    except (OSError, AttributeError):
+        return False
+
+
+def _started(pid: int) -> bytes | None:
+    """When process ``pid`` started (field 22 of /proc/PID/stat), or ``None`` if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            return handle.read().rsplit(b")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def serve(conn: Connection, memory_bytes: int, isolate_network: bool, server: int = 0) -> None:
+    """A worker's life: set its limits, then answer jobs until told to stop.
+
+    The main thread watches the server process (``server``, its pid): a worker
+    busy with a runaway query must not outlive a server that was killed.
+    """
+    server_started = _started(server) if server else None
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops us
+    os.environ["RUST_BACKTRACE"] = "0"  # a query that runs out of memory: one line, not 40
+    if isolate_network and not _without_network():
+        log.warning(
+            "query worker %d could not leave the network: SERVICE relies on the text check only",
+            os.getpid(),
+        )
+    if memory_bytes:
+        resource.setrlimit(resource.RLIMIT_DATA, (memory_bytes, memory_bytes))
+    threading.stack_size(STACK_BYTES)
+    runner = threading.Thread(target=_answer_jobs, args=(conn,), name="query")
+    runner.start()
+    while runner.is_alive():
+        runner.join(timeout=WATCH_EVERY_S)
+        if server_started is not None and _started(server) != server_started:
+            os._exit(1)  # the server is gone: stop whatever query is running
+
+
+def _answer_jobs(conn: Connection) -> None:
+    store: Store | None = None
+    opened: str | None = None
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        if job is None:
+            return
+        started = time.perf_counter()
+        try:
+            if job.store_path != opened:
+                store = opened = None
+                # No path: the data directory has no checkpoint yet; answer from nothing.
+                store = Store.read_only(job.store_path) if job.store_path else Store()
+                opened = job.store_path
+            reply: tuple[Any, ...] = ("ok", _run(store, job), time.perf_counter() - started)
+        except CatalographError as exc:
+            reply = ("error", type(exc).__name__, exc.format_message())
+        except OSError as exc:
+            reply = ("error", "StoreError", f"cannot open the store {job.store_path}: {exc}")
+        except MemoryError:
+            reply = ("error", "QueryError", "the query needs more memory than a query may use")
+        try:
+            conn.send(reply)
+        except (OSError, ValueError):
+            return
+
+
+def _run(store: Store, job: Job) -> tuple[Any, ...]:
+    result = run_query(
+        store,
+        job.text,
+        results_format=QueryResultsFormat.from_media_type(job.results_type)
+        if job.results_type
+        else None,
+        graph_format=RdfFormat.from_media_type(job.graph_type) if job.graph_type else None,
+        max_rows=job.max_rows,
+        max_bytes=job.max_query_bytes,
+        max_response_bytes=job.max_response_bytes,
+        default_graphs=list(job.default_graphs) if job.default_graphs else None,
+        named_graphs=list(job.named_graphs) if job.named_graphs else None,
+        service_allow=job.service_allow,
+    )
+    return tuple(getattr(result, name) for name in SparqlResult.__slots__)

@@ -1,0 +1,364 @@
+"""The endpoint's limits through real HTTP: a real waitress server, real worker processes.
+
+One server (``limited``) runs with a 1 s deadline, two workers and no waiting
+line, so runaway queries, per-client limits and a full pool can all be shown
+in a few seconds. Clients other than the default one connect from other
+loopback addresses (127.0.0.2...), which the server sees as other clients.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+import requests
+from conftest import ROOT
+from flask import Flask
+from web_fixtures import BASE, build_data_dir, settings_for
+
+from web.config import Settings
+from web.limits import SparqlLimits
+from web.server import create_server, server_url, stop
+
+#: Counts every triple three times over: about 1,567³ ≈ 3.8 billion steps on the
+#: test store, so it runs until stopped (a SELECT * would stop at the row cap).
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+INSTANCE = BASE + "instance/lccn-2002036483"  # george_eliot.marc 010 $a
+TITLE_QUERY = f"SELECT ?title WHERE {{ <{INSTANCE}> rdfs:label ?title }}"
+TITLE = "Rereading George Eliot : changing responses to her experiments in life"
+
+
+@contextmanager
+def serving(settings: Settings) -> Iterator[tuple[str, Flask]]:
+    """The URL of a real waitress server over ``settings``, and its app."""
+    server = create_server(settings)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield server_url(server).rstrip("/"), server.catalograph_app
+    finally:
+        stop(server)
+        thread.join(timeout=10)
+
+
+def limits_of(app: Flask) -> SparqlLimits:
+    return app.extensions["catalograph.limits"]
+
+
+def get(url: str, query: str, source: str = "127.0.0.1", **params: str) -> tuple[int, dict, str]:
+    """GET /sparql from the loopback address ``source``: status, headers, body."""
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(
+        parts.hostname, parts.port, timeout=30, source_address=(source, 0)
+    )
+    try:
+        conn.request("GET", "/sparql?" + urlencode({"query": query, **params}))
+        response = conn.getresponse()
+        return response.status, dict(response.getheaders()), response.read().decode("utf-8")
+    finally:
+        conn.close()
+
+
+def alive(pid: int) -> bool:
+    return Path(f"/proc/{pid}").exists()
+
+
+def gone_within(pids: list[int], seconds: float) -> list[int]:
+    """The processes of ``pids`` that have ended, waiting up to ``seconds`` for one to end."""
+    stop = time.monotonic() + seconds
+    while time.monotonic() < stop and all(alive(pid) for pid in pids):
+        time.sleep(0.01)
+    return [pid for pid in pids if not alive(pid)]
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_data_dir(tmp_path_factory.mktemp("web-limits"))
+
+
+@pytest.fixture(scope="module")
+def limited(data_dir: Path) -> Iterator[tuple[str, Flask]]:
+    settings = settings_for(
+        data_dir,
+        query_timeout_s=1,
+        query_workers=2,
+        query_queue=0,
+        max_rows=50,
+        max_response_bytes=3000,
+    )
+    with serving(settings) as served:
+        url, _app = served
+        assert requests.get(url + "/sparql", params={"query": TITLE_QUERY}).status_code == 200
+        yield served
+
+
+def wait_for_workers(app: Flask, count: int) -> list[int]:
+    for _ in range(100):
+        pids = limits_of(app).pool.pids()
+        if len(pids) == count:
+            return pids
+        time.sleep(0.05)
+    raise AssertionError(f"expected {count} query workers, have {limits_of(app).pool.pids()}")
+
+
+def test_a_runaway_query_is_stopped_at_its_deadline_and_its_worker_is_gone(limited) -> None:
+    url, app = limited
+    before = wait_for_workers(app, 2)
+    started = time.monotonic()
+    status, headers, body = get(url, RUNAWAY)
+    elapsed = time.monotonic() - started
+    assert status == 503
+    assert "exceeded its 1 s deadline and was stopped" in body
+    assert 1.0 <= elapsed < 2.0, elapsed
+    assert "Retry-After" not in headers  # the same query would fail again: no invitation
+    killed = gone_within(before, 1.0)  # the process is gone (no more CPU) within 1 s
+    assert len(killed) == 1, (before, limits_of(app).pool.pids())
+    after = wait_for_workers(app, 2)
+    assert killed[0] not in after
+    status, _headers, body = get(url, TITLE_QUERY)  # the server keeps answering
+    assert status == 200 and json.loads(body)["results"]["bindings"][0]["title"]["value"] == TITLE
+
+
+def test_a_client_may_ask_for_a_shorter_deadline_never_a_longer_one(limited) -> None:
+    url, app = limited
+    wait_for_workers(app, 2)
+    started = time.monotonic()
+    status, _headers, body = get(url, RUNAWAY, timeout="0.3")
+    assert status == 503 and "its 0.3 s deadline" in body
+    assert 0.3 <= time.monotonic() - started < 1.0
+    wait_for_workers(app, 2)
+    started = time.monotonic()
+    status, _headers, body = get(url, RUNAWAY, timeout="3600")
+    assert status == 503 and "its 1 s deadline" in body
+    assert time.monotonic() - started < 2.0
+    for bad in ("0", "-1", "soon", "nan"):
+        status, _headers, body = get(url, TITLE_QUERY, timeout=bad)
+        assert status == 400 and "timeout must be a positive number of seconds" in body
+
+
+def test_one_client_gets_429_beyond_its_concurrent_queries(limited) -> None:
+    url, app = limited
+    wait_for_workers(app, 2)
+    answers: list[int] = []
+    runaways = [
+        threading.Thread(target=lambda: answers.append(get(url, RUNAWAY)[0])) for _ in range(2)
+    ]
+    for thread in runaways:
+        thread.start()
+    for _ in range(100):  # both runaways admitted
+        if limits_of(app).pool.busy() == 2:
+            break
+        time.sleep(0.02)
+    status, headers, body = get(url, TITLE_QUERY)  # same client: a third query
+    assert status == 429 and headers["Retry-After"] == "1"
+    assert "2 queries in progress" in body
+    status, headers, body = get(url, TITLE_QUERY, source="127.0.0.2")  # another client
+    assert status == 503 and headers["Retry-After"] == "1"  # both workers busy, no queue
+    assert "the server is busy" in body
+    for thread in runaways:
+        thread.join()
+    assert answers == [503, 503]
+
+
+def test_rows_and_bytes_are_capped_and_the_cap_is_said(limited) -> None:
+    url, app = limited
+    wait_for_workers(app, 2)
+    status, headers, body = get(url, "SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 500")
+    assert status == 200 and len(body.encode()) <= 3000
+    assert headers["X-Catalograph-Truncated"] == "true; max-bytes=3000"
+    data = json.loads(body)
+    assert data["truncated"] is True and data["maxBytes"] == 3000
+    assert int(headers["X-Catalograph-Rows"]) == len(data["results"]["bindings"]) < 50
+    values = " ".join(map(str, range(60)))
+    numbers = f"SELECT ?n WHERE {{ VALUES ?n {{ {values} }} }}"
+    status, headers, body = get(url, numbers, format="csv")  # 60 short rows: the row cap cuts
+    assert status == 200 and headers["X-Catalograph-Truncated"] == "true; max-rows=50"
+    assert body.splitlines() == ["n", *map(str, range(50))]
+    status, headers, body = get(url, TITLE_QUERY)
+    assert "X-Catalograph-Truncated" not in headers
+    assert "query;dur=" in headers["Server-Timing"]
+
+
+def test_pathological_text_is_refused_before_parsing_and_the_server_lives(limited) -> None:
+    url, app = limited
+    pids = wait_for_workers(app, 2)
+    for deep in (
+        "SELECT * WHERE " + "{" * 3000 + "}" * 3000,
+        "SELECT * WHERE { FILTER(" + "(" * 3000 + "1" + ")" * 3000 + ") }",
+        "SELECT * WHERE { ?s ?p " + "[ rdfs:label " * 3000 + "1" + " ]" * 3000 + " }",
+    ):
+        response = requests.post(url + "/sparql", data={"query": deep})
+        assert response.status_code == 400 and "levels deep; the limit is 200" in response.text
+    # Escapes do not open brackets: pyoxigraph reads \u only inside strings and IRIs.
+    escaped = "SELECT * WHERE { ?s ?p '" + "\\u007B" * 3000 + "' } LIMIT 1"
+    assert requests.post(url + "/sparql", data={"query": escaped}).status_code == 200
+    oversize = "SELECT * WHERE { ?s ?p ?o } #" + "x" * 100_000
+    response = requests.post(
+        url + "/sparql",
+        data=oversize.encode(),
+        headers={"Content-Type": "application/sparql-query"},
+    )
+    assert response.status_code == 413 and "the limit is 100000" in response.text
+    assert requests.get(url + "/-/health").json()["status"] == "ok"
+    assert limits_of(app).pool.pids() == pids  # refused before any worker saw them
+
+
+def test_service_is_refused_by_default(limited) -> None:
+    url, _app = limited
+    for query in (
+        "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }",
+        "SELECT * WHERE { ?s ?p ?o.SERVICE<http://127.0.0.1:9/sparql>{ ?a ?b ?c } }",
+        "SELECT * WHERE { BIND(<http://127.0.0.1:9/> AS ?e) SERVICE ?e { ?a ?b ?c } }",
+    ):
+        status, _headers, body = get(url, query)
+        assert status == 400 and "SERVICE" in body and "disabled" in body
+
+
+class _StubEndpoint(BaseHTTPRequestHandler):
+    """Stands in for a remote SPARQL endpoint, on the loopback interface of this machine."""
+
+    seen: list[str] = []
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        self._answer()
+
+    def do_POST(self) -> None:  # noqa: N802
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self._answer()
+
+    def _answer(self) -> None:
+        self.seen.append(self.path)
+        body = json.dumps(
+            {
+                "head": {"vars": ["x"]},
+                "results": {"bindings": [{"x": {"type": "literal", "value": "from the stub"}}]},
+            }
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/sparql-results+json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_service_to_an_allowed_endpoint_only(data_dir: Path) -> None:
+    stub = ThreadingHTTPServer(("127.0.0.1", 0), _StubEndpoint)
+    threading.Thread(target=stub.serve_forever, daemon=True).start()
+    allowed = f"http://127.0.0.1:{stub.server_address[1]}/sparql"
+    try:
+        settings = settings_for(data_dir, service_allow=[allowed], query_workers=1)
+        with serving(settings) as (url, _app):
+            status, _headers, body = get(
+                url, f"SELECT ?x WHERE {{ SERVICE <{allowed}> {{ ?x ?y ?z }} }}"
+            )
+            assert status == 200, body
+            assert json.loads(body)["results"]["bindings"] == [
+                {"x": {"type": "literal", "value": "from the stub"}}
+            ]
+            assert len(_StubEndpoint.seen) == 1
+            other = f"http://127.0.0.1:{stub.server_address[1]}/other"
+            status, _headers, body = get(
+                url, f"SELECT ?x WHERE {{ SERVICE <{other}> {{ ?x ?y ?z }} }}"
+            )
+            assert status == 400 and f"SERVICE <{other}> is not allowed" in body
+            assert len(_StubEndpoint.seen) == 1  # refused before any call
+    finally:
+        stub.shutdown()
+
+
+def test_stopping_the_server_stops_its_workers(data_dir: Path) -> None:
+    with serving(settings_for(data_dir, query_workers=2)) as (url, app):
+        assert get(url, TITLE_QUERY)[0] == 200
+        pids = wait_for_workers(app, 2)
+        assert all(alive(pid) for pid in pids)
+    for _ in range(50):
+        if not any(alive(pid) for pid in pids):
+            break
+        time.sleep(0.05)
+    assert not any(alive(pid) for pid in pids)
+    assert os.getpid() not in pids
+
+
+def descendants(pid: int) -> set[int]:
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int(
+                    (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
+                )
+            except (OSError, IndexError, ValueError):
+                continue
+    found, frontier = set(), [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = {child for child, ppid in parents.items() if ppid == parent} - found
+        found |= children
+        frontier.extend(children)
+    return found
+
+
+def running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def test_workers_do_not_outlive_a_killed_server(data_dir: Path) -> None:
+    """``kill -9`` of ``catalograph serve`` while a runaway runs: no process of it stays."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "web.cli", "--data-dir", str(data_dir), "serve", "--port", "0"],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = re.search(r"at (http://\S+?)/? ", server.stderr.readline())[1]
+        runaway = threading.Thread(target=_ask_and_ignore, args=(url + "/sparql",), daemon=True)
+        runaway.start()
+        for _ in range(200):  # the runaway has reached a worker, which is at work
+            tree = descendants(server.pid)
+            if any(Path(f"/proc/{pid}/stat").exists() and _cpu(pid) > 20 for pid in tree):
+                break
+            time.sleep(0.05)
+        else:
+            raise AssertionError("no worker took the runaway query")
+    finally:
+        server.kill()
+        server.wait()
+    stop = time.monotonic() + 3
+    while time.monotonic() < stop and any(running(pid) for pid in tree):
+        time.sleep(0.05)
+    assert not [pid for pid in tree if running(pid)]
+
+
+def _cpu(pid: int) -> int:
+    """CPU ticks (user + system) a process has used."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])
+
+
+def _ask_and_ignore(endpoint: str) -> None:
+    with contextlib.suppress(requests.RequestException):  # the server is killed meanwhile
+        requests.get(endpoint, params={"query": RUNAWAY}, timeout=30)
