@@ -104,6 +104,15 @@ def _prune(root: Path, keep: int) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
+def open_checkpoint(path: Path | str | None) -> Store:
+    """A checkpoint opened read-only by its path; ``None`` gives an empty store.
+
+    For processes that are told which checkpoint to read (the query workers)
+    rather than finding the newest themselves.
+    """
+    return Store.read_only(str(path)) if path else Store()
+
+
 def open_latest_snapshot(data_dir: Path | str) -> Store:
     """The newest checkpoint, read-only: what readers use while ingests run."""
     for _attempt in range(3):

@@ -134,7 +134,7 @@ class BatchResult:
 
 
 #: The writer's resident memory past which it reopens the store (see ``StoreSession.reopen``).
-DEFAULT_MEMORY_BUDGET_MB = 128.0
+DEFAULT_MEMORY_BUDGET_MB = 200.0
 
 
 class Writer:

@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 
 from pyoxigraph import QueryResultsFormat, RdfFormat, Store
 
+from graph.snapshots import open_checkpoint
 from ontology.errors import CatalographError
 from query.sparql import SparqlResult, run_query
 
@@ -135,7 +136,7 @@ def _answer_jobs(conn: Connection) -> None:
             if job.store_path != opened:
                 store = opened = None
                 # No path: the data directory has no checkpoint yet; answer from nothing.
-                store = Store.read_only(job.store_path) if job.store_path else Store()
+                store = open_checkpoint(job.store_path)
                 opened = job.store_path
             reply: tuple[Any, ...] = ("ok", _run(store, job), time.perf_counter() - started)
         except CatalographError as exc:

@@ -217,7 +217,11 @@ class WorkerPool:
 
 
 def default_workers() -> int:
-    """Worker processes: every core but the one the writer needs, at least one."""
+    """Worker processes: one per core.
+
+    The writer thread waits on the disk for part of each bulk load, so the
+    workers share every core with it (see docs/benchmarks.md for the rates).
+    """
     return max(1, (os.cpu_count() or 1))
 
 
