@@ -13,9 +13,11 @@ when a record was written and so differ between runs).
 
 from __future__ import annotations
 
+import os
 import pickle
 import random
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -80,21 +82,51 @@ def build_input() -> list[list[RecordGraph]]:
     return batches
 
 
+def die_inside_drop(nth: int) -> None:
+    """Fault injection in the child: SIGKILL itself inside the ``nth`` graph drop of a batch.
+
+    The real ``drop_record_graph`` runs for the graphs before; for the ``nth``
+    one, a first provenance statement is removed and the process dies, which
+    is the state a kill at that instant leaves (data there, provenance partly
+    gone, the journal pending). Waiting for a random kill to land in that
+    ~0.3 s window was flaky on a busy machine.
+    """
+    import graph.writer as writer_module
+
+    real_drop = writer_module.drop_record_graph
+    calls = 0
+
+    def drop(store: Store, graph, metadata_graph) -> None:  # noqa: ANN001
+        nonlocal calls
+        calls += 1
+        if calls == nth:
+            store.remove(next(iter(store.quads_for_pattern(graph, None, None, metadata_graph))))
+            store.flush()
+            os.kill(os.getpid(), signal.SIGKILL)
+        real_drop(store, graph, metadata_graph)
+
+    writer_module.drop_record_graph = drop
+
+
 def write_all(data_dir: str, input_file: str) -> None:
     """The child: write every batch, saying when each is done."""
     batches = pickle.loads(Path(input_file).read_bytes())
+    crash_batch = os.environ.get("CRASH_IN_BATCH")
     with Writer(data_dir, META, "crash-test") as writer:
         print("open", flush=True)
         for i, batch in enumerate(batches):
+            if crash_batch == str(i):
+                die_inside_drop(int(os.environ["CRASH_AT_DROP"]))
             writer.write(batch)
             print(f"batch {i}", flush=True)
     print("done", flush=True)
 
 
-def start(data_dir: Path, input_file: Path) -> subprocess.Popen:
+def start(data_dir: Path, input_file: Path, **env: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, __file__, str(data_dir), str(input_file)],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env={**os.environ, **env},
     )
 
 
@@ -211,15 +243,13 @@ def test_killed_writer_recovers_and_rerun_equals_clean_run(tmp_path: Path) -> No
     kill(child)
     assert_whole(crashed, versions)
 
-    # The last batch first drops 300 changed graphs (about 1 ms each); a kill then
-    # leaves one with data but no provenance. Tried until hit: a busy machine may miss.
-    for _attempt in range(6):
-        kill_after(start(crashed, input_file), "batch 2", rng.uniform(0.05, 0.45))
-        hit = half_replaced(crashed)
-        assert_whole(crashed, versions)
-        if hit:
-            break
-    assert hit, "no kill landed while changed graphs were being replaced"
+    # The last batch first drops 300 changed graphs; dying inside the 150th leaves one
+    # with data but only part of its provenance, which only the journal repairs.
+    child = start(crashed, input_file, CRASH_IN_BATCH="3", CRASH_AT_DROP="150")
+    child.communicate(timeout=120)
+    assert child.returncode == -signal.SIGKILL
+    assert half_replaced(crashed)
+    assert_whole(crashed, versions)
 
     for k in (0, 2):
         kill_after(start(crashed, input_file), f"batch {k}", rng.uniform(0.0, 0.6))
