@@ -66,7 +66,10 @@ def timestamp(moment: datetime | None = None) -> Literal:
     one written by an earlier session.
     """
     moment = (moment or datetime.now(UTC)).astimezone(UTC)
-    return Literal(moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), datatype=XSD.dateTime)
+    # The canonical form (no trailing zeros in the fraction), which is what the
+    # store gives back: a written time then compares equal to the one read.
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S.%f").rstrip("0").rstrip(".")
+    return Literal(text + "Z", datatype=XSD.dateTime)
 
 
 def _integer(value: int) -> Literal:
