@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from browser_cdp import CHROMIUM, HEADLESS_FLAGS
 from web_fixtures import (
     HOSTILE_GRAPH_PATH,
     HOSTILE_TITLE,
@@ -19,8 +20,6 @@ from web_fixtures import (
     running_server,
     settings_for,
 )
-
-CHROMIUM = Path("/usr/bin/chromium")
 
 pytestmark = [
     pytest.mark.browser,
@@ -42,14 +41,7 @@ def dump_dom(url: str, profile: Path) -> str:
     completed = subprocess.run(
         [
             str(CHROMIUM),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
+            *HEADLESS_FLAGS,
             f"--user-data-dir={profile}",
             "--dump-dom",
             url,
