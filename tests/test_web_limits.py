@@ -27,6 +27,7 @@ import pytest
 import requests
 from conftest import ROOT
 from flask import Flask
+from test_query_execution import alive, gone_within
 from web_fixtures import BASE, build_data_dir, settings_for
 
 from web.config import Settings
@@ -70,18 +71,6 @@ def get(url: str, query: str, source: str = "127.0.0.1", **params: str) -> tuple
         return response.status, dict(response.getheaders()), response.read().decode("utf-8")
     finally:
         conn.close()
-
-
-def alive(pid: int) -> bool:
-    return Path(f"/proc/{pid}").exists()
-
-
-def gone_within(pids: list[int], seconds: float) -> list[int]:
-    """The processes of ``pids`` that have ended, waiting up to ``seconds`` for one to end."""
-    stop = time.monotonic() + seconds
-    while time.monotonic() < stop and all(alive(pid) for pid in pids):
-        time.sleep(0.01)
-    return [pid for pid in pids if not alive(pid)]
 
 
 @pytest.fixture(scope="module")

@@ -9,14 +9,13 @@ must be visible within about two seconds of the ingest's end.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import requests
-from conftest import ROOT, test_path
+from conftest import test_path
+from test_cli_ingest import catalograph
 from web_fixtures import build_data_dir, running_server, settings_for
 
 GRAPHS = "SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
@@ -53,25 +52,8 @@ def test_readers_are_answered_during_an_ingest_and_see_it_once_committed(tmp_pat
         thread = threading.Thread(target=reader)
         thread.start()
         try:
-            ingest = subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "web.cli",
-                    "--data-dir",
-                    str(data_dir),
-                    "ingest",
-                    "--quiet",
-                    "--batch-size",
-                    "10",
-                    "--workers",
-                    "1",
-                    str(records),
-                ],
-                cwd=ROOT,
-                capture_output=True,
-                text=True,
-                timeout=120,
+            ingest = catalograph(
+                data_dir, "ingest", "--quiet", "--batch-size", "10", "--workers", "1", str(records)
             )
             committed = time.monotonic()
             assert ingest.returncode in (0, 1), ingest.stderr  # 1: some records rejected
