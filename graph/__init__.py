@@ -19,6 +19,7 @@ Public API (everything else in ``graph`` is internal)::
     dump(data_dir_or_store, out, "nq" | "trig" | RdfFormat)   # export
     stats(store) -> dict;  graph_count(store) -> int
     checkpoint(store, data_dir) -> Path;  latest_snapshot(data_dir) -> Path | None
+    publish_first_checkpoint(data_dir) -> Path | None   # for a server finding none
     lock_holder(data_dir) -> "PID started host" | None
 
 Errors reach the user as ``ontology.errors.StoreError`` (lock taken, disk
@@ -29,7 +30,14 @@ layout, the write protocol and crash recovery.
 from graph.lock import lock_holder
 from graph.snapshots import checkpoint, latest_snapshot, open_latest_snapshot
 from graph.stats import stats
-from graph.store import dump, graph_count, open_store, rdf_format, store_path
+from graph.store import (
+    dump,
+    graph_count,
+    open_store,
+    publish_first_checkpoint,
+    rdf_format,
+    store_path,
+)
 from graph.writer import BatchResult, Collision, Writer
 
 __all__ = [
@@ -43,6 +51,7 @@ __all__ = [
     "lock_holder",
     "open_latest_snapshot",
     "open_store",
+    "publish_first_checkpoint",
     "rdf_format",
     "stats",
     "store_path",

@@ -14,8 +14,8 @@ Every record graph ``<g>`` is described in the metadata graph ``<m>``::
 The content hash is what makes re-ingest cheap and exact: a record whose
 mapped quads hash to the stored value is skipped, so its graph *and* its
 provenance (time included) stay byte for byte as they were. Provenance is
-bulk-loaded after its record's data, in the same load, and the journal rolls
-back any batch that did not finish, so provenance in the store always
+bulk-loaded after its record's data, in the same load, and the journal
+(``graph.record_index``) rolls back any batch that did not finish, so provenance in the store always
 describes a complete graph.
 """
 
@@ -39,7 +39,6 @@ CG_TERMS = (
     CG.sourceLine,
     CG.contentHash,
     CG.pipelineVersion,
-    CG.pendingGraph,
 )
 
 

@@ -5,12 +5,14 @@ Layout of a data directory::
     data_dir/
       store/           the live pyoxigraph (RocksDB) store; only the writer opens it
       snapshots/       read-only checkpoints (hard links) and the CURRENT pointer
+      record-index.sqlite  which graphs the store holds, and the write journal
       write.lock       held by the one writer (exclusive) or live readers (shared)
 
 A writing session (``StoreSession``, used by ``graph.Writer`` and
 ``open_store``) takes the lock, deletes the temporary files a killed bulk load
-leaves behind, opens the store, recovers an interrupted batch from the journal,
-and at its end flushes and publishes a checkpoint. An I/O error (a full disk
+leaves behind, opens the store and its record index (``graph.record_index``),
+rolls back an interrupted batch from the journal, and at its end flushes and
+publishes a checkpoint. An I/O error (a full disk
 above all) closes the handle: RocksDB keeps failing on a handle that saw one,
 so it is never reused, and the next session recovers.
 """
@@ -20,6 +22,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import logging
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -27,8 +30,8 @@ from typing import BinaryIO
 
 from pyoxigraph import NamedNode, RdfFormat, Store
 
-from graph.journal import recover
 from graph.lock import StoreLock
+from graph.record_index import RecordIndex
 from graph.snapshots import checkpoint, latest_snapshot, open_latest_snapshot
 from ontology.errors import StoreError, UsageError
 
@@ -40,7 +43,7 @@ STORE_DIR = "store"
 ORPHAN_GLOB = "bulk-*.sst"
 
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
-_DISK_FULL_TEXT = ("no space left", "quota exceeded", "file too large")
+_DISK_FULL_TEXT = ("no space left", "quota exceeded", "file too large", "disk is full")
 
 
 def store_path(data_dir: Path | str) -> Path:
@@ -48,7 +51,8 @@ def store_path(data_dir: Path | str) -> Path:
 
 
 def store_error(exc: BaseException, action: str, where: Path) -> StoreError:
-    """One line for the user from an ``OSError`` raised by pyoxigraph or the file system."""
+    """One line for the user from an ``OSError`` (pyoxigraph, the file system) or an
+    ``sqlite3.Error`` (the record index)."""
     text = str(exc)
     if getattr(exc, "errno", None) in _DISK_FULL or any(t in text.lower() for t in _DISK_FULL_TEXT):
         return StoreError(
@@ -86,6 +90,7 @@ class StoreSession:
         self.recovered: list[str] = []
         #: Set by whoever writes; a session that changed nothing publishes no new checkpoint.
         self.changed = False
+        self.index = RecordIndex(self.data_dir)
         self._store: Store | None = None
         self._broken: StoreError | None = None
 
@@ -97,11 +102,13 @@ class StoreSession:
             self.orphans_removed = remove_orphans(self.path)
             try:
                 self._store = Store(str(self.path))
-                self.recovered = recover(self._store)
-            except OSError as exc:
+                self.index.open(self._store, self.path)
+                self.recovered = self.index.recover(self._store)
+            except (OSError, sqlite3.Error) as exc:
                 self._store = None
                 raise store_error(exc, "open", self.path) from exc
         except BaseException:
+            self.index.close()
             self.lock.release()
             raise
         self.changed = bool(self.recovered)
@@ -146,11 +153,11 @@ class StoreSession:
         """Flush, roll back any pending batch, and publish a read-only checkpoint."""
         store = self.store
         try:
-            if recover(store):
+            if self.index.recover(store):
                 self.changed = True
             store.flush()
             return checkpoint(store, self.data_dir)
-        except OSError as exc:
+        except (OSError, sqlite3.Error) as exc:
             raise self.fail(exc, "checkpoint") from exc
 
     def close(self, commit: bool = True) -> Path | None:
@@ -162,12 +169,13 @@ class StoreSession:
                     published = self.checkpoint()
                 else:
                     try:
-                        recover(self._store)
+                        self.index.recover(self._store)
                         self._store.flush()
-                    except OSError as exc:
+                    except (OSError, sqlite3.Error) as exc:
                         raise self.fail(exc, "flush") from exc
         finally:
             self._store = None
+            self.index.close()
             self.lock.release()
         return published
 
@@ -211,7 +219,9 @@ def open_store(data_dir: Path | str, read_only: bool = False) -> Iterator[Store]
     """The live store of ``data_dir``.
 
     ``read_only=False``: a writing session (exclusive lock, recovery, a
-    checkpoint at the end); prefer ``graph.Writer`` for record graphs.
+    checkpoint at the end); prefer ``graph.Writer`` for record graphs. The
+    record index cannot follow arbitrary writes, so it is rebuilt from the
+    store by the next writer.
     ``read_only=True``: the live store while no writer runs (a shared lock is
     held meanwhile so none can start); a process that must read during
     ingests uses ``open_latest_snapshot`` instead.
@@ -221,6 +231,7 @@ def open_store(data_dir: Path | str, read_only: bool = False) -> Iterator[Store]
         session = StoreSession(data_dir)
         store = session.open()
         session.changed = True
+        session.index.invalidate()
         try:
             yield store
         except OSError as exc:
@@ -242,6 +253,18 @@ def open_store(data_dir: Path | str, read_only: bool = False) -> Iterator[Store]
             raise store_error(exc, "open", path) from exc
         yield store
         del store
+
+
+def publish_first_checkpoint(data_dir: Path | str) -> Path | None:
+    """A checkpoint of ``data_dir``, published now if it has none (a session that writes nothing).
+
+    ``StoreError`` if a writer holds the lock: that writer publishes its own
+    when it commits.
+    """
+    session = StoreSession(data_dir)
+    session.open()
+    session.close(commit=True)
+    return latest_snapshot(data_dir)
 
 
 def rdf_format(name: str | RdfFormat) -> RdfFormat:

@@ -17,15 +17,18 @@ edited graphs to carry over before re-ingesting. A process killed between the
 two steps leaves a graph without hash, which the next ingest rewrites: never an
 edit that survives one re-ingest and not another.
 
-The journal (``graph.journal``) belongs to ingest: an update that wrote
-``cg:pendingGraph`` statements (which would make the next writer drop graphs)
-has them removed before the checkpoint is published.
+The record index (``graph.record_index``) follows every write: the graphs an
+edit names have their rows set to what the store holds, before the edit (so a
+process killed during it leaves them untrusted, never "unchanged") and after
+it; an update that can reach graphs it does not name has the index rebuilt
+from the store by the next writer.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -35,7 +38,6 @@ from pathlib import Path
 
 from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, Store, Triple, parse
 
-from graph import journal
 from graph.provenance import timestamp
 from graph.store import StoreSession
 from ontology.errors import (
@@ -72,7 +74,7 @@ class WriterBusyError(StoreError):
 
 
 class ProtectedGraphError(UsageError):
-    """A graph Catalograph maintains itself (provenance, the ingest journal) (HTTP 403)."""
+    """A graph Catalograph maintains itself (the provenance of record graphs) (HTTP 403)."""
 
     http_status = 403
 
@@ -88,8 +90,8 @@ class Edit:
 
 
 @contextmanager
-def writing(data_dir: Path | str, wait_s: float = WRITE_WAIT_S) -> Iterator[Store]:
-    """The live store, writable, under the single-writer lock; a checkpoint when done."""
+def writing(data_dir: Path | str, wait_s: float = WRITE_WAIT_S) -> Iterator[StoreSession]:
+    """A writing session on the live store, under the single-writer lock; a checkpoint when done."""
     deadline = time.monotonic() + wait_s
     if not _IN_PROCESS.acquire(timeout=wait_s):
         raise WriterBusyError("another write is in progress; try again in a few seconds")
@@ -103,11 +105,10 @@ def writing(data_dir: Path | str, wait_s: float = WRITE_WAIT_S) -> Iterator[Stor
                 if time.monotonic() >= deadline:
                     raise WriterBusyError(f"{exc.message}; try again later") from None
                 time.sleep(0.05)
-        store = session.open()  # the lock is held: open only recovers and opens
+        session.open()  # the lock is held: open only recovers and opens
         try:
-            yield store
-            _drop_forged_journal(store)
-        except OSError as exc:
+            yield session
+        except (OSError, sqlite3.Error) as exc:
             error = session.fail(exc, "write")
             session.close(commit=False)
             raise error from exc
@@ -139,18 +140,27 @@ def apply_update(
     edited. pyoxigraph parses the text: a syntax error is a ``QueryError``
     with its message, and nothing is changed.
     """
-    with writing(data_dir) as store:
-        _refuse_journal(store, iris)
-        marks = _unmark(store, None if all_graphs else iris)
+    with writing(data_dir) as session:
+        store = session.store
+        named = list(iris)
+        marks = _unmark(store, None if all_graphs else named)
+        if all_graphs:
+            session.index.invalidate()
+        else:
+            session.index.refresh(store, named)
         try:
             store.update(text, prefixes=dict(prefixes or {}))
-        except SyntaxError as exc:
-            store.extend(marks)
-            raise QueryError(f"SPARQL Update syntax error: {exc}") from None
-        except (RuntimeError, ValueError) as exc:
-            store.extend(marks)
+        except (SyntaxError, RuntimeError, ValueError) as exc:
+            store.extend(marks)  # nothing changed: the hashes go back
+            if not all_graphs:
+                session.index.refresh(store, named)
+            if isinstance(exc, SyntaxError):
+                raise QueryError(f"SPARQL Update syntax error: {exc}") from None
             raise QueryError(f"the update could not be applied: {exc}") from None
-        return Edit(edited=_stamp(store, marks))
+        edit = Edit(edited=_stamp(store, marks))
+        if not all_graphs:
+            session.index.refresh(store, named)
+        return edit
 
 
 # ------------------------------------------------------------ Graph Store Protocol
@@ -227,12 +237,15 @@ def json_depth(body: bytes) -> int:
 def write_graph(data_dir: Path | str, graph: Graph, triples: list[Triple], *, merge: bool) -> Edit:
     """Graph Store Protocol PUT (``merge=False``: replace) or POST (merge) of one graph."""
     quads = [Quad(t.subject, t.predicate, t.object, graph) for t in triples]
-    with writing(data_dir) as store:
+    with writing(data_dir) as session:
+        store = session.store
         named = isinstance(graph, NamedNode)
         if named:
             _refuse_maintained(store, graph)
         created = named and not store.contains_named_graph(graph)
         marks = _unmark(store, [graph.value] if named else [])
+        if named:
+            session.index.refresh(store, [graph.value])
         if not merge:
             if named:
                 store.remove_graph(graph)  # each step a transaction: old, absent, or new
@@ -241,13 +254,17 @@ def write_graph(data_dir: Path | str, graph: Graph, triples: list[Triple], *, me
         if named:
             store.add_graph(graph)
         store.extend(quads)
-        return Edit(edited=_stamp(store, marks), created=created)
+        edit = Edit(edited=_stamp(store, marks), created=created)
+        if named:
+            session.index.refresh(store, [graph.value])
+        return edit
 
 
 def delete_graph(data_dir: Path | str, graph: Graph) -> Edit:
     """Graph Store Protocol DELETE: drop a named graph (``NotFoundError`` if absent), or empty
     the default graph."""
-    with writing(data_dir) as store:
+    with writing(data_dir) as session:
+        store = session.store
         if isinstance(graph, DefaultGraph):
             store.clear_graph(graph)
             return Edit()
@@ -255,8 +272,11 @@ def delete_graph(data_dir: Path | str, graph: Graph) -> Edit:
         if not store.contains_named_graph(graph):
             raise NotFoundError(f"there is no graph {graph.value}")
         marks = _unmark(store, [graph.value])
+        session.index.refresh(store, [graph.value])
         store.remove_graph(graph)
-        return Edit(edited=_stamp(store, marks))
+        edit = Edit(edited=_stamp(store, marks))
+        session.index.refresh(store, [graph.value])
+        return edit
 
 
 # ------------------------------------------------------------ provenance marks
@@ -315,34 +335,10 @@ def _is_metadata_graph(store: Store, graph: NamedNode) -> bool:
     return next(store.quads_for_pattern(None, RDF.type, CG.RecordGraph, graph), None) is not None
 
 
-def _is_journal(store: Store, iri: str) -> bool:
-    stem = iri.removesuffix("/journal")
-    if stem == iri:
-        return False
-    try:
-        return _is_metadata_graph(store, NamedNode(stem))
-    except ValueError:
-        return False
-
-
-def _refuse_journal(store: Store, iris: Iterable[str]) -> None:
-    for iri in iris:
-        if _is_journal(store, iri):
-            raise ProtectedGraphError(f"<{iri}> is the ingest journal; it cannot be edited")
-
-
 def _refuse_maintained(store: Store, graph: NamedNode) -> None:
-    if _is_metadata_graph(store, graph) or _is_journal(store, graph.value):
+    if _is_metadata_graph(store, graph):
         raise ProtectedGraphError(
             f"<{graph.value}> holds the provenance of record graphs and is maintained by ingest; "
             "edit it with SPARQL Update if you must"
         )
 
-
-def _drop_forged_journal(store: Store) -> None:
-    """Journal entries can only be left by the writer itself, which just ran recovery."""
-    forged = journal.pending(store)
-    for quad in forged:
-        store.remove(quad)
-    if forged:
-        log.warning("removed %d cg:pendingGraph statement(s) written by an update", len(forged))

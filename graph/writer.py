@@ -1,19 +1,23 @@
 """Batched, crash-safe writes of record graphs: the only way ingest output enters the store.
 
-One batch (a few thousand records) goes through these steps::
+One batch (a few hundred records) goes through these steps::
 
-    1 classify   per record: deleted, unchanged (same content hash), new or changed;
-                 a graph IRI twice in the batch: the later record wins (a Collision)
-    2 journal    list every graph about to be dropped or written (one transaction)
+    1 classify   per record, from the record index: deleted, unchanged (same
+                 content hash), new or changed; a graph IRI twice in the batch:
+                 the later record wins (a Collision)
+    2 journal    list every graph about to be dropped or written (one SQLite commit, synced)
     3 drop       remove the old graphs of changed and deleted records and their provenance
     4 load       one bulk_load of the new data and its provenance (fast, not transactional)
-    5 commit     clear the journal (one transaction)
+    5 commit     flush the drops (if any), then record the batch in the index
+                 and clear the journal (one SQLite commit)
 
-A process killed anywhere leaves pending journal entries; the next writer
-(``graph.journal.recover``) drops those graphs, so every record graph in the
-store is complete and has provenance, and re-running the ingest rewrites
-exactly what is missing. Unchanged records cost three membership tests and
-write nothing, so re-ingesting the same file leaves the store identical.
+A process killed anywhere leaves the journal (``graph.record_index``); the
+next writer drops those graphs, so every record graph in the store is complete
+and has provenance, and re-running the ingest rewrites exactly what is
+missing. Unchanged records cost one indexed lookup and write nothing, so
+re-ingesting the same file leaves the store identical. In a batch of new
+records the store sees nothing but the bulk load: no lookup and no
+transaction, which would stall behind the compactions bulk loads cause.
 
 ``graph`` may not import ``ingest`` (DESIGN.md), so record graphs are taken by
 shape (``RecordGraphLike``): ``ingest.model.RecordGraph`` fits.
@@ -21,26 +25,18 @@ shape (``RecordGraphLike``): ``ingest.model.RecordGraph`` fits.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Protocol
 
-from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store, serialize
+from pyoxigraph import NamedNode, Quad, RdfFormat, Store, serialize
 
-from graph import journal
-from graph.provenance import (
-    Provenance,
-    drop_record_graph,
-    has_provenance,
-    holds,
-    provenance_quads,
-    read_provenance,
-    timestamp,
-)
+from graph.provenance import drop_record_graph, provenance_quads, timestamp
+from graph.record_index import IndexedGraph
 from graph.store import StoreSession, resident_memory_mb
-from ontology.namespaces import CG, PROV
 
 #: How many collisions a session's totals keep (all are counted).
 MAX_KEPT_COLLISIONS = 1000
@@ -210,14 +206,14 @@ class Writer:
     def write(self, batch: Sequence[RecordGraphLike]) -> BatchResult:
         """Write one batch of record graphs; see the module docstring for the steps."""
         store = self.session.store
+        index = self.session.index
         result = BatchResult()
         latest = self._latest_per_graph(batch, result)
         try:
-            drop, load = self._classify(store, latest, result)
+            drop, load = self._classify(latest, result)
             if drop or load:
                 self.session.changed = True
-                journal.mark_pending(store, self.metadata_graph, _union(drop, load))
-                store.flush()  # the journal is on disk before any data is touched
+                index.begin_batch(_union(drop, load), self.metadata_graph.value)
                 for graph in drop:
                     drop_record_graph(store, graph, self.metadata_graph)
                 if load:
@@ -231,11 +227,17 @@ class Writer:
                         format=RdfFormat.N_QUADS,
                         lenient=True,
                     )
-                journal.clear(store, self.metadata_graph)
-        except OSError as exc:
+                if drop:
+                    store.flush()  # drops live in RocksDB's unsynced log until flushed
+                loaded = {r.graph for r in load}
+                index.commit_batch(
+                    (self._indexed(r) for r in load),
+                    (g.value for g in drop if g.value not in loaded),
+                )
+        except (OSError, sqlite3.Error) as exc:
             raise self.session.fail(exc, "write") from exc
         except SyntaxError as exc:  # a record graph that is not N-Quads: a bug upstream
-            journal.recover(store)
+            index.recover(store)
             raise ValueError(f"a record graph of this batch is not valid N-Quads: {exc}") from exc
         result.quads = sum(r.quad_count for r in load)
         self.totals.add(result)
@@ -265,39 +267,44 @@ class Writer:
         result.collisions.append(Collision(graph, earlier, later))
 
     def _classify(
-        self, store: Store, records: list[RecordGraphLike], result: BatchResult
+        self, records: list[RecordGraphLike], result: BatchResult
     ) -> tuple[list[NamedNode], list[RecordGraphLike]]:
         """Split into graphs to drop and records to load, counting the rest."""
         drop: list[NamedNode] = []
         load: list[RecordGraphLike] = []
-        meta = self.metadata_graph
+        known = self.session.index.lookup([r.graph for r in records])
+        session = self.generated_at.value
         for record in records:
-            graph = NamedNode(record.graph)
-            if holds(store, graph, PROV.generatedAtTime, self.generated_at, meta):
-                self._collide_with_stored(store, graph, record, result)
-            present = has_provenance(store, graph, meta) or store.contains_named_graph(graph)
+            stored = known.get(record.graph)
+            if stored is not None and stored.written_at == session:
+                # written earlier in this session, by another record of the input
+                self._collide(result, record.graph, _stored_position(stored), record.position)
             if record.deleted:
-                if present:
-                    drop.append(graph)
+                if stored is not None:
+                    drop.append(NamedNode(record.graph))
                     result.deleted += 1
                 else:
                     result.deleted_absent += 1
-            elif present and holds(store, graph, CG.contentHash, Literal(record.content_hash), meta):
-                result.unchanged += 1  # recovery leaves provenance only on complete graphs
+            elif stored is not None and stored.content_hash == record.content_hash:
+                result.unchanged += 1
             else:
-                if present:  # changed, or data without provenance (never trusted)
-                    drop.append(graph)
+                if stored is not None:  # changed, edited, or data without provenance
+                    drop.append(NamedNode(record.graph))
                 load.append(record)
                 result.written += 1
         return drop, load
 
-    def _collide_with_stored(
-        self, store: Store, graph: NamedNode, record: RecordGraphLike, result: BatchResult
-    ) -> None:
-        """``graph`` was written earlier in this session, by another record of the input."""
-        old = read_provenance(store, graph, self.metadata_graph)
-        if old is not None:
-            self._collide(result, record.graph, _stored_position(old), record.position)
+    def _indexed(self, record: RecordGraphLike) -> IndexedGraph:
+        position = record.position
+        return IndexedGraph(
+            record.graph,
+            record.content_hash,
+            self.generated_at.value,
+            position.source,
+            position.number,
+            position.offset,
+            position.line,
+        )
 
     def _provenance(self, records: list[RecordGraphLike]) -> list[Quad]:
         quads: list[Quad] = []
@@ -319,12 +326,11 @@ class Writer:
         return quads
 
 
-def _stored_position(old: Provenance) -> StoredPosition:
-    return StoredPosition(old.source_file or "?", old.position or 0, old.byte_offset, old.line)
+def _stored_position(stored: IndexedGraph) -> StoredPosition:
+    return StoredPosition(stored.source_file or "?", stored.position or 0, stored.byte_offset, stored.line)
 
 
-def _union(drop: list[NamedNode], load: list[RecordGraphLike]) -> list[NamedNode]:
-    graphs = {g.value: g for g in drop}
-    for record in load:
-        graphs.setdefault(record.graph, NamedNode(record.graph))
-    return list(graphs.values())
+def _union(drop: list[NamedNode], load: list[RecordGraphLike]) -> list[str]:
+    graphs = dict.fromkeys(g.value for g in drop)
+    graphs.update(dict.fromkeys(r.graph for r in load))
+    return list(graphs)

@@ -13,9 +13,12 @@ from __future__ import annotations
 import copy
 import os
 import pickle
+import shutil
+import sqlite3
 import subprocess
 import sys
 import textwrap
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -26,7 +29,6 @@ from graph import (
     Writer,
     dump,
     graph_count,
-    journal,
     latest_snapshot,
     lock_holder,
     open_latest_snapshot,
@@ -34,6 +36,7 @@ from graph import (
     stats,
 )
 from graph.provenance import read_provenance
+from graph.record_index import index_path
 from graph.stats import compact
 from graph.store import StoreSession, store_path
 from ingest.iri import IriMinter
@@ -144,7 +147,7 @@ def test_write_then_read_back(tmp_path: Path, graphs: list[RecordGraph]) -> None
     assert writer.checkpoint_path == latest_snapshot(tmp_path)
     figures = stats(open_latest_snapshot(tmp_path))
     assert figures["record_graphs"] == 20
-    assert figures["named_graphs"] == 21  # 20 records + the metadata graph; no journal left
+    assert figures["named_graphs"] == 21  # 20 records + the metadata graph
 
 
 def test_rewrite_of_same_batch_changes_nothing(tmp_path: Path, graphs: list[RecordGraph]) -> None:
@@ -254,19 +257,68 @@ def test_pending_journal_is_rolled_back_and_rerun_completes(tmp_path: Path,
         writer.write(graphs)
     # An interrupted batch: journal written, then the process stopped.
     session = StoreSession(tmp_path)
-    store = session.open()
-    journal.mark_pending(store, META, [NamedNode(PRAGMATIC), NamedNode(PROGRAMMING_PYTHON)])
-    del store
+    session.open()
+    session.index.begin_batch([PRAGMATIC, PROGRAMMING_PYTHON], META.value)
     session.close(commit=False)
 
     with Writer(tmp_path, META, VERSION) as writer:
         assert sorted(writer.recovered) == sorted([PRAGMATIC, PROGRAMMING_PYTHON])
         store = writer.store
         assert not list(store.quads_for_pattern(NamedNode(PRAGMATIC), None, None, None))
-        assert not journal.pending(store)
+        assert not writer.session.index.pending()
         del store
         result = writer.write(graphs)
         assert (result.written, result.unchanged) == (2, 18)
+
+
+# ---------------------------------------------------------------- the record index
+
+
+def index_rows(data_dir: Path) -> dict[str, str | None]:
+    """graph -> content hash, as the record index of ``data_dir`` holds them."""
+    with closing(sqlite3.connect(index_path(data_dir))) as db:
+        return dict(db.execute("SELECT graph, content_hash FROM record_graph"))
+
+
+def test_record_index_matches_the_store_and_is_rebuilt_when_lost(
+    tmp_path: Path, graphs: list[RecordGraph]
+) -> None:
+    with Writer(tmp_path, META, VERSION) as writer:
+        writer.write(graphs)
+        assert not writer.session.index.rebuilt  # a new store: built empty, then kept
+    kept = index_rows(tmp_path)
+    assert kept == {g.graph: g.content_hash for g in graphs}
+    index_path(tmp_path).unlink()
+    with Writer(tmp_path, META, VERSION) as writer:
+        assert writer.session.index.rebuilt
+        assert writer.write(graphs).unchanged == len(graphs)  # rebuilt from provenance: exact
+    # a rebuild lists every named graph, the metadata graph too (harmless: no record names it)
+    assert index_rows(tmp_path) == kept | {META.value: None}
+
+
+def test_record_index_of_another_store_is_not_trusted(tmp_path: Path, graphs: list[RecordGraph]) -> None:
+    with Writer(tmp_path, META, VERSION) as writer:
+        writer.write(graphs)
+    shutil.rmtree(store_path(tmp_path))  # the store is lost (or replaced); its index stays
+    with Writer(tmp_path, META, VERSION) as writer:
+        result = writer.write(graphs)
+        assert (result.written, result.unchanged) == (len(graphs), 0)  # nothing skipped
+
+
+def test_writes_outside_the_writer_make_the_next_writer_rebuild_the_index(
+    tmp_path: Path, graphs: list[RecordGraph]
+) -> None:
+    with Writer(tmp_path, META, VERSION) as writer:
+        writer.write(graphs)
+    with open_store(tmp_path) as store:
+        store.remove_graph(NamedNode(graphs[0].graph))
+        del store  # the last reference: RocksDB closes when the session ends
+    with Writer(tmp_path, META, VERSION) as writer:
+        assert writer.session.index.rebuilt
+        result = writer.write(graphs)
+        # the graph's data is gone but its provenance (and hash) stayed: not trusted
+        assert (result.written, result.unchanged) == (1, len(graphs) - 1)
+        assert graph_quads(writer.store, graphs[0].graph) == expected_quads(graphs[0])
 
 
 def test_orphan_bulk_files_are_removed_on_open(tmp_path: Path, graphs: list[RecordGraph]) -> None:
@@ -312,7 +364,7 @@ def test_full_disk_gives_store_error_then_recovery(tmp_path: Path, graphs: list[
 
     with Writer(tmp_path, META, VERSION) as writer:
         assert sorted(writer.recovered) == sorted(g.graph for g in graphs[5:])  # the failed batch
-        assert not journal.pending(writer.store)
+        assert not writer.session.index.pending()
         result = writer.write(graphs)
         assert (result.written, result.unchanged) == (15, 5)
         for graph in graphs:

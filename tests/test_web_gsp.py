@@ -291,7 +291,7 @@ def test_rdf_xml_and_json_ld_bodies(url: str) -> None:
 
 
 def test_graphs_ingest_maintains_are_protected(url: str) -> None:
-    for graph in (BASE + "graph/meta", BASE + "graph/meta/journal"):
+    for graph in (BASE + "graph/meta",):
         response = requests.put(
             store_url(url),
             params={"graph": graph},

@@ -18,7 +18,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
 from pyoxigraph import Store
 
-from graph import latest_snapshot, open_latest_snapshot, open_store, store_path
+from graph import latest_snapshot, open_latest_snapshot, publish_first_checkpoint, store_path
 from ontology.errors import CatalographError, StoreError
 from query.negotiation import HTML, content_type
 from query.resources import ResourceQueries
@@ -99,11 +99,9 @@ class StoreHolder:
         ingests out.
         """
         try:
-            with open_store(self.data_dir):
-                pass
+            return publish_first_checkpoint(self.data_dir)
         except StoreError:
             return None  # the writer holding the lock publishes its own when it commits
-        return latest_snapshot(self.data_dir)
 
     def close(self) -> None:
         with self._lock:
