@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 
 from pyoxigraph import Literal, NamedNode
 
@@ -15,11 +16,17 @@ Term = NamedNode | Literal
 class GraphBuilder:
     """Collects the quads of one record graph as N-Quads lines, in the order they are stated.
 
-    Lines are made with pyoxigraph's own term formatting (``str(term)`` is the
-    N-Triples form, escaping included), not by building ``Quad`` objects: a
+    Lines are made as N-Triples text, not by building ``Quad`` objects: a
     ``Quad`` costs about 4 µs to construct, which was the largest single cost of
     mapping a record. A dict keeps the lines deduplicated and in first-stated
     order, so the serialisation (and its hash) is deterministic for a record.
+
+    Subjects and predicates are always ``NamedNode`` (record graphs hold no
+    blank nodes), so their N-Triples form ``<iri>`` is written from ``.value``:
+    pyoxigraph's ``str(term)`` gives the same text but costs several times
+    more, and a record states about a hundred quads. Objects and literals go
+    through :func:`_term` and :func:`_literal`, which fall back to pyoxigraph's
+    own formatting whenever escaping could be involved.
     """
 
     __slots__ = ("graph", "_lines", "_suffix")
@@ -30,11 +37,12 @@ class GraphBuilder:
         self._suffix = f" {graph} .\n"
 
     def add(self, subject: NamedNode, predicate: NamedNode, obj: Term) -> None:
-        self._lines[f"{subject} {predicate} {obj}{self._suffix}"] = None
+        self._lines[f"<{subject.value}> <{predicate.value}> {_term(obj)}{self._suffix}"] = None
 
     def type(self, subject: NamedNode, *classes: NamedNode) -> None:
+        head = f"<{subject.value}> {_RDF_TYPE} <"
         for cls in classes:
-            self._lines[f"{subject} {_RDF_TYPE} {cls}{self._suffix}"] = None
+            self._lines[f"{head}{cls.value}>{self._suffix}"] = None
 
     def text(
         self, subject: NamedNode, predicate: NamedNode, value: str | None, language: str | None = None
@@ -45,8 +53,9 @@ class GraphBuilder:
         value = clean_text(value)
         if not value:
             return
-        obj = Literal(value, language=language) if language else Literal(value)
-        self.add(subject, predicate, obj)
+        self._lines[
+            f"<{subject.value}> <{predicate.value}> {_literal(value, language)}{self._suffix}"
+        ] = None
 
     def label(self, subject: NamedNode, value: str | None, language: str | None = None) -> None:
         self.text(subject, RDFS.label, value, language)
@@ -76,6 +85,46 @@ class GraphBuilder:
 
 
 _RDF_TYPE = str(RDF.type)
+
+#: Characters N-Triples writes escaped (pyoxigraph's rule: C0 controls, ``"``,
+#: ``\\``, DEL, U+FFFE, U+FFFF) or that pyoxigraph refuses (lone surrogates).
+_NEEDS_ESCAPE = re.compile(r'[\x00-\x1f"\\\x7f\ufffe\uffff\ud800-\udfff]')
+#: Language tag -> the ``@tag`` suffix pyoxigraph writes for it (it lower-cases
+#: tags); filled on first use, bounded since tags can come from the data.
+_LANGUAGE_SUFFIXES: dict[str, str] = {}
+_LANGUAGE_SUFFIXES_MAX = 1000
+
+
+def _term(obj: Term) -> str:
+    """The N-Triples form of an object: ``<iri>`` directly for a ``NamedNode``."""
+    if type(obj) is NamedNode:
+        return f"<{obj.value}>"
+    return str(obj)
+
+
+def _literal(value: str, language: str | None) -> str:
+    """The N-Triples form of a string literal, exactly as ``str(Literal(value, language=...))``.
+
+    Most values need no escaping, and then the text is ``"value"`` (plus the
+    cached ``@tag``) without building a ``Literal``; anything else, including
+    an invalid language tag (which raises as before), goes through pyoxigraph.
+    """
+    if _NEEDS_ESCAPE.search(value) is None:
+        if not language:
+            return f'"{value}"'
+        suffix = _LANGUAGE_SUFFIXES.get(language)
+        if suffix is None:
+            try:
+                suffix = str(Literal("", language=language))[2:]
+            except ValueError:
+                suffix = None
+            if suffix is not None and len(_LANGUAGE_SUFFIXES) < _LANGUAGE_SUFFIXES_MAX:
+                _LANGUAGE_SUFFIXES[language] = suffix
+        if suffix is not None:
+            return f'"{value}"{suffix}'
+    return str(Literal(value, language=language) if language else Literal(value))
+
+
 _TRAILING_PUNCT = " /:;,=+"
 #: Words whose final period is part of the word, not ISBD punctuation.
 _ABBREVIATIONS = frozenset(

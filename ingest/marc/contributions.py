@@ -34,7 +34,7 @@ def describe_agent(ctx: BibContext, versions: list[Version]) -> NamedNode | None
     name = headings.agent_label(field)
     if not name:
         return None
-    agent = headings.agent_iri(field, ctx.minter)
+    agent = headings.agent_iri(field, ctx.minter, name)
     b.type(agent, BF.Agent, headings.agent_class(field.tag, indicator(field, 0)))
     b.label(agent, name, heading_lang(versions[0].lang))
     for other, lang in versions[1:]:

@@ -54,6 +54,11 @@ _UTF8_MULTIBYTE = re.compile(
     rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
 )
 _SEPARATORS = re.compile(rb"[\x1e\x1f]")
+_ASCII_RUN = re.compile(rb"[\x20-\x7e]+")
+#: pymarc's basic Latin set maps 0x21-0x7E to themselves (checked, not assumed).
+_LATIN_IS_ASCII = all(
+    _CODESETS[BASIC_LATIN].get(code) == (code, False) for code in range(0x21, 0x7F)
+)
 
 
 class Encoding(Enum):
@@ -160,6 +165,20 @@ def marc8_to_unicode(raw: bytes, warnings: Warnings, where: str) -> str:
         byte = raw[pos]
         if byte == _ESC:
             pos, g0, g1 = _escape(raw, pos, g0, g1, warnings, where)
+            continue
+        if g0 == BASIC_LATIN and 0x20 <= byte < 0x7F and _LATIN_IS_ASCII:
+            # A run of printable ASCII in basic Latin reads as itself (0x20 is a space in
+            # every set): taken whole rather than byte by byte, since most MARC-8 text is
+            # ASCII between a few diacritics. Pending combining marks follow its first
+            # character, exactly as the byte-by-byte path below would place them.
+            run = _ASCII_RUN.match(raw, pos)
+            text = run.group().decode("ascii")
+            out.append(text[0])
+            if combining:
+                out.extend(combining)
+                combining.clear()
+            out.append(text[1:])
+            pos = run.end()
             continue
         if byte == 0x20:
             out.append(" ")

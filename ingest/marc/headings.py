@@ -76,12 +76,28 @@ def _clean(value: str) -> str:
     return cleaned
 
 
+def _heading_value(value: str | None) -> str:
+    """A subfield value in NFC without edge spaces and bidi marks (``""`` for none)."""
+    if not value:
+        return ""
+    if not value.isascii():  # ASCII is already NFC; most headings are ASCII
+        value = unicodedata.normalize("NFC", value)
+    return value.strip(_BIDI)
+
+
 def _subfields(field: Field) -> list[tuple[str, str]]:
-    if field.is_control_field():
+    if field.control_field:
         return []
-    pairs = ((sf.code, unicodedata.normalize("NFC", sf.value or "").strip(_BIDI))
-             for sf in field.subfields)
-    return [(code, value) for code, value in pairs if value]
+    pairs = []
+    for code, value in field.subfields:  # _heading_value, inlined: this runs for every heading
+        if not value:
+            continue
+        if not value.isascii():
+            value = unicodedata.normalize("NFC", value)
+        value = value.strip(_BIDI)
+        if value:
+            pairs.append((code, value))
+    return pairs
 
 
 def is_name_tag(tag: str) -> bool:
@@ -91,7 +107,9 @@ def is_name_tag(tag: str) -> bool:
 
 def has_title(field: Field) -> bool:
     """A name/title heading (``$t``): the field names a work, not only an agent."""
-    return any(code == "t" for code, _ in _subfields(field))
+    if field.control_field:
+        return False
+    return any(code == "t" and _heading_value(value) for code, value in field.subfields)
 
 
 def agent_label(field: Field) -> str:
@@ -135,22 +153,27 @@ def authority_link(field: Field) -> NamedNode | None:
     return None
 
 
-def agent_key(field: Field) -> str:
-    """The key a name heading without an authority link is minted from."""
-    return agent_label(field)
+def agent_key(field: Field, label: str | None = None) -> str:
+    """The key a name heading without an authority link is minted from.
+
+    ``label`` is the field's :func:`agent_label` when the caller has it already
+    (a mapper labels the agent, then names it: one reading of the field, not two).
+    """
+    return agent_label(field) if label is None else label
 
 
-def agent_iri(field: Field, minter: IriMinter) -> NamedNode:
+def agent_iri(field: Field, minter: IriMinter, label: str | None = None) -> NamedNode:
     """The agent a name heading names: its authority IRI, else minted from :func:`agent_key`.
 
     A ``$0`` on a name/title heading ($t) or on a subject string names that
     work or subject, not the agent, so it is not used for the agent.
+    ``label``: as for :func:`agent_key`.
     """
     if not has_title(field):
         link = authority_link(field)
         if link is not None and not link.value.startswith(_NOT_AGENT_FILES):
             return link
-    return minter.from_key("agent", agent_key(field))
+    return minter.from_key("agent", agent_key(field, label))
 
 
 def concept_label(field: Field) -> str:
@@ -178,26 +201,33 @@ def concept_label(field: Field) -> str:
     return "--".join(part for part in parts if part)
 
 
-def concept_key(field: Field, scheme: NamedNode | None) -> str:
+def concept_key(field: Field, scheme: NamedNode | None, label: str | None = None) -> str:
     """The key a heading without an authority link is minted from: ``"{scheme}|{label}"``.
 
     Titles and name/titles (X30, a name with $t) name works, which belong to no
     thesaurus, so their key has no scheme and one work meets itself across
-    LCSH, LCNAF and local files.
+    LCSH, LCNAF and local files. ``label`` is the field's :func:`concept_label`
+    when the caller has it already (it labels the concept, then names it).
     """
     if has_title(field) or effective_tag(field)[1:] == "30":
         scheme = None
-    return f"{scheme.value if scheme is not None else ''}|{concept_label(field)}"
+    if label is None:
+        label = concept_label(field)
+    return f"{scheme.value if scheme is not None else ''}|{label}"
 
 
 def concept_iri(
-    field: Field, scheme: NamedNode | None, minter: IriMinter, kind: str = "concept"
+    field: Field,
+    scheme: NamedNode | None,
+    minter: IriMinter,
+    kind: str = "concept",
+    label: str | None = None,
 ) -> NamedNode:
     """The concept a heading names: its authority IRI, else minted from :func:`concept_key`."""
     link = authority_link(field)
     if link is not None:
         return link
-    return minter.from_key(kind, concept_key(field, scheme))
+    return minter.from_key(kind, concept_key(field, scheme, label))
 
 
 def names_agent(field: Field) -> bool:

@@ -59,6 +59,7 @@ def _concept(
     classes: tuple[NamedNode, ...],
     kind: str = "concept",
     node: NamedNode | None = None,
+    label: str | None = None,
 ) -> NamedNode | None:
     """A SKOS concept for the heading, or ``None`` if the heading has no text.
 
@@ -67,15 +68,17 @@ def _concept(
     records ("Courtship--Fiction" and "Courtship--fiction" share a key), and
     each stating its form as *the* preferred label would break SKOS's one
     preferred label per language. The preferred form is the authority
-    record's to give.
+    record's to give. ``label`` is the first version's concept label if the
+    caller has read it already.
     """
     b = ctx.b
     field = versions[0].field
-    label = headings.concept_label(field)
+    if label is None:
+        label = headings.concept_label(field)
     if not label:
         return None
     if node is None:
-        node = headings.concept_iri(field, scheme, ctx.minter, kind)
+        node = headings.concept_iri(field, scheme, ctx.minter, kind, label)
     b.type(node, SKOS.Concept, *classes)
     if scheme is not None:
         b.add(node, SKOS.inScheme, scheme)
@@ -90,10 +93,11 @@ def _complex(
     component: NamedNode | None,
 ) -> NamedNode | None:
     field = versions[0].field
-    node = headings.concept_iri(field, scheme, ctx.minter)
+    label = headings.concept_label(field)
+    node = headings.concept_iri(field, scheme, ctx.minter, label=label)
     if node == component:
-        node = ctx.minter.from_key("concept", headings.concept_key(field, scheme))
-    node = _concept(ctx, versions, scheme, (MADS.ComplexSubject,), node=node)
+        node = ctx.minter.from_key("concept", headings.concept_key(field, scheme, label))
+    node = _concept(ctx, versions, scheme, (MADS.ComplexSubject,), node=node, label=label)
     if node is not None and component is not None and node != component:
         ctx.b.add(node, CG.hasComponent, component)
     return node

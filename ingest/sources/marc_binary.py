@@ -26,11 +26,12 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from pymarc import Field, Indicators, Leader, Record, Subfield
+from pymarc import Field, Indicators, Leader, Record
 
 from ingest.marc.decoding import Encoding, Warnings, choose_encoding, decode_text
 from ingest.model import Position, Rejected, SourceRecord
 from ingest.sources.base import Selector, Source
+from ingest.sources.fields import control_field, data_field, indicators, subfield
 
 RECORD_TERMINATOR = 0x1D
 FIELD_TERMINATOR = 0x1E
@@ -47,6 +48,10 @@ CHUNK_BYTES = 256 * 1024
 _FILLER = re.compile(rb"[\x00\t\n\r\x1a ]*")
 _PRINTABLE_TAG = re.compile(r"[\x20-\x7e]{3}\Z")
 _LEADER_SHAPE = re.compile(rb"\d{5}[\x20-\x7e]{7}\d{5}[\x20-\x7e]{7}")
+#: A subfield delimiter followed by a non-ASCII byte (a subfield code that needs a warning).
+_NON_ASCII_CODE = re.compile(rb"\x1f[\x80-\xff]")
+#: MARC-8 field bytes that are printable ASCII and delimiters only (read as ASCII).
+_PLAIN_MARC8 = re.compile(rb"[\x1f\x20-\x7e]*\Z")
 
 
 class BrokenRecord(Exception):  # noqa: N818 - a result, not an error of ours
@@ -391,25 +396,57 @@ def _field(tag: str, data: bytes, encoding: Encoding, warnings: Warnings) -> Fie
         text = (
             data.decode("ascii") if data.isascii() else decode_text(data, encoding, warnings, tag)
         )
-        return Field(tag=tag, data=text)
+        return control_field(tag, text)
+    text = _plain_text(data, encoding)
+    if text is not None:
+        parts = text.split("\x1f")
+        head = parts[0]
+        if len(head) == 2 and head.isascii():
+            return data_field(
+                tag,
+                indicators(head[0], head[1]),
+                [subfield(part[0], part[1:]) for part in parts[1:] if part],
+            )
     parts = data.split(SUBFIELD_DELIMITER)
     head = parts[0]
     if len(head) == 2 and head.isascii():
-        indicators = Indicators(chr(head[0]), chr(head[1]))
+        inds = indicators(chr(head[0]), chr(head[1]))
     else:
-        indicators = _indicators(tag, head, warnings)
+        inds = _indicators(tag, head, warnings)
     subfields = []
     for part in parts[1:]:
         if not part:
             continue
         if encoding is Encoding.UTF8 and part[0] < 0x80:  # the common case, kept fast
-            subfields.append(Subfield(chr(part[0]), part[1:].decode("utf-8")))
+            subfields.append(subfield(chr(part[0]), part[1:].decode("utf-8")))
             continue
         code, skip = _subfield_code(tag, part, warnings)
         subfields.append(
-            Subfield(code, decode_text(part[skip:], encoding, warnings, f"{tag}${code}"))
+            subfield(code, decode_text(part[skip:], encoding, warnings, f"{tag}${code}"))
         )
-    return Field(tag=tag, indicators=indicators, subfields=subfields)
+    return data_field(tag, inds, subfields)
+
+
+def _plain_text(data: bytes, encoding: Encoding) -> str | None:
+    """A data field's whole text when it reads without any decision or warning, else ``None``.
+
+    That is: UTF-8 that decodes and has only ASCII subfield codes, or MARC-8
+    that is nothing but printable ASCII. Splitting this text at ``\\x1f``
+    then gives exactly what decoding each subfield on its own gives, in one
+    decode call per field instead of one per subfield; every other field
+    (MARC-8 with escapes or ANSEL, bad bytes, odd codes) takes the careful
+    per-subfield path in :func:`_field`.
+    """
+    if encoding is Encoding.UTF8:
+        if _NON_ASCII_CODE.search(data) is not None:
+            return None
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    if encoding is Encoding.MARC8 and _PLAIN_MARC8.match(data) is not None:
+        return data.decode("ascii")
+    return None
 
 
 def _indicators(tag: str, raw: bytes, warnings: Warnings) -> Indicators:

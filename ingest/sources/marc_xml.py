@@ -25,11 +25,12 @@ from xml.parsers.expat import errors as expat_errors
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
-from pymarc import Field, Indicators, Leader, Record, Subfield
+from pymarc import Field, Leader, Record
 
 from ingest.marc.decoding import MAX_WARNINGS
 from ingest.model import Position, Rejected, SourceRecord
 from ingest.sources.base import Selector, Source
+from ingest.sources.fields import control_field, data_field, indicators, subfield
 
 MARC_NS = "http://www.loc.gov/MARC21/slim"
 RECORD_TYPES = frozenset({"Bibliographic", "Authority", "Holdings", "Classification", "Community"})
@@ -281,7 +282,7 @@ class _RecordBuilder:
         elif local == "datafield" and self.field is not None:
             self._end_datafield()
         elif local == "subfield" and self.field is not None and self.code is not None:
-            self.field["subfields"].append(Subfield(self.code, text))
+            self.field["subfields"].append(subfield(self.code, text))
             self.code = None
 
     def close(self) -> None:
@@ -322,7 +323,7 @@ class _RecordBuilder:
         tag = self.field["tag"]
         self.field = None
         if tag < "010" and tag.isdigit():
-            self.fields.append(Field(tag=tag, data=text))
+            self.fields.append(control_field(tag, text))
         else:
             self._warn(f"tag: controlfield {tag} is not a control field tag; dropped")
 
@@ -353,9 +354,7 @@ class _RecordBuilder:
             self._warn(f"tag: datafield {tag} has a control field tag; dropped")
             return
         self.fields.append(
-            Field(
-                tag=tag, indicators=Indicators(*field["indicators"]), subfields=field["subfields"]
-            )
+            data_field(tag, indicators(*field["indicators"]), field["subfields"])
         )
 
     def _start_subfield(self, attrib: dict[str, str]) -> None:
