@@ -126,13 +126,12 @@ class StoreSession:
         RocksDB keeps the index and filter blocks of every table it has read
         in memory (Oxigraph does not charge them to a bounded cache), so a
         long ingest's writer grows with the store. Closing frees them, and
-        ``malloc_trim`` hands the freed pages back to the system.
+        ``malloc_trim`` hands the freed pages back to the system. No flush
+        first: it would wait for the compactions the bulk loads queued (10 s
+        and more, measured), and whatever the memtables hold is in RocksDB's
+        write-ahead log, which the reopen replays.
         """
         store = self.store
-        try:
-            store.flush()
-        except OSError as exc:
-            raise self.fail(exc, "flush") from exc
         self._store = None
         del store
         _release_freed_memory()
@@ -150,12 +149,11 @@ class StoreSession:
         return error
 
     def checkpoint(self) -> Path:
-        """Flush, roll back any pending batch, and publish a read-only checkpoint."""
+        """Roll back any pending batch and publish a read-only checkpoint (the backup flushes)."""
         store = self.store
         try:
             if self.index.recover(store):
                 self.changed = True
-            store.flush()
             return checkpoint(store, self.data_dir)
         except (OSError, sqlite3.Error) as exc:
             raise self.fail(exc, "checkpoint") from exc

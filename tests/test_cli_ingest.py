@@ -180,7 +180,7 @@ def _latest(data_dir: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("workers", [2, 3])  # the parent with one worker process, with two
 def test_store_does_not_depend_on_worker_count(tmp_path: Path, workers: int) -> None:
     """Parallel mapping merges back into file order: the same store as a serial run."""
     inputs = [

@@ -63,12 +63,12 @@ def cli(
 @click.option(
     "--workers",
     type=click.IntRange(1, 64),
-    help="Processes that read and map records (default: one per core).",
+    help="Mappers: this process and N-1 worker processes (default: one per core but one).",
 )
 @click.option(
     "--batch-size",
     type=click.IntRange(1, 100_000),
-    default=500,
+    default=1000,
     show_default=True,
     help="Records per store write.",
 )

@@ -32,7 +32,7 @@ def run_ingest(
     format_name: str | None = None,
     default_source: str = "marc",
     workers: int | None = None,
-    batch_size: int = 500,
+    batch_size: int = 1000,
     report_file: TextIO | None = None,
     progress: bool = False,
 ) -> IngestReport:

@@ -109,8 +109,13 @@ def _hidden(path: Path, root: Path) -> bool:
     return any(part.startswith(".") for part in path.relative_to(root).parts)
 
 
-def _shard(k: int, n: int) -> Callable[[int], bool]:
-    return lambda number: (number - 1) % n == k
+def _shard(residues: tuple[int, ...], modulus: int) -> Callable[[int], bool]:
+    """Records whose number - 1 leaves one of ``residues`` modulo ``modulus``."""
+    if len(residues) == 1:
+        only = residues[0]
+        return lambda number: (number - 1) % modulus == only
+    chosen = frozenset(residues)
+    return lambda number: (number - 1) % modulus in chosen
 
 
 def map_file(
@@ -129,10 +134,15 @@ def map_file(
 
 
 def _worker_main(
-    worker: int, workers: int, tasks: mp.Queue, results: mp.Queue, base: str, default_source: str
+    residues: tuple[int, ...],
+    modulus: int,
+    tasks: mp.Queue,
+    results: mp.Queue,
+    base: str,
+    default_source: str,
 ) -> None:
     minter = IriMinter(base)
-    select = _shard(worker, workers)
+    select = _shard(residues, modulus)
     while (task := tasks.get()) is not None:
         try:
             chunk: list[RecordGraph | Rejected] = []
@@ -148,46 +158,85 @@ def _worker_main(
 
 
 class WorkerPool:
-    """``n`` processes that map every file together, each its own share of the records."""
+    """Every file mapped by the parent and ``processes`` worker processes, merged in order.
 
-    def __init__(self, workers: int, base: str, default_source: str) -> None:
+    Records are dealt out by number: of every ``1 + 2 * processes`` records
+    the parent maps one and each worker two. Mapping a share in the parent
+    saves a process (each holds ~60 MB of interpreter, pymarc and
+    pyoxigraph); its share is the smaller one because the parent also merges
+    the workers' output and feeds the writer thread.
+    """
+
+    #: Records of every cycle mapped by each worker process (the parent maps one).
+    PER_WORKER = 2
+
+    def __init__(self, processes: int, base: str, default_source: str) -> None:
         context = mp.get_context("spawn")  # never fork a process that may hold a store handle
-        self.tasks = [context.Queue() for _ in range(workers)]
-        self.results = [context.Queue(QUEUE_DEPTH) for _ in range(workers)]
-        self.processes = [
-            context.Process(
-                target=_worker_main,
-                args=(k, workers, self.tasks[k], self.results[k], base, default_source),
-                daemon=True,
-                name=f"catalograph-map-{k}",
+        self.modulus = 1 + self.PER_WORKER * processes
+        #: residue -> who maps it: 0 the parent, k >= 1 worker process k
+        self.owners = [0] + [1 + (r - 1) // self.PER_WORKER for r in range(1, self.modulus)]
+        self.minter = IriMinter(base)
+        self.default_source = default_source
+        self.tasks = [context.Queue() for _ in range(processes)]
+        self.results = [context.Queue(QUEUE_DEPTH) for _ in range(processes)]
+        self.processes = []
+        for k in range(1, processes + 1):
+            residues = tuple(r for r, owner in enumerate(self.owners) if owner == k)
+            self.processes.append(
+                context.Process(
+                    target=_worker_main,
+                    args=(
+                        residues,
+                        self.modulus,
+                        self.tasks[k - 1],
+                        self.results[k - 1],
+                        base,
+                        default_source,
+                    ),
+                    daemon=True,
+                    name=f"catalograph-map-{k}",
+                )
             )
-            for k in range(workers)
-        ]
         for process in self.processes:
             process.start()
 
     def map_file(self, item: InputFile) -> Iterator[RecordGraph | Rejected]:
-        """Items of ``item`` from all workers, merged back into record order.
+        """Items of ``item`` from the parent and the workers, merged back into record order.
 
-        Worker k holds records k+1, k+1+n, ...: taking one item from each in
-        turn restores file order, and the first worker with nothing left marks
-        the end of the file.
+        Each mapper yields its records in file order, so taking the next item
+        from the owner of each residue in turn restores the order, and the
+        first owner with nothing left marks the end of the file.
         """
         for queue in self.tasks:
             queue.put(item)
-        buffers: list[deque[RecordGraph | Rejected]] = [deque() for _ in self.results]
-        done = [False] * len(self.results)
-        k = 0
-        while self._fill(k, buffers, done):
-            yield buffers[k].popleft()
-            k = (k + 1) % len(buffers)
-        for j in range(len(buffers)):
-            while self._fill(j, buffers, done) or not done[j]:
+        local = map_file(item, self.minter, self.default_source, _shard((0,), self.modulus))
+        owners = len(self.processes) + 1
+        buffers: list[deque[RecordGraph | Rejected]] = [deque() for _ in range(owners)]
+        done = [False] * owners
+        r = 0
+        while self._fill(self.owners[r], buffers, done, local):
+            yield buffers[self.owners[r]].popleft()
+            r = (r + 1) % self.modulus
+        for k in range(owners):
+            while self._fill(k, buffers, done, local) or not done[k]:
                 raise RuntimeError(f"ingest workers disagree on the records of {item.name}")
 
-    def _fill(self, k: int, buffers: list[deque], done: list[bool]) -> bool:
-        """Make sure worker k's buffer has an item unless it is done; True if it has one."""
+    def _fill(
+        self,
+        k: int,
+        buffers: list[deque],
+        done: list[bool],
+        local: Iterator[RecordGraph | Rejected],
+    ) -> bool:
+        """Make sure mapper k's buffer has an item unless it is done; True if it has one."""
         while not buffers[k] and not done[k]:
+            if k == 0:
+                mapped = next(local, None)
+                if mapped is None:
+                    done[0] = True
+                else:
+                    buffers[0].append(mapped)
+                continue
             message = self._receive(k)
             if isinstance(message, tuple):
                 if message[0] == "error":
@@ -200,11 +249,12 @@ class WorkerPool:
     def _receive(self, k: int) -> object:
         while True:
             try:
-                return self.results[k].get(timeout=5)
+                return self.results[k - 1].get(timeout=5)
             except Exception:  # queue.Empty: check the worker is still alive
-                if not self.processes[k].is_alive():
+                process = self.processes[k - 1]
+                if not process.is_alive():
                     raise RuntimeError(
-                        f"ingest worker {k} died (exit code {self.processes[k].exitcode})"
+                        f"ingest worker {k} died (exit code {process.exitcode})"
                     ) from None
 
     def close(self) -> None:
@@ -217,12 +267,14 @@ class WorkerPool:
 
 
 def default_workers() -> int:
-    """Worker processes: one per core.
+    """Mappers: one per core but one, the parent being one of them (``WorkerPool``).
 
-    The writer thread waits on the disk for part of each bulk load, so the
-    workers share every core with it (see docs/benchmarks.md for the rates).
+    The writer thread's bulk loads and RocksDB's compactions need about a
+    core of their own: on 2 cores, one mapper (the parent, no worker
+    process) ingested as fast as two and with 60-80 MB less memory
+    (docs/benchmarks.md).
     """
-    return max(1, (os.cpu_count() or 1))
+    return max(1, (os.cpu_count() or 1) - 1)
 
 
 def mapped_items(
@@ -235,7 +287,7 @@ def mapped_items(
             for mapped in map_file(item, minter, default_source):
                 yield item, mapped
         return
-    pool = WorkerPool(workers, base, default_source)
+    pool = WorkerPool(workers - 1, base, default_source)
     try:
         for item in files:
             for mapped in pool.map_file(item):
