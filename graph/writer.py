@@ -1,6 +1,6 @@
 """Batched, crash-safe writes of record graphs: the only way ingest output enters the store.
 
-One batch (a few hundred records) goes through these steps::
+One batch (a thousand records by default) goes through these steps::
 
     1 classify   per record, from the record index: deleted, unchanged (same
                  content hash), new or changed; a graph IRI twice in the batch:
