@@ -40,6 +40,7 @@ from pathlib import Path
 from pyoxigraph import NamedNode, Store
 
 from graph.provenance import drop_record_graph
+from ontology.errors import StoreError
 from ontology.namespaces import CG, RDF
 
 log = logging.getLogger(__name__)
@@ -114,11 +115,19 @@ class RecordIndex:
         # The writer thread and the session's thread take turns, never both at once.
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         db = self._db
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=FULL")
-        db.executescript(_SCHEMA)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+            db.executescript(_SCHEMA)
+            about = dict(db.execute("SELECT key, value FROM about").fetchall())
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            raise StoreError(
+                f"the record index {self.path} is damaged ({exc}); delete it (and any "
+                f"{self.path.name}-wal and -shm beside it) and run the command again: it is "
+                "rebuilt from the store"
+            ) from exc
         identity = store_identity(store_dir)
-        about = dict(db.execute("SELECT key, value FROM about").fetchall())
         stale = about.get("store") != identity or about.get("schema") != SCHEMA_VERSION
         self.rebuilt = stale and not _is_empty(store)  # a new store needs no rebuild to speak of
         if stale:

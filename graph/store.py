@@ -108,6 +108,7 @@ class StoreSession:
                 self._store = None
                 raise store_error(exc, "open", self.path) from exc
         except BaseException:
+            self._store = None  # the last reference: RocksDB closes before the lock is released
             self.index.close()
             self.lock.release()
             raise

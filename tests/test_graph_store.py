@@ -305,6 +305,19 @@ def test_record_index_of_another_store_is_not_trusted(tmp_path: Path, graphs: li
         assert (result.written, result.unchanged) == (len(graphs), 0)  # nothing skipped
 
 
+def test_a_damaged_record_index_is_one_clear_error(tmp_path: Path, graphs: list[RecordGraph]) -> None:
+    with Writer(tmp_path, META, VERSION) as writer:
+        writer.write(graphs[:2])
+    index_path(tmp_path).write_bytes(b"not a database, " * 512)
+    with pytest.raises(StoreError, match="record index .* is damaged .* delete it"):
+        Writer(tmp_path, META, VERSION).__enter__()
+    assert lock_holder(tmp_path) is None  # the refused session let go of the lock
+    index_path(tmp_path).unlink()
+    with Writer(tmp_path, META, VERSION) as writer:
+        assert writer.session.index.rebuilt
+        assert writer.write(graphs[:2]).unchanged == 2
+
+
 def test_writes_outside_the_writer_make_the_next_writer_rebuild_the_index(
     tmp_path: Path, graphs: list[RecordGraph]
 ) -> None:
