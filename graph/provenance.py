@@ -28,8 +28,6 @@ from pyoxigraph import Literal, NamedNode, Quad, Store
 
 from ontology.namespaces import CG, PROV, RDF, XSD
 
-Term = NamedNode | Literal
-
 #: Every cg: term this layer states (the ontology declares them).
 CG_TERMS = (
     CG.RecordGraph,
@@ -128,21 +126,6 @@ def read_provenance(store: Store, graph: NamedNode, metadata_graph: NamedNode) -
         generated_at=values.get(PROV.generatedAtTime.value),
         quads=quads,
     )
-
-
-def holds(store: Store, graph: NamedNode, predicate: NamedNode, value: Term, metadata_graph: NamedNode) -> bool:
-    """Does the provenance of ``graph`` state ``predicate value``?
-
-    A membership test on encoded terms: no string is decoded, so it costs a
-    few microseconds, against tens for reading the value back. It runs for
-    every record of every batch, and on a re-ingest of unchanged records it is
-    all the work there is.
-    """
-    return Quad(graph, predicate, value, metadata_graph) in store
-
-
-def has_provenance(store: Store, graph: NamedNode, metadata_graph: NamedNode) -> bool:
-    return holds(store, graph, RDF.type, CG.RecordGraph, metadata_graph)
 
 
 def drop_record_graph(store: Store, graph: NamedNode, metadata_graph: NamedNode) -> None:

@@ -154,9 +154,9 @@ class RecordIndex:
         A content hash is kept only for a graph that has data: provenance
         alone (data removed by hand) makes the next ingest rewrite the graph.
 
-        A journal of another store means nothing here, so it goes too. Takes
-        about a second per 100,000 graphs; logged, as it only happens after a
-        change the index could not follow.
+        A journal of another store means nothing here, so it goes too.
+        Measured: 2.5 s for the 55,838 graphs of the x10 benchmark store;
+        logged, as it only happens after a change the index could not follow.
         """
         started = time.perf_counter()
         with self._transaction() as db:

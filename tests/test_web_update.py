@@ -195,10 +195,7 @@ def test_an_edited_record_graph_is_replaced_by_the_next_ingest(url: str, data_di
     assert HASH not in edited and MODIFIED in edited
     assert ask(url, ASK_INSERTED) is True
     ingest(data_dir, [TRAJECT / "george_eliot.marc", TRAJECT / "nature.marc"])  # same records
-    deadline = time.monotonic() + 10
-    while ask(url, ASK_INSERTED) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert ask(url, ASK_INSERTED) is False  # the edit is gone: the source record won
+    wait_until(url, ASK_INSERTED, False)  # the edit is gone: the source record won
     restored = provenance(url, GRAPH)
     assert HASH in restored and MODIFIED not in restored
     assert provenance(url, OTHER_GRAPH) == untouched_before  # unchanged record: not rewritten
