@@ -209,6 +209,10 @@ class RecordIndex:
                 found[row[0]] = IndexedGraph(*row)
         return found
 
+    def count(self) -> int:
+        """How many graphs the store holds (record graphs and any other named graph)."""
+        return self.db.execute("SELECT COUNT(*) FROM record_graph").fetchone()[0]
+
     def pending(self) -> list[tuple[str, str]]:
         """The journal: ``(graph, metadata graph)`` of a batch that did not finish."""
         return self.db.execute("SELECT graph, metadata_graph FROM pending").fetchall()

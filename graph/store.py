@@ -149,23 +149,35 @@ class StoreSession:
         self._broken = StoreError(f"{error.message} (this writer is closed; open a new one)")
         return error
 
-    def checkpoint(self) -> Path:
-        """Roll back any pending batch and publish a read-only checkpoint (the backup flushes)."""
+    def checkpoint(self, compact: bool = False) -> Path:
+        """Roll back any pending batch and publish a read-only checkpoint (the backup flushes).
+
+        ``compact``: first merge every table of the store into one level
+        (``Store.optimize``), so that readers of the checkpoint search one
+        table per index instead of one per bulk load. It rewrites the whole
+        store, so the writer asks for it only after loading a large share of
+        it (``Writer``).
+        """
         store = self.store
         try:
             if self.index.recover(store):
                 self.changed = True
+            if compact:
+                store.optimize()
             return checkpoint(store, self.data_dir)
         except (OSError, sqlite3.Error) as exc:
             raise self.fail(exc, "checkpoint") from exc
 
-    def close(self, commit: bool = True) -> Path | None:
-        """End the session: checkpoint (if asked and anything changed), close, unlock."""
+    def close(self, commit: bool = True, compact: bool = False) -> Path | None:
+        """End the session: checkpoint (if asked and anything changed), close, unlock.
+
+        ``compact``: see ``checkpoint``.
+        """
         published = None
         try:
             if self._store is not None and commit:
                 if self.make_checkpoint and (self.changed or latest_snapshot(self.data_dir) is None):
-                    published = self.checkpoint()
+                    published = self.checkpoint(compact=compact)
                 else:
                     try:
                         self.index.recover(self._store)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import os
 import pickle
+import resource
 import shutil
 import sqlite3
 import subprocess
@@ -35,6 +36,7 @@ from graph import (
     open_store,
     stats,
 )
+from graph.compaction import compaction_threads
 from graph.provenance import read_provenance
 from graph.record_index import index_path
 from graph.stats import compact
@@ -180,6 +182,64 @@ def test_writer_over_its_memory_budget_reopens_and_loses_nothing(
     with Writer(tmp_path, META, VERSION, memory_budget_mb=None) as writer:
         assert writer.write(graphs).unchanged == len(graphs)
         assert writer.reopened == 0
+
+
+def tables(checkpoint: Path | None) -> int:
+    assert checkpoint is not None
+    return sum(1 for p in checkpoint.iterdir() if p.suffix == ".sst")
+
+
+#: Oxigraph's RocksDB column families: id2str, nine quad indexes, graphs, default.
+COLUMN_FAMILIES = 12
+
+
+def test_a_session_that_wrote_much_of_the_store_publishes_it_compacted(
+    tmp_path: Path, records: list[SourceRecord], graphs: list[RecordGraph]
+) -> None:
+    """Each bulk load adds a table to every index; a session that loaded often and wrote
+    a large share of the store merges them (Store.optimize) before its checkpoint."""
+    with Writer(tmp_path, META, VERSION) as writer:
+        for graph in graphs[:16]:
+            writer.write([graph])
+        assert writer.loads == 16 and writer.compacts()
+    assert writer.compacted
+    assert tables(latest_snapshot(tmp_path)) <= COLUMN_FAMILIES  # at most one per column family
+    assert stats(open_latest_snapshot(tmp_path))["record_graphs"] == 16
+
+    with Writer(tmp_path, META, VERSION) as writer:  # 4 loads: too few to be worth it
+        for graph in graphs[16:]:
+            writer.write([graph])
+    assert writer.loads == 4 and not writer.compacted
+
+    with Writer(tmp_path, META, VERSION) as writer:  # a small share of the store: not worth it
+        writer.compact_min_loads = 2
+        writer.write([map_record(edited(records[0], title="Compaction test one"), MINTER)])
+        assert writer.loads == 1 and not writer.compacts()
+        writer.write([map_record(edited(records[1], title="Compaction test two"), MINTER)])
+        assert writer.loads == 2 and not writer.compacts()  # 2 of 21 graphs < 25 %
+        writer.compact_min_share = 0.05
+        assert writer.compacts()
+    assert writer.compacted
+    assert stats(open_latest_snapshot(tmp_path))["record_graphs"] == 20
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="thread priorities are read from /proc (Linux)")
+def test_compaction_threads_give_way_during_an_ingest_and_get_their_priority_back(
+    tmp_path: Path, graphs: list[RecordGraph]
+) -> None:
+    with Writer(tmp_path, META, VERSION, compaction_nice=19) as writer:
+        for graph in graphs:  # level-0 tables: RocksDB starts its compaction pool
+            writer.write([graph])
+        threads = compaction_threads()
+        assert threads, "RocksDB started no compaction thread"
+        assert all(os.getpriority(os.PRIO_PROCESS, tid) == 19 for tid in threads)
+        priority = writer._compaction_priority
+        assert priority is not None and set(priority.lowered) == set(threads)
+        originally = dict(priority.lowered)
+    # raising a priority back needs root or an RLIMIT_NICE that allows it (nice 0 <-> 20)
+    allowed = os.geteuid() == 0 or resource.getrlimit(resource.RLIMIT_NICE)[0] >= 20
+    for tid in threads:
+        assert (os.getpriority(os.PRIO_PROCESS, tid) == originally[tid]) == allowed
 
 
 def test_changed_record_replaces_its_graph(tmp_path: Path, records: list[SourceRecord],

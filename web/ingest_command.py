@@ -14,6 +14,7 @@ from typing import TextIO
 
 import click
 
+from graph.compaction import INGEST_COMPACTION_NICE
 from graph.writer import BatchResult, Writer
 from ingest import PIPELINE_VERSION
 from ingest.iri import IriMinter
@@ -49,7 +50,12 @@ def run_ingest(
     workers = workers or default_workers()
     batch: list[RecordGraph] = []
     with (
-        Writer(settings.data_dir, minter.metadata_graph(), PIPELINE_VERSION) as writer,
+        Writer(
+            settings.data_dir,
+            minter.metadata_graph(),
+            PIPELINE_VERSION,
+            compaction_nice=INGEST_COMPACTION_NICE,
+        ) as writer,
         _progress(progress) as bar,
     ):
         if writer.recovered:
@@ -100,6 +106,10 @@ def run_ingest(
                 background.submit(batch)
         finally:
             background.close()  # waits for the batch being written: the store stays consistent
+        if bar is not None and writer.compacts():
+            bar.close()
+            click.echo("compacting the store for readers (this ingest wrote much of it)...", err=True)
+    report.compacted = writer.compacted
     report.seconds = time.perf_counter() - started
     return report
 
@@ -186,6 +196,8 @@ def summary(report: IngestReport) -> str:
         f"  deleted    {report.deleted:>8}",
         f"  rejected   {report.rejected:>8}",
     ]
+    if report.compacted:
+        lines.append("  the store was compacted: queries read one table per index")
     if report.warnings:
         lines.append(f"  warnings   {report.warnings:>8}  (records stored; see --report for each)")
     for rule, count in report.rejected_by_rule.most_common():

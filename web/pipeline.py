@@ -53,6 +53,8 @@ class IngestReport:
     collisions: list[str] = field(default_factory=list)
     collision_count: int = 0
     skipped_files: list[str] = field(default_factory=list)
+    #: The writer compacted the store before publishing its checkpoint (``Writer.compacts``).
+    compacted: bool = False
     seconds: float = 0.0
 
     @property
