@@ -152,8 +152,9 @@ class Writer:
 
     Entering takes the lock (``StoreError`` naming the holder if taken),
     removes temporary files of killed bulk loads and rolls back an interrupted
-    batch (``recovered`` lists the graphs). Leaving flushes, publishes a
-    checkpoint for readers (unless nothing changed) and releases the lock.
+    batch (``recovered`` lists the graphs). Leaving compacts the store if the
+    session wrote much of it (``compacts``), flushes, publishes a checkpoint
+    for readers (unless nothing changed) and releases the lock.
     """
 
     def __init__(
@@ -224,9 +225,10 @@ class Writer:
         ran at 345 queries/s in one thread on the checkpoint an ingest left,
         100/s on one taken without waiting for compactions, and 494/s once the
         store was compacted. ``Store.optimize`` compacts it fully; it rewrites
-        the whole store (12 s for those 5 million quads, about what the final
-        checkpoint otherwise waits for compactions), so a session asks for it
-        only when it loaded many times and wrote a large share of the store.
+        the whole store (11-14 s for those 5 million quads, where the final
+        checkpoint otherwise waited 7-9 s for the background compactions), so
+        a session asks for it only when it loaded many times and wrote a large
+        share of the store.
         """
         if self.loads < self.compact_min_loads or not self.totals.written:
             return False
