@@ -180,7 +180,7 @@ class Writer:
         self.reopened = 0
         #: RocksDB's compaction threads at this nice value during the session (``graph.compaction``);
         #: for a process that does nothing but ingest, as they are shared by the whole process.
-        self._compaction_priority = (
+        self.compaction_priority = (
             CompactionPriority(compaction_nice) if compaction_nice is not None else None
         )
         #: A batch with at least twice this many records to load is loaded in two halves at once.
@@ -210,8 +210,8 @@ class Writer:
         if self._helper is not None:
             self._helper.shutdown()
             self._helper = None
-        if self._compaction_priority is not None:
-            self._compaction_priority.restore()  # the last compaction is not background work
+        if self.compaction_priority is not None:
+            self.compaction_priority.restore()  # the last compaction is not background work
         self.compacted = exc_type is None and self.compacts()
         self.checkpoint_path = self.session.close(commit=True, compact=self.compacted)
 
@@ -286,8 +286,8 @@ class Writer:
             raise ValueError(f"a record graph of this batch is not valid N-Quads: {exc}") from exc
         result.quads = sum(r.quad_count for r in load)
         self.totals.add(result)
-        if self._compaction_priority is not None:
-            self._compaction_priority.lower()  # RocksDB starts its threads on first use
+        if self.compaction_priority is not None:
+            self.compaction_priority.lower()  # RocksDB starts its threads on first use
         del store  # the session's reference must be the last one for a reopen to close it
         if self.memory_budget_mb and (resident_memory_mb() or 0) > self.memory_budget_mb:
             self.session.reopen()  # keeps the writer's memory flat however large the store grows

@@ -233,7 +233,7 @@ def test_compaction_threads_give_way_during_an_ingest_and_get_their_priority_bac
         threads = compaction_threads()
         assert threads, "RocksDB started no compaction thread"
         assert all(os.getpriority(os.PRIO_PROCESS, tid) == 19 for tid in threads)
-        priority = writer._compaction_priority
+        priority = writer.compaction_priority
         assert priority is not None and set(priority.lowered) == set(threads)
         originally = dict(priority.lowered)
     # raising a priority back needs root or an RLIMIT_NICE that allows it (nice 0 <-> 20)
