@@ -7,6 +7,7 @@ as a user would.
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 import shutil
 import subprocess
@@ -87,6 +88,27 @@ def test_format_is_detected_from_content_not_extension(tmp_path: Path) -> None:
     done = catalograph(tmp_path / "data", "ingest", str(disguised))
     assert done.returncode == 0, done.stderr
     assert "read 2 records" in done.stderr  # batch.xml holds 2 MARCXML records
+
+
+def test_compressed_dump_gives_the_store_of_the_plain_files(tmp_path: Path) -> None:
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    packed = tmp_path / "packed"
+    packed.mkdir()
+    for path in TRAJECT:
+        shutil.copy(path, plain / path.name)
+        (packed / f"{path.name}.gz").write_bytes(gzip.compress(path.read_bytes()))
+    for folder in (plain, packed):
+        done = catalograph(tmp_path / f"data-{folder.name}", "ingest", str(folder))
+        assert done.returncode == 0, done.stderr
+        assert f"read {len(TRAJECT)} records" in done.stderr
+
+    def record_graphs(data_dir: Path) -> list[str]:  # provenance names the files: left out
+        return [line for line in sorted_dump(data_dir) if "/graph/meta" not in line.rsplit(" ", 2)[-2]]
+
+    expected = record_graphs(tmp_path / "data-plain")
+    assert len(expected) > 20 * len(TRAJECT)
+    assert record_graphs(tmp_path / "data-packed") == expected
 
 
 def test_broken_corpus_every_rejection_explained(tmp_path: Path) -> None:

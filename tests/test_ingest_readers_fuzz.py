@@ -2,7 +2,8 @@
 
 Real records from tests/data are damaged the ways real files are (flipped
 bytes, cut lengths, wrong indicators, stray MARC-8 escapes, lost terminators,
-truncation) and fed to the readers and to ``map_record``. Every item must come
+truncation, and damaged compressed streams) and fed to the readers and to
+``map_record``. Every item must come
 back as a ``SourceRecord`` or a ``Rejected``, numbered 1..N with one item per
 framed chunk; every ``SourceRecord`` must map to a ``RecordGraph`` or a
 ``Rejected`` whose rule is not ``mapping`` (that rule means the mapper raised:
@@ -11,7 +12,10 @@ a mapper bug, reported by the failing example).
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import io
+import lzma
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -27,6 +31,7 @@ from ingest.marc.decoding import (
     marc8_to_unicode,
 )
 from ingest.model import RecordGraph, Rejected, SourceRecord
+from ingest.sources import detect_format
 from ingest.sources.marc_binary import MarcBinarySource, frames
 from ingest.sources.marc_xml import MarcXmlSource
 from tests.conftest import BASE, test_path
@@ -227,3 +232,47 @@ def test_marc8_converter_is_total(raw):
         encoding, note = choose_encoding(leader_09, raw)
         assert note is None or note.startswith("encoding: ")
         assert isinstance(decode_text(raw, encoding, warnings, "245$a"), str)
+
+
+COMPRESS = {"gzip": gzip.compress, "bzip2": bz2.compress, "xz": lzma.compress}
+
+
+@st.composite
+def damaged_compressed(draw) -> tuple[str, bytes]:
+    """A real binary or XML file, compressed, then its compressed bytes damaged."""
+    kind = draw(st.sampled_from(["marc", "marcxml"]))
+    plain = b"".join(SEEDS[:3]) if kind == "marc" else XML_SEED.encode("utf-8")
+    data = bytearray(COMPRESS[draw(st.sampled_from(sorted(COMPRESS)))](plain))
+    for _ in range(draw(st.integers(1, 3))):
+        at = draw(st.integers(0, max(len(data) - 1, 0)))
+        damage = draw(st.sampled_from(["flip", "cut", "delete", "insert"]))
+        if damage == "flip" and data:
+            data[at] ^= 1 << draw(st.integers(0, 7))
+        elif damage == "cut":
+            del data[at:]
+        elif damage == "delete":
+            del data[at : at + draw(st.integers(1, 40))]
+        else:
+            data[at:at] = draw(st.binary(min_size=1, max_size=20))
+    return kind, bytes(data)
+
+
+@FUZZ
+@given(case=damaged_compressed())
+def test_damaged_compressed_files_never_raise(tmp_path_factory, case):
+    kind, data = case
+    path = tmp_path_factory.mktemp("fuzz") / "damaged"
+    path.write_bytes(data)
+    try:
+        found = detect_format(path)
+    except OSError as exc:  # too damaged to give even a first byte: one clear reason
+        assert "stream is damaged" in str(exc)
+        return
+    source = MarcBinarySource() if kind == "marc" else MarcXmlSource()
+    items = list(source.read(path))  # read with the reader of what it was, claimed or not
+    assert found in (None, "marc", "marcxml")
+    assert [item.position.number for item in items] == list(range(1, len(items) + 1))
+    assert [i.rule for i in items if isinstance(i, Rejected)].count("compressed-stream") <= 1
+    if kind == "marcxml":
+        assert all(item.position.line is not None and item.position.line >= 1 for item in items)
+    _check_mapping(items)

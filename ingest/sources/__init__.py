@@ -2,7 +2,8 @@
 
 A source is looked up by format name; ``detect_format`` picks the format from a
 file's first bytes (not only its extension), so a MARCXML file named ``.mrc``
-still goes to the right reader.
+still goes to the right reader. Compressed files (gzip, bzip2, xz) are judged
+by the first bytes of what they hold (``ingest.sources.compressed``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import importlib
 from pathlib import Path
 
 from ingest.sources.base import Source
+from ingest.sources.compressed import read_head
 from ontology.errors import InputError
 
 #: format name -> "module:Class", imported only when that format is used.
@@ -47,8 +49,7 @@ def get_source(format_name: str) -> Source:
 
 def detect_format(path: Path) -> str | None:
     """The format of ``path`` judged from its content, or ``None`` if no source claims it."""
-    with path.open("rb") as handle:
-        head = handle.read(SNIFF_BYTES)
+    head = read_head(path, SNIFF_BYTES)
     for name in formats():
         if get_source(name).sniff(head):
             return name

@@ -31,6 +31,7 @@ from pymarc import Field, Indicators, Leader, Record
 from ingest.marc.decoding import Encoding, Warnings, choose_encoding, decode_text
 from ingest.model import Position, Rejected, SourceRecord
 from ingest.sources.base import Selector, Source
+from ingest.sources.compressed import open_input
 from ingest.sources.fields import control_field, data_field, indicators, subfield
 
 RECORD_TERMINATOR = 0x1D
@@ -78,7 +79,8 @@ class MarcBinarySource(Source):
         self, path: Path, name: str | None = None, select: Selector | None = None
     ) -> Iterator[SourceRecord | Rejected]:
         source = name or str(path)
-        with path.open("rb") as handle:
+        number = 0
+        with open_input(path) as handle:
             for number, (offset, frame, problem) in enumerate(frames(handle), start=1):
                 if select is not None and not select(number):
                     continue  # another worker's record: framed, not decoded
@@ -96,6 +98,12 @@ class MarcBinarySource(Source):
                 if problem is not None:
                     warnings = (f"{problem[0]}: {problem[1]}", *warnings)
                 yield SourceRecord(position, self.format, record, warnings)
+            if handle.damage is not None and (select is None or select(number + 1)):
+                yield Rejected(
+                    Position(source=source, number=number + 1, offset=handle.position),
+                    "compressed-stream",
+                    f"{handle.damage}; the rest of the file is not read",
+                )
 
 
 def frames(handle) -> Iterator[tuple[int, bytes, tuple[str, str] | None]]:

@@ -30,6 +30,7 @@ from pymarc import Field, Leader, Record
 from ingest.marc.decoding import MAX_WARNINGS
 from ingest.model import Position, Rejected, SourceRecord
 from ingest.sources.base import Selector, Source
+from ingest.sources.compressed import open_input
 from ingest.sources.fields import control_field, data_field, indicators, subfield
 
 MARC_NS = "http://www.loc.gov/MARC21/slim"
@@ -58,11 +59,16 @@ class MarcXmlSource(Source):
 
     @classmethod
     def sniff(cls, head: bytes) -> bool:
-        """A MARC21 slim ``record`` or ``collection`` as the root element, with or without namespace."""
+        """MARC21 slim ``record`` or ``collection`` elements, as the root or inside a wrapper.
+
+        As the root they may be in no namespace. Inside a wrapper (an OAI-PMH
+        or SRU response, say) they must be in the MARC21 slim namespace, and
+        the first of them must start within ``head``.
+        """
         text = _head_text(head)
         match = _PROLOG.match(text)
         if match is None:
-            return False
+            return _wrapped_records(text)
         attrs = match.group("attrs") or ""
         prefix = match.group("prefix")
         if prefix:
@@ -87,10 +93,12 @@ class MarcXmlSource(Source):
 
     def _read_all(self, path: Path, name: str | None) -> Iterator[SourceRecord | Rejected]:
         builder = _RecordBuilder(name or str(path), self.format)
-        with path.open("rb") as handle:
+        with open_input(path) as handle:
             following: bytes | None = b""
             while following is not None:
                 following = yield from _read_document(handle, following, builder)
+            if handle.damage is not None and not builder.abandoned:
+                yield builder.abandon("compressed-stream", handle.damage, builder.current_line())
 
 
 def _read_document(handle, first: bytes, builder: _RecordBuilder):
@@ -121,6 +129,9 @@ def _read_document(handle, first: bytes, builder: _RecordBuilder):
         except ParseError as exc:
             yield from builder.take()
             line = builder.line_base + exc.position[0]
+            if handle.damage is not None:  # the XML was cut where the compressed stream broke
+                yield builder.abandon("compressed-stream", handle.damage, line)
+                return None
             if exc.code == _JUNK_AFTER_DOCUMENT and not builder.in_record:
                 rest = parser.parser.ErrorByteIndex - window_start
                 if rest >= 0 and window[rest : rest + 1] == b"<":
@@ -148,6 +159,25 @@ def _read_document(handle, first: bytes, builder: _RecordBuilder):
         if not chunk:
             return None
         chunk = handle.read(CHUNK_BYTES)
+
+
+_MARC_NS_DECLARATION = re.compile(
+    r"\bxmlns(?::(?P<prefix>[A-Za-z_][\w.-]*))?\s*=\s*[\"']" + re.escape(MARC_NS) + r"[\"']"
+)
+_RECORD_START = re.compile(r"<(?:record|collection)[\s/>]")
+
+
+def _wrapped_records(text: str) -> bool:
+    """True if ``text`` declares the MARC21 slim namespace and starts a record in it."""
+    for declaration in _MARC_NS_DECLARATION.finditer(text):
+        prefix = declaration.group("prefix")
+        if prefix is None:  # a default namespace: the element declaring it must be the record
+            element = text.rfind("<", 0, declaration.start())
+            if _RECORD_START.match(text, element):
+                return True
+        elif re.search(rf"<{re.escape(prefix)}:(?:record|collection)[\s/>]", text):
+            return True
+    return False
 
 
 def _head_text(head: bytes) -> str:
@@ -187,6 +217,7 @@ class _RecordBuilder:
         self.orphan_depth = 0
         self._reset()
         self.in_record = False
+        self.abandoned = False  # a rejection already stands for the rest of the file
 
     def _reset(self) -> None:
         self.leader: str | None = None
@@ -200,6 +231,10 @@ class _RecordBuilder:
         self.code: str | None = None
         self.line = 0
         self.skip_depth = 0
+
+    def current_line(self) -> int:
+        """The line the parser is on (counting earlier documents of the file)."""
+        return self._line()
 
     def _line(self) -> int:
         return self.line_base + (self.expat.CurrentLineNumber if self.expat is not None else 0)
@@ -402,6 +437,7 @@ class _RecordBuilder:
 
     def abandon(self, rule: str, reason: str, line: int) -> Rejected:
         """One rejection for everything from here on (the file cannot be read further)."""
+        self.abandoned = True
         if self.in_record:
             reason += f"; the record that starts on line {self.line} and the rest are not read"
         else:
