@@ -79,7 +79,9 @@ def build_data_dir(tmp: Path, base: str = BASE) -> Path:
 
 
 def settings_for(data_dir: Path, **overrides: object) -> Settings:
-    return load_settings(env={}, **{"data_dir": data_dir, "port": 0, "threads": 4, **overrides})
+    """Settings for a test server: a free port, and the pool the tests were written against."""
+    small = {"threads": 4, "query_workers": 4, "query_queue": 4}
+    return load_settings(env={}, **{"data_dir": data_dir, "port": 0, **small, **overrides})
 
 
 @contextmanager
