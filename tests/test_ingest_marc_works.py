@@ -8,13 +8,14 @@ translation with a uniform title meet in one Work, each link with its reason.
 from __future__ import annotations
 
 import functools
+import re
 
 from pyoxigraph import Literal, RdfFormat, Store, parse
 from test_ingest_marc_mapping import MINTER, ask, column, read, select, store_of, work_iri
 
 from ingest.mapping import map_record
 from ingest.marc.mapper import map_marc
-from ingest.model import Position, Rejected, SourceRecord
+from ingest.model import Position, RecordGraph, Rejected, SourceRecord
 from tests.conftest import BASE, TEST_DATA, shared_path, test_path
 
 PRIDE = "austen jane|pride and prejudice"
@@ -22,13 +23,35 @@ CG = "https://w3id.org/catalograph/ontology#"
 
 
 @functools.lru_cache(maxsize=1)
-def pride_and_prejudice() -> Store:
+def pride_and_prejudice_mapped() -> list[RecordGraph | Rejected]:
     path = shared_path("marc/marc4j/pride-and-prejudice-fixed.mrc")
+    return [
+        map_marc(SourceRecord(Position(path.name, index + 1), "marc", record), MINTER)
+        for index, record in enumerate(read(path))
+    ]
+
+
+@functools.lru_cache(maxsize=1)
+def pride_and_prejudice() -> Store:
     store = Store()
-    for index, record in enumerate(read(path)):
-        mapped = map_marc(SourceRecord(Position(path.name, index + 1), "marc", record), MINTER)
-        store.load(mapped.nquads, format=RdfFormat.N_QUADS)
+    for mapped in pride_and_prejudice_mapped():
+        if isinstance(mapped, RecordGraph):
+            store.load(mapped.nquads, format=RdfFormat.N_QUADS)
     return store
+
+
+def test_unimarc_records_in_the_set_are_refused_not_mapped_into_junk() -> None:
+    """17 of the 383 records are UNIMARC (MANIFEST: 200 title, 100 coded data, no 245).
+
+    Mapped as MARC21 they gave instances without a title and agents named like
+    "19001124d1981       y engy01      b." (their 100 $a).
+    """
+    refused = [m for m in pride_and_prejudice_mapped() if isinstance(m, Rejected)]
+    assert len(refused) == 17
+    assert {m.rule for m in refused} == {"unimarc"}
+    assert all("its title is in 200" in m.reason for m in refused)
+    labels = column(pride_and_prejudice(), "SELECT ?l WHERE { ?a a bf:Agent ; rdfs:label ?l }")
+    assert labels and not [label for label in labels if re.match(r"\d{8}[a-kux]", label)]
 
 
 def _link(store: Store, instance: str) -> set[tuple]:

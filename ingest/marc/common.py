@@ -64,6 +64,33 @@ def is_deleted(record: Record) -> bool:
     return len(str(record.leader)) > 5 and str(record.leader)[5] == "d"
 
 
+#: UNIMARC's 100 $a, "general processing data": it opens with the date the
+#: record was entered (YYYYMMDD) and a type-of-date code. A MARC21 100 $a is
+#: a personal name, which never looks like that.
+_UNIMARC_CODED_DATA = re.compile(r"\d{8}[a-kux]")
+
+
+def unimarc_signs(record: Record) -> str | None:
+    """Why ``record`` looks like UNIMARC rather than MARC21, or ``None``.
+
+    Both formats share ISO 2709, so only the content tells them apart: UNIMARC
+    puts the title in 200 and coded data in 100, and has no 245. Mapped as
+    MARC21 such a record yields no title and an "agent" named after its coded
+    data (seen in marc4j's Pride and Prejudice set and pymarc's testunimarc.dat).
+    """
+    if record.get_fields("245"):
+        return None
+    signs = []
+    if any(field.get_subfields("a") for field in record.get_fields("200")):
+        signs.append("its title is in 200")
+    coded = [field.get_subfields("a") for field in record.get_fields("100")]
+    if any(values and _UNIMARC_CODED_DATA.match(values[0]) for values in coded):
+        signs.append("100 $a holds coded data (a date of entry, YYYYMMDD...)")
+    if not signs:
+        return None
+    return " and ".join(signs) + ", and there is no 245"
+
+
 def is_authority(record: Record) -> bool:
     """Leader/06 = ``z``: an authority record (name, subject...)."""
     return len(str(record.leader)) > 6 and str(record.leader)[6] == "z"

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from ingest.iri import IriMinter
-from ingest.marc.common import is_authority, is_deleted, record_graph_iri
-from ingest.model import RecordGraph, SourceRecord
+from ingest.marc.common import is_authority, is_deleted, record_graph_iri, unimarc_signs
+from ingest.model import RecordGraph, Rejected, SourceRecord
 from ingest.quads import GraphBuilder
 
 
-def map_marc(source_record: SourceRecord, minter: IriMinter, default_source: str = "marc") -> RecordGraph:
+def map_marc(
+    source_record: SourceRecord, minter: IriMinter, default_source: str = "marc"
+) -> RecordGraph | Rejected:
     record = source_record.payload
     graph = record_graph_iri(record, minter, default_source)
     if is_deleted(record):
@@ -20,6 +22,13 @@ def map_marc(source_record: SourceRecord, minter: IriMinter, default_source: str
             content_hash="",
             deleted=True,
             warnings=source_record.warnings,
+        )
+    unimarc = unimarc_signs(record)
+    if unimarc is not None:  # mapped as MARC21 it would be junk: refused, and said why
+        return Rejected(
+            source_record.position,
+            "unimarc",
+            f"a UNIMARC record, not MARC21 ({unimarc}); Catalograph maps MARC21 only",
         )
     builder = GraphBuilder(graph)
     if is_authority(record):
