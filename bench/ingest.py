@@ -102,7 +102,7 @@ def replicate(files: list[Path], copies: int, into: Path) -> list[Path]:
                 )
             else:
                 with path.open("rb") as src, target.open("wb") as dst:
-                    for record in _quiet(pymarc.MARCReader(src, to_unicode=False, permissive=True)):
+                    for record in pymarc.MARCReader(src, to_unicode=False, permissive=True):
                         if record is None:
                             continue
                         for field in record.get_fields("001"):

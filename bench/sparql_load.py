@@ -33,6 +33,7 @@ import http.client
 import importlib.util
 import ipaddress
 import json
+import logging
 import os
 import random
 import re
@@ -465,6 +466,7 @@ def main() -> None:
     if not 1 <= args.duration <= 600:
         sys.exit("--duration must be 1..600 seconds")
 
+    logging.disable(logging.WARNING)  # pymarc logs each odd record while the inputs are copied
     data_dir, info = build_store(args.min_triples, args.rebuild)
     checkpoint = latest_snapshot(data_dir)
     print(
