@@ -167,6 +167,42 @@ def test_rewrite_of_same_batch_changes_nothing(tmp_path: Path, graphs: list[Reco
     assert latest_snapshot(tmp_path) == first_checkpoint
 
 
+def test_a_batch_loaded_in_parts_at_once_gives_the_store_of_one_load(
+    tmp_path: Path, graphs: list[RecordGraph]
+) -> None:
+    dumps = []
+    for parts in (1, 4):
+        with Writer(tmp_path / f"parts-{parts}", META, VERSION) as writer:
+            writer.load_parts, writer.min_part_records = parts, 5  # 20 records: 4 parts of 5
+            writer.write(graphs)
+            assert writer.loads == parts
+            dumps.append(
+                sorted(line for line in sorted_dump(writer.store) if b"generatedAtTime" not in line)
+            )
+    assert dumps[0] == dumps[1]
+
+
+def test_a_part_that_fails_to_load_rolls_back_the_whole_batch(
+    tmp_path: Path, graphs: list[RecordGraph]
+) -> None:
+    broken = RecordGraph(
+        graph=f"{BASE}graph/marc/broken",
+        position=Position("made-up.mrc", 13),
+        nquads=b"<http://example.org/s> <http://example.org/p> not N-Quads .\n",
+        quad_count=1,
+        content_hash="0" * 64,
+    )
+    batch = [*graphs[:12], broken, *graphs[12:]]  # in the third of four parts
+    with Writer(tmp_path, META, VERSION) as writer:
+        writer.load_parts, writer.min_part_records = 4, 5
+        with pytest.raises(ValueError, match="not valid N-Quads"):
+            writer.write(batch)
+        assert not writer.session.index.pending()  # the journal rolled the batch back
+        assert not [g for g in graphs if graph_quads(writer.store, g.graph)]
+        result = writer.write(graphs)  # the same session goes on
+        assert result.written == 20
+
+
 def test_writer_over_its_memory_budget_reopens_and_loses_nothing(
     tmp_path: Path, graphs: list[RecordGraph]
 ) -> None:

@@ -53,7 +53,7 @@ _PROLOG = re.compile(
 
 
 class MarcXmlSource(Source):
-    """MARCXML files: a ``<collection>`` of ``<record>`` elements, or one ``<record>``."""
+    """MARCXML files: a ``<collection>`` of ``<record>`` elements, one ``<record>``, or records in a wrapper."""
 
     format = "marcxml"
 
