@@ -332,6 +332,7 @@ def test_upload_size_limit(tmp_path: Path) -> None:
             headers={**AUTH, "Content-Type": "application/n-triples"},
         )
         assert response.status_code == 413
+        assert "larger than the 2,000 bytes accepted here" in response.text
         small = requests.put(
             store_url(url),
             params={"graph": "http://example.org/big"},

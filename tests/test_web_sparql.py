@@ -259,6 +259,8 @@ def test_limits_rows_and_size(data_dir: Path) -> None:
         assert direct.status_code == 413
         huge_form = requests.post(endpoint, data={"query": "x" * 10_000})
         assert huge_form.status_code == 413
+        # refused by the body limit before the form is read (3 x 200 + 4,096 for url-encoding)
+        assert "larger than the 4,696 bytes accepted here" in huge_form.text
 
 
 def test_security_headers(endpoint: str) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, render_template, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ontology.errors import CatalographError
 from query.negotiation import HTML, NotAcceptableError, content_type, negotiate
@@ -67,7 +67,17 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:
-        response = error_response(exc.code or 500, exc.description or exc.name)
+        message = exc.description or exc.name
+        if isinstance(exc, RequestEntityTooLarge) and message == RequestEntityTooLarge.description:
+            # werkzeug's own wording ("the data value transmitted exceeds the capacity
+            # limit") names no figure: say what the limit for this request is.
+            limit = request.max_content_length
+            message = (
+                f"the request body is larger than the {limit:,} bytes accepted here"
+                if limit
+                else "the request body is too large"
+            )
+        response = error_response(exc.code or 500, message)
         if exc.code == 405 and exc.valid_methods:
             response.headers["Allow"] = ", ".join(exc.valid_methods)
         return response
