@@ -91,6 +91,26 @@ def test_format_is_detected_from_content_not_extension(tmp_path: Path) -> None:
     assert "read 2 records" in done.stderr  # batch.xml holds 2 MARCXML records
 
 
+def test_a_folder_with_other_files_reads_the_records_and_names_what_it_skipped(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "export"
+    (folder / ".cache").mkdir(parents=True)
+    shutil.copy(TRAJECT[0], folder / "one.marc")
+    (folder / "README.md").write_text("records exported on Monday\n")  # beside records: ignored
+    (folder / "holdings.json").write_text('{"items": []}')
+    (folder / "empty.mrc").write_bytes(b"")
+    shutil.copy(TRAJECT[1], folder / ".cache" / "copy.marc")  # hidden: not an input
+    done = catalograph(tmp_path / "data", "ingest", str(folder))
+    assert done.returncode == 1, done.stderr  # nothing rejected, but files were not read
+    assert "read 1 records from 1 file(s)" in done.stderr and "rejected          0" in done.stderr
+    skipped = done.stderr.split("files not read:\n", 1)[1].rstrip().splitlines()
+    assert skipped == [
+        f"  {folder / 'empty.mrc'}: empty file",
+        f"  {folder / 'holdings.json'}: not a format catalograph reads (MARC21, MARCXML)",
+    ]
+
+
 def test_compressed_dump_gives_the_store_of_the_plain_files(tmp_path: Path) -> None:
     plain = tmp_path / "plain"
     plain.mkdir()

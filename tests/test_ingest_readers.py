@@ -385,6 +385,21 @@ def test_truncated_file_and_trailing_bytes(tmp_path):
     assert len(rejected(read(filler))) == 0 and len(read(filler)) == 20
 
 
+def test_byte_order_marks_before_and_between_records_are_filler(tmp_path):
+    """Windows tools write a UTF-8 BOM first; ``cat`` of two such files puts one in between."""
+    data = test_path("marc/pymarc/marc.dat").read_bytes()
+    bom = b"\xef\xbb\xbf"
+    joined = tmp_path / "joined.mrc"
+    joined.write_bytes(bom + data + bom + data)
+    assert detect_format(joined) == "marc"
+    items = read(joined)
+    assert len(ok(items)) == 40 and not rejected(items)
+    assert (items[0].position.offset, items[20].position.offset) == (3, 3 + len(data) + 3)
+    plain = ok(read(test_path("marc/pymarc/marc.dat")))
+    assert [str(r.payload) for r in ok(items)] == [str(r.payload) for r in plain + plain]
+    assert not any(r.warnings for r in ok(items))
+
+
 def test_lost_terminator_splits_at_the_declared_length(tmp_path):
     data = test_path("marc/pymarc/marc.dat").read_bytes()
     first_end = data.index(b"\x1d")

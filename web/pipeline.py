@@ -101,7 +101,12 @@ def input_files(
             if detected is None:
                 if path.is_dir() and candidate.suffix.lower() in {".md", ".txt"}:
                     continue  # a README beside the records is not an input
-                skipped.append(f"{candidate}: not a format catalograph reads (MARC21, MARCXML)")
+                empty = candidate.stat().st_size == 0
+                skipped.append(
+                    f"{candidate}: empty file"
+                    if empty
+                    else f"{candidate}: not a format catalograph reads (MARC21, MARCXML)"
+                )
                 continue
             files.append(InputFile(candidate, str(candidate), detected))
     return files, skipped

@@ -5,7 +5,7 @@ reads the rest of the file out of step, or stops. Here a record ends where
 its length says only if a record terminator (0x1D) is there; otherwise it
 ends at the next terminator, so one bad record costs one record and reading
 resynchronises after it. Bytes between records that are only filler (spaces,
-newlines, NULs, Ctrl-Z) are skipped; anything else becomes one ``Rejected``
+newlines, NULs, Ctrl-Z, UTF-8 byte-order marks) are skipped; anything else becomes one ``Rejected``
 per chunk, so every byte of the file is accounted for and read = written +
 rejected holds. A record over the 99,999 bytes MARC allows is read up to its
 terminator (at most ``MAX_RECORD_BYTES``), with a warning.
@@ -46,7 +46,10 @@ MAX_MARC_LENGTH = 99999
 MAX_RECORD_BYTES = 4 * 1024 * 1024
 CHUNK_BYTES = 256 * 1024
 
-_FILLER = re.compile(rb"[\x00\t\n\r\x1a ]*")
+#: Bytes skipped before and between records: whitespace, NULs, Ctrl-Z, and the
+#: UTF-8 byte-order mark some Windows tools write at the start of every file
+#: (so files joined with ``cat`` carry one between records too).
+_FILLER = re.compile(rb"(?:[\x00\t\n\r\x1a ]|\xef\xbb\xbf)*")
 _PRINTABLE_TAG = re.compile(r"[\x20-\x7e]{3}\Z")
 _LEADER_SHAPE = re.compile(rb"\d{5}[\x20-\x7e]{7}\d{5}[\x20-\x7e]{7}")
 #: A subfield delimiter followed by a non-ASCII byte (a subfield code that needs a warning).
