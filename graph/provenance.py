@@ -100,6 +100,65 @@ def provenance_quads(
     return quads
 
 
+class ProvenanceNQuads:
+    """The N-Quads of ``provenance_quads`` for one writing session, made fast.
+
+    Why not ``serialize(provenance_quads(...))``: building eight ``Quad``
+    objects per record costs ~30 µs, and it runs in the writer thread, which
+    fights the mapping thread for the GIL. Measured on the ×10 benchmark
+    input, the provenance took 14.7 s of the writer's 46 s, with the writer
+    the bottleneck of the ingest. Here every term is still formatted by
+    pyoxigraph (``str`` of a ``NamedNode`` or ``Literal`` is its N-Triples
+    form, escaped), once per session or per source file; a record adds only
+    its graph IRI, integers and the hash. ``tests/test_graph_store.py`` checks
+    the output parses to exactly the quads of ``provenance_quads``.
+    """
+
+    def __init__(
+        self, metadata_graph: NamedNode, pipeline_version: str, generated_at: Literal
+    ) -> None:
+        self._end = f" {metadata_graph} .\n"
+        self._head = f" {RDF.type} {CG.RecordGraph}{self._end}"
+        self._version = f" {CG.pipelineVersion} {Literal(pipeline_version)}{self._end}"
+        self._time = f" {PROV.generatedAtTime} {generated_at}{self._end}"
+        self._integer = f"^^{XSD.integer}"
+        self._sources: dict[str, str] = {}
+
+    def record(
+        self,
+        graph: str,
+        *,
+        source_file: str,
+        position: int,
+        byte_offset: int | None,
+        line: int | None,
+        content_hash: str,
+    ) -> str:
+        """The provenance of one record graph, as N-Quads lines."""
+        subject = str(NamedNode(graph))  # validates the IRI, as Quad(...) would
+        source = self._sources.get(source_file)
+        if source is None:
+            if len(self._sources) > 10_000:  # one entry per input file; bounded all the same
+                self._sources.clear()
+            source = self._sources[source_file] = (
+                f" {CG.sourceFile} {Literal(source_file)}{self._end}"
+            )
+        end, integer = self._end, self._integer
+        parts = [
+            subject, self._head,
+            subject, source,
+            subject, f' {CG.sourcePosition} "{int(position)}"{integer}{end}',
+            subject, f" {CG.contentHash} {Literal(content_hash)}{end}",
+            subject, self._version,
+            subject, self._time,
+        ]  # fmt: skip
+        if byte_offset is not None:
+            parts += (subject, f' {CG.byteOffset} "{int(byte_offset)}"{integer}{end}')
+        if line is not None:
+            parts += (subject, f' {CG.sourceLine} "{int(line)}"{integer}{end}')
+        return "".join(parts)
+
+
 def _int_or_none(value: str | None) -> int | None:
     try:
         return int(value) if value is not None else None

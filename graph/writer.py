@@ -10,7 +10,8 @@ One batch (a thousand records by default) goes through these steps::
     4 load       bulk loads of the new data and its provenance, several at once
                  (fast, not transactional)
     5 commit     flush the drops (if any), then record the batch in the index
-                 and clear the journal (one SQLite commit)
+                 and clear the journal, in the SQLite commit that journals the
+                 next batch (or at the session's end)
 
 A process killed anywhere leaves the journal (``graph.record_index``); the
 next writer drops those graphs, so every record graph in the store is complete
@@ -34,10 +35,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Protocol
 
-from pyoxigraph import NamedNode, Quad, RdfFormat, Store, serialize
+from pyoxigraph import NamedNode, RdfFormat, Store
 
 from graph.compaction import CompactionPriority
-from graph.provenance import drop_record_graph, provenance_quads, timestamp
+from graph.provenance import ProvenanceNQuads, drop_record_graph, timestamp
 from graph.record_index import IndexedGraph
 from graph.store import StoreSession, resident_memory_mb
 
@@ -199,12 +200,14 @@ class Writer:
         #: Whether the session compacted the store before its last checkpoint.
         self.compacted = False
         self._helper: ThreadPoolExecutor | None = None
+        self._provenance_nquads: ProvenanceNQuads | None = None
 
     # ------------------------------------------------------------ session
 
     def __enter__(self) -> Writer:
         self.session.open()
         self.generated_at = timestamp()
+        self._provenance_nquads = None  # made for this session's time on first use
         return self
 
     def __exit__(
@@ -281,9 +284,10 @@ class Writer:
                 if drop:
                     store.flush()  # drops live in RocksDB's unsynced log until flushed
                 loaded = {r.graph for r in load}
-                index.commit_batch(
+                index.commit_batch(  # confirmed with the next batch's journal: one fsync less
                     (self._indexed(r) for r in load),
                     (g.value for g in drop if g.value not in loaded),
+                    defer=True,
                 )
         except (OSError, sqlite3.Error) as exc:
             raise self.session.fail(exc, "write") from exc
@@ -318,8 +322,7 @@ class Writer:
         count = max(1, min(self.load_parts, len(records) // self.min_part_records))
         size = -(-len(records) // count)  # ceiling: at most ``count`` parts
         inputs = [
-            b"".join(r.nquads for r in part)
-            + serialize(self._provenance(part), format=RdfFormat.N_QUADS)
+            b"".join(r.nquads for r in part) + self._provenance(part)
             for part in (records[i : i + size] for i in range(0, len(records), size))
         ]
         self.loads += len(inputs)
@@ -403,24 +406,24 @@ class Writer:
             position.line,
         )
 
-    def _provenance(self, records: list[RecordGraphLike]) -> list[Quad]:
-        quads: list[Quad] = []
-        for record in records:
-            position = record.position
-            quads.extend(
-                provenance_quads(
-                    NamedNode(record.graph),
-                    self.metadata_graph,
-                    source_file=position.source,
-                    position=position.number,
-                    byte_offset=position.offset,
-                    line=position.line,
-                    content_hash=record.content_hash,
-                    pipeline_version=self.pipeline_version,
-                    generated_at=self.generated_at,
-                )
+    def _provenance(self, records: list[RecordGraphLike]) -> bytes:
+        """The records' provenance as N-Quads (``graph.provenance``)."""
+        if self._provenance_nquads is None:
+            self._provenance_nquads = ProvenanceNQuads(
+                self.metadata_graph, self.pipeline_version, self.generated_at
             )
-        return quads
+        lines = self._provenance_nquads.record
+        return "".join(
+            lines(
+                record.graph,
+                source_file=record.position.source,
+                position=record.position.number,
+                byte_offset=record.position.offset,
+                line=record.position.line,
+                content_hash=record.content_hash,
+            )
+            for record in records
+        ).encode("utf-8")
 
 
 def _stored_position(stored: IndexedGraph) -> StoredPosition:

@@ -37,7 +37,7 @@ from graph import (
     stats,
 )
 from graph.compaction import compaction_threads
-from graph.provenance import read_provenance
+from graph.provenance import ProvenanceNQuads, provenance_quads, read_provenance, timestamp
 from graph.record_index import index_path
 from graph.stats import compact
 from graph.store import StoreSession, store_path
@@ -150,6 +150,49 @@ def test_write_then_read_back(tmp_path: Path, graphs: list[RecordGraph]) -> None
     figures = stats(open_latest_snapshot(tmp_path))
     assert figures["record_graphs"] == 20
     assert figures["named_graphs"] == 21  # 20 records + the metadata graph
+
+
+@pytest.mark.parametrize(
+    "source_file, byte_offset, line",
+    [
+        ("records.mrc", 1060, None),
+        ("export/2024 \"final\" \\ copy\n(2).xml", None, 977),  # quotes, backslash, newline
+        ("каталог/目録.mrc", 0, None),
+        ("plain.xml", None, None),
+    ],
+)
+def test_provenance_nquads_are_the_quads_of_provenance_quads(
+    source_file: str, byte_offset: int | None, line: int | None
+) -> None:
+    """The writer's fast N-Quads say exactly what ``provenance_quads`` builds term by term."""
+    generated_at = timestamp()
+    graph = BASE + "graph/marc/ocm01"
+    fast = ProvenanceNQuads(META, VERSION, generated_at).record(
+        graph,
+        source_file=source_file,
+        position=7,
+        byte_offset=byte_offset,
+        line=line,
+        content_hash="ab" * 32,
+    )
+    reference = provenance_quads(
+        NamedNode(graph),
+        META,
+        source_file=source_file,
+        position=7,
+        byte_offset=byte_offset,
+        line=line,
+        content_hash="ab" * 32,
+        pipeline_version=VERSION,
+        generated_at=generated_at,
+    )
+    parsed = list(parse(fast.encode("utf-8"), format=RdfFormat.N_QUADS))
+    assert len(parsed) == len(reference) and set(parsed) == set(reference)
+    with pytest.raises(ValueError):  # the graph IRI is still validated
+        ProvenanceNQuads(META, VERSION, generated_at).record(
+            "http://example.org/a b> <x", source_file="f", position=1, byte_offset=None,
+            line=None, content_hash="00",
+        )  # fmt: skip
 
 
 def test_rewrite_of_same_batch_changes_nothing(tmp_path: Path, graphs: list[RecordGraph]) -> None:
@@ -439,6 +482,64 @@ def test_orphan_bulk_files_are_removed_on_open(tmp_path: Path, graphs: list[Reco
         assert writer.orphans_removed == ["bulk-123456789.sst"]
         assert len(writer.store) > 0
     assert not orphan.exists()
+
+
+def _index_on_disk(data_dir: Path) -> tuple[set[str], set[str]]:
+    """(journaled graphs, indexed graphs) as another connection sees the committed index."""
+    with closing(sqlite3.connect(index_path(data_dir))) as db:
+        pending = {graph for (graph,) in db.execute("SELECT graph FROM pending")}
+        rows = {graph for (graph,) in db.execute("SELECT graph FROM record_graph")}
+    return pending, rows
+
+
+def test_a_finished_batch_is_confirmed_in_the_commit_that_journals_the_next(
+    tmp_path: Path, graphs: list[RecordGraph]
+) -> None:
+    first, second = graphs[:10], graphs[10:]
+    first_iris, second_iris = {g.graph for g in first}, {g.graph for g in second}
+    with Writer(tmp_path, META, VERSION) as writer:
+        writer.write(first)
+        pending, rows = _index_on_disk(tmp_path)
+        assert pending == first_iris and rows.isdisjoint(first_iris)  # written, not yet confirmed
+        assert set(writer.session.index.lookup(sorted(first_iris))) == first_iris  # but known
+        assert writer.write(first).unchanged == 10
+        writer.write(second)
+        pending, rows = _index_on_disk(tmp_path)
+        assert pending == second_iris and first_iris <= rows
+    pending, rows = _index_on_disk(tmp_path)
+    assert not pending and first_iris | second_iris <= rows
+
+
+def test_a_writer_dying_before_the_confirmation_loses_only_time(
+    tmp_path: Path, graphs: list[RecordGraph]
+) -> None:
+    """Killed after its last batch was loaded but not confirmed: that batch is written again."""
+    child = run_child(
+        """
+        import os, pickle
+        from graph import Writer
+        data_dir, meta, batches = pickle.loads(sys.stdin.buffer.read())
+        writer = Writer(data_dir, meta, "test-1").__enter__()
+        for batch in batches:
+            writer.write(batch)
+        os._exit(0)  # no close: the last batch's confirmation never reaches the disk
+        """,
+        text=False,
+    )
+    batches = [graphs[:10], graphs[10:]]
+    _, err = child.communicate(pickle.dumps((str(tmp_path), META.value, batches)), timeout=60)
+    assert child.returncode == 0, err.decode()
+    pending, rows = _index_on_disk(tmp_path)
+    assert pending == {g.graph for g in graphs[10:]} and {g.graph for g in graphs[:10]} <= rows
+    with Writer(tmp_path, META, VERSION) as writer:
+        assert sorted(writer.recovered) == sorted(g.graph for g in graphs[10:])
+        for graph in graphs[10:]:
+            assert not graph_quads(writer.store, graph.graph)  # rolled back, provenance too
+            assert read_provenance(writer.store, NamedNode(graph.graph), META) is None
+        result = writer.write(graphs)
+        assert (result.written, result.unchanged) == (10, 10)
+        for graph in graphs:
+            assert graph_quads(writer.store, graph.graph) == expected_quads(graph)
 
 
 def test_full_disk_gives_store_error_then_recovery(tmp_path: Path, graphs: list[RecordGraph]) -> None:
