@@ -167,24 +167,16 @@ def test_provenance_nquads_are_the_quads_of_provenance_quads(
     """The writer's fast N-Quads say exactly what ``provenance_quads`` builds term by term."""
     generated_at = timestamp()
     graph = BASE + "graph/marc/ocm01"
-    fast = ProvenanceNQuads(META, VERSION, generated_at).record(
-        graph,
-        source_file=source_file,
-        position=7,
-        byte_offset=byte_offset,
-        line=line,
-        content_hash="ab" * 32,
-    )
+    described = {
+        "source_file": source_file,
+        "position": 7,
+        "byte_offset": byte_offset,
+        "line": line,
+        "content_hash": "ab" * 32,
+    }
+    fast = ProvenanceNQuads(META, VERSION, generated_at).record(graph, **described)
     reference = provenance_quads(
-        NamedNode(graph),
-        META,
-        source_file=source_file,
-        position=7,
-        byte_offset=byte_offset,
-        line=line,
-        content_hash="ab" * 32,
-        pipeline_version=VERSION,
-        generated_at=generated_at,
+        NamedNode(graph), META, **described, pipeline_version=VERSION, generated_at=generated_at
     )
     parsed = list(parse(fast.encode("utf-8"), format=RdfFormat.N_QUADS))
     assert len(parsed) == len(reference) and set(parsed) == set(reference)

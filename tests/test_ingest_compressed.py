@@ -112,6 +112,14 @@ def _first_record(text: str) -> str:
     return text[start:end].replace("<marc:record>", f'<marc:record xmlns:marc="{MARC_NS}">', 1)
 
 
+def _assert_holds_the_first_record(wrapper: Path) -> None:
+    """``wrapper`` is claimed as MARCXML and gives exactly the first record of XML."""
+    assert detect_format(wrapper) == "marcxml"
+    (item,) = _read(MarcXmlSource(), wrapper)
+    assert isinstance(item, SourceRecord)
+    assert item.payload.as_marc() == _read(MarcXmlSource(), XML)[0].payload.as_marc()
+
+
 def test_marcxml_inside_an_oai_pmh_response_is_read(tmp_path):
     record = _first_record(XML.read_text(encoding="utf-8"))
     oai = tmp_path / "ListRecords.xml"
@@ -125,11 +133,7 @@ def test_marcxml_inside_an_oai_pmh_response_is_read(tmp_path):
         f"<metadata>{record}</metadata></record></ListRecords></OAI-PMH>",
         encoding="utf-8",
     )
-    assert detect_format(oai) == "marcxml"
-    (item,) = _read(MarcXmlSource(), oai)
-    (expected, _second) = _read(MarcXmlSource(), XML)
-    assert isinstance(item, SourceRecord)
-    assert item.payload.as_marc() == expected.payload.as_marc()
+    _assert_holds_the_first_record(oai)
 
 
 def test_marcxml_inside_an_sru_response_with_a_default_namespace_is_read(tmp_path):
@@ -144,10 +148,7 @@ def test_marcxml_inside_an_sru_response_with_a_default_namespace_is_read(tmp_pat
         f"{record}</zs:recordData></zs:record></zs:records></zs:searchRetrieveResponse>",
         encoding="utf-8",
     )
-    assert detect_format(sru) == "marcxml"
-    (item,) = _read(MarcXmlSource(), sru)
-    assert isinstance(item, SourceRecord)
-    assert item.payload.as_marc() == _read(MarcXmlSource(), XML)[0].payload.as_marc()
+    _assert_holds_the_first_record(sru)
 
 
 def test_a_wrapper_that_only_mentions_marc_is_not_claimed():
