@@ -25,12 +25,8 @@ their ``cg:contentHash``) whenever it cannot be trusted: no file, another
 store's identity, a schema change, or a write the index could not follow
 (``invalidate``: an arbitrary SPARQL Update, ``open_store`` for writing).
 Commits use ``synchronous=FULL``: a journal entry is on disk before the data
-it protects is touched, even across a power cut. Each is an fsync, which
-costs 50-120 ms while compactions keep the disk busy, so the writer confirms
-a finished batch in the same commit that journals the next one
-(``commit_batch(defer=True)``): one commit per batch instead of two. Until
-then the finished batch's journal stays on disk, and a process killed in
-between rolls back a batch that was complete, which the next run writes again.
+it protects is touched, even across a power cut. Rows go in with multi-row
+statements (``_insert_many``), never ``executemany``, for the GIL's sake.
 """
 
 from __future__ import annotations
@@ -114,9 +110,6 @@ class RecordIndex:
         self._db: sqlite3.Connection | None = None
         #: Whether the last ``open`` had to rebuild the rows from the store.
         self.rebuilt = False
-        #: A finished batch (rows written, graphs removed) whose confirmation waits
-        #: for the next commit (``commit_batch(defer=True)``).
-        self._deferred: tuple[list[IndexedGraph], list[str]] | None = None
 
     # ------------------------------------------------------------ open / close
 
@@ -144,13 +137,9 @@ class RecordIndex:
             self._rebuild(store, identity)
 
     def close(self) -> None:
-        """Confirm a deferred batch (its data is in the store) and disconnect."""
         if self._db is not None:
-            try:
-                self.settle()
-            finally:
-                self._db.close()
-                self._db = None
+            self._db.close()
+            self._db = None
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -160,7 +149,6 @@ class RecordIndex:
 
     def invalidate(self) -> None:
         """The store was changed in ways the rows do not follow: rebuild them at the next open."""
-        self.settle()
         self.db.execute("DELETE FROM about WHERE key = 'store'")
 
     def _rebuild(self, store: Store, identity: str) -> None:
@@ -214,7 +202,7 @@ class RecordIndex:
     # ------------------------------------------------------------ reads
 
     def lookup(self, graphs: Sequence[str]) -> dict[str, IndexedGraph]:
-        """The rows of those of ``graphs`` the store holds (a deferred batch's included)."""
+        """The rows of those of ``graphs`` the store holds."""
         found: dict[str, IndexedGraph] = {}
         for start in range(0, len(graphs), _CHUNK):
             chunk = graphs[start : start + _CHUNK]
@@ -222,33 +210,21 @@ class RecordIndex:
             query = f"{_SELECT_ROWS} WHERE graph IN ({marks})"  # noqa: S608
             for row in self.db.execute(query, chunk):
                 found[row[0]] = IndexedGraph(*row)
-        if self._deferred is not None:
-            written, removed = self._deferred
-            wanted = set(graphs)
-            for graph in removed:
-                found.pop(graph, None)
-            found.update((row.graph, row) for row in written if row.graph in wanted)
         return found
 
     def count(self) -> int:
         """How many graphs the store holds (record graphs and any other named graph)."""
-        self.settle()
         return self.db.execute("SELECT COUNT(*) FROM record_graph").fetchone()[0]
 
     def pending(self) -> list[tuple[str, str]]:
         """The journal: ``(graph, metadata graph)`` of a batch that did not finish."""
-        self.settle()
         return self.db.execute("SELECT graph, metadata_graph FROM pending").fetchall()
 
     # ------------------------------------------------------------ a batch
 
     def begin_batch(self, graphs: Iterable[str], metadata_graph: str) -> None:
-        """Journal ``graphs`` (durably) before the batch drops or writes any of them.
-
-        The same commit confirms the deferred batch, if any, and so clears its journal.
-        """
+        """Journal ``graphs`` (durably) before the batch drops or writes any of them."""
         with self._transaction() as db:
-            self._confirm_deferred(db)
             _insert_many(
                 db,
                 "INSERT OR REPLACE INTO pending",
@@ -256,48 +232,21 @@ class RecordIndex:
                 width=2,
             )
 
-    def commit_batch(
-        self, written: Iterable[IndexedGraph], removed: Iterable[str], *, defer: bool = False
-    ) -> None:
-        """The batch is in the store: record what it wrote and removed, and clear the journal.
-
-        ``defer``: keep the confirmation in memory (``lookup`` sees it) and write
-        it with the next ``begin_batch``, or at ``settle``/``close``.
-        """
-        if defer:
-            self.settle()  # at most one batch waits
-            self._deferred = (list(written), list(removed))
-            return
+    def commit_batch(self, written: Iterable[IndexedGraph], removed: Iterable[str]) -> None:
+        """The batch is in the store: record what it wrote and removed, and clear the journal."""
         with self._transaction() as db:
-            self._confirm_deferred(db)
-            self._confirm(db, written, removed)
-
-    def settle(self) -> None:
-        """Write a deferred confirmation now (one commit); a no-op without one."""
-        if self._deferred is not None:
-            with self._transaction() as db:
-                self._confirm_deferred(db)
-
-    def _confirm_deferred(self, db: sqlite3.Connection) -> None:
-        if self._deferred is not None:
-            written, removed = self._deferred
-            self._confirm(db, written, removed)
-            self._deferred = None  # the caller's transaction commits it, or rolls all back
-
-    def _confirm(
-        self, db: sqlite3.Connection, written: Iterable[IndexedGraph], removed: Iterable[str]
-    ) -> None:
-        _delete_graphs(db, "record_graph", removed)
-        _insert_many(
-            db,
-            "INSERT OR REPLACE INTO record_graph",
-            (
-                (e.graph, e.content_hash, e.written_at, e.source_file, e.position, e.byte_offset, e.line)
-                for e in written
-            ),
-            width=7,
-        )
-        db.execute("DELETE FROM pending")
+            _delete_graphs(db, "record_graph", removed)
+            _insert_many(
+                db,
+                "INSERT OR REPLACE INTO record_graph",
+                (
+                    (e.graph, e.content_hash, e.written_at, e.source_file, e.position,
+                     e.byte_offset, e.line)
+                    for e in written
+                ),  # fmt: skip
+                width=7,
+            )
+            db.execute("DELETE FROM pending")
 
     def recover(self, store: Store) -> list[str]:
         """Drop every graph an interrupted batch left in the journal; returns their IRIs.
@@ -322,7 +271,6 @@ class RecordIndex:
     def refresh(self, store: Store, graphs: Iterable[str]) -> None:
         """Set the rows of ``graphs`` to what the store now holds (after an edit naming them)."""
         with self._transaction() as db:
-            self._confirm_deferred(db)
             for iri in set(graphs):
                 try:
                     graph = NamedNode(iri)
@@ -359,9 +307,9 @@ def _insert_many(
     """
     per_statement = max(1, _MAX_PARAMETERS // width)
     row_marks = "(" + ",".join("?" * width) + ")"
-    pending = list(rows)
-    for start in range(0, len(pending), per_statement):
-        chunk = pending[start : start + per_statement]
+    values = list(rows)
+    for start in range(0, len(values), per_statement):
+        chunk = values[start : start + per_statement]
         marks = ",".join([row_marks] * len(chunk))  # placeholders only: values are parameters
         db.execute(f"{head} VALUES {marks}", [value for row in chunk for value in row])
 

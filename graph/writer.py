@@ -10,8 +10,7 @@ One batch (a thousand records by default) goes through these steps::
     4 load       bulk loads of the new data and its provenance, several at once
                  (fast, not transactional)
     5 commit     flush the drops (if any), then record the batch in the index
-                 and clear the journal, in the SQLite commit that journals the
-                 next batch (or at the session's end)
+                 and clear the journal (one SQLite commit)
 
 A process killed anywhere leaves the journal (``graph.record_index``); the
 next writer drops those graphs, so every record graph in the store is complete
@@ -284,10 +283,9 @@ class Writer:
                 if drop:
                     store.flush()  # drops live in RocksDB's unsynced log until flushed
                 loaded = {r.graph for r in load}
-                index.commit_batch(  # confirmed with the next batch's journal: one fsync less
+                index.commit_batch(
                     (self._indexed(r) for r in load),
                     (g.value for g in drop if g.value not in loaded),
-                    defer=True,
                 )
         except (OSError, sqlite3.Error) as exc:
             raise self.session.fail(exc, "write") from exc

@@ -476,36 +476,8 @@ def test_orphan_bulk_files_are_removed_on_open(tmp_path: Path, graphs: list[Reco
     assert not orphan.exists()
 
 
-def _index_on_disk(data_dir: Path) -> tuple[set[str], set[str]]:
-    """(journaled graphs, indexed graphs) as another connection sees the committed index."""
-    with closing(sqlite3.connect(index_path(data_dir))) as db:
-        pending = {graph for (graph,) in db.execute("SELECT graph FROM pending")}
-        rows = {graph for (graph,) in db.execute("SELECT graph FROM record_graph")}
-    return pending, rows
-
-
-def test_a_finished_batch_is_confirmed_in_the_commit_that_journals_the_next(
-    tmp_path: Path, graphs: list[RecordGraph]
-) -> None:
-    first, second = graphs[:10], graphs[10:]
-    first_iris, second_iris = {g.graph for g in first}, {g.graph for g in second}
-    with Writer(tmp_path, META, VERSION) as writer:
-        writer.write(first)
-        pending, rows = _index_on_disk(tmp_path)
-        assert pending == first_iris and rows.isdisjoint(first_iris)  # written, not yet confirmed
-        assert set(writer.session.index.lookup(sorted(first_iris))) == first_iris  # but known
-        assert writer.write(first).unchanged == 10
-        writer.write(second)
-        pending, rows = _index_on_disk(tmp_path)
-        assert pending == second_iris and first_iris <= rows
-    pending, rows = _index_on_disk(tmp_path)
-    assert not pending and first_iris | second_iris <= rows
-
-
-def test_a_writer_dying_before_the_confirmation_loses_only_time(
-    tmp_path: Path, graphs: list[RecordGraph]
-) -> None:
-    """Killed after its last batch was loaded but not confirmed: that batch is written again."""
+def test_a_batch_is_durable_once_write_returns(tmp_path: Path, graphs: list[RecordGraph]) -> None:
+    """A writer dying right after ``write`` returned (no close, no checkpoint) loses nothing."""
     child = run_child(
         """
         import os, pickle
@@ -514,24 +486,20 @@ def test_a_writer_dying_before_the_confirmation_loses_only_time(
         writer = Writer(data_dir, meta, "test-1").__enter__()
         for batch in batches:
             writer.write(batch)
-        os._exit(0)  # no close: the last batch's confirmation never reaches the disk
+        os._exit(0)  # no close: nothing after the last write reaches the disk
         """,
         text=False,
     )
     batches = [graphs[:10], graphs[10:]]
     _, err = child.communicate(pickle.dumps((str(tmp_path), META.value, batches)), timeout=60)
     assert child.returncode == 0, err.decode()
-    pending, rows = _index_on_disk(tmp_path)
-    assert pending == {g.graph for g in graphs[10:]} and {g.graph for g in graphs[:10]} <= rows
+    with closing(sqlite3.connect(index_path(tmp_path))) as db:
+        assert db.execute("SELECT count(*) FROM pending").fetchone()[0] == 0
     with Writer(tmp_path, META, VERSION) as writer:
-        assert sorted(writer.recovered) == sorted(g.graph for g in graphs[10:])
-        for graph in graphs[10:]:
-            assert not graph_quads(writer.store, graph.graph)  # rolled back, provenance too
-            assert read_provenance(writer.store, NamedNode(graph.graph), META) is None
-        result = writer.write(graphs)
-        assert (result.written, result.unchanged) == (10, 10)
+        assert writer.recovered == []
         for graph in graphs:
             assert graph_quads(writer.store, graph.graph) == expected_quads(graph)
+        assert writer.write(graphs).unchanged == 20
 
 
 def test_full_disk_gives_store_error_then_recovery(tmp_path: Path, graphs: list[RecordGraph]) -> None:
