@@ -235,7 +235,7 @@ class RecordIndex:
     def commit_batch(self, written: Iterable[IndexedGraph], removed: Iterable[str]) -> None:
         """The batch is in the store: record what it wrote and removed, and clear the journal."""
         with self._transaction() as db:
-            _delete_graphs(db, "record_graph", removed)
+            _delete_rows(db, removed)
             _insert_many(
                 db,
                 "INSERT OR REPLACE INTO record_graph",
@@ -261,7 +261,7 @@ class RecordIndex:
             drop_record_graph(store, NamedNode(graph), NamedNode(metadata_graph))
         store.flush()
         with self._transaction() as db:
-            _delete_graphs(db, "record_graph", (g for g, _ in entries))
+            _delete_rows(db, (g for g, _ in entries))
             db.execute("DELETE FROM pending")
         log.warning("rolled back %d record graph(s) of an interrupted batch", len(entries))
         return [graph for graph, _ in entries]
@@ -314,13 +314,13 @@ def _insert_many(
         db.execute(f"{head} VALUES {marks}", [value for row in chunk for value in row])
 
 
-def _delete_graphs(db: sqlite3.Connection, table: str, graphs: Iterable[str]) -> None:
-    """``DELETE ... WHERE graph IN (...)`` in statements of up to 999 graphs (see ``_insert_many``)."""
+def _delete_rows(db: sqlite3.Connection, graphs: Iterable[str]) -> None:
+    """The index rows of ``graphs``, deleted up to 999 at a time (see ``_insert_many``)."""
     doomed = list(graphs)
     for start in range(0, len(doomed), _MAX_PARAMETERS):
         chunk = doomed[start : start + _MAX_PARAMETERS]
-        marks = ",".join("?" * len(chunk))
-        db.execute(f"DELETE FROM {table} WHERE graph IN ({marks})", chunk)  # noqa: S608
+        marks = ",".join("?" * len(chunk))  # placeholders only: the IRIs are parameters
+        db.execute(f"DELETE FROM record_graph WHERE graph IN ({marks})", chunk)  # noqa: S608
 
 
 def _is_empty(store: Store) -> bool:

@@ -22,7 +22,7 @@ from pymarc import MARCReader, parse_xml_to_array
 from ingest.model import Position, Rejected, SourceRecord
 from ingest.sources import detect_format, get_source
 from ingest.sources.marc_binary import CHUNK_BYTES as BINARY_CHUNK
-from ingest.sources.marc_binary import MarcBinarySource
+from ingest.sources.marc_binary import MarcBinarySource, frames
 from ingest.sources.marc_xml import CHUNK_BYTES as XML_CHUNK
 from ingest.sources.marc_xml import MARC_NS, MarcXmlSource
 from tests.conftest import SHARED_DATA, TEST_DATA, shared_path, test_path
@@ -398,6 +398,22 @@ def test_byte_order_marks_before_and_between_records_are_filler(tmp_path):
     plain = ok(read(test_path("marc/pymarc/marc.dat")))
     assert [str(r.payload) for r in ok(items)] == [str(r.payload) for r in plain + plain]
     assert not any(r.warnings for r in ok(items))
+    # a byte-order mark cut in two by the reads of the stream is still one
+    for cut in (1, 2):
+        pieces = [data + bom[:cut], bom[cut:] + data]
+        framed = list(frames(_Pieces(pieces)))
+        assert len(framed) == 40 and all(problem is None for _o, _f, problem in framed)
+        assert framed[20][0] == len(data) + len(bom)
+
+
+class _Pieces:
+    """A stream whose reads hand out the given pieces, one per call, whatever the size asked."""
+
+    def __init__(self, pieces: list[bytes]) -> None:
+        self.pieces = list(pieces)
+
+    def read(self, _size: int = -1) -> bytes:
+        return self.pieces.pop(0) if self.pieces else b""
 
 
 def test_lost_terminator_splits_at_the_declared_length(tmp_path):

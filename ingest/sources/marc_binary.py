@@ -5,9 +5,9 @@ reads the rest of the file out of step, or stops. Here a record ends where
 its length says only if a record terminator (0x1D) is there; otherwise it
 ends at the next terminator, so one bad record costs one record and reading
 resynchronises after it. Bytes between records that are only filler (spaces,
-newlines, NULs, Ctrl-Z, UTF-8 byte-order marks) are skipped; anything else becomes one ``Rejected``
-per chunk, so every byte of the file is accounted for and read = written +
-rejected holds. A record over the 99,999 bytes MARC allows is read up to its
+newlines, NULs, Ctrl-Z, UTF-8 byte-order marks) are skipped; anything else
+becomes one ``Rejected`` per chunk, so every byte of the file is accounted
+for and read = written + rejected holds. A record over the 99,999 bytes MARC allows is read up to its
 terminator (at most ``MAX_RECORD_BYTES``), with a warning.
 
 Parsing the framed bytes is done here rather than by ``pymarc.Record(data)``,
@@ -49,6 +49,7 @@ CHUNK_BYTES = 256 * 1024
 #: Bytes skipped before and between records: whitespace, NULs, Ctrl-Z, and the
 #: UTF-8 byte-order mark some Windows tools write at the start of every file
 #: (so files joined with ``cat`` carry one between records too).
+_BOM = b"\xef\xbb\xbf"
 _FILLER = re.compile(rb"(?:[\x00\t\n\r\x1a ]|\xef\xbb\xbf)*")
 _PRINTABLE_TAG = re.compile(r"[\x20-\x7e]{3}\Z")
 _LEADER_SHAPE = re.compile(rb"\d{5}[\x20-\x7e]{7}\d{5}[\x20-\x7e]{7}")
@@ -193,7 +194,9 @@ class _Stream:
     def skip_filler(self) -> None:
         while True:
             self.pos = _FILLER.match(self.buffer, self.pos).end()
-            if self.pos < len(self.buffer) or not self._more():
+            tail = self.buffer[self.pos :]
+            cut_bom = len(tail) < len(_BOM) and _BOM.startswith(tail)  # the chunk ends inside one
+            if (tail and not cut_bom) or not self._more():
                 return
 
     def find_terminator(self) -> int:
