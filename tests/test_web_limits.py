@@ -30,6 +30,7 @@ import requests
 from conftest import ROOT
 from flask import Flask
 from test_query_execution import alive, gone_within
+from waitress.server import create_server as waitress_server
 from web_fixtures import BASE, build_data_dir, settings_for
 
 from web.config import Settings
@@ -284,6 +285,53 @@ def test_stopping_the_server_stops_its_workers(data_dir: Path) -> None:
         time.sleep(0.05)
     assert not any(alive(pid) for pid in pids)
     assert os.getpid() not in pids
+
+
+def test_stop_closes_the_sockets_in_the_server_loop_thread() -> None:
+    """``stop`` from another thread, clients holding connections open.
+
+    Closed from outside, a socket the loop is about to ``select`` on makes
+    the loop thread die with EBADF and a traceback (seen once in CI, a race
+    too narrow to provoke on demand), so ``stop`` has the loop close them
+    itself; this checks who closes each socket, and that the loop ends
+    quietly. A bare waitress server with a one-line WSGI app: ``stop`` is
+    the part under test.
+    """
+    server = waitress_server(_hello, host="127.0.0.1", port=0, threads=2)
+    loop = threading.Thread(target=server.run, daemon=True, name="loop")
+    errors: list[BaseException | None] = []
+    previous = threading.excepthook
+    threading.excepthook = lambda hook: errors.append(hook.exc_value)
+    try:
+        loop.start()
+        address = urlsplit(server_url(server))
+        clients = [http.client.HTTPConnection(address.hostname, address.port) for _ in range(3)]
+        for client in clients:  # kept alive: three connections open in the loop's map
+            client.request("GET", "/")
+            assert client.getresponse().read() == b"hello"
+        closed_by: list[str] = []
+        dispatchers = list(server._map.values())  # noqa: SLF001 - the sockets waitress keeps
+        assert len(dispatchers) >= 5  # the listener, the trigger, three connections
+        for dispatcher in dispatchers:
+            close = dispatcher.close
+            dispatcher.close = lambda close=close: (
+                closed_by.append(threading.current_thread().name),
+                close(),
+            )
+        stop(server)
+        loop.join(10)
+        assert not loop.is_alive()
+        assert closed_by and set(closed_by) == {"loop"}, closed_by
+        for client in clients:
+            client.close()
+    finally:
+        threading.excepthook = previous
+    assert errors == []
+
+
+def _hello(_environ: dict, start_response) -> list[bytes]:  # noqa: ANN001 - WSGI
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "5")])
+    return [b"hello"]
 
 
 def descendants(pid: int) -> set[int]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import logging
 import sys
+import time
 from typing import TextIO
 
 from flask import Flask
@@ -87,18 +88,32 @@ def server_url(server: Server) -> str:
     return f"http://{host}:{port}/"
 
 
-def stop(server: Server) -> None:
-    """Stop a running server: close its listening socket, open connections and worker threads.
+#: How long ``stop`` waits for the server's loop to close its own sockets.
+_LOOP_EXIT_S = 5.0
+
+
+def stop(server: Server, loop_running: bool = True) -> None:
+    """Stop a server: close its listening socket, open connections and worker threads.
 
     ``server.close()`` alone closes only the listening socket; a connection a
-    client left open would keep the loop (and its thread) alive.
+    client left open would keep the loop (and its thread) alive. While the
+    loop runs in another thread, the sockets are closed in that thread
+    (waitress's trigger runs a function there): closed from outside, a
+    socket the loop is waiting on makes its ``select`` fail with EBADF and
+    the thread die with a traceback. ``loop_running=False``: the loop has
+    already returned (``serve``), close them here.
     """
     server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
     app = getattr(server, "catalograph_app", None)
     if isinstance(app, Flask):
         close_app(app)
     socket_map = server._map  # noqa: SLF001 - waitress keeps its dispatchers only there
-    for _attempt in range(100):
+    if loop_running and server.trigger in socket_map.values():
+        server.trigger.pull_trigger(lambda: [d.close() for d in list(socket_map.values())])
+        deadline = time.monotonic() + _LOOP_EXIT_S
+        while socket_map and time.monotonic() < deadline:
+            time.sleep(0.01)
+    for _attempt in range(100):  # the loop is gone or did not answer: close them here
         if not socket_map:
             break
         for dispatcher in list(socket_map.values()):
@@ -120,4 +135,4 @@ def serve(settings: Settings, out: TextIO | None = None) -> None:
     except KeyboardInterrupt:
         pass
     finally:
-        stop(server)
+        stop(server, loop_running=False)
