@@ -199,14 +199,14 @@ class Writer:
         #: Whether the session compacted the store before its last checkpoint.
         self.compacted = False
         self._helper: ThreadPoolExecutor | None = None
-        self._provenance_nquads: ProvenanceNQuads | None = None
+        self._provenance_nquads = self._new_provenance()
 
     # ------------------------------------------------------------ session
 
     def __enter__(self) -> Writer:
         self.session.open()
         self.generated_at = timestamp()
-        self._provenance_nquads = None  # made for this session's time on first use
+        self._provenance_nquads = self._new_provenance()  # this session's time
         return self
 
     def __exit__(
@@ -313,9 +313,8 @@ class Writer:
         interleaved runs): one load per batch 71 s (2 runs), two 55-64 s (7
         runs, mean 58.6 s), four 54-59 s (5 runs, mean 56.0 s), six 60-64 s
         (3 runs); peak memory alike (265-290 MB), since the parts share the
-        batch's quads. ``lenient``
-        skips re-validating IRIs and tags: the mapper built every term with
-        pyoxigraph's own validating constructors.
+        batch's quads. ``lenient`` skips re-validating IRIs and tags: the
+        mapper built every term with pyoxigraph's own validating constructors.
         """
         count = max(1, min(self.load_parts, len(records) // self.min_part_records))
         size = -(-len(records) // count)  # ceiling: at most ``count`` parts
@@ -404,12 +403,11 @@ class Writer:
             position.line,
         )
 
+    def _new_provenance(self) -> ProvenanceNQuads:
+        return ProvenanceNQuads(self.metadata_graph, self.pipeline_version, self.generated_at)
+
     def _provenance(self, records: list[RecordGraphLike]) -> bytes:
         """The records' provenance as N-Quads (``graph.provenance``)."""
-        if self._provenance_nquads is None:
-            self._provenance_nquads = ProvenanceNQuads(
-                self.metadata_graph, self.pipeline_version, self.generated_at
-            )
         lines = self._provenance_nquads.record
         return "".join(
             lines(
