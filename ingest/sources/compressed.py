@@ -113,6 +113,8 @@ class _Replay:
             data, self._head = self._head + self._rest.read(), b""
             return data
         data, self._head = self._head[:size], self._head[size:]
+        if len(data) < size:  # the rest of this read from the file: no short first read
+            data += self._rest.read(size - len(data))
         return data
 
 
