@@ -3,8 +3,8 @@
 Real records from tests/data are damaged the ways real files are (flipped
 bytes, cut lengths, wrong indicators, stray MARC-8 escapes, lost terminators,
 truncation, and damaged compressed streams) and fed to the readers and to
-``map_record``. Every item must come
-back as a ``SourceRecord`` or a ``Rejected``, numbered 1..N with one item per
+``map_record``. Every item must come back as a ``SourceRecord`` or a
+``Rejected``, numbered 1..N with one item per
 framed chunk; every ``SourceRecord`` must map to a ``RecordGraph`` or a
 ``Rejected`` whose rule is not ``mapping`` (that rule means the mapper raised:
 a mapper bug, reported by the failing example).

@@ -7,8 +7,9 @@ ends at the next terminator, so one bad record costs one record and reading
 resynchronises after it. Bytes between records that are only filler (spaces,
 newlines, NULs, Ctrl-Z, UTF-8 byte-order marks) are skipped; anything else
 becomes one ``Rejected`` per chunk, so every byte of the file is accounted
-for and read = written + rejected holds. A record over the 99,999 bytes MARC allows is read up to its
-terminator (at most ``MAX_RECORD_BYTES``), with a warning.
+for and read = written + rejected holds. A record over the 99,999 bytes MARC
+allows is read up to its terminator (at most ``MAX_RECORD_BYTES``), with a
+warning.
 
 Parsing the framed bytes is done here rather than by ``pymarc.Record(data)``,
 with pymarc's own ``Record``/``Field`` classes as the result, because pymarc
