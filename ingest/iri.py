@@ -94,6 +94,20 @@ class IriMinter:
         return NamedNode(f"{self.base}graph/meta")
 
     @staticmethod
+    def part(owner: NamedNode, kind: str, key: str) -> NamedNode:
+        """A part of a shared knowledge unit (a Work's contribution or title): ``{owner}#{kind}-{hash}``.
+
+        Named from ``owner`` and a key of what the part says (an agent's IRI,
+        a normalised title), so every record that states the same part of
+        the same unit names the same node, and the unit's graph holds it once.
+
+        >>> work = NamedNode("http://example.org/work/k1")
+        >>> IriMinter.part(work, "contribution", "http://example.org/agent/a1").value
+        'http://example.org/work/k1#contribution-fd2be36ab764'
+        """
+        return NamedNode(f"{owner.value}#{kind}-{digest(key, 12)}")
+
+    @staticmethod
     def local(owner: NamedNode, kind: str, n: int | str) -> NamedNode:
         """A node that belongs to one record (a title, a contribution...).
 
