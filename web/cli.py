@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from ingest import PIPELINE_VERSION
+from ingest.sources import formats
 from web.config import Settings, load_settings
 
 FORMAT_HELP = "table (default), json, csv, tsv, xml; for CONSTRUCT/DESCRIBE turtle, ntriples, nquads, rdfxml, jsonld; or a media type"
@@ -51,7 +52,7 @@ def cli(
 @click.option(
     "--format",
     "format_name",
-    type=click.Choice(["marc", "marcxml"]),
+    type=click.Choice(formats()),
     help="Read every file as this format instead of detecting it from the content.",
 )
 @click.option(

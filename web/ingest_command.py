@@ -7,8 +7,10 @@ import queue
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
@@ -19,11 +21,42 @@ from graph.writer import BatchResult, Writer
 from ingest import PIPELINE_VERSION
 from ingest.iri import IriMinter
 from ingest.model import Position, RecordGraph, Rejected
+from ingest.pipeline import default_workers, input_files, mapped_items
 from web.config import Settings
-from web.pipeline import IngestReport, default_workers, input_files, mapped_items
 
 #: Rejections printed in the summary; ``--report`` has them all.
 SHOWN_REJECTIONS = 20
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did, for the summary the CLI prints and the exit code."""
+
+    files: int = 0
+    read: int = 0
+    written: int = 0
+    unchanged: int = 0
+    superseded: int = 0
+    deleted: int = 0
+    rejected: int = 0
+    quads: int = 0
+    warnings: int = 0
+    rejected_by_rule: Counter[str] = field(default_factory=Counter)
+    rejections: list[Rejected] = field(default_factory=list)
+    collisions: list[str] = field(default_factory=list)
+    collision_count: int = 0
+    skipped_files: list[str] = field(default_factory=list)
+    #: The writer compacted the store before publishing its checkpoint (``Writer.compacts``).
+    compacted: bool = False
+    seconds: float = 0.0
+
+    @property
+    def accounted(self) -> bool:
+        """Records read = written + unchanged + replaced + deleted + rejected (the ingest invariant)."""
+        return (
+            self.read
+            == self.written + self.unchanged + self.superseded + self.deleted + self.rejected
+        )
 
 
 def run_ingest(

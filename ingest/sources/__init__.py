@@ -1,25 +1,53 @@
-"""The registry of ingest sources, one module per format, loaded lazily.
+"""The registry of ingest sources: one entry per format, each with its reader, mapper and name.
 
-A source is looked up by format name; ``detect_format`` picks the format from a
-file's first bytes (not only its extension), so a MARCXML file named ``.mrc``
-still goes to the right reader. Compressed files (gzip, bzip2, xz) are judged
-by the first bytes of what they hold (``ingest.sources.compressed``).
+A new format is one reader module (a ``Source``), one mapper function and one
+line in ``FORMATS``; readers and mappers are imported only when their format
+is used, so an optional dependency of one format costs nothing to the others
+(as Annif's backends do). ``detect_format`` picks a file's format from its
+first bytes, not its name, so a MARCXML file named ``.mrc`` still goes to the
+right reader; compressed files (gzip, bzip2, xz) are judged by what they hold
+(``ingest.sources.compressed``).
+
+A source need not be a file: a stream (an OAI-PMH harvest, the pages of a
+JSON API) yields the same ``SourceRecord`` and ``Rejected`` items, each with a
+``Position`` naming the stream's URL, the record's index in it and what the
+stream calls it (identifier, datestamp), and ``ingest.pipeline.map_stream``
+maps them like a file's records.
 """
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from ingest.sources.base import Source
 from ingest.sources.compressed import read_head
 from ontology.errors import InputError
 
-#: format name -> "module:Class", imported only when that format is used.
-_REGISTRY: dict[str, str] = {
-    "marc": "ingest.sources.marc_binary:MarcBinarySource",
-    "marcxml": "ingest.sources.marc_xml:MarcXmlSource",
-}
+
+@dataclass(frozen=True, slots=True)
+class SourceFormat:
+    """One format Catalograph reads."""
+
+    #: Its name on the command line (``--format NAME``) and in ``SourceRecord.format``.
+    name: str
+    #: ``module:Class`` of its reader (a ``Source``).
+    reader: str
+    #: ``module:function`` of its mapper: ``(SourceRecord, IriMinter, default_source)``
+    #: -> ``RecordGraph | Rejected``.
+    mapper: str
+    #: What users call it, in messages.
+    title: str
+
+
+FORMATS: tuple[SourceFormat, ...] = (
+    SourceFormat("marc", "ingest.sources.marc_binary:MarcBinarySource", "ingest.marc.mapper:map_marc", "MARC21"),
+    SourceFormat("marcxml", "ingest.sources.marc_xml:MarcXmlSource", "ingest.marc.mapper:map_marc", "MARCXML"),
+)
+_REGISTRY: dict[str, SourceFormat] = {entry.name: entry for entry in FORMATS}
 
 #: How many bytes ``detect_format`` looks at.
 SNIFF_BYTES = 4096
@@ -29,22 +57,40 @@ def formats() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def get_source(format_name: str) -> Source:
-    """An instance of the source for ``format_name``; a clear error if unknown."""
+def format_titles() -> str:
+    """``MARC21, MARCXML``: what ``catalograph ingest`` reads, for messages."""
+    return ", ".join(entry.title for entry in FORMATS)
+
+
+def _entry(format_name: str) -> SourceFormat:
     try:
-        target = _REGISTRY[format_name]
+        return _REGISTRY[format_name]
     except KeyError:
         raise InputError(
             f"unknown input format {format_name!r}; known: {', '.join(formats())}"
         ) from None
-    module_name, class_name = target.split(":")
+
+
+def _load(target: str, format_name: str) -> object:
+    module_name, attribute = target.split(":")
     try:
         module = importlib.import_module(module_name)
-    except ImportError as exc:  # an optional dependency of that source is missing
+    except ImportError as exc:  # an optional dependency of that format is missing
         raise InputError(
             f"format {format_name!r} needs a package that is not installed: {exc}"
         ) from exc
-    return getattr(module, class_name)()
+    return getattr(module, attribute)
+
+
+def get_source(format_name: str) -> Source:
+    """An instance of the reader for ``format_name``; a clear error if unknown."""
+    return _load(_entry(format_name).reader, format_name)()
+
+
+@cache
+def get_mapper(format_name: str) -> Callable:
+    """The mapper function of ``format_name`` (``SourceFormat.mapper``)."""
+    return _load(_entry(format_name).mapper, format_name)
 
 
 def detect_format(path: Path) -> str | None:

@@ -1,8 +1,9 @@
-"""The ingest pipeline: input files -> readers -> mappers -> the store writer.
+"""The ingest pipeline: input files -> readers -> mappers -> record graphs, in input order.
 
-This is composition, so it lives in ``web`` (the one layer that may use both
-``ingest`` and ``graph``). Reading and mapping are pure CPU work in Python, so
-they run in worker processes: every file is split between the workers by
+Pure, like the rest of ``ingest``: it yields record graphs and rejections;
+``web.ingest_command`` (the composition root) hands them to ``graph``'s
+writer. Reading and mapping are pure CPU work in Python, so they run in
+worker processes: every file is split between the workers by
 record number (worker k maps records k+1, k+1+n, ... while only *framing* the
 others, which costs little), and the parent merges their outputs back into file
 order before the single writer stores them in batches. File order matters: when
@@ -18,52 +19,21 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import traceback
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.iri import IriMinter
 from ingest.mapping import map_record
 from ingest.model import RecordGraph, Rejected, SourceRecord
-from ingest.sources import detect_format, get_source
+from ingest.sources import detect_format, format_titles, get_source
 from ontology.errors import InputError
 
 #: Items a worker sends to the parent in one message.
 CHUNK = 64
 #: Messages a worker may have in flight before it waits for the parent.
 QUEUE_DEPTH = 8
-
-
-@dataclass
-class IngestReport:
-    """What an ingest did, for the summary the CLI prints and the exit code."""
-
-    files: int = 0
-    read: int = 0
-    written: int = 0
-    unchanged: int = 0
-    superseded: int = 0
-    deleted: int = 0
-    rejected: int = 0
-    quads: int = 0
-    warnings: int = 0
-    rejected_by_rule: Counter[str] = field(default_factory=Counter)
-    rejections: list[Rejected] = field(default_factory=list)
-    collisions: list[str] = field(default_factory=list)
-    collision_count: int = 0
-    skipped_files: list[str] = field(default_factory=list)
-    #: The writer compacted the store before publishing its checkpoint (``Writer.compacts``).
-    compacted: bool = False
-    seconds: float = 0.0
-
-    @property
-    def accounted(self) -> bool:
-        """Records read = written + unchanged + replaced + deleted + rejected (the ingest invariant)."""
-        return (
-            self.read
-            == self.written + self.unchanged + self.superseded + self.deleted + self.rejected
-        )
 
 
 @dataclass(frozen=True)
@@ -105,7 +75,7 @@ def input_files(
                 skipped.append(
                     f"{candidate}: empty file"
                     if empty
-                    else f"{candidate}: not a format catalograph reads (MARC21, MARCXML)"
+                    else f"{candidate}: not a format catalograph reads ({format_titles()})"
                 )
                 continue
             files.append(InputFile(candidate, str(candidate), detected))
@@ -133,11 +103,15 @@ def map_file(
 ) -> Iterator[RecordGraph | Rejected]:
     """Read and map one file (or one worker's share of it), in record order."""
     source = get_source(item.format)
-    for record in source.read(item.path, item.name, select=select):
-        if isinstance(record, SourceRecord):
-            yield map_record(record, minter, default_source)
-        else:
-            yield record
+    yield from map_stream(source.read(item.path, item.name, select=select), minter, default_source)
+
+
+def map_stream(
+    items: Iterable[SourceRecord | Rejected], minter: IriMinter, default_source: str
+) -> Iterator[RecordGraph | Rejected]:
+    """Map the records of a stream that is not a file (a harvest, a JSON API's pages), in order."""
+    for record in items:
+        yield map_record(record, minter, default_source) if isinstance(record, SourceRecord) else record
 
 
 def _worker_main(
