@@ -7,6 +7,8 @@ Every record graph ``<g>`` is described in the metadata graph ``<m>``::
         cg:sourcePosition 42 ;                        # record number in that file (1-based)
         cg:byteOffset 18234 ;                         # when known (binary MARC)
         cg:sourceLine 977 ;                           # when known (XML)
+        cg:sourceIdentifier "oai:repo:42" ;           # when a stream names the record (OAI-PMH)
+        cg:sourceDatestamp "2024-01-02" ;             # ... and dates it
         cg:contentHash "9f86d0...";                   # SHA-256 of the record graph's N-Quads
         cg:pipelineVersion "0.1.0" ;
         prov:generatedAtTime "2025-11-21T12:00:00.000000Z"^^xsd:dateTime .
@@ -35,6 +37,8 @@ CG_TERMS = (
     CG.sourcePosition,
     CG.byteOffset,
     CG.sourceLine,
+    CG.sourceIdentifier,
+    CG.sourceDatestamp,
     CG.contentHash,
     CG.pipelineVersion,
 )
@@ -49,6 +53,8 @@ class Provenance:
     position: int | None
     byte_offset: int | None
     line: int | None
+    identifier: str | None
+    datestamp: str | None
     content_hash: str | None
     pipeline_version: str | None
     generated_at: str | None
@@ -84,6 +90,8 @@ def provenance_quads(
     content_hash: str,
     pipeline_version: str,
     generated_at: Literal,
+    identifier: str | None = None,
+    datestamp: str | None = None,
 ) -> list[Quad]:
     quads = [
         Quad(graph, RDF.type, CG.RecordGraph, metadata_graph),
@@ -97,6 +105,10 @@ def provenance_quads(
         quads.append(Quad(graph, CG.byteOffset, _integer(byte_offset), metadata_graph))
     if line is not None:
         quads.append(Quad(graph, CG.sourceLine, _integer(line), metadata_graph))
+    if identifier is not None:
+        quads.append(Quad(graph, CG.sourceIdentifier, Literal(identifier), metadata_graph))
+    if datestamp is not None:
+        quads.append(Quad(graph, CG.sourceDatestamp, Literal(datestamp), metadata_graph))
     return quads
 
 
@@ -133,6 +145,8 @@ class ProvenanceNQuads:
         byte_offset: int | None,
         line: int | None,
         content_hash: str,
+        identifier: str | None = None,
+        datestamp: str | None = None,
     ) -> str:
         """The provenance of one record graph, as N-Quads lines."""
         subject = str(NamedNode(graph))  # validates the IRI, as Quad(...) would
@@ -156,6 +170,10 @@ class ProvenanceNQuads:
             parts += (subject, f' {CG.byteOffset} "{int(byte_offset)}"{integer}{end}')
         if line is not None:
             parts += (subject, f' {CG.sourceLine} "{int(line)}"{integer}{end}')
+        if identifier is not None:
+            parts += (subject, f" {CG.sourceIdentifier} {Literal(identifier)}{end}")
+        if datestamp is not None:
+            parts += (subject, f" {CG.sourceDatestamp} {Literal(datestamp)}{end}")
         return "".join(parts)
 
 
@@ -180,6 +198,8 @@ def read_provenance(store: Store, graph: NamedNode, metadata_graph: NamedNode) -
         position=_int_or_none(values.get(CG.sourcePosition.value)),
         byte_offset=_int_or_none(values.get(CG.byteOffset.value)),
         line=_int_or_none(values.get(CG.sourceLine.value)),
+        identifier=values.get(CG.sourceIdentifier.value),
+        datestamp=values.get(CG.sourceDatestamp.value),
         content_hash=values.get(CG.contentHash.value),
         pipeline_version=values.get(CG.pipelineVersion.value),
         generated_at=values.get(PROV.generatedAtTime.value),

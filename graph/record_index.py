@@ -12,18 +12,26 @@ load only. docs/storage.md describes the protocol.
 
 ``data_dir/record-index.sqlite`` holds::
 
-    record_graph(graph, content_hash, written_at, source_file, position, byte_offset, line)
-        one row per named graph or record provenance the store holds; content_hash NULL:
-        present but not to be trusted (edited, or data without provenance)
+    record_graph(graph, content_hash, written_at, source_file, position, byte_offset, line,
+                 identifier, datestamp, units)
+        one row per record graph or record provenance the store holds; content_hash NULL:
+        present but not to be trusted (edited, or data without provenance); units: the
+        hashes of the record's statements about shared units (``graph.ledger``)
     pending(graph, metadata_graph)
         the journal: graphs a batch is dropping or writing; empty between batches
+    unit_statement, unit_edit, pending_unit
+        the ledger of unit statements and its journal (``graph.ledger``)
     about(key, value)
         the identity of the store the rows describe (RocksDB's IDENTITY file)
 
-The store stays the truth. The index is rebuilt from it (named graphs and
-their ``cg:contentHash``) whenever it cannot be trusted: no file, another
-store's identity, a schema change, or a write the index could not follow
-(``invalidate``: an arbitrary SPARQL Update, ``open_store`` for writing).
+The store stays the truth for record graphs: their rows are rebuilt from it
+(named graphs and their ``cg:contentHash``) whenever they cannot be trusted:
+no file, another store's identity, a schema change, or a write the index
+could not follow (``invalidate``: ``open_store`` for writing). The ledger is
+the one thing the store does not hold (who states a unit statement); a
+rebuild keeps it when the store is the same, and otherwise counts every unit
+statement the store holds as stated by nobody in particular, so that none is
+lost (``_rebuild``: a logged, degraded state that a fresh ingest avoids).
 Commits use ``synchronous=FULL``: a journal entry is on disk before the data
 it protects is touched, even across a power cut. Rows go in with multi-row
 statements (``_insert_many``), never ``executemany``, for the GIL's sake.
@@ -40,24 +48,43 @@ from pathlib import Path
 
 from pyoxigraph import NamedNode, Store
 
+from graph.ledger import SCHEMA as LEDGER_SCHEMA
+from graph.ledger import (
+    Ledger,
+    UnitPlan,
+    choice_key,
+    delete_many,
+    insert_many,
+    quad_line,
+    statement_hash,
+)
 from graph.provenance import drop_record_graph
 from ontology.errors import StoreError
+from ontology.layout import Layout
 from ontology.namespaces import CG, RDF
+from ontology.records import Position
 
 log = logging.getLogger(__name__)
 
 INDEX_FILE = "record-index.sqlite"
 #: Bump when the tables change: an index of another schema is rebuilt.
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 #: Graph IRIs per ``IN (...)`` lookup (well below SQLite's parameter limit).
 _CHUNK = 500
 #: Parameters one statement may have: SQLite before 3.32 allows no more than 999.
 _MAX_PARAMETERS = 999
 
-_SELECT_ROWS = (
-    "SELECT graph, content_hash, written_at, source_file, position, byte_offset, line "
-    "FROM record_graph"
+_COLUMNS = (
+    "graph, content_hash, written_at, source_file, position, byte_offset, line, identifier, "
+    "datestamp, units"
 )
+_SELECT_ROWS = f"SELECT {_COLUMNS} FROM record_graph"  # noqa: S608 - our own column names
+_ABOUT = "CREATE TABLE IF NOT EXISTS about (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID"
+_DROP_ALL = """
+DROP TABLE IF EXISTS record_graph; DROP TABLE IF EXISTS pending;
+DROP TABLE IF EXISTS unit_statement; DROP TABLE IF EXISTS unit_edit; DROP TABLE IF EXISTS pending_unit;
+DELETE FROM about;
+"""
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS record_graph (
     graph TEXT PRIMARY KEY,
@@ -66,13 +93,15 @@ CREATE TABLE IF NOT EXISTS record_graph (
     source_file TEXT,
     position INTEGER,
     byte_offset INTEGER,
-    line INTEGER
+    line INTEGER,
+    identifier TEXT,
+    datestamp TEXT,
+    units BLOB
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS pending (
     graph TEXT PRIMARY KEY,
     metadata_graph TEXT NOT NULL
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS about (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 """
 
 
@@ -88,6 +117,22 @@ class IndexedGraph:
     position: int | None = None
     byte_offset: int | None = None
     line: int | None = None
+    identifier: str | None = None
+    datestamp: str | None = None
+    #: The hashes of the record's unit statements (``graph.ledger``), ``None`` for none.
+    units: bytes | None = None
+
+    @property
+    def stored_position(self) -> Position:
+        """Where the stored version came from (the earlier record of a collision)."""
+        return Position(
+            self.source_file or "?",
+            self.position or 0,
+            self.byte_offset,
+            self.line,
+            self.identifier,
+            self.datestamp,
+        )
 
 
 def index_path(data_dir: Path | str) -> Path:
@@ -110,6 +155,8 @@ class RecordIndex:
         self._db: sqlite3.Connection | None = None
         #: Whether the last ``open`` had to rebuild the rows from the store.
         self.rebuilt = False
+        #: The ledger of unit statements, while open.
+        self.ledger: Ledger | None = None
 
     # ------------------------------------------------------------ open / close
 
@@ -121,8 +168,12 @@ class RecordIndex:
         try:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")
-            db.executescript(_SCHEMA)
+            db.execute(_ABOUT)
             about = dict(db.execute("SELECT key, value FROM about").fetchall())
+            if about.get("schema") not in (None, SCHEMA_VERSION):
+                db.executescript(_DROP_ALL)  # another layout: everything is rebuilt below
+            db.executescript(_SCHEMA)
+            db.executescript(LEDGER_SCHEMA)
         except sqlite3.DatabaseError as exc:
             self.close()
             raise StoreError(
@@ -131,12 +182,15 @@ class RecordIndex:
                 "rebuilt from the store"
             ) from exc
         identity = store_identity(store_dir)
-        stale = about.get("store") != identity or about.get("schema") != SCHEMA_VERSION
+        same_store = about.get("store") == identity and about.get("schema") == SCHEMA_VERSION
+        stale = not same_store or about.get("records") == "stale"
         self.rebuilt = stale and not _is_empty(store)  # a new store needs no rebuild to speak of
         if stale:
-            self._rebuild(store, identity)
+            self._rebuild(store, identity, keep_ledger=same_store)
+        self.ledger = Ledger(db)
 
     def close(self) -> None:
+        self.ledger = None
         if self._db is not None:
             self._db.close()
             self._db = None
@@ -148,27 +202,49 @@ class RecordIndex:
         return self._db
 
     def invalidate(self) -> None:
-        """The store was changed in ways the rows do not follow: rebuild them at the next open."""
-        self.db.execute("DELETE FROM about WHERE key = 'store'")
+        """The store's record graphs were changed in ways the rows do not follow: rebuild the
+        rows at the next open (the ledger of unit statements stays)."""
+        self.db.execute("INSERT OR REPLACE INTO about VALUES ('records', 'stale')")
 
-    def _rebuild(self, store: Store, identity: str) -> None:
-        """Rows for every named graph and every record provenance of ``store``, in one transaction.
+    def _rebuild(self, store: Store, identity: str, keep_ledger: bool) -> None:
+        """Rows for every record graph and every record provenance of ``store``, in one transaction.
 
         A content hash is kept only for a graph that has data: provenance
         alone (data removed by hand) makes the next ingest rewrite the graph.
+        Record graphs are told from unit graphs by the layout of the metadata
+        graphs their provenance is in (``{base}graph/meta``).
+
+        ``keep_ledger`` (the same store, its record rows only untrusted): each
+        row keeps its ``units``, so the record's unit statements are still
+        retracted when it is replaced. Otherwise (another store, or an index
+        of another schema) nothing says who stated a unit statement: each one
+        the store holds is counted once, as stated by no record, so nothing is
+        lost, but it stays until a writer removes it. Logged as a warning.
 
         A journal of another store means nothing here, so it goes too.
         Measured: 2.5 s for the 55,838 graphs of the x10 benchmark store;
         logged, as it only happens after a change the index could not follow.
         """
         started = time.perf_counter()
+        provenance = [
+            q for q in store.quads_for_pattern(None, RDF.type, CG.RecordGraph, None)
+            if isinstance(q.subject, NamedNode) and isinstance(q.graph_name, NamedNode)
+        ]  # fmt: skip
+        bases = {q.graph_name.value for q in provenance}
+        layouts = [layout for layout in map(_layout_of, bases) if layout is not None]
+        record_graphs = [
+            g.value
+            for g in store.named_graphs()
+            if isinstance(g, NamedNode) and any(layout.is_record_graph(g.value) for layout in layouts)
+        ]
+        units: dict[str, bytes] = {}
+        unattributed = 0
         with self._transaction() as db:
+            if keep_ledger:
+                units = dict(db.execute("SELECT graph, units FROM record_graph WHERE units IS NOT NULL"))
             db.execute("DELETE FROM record_graph")
             db.execute("DELETE FROM pending")
-            db.executemany(
-                "INSERT OR IGNORE INTO record_graph (graph) VALUES (?)",
-                ((g.value,) for g in store.named_graphs() if isinstance(g, NamedNode)),
-            )
+            insert_many(db, "INSERT OR IGNORE INTO record_graph (graph)", ((g,) for g in record_graphs), 1)
             db.executemany(
                 "UPDATE record_graph SET content_hash = ? WHERE graph = ?",
                 (
@@ -178,19 +254,27 @@ class RecordIndex:
                 ),
             )
             # provenance of a graph whose data is gone: present, its hash not trusted
-            db.executemany(
-                "INSERT OR IGNORE INTO record_graph (graph) VALUES (?)",
-                (
-                    (q.subject.value,)
-                    for q in store.quads_for_pattern(None, RDF.type, CG.RecordGraph, None)
-                    if isinstance(q.subject, NamedNode)
-                ),
+            insert_many(
+                db, "INSERT OR IGNORE INTO record_graph (graph)", ((q.subject.value,) for q in provenance), 1
             )
+            # rows of graphs gone from the store keep their unit statements, to retract them later
+            insert_many(db, "INSERT OR IGNORE INTO record_graph (graph)", ((g,) for g in units), 1)
+            db.executemany("UPDATE record_graph SET units = ? WHERE graph = ?", ((u, g) for g, u in units.items()))
+            if not keep_ledger:
+                unattributed = self._count_unit_statements(db, store, layouts)
             db.executemany(
                 "INSERT OR REPLACE INTO about VALUES (?, ?)",
                 [("store", identity), ("schema", SCHEMA_VERSION)],
             )
+            db.execute("DELETE FROM about WHERE key = 'records'")
             count = db.execute("SELECT count(*) FROM record_graph").fetchone()[0]
+        if not keep_ledger and unattributed:
+            log.warning(
+                "the record index did not describe this store: %d statement(s) about shared units "
+                "are kept as stated by no record (they stay until a writer removes them); a fresh "
+                "ingest into a new data directory avoids this",
+                unattributed,
+            )
         if not count:
             return
         log.warning(
@@ -199,10 +283,32 @@ class RecordIndex:
             time.perf_counter() - started,
         )
 
+    @staticmethod
+    def _count_unit_statements(db: sqlite3.Connection, store: Store, layouts: list[Layout]) -> int:
+        """Start the ledger afresh from the unit graphs of ``store`` (``_rebuild``)."""
+        for table in ("unit_statement", "unit_edit", "pending_unit"):  # not executescript: it commits
+            db.execute(f"DELETE FROM {table}")  # noqa: S608 - our own table names
+        count = 0
+        batch: list[tuple[bytes, int, str, str | None]] = []
+        for quad in store:
+            graph = quad.graph_name
+            if not isinstance(graph, NamedNode) or any(
+                layout.is_catalograph_graph(graph.value) for layout in layouts
+            ):
+                continue
+            line = quad_line(quad)
+            batch.append((statement_hash(line.encode("utf-8")), 1, line, choice_key(line)))
+            if len(batch) >= 10_000:
+                insert_many(db, "INSERT OR IGNORE INTO unit_statement", batch, 4)
+                count += len(batch)
+                batch = []
+        insert_many(db, "INSERT OR IGNORE INTO unit_statement", batch, 4)
+        return count + len(batch)
+
     # ------------------------------------------------------------ reads
 
     def lookup(self, graphs: Sequence[str]) -> dict[str, IndexedGraph]:
-        """The rows of those of ``graphs`` the store holds."""
+        """The rows of those of ``graphs`` the index knows (held by the store, or retracted later)."""
         found: dict[str, IndexedGraph] = {}
         for start in range(0, len(graphs), _CHUNK):
             chunk = graphs[start : start + _CHUNK]
@@ -213,7 +319,7 @@ class RecordIndex:
         return found
 
     def count(self) -> int:
-        """How many graphs the store holds (record graphs and any other named graph)."""
+        """How many record graphs the store holds."""
         return self.db.execute("SELECT COUNT(*) FROM record_graph").fetchone()[0]
 
     def pending(self) -> list[tuple[str, str]]:
@@ -222,54 +328,72 @@ class RecordIndex:
 
     # ------------------------------------------------------------ a batch
 
-    def begin_batch(self, graphs: Iterable[str], metadata_graph: str) -> None:
-        """Journal ``graphs`` (durably) before the batch drops or writes any of them."""
+    def begin_batch(
+        self, graphs: Iterable[str], metadata_graph: str, units: UnitPlan | None = None
+    ) -> None:
+        """Journal ``graphs`` and the unit statements' counts (durably) before the batch
+        drops or writes any of them."""
         with self._transaction() as db:
-            _insert_many(
+            insert_many(
                 db,
                 "INSERT OR REPLACE INTO pending",
                 ((graph, metadata_graph) for graph in graphs),
                 width=2,
             )
+            if units:
+                self.ledger.journal(units)
 
     def commit_batch(self, written: Iterable[IndexedGraph], removed: Iterable[str]) -> None:
         """The batch is in the store: record what it wrote and removed, and clear the journal."""
         with self._transaction() as db:
-            _delete_rows(db, removed)
-            _insert_many(
+            delete_many(db, "record_graph", list(removed), column="graph")
+            insert_many(
                 db,
                 "INSERT OR REPLACE INTO record_graph",
                 (
                     (e.graph, e.content_hash, e.written_at, e.source_file, e.position,
-                     e.byte_offset, e.line)
+                     e.byte_offset, e.line, e.identifier, e.datestamp, e.units)
                     for e in written
                 ),  # fmt: skip
-                width=7,
+                width=10,
             )
             db.execute("DELETE FROM pending")
+            self.ledger.clear_journal()
 
     def recover(self, store: Store) -> list[str]:
-        """Drop every graph an interrupted batch left in the journal; returns their IRIs.
+        """Roll back a batch the journal says did not finish; returns the graphs dropped.
 
-        The drops are flushed to disk before the journal is cleared, so a
-        recovery cut short is simply run again.
+        Every graph in the journal is dropped with its provenance, the records
+        behind them retract their unit statements, and the unit statements'
+        counts go back to what they were (``Ledger.recover``). The store's
+        writes are flushed before the journal is cleared, in one transaction
+        with the ledger's, so a recovery cut short is simply run again.
         """
         entries = self.pending()
-        if not entries:
+        journaled_units = self.db.execute("SELECT 1 FROM pending_unit LIMIT 1").fetchone()
+        if not entries and not journaled_units:
             return []
-        for graph, metadata_graph in entries:
-            drop_record_graph(store, NamedNode(graph), NamedNode(metadata_graph))
-        store.flush()
+        graphs = [graph for graph, _ in entries]
         with self._transaction() as db:
-            _delete_rows(db, (g for g, _ in entries))
+            rows = self.lookup(graphs)
+            self.ledger.recover(store, (row.units for row in rows.values()))
+            for graph, metadata_graph in entries:
+                drop_record_graph(store, NamedNode(graph), NamedNode(metadata_graph))
+            store.flush()
+            delete_many(db, "record_graph", graphs, column="graph")
             db.execute("DELETE FROM pending")
         log.warning("rolled back %d record graph(s) of an interrupted batch", len(entries))
-        return [graph for graph, _ in entries]
+        return graphs
 
     # ------------------------------------------------------------ other writers
 
     def refresh(self, store: Store, graphs: Iterable[str]) -> None:
-        """Set the rows of ``graphs`` to what the store now holds (after an edit naming them)."""
+        """Set the rows of ``graphs`` to what the store now holds (after an edit naming them).
+
+        A row keeps the record's unit statements (``units``) even when an edit
+        dropped its graph: the record still states them until it is ingested
+        again or deleted, which retracts them.
+        """
         with self._transaction() as db:
             for iri in set(graphs):
                 try:
@@ -279,12 +403,14 @@ class RecordIndex:
                 has_data = store.contains_named_graph(graph)
                 described = next(store.quads_for_pattern(graph, RDF.type, CG.RecordGraph, None), None)
                 if described is None and not has_data:
-                    db.execute("DELETE FROM record_graph WHERE graph = ?", (iri,))
+                    db.execute("DELETE FROM record_graph WHERE graph = ? AND units IS NULL", (iri,))
+                    db.execute("UPDATE record_graph SET content_hash = NULL WHERE graph = ?", (iri,))
                     continue
                 hashed = next(store.quads_for_pattern(graph, CG.contentHash, None, None), None)
                 trusted = hashed.object.value if hashed is not None and has_data else None
                 db.execute(
-                    "INSERT OR REPLACE INTO record_graph (graph, content_hash) VALUES (?, ?)",
+                    "INSERT INTO record_graph (graph, content_hash) VALUES (?, ?) "
+                    "ON CONFLICT(graph) DO UPDATE SET content_hash = excluded.content_hash",
                     (iri, trusted),
                 )
 
@@ -294,33 +420,16 @@ class RecordIndex:
         return _Transaction(self.db)
 
 
-def _insert_many(
-    db: sqlite3.Connection, head: str, rows: Iterable[tuple[object, ...]], width: int
-) -> None:
-    """``head VALUES (...), (...), ...``: one statement per few hundred rows, not one per row.
-
-    Why not ``executemany``: it steps once per row, and the sqlite3 module
-    releases the GIL around every step. In the writer thread each release
-    waits to get the GIL back from the mapping thread: measured, 1,000 rows
-    took 2 ms alone and 5 s beside a busy Python thread, and the batches'
-    index writes took 11 s of a 56 s ingest.
-    """
-    per_statement = max(1, _MAX_PARAMETERS // width)
-    row_marks = "(" + ",".join("?" * width) + ")"
-    values = list(rows)
-    for start in range(0, len(values), per_statement):
-        chunk = values[start : start + per_statement]
-        marks = ",".join([row_marks] * len(chunk))  # placeholders only: values are parameters
-        db.execute(f"{head} VALUES {marks}", [value for row in chunk for value in row])
-
-
-def _delete_rows(db: sqlite3.Connection, graphs: Iterable[str]) -> None:
-    """The index rows of ``graphs``, deleted up to 999 at a time (see ``_insert_many``)."""
-    doomed = list(graphs)
-    for start in range(0, len(doomed), _MAX_PARAMETERS):
-        chunk = doomed[start : start + _MAX_PARAMETERS]
-        marks = ",".join("?" * len(chunk))  # placeholders only: the IRIs are parameters
-        db.execute(f"DELETE FROM record_graph WHERE graph IN ({marks})", chunk)  # noqa: S608
+def _layout_of(metadata_graph: str) -> Layout | None:
+    """The layout whose metadata graph is ``metadata_graph`` (``{base}graph/meta``)."""
+    probe = Layout("http://example.org/")
+    suffix = probe.metadata_graph.value[len(probe.base) :]
+    if not metadata_graph.endswith(suffix):
+        return None
+    try:
+        return Layout(metadata_graph[: -len(suffix)])
+    except ValueError:
+        return None
 
 
 def _is_empty(store: Store) -> bool:
@@ -338,5 +447,8 @@ class _Transaction:
         return self.db
 
     def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
-        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+        if exc_type is None:
+            self.db.execute("COMMIT")
+        elif self.db.in_transaction:  # SQLite rolls back by itself after some errors (disk full)
+            self.db.execute("ROLLBACK")
 

@@ -44,6 +44,9 @@ ORPHAN_GLOB = "bulk-*.sst"
 
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 _DISK_FULL_TEXT = ("no space left", "quota exceeded", "file too large", "disk is full")
+#: SQLite's codes for a write the disk refused: full (ENOSPC), or a file size limit (EFBIG
+#: comes back as a failed write).
+_DISK_FULL_SQLITE = ("SQLITE_FULL", "SQLITE_IOERR_WRITE")
 
 
 def store_path(data_dir: Path | str) -> Path:
@@ -54,7 +57,12 @@ def store_error(exc: BaseException, action: str, where: Path) -> StoreError:
     """One line for the user from an ``OSError`` (pyoxigraph, the file system) or an
     ``sqlite3.Error`` (the record index)."""
     text = str(exc)
-    if getattr(exc, "errno", None) in _DISK_FULL or any(t in text.lower() for t in _DISK_FULL_TEXT):
+    full = (
+        getattr(exc, "errno", None) in _DISK_FULL
+        or getattr(exc, "sqlite_errorname", None) in _DISK_FULL_SQLITE
+        or any(t in text.lower() for t in _DISK_FULL_TEXT)
+    )
+    if full:
         return StoreError(
             f"cannot {action} the store at {where}: the disk is full or a file size limit was "
             f"reached ({text}); free some space and run the command again: the interrupted "

@@ -4,11 +4,15 @@ One batch (a thousand records by default) goes through these steps::
 
     1 classify   per record, from the record index: deleted, unchanged (same
                  content hash), new or changed; a graph IRI twice in the batch:
-                 the later record wins (a Collision)
-    2 journal    list every graph about to be dropped or written (one SQLite commit, synced)
-    3 drop       remove the old graphs of changed and deleted records and their provenance
-    4 load       bulk loads of the new data and its provenance, several at once
-                 (fast, not transactional)
+                 the later record wins (a Collision); then, from the ledger
+                 (``graph.ledger``), which unit statements enter or leave the
+                 store because a record starts or stops stating them
+    2 journal    list every graph about to be dropped or written, and the unit
+                 statements' counts before and after (one SQLite commit, synced)
+    3 drop       remove the old graphs of changed and deleted records and their
+                 provenance, and the unit statements no one states any more
+    4 load       bulk loads of the new data, the new unit statements and the
+                 provenance, several at once (fast, not transactional)
     5 commit     flush the drops (if any), then record the batch in the index
                  and clear the journal (one SQLite commit)
 
@@ -20,8 +24,8 @@ re-ingesting the same file leaves the store identical. In a batch of new
 records the store sees nothing but the bulk load: no lookup and no
 transaction, which would stall behind the compactions bulk loads cause.
 
-``graph`` may not import ``ingest`` (DESIGN.md), so record graphs are taken by
-shape (``RecordGraphLike``): ``ingest.model.RecordGraph`` fits.
+Record graphs come as ``ontology.records.RecordGraph``, the one type both
+``ingest`` (which makes them) and ``graph`` may import.
 """
 
 from __future__ import annotations
@@ -32,59 +36,19 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol
 
 from pyoxigraph import NamedNode, RdfFormat, Store
 
 from graph.compaction import CompactionPriority
+from graph.ledger import parse_line
 from graph.provenance import ProvenanceNQuads, drop_record_graph, timestamp
 from graph.record_index import IndexedGraph
 from graph.store import StoreSession, resident_memory_mb
+from ontology.layout import Layout
+from ontology.records import Position, RecordGraph
 
 #: How many collisions a session's totals keep (all are counted).
 MAX_KEPT_COLLISIONS = 1000
-
-
-class PositionLike(Protocol):
-    @property
-    def source(self) -> str: ...
-    @property
-    def number(self) -> int: ...
-    @property
-    def offset(self) -> int | None: ...
-    @property
-    def line(self) -> int | None: ...
-
-
-class RecordGraphLike(Protocol):
-    """The shape of ``ingest.model.RecordGraph`` this layer relies on."""
-
-    @property
-    def graph(self) -> str: ...
-    @property
-    def position(self) -> PositionLike: ...
-    @property
-    def nquads(self) -> bytes: ...
-    @property
-    def quad_count(self) -> int: ...
-    @property
-    def content_hash(self) -> str: ...
-    @property
-    def deleted(self) -> bool: ...
-
-
-@dataclass(frozen=True, slots=True)
-class StoredPosition:
-    """A position read back from provenance (the earlier record of a collision across batches)."""
-
-    source: str
-    number: int
-    offset: int | None = None
-    line: int | None = None
-
-    def __str__(self) -> str:
-        where = f"{self.source}: record {self.number}"
-        return where + (f" at byte {self.offset}" if self.offset is not None else "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,8 +56,8 @@ class Collision:
     """Two records named the same graph (same 001/003, say); ``later`` replaced ``earlier``."""
 
     graph: str
-    earlier: PositionLike
-    later: PositionLike
+    earlier: Position
+    later: Position
 
     def __str__(self) -> str:
         return f"{self.later}: same graph {self.graph} as {self.earlier}, which it replaces"
@@ -113,6 +77,9 @@ class BatchResult:
     deleted_absent: int = 0
     superseded: int = 0
     quads: int = 0
+    #: Unit statements that entered or left the store (``graph.ledger``).
+    unit_statements_added: int = 0
+    unit_statements_removed: int = 0
     collision_count: int = 0
     collisions: list[Collision] = field(default_factory=list)
 
@@ -127,6 +94,8 @@ class BatchResult:
         self.deleted_absent += other.deleted_absent
         self.superseded += other.superseded
         self.quads += other.quads
+        self.unit_statements_added += other.unit_statements_added
+        self.unit_statements_removed += other.unit_statements_removed
         self.collision_count += other.collision_count
         room = MAX_KEPT_COLLISIONS - len(self.collisions)
         self.collisions.extend(other.collisions[: max(room, 0)])
@@ -148,9 +117,9 @@ COMPACT_MIN_SHARE = 0.25
 class Writer:
     """The single writer of a data directory, as a context manager.
 
-    Usage (``metadata_graph`` is ``IriMinter(base).metadata_graph()``)::
+    Usage (``layout`` is ``ontology.layout.Layout(base)``)::
 
-        with Writer(data_dir, metadata_graph, "0.1.0") as writer:
+        with Writer(data_dir, layout, "0.1.0") as writer:
             for batch in batches:
                 result = writer.write(batch)
 
@@ -164,16 +133,15 @@ class Writer:
     def __init__(
         self,
         data_dir: Path | str,
-        metadata_graph: NamedNode | str,
+        layout: Layout,
         pipeline_version: str,
         *,
         make_checkpoint: bool = True,
         memory_budget_mb: float | None = DEFAULT_MEMORY_BUDGET_MB,
         compaction_nice: int | None = None,
     ) -> None:
-        self.metadata_graph = (
-            metadata_graph if isinstance(metadata_graph, NamedNode) else NamedNode(metadata_graph)
-        )
+        self.layout = layout
+        self.metadata_graph = layout.metadata_graph
         self.pipeline_version = pipeline_version
         self.session = StoreSession(data_dir, make_checkpoint=make_checkpoint)
         self.totals = BatchResult()
@@ -265,28 +233,37 @@ class Writer:
 
     # ------------------------------------------------------------ one batch
 
-    def write(self, batch: Sequence[RecordGraphLike]) -> BatchResult:
+    def write(self, batch: Sequence[RecordGraph]) -> BatchResult:
         """Write one batch of record graphs; see the module docstring for the steps."""
         store = self.session.store
         index = self.session.index
         result = BatchResult()
         latest = self._latest_per_graph(batch, result)
         try:
-            drop, load = self._classify(latest, result)
+            known = index.lookup([r.graph for r in latest])
+            drop, load = self._classify(latest, known, result)
             if drop or load:
                 self.session.changed = True
-                index.begin_batch(_union(drop, load), self.metadata_graph.value)
-                for graph in drop:
-                    drop_record_graph(store, graph, self.metadata_graph)
-                if load:
-                    self._load(store, load)
-                if drop:
-                    store.flush()  # drops live in RocksDB's unsynced log until flushed
                 loaded = {r.graph for r in load}
-                index.commit_batch(
-                    (self._indexed(r) for r in load),
-                    (g.value for g in drop if g.value not in loaded),
+                units, stated = index.ledger.plan(
+                    retracted=(known[g].units for g in drop if g not in loaded),
+                    stated=((_units(known.get(r.graph)), r.units) for r in load),
                 )
+                index.begin_batch(_union(drop, load), self.metadata_graph.value, units)
+                for graph in drop:
+                    drop_record_graph(store, NamedNode(graph), self.metadata_graph)
+                for line in units.remove:
+                    store.remove(parse_line(line))
+                if load or units.add:
+                    self._load(store, load, units.add)
+                if drop or units.remove:
+                    store.flush()  # drops live in RocksDB's unsynced log until flushed
+                index.commit_batch(
+                    (self._indexed(r, u) for r, u in zip(load, stated, strict=True)),
+                    (g for g in drop if g not in loaded),
+                )
+                result.unit_statements_added = len(units.add)
+                result.unit_statements_removed = len(units.remove)
         except (OSError, sqlite3.Error) as exc:
             raise self.session.fail(exc, "write") from exc
         except SyntaxError as exc:  # a record graph that is not N-Quads: a bug upstream
@@ -302,8 +279,8 @@ class Writer:
             self.reopened += 1
         return result
 
-    def _load(self, store: Store, records: list[RecordGraphLike]) -> None:
-        """Bulk-load the records' data, each part followed by its provenance.
+    def _load(self, store: Store, records: list[RecordGraph], unit_lines: list[str]) -> None:
+        """Bulk-load the records' data, the unit statements new to the store, and the provenance.
 
         The journal, not a transaction, is what makes this safe. A large batch
         is loaded as ``load_parts`` parts at once, all but one in helper
@@ -315,12 +292,17 @@ class Writer:
         (3 runs); peak memory alike (265-290 MB), since the parts share the
         batch's quads. ``lenient`` skips re-validating IRIs and tags: the
         mapper built every term with pyoxigraph's own validating constructors.
+        Each part's provenance comes last, so a load cut short leaves data
+        without provenance, which is never trusted, rather than the reverse.
         """
         count = max(1, min(self.load_parts, len(records) // self.min_part_records))
-        size = -(-len(records) // count)  # ceiling: at most ``count`` parts
+        size = max(1, -(-len(records) // count))  # ceiling: at most ``count`` parts
+        parts = [records[i : i + size] for i in range(0, len(records), size)] or [[]]
         inputs = [
-            b"".join(r.nquads for r in part) + self._provenance(part)
-            for part in (records[i : i + size] for i in range(0, len(records), size))
+            "".join(unit_lines[k :: len(parts)]).encode("utf-8")
+            + b"".join(r.nquads for r in part)
+            + self._provenance(part)
+            for k, part in enumerate(parts)
         ]
         self.loads += len(inputs)
         if len(inputs) > 1 and self._helper is None:
@@ -345,10 +327,10 @@ class Writer:
             raise error
 
     def _latest_per_graph(
-        self, batch: Sequence[RecordGraphLike], result: BatchResult
-    ) -> list[RecordGraphLike]:
+        self, batch: Sequence[RecordGraph], result: BatchResult
+    ) -> list[RecordGraph]:
         """One record per graph IRI, the later winning; collisions reported."""
-        by_graph: dict[str, RecordGraphLike] = {}
+        by_graph: dict[str, RecordGraph] = {}
         for record in batch:
             earlier = by_graph.pop(record.graph, None)
             if earlier is not None:
@@ -357,28 +339,25 @@ class Writer:
             by_graph[record.graph] = record
         return list(by_graph.values())
 
-    def _collide(
-        self, result: BatchResult, graph: str, earlier: PositionLike, later: PositionLike
-    ) -> None:
+    def _collide(self, result: BatchResult, graph: str, earlier: Position, later: Position) -> None:
         result.collision_count += 1
         result.collisions.append(Collision(graph, earlier, later))
 
     def _classify(
-        self, records: list[RecordGraphLike], result: BatchResult
-    ) -> tuple[list[NamedNode], list[RecordGraphLike]]:
+        self, records: list[RecordGraph], known: dict[str, IndexedGraph], result: BatchResult
+    ) -> tuple[list[str], list[RecordGraph]]:
         """Split into graphs to drop and records to load, counting the rest."""
-        drop: list[NamedNode] = []
-        load: list[RecordGraphLike] = []
-        known = self.session.index.lookup([r.graph for r in records])
+        drop: list[str] = []
+        load: list[RecordGraph] = []
         session = self.generated_at.value
         for record in records:
             stored = known.get(record.graph)
             if stored is not None and stored.written_at == session:
                 # written earlier in this session, by another record of the input
-                self._collide(result, record.graph, _stored_position(stored), record.position)
+                self._collide(result, record.graph, stored.stored_position, record.position)
             if record.deleted:
                 if stored is not None:
-                    drop.append(NamedNode(record.graph))
+                    drop.append(record.graph)
                     result.deleted += 1
                 else:
                     result.deleted_absent += 1
@@ -386,12 +365,12 @@ class Writer:
                 result.unchanged += 1
             else:
                 if stored is not None:  # changed, edited, or data without provenance
-                    drop.append(NamedNode(record.graph))
+                    drop.append(record.graph)
                 load.append(record)
                 result.written += 1
         return drop, load
 
-    def _indexed(self, record: RecordGraphLike) -> IndexedGraph:
+    def _indexed(self, record: RecordGraph, units: bytes) -> IndexedGraph:
         position = record.position
         return IndexedGraph(
             record.graph,
@@ -401,12 +380,15 @@ class Writer:
             position.number,
             position.offset,
             position.line,
+            position.identifier,
+            position.datestamp,
+            units or None,
         )
 
     def _new_provenance(self) -> ProvenanceNQuads:
         return ProvenanceNQuads(self.metadata_graph, self.pipeline_version, self.generated_at)
 
-    def _provenance(self, records: list[RecordGraphLike]) -> bytes:
+    def _provenance(self, records: list[RecordGraph]) -> bytes:
         """The records' provenance as N-Quads (``graph.provenance``)."""
         lines = self._provenance_nquads.record
         return "".join(
@@ -417,16 +399,18 @@ class Writer:
                 byte_offset=record.position.offset,
                 line=record.position.line,
                 content_hash=record.content_hash,
+                identifier=record.position.identifier,
+                datestamp=record.position.datestamp,
             )
             for record in records
         ).encode("utf-8")
 
 
-def _stored_position(stored: IndexedGraph) -> StoredPosition:
-    return StoredPosition(stored.source_file or "?", stored.position or 0, stored.byte_offset, stored.line)
+def _units(stored: IndexedGraph | None) -> bytes | None:
+    return None if stored is None else stored.units
 
 
-def _union(drop: list[NamedNode], load: list[RecordGraphLike]) -> list[str]:
-    graphs = dict.fromkeys(g.value for g in drop)
+def _union(drop: list[str], load: list[RecordGraph]) -> list[str]:
+    graphs = dict.fromkeys(drop)
     graphs.update(dict.fromkeys(r.graph for r in load))
     return list(graphs)

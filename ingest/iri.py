@@ -11,15 +11,15 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from urllib.parse import quote
 
 from pyoxigraph import NamedNode
 
+from ontology.layout import KINDS, Layout
+
+__all__ = ["KINDS", "IriMinter", "Layout", "digest", "identifier_slug", "normalise"]
+
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,80}$")
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
-
-#: Kinds of resource the web app dereferences under the base IRI.
-KINDS = ("work", "instance", "agent", "concept", "place", "event", "graph")
 
 
 def normalise(text: str) -> str:
@@ -65,16 +65,15 @@ def identifier_slug(scheme: str, value: str) -> str:
 
 
 class IriMinter:
-    """Mints every resource and graph IRI under one configurable base."""
+    """Mints every resource and graph IRI of one deployment (``ontology.layout`` is the layout)."""
 
-    def __init__(self, base: str) -> None:
-        if not re.match(r"^https?://[^\s<>\"{}|\\^`]+$", base):
-            raise ValueError(f"base IRI must be an absolute http(s) IRI, got {base!r}")
-        self.base = base if base.endswith("/") else base + "/"
+    def __init__(self, base: str | Layout) -> None:
+        self.layout = base if isinstance(base, Layout) else Layout(base)
+        self.base = self.layout.base
 
     def resource(self, kind: str, slug: str) -> NamedNode:
         """``{base}{kind}/{slug}``; ``slug`` must come from this module."""
-        return NamedNode(f"{self.base}{kind}/{slug}")
+        return self.layout.resource(kind, slug)
 
     def from_identifier(self, kind: str, scheme: str, value: str) -> NamedNode:
         return self.resource(kind, identifier_slug(scheme, value))
@@ -85,13 +84,11 @@ class IriMinter:
 
     def graph(self, source: str, record_id: str) -> NamedNode:
         """The named graph of one source record: ``{base}graph/{source}/{id}``."""
-        return NamedNode(
-            f"{self.base}graph/{quote(source, safe='')}/{quote(record_id, safe='')}"
-        )
+        return self.layout.record_graph(source, record_id)
 
     def metadata_graph(self) -> NamedNode:
         """The graph holding provenance of every record graph."""
-        return NamedNode(f"{self.base}graph/meta")
+        return self.layout.metadata_graph
 
     @staticmethod
     def part(owner: NamedNode, kind: str, key: str) -> NamedNode:

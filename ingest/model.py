@@ -1,32 +1,17 @@
-"""The values that flow out of ingest: raw records, rejections, record graphs."""
+"""The values that flow out of ingest: raw records, rejections, record graphs.
+
+``Position`` and ``RecordGraph`` cross into ``graph`` and are defined in
+``ontology.records``; they are re-exported here for ingest's own modules.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from ontology.records import Position, RecordGraph
 
-@dataclass(frozen=True, slots=True)
-class Position:
-    """Where a record sits in its input, for reports and provenance.
-
-    ``number`` is 1-based among the records of the file; ``offset`` is the byte
-    offset of its first byte (binary MARC) or ``None`` where only a line is
-    known (XML, then ``line`` is set).
-    """
-
-    source: str
-    number: int
-    offset: int | None = None
-    line: int | None = None
-
-    def __str__(self) -> str:
-        where = f"{self.source}: record {self.number}"
-        if self.offset is not None:
-            where += f" at byte {self.offset}"
-        if self.line is not None:
-            where += f" (line {self.line})"
-        return where
+__all__ = ["Position", "RecordGraph", "Rejected", "SourceRecord"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,24 +45,3 @@ class Rejected:
 
     def __str__(self) -> str:
         return f"{self.position}: {self.rule}: {self.reason}"
-
-
-@dataclass(frozen=True, slots=True)
-class RecordGraph:
-    """The knowledge units of one source record, ready for the store.
-
-    ``nquads`` is the N-Quads serialisation of every quad, all in the named
-    graph ``graph``. Bytes rather than term objects so that record graphs cross
-    process boundaries cheaply. ``deleted`` marks a record whose source says it
-    was withdrawn (MARC leader/05 = ``d``): its graph is to be dropped and
-    ``nquads`` is empty. ``content_hash`` lets the store skip records that did
-    not change since the last ingest.
-    """
-
-    graph: str
-    position: Position
-    nquads: bytes
-    quad_count: int
-    content_hash: str
-    deleted: bool = False
-    warnings: tuple[str, ...] = field(default=())

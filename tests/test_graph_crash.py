@@ -1,14 +1,17 @@
 """A writer killed with SIGKILL at any point leaves a store that recovery makes whole.
 
 A child process (this file run as a script) writes four big batches through
-``graph.Writer``: new records, a collision, then changed and deleted records.
-It is killed at random moments, and once the moment its bulk load has put a
-temporary table on disk. After each kill, opening a writer must roll back the
-interrupted batch: every record graph left is exactly one version of its
-record and has that version's provenance, no journal entry and no orphan
-file remain. Finally the same input is run to the end, and the store must
-equal a clean run's store quad for quad (provenance times aside, which say
-when a record was written and so differ between runs).
+``graph.Writer``: new records, a collision, then changed and deleted records,
+whose statements about shared Works come and go. It is killed at random
+moments, and once the moment its bulk load has put a temporary table on disk.
+After each kill, opening a writer must roll back the interrupted batch: every
+record graph left is exactly one version of its record and has that
+version's provenance; the unit graphs hold exactly what the records left say
+about the shared units, and the ledger counts exactly the records that say
+each statement; no journal entry and no orphan file remain. Finally the same
+input is run to the end, and the store must equal a clean run's store quad
+for quad (provenance times aside, which say when a record was written and so
+differ between runs).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from contextlib import closing
 from pathlib import Path
 
@@ -54,12 +57,15 @@ _TIME = re.compile(rb'(<http://www.w3.org/ns/prov#generatedAtTime> )"[^"]*"')
 def record(n: int, version: int = 0, position: int | None = None) -> RecordGraph:
     """A record graph of about 80 quads, shaped like a mapped bibliographic record."""
     graph = MINTER.graph("test", f"r{n}")
-    builder = GraphBuilder(graph)
+    builder = GraphBuilder(graph, MINTER.layout)
     instance = MINTER.resource("instance", f"r{n}")
     work = MINTER.resource("work", f"w{n % 700}")  # works shared between records
     builder.type(instance, BF.Instance)
     builder.add(instance, BF.instanceOf, work)
     builder.type(work, BF.Work)
+    # statements about the shared Work: one every record of it makes, one per version
+    builder.label(work, f"Work {n % 700}")
+    builder.label(work, f"Work {n % 700}, as edition {version} has it")
     for part in range(25):
         title = MINTER.local(graph, "title", part)
         builder.add(instance, BF.title, title)
@@ -115,7 +121,7 @@ def write_all(data_dir: str, input_file: str) -> None:
     """The child: write every batch, saying when each is done."""
     batches = pickle.loads(Path(input_file).read_bytes())
     crash_batch = os.environ.get("CRASH_IN_BATCH")
-    with Writer(data_dir, META, "crash-test") as writer:
+    with Writer(data_dir, MINTER.layout, "crash-test") as writer:
         print("open", flush=True)
         for i, batch in enumerate(batches):
             if crash_batch == str(i):
@@ -137,13 +143,20 @@ def masked_dump(store) -> list[bytes]:  # noqa: ANN001
     return sorted(_TIME.sub(rb'\1"T"', line) for line in store.dump(format=RdfFormat.N_QUADS).splitlines())
 
 
-def versions_of(batches: list[list[RecordGraph]]) -> dict[str, dict[str, frozenset[bytes]]]:
-    """graph IRI -> content hash -> its lines: every state a complete graph may be in."""
-    versions: dict[str, dict[str, frozenset[bytes]]] = defaultdict(dict)
+Version = tuple[frozenset[bytes], frozenset[bytes]]
+
+
+def versions_of(batches: list[list[RecordGraph]]) -> dict[str, dict[str, Version]]:
+    """graph IRI -> content hash -> (its lines, its unit statements): every state a complete
+    graph may be in."""
+    versions: dict[str, dict[str, Version]] = defaultdict(dict)
     for batch in batches:
         for r in batch:
             if not r.deleted:
-                versions[r.graph][r.content_hash] = frozenset(r.nquads.splitlines())
+                versions[r.graph][r.content_hash] = (
+                    frozenset(r.nquads.splitlines()),
+                    frozenset(r.units.splitlines()),
+                )
     return versions
 
 
@@ -188,15 +201,29 @@ def pending(data_dir: Path) -> list[str]:
         return [row[0] for row in db.execute("SELECT graph FROM pending")]
 
 
-def assert_whole(data_dir: Path, versions: dict[str, dict[str, frozenset[bytes]]]) -> None:
-    """Recover, then check every record graph is one complete version with its provenance."""
-    with Writer(data_dir, META, "crash-test") as writer:
+def ledger_counts(data_dir: Path) -> dict[bytes, int]:
+    """The ledger's count of each unit statement, read from the record index's file."""
+    with closing(sqlite3.connect(index_path(data_dir))) as db:
+        assert db.execute("SELECT count(*) FROM pending_unit").fetchone()[0] == 0
+        return {bytes(quad, "utf-8").rstrip(b"\n"): refs for quad, refs in db.execute(
+            "SELECT quad, refs FROM unit_statement")}  # fmt: skip
+
+
+def assert_whole(data_dir: Path, versions: dict[str, dict[str, Version]]) -> None:
+    """Recover, then check every record graph is one complete version with its provenance,
+    and the unit graphs and the ledger say exactly what those versions say."""
+    with Writer(data_dir, MINTER.layout, "crash-test") as writer:
         assert pending(data_dir) == []
         assert orphans(data_dir) == []
         dumped = writer.store.dump(format=RdfFormat.N_QUADS)
     lines_by_graph: dict[bytes, set[bytes]] = defaultdict(set)
+    unit_lines: set[bytes] = set()
     for line in dumped.splitlines():
-        lines_by_graph[line.rsplit(b" ", 2)[-2]].add(line)
+        graph = line.rsplit(b" ", 2)[-2]
+        if MINTER.layout.is_catalograph_graph(graph[1:-1].decode()):
+            lines_by_graph[graph].add(line)
+        else:
+            unit_lines.add(line)
     hashes: dict[bytes, str] = {}
     described: dict[bytes, set[bytes]] = defaultdict(set)
     for line in lines_by_graph.pop(b"<" + META.value.encode() + b">", set()):
@@ -205,11 +232,16 @@ def assert_whole(data_dir: Path, versions: dict[str, dict[str, frozenset[bytes]]
         if predicate == b"<" + CG.contentHash.value.encode() + b">":
             hashes[subject] = rest.split(b'"')[1].decode()
     assert set(lines_by_graph) == set(described)  # data if and only if provenance
+    stated: Counter[bytes] = Counter()
     for graph, lines in lines_by_graph.items():
         assert described[graph] == PROVENANCE, graph  # all of it
         known = versions[graph[1:-1].decode()]
         assert hashes[graph] in known, graph
-        assert frozenset(lines) == known[hashes[graph]], graph
+        own, units = known[hashes[graph]]
+        assert frozenset(lines) == own, graph
+        stated.update(units)
+    assert unit_lines == set(stated)  # what the records left say about the units, no more
+    assert ledger_counts(data_dir) == dict(stated)  # each counted once per record that says it
 
 
 def test_killed_writer_recovers_and_rerun_equals_clean_run(tmp_path: Path) -> None:
@@ -273,7 +305,7 @@ def test_killed_writer_recovers_and_rerun_equals_clean_run(tmp_path: Path) -> No
     assert child.returncode == 0, err.decode()
     assert masked_dump(open_latest_snapshot(crashed)) == expected
     assert orphans(crashed) == []
-    with Writer(crashed, META, "crash-test") as writer:
+    with Writer(crashed, MINTER.layout, "crash-test") as writer:
         assert pending(crashed) == []
         assert masked_dump(writer.store) == expected  # the live store, not only the checkpoint
     snapshots = sorted(p.name for p in (crashed / "snapshots").iterdir())

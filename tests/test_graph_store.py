@@ -95,6 +95,24 @@ def expected_quads(record: RecordGraph) -> set[Quad]:
     return set(parse(record.nquads, format=RdfFormat.N_QUADS))
 
 
+def unit_graphs(records: list[RecordGraph]) -> set[str]:
+    """The unit graphs the records' statements about shared units live in."""
+    return {q.graph_name.value for r in records for q in parse(r.units, format=RdfFormat.N_QUADS)}
+
+
+def expected_unit_quads(records: list[RecordGraph]) -> set[Quad]:
+    """What the records say about shared units: the unit graphs' exact content."""
+    return {q for r in records for q in parse(r.units, format=RdfFormat.N_QUADS)}
+
+
+def unit_quads(store: Store) -> set[Quad]:
+    """Every quad of the store's unit graphs (those Catalograph does not name itself)."""
+    return {
+        q for q in store
+        if isinstance(q.graph_name, NamedNode) and not MINTER.layout.is_catalograph_graph(q.graph_name.value)
+    }  # fmt: skip
+
+
 def literals(store: Store, graph: str) -> list[str]:
     return [q.object.value for q in graph_quads(store, graph) if isinstance(q.object, Literal)]
 
@@ -126,7 +144,7 @@ def graphs(records: list[SourceRecord]) -> list[RecordGraph]:
 
 
 def test_write_then_read_back(tmp_path: Path, graphs: list[RecordGraph]) -> None:
-    with Writer(tmp_path, META, VERSION) as writer:
+    with Writer(tmp_path, MINTER.layout, VERSION) as writer:
         result = writer.write(graphs)
         assert (result.written, result.unchanged, result.records) == (20, 0, 20)
         assert result.quads == sum(g.quad_count for g in graphs)
@@ -149,7 +167,8 @@ def test_write_then_read_back(tmp_path: Path, graphs: list[RecordGraph]) -> None
     assert writer.checkpoint_path == latest_snapshot(tmp_path)
     figures = stats(open_latest_snapshot(tmp_path))
     assert figures["record_graphs"] == 20
-    assert figures["named_graphs"] == 21  # 20 records + the metadata graph
+    # 20 records, the metadata graph, and one graph per shared unit they describe
+    assert figures["named_graphs"] == 21 + len(unit_graphs(graphs))
 
 
 @pytest.mark.parametrize(
@@ -188,13 +207,13 @@ def test_provenance_nquads_are_the_quads_of_provenance_quads(
 
 
 def test_rewrite_of_same_batch_changes_nothing(tmp_path: Path, graphs: list[RecordGraph]) -> None:
-    with Writer(tmp_path, META, VERSION) as writer:
+    with Writer(tmp_path, MINTER.layout, VERSION) as writer:
         writer.write(graphs[:12])
         writer.write(graphs[12:])
     before = sorted_dump(open_latest_snapshot(tmp_path))
     first_checkpoint = latest_snapshot(tmp_path)
 
-    with Writer(tmp_path, META, "another-version") as writer:
+    with Writer(tmp_path, MINTER.layout, "another-version") as writer:
         result = writer.write(graphs)
         assert (result.written, result.unchanged, result.deleted) == (0, 20, 0)
         assert sorted_dump(writer.store) == before  # provenance times included
@@ -207,7 +226,7 @@ def test_a_batch_loaded_in_parts_at_once_gives_the_store_of_one_load(
 ) -> None:
     dumps = []
     for parts in (1, 4):
-        with Writer(tmp_path / f"parts-{parts}", META, VERSION) as writer:
+        with Writer(tmp_path / f"parts-{parts}", MINTER.layout, VERSION) as writer:
             writer.load_parts, writer.min_part_records = parts, 5  # 20 records: 4 parts of 5
             writer.write(graphs)
             assert writer.loads == parts
@@ -228,7 +247,7 @@ def test_a_part_that_fails_to_load_rolls_back_the_whole_batch(
         content_hash="0" * 64,
     )
     batch = [*graphs[:12], broken, *graphs[12:]]  # in the third of four parts
-    with Writer(tmp_path, META, VERSION) as writer:
+    with Writer(tmp_path, MINTER.layout, VERSION) as writer:
         writer.load_parts, writer.min_part_records = 4, 5
         with pytest.raises(ValueError, match="not valid N-Quads"):
             writer.write(batch)
@@ -242,7 +261,7 @@ def test_writer_over_its_memory_budget_reopens_and_loses_nothing(
     tmp_path: Path, graphs: list[RecordGraph]
 ) -> None:
     """A budget no process can meet makes the writer reopen the store after every batch."""
-    with Writer(tmp_path, META, VERSION, memory_budget_mb=1) as writer:
+    with Writer(tmp_path, MINTER.layout, VERSION, memory_budget_mb=1) as writer:
         for start in range(0, len(graphs), 5):
             writer.write(graphs[start : start + 5])
         assert writer.reopened == 4
@@ -250,7 +269,7 @@ def test_writer_over_its_memory_budget_reopens_and_loses_nothing(
         for graph in graphs:
             assert graph_quads(store, graph.graph) == expected_quads(graph), graph.graph
         del store
-    with Writer(tmp_path, META, VERSION, memory_budget_mb=None) as writer:
+    with Writer(tmp_path, MINTER.layout, VERSION, memory_budget_mb=None) as writer:
         assert writer.write(graphs).unchanged == len(graphs)
         assert writer.reopened == 0
 
@@ -269,7 +288,7 @@ def test_a_session_that_wrote_much_of_the_store_publishes_it_compacted(
 ) -> None:
     """Each bulk load adds a table to every index; a session that loaded often and wrote
     a large share of the store merges them (Store.optimize) before its checkpoint."""
-    with Writer(tmp_path, META, VERSION) as writer:
+    with Writer(tmp_path, MINTER.layout, VERSION) as writer:
         for graph in graphs[:16]:
             writer.write([graph])
         assert writer.loads == 16 and writer.compacts()
@@ -277,12 +296,12 @@ def test_a_session_that_wrote_much_of_the_store_publishes_it_compacted(
     assert tables(latest_snapshot(tmp_path)) <= COLUMN_FAMILIES  # at most one per column family
     assert stats(open_latest_snapshot(tmp_path))["record_graphs"] == 16
 
-    with Writer(tmp_path, META, VERSION) as writer:  # 4 loads: too few to be worth it
+    with Writer(tmp_path, MINTER.layout, VERSION) as writer:  # 4 loads: too few to be worth it
         for graph in graphs[16:]:
             writer.write([graph])
     assert writer.loads == 4 and not writer.compacted
 
-    with Writer(tmp_path, META, VERSION) as writer:  # a small share of the store: not worth it
+    with Writer(tmp_path, MINTER.layout, VERSION) as writer:  # a small share of the store: not worth it
         writer.compact_min_loads = 2
         writer.write([map_record(edited(records[0], title="Compaction test one"), MINTER)])
         assert writer.loads == 1 and not writer.compacts()
@@ -298,7 +317,7 @@ def test_a_session_that_wrote_much_of_the_store_publishes_it_compacted(
 def test_compaction_threads_give_way_during_an_ingest_and_get_their_priority_back(
     tmp_path: Path, graphs: list[RecordGraph]
 ) -> None:
-    with Writer(tmp_path, META, VERSION, compaction_nice=19) as writer:
+    with Writer(tmp_path, MINTER.layout, VERSION, compaction_nice=19) as writer:
         for graph in graphs:  # level-0 tables: RocksDB starts its compaction pool
             writer.write([graph])
         threads = compaction_threads()
@@ -315,13 +334,13 @@ def test_compaction_threads_give_way_during_an_ingest_and_get_their_priority_bac
 
 def test_changed_record_replaces_its_graph(tmp_path: Path, records: list[SourceRecord],
                                            graphs: list[RecordGraph]) -> None:
-    with Writer(tmp_path, META, VERSION) as writer:
+    with Writer(tmp_path, MINTER.layout, VERSION) as writer:
         writer.write(graphs)
     new_title = "The pragmatic programmer, twentieth anniversary edition"
     changed = mapped([edited(records[0], title=new_title)])[0]
     assert changed.graph == PRAGMATIC and changed.content_hash != graphs[0].content_hash
 
-    with Writer(tmp_path, META, VERSION) as writer:
+    with Writer(tmp_path, MINTER.layout, VERSION) as writer:
         result = writer.write([changed, *graphs[1:]])
         assert (result.written, result.unchanged) == (1, 19)
         store = writer.store
@@ -338,13 +357,13 @@ def test_changed_record_replaces_its_graph(tmp_path: Path, records: list[SourceR
 
 def test_deleted_record_drops_graph_and_provenance(tmp_path: Path, records: list[SourceRecord],
                                                    graphs: list[RecordGraph]) -> None:
-    with Writer(tmp_path, META, VERSION) as writer:
+    with Writer(tmp_path, MINTER.layout, VERSION) as writer:
         writer.write(graphs)
     gone = mapped([edited(records[0], deleted=True)])[0]
     assert gone.deleted and gone.graph == PRAGMATIC
     never_seen = mapped([edited(records[1], control="99999999", deleted=True)])[0]
 
-    with Writer(tmp_path, META, VERSION) as writer:
+    with Writer(tmp_path, MINTER.layout, VERSION) as writer:
         result = writer.write([gone, never_seen])
         assert (result.deleted, result.deleted_absent, result.written) == (1, 1, 0)
         store = writer.store
@@ -361,7 +380,7 @@ def test_same_graph_twice_later_wins_and_is_reported(tmp_path: Path, records: li
                                                      graphs: list[RecordGraph]) -> None:
     impostor = mapped([edited(records[1], control="11778504")])[0]  # "Programming Python" as 001 11778504
     assert impostor.graph == PRAGMATIC
-    with Writer(tmp_path, META, VERSION) as writer:
+    with Writer(tmp_path, MINTER.layout, VERSION) as writer:
         result = writer.write([graphs[0], impostor])
         assert (result.written, result.superseded, result.collision_count) == (1, 1, 1)
         [collision] = result.collisions
@@ -384,7 +403,7 @@ def test_same_graph_twice_later_wins_and_is_reported(tmp_path: Path, records: li
 
 def test_pending_journal_is_rolled_back_and_rerun_completes(tmp_path: Path,
                                                             graphs: list[RecordGraph]) -> None:
-    with Writer(tmp_path, META, VERSION) as writer:
+    with Writer(tmp_path, MINTER.layout, VERSION) as writer:
         writer.write(graphs)
     # An interrupted batch: journal written, then the process stopped.
     session = StoreSession(tmp_path)
@@ -392,7 +411,7 @@ def test_pending_journal_is_rolled_back_and_rerun_completes(tmp_path: Path,
     session.index.begin_batch([PRAGMATIC, PROGRAMMING_PYTHON], META.value)
     session.close(commit=False)
 
-    with Writer(tmp_path, META, VERSION) as writer:
+    with Writer(tmp_path, MINTER.layout, VERSION) as writer:
         assert sorted(writer.recovered) == sorted([PRAGMATIC, PROGRAMMING_PYTHON])
         store = writer.store
         assert not list(store.quads_for_pattern(NamedNode(PRAGMATIC), None, None, None))
@@ -414,37 +433,37 @@ def index_rows(data_dir: Path) -> dict[str, str | None]:
 def test_record_index_matches_the_store_and_is_rebuilt_when_lost(
     tmp_path: Path, graphs: list[RecordGraph]
 ) -> None:
-    with Writer(tmp_path, META, VERSION) as writer:
+    with Writer(tmp_path, MINTER.layout, VERSION) as writer:
         writer.write(graphs)
         assert not writer.session.index.rebuilt  # a new store: built empty, then kept
     kept = index_rows(tmp_path)
     assert kept == {g.graph: g.content_hash for g in graphs}
     index_path(tmp_path).unlink()
-    with Writer(tmp_path, META, VERSION) as writer:
+    with Writer(tmp_path, MINTER.layout, VERSION) as writer:
         assert writer.session.index.rebuilt
         assert writer.write(graphs).unchanged == len(graphs)  # rebuilt from provenance: exact
-    # a rebuild lists every named graph, the metadata graph too (harmless: no record names it)
-    assert index_rows(tmp_path) == kept | {META.value: None}
+    # a rebuild lists the record graphs, told from unit graphs and the metadata graph by the layout
+    assert index_rows(tmp_path) == kept
 
 
 def test_record_index_of_another_store_is_not_trusted(tmp_path: Path, graphs: list[RecordGraph]) -> None:
-    with Writer(tmp_path, META, VERSION) as writer:
+    with Writer(tmp_path, MINTER.layout, VERSION) as writer:
         writer.write(graphs)
     shutil.rmtree(store_path(tmp_path))  # the store is lost (or replaced); its index stays
-    with Writer(tmp_path, META, VERSION) as writer:
+    with Writer(tmp_path, MINTER.layout, VERSION) as writer:
         result = writer.write(graphs)
         assert (result.written, result.unchanged) == (len(graphs), 0)  # nothing skipped
 
 
 def test_a_damaged_record_index_is_one_clear_error(tmp_path: Path, graphs: list[RecordGraph]) -> None:
-    with Writer(tmp_path, META, VERSION) as writer:
+    with Writer(tmp_path, MINTER.layout, VERSION) as writer:
         writer.write(graphs[:2])
     index_path(tmp_path).write_bytes(b"not a database, " * 512)
     with pytest.raises(StoreError, match="record index .* is damaged .* delete it"):
-        Writer(tmp_path, META, VERSION).__enter__()
+        Writer(tmp_path, MINTER.layout, VERSION).__enter__()
     assert lock_holder(tmp_path) is None  # the refused session let go of the lock
     index_path(tmp_path).unlink()
-    with Writer(tmp_path, META, VERSION) as writer:
+    with Writer(tmp_path, MINTER.layout, VERSION) as writer:
         assert writer.session.index.rebuilt
         assert writer.write(graphs[:2]).unchanged == 2
 
@@ -452,12 +471,12 @@ def test_a_damaged_record_index_is_one_clear_error(tmp_path: Path, graphs: list[
 def test_writes_outside_the_writer_make_the_next_writer_rebuild_the_index(
     tmp_path: Path, graphs: list[RecordGraph]
 ) -> None:
-    with Writer(tmp_path, META, VERSION) as writer:
+    with Writer(tmp_path, MINTER.layout, VERSION) as writer:
         writer.write(graphs)
     with open_store(tmp_path) as store:
         store.remove_graph(NamedNode(graphs[0].graph))
         del store  # the last reference: RocksDB closes when the session ends
-    with Writer(tmp_path, META, VERSION) as writer:
+    with Writer(tmp_path, MINTER.layout, VERSION) as writer:
         assert writer.session.index.rebuilt
         result = writer.write(graphs)
         # the graph's data is gone but its provenance (and hash) stayed: not trusted
@@ -466,11 +485,11 @@ def test_writes_outside_the_writer_make_the_next_writer_rebuild_the_index(
 
 
 def test_orphan_bulk_files_are_removed_on_open(tmp_path: Path, graphs: list[RecordGraph]) -> None:
-    with Writer(tmp_path, META, VERSION) as writer:
+    with Writer(tmp_path, MINTER.layout, VERSION) as writer:
         writer.write(graphs[:2])
     orphan = store_path(tmp_path) / "bulk-123456789.sst"  # the name a killed bulk load leaves
     orphan.write_bytes(b"\0" * 1000)
-    with Writer(tmp_path, META, VERSION) as writer:
+    with Writer(tmp_path, MINTER.layout, VERSION) as writer:
         assert writer.orphans_removed == ["bulk-123456789.sst"]
         assert len(writer.store) > 0
     assert not orphan.exists()
@@ -482,8 +501,9 @@ def test_a_batch_is_durable_once_write_returns(tmp_path: Path, graphs: list[Reco
         """
         import os, pickle
         from graph import Writer
+        from ontology.layout import Layout
         data_dir, meta, batches = pickle.loads(sys.stdin.buffer.read())
-        writer = Writer(data_dir, meta, "test-1").__enter__()
+        writer = Writer(data_dir, Layout(meta), "test-1").__enter__()
         for batch in batches:
             writer.write(batch)
         os._exit(0)  # no close: nothing after the last write reaches the disk
@@ -491,30 +511,47 @@ def test_a_batch_is_durable_once_write_returns(tmp_path: Path, graphs: list[Reco
         text=False,
     )
     batches = [graphs[:10], graphs[10:]]
-    _, err = child.communicate(pickle.dumps((str(tmp_path), META.value, batches)), timeout=60)
+    _, err = child.communicate(pickle.dumps((str(tmp_path), BASE, batches)), timeout=60)
     assert child.returncode == 0, err.decode()
     with closing(sqlite3.connect(index_path(tmp_path))) as db:
         assert db.execute("SELECT count(*) FROM pending").fetchone()[0] == 0
-    with Writer(tmp_path, META, VERSION) as writer:
+    with Writer(tmp_path, MINTER.layout, VERSION) as writer:
         assert writer.recovered == []
         for graph in graphs:
             assert graph_quads(writer.store, graph.graph) == expected_quads(graph)
         assert writer.write(graphs).unchanged == 20
 
 
-def test_full_disk_gives_store_error_then_recovery(tmp_path: Path, graphs: list[RecordGraph]) -> None:
-    """A file size limit stands in for a full disk: the bulk load's table cannot be written."""
-    with Writer(tmp_path, META, VERSION) as writer:
+@pytest.mark.parametrize("full_at", ["journal", "load"])
+def test_full_disk_gives_store_error_then_recovery(
+    tmp_path: Path, graphs: list[RecordGraph], full_at: str
+) -> None:
+    """A file size limit stands in for a full disk: from the start of the batch (the record
+    index's journal cannot be written), or once the batch is journaled (the bulk load's
+    tables cannot be written, the state only the journal repairs)."""
+    with Writer(tmp_path, MINTER.layout, VERSION) as writer:
         writer.write(graphs[:5])
     child = run_child(
         """
         import pickle, resource, signal
         from graph import Writer
+        from ontology.layout import Layout
         from ontology.errors import StoreError
-        data_dir, meta, batch = pickle.loads(sys.stdin.buffer.read())
-        with Writer(data_dir, meta, "test-1") as writer:
+        data_dir, meta, batch, full_at = pickle.loads(sys.stdin.buffer.read())
+
+        def fill_the_disk():
             signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
             resource.setrlimit(resource.RLIMIT_FSIZE, (50_000, 50_000))
+
+        with Writer(data_dir, Layout(meta), "test-1") as writer:
+            if full_at == "journal":
+                fill_the_disk()
+            else:
+                journal = writer.session.index.begin_batch
+                def begin_then_fill(*args, **kwargs):
+                    journal(*args, **kwargs)
+                    fill_the_disk()
+                writer.session.index.begin_batch = begin_then_fill
             try:
                 writer.write(batch)
             except StoreError as exc:
@@ -526,19 +563,22 @@ def test_full_disk_gives_store_error_then_recovery(tmp_path: Path, graphs: list[
         """,
         text=False,
     )
-    out, err = child.communicate(pickle.dumps((str(tmp_path), META.value, graphs)), timeout=60)
+    out, err = child.communicate(pickle.dumps((str(tmp_path), BASE, graphs, full_at)), timeout=60)
     out = out.decode()
     assert "StoreError: cannot write the store at" in out, (out, err.decode())
     assert "the disk is full or a file size limit was reached" in out
     assert "again:" in out and "this writer is closed" in out  # the broken handle is not reused
 
-    with Writer(tmp_path, META, VERSION) as writer:
-        assert sorted(writer.recovered) == sorted(g.graph for g in graphs[5:])  # the failed batch
+    with Writer(tmp_path, MINTER.layout, VERSION) as writer:
+        # journaled: the failed batch is rolled back; not journaled: it never touched the store
+        failed = sorted(g.graph for g in graphs[5:]) if full_at == "load" else []
+        assert sorted(writer.recovered) == failed
         assert not writer.session.index.pending()
         result = writer.write(graphs)
         assert (result.written, result.unchanged) == (15, 5)
         for graph in graphs:
             assert graph_quads(writer.store, graph.graph) == expected_quads(graph)
+        assert unit_quads(writer.store) == expected_unit_quads(graphs)
 
 
 # ---------------------------------------------------------------- one writer, many readers
@@ -549,15 +589,16 @@ def test_second_writer_is_refused_while_the_first_holds_the_lock(tmp_path: Path,
     holder = run_child(
         """
         from graph import Writer
-        with Writer(sys.argv[1], sys.argv[2], "test-1"):
+        from ontology.layout import Layout
+        with Writer(sys.argv[1], Layout(sys.argv[2]), "test-1"):
             print("locked", flush=True)
             sys.stdin.readline()
         """,
-        str(tmp_path), META.value,
+        str(tmp_path), BASE,
     )
     try:
         assert holder.stdout.readline().strip() == "locked", holder.stderr.read()
-        with pytest.raises(StoreError) as refused, Writer(tmp_path, META, VERSION):
+        with pytest.raises(StoreError) as refused, Writer(tmp_path, MINTER.layout, VERSION):
             pass
         message = refused.value.message
         assert f"the store at {tmp_path / 'store'} is being written by process {holder.pid}" in message
@@ -569,13 +610,13 @@ def test_second_writer_is_refused_while_the_first_holds_the_lock(tmp_path: Path,
     finally:
         holder.communicate("done\n", timeout=30)
     assert holder.returncode == 0
-    with Writer(tmp_path, META, VERSION) as writer:  # free again
+    with Writer(tmp_path, MINTER.layout, VERSION) as writer:  # free again
         assert writer.write(graphs[:1]).written == 1
 
 
 def test_second_writer_in_the_same_process_is_refused(tmp_path: Path) -> None:
-    second = Writer(tmp_path, META, VERSION)
-    with Writer(tmp_path, META, VERSION):
+    second = Writer(tmp_path, MINTER.layout, VERSION)
+    with Writer(tmp_path, MINTER.layout, VERSION):
         assert lock_holder(tmp_path).split()[0] == str(os.getpid())
         with pytest.raises(StoreError, match=f"being written by process {os.getpid()}"):
             second.__enter__()
@@ -588,12 +629,12 @@ def test_open_store_for_writing_is_a_session_with_a_checkpoint(tmp_path: Path) -
     with open_store(tmp_path) as store:
         store.add(quad)
         with pytest.raises(StoreError, match="being written"):
-            Writer(tmp_path, META, VERSION).__enter__()
+            Writer(tmp_path, MINTER.layout, VERSION).__enter__()
     assert list(open_latest_snapshot(tmp_path)) == [quad]
     with open_store(tmp_path, read_only=True) as store:
         assert list(store) == [quad]
         with pytest.raises(StoreError, match="open read-only by another process"):
-            Writer(tmp_path, META, VERSION).__enter__()
+            Writer(tmp_path, MINTER.layout, VERSION).__enter__()
     with pytest.raises(StoreError, match="no checkpoint"):
         open_latest_snapshot(tmp_path / "elsewhere")
 
@@ -601,7 +642,7 @@ def test_open_store_for_writing_is_a_session_with_a_checkpoint(tmp_path: Path) -
 def test_checkpoint_is_read_by_another_process_while_writing_goes_on(
     tmp_path: Path, graphs: list[RecordGraph]
 ) -> None:
-    with Writer(tmp_path, META, VERSION) as writer:
+    with Writer(tmp_path, MINTER.layout, VERSION) as writer:
         writer.write(graphs[:10])
         first = writer.checkpoint()
         reader = run_child(
@@ -618,12 +659,12 @@ def test_checkpoint_is_read_by_another_process_while_writing_goes_on(
         out, err = reader.communicate(timeout=60)
         assert reader.returncode == 0, err
         assert out.split() == ["10"] * 5
-        assert graph_count(writer.store) == 21
+        assert graph_count(writer.store) == 21 + len(unit_graphs(graphs))
     assert latest_snapshot(tmp_path) == writer.checkpoint_path != first
     assert stats(open_latest_snapshot(tmp_path))["record_graphs"] == 20
 
     second = writer.checkpoint_path
-    with Writer(tmp_path, META, VERSION) as writer:  # a third checkpoint: only two are kept
+    with Writer(tmp_path, MINTER.layout, VERSION) as writer:  # a third checkpoint: only two are kept
         writer.write(mapped([edited(source_records()[0], title="Another title")]))
     third = writer.checkpoint_path
     assert sorted(p.name for p in (tmp_path / "snapshots").iterdir()) == sorted(
@@ -637,7 +678,7 @@ def test_checkpoint_is_read_by_another_process_while_writing_goes_on(
 
 
 def test_dump_round_trips_as_nquads_and_trig(tmp_path: Path, graphs: list[RecordGraph]) -> None:
-    with Writer(tmp_path, META, VERSION) as writer:
+    with Writer(tmp_path, MINTER.layout, VERSION) as writer:
         writer.write(graphs)
     original = set(open_latest_snapshot(tmp_path))
     for fmt in ("nq", "application/trig"):
@@ -657,7 +698,7 @@ def test_stats_count_distinct_resources(tmp_path: Path) -> None:
     person = NamedNode(f"{BASE}agent/austen")
     built = []
     for n in (1, 2):
-        builder = GraphBuilder(MINTER.graph("test", str(n)))
+        builder = GraphBuilder(MINTER.graph("test", str(n)), MINTER.layout)
         instance = NamedNode(f"{BASE}instance/{n}")
         builder.type(instance, BF.Instance, BF.Print)  # two classes, one instance
         builder.type(work, BF.Work, BF.Text)  # the same work stated in both graphs
@@ -666,7 +707,7 @@ def test_stats_count_distinct_resources(tmp_path: Path) -> None:
         builder.type(NamedNode(f"{BASE}concept/c{n}"), SKOS.Concept)
         builder.type(NamedNode(f"{BASE}place/p"), BF.Place)
         built.append(builder.to_record_graph(Position("hand-made", n)))
-    with Writer(tmp_path, META, VERSION) as writer:
+    with Writer(tmp_path, MINTER.layout, VERSION) as writer:
         writer.write(built)
     figures = stats(open_latest_snapshot(tmp_path))
     assert figures["record_graphs"] == 2
@@ -680,7 +721,7 @@ def test_stats_count_distinct_resources(tmp_path: Path) -> None:
 
 def test_stats_agree_with_a_set_count_on_real_records(tmp_path: Path, graphs: list[RecordGraph]) -> None:
     """The constant-memory count relies on Oxigraph returning one subject's quads together."""
-    with Writer(tmp_path, META, VERSION) as writer:
+    with Writer(tmp_path, MINTER.layout, VERSION) as writer:
         writer.write(graphs)
     store = open_latest_snapshot(tmp_path)
     figures = stats(store)

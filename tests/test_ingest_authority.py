@@ -62,8 +62,8 @@ def mapped(record: Record, number: int = 1) -> Store:
     """map_marc on one record; its N-Quads parsed back into an in-memory store."""
     graph = map_marc(SourceRecord(Position("test", number), "marc", record), MINTER)
     store = Store()
-    store.extend(parse(graph.nquads, format=RdfFormat.N_QUADS))
-    assert len(store) == graph.quad_count
+    store.extend(parse(graph.all_nquads, format=RdfFormat.N_QUADS))
+    assert len(store) == graph.quad_count + graph.unit_count
     return store
 
 
@@ -417,7 +417,7 @@ def test_every_related_term_of_the_thesaurus_meets_its_record(iisg_terms):
     store = Store()
     for number, record in enumerate(iisg_terms, 1):
         graph = map_marc(SourceRecord(Position("auth-1066", number), "marc", record), MINTER)
-        store.extend(parse(graph.nquads, format=RdfFormat.N_QUADS))
+        store.extend(parse(graph.all_nquads, format=RdfFormat.N_QUADS))
     described = {q.subject for q in store.quads_for_pattern(None, SKOS.prefLabel, None, None)}
     targets = [q.object for q in store.quads_for_pattern(None, SKOS.related, None, None)]
     assert len(targets) == 902  # every 503 field of the file
@@ -436,7 +436,7 @@ def test_record_without_heading_adds_nothing(iisg_terms):
     record = by_control_number(iisg_terms, "IISGa10880862")
     record.remove_fields("103")
     graph = map_marc(SourceRecord(Position("t", 1), "marc", record), MINTER)
-    assert graph.quad_count == 0 and not graph.deleted
+    assert graph.quad_count == graph.unit_count == 0 and not graph.deleted
 
 
 def test_damaged_fields_do_not_raise():
@@ -605,7 +605,7 @@ def test_any_authority_record_maps_without_raising(fields, fixed):
     for tag, indicators, pairs in fields:
         record.add_field(Field(tag=tag, indicators=list(indicators),
                                subfields=[Subfield(code, value) for code, value in pairs]))
-    builder = GraphBuilder(MINTER.graph("fuzz", "1"))
+    builder = GraphBuilder(MINTER.graph("fuzz", "1"), MINTER.layout)
     map_authority(record, builder, MINTER)
     graph = builder.to_record_graph(Position("fuzz", 1))
-    assert len(list(parse(graph.nquads, format=RdfFormat.N_QUADS))) == graph.quad_count
+    assert len(list(parse(graph.all_nquads, format=RdfFormat.N_QUADS))) == graph.quad_count + graph.unit_count

@@ -51,7 +51,7 @@ def map_one(path: Path, index: int = 0) -> RecordGraph:
 @functools.lru_cache(maxsize=64)
 def store_of(path: Path, index: int = 0) -> Store:
     store = Store()
-    store.load(map_one(path, index).nquads, format=RdfFormat.N_QUADS)
+    store.load(map_one(path, index).all_nquads, format=RdfFormat.N_QUADS)
     return store
 
 

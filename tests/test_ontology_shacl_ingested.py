@@ -61,13 +61,13 @@ def marcxml_graphs() -> list[RecordGraph]:
 
 def test_mapped_marc_records_conform(marc_graphs: list[RecordGraph]) -> None:
     assert len(marc_graphs) >= len(MARC_FILES)  # every file holds at least one record
-    report = validate([graph.nquads for graph in marc_graphs])
+    report = validate([graph.all_nquads for graph in marc_graphs])
     assert report.conforms, "\n" + report.text(limit=200)
 
 
 def test_mapped_marcxml_880_records_conform(marcxml_graphs: list[RecordGraph]) -> None:
     assert len(marcxml_graphs) >= 10  # 14 files, four of which share the graph of 001 "1"
-    report = validate([graph.nquads for graph in marcxml_graphs])
+    report = validate([graph.all_nquads for graph in marcxml_graphs])
     assert report.conforms, "\n" + report.text(limit=200)
 
 
@@ -75,5 +75,5 @@ def test_all_mapped_records_conform_together(
     marc_graphs: list[RecordGraph], marcxml_graphs: list[RecordGraph]
 ) -> None:
     """Records that share works, agents and concepts must still conform once merged."""
-    report = validate([graph.nquads for graph in marc_graphs + marcxml_graphs])
+    report = validate([graph.all_nquads for graph in marc_graphs + marcxml_graphs])
     assert report.conforms, "\n" + report.text(limit=200)

@@ -193,7 +193,7 @@ def test_skeleton_keeps_syntax_only() -> None:
 def test_dataset_from_the_protocol(store: Store, tmp_path: Path) -> None:
     eliot = BASE + "graph/marc/2329645"
     hebrew = BASE + "graph/marc/4083985"
-    ask = f"ASK {{ <{INSTANCE.value}> a bf:Instance }}"
+    ask = f"ASK {{ <{INSTANCE.value}> bf:title ?title }}"  # the record's own statement
     inside = run_query(
         store,
         ask,

@@ -200,7 +200,7 @@ def test_record_graph_page_and_twin(url: str) -> None:
     triples = list(
         parse(requests.get(url + "/graph/marc/2329645.nt").content, format=RdfFormat.N_TRIPLES)
     )
-    # 145 statements in the record graph (counted in the store) + its provenance.
+    # the statements of the record graph (counted in the store) + its provenance.
     in_graph = select(
         url, f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{BASE}graph/marc/2329645> {{ ?s ?p ?o }} }}"
     )

@@ -226,7 +226,7 @@ def test_service_and_deep_nesting_are_refused_and_the_server_lives(url: str, end
 
 
 def test_dataset_by_protocol_parameters(endpoint: str) -> None:
-    ask = f"ASK {{ <{INSTANCE}> a bf:Instance }}"
+    ask = f"ASK {{ <{INSTANCE}> bf:title ?title }}"  # the record's own statement, in its graph
     inside = requests.get(
         endpoint, params={"query": ask, "default-graph-uri": BASE + "graph/marc/2329645"}
     )

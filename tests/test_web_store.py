@@ -22,7 +22,7 @@ def ask(url: str, query: str) -> bool:
 
 def test_server_follows_the_checkpoints_ingests_publish(tmp_path: Path) -> None:
     data_dir = ingest(tmp_path / "data", [ELIOT])
-    query = f"ASK {{ GRAPH <{HEBREW_GRAPH}> {{ ?s a bf:Instance }} }}"
+    query = f"ASK {{ GRAPH <{HEBREW_GRAPH}> {{ ?instance bf:title ?title }} }}"
     with running_server(settings_for(data_dir)) as url:
         assert requests.get(url + "/-/health").json()["store"]["opened_as"] == (
             "checkpoint 0000000001"

@@ -87,7 +87,8 @@ def test_update_as_a_direct_body(url: str) -> None:
     client.setMethod(POST)
     client.setRequestMethod(POSTDIRECTLY)
     client.addCustomHttpHeader("Authorization", f"Bearer {TOKEN}")
-    client.setQuery(f"DELETE WHERE {{ GRAPH <{GRAPH}> {{ <{INSTANCE}> rdfs:label ?title }} }}")
+    # the instance's label is what its records say about it as a unit: in its own graph
+    client.setQuery(f"DELETE WHERE {{ GRAPH <{INSTANCE}> {{ <{INSTANCE}> rdfs:label ?title }} }}")
     assert client.query().response.status == 204
     assert ask(url, f"ASK {{ <{INSTANCE}> rdfs:label ?title }}") is False
 
@@ -222,7 +223,7 @@ def test_record_graphs_an_update_dropped_come_back_at_the_next_ingest(url: str, 
     wait_until(url, f"ASK {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(?g IN (<{GRAPH}>, <{OTHER_GRAPH}>)) }}", False)
     ingest(data_dir, [TRAJECT / "george_eliot.marc", TRAJECT / "nature.marc"])
     for graph in (GRAPH, OTHER_GRAPH):
-        wait_until(url, f"ASK {{ GRAPH <{graph}> {{ ?s a bf:Instance }} }}", True)
+        wait_until(url, f"ASK {{ GRAPH <{graph}> {{ ?instance bf:title ?title }} }}", True)
 
 
 def wait_until(url: str, query: str, answer: bool, timeout_s: float = 10) -> None:

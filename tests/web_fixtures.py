@@ -67,7 +67,7 @@ def ingest(
             assert not isinstance(mapped, Rejected), str(mapped)
             graphs.append(mapped)
     with Writer(
-        data_dir, minter.metadata_graph(), "test", make_checkpoint=make_checkpoint
+        data_dir, minter.layout, "test", make_checkpoint=make_checkpoint
     ) as writer:
         writer.write(graphs)
     return data_dir

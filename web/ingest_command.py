@@ -85,7 +85,7 @@ def run_ingest(
     with (
         Writer(
             settings.data_dir,
-            minter.metadata_graph(),
+            minter.layout,
             PIPELINE_VERSION,
             compaction_nice=INGEST_COMPACTION_NICE,
         ) as writer,

@@ -35,6 +35,7 @@ class RememberingMinter(IriMinter):
 
     def __init__(self, minter: IriMinter) -> None:
         # IriMinter.__init__ is not called: the base was validated when ``minter`` was made.
+        self.layout = minter.layout
         self.base = minter.base
         self._minter = minter
 

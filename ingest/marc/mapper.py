@@ -30,7 +30,7 @@ def map_marc(
             "unimarc",
             f"a UNIMARC record, not MARC21 ({unimarc}); Catalograph maps MARC21 only",
         )
-    builder = GraphBuilder(graph)
+    builder = GraphBuilder(graph, minter.layout)
     if is_authority(record):
         from ingest.marc.authority import map_authority
 

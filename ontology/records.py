@@ -1,0 +1,76 @@
+"""The values that cross from ``ingest`` to ``graph``: where a record came from, and its graph.
+
+Defined once, here, because both layers need them and neither may import the
+other (DESIGN.md): ``ingest`` makes them, ``graph`` stores them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where a record sits in its source, for reports and provenance.
+
+    A file: ``source`` is its name as the user gave it, ``number`` the record's
+    1-based number in it, ``offset`` the byte offset of its first byte
+    (binary MARC) or ``line`` where only a line is known (XML). A stream that
+    is not a file (an OAI-PMH harvest, the pages of a JSON API): ``source`` is
+    its URL, ``number`` the record's index in the stream, and ``identifier``
+    and ``datestamp`` what the stream calls the record.
+
+    >>> str(Position("records.mrc", 3, offset=1200))
+    'records.mrc: record 3 at byte 1200'
+    >>> str(Position("https://repo.example/oai", 7, identifier="oai:repo:42", datestamp="2024-01-02"))
+    'https://repo.example/oai: record 7 (oai:repo:42, 2024-01-02)'
+    """
+
+    source: str
+    number: int
+    offset: int | None = None
+    line: int | None = None
+    identifier: str | None = None
+    datestamp: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.source}: record {self.number}"
+        if self.offset is not None:
+            where += f" at byte {self.offset}"
+        if self.line is not None:
+            where += f" (line {self.line})"
+        if self.identifier is not None:
+            where += f" ({self.identifier}" + (f", {self.datestamp})" if self.datestamp else ")")
+        return where
+
+
+@dataclass(frozen=True, slots=True)
+class RecordGraph:
+    """What one source record says, ready for the store.
+
+    ``nquads`` holds the statements that belong to the record alone (those
+    that mention one of its local nodes), all in the named graph ``graph``;
+    ``units`` holds its statements about shared knowledge units, each as one
+    N-Quads line in the unit's own graph (``ontology.layout``), each once, in
+    the order the mapper stated them. The store keeps a unit statement while any record (or a cataloger)
+    still makes it. Bytes rather than term objects so that record graphs cross
+    process boundaries cheaply. ``deleted`` marks a record whose source says
+    it was withdrawn (MARC leader/05 = ``d``): its graph is dropped and its
+    statements retracted; both byte strings are empty. ``content_hash`` covers
+    both parts and lets the store skip records that did not change.
+    """
+
+    graph: str
+    position: Position
+    nquads: bytes
+    quad_count: int
+    content_hash: str
+    deleted: bool = False
+    warnings: tuple[str, ...] = field(default=())
+    units: bytes = b""
+    unit_count: int = 0
+
+    @property
+    def all_nquads(self) -> bytes:
+        """Everything the record says: its own graph and its unit statements, as N-Quads."""
+        return self.nquads + self.units
