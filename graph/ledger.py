@@ -325,6 +325,26 @@ class Ledger:
     def clear_journal(self) -> None:
         self.db.execute("DELETE FROM pending_unit")
 
+    # ------------------------------------------------------------ writers' edits
+
+    def record_edits(self, changeset: str, added: Iterable[str], removed: Iterable[str]) -> None:
+        """Inside the edit's transaction: what a writer added (+1) to or removed (-1) from
+        unit graphs, as N-Quads lines. The last word on a statement is the writer's, and it
+        outlives every re-ingest of the records that state it."""
+        rows = [(line, 1) for line in added] + [(line, -1) for line in removed]
+        entries = []
+        for line, sign in rows:
+            digest = statement_hash(line.encode("utf-8"))
+            choice = choice_key(line)
+            entries.append((digest, line, sign, changeset, choice))
+            previous = self.edits.by_hash.get(digest)
+            if previous is not None and previous[2] is not None:
+                self.edits.by_choice.get(previous[2], {}).pop(digest, None)
+            self.edits.by_hash[digest] = (sign, line, choice)
+            if choice is not None:
+                self.edits.by_choice.setdefault(choice, {})[digest] = (sign, line)
+        insert_many(self.db, "INSERT OR REPLACE INTO unit_edit", entries, width=5)
+
     # ------------------------------------------------------------ recovery
 
     def recover(self, store: Store, rolled_back: Iterable[bytes | None]) -> int:

@@ -19,6 +19,9 @@ load only. docs/storage.md describes the protocol.
         hashes of the record's statements about shared units (``graph.ledger``)
     pending(graph, metadata_graph)
         the journal: graphs a batch is dropping or writing; empty between batches
+    pending_edit(graph, before, changeset)
+        the journal of a writer's edit (``graph.updates``): each graph it may change, as
+        N-Quads before it; empty between edits
     unit_statement, unit_edit, pending_unit
         the ledger of unit statements and its journal (``graph.ledger``)
     about(key, value)
@@ -46,7 +49,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyoxigraph import NamedNode, Store
+from pyoxigraph import DefaultGraph, NamedNode, RdfFormat, Store, parse
 
 from graph.ledger import SCHEMA as LEDGER_SCHEMA
 from graph.ledger import (
@@ -81,7 +84,7 @@ _COLUMNS = (
 _SELECT_ROWS = f"SELECT {_COLUMNS} FROM record_graph"  # noqa: S608 - our own column names
 _ABOUT = "CREATE TABLE IF NOT EXISTS about (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID"
 _DROP_ALL = """
-DROP TABLE IF EXISTS record_graph; DROP TABLE IF EXISTS pending;
+DROP TABLE IF EXISTS record_graph; DROP TABLE IF EXISTS pending; DROP TABLE IF EXISTS pending_edit;
 DROP TABLE IF EXISTS unit_statement; DROP TABLE IF EXISTS unit_edit; DROP TABLE IF EXISTS pending_unit;
 DELETE FROM about;
 """
@@ -101,6 +104,11 @@ CREATE TABLE IF NOT EXISTS record_graph (
 CREATE TABLE IF NOT EXISTS pending (
     graph TEXT PRIMARY KEY,
     metadata_graph TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pending_edit (
+    graph TEXT PRIMARY KEY,
+    before BLOB NOT NULL,
+    changeset TEXT NOT NULL
 ) WITHOUT ROWID;
 """
 
@@ -369,6 +377,7 @@ class RecordIndex:
         writes are flushed before the journal is cleared, in one transaction
         with the ledger's, so a recovery cut short is simply run again.
         """
+        self.recover_edit(store)
         entries = self.pending()
         journaled_units = self.db.execute("SELECT 1 FROM pending_unit LIMIT 1").fetchone()
         if not entries and not journaled_units:
@@ -386,6 +395,35 @@ class RecordIndex:
         return graphs
 
     # ------------------------------------------------------------ other writers
+
+    def begin_edit(self, before: dict[str, bytes], changeset: str) -> None:
+        """Journal an edit: every graph it may change (``""``: the default graph), as it is now."""
+        with self._transaction() as db:
+            insert_many(
+                db,
+                "INSERT OR REPLACE INTO pending_edit",
+                ((graph, data, changeset) for graph, data in before.items()),
+                width=3,
+            )
+
+    def end_edit(self) -> None:
+        """Inside the edit's closing transaction: the edit is done, its journal goes."""
+        self.db.execute("DELETE FROM pending_edit")
+
+    def recover_edit(self, store: Store) -> list[str]:
+        """Undo an edit the journal says did not finish: each graph back to its journaled
+        state, its changeset graph dropped. Idempotent, like every recovery here."""
+        rows = self.db.execute("SELECT graph, before, changeset FROM pending_edit").fetchall()
+        if not rows:
+            return []
+        restore_graphs(store, {graph: before for graph, before, _ in rows})
+        for changeset in {changeset for _, _, changeset in rows}:
+            store.remove_graph(NamedNode(changeset))
+        store.flush()
+        with self._transaction():
+            self.end_edit()
+        log.warning("rolled back an interrupted edit of %d graph(s)", len(rows))
+        return [graph for graph, _, _ in rows]
 
     def refresh(self, store: Store, graphs: Iterable[str]) -> None:
         """Set the rows of ``graphs`` to what the store now holds (after an edit naming them).
@@ -416,8 +454,29 @@ class RecordIndex:
 
     # ------------------------------------------------------------ helpers
 
-    def _transaction(self) -> _Transaction:
+    def transaction(self) -> _Transaction:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT`` on the index (``ROLLBACK`` on an exception)."""
         return _Transaction(self.db)
+
+    _transaction = transaction
+
+
+def graph_name(iri: str) -> NamedNode | DefaultGraph:
+    """The graph an edit's journal names (``""`` is the default graph)."""
+    return DefaultGraph() if iri == "" else NamedNode(iri)
+
+
+def restore_graphs(store: Store, before: dict[str, bytes]) -> None:
+    """Put each graph back as it was (N-Quads of its statements, ``""``: the default graph)."""
+    for graph, data in before.items():
+        name = graph_name(graph)
+        if isinstance(name, DefaultGraph):
+            store.clear_graph(name)
+        else:
+            store.remove_graph(name)
+        quads = list(parse(data, RdfFormat.N_QUADS))
+        if quads:
+            store.extend(quads)
 
 
 def _layout_of(metadata_graph: str) -> Layout | None:

@@ -6,39 +6,65 @@ the change), taking the lock with a short wait: when an ingest holds it, the
 caller gets ``WriterBusyError`` (HTTP 503 with ``Retry-After``) instead of a
 request that hangs for the length of an ingest.
 
-Record graphs stay consistent with their provenance. An edit to a record
-graph (``<g> a cg:RecordGraph`` in a metadata graph) removes its
-``cg:contentHash`` *before* the edit and stamps ``dcterms:modified`` after it.
-Without the hash, the next ingest of the source record no longer finds it
-"unchanged": it replaces the graph with the mapping of the source record, edited
-or not, and writes fresh provenance. So the rule is simple: **the source record
-wins at re-ingest**; ``SELECT ?g WHERE { ?g dcterms:modified ?t }`` lists the
-edited graphs to carry over before re-ingesting. A process killed between the
-two steps leaves a graph without hash, which the next ingest rewrites: never an
-edit that survives one re-ingest and not another.
+Every edit is one protocol (``_edit``):
 
-The record index (``graph.record_index``) follows every write: the graphs an
-edit names have their rows set to what the store holds, before the edit (so a
-process killed during it leaves them untrusted, never "unchanged") and after
-it; an update that can reach graphs it does not name has the index rebuilt
-from the store by the next writer.
+1. the graphs it may change (those the update names, the default graph, the
+   Graph Store's target) are read and journaled as they are
+   (``RecordIndex.begin_edit``), so a process killed at any later point is
+   rolled back by the next writer (``RecordIndex.recover_edit``);
+2. it runs (``Store.update`` is one transaction), and the same graphs are read
+   again: the difference is what the edit added and removed;
+3. a statement about a resource Catalograph files (one under the base, or a
+   unit with its own graph) must be where the layout puts it
+   (``ontology.layout.Layout.home_graph``: the graph of its subject, or for a
+   statement about a record's own node, that record's graph), and no triple
+   may end up in two graphs; otherwise the graphs are put back and the edit
+   is refused (``MisplacedStatementError``, naming the graph to use). So each
+   triple stays in one graph and the union stays the RDF merge;
+4. it is recorded: statements added to or removed from a unit's graph go to
+   the ledger as the writer's (``Ledger.record_edits``), and outlive every
+   re-ingest of the records that state them; an edited record graph loses its
+   ``cg:contentHash`` and gets ``dcterms:modified`` in its provenance, so the
+   next ingest of its source record replaces it (the source record wins
+   inside its own graph); and a **changeset** graph
+   (``{base}graph/changeset/{time}-{n}``, a ``cg:Changeset``) says who, when,
+   why, and every statement added and removed, with its graph
+   (``rdf:Statement``), queryable like any other graph.
+
+An update that can reach graphs it does not name (``GRAPH ?g`` in a
+template, ``CLEAR``/``DROP ALL``/``NAMED``) is refused: its change could not
+be read back and recorded. Provenance and changesets are Catalograph's own
+and are not edited by hand.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, Store, Triple, parse
+from pyoxigraph import (
+    DefaultGraph,
+    Literal,
+    NamedNode,
+    Quad,
+    RdfFormat,
+    Store,
+    Triple,
+    parse,
+    serialize,
+)
 
+from graph.ledger import quad_line, statement_hash
 from graph.provenance import timestamp
+from graph.record_index import restore_graphs
 from graph.store import StoreSession
 from ontology.errors import (
     CatalographError,
@@ -47,7 +73,8 @@ from ontology.errors import (
     StoreError,
     UsageError,
 )
-from ontology.namespaces import CG, DCT, RDF
+from ontology.layout import Layout
+from ontology.namespaces import CG, DCT, PROV, RDF, RDFS
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +82,9 @@ log = logging.getLogger(__name__)
 WRITE_WAIT_S = 2.0
 #: What a refused writer is told to wait, in seconds (an ingest batch takes a few).
 RETRY_AFTER_S = 10
+#: The most statements the graphs one edit may change can hold (they are read twice and
+#: journaled): an edit of a larger graph is refused rather than left unbounded.
+MAX_EDIT_QUADS = 200_000
 
 _IN_PROCESS = threading.Lock()  # writes of this process queue here; flock serialises processes
 _DECLARATION = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
@@ -74,9 +104,13 @@ class WriterBusyError(StoreError):
 
 
 class ProtectedGraphError(UsageError):
-    """A graph Catalograph maintains itself (the provenance of record graphs) (HTTP 403)."""
+    """A graph Catalograph maintains itself (provenance, changesets) (HTTP 403)."""
 
     http_status = 403
+
+
+class MisplacedStatementError(UsageError):
+    """A statement written where the layout does not keep it (HTTP 400); nothing changed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +121,11 @@ class Edit:
     edited: tuple[str, ...] = ()
     #: Graph Store Protocol: the graph did not exist before (HTTP 201).
     created: bool = False
-
+    #: The changeset that records the edit (``None``: nothing changed).
+    changeset: str | None = None
+    #: Statements added and removed.
+    added: int = 0
+    removed: int = 0
 
 @contextmanager
 def writing(data_dir: Path | str, wait_s: float = WRITE_WAIT_S) -> Iterator[StoreSession]:
@@ -131,39 +169,39 @@ def apply_update(
     *,
     iris: Iterable[str],
     all_graphs: bool,
+    layout: Layout,
+    who: str,
     prefixes: Mapping[str, str] | None = None,
+    reason: str | None = None,
 ) -> Edit:
-    """Run a user's SPARQL Update (already checked by ``query.update_check``) as one transaction.
+    """Run a user's SPARQL Update (already checked by ``query.update_check``) as one edit.
 
     ``iris`` are the IRIs the update names and ``all_graphs`` whether it can
-    reach graphs it does not name; record graphs among them are marked as
-    edited. pyoxigraph parses the text: a syntax error is a ``QueryError``
-    with its message, and nothing is changed.
+    reach graphs it does not name (refused). pyoxigraph parses the text: a
+    syntax error is a ``QueryError`` with its message, and nothing is changed.
     """
-    with writing(data_dir) as session:
-        store = session.store
-        named = list(iris)
-        marks = _unmark(store, None if all_graphs else named)
-        if all_graphs:
-            session.index.invalidate()
-        else:
-            session.index.refresh(store, named)
+    if all_graphs:
+        raise UsageError(
+            "this update can change graphs it does not name (GRAPH ?g in a template, or "
+            "CLEAR/DROP ALL or NAMED), so its change could not be recorded: name each graph "
+            "it writes (GRAPH <iri>)"
+        )
+    targets: list[Graph] = [DefaultGraph()]
+    for iri in dict.fromkeys(iris):
+        try:
+            targets.append(NamedNode(iri))
+        except ValueError:
+            continue
+
+    def run(store: Store) -> None:
         try:
             store.update(text, prefixes=dict(prefixes or {}))
-        except (SyntaxError, RuntimeError, ValueError) as exc:
-            store.extend(marks)  # nothing changed: the hashes go back
-            if not all_graphs:
-                session.index.refresh(store, named)
-            if isinstance(exc, SyntaxError):
-                raise QueryError(f"SPARQL Update syntax error: {exc}") from None
+        except SyntaxError as exc:
+            raise QueryError(f"SPARQL Update syntax error: {exc}") from None
+        except (RuntimeError, ValueError) as exc:
             raise QueryError(f"the update could not be applied: {exc}") from None
-        edit = Edit(edited=_stamp(store, marks))
-        if not all_graphs:
-            session.index.refresh(store, named)
-        return edit
 
-
-# ------------------------------------------------------------ Graph Store Protocol
+    return _edit(data_dir, layout, who, targets, run, reason)
 
 
 def parse_graph(body: bytes, fmt: RdfFormat, base_iri: str | None) -> list[Triple]:
@@ -234,111 +272,296 @@ def json_depth(body: bytes) -> int:
     return deepest
 
 
-def write_graph(data_dir: Path | str, graph: Graph, triples: list[Triple], *, merge: bool) -> Edit:
+def write_graph(
+    data_dir: Path | str,
+    graph: Graph,
+    triples: list[Triple],
+    *,
+    merge: bool,
+    layout: Layout,
+    who: str,
+    reason: str | None = None,
+) -> Edit:
     """Graph Store Protocol PUT (``merge=False``: replace) or POST (merge) of one graph."""
     quads = [Quad(t.subject, t.predicate, t.object, graph) for t in triples]
-    with writing(data_dir) as session:
-        store = session.store
-        named = isinstance(graph, NamedNode)
-        if named:
-            _refuse_maintained(store, graph)
-        created = named and not store.contains_named_graph(graph)
-        marks = _unmark(store, [graph.value] if named else [])
-        if named:
-            session.index.refresh(store, [graph.value])
-        if not merge:
-            if named:
-                store.remove_graph(graph)  # each step a transaction: old, absent, or new
-            else:
+
+    def run(store: Store) -> None:
+        if isinstance(graph, DefaultGraph):
+            if not merge:
                 store.clear_graph(graph)
-        if named:
+        else:
+            if not merge:
+                store.remove_graph(graph)
             store.add_graph(graph)
         store.extend(quads)
-        edit = Edit(edited=_stamp(store, marks), created=created)
-        if named:
-            session.index.refresh(store, [graph.value])
-        return edit
+
+    return _edit(data_dir, layout, who, [graph], run, reason)
 
 
-def delete_graph(data_dir: Path | str, graph: Graph) -> Edit:
+def delete_graph(
+    data_dir: Path | str, graph: Graph, *, layout: Layout, who: str, reason: str | None = None
+) -> Edit:
     """Graph Store Protocol DELETE: drop a named graph (``NotFoundError`` if absent), or empty
-    the default graph."""
-    with writing(data_dir) as session:
-        store = session.store
+    the default graph (which holds nothing Catalograph writes)."""
+
+    def run(store: Store) -> None:
         if isinstance(graph, DefaultGraph):
             store.clear_graph(graph)
-            return Edit()
-        _refuse_maintained(store, graph)
+            return
         if not store.contains_named_graph(graph):
             raise NotFoundError(f"there is no graph {graph.value}")
-        marks = _unmark(store, [graph.value])
-        session.index.refresh(store, [graph.value])
         store.remove_graph(graph)
-        edit = Edit(edited=_stamp(store, marks))
-        session.index.refresh(store, [graph.value])
-        return edit
+
+    return _edit(data_dir, layout, who, [graph], run, reason)
+
+
+# ------------------------------------------------------------ the edit protocol
+
+
+def _edit(
+    data_dir: Path | str,
+    layout: Layout,
+    who: str,
+    targets: list[Graph],
+    run: Callable[[Store], None],
+    reason: str | None,
+) -> Edit:
+    """Journal, run, check, record (see the module docstring)."""
+    _refuse_maintained(layout, targets)
+    with writing(data_dir) as session:
+        store = session.store
+        index = session.index
+        before = _read_graphs(store, targets)
+        created = any(isinstance(t, NamedNode) and not store.contains_named_graph(t) for t in targets)
+        changeset = layout.changeset(f"{_compact_time()}-{secrets.token_hex(4)}")
+        index.begin_edit({_key(g): _nquads(quads) for g, quads in before.items()}, changeset.value)
+        try:
+            run(store)
+            after = _read_graphs(store, targets)
+            added, removed = _difference(before, after)
+            _check_placement(layout, store, added)
+        except BaseException:
+            changed = [g for g, quads in before.items() if quads != _graph_quads(store, g)]
+            restore_graphs(store, {_key(g): _nquads(before[g]) for g in changed})
+            store.flush()
+            with index.transaction():
+                index.end_edit()
+            raise
+        if not added and not removed:
+            with index.transaction():
+                index.end_edit()
+            return Edit()
+        record_graphs = sorted(
+            {q.graph_name.value for q in (*added, *removed)
+             if isinstance(q.graph_name, NamedNode) and layout.is_record_graph(q.graph_name.value)}
+        )  # fmt: skip
+        edited = _mark_edited(store, layout, record_graphs)
+        unit_added = [quad_line(q) for q in added if _in_unit_graph(layout, q)]
+        unit_removed = [quad_line(q) for q in removed if _in_unit_graph(layout, q)]
+        now = timestamp()
+        store.extend(_changeset_quads(changeset, who, now, reason, added, removed))
+        ledger = index.ledger
+        store.flush()
+        index.refresh(store, record_graphs)
+        with index.transaction():
+            ledger.record_edits(changeset.value, unit_added, unit_removed)
+            # a writer's value of a functional property (bf:instanceOf) displaces the others
+            ledger.settle(
+                store,
+                {statement_hash(line.encode("utf-8")): line for line in unit_added + unit_removed},
+            )
+            store.flush()
+            index.end_edit()
+        log.info(
+            "edit by %s: %d statement(s) added, %d removed (%s)", who, len(added), len(removed), changeset.value
+        )
+        return Edit(
+            edited=edited,
+            created=created,
+            changeset=changeset.value,
+            added=len(added),
+            removed=len(removed),
+        )
+
+
+def _graph_quads(store: Store, graph: Graph) -> list[Quad]:
+    return sorted(store.quads_for_pattern(None, None, None, graph), key=str)
+
+
+def _read_graphs(store: Store, targets: list[Graph]) -> dict[Graph, list[Quad]]:
+    """Each target graph's statements, refused beyond ``MAX_EDIT_QUADS`` in all."""
+    found: dict[Graph, list[Quad]] = {}
+    total = 0
+    for graph in targets:
+        quads = _graph_quads(store, graph)
+        total += len(quads)
+        if total > MAX_EDIT_QUADS:
+            raise UsageError(
+                f"this edit names graphs holding more than {MAX_EDIT_QUADS:,} statements; "
+                "edit fewer or smaller graphs at a time"
+            )
+        found[graph] = quads
+    return found
+
+
+def _difference(
+    before: dict[Graph, list[Quad]], after: dict[Graph, list[Quad]]
+) -> tuple[list[Quad], list[Quad]]:
+    added: list[Quad] = []
+    removed: list[Quad] = []
+    for graph, old in before.items():
+        old_set, new_set = set(old), set(after[graph])
+        added.extend(q for q in after[graph] if q not in old_set)
+        removed.extend(q for q in old if q not in new_set)
+    return added, removed
+
+
+def _check_placement(layout: Layout, store: Store, added: list[Quad]) -> None:
+    """Refuse a statement that breaks "each triple in one graph" (see the module docstring).
+
+    Two rules. A statement about a resource Catalograph files (one under the
+    base, or a unit that has its own graph, such as an authority's IRI) must
+    be in the graph the layout gives it, since that is where ingest states
+    it too. And no triple may end up in two graphs. Statements about other
+    resources (a writer's own data) may go in any named graph or the default
+    graph, as the protocols allow.
+    """
+    for quad in added:
+        graph = quad.graph_name
+        triple = f"{quad.subject} {quad.predicate} {quad.object}"
+        home = _home(layout, quad)
+        if home is not None and _key(graph) != home and _filed(layout, store, quad.subject):
+            raise MisplacedStatementError(
+                f"{triple} was written into {_shown(graph)}, but a statement about "
+                f"<{quad.subject.value}> lives in the graph <{home}> (the default graph is the "
+                "merge of the named graphs): write it there; nothing was changed"
+            )
+        holders = {
+            _key(q.graph_name) for q in store.quads_for_pattern(quad.subject, quad.predicate, quad.object, None)
+        }
+        if len(holders) > 1:
+            others = ", ".join(_shown(_graph(g)) for g in sorted(holders - {_key(graph)}))
+            raise MisplacedStatementError(
+                f"{triple} is already stated in {others}; a triple lives in one graph (the default "
+                "graph is their merge): nothing was changed"
+            )
+
+
+def _filed(layout: Layout, store: Store, subject: object) -> bool:
+    """Whether the layout files statements about ``subject`` (ours, or a unit with its graph)."""
+    if not isinstance(subject, NamedNode):
+        return False
+    return subject.value.startswith(layout.base) or store.contains_named_graph(
+        NamedNode(layout.owner(subject.value))
+    )
+
+
+def _shown(graph: Graph) -> str:
+    return "the default graph" if isinstance(graph, DefaultGraph) else f"<{graph.value}>"
+
+
+def _graph(key: str) -> Graph:
+    return DefaultGraph() if key == "" else NamedNode(key)
+
+
+def _home(layout: Layout, quad: Quad) -> str | None:
+    if not isinstance(quad.subject, NamedNode):
+        return None
+    obj = quad.object.value if isinstance(quad.object, NamedNode) else None
+    return layout.home_graph(quad.subject.value, obj)
+
+
+def _in_unit_graph(layout: Layout, quad: Quad) -> bool:
+    """A statement in the graph of the unit it is about, where ingest would state it too."""
+    graph = quad.graph_name
+    if not isinstance(graph, NamedNode) or layout.is_catalograph_graph(graph.value):
+        return False
+    return _home(layout, quad) == graph.value
+
+
+def _key(graph: Graph) -> str:
+    return "" if isinstance(graph, DefaultGraph) else graph.value
+
+
+def _nquads(quads: list[Quad]) -> bytes:
+    return serialize(quads, format=RdfFormat.N_QUADS) if quads else b""
+
+
+def _compact_time() -> str:
+    return time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"{time.time() % 1:.6f}"[1:] + "Z"
+
+
+def _changeset_quads(
+    changeset: NamedNode,
+    who: str,
+    when: Literal,
+    reason: str | None,
+    added: list[Quad],
+    removed: list[Quad],
+) -> Iterator[Quad]:
+    """The ``cg:Changeset`` of one edit, in its own graph (named like its subject)."""
+    g = changeset
+    writer = NamedNode(f"{changeset.value}#writer")
+    yield Quad(g, RDF.type, CG.Changeset, g)
+    yield Quad(g, PROV.wasAssociatedWith, writer, g)
+    yield Quad(writer, RDF.type, PROV.Agent, g)
+    yield Quad(writer, RDFS.label, Literal(who), g)
+    yield Quad(g, PROV.startedAtTime, when, g)
+    if reason:
+        yield Quad(g, CG.changeReason, Literal(reason), g)
+    graphs = {q.graph_name.value for q in (*added, *removed) if isinstance(q.graph_name, NamedNode)}
+    for graph in sorted(graphs):
+        yield Quad(g, CG.changedGraph, NamedNode(graph), g)
+    subjects = {q.subject.value for q in (*added, *removed) if isinstance(q.subject, NamedNode)}
+    for subject in sorted(subjects):
+        yield Quad(g, CG.subjectOfChange, NamedNode(subject), g)
+    for kind, link, quads in (("add", CG.addition, added), ("remove", CG.removal, removed)):
+        for n, quad in enumerate(sorted(quads, key=str), start=1):
+            node = NamedNode(f"{changeset.value}#{kind}-{n}")
+            yield Quad(g, link, node, g)
+            yield Quad(node, RDF.type, RDF.Statement, g)
+            yield Quad(node, RDF.subject, quad.subject, g)
+            yield Quad(node, RDF.predicate, quad.predicate, g)
+            yield Quad(node, RDF.object, quad.object, g)
+            if isinstance(quad.graph_name, NamedNode):
+                yield Quad(node, CG.inGraph, quad.graph_name, g)
 
 
 # ------------------------------------------------------------ provenance marks
 
 
-def _metadata_graphs_of(store: Store, graph: NamedNode) -> list[NamedNode]:
-    return [
-        q.graph_name
-        for q in store.quads_for_pattern(graph, RDF.type, CG.RecordGraph, None)
-        if isinstance(q.graph_name, NamedNode)
-    ]
+def _mark_edited(store: Store, layout: Layout, graphs: list[str]) -> tuple[str, ...]:
+    """Take the content hash of edited record graphs and stamp ``dcterms:modified``.
 
-
-def _unmark(store: Store, iris: Iterable[str] | None) -> list[Quad]:
-    """Remove the content hash of the record graphs among ``iris`` (all if ``None``).
-
-    Returns the removed quads, which the caller puts back if the edit fails
-    and turns into ``dcterms:modified`` stamps if it succeeds.
+    Without the hash, the next ingest of the source record no longer finds it
+    "unchanged": it replaces the graph with the mapping of the source record,
+    so the source record wins inside its own graph.
     """
-    if iris is None:
-        hashes = list(store.quads_for_pattern(None, CG.contentHash, None, None))
-    else:
-        hashes = []
-        for iri in set(iris):
-            try:
-                graph = NamedNode(iri)
-            except ValueError:
-                continue
-            for metadata in _metadata_graphs_of(store, graph):
-                hashes.extend(store.quads_for_pattern(graph, CG.contentHash, None, metadata))
-    for quad in hashes:
-        store.remove(quad)
-    return hashes
-
-
-def _stamp(store: Store, marks: list[Quad]) -> tuple[str, ...]:
-    if not marks:
-        return ()
+    metadata = layout.metadata_graph
     now = timestamp()
-    stamps: list[Quad] = []
-    for mark in marks:
-        subject, metadata = mark.subject, mark.graph_name
-        for old in list(store.quads_for_pattern(subject, DCT.modified, None, metadata)):
+    edited = []
+    for iri in graphs:
+        graph = NamedNode(iri)
+        if next(store.quads_for_pattern(graph, RDF.type, CG.RecordGraph, metadata), None) is None:
+            continue
+        for old in [
+            *store.quads_for_pattern(graph, CG.contentHash, None, metadata),
+            *store.quads_for_pattern(graph, DCT.modified, None, metadata),
+        ]:
             store.remove(old)
-        stamps.append(Quad(subject, DCT.modified, now, metadata))
-    store.extend(stamps)
-    edited = tuple(sorted({m.subject.value for m in marks}))
-    log.info("marked %d record graph(s) as edited", len(edited))
-    return edited
+        store.add(Quad(graph, DCT.modified, now, metadata))
+        edited.append(iri)
+    if edited:
+        log.info("marked %d record graph(s) as edited", len(edited))
+    return tuple(edited)
 
 
-# ------------------------------------------------------------ graphs ingest maintains
-
-
-def _is_metadata_graph(store: Store, graph: NamedNode) -> bool:
-    return next(store.quads_for_pattern(None, RDF.type, CG.RecordGraph, graph), None) is not None
-
-
-def _refuse_maintained(store: Store, graph: NamedNode) -> None:
-    if _is_metadata_graph(store, graph):
-        raise ProtectedGraphError(
-            f"<{graph.value}> holds the provenance of record graphs and is maintained by ingest; "
-            "edit it with SPARQL Update if you must"
-        )
-
+def _refuse_maintained(layout: Layout, targets: list[Graph]) -> None:
+    for graph in targets:
+        if not isinstance(graph, NamedNode):
+            continue
+        if graph == layout.metadata_graph or graph.value.startswith(layout.changesets):
+            raise ProtectedGraphError(
+                f"<{graph.value}> is maintained by Catalograph (provenance or a changeset) and is "
+                "not edited by hand; read it with a query"
+            )

@@ -21,11 +21,11 @@ from web.config import load_settings
 
 PASSWORD = "correct horse battery staple"
 INSTANCE = BASE + "instance/lccn-2002036483"  # george_eliot.marc 010 $a
-GRAPH = BASE + "graph/marc/2329645"  # its 001
 
 
 def insert(note: str) -> str:
-    return f'INSERT DATA {{ GRAPH <{GRAPH}> {{ <{INSTANCE}> rdfs:comment "{note}" }} }}'
+    """A note on the instance, in the instance's own graph (where the layout keeps it)."""
+    return f'INSERT DATA {{ GRAPH <{INSTANCE}> {{ <{INSTANCE}> rdfs:comment "{note}" }} }}'
 
 
 def catalograph(data_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess:

@@ -23,13 +23,21 @@ RECORD_GRAPH = BASE + "graph/marc/2329645"  # george_eliot.marc 001
 NATURE_GRAPH = BASE + "graph/marc/417826"  # nature.marc 001
 INSTANCE = BASE + "instance/lccn-2002036483"  # its 010 $a
 TITLE = "Rereading George Eliot : changing responses to her experiments in life"  # 245 $a $b
-TURTLE = b"""@prefix ex: <http://example.org/> .
-ex:book ex:title "A title" ; ex:author ex:someone .
-"""
-TURTLE_TRIPLES = {
-    ("http://example.org/book", "http://example.org/title", '"A title"'),
-    ("http://example.org/book", "http://example.org/author", "<http://example.org/someone>"),
-}
+
+
+def book(name: str) -> tuple[bytes, set[tuple[str, str, str]]]:
+    """A small Turtle graph about ``ex:{name}`` and its triples. Each test writes its own
+    book: a triple lives in one graph, and a write that would put it in a second is refused."""
+    turtle = f"""@prefix ex: <http://example.org/> .
+ex:{name} ex:title "A title" ; ex:author ex:someone .
+""".encode()
+    return turtle, {
+        (f"http://example.org/{name}", "http://example.org/title", '"A title"'),
+        (f"http://example.org/{name}", "http://example.org/author", "<http://example.org/someone>"),
+    }
+
+
+TURTLE, TURTLE_TRIPLES = book("book")
 
 
 @pytest.fixture(scope="module")
@@ -145,14 +153,15 @@ def test_post_creates_and_the_default_graph(url: str) -> None:
     created = requests.post(
         store_url(url),
         params={"graph": "http://example.org/graphs/posted"},
-        data=TURTLE,
+        data=book("posted-book")[0],
         headers={**AUTH, "Content-Type": "text/turtle"},
     )
     assert created.status_code == 201
+    in_default, in_default_triples = book("default-book")
     default = requests.put(
         store_url(url),
         params={"default": ""},
-        data=TURTLE,
+        data=in_default,
         headers={**AUTH, "Content-Type": "text/turtle"},
     )
     assert default.status_code == 204  # the default graph always exists
@@ -162,7 +171,7 @@ def test_post_creates_and_the_default_graph(url: str) -> None:
                 store_url(url), params={"default": ""}, headers={"Accept": "application/n-triples"}
             )
         )
-        == TURTLE_TRIPLES
+        == in_default_triples
     )
     assert requests.delete(store_url(url), params={"default": ""}, headers=AUTH).status_code == 204
     assert (
@@ -269,7 +278,7 @@ def test_bodies_are_checked_before_anything_is_written(url: str) -> None:
 
 def test_rdf_xml_and_json_ld_bodies(url: str) -> None:
     xml = b"""<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:e="http://example.org/">
-  <rdf:Description rdf:about="http://example.org/book"><e:title>A title</e:title></rdf:Description>
+  <rdf:Description rdf:about="http://example.org/xml-book"><e:title>A title</e:title></rdf:Description>
 </rdf:RDF>"""
     graph = {"graph": "http://example.org/graphs/xml"}
     assert (
@@ -281,7 +290,7 @@ def test_rdf_xml_and_json_ld_bodies(url: str) -> None:
         ).status_code
         == 201
     )
-    jsonld = b'{"@id": "http://example.org/book", "http://example.org/author": {"@id": "http://example.org/someone"}}'
+    jsonld = b'{"@id": "http://example.org/xml-book", "http://example.org/author": {"@id": "http://example.org/someone"}}'
     assert (
         requests.post(
             store_url(url),
@@ -291,7 +300,7 @@ def test_rdf_xml_and_json_ld_bodies(url: str) -> None:
         ).status_code
         == 204
     )
-    assert triples_of(get_graph(url, graph["graph"])) == TURTLE_TRIPLES
+    assert triples_of(get_graph(url, graph["graph"])) == book("xml-book")[1]
 
 
 def test_graphs_ingest_maintains_are_protected(url: str) -> None:

@@ -21,16 +21,26 @@ from SPARQLWrapper.SPARQLExceptions import Unauthorized
 from web_fixtures import BASE, ROOT, TRAJECT, build_data_dir, ingest, running_server, settings_for
 
 from graph.updates import WRITE_WAIT_S
+from ontology.namespaces import CG, RDFS
 
 TOKEN = "update-token-for-tests-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 GRAPH = BASE + "graph/marc/2329645"  # george_eliot.marc 001
+#: george_eliot.marc 600 "Eliot, George, 1819-1880": a subject, a unit with a graph of its own
+AGENT = BASE + "agent/k791daaf4a3e346f178eb"
 OTHER_GRAPH = BASE + "graph/marc/417826"  # nature.marc 001
 INSTANCE = BASE + "instance/lccn-2002036483"  # george_eliot.marc 010 $a
+#: A statement about the instance, written where the layout keeps it: the instance's own graph.
 INSERT = (
-    f'INSERT DATA {{ GRAPH <{GRAPH}> {{ <{INSTANCE}> rdfs:comment "checked by a cataloger" }} }}'
+    f'INSERT DATA {{ GRAPH <{INSTANCE}> {{ <{INSTANCE}> rdfs:comment "checked by a cataloger" }} }}'
 )
 ASK_INSERTED = f'ASK {{ <{INSTANCE}> rdfs:comment "checked by a cataloger" }}'
+#: The record's own title node lives in the record's graph: an edit there is a record edit.
+TITLE_NODE = GRAPH + "#title-1"
+RECORD_INSERT = (
+    f'INSERT DATA {{ GRAPH <{GRAPH}> {{ <{TITLE_NODE}> rdfs:comment "checked by a cataloger" }} }}'
+)
+ASK_RECORD_INSERTED = f'ASK {{ <{TITLE_NODE}> rdfs:comment "checked by a cataloger" }}'
 
 
 @pytest.fixture
@@ -187,43 +197,145 @@ GENERATED = "http://www.w3.org/ns/prov#generatedAtTime"
 
 
 def test_an_edited_record_graph_is_replaced_by_the_next_ingest(url: str, data_dir: Path) -> None:
-    """The documented rule: the source record wins at re-ingest, edited or not."""
+    """The documented rule: inside its own graph, the source record wins at re-ingest."""
     untouched_before = provenance(url, OTHER_GRAPH)
-    response = post_update(url, INSERT)
-    assert response.status_code == 204
+    response = post_update(url, RECORD_INSERT)
+    assert response.status_code == 204, response.text
     assert response.headers["X-Catalograph-Edited-Graphs"] == "1"
     edited = provenance(url, GRAPH)
     assert HASH not in edited and MODIFIED in edited
-    assert ask(url, ASK_INSERTED) is True
+    assert ask(url, ASK_RECORD_INSERTED) is True
     ingest(data_dir, [TRAJECT / "george_eliot.marc", TRAJECT / "nature.marc"])  # same records
-    wait_until(url, ASK_INSERTED, False)  # the edit is gone: the source record won
+    wait_until(url, ASK_RECORD_INSERTED, False)  # the edit is gone: the source record won
     restored = provenance(url, GRAPH)
     assert HASH in restored and MODIFIED not in restored
     assert provenance(url, OTHER_GRAPH) == untouched_before  # unchanged record: not rewritten
     assert ask(url, f"ASK {{ <{INSTANCE}> rdfs:label ?t }}") is True
 
 
-def test_graph_variables_in_a_template_mark_every_record_graph(url: str) -> None:
-    response = post_update(url, f"DELETE WHERE {{ GRAPH ?g {{ <{INSTANCE}> rdfs:comment ?c }} }}")
-    assert response.status_code == 204
-    assert response.headers["X-Catalograph-Edited-Graphs"] == "10"  # 9 traject records + hostile
-    marked = rows(url, f"SELECT (COUNT(*) AS ?n) WHERE {{ ?g <{MODIFIED}> ?t }}")
-    assert marked == [["10"]]
-    reading_only = f"INSERT {{ <{INSTANCE}> rdfs:comment ?g }} WHERE {{ GRAPH ?g {{ <{INSTANCE}> a bf:Instance }} }}"
-    assert post_update(url, reading_only).headers["X-Catalograph-Edited-Graphs"] == "0"
+def test_statements_a_cataloger_adds_or_removes_about_a_unit_survive_every_reingest(
+    url: str, data_dir: Path
+) -> None:
+    """A unit's graph gathers what every record says; a writer's change to it is the last
+    word, kept when the records that mention the unit are ingested again (changed or not)."""
+    (label,) = column(url, f"SELECT ?l WHERE {{ <{AGENT}> rdfs:label ?l }}")
+    assert label == "Eliot, George, 1819-1880"
+    corrected = "Eliot, George, 1819-1880 (Mary Ann Evans)"
+    change = post_update(
+        url,
+        f'DELETE DATA {{ GRAPH <{AGENT}> {{ <{AGENT}> rdfs:label "{label}" }} }} ; '
+        f'INSERT DATA {{ GRAPH <{AGENT}> {{ <{AGENT}> rdfs:label "{corrected}" ; '
+        f'skos:altLabel "Eliot" }} }}',
+    )
+    assert change.status_code == 204, change.text
+    assert change.headers["X-Catalograph-Edited-Graphs"] == "0"  # no record graph touched
+    labels = f"SELECT ?l WHERE {{ <{AGENT}> rdfs:label ?l }}"
+    assert column(url, labels) == [corrected]
+    # every record that names the agent, ingested again, one of them changed
+    changed = tmp_copy_with_title(data_dir, TRAJECT / "george_eliot.marc", "Rereading Eliot again")
+    ingest(data_dir, [changed, TRAJECT / "nature.marc"])
+    wait_until(url, 'ASK { ?i rdfs:label "Rereading Eliot again" }', True)
+    assert column(url, labels) == [corrected]  # the old label did not come back
+    assert ask(url, f'ASK {{ <{AGENT}> skos:altLabel "Eliot" }}')
+    # and recorded: who, when, what was added and removed, and where
+    changeset = change.headers["X-Catalograph-Changeset"]
+    recorded = select(
+        url,
+        f"""SELECT ?who ?kind ?p ?o ?g WHERE {{ GRAPH <{changeset}> {{
+              <{changeset}> a cg:Changeset ; prov:wasAssociatedWith/rdfs:label ?who ;
+                            prov:startedAtTime ?t ; ?kind ?st .
+              ?st rdf:subject <{AGENT}> ; rdf:predicate ?p ; rdf:object ?o ; cg:inGraph ?g }} }}""",
+    )
+    alt = "http://www.w3.org/2004/02/skos/core#altLabel"
+    assert sorted(tuple(row.values()) for row in recorded) == sorted([
+        ("token 1", CG.addition.value, RDFS.label.value, corrected, AGENT),
+        ("token 1", CG.addition.value, alt, "Eliot", AGENT),
+        ("token 1", CG.removal.value, RDFS.label.value, label, AGENT),
+    ])  # fmt: skip
+
+
+def test_a_statement_goes_where_the_layout_keeps_it(url: str) -> None:
+    """Each triple lives in one graph: a write that breaks this is refused and changes nothing."""
+    into_record = post_update(
+        url, f'INSERT DATA {{ GRAPH <{GRAPH}> {{ <{INSTANCE}> rdfs:comment "misplaced" }} }}'
+    )
+    assert into_record.status_code == 400
+    assert f"lives in the graph <{INSTANCE}>" in into_record.text
+    into_default = post_update(url, f'INSERT DATA {{ <{INSTANCE}> rdfs:comment "misplaced" }}')
+    assert into_default.status_code == 400 and "default graph" in into_default.text
+    twice = post_update(
+        url,
+        'INSERT DATA { GRAPH <http://example.org/mine> { <http://example.org/x> '
+        '<http://example.org/p> "twice" } }',
+    )
+    assert twice.status_code == 204, twice.text  # a writer's own data, in a graph of its own
+    again = post_update(
+        url,
+        'INSERT DATA { GRAPH <http://example.org/other> { <http://example.org/x> '
+        '<http://example.org/p> "twice" } }',
+    )
+    assert again.status_code == 400 and "already stated in <http://example.org/mine>" in again.text
+    assert ask(url, 'ASK { ?s ?p "misplaced" }') is False
+    assert ask(url, "ASK { GRAPH <http://example.org/other> { ?s ?p ?o } }") is False
+    counted = rows(url, 'SELECT (COUNT(*) AS ?n) WHERE { ?s <http://example.org/p> "twice" }')
+    assert counted == [["1"]]
+
+
+def test_an_update_that_can_reach_graphs_it_does_not_name_is_refused(url: str) -> None:
+    for text in (
+        f"DELETE WHERE {{ GRAPH ?g {{ <{INSTANCE}> rdfs:comment ?c }} }}",
+        "CLEAR NAMED",
+        "DROP ALL",
+    ):
+        response = post_update(url, text)
+        assert response.status_code == 400, text
+        assert "name each graph it writes" in response.text
+    assert ask(url, f"ASK {{ <{INSTANCE}> rdfs:label ?t }}") is True
+    reading_only = (
+        f"INSERT {{ GRAPH <{INSTANCE}> {{ <{INSTANCE}> rdfs:comment ?g }} }} "
+        f"WHERE {{ GRAPH ?g {{ <{INSTANCE}> bf:title ?title }} }}"
+    )
+    response = post_update(url, reading_only)  # GRAPH ?g only where it reads: fine
+    assert response.status_code == 204 and response.headers["X-Catalograph-Edited-Graphs"] == "0"
+    assert ask(url, f"ASK {{ <{INSTANCE}> rdfs:comment <{GRAPH}> }}") is True
 
 
 def test_record_graphs_an_update_dropped_come_back_at_the_next_ingest(url: str, data_dir: Path) -> None:
     """The record index follows updates: without that, re-ingest would skip these records as
     unchanged (their content hash is what it was) and leave them missing."""
-    one = post_update(url, f"DROP GRAPH <{OTHER_GRAPH}>")
-    assert one.status_code == 204
-    everything = post_update(url, f"DELETE WHERE {{ GRAPH <{GRAPH}> {{ ?s ?p ?o }} }} ; CLEAR NAMED")
-    assert everything.status_code == 204  # reaches graphs it does not name: index rebuilt
+    for graph in (OTHER_GRAPH, GRAPH):
+        assert post_update(url, f"DROP GRAPH <{graph}>").status_code == 204
     wait_until(url, f"ASK {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(?g IN (<{GRAPH}>, <{OTHER_GRAPH}>)) }}", False)
     ingest(data_dir, [TRAJECT / "george_eliot.marc", TRAJECT / "nature.marc"])
     for graph in (GRAPH, OTHER_GRAPH):
         wait_until(url, f"ASK {{ GRAPH <{graph}> {{ ?instance bf:title ?title }} }}", True)
+
+
+def select(url: str, query: str) -> list[dict[str, str]]:
+    """The rows of a SELECT, each variable's value as text (JSON results: commas are safe)."""
+    response = requests.get(url + "/sparql", params={"query": query})
+    assert response.status_code == 200, response.text
+    return [
+        {name: term["value"] for name, term in binding.items()}
+        for binding in response.json()["results"]["bindings"]
+    ]
+
+
+def column(url: str, query: str) -> list[str]:
+    return [next(iter(row.values())) for row in select(url, query)]
+
+
+def tmp_copy_with_title(data_dir: Path, path: Path, title: str) -> Path:
+    """A copy of a real record file with its 245 $a changed, as a later export would have it."""
+    from pymarc import Field, MARCReader, Subfield
+
+    with path.open("rb") as handle:
+        (record,) = list(MARCReader(handle))
+    record.remove_fields("245")
+    record.add_ordered_field(Field("245", ["1", "0"], [Subfield("a", title)]))
+    copy = data_dir.parent / path.name
+    copy.write_bytes(record.as_marc())
+    return copy
 
 
 def wait_until(url: str, query: str, answer: bool, timeout_s: float = 10) -> None:
@@ -275,3 +387,30 @@ def test_update_size_limit(data_dir: Path) -> None:
         assert direct.status_code == 413
         fits = INSERT.replace("checked by a cataloger", "y" * 350_000)  # beyond the query limit
         assert post_update(url, fits).status_code == 204
+
+
+def test_a_unit_graph_replaced_through_the_graph_store_stays_so_after_reingest(
+    url: str, data_dir: Path
+) -> None:
+    """PUT a unit's graph: what the body leaves out is removed for good, what it adds is kept,
+    whatever the records that mention the unit say when they are ingested again."""
+    body = (
+        f"<{AGENT}> a <http://id.loc.gov/ontologies/bibframe/Person> ;\n"
+        f'  <http://www.w3.org/2000/01/rdf-schema#label> "Eliot, George" .\n'
+    ).encode()
+    put = requests.put(
+        url + "/rdf-graph-store",
+        params={"graph": AGENT},
+        data=body,
+        headers={**AUTH, "Content-Type": "text/turtle"},
+    )
+    assert put.status_code == 204, put.text
+    described = f"SELECT ?p ?o WHERE {{ GRAPH <{AGENT}> {{ <{AGENT}> ?p ?o }} }} ORDER BY ?p ?o"
+    after_put = select(url, described)
+    assert column(url, f"SELECT ?l WHERE {{ <{AGENT}> rdfs:label ?l }}") == ["Eliot, George"]
+    changed = tmp_copy_with_title(data_dir, TRAJECT / "george_eliot.marc", "Rereading Eliot again")
+    ingest(data_dir, [changed])
+    wait_until(url, 'ASK { ?i rdfs:label "Rereading Eliot again" }', True)
+    assert select(url, described) == after_put
+    # the record still links to the agent: only the agent's own graph is the writer's
+    assert ask(url, f"ASK {{ GRAPH <{GRAPH}> {{ ?node ?p <{AGENT}> }} }}")

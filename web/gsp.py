@@ -1,8 +1,8 @@
 """The SPARQL 1.1 Graph Store HTTP Protocol at ``/rdf-graph-store`` (indirect identification).
 
 ``?graph=IRI`` names a named graph, ``?default`` the store's own default graph
-(the one SPARQL Update writes unqualified triples into; queries see the union
-of all graphs, that one included).
+(queries see the union of all graphs, that one included; Catalograph itself
+keeps every statement in a named graph).
 
 - GET / HEAD, for everyone: the graph in the negotiated RDF format, streamed
   (a graph can be large: the metadata graph has a few statements per record);
@@ -26,6 +26,7 @@ from pyoxigraph import DefaultGraph, NamedNode, RdfFormat, Store
 
 from graph.updates import delete_graph, parse_graph, write_graph
 from ontology.errors import NotFoundError, QueryError, UsageError
+from ontology.layout import Layout
 from ontology.namespaces import PREFIXES
 from query.negotiation import RDF_FORMATS, content_type, negotiate
 from web.app import settings, store
@@ -72,15 +73,18 @@ def graph_store() -> Response:
     principal = require_writer()
     allow_upload()
     data_dir = settings().data_dir
+    layout = Layout(settings().base_iri)
     if request.method == "DELETE":
-        edit = write(lambda: delete_graph(data_dir, graph))
+        edit = write(lambda: delete_graph(data_dir, graph, layout=layout, who=principal.name))
         log.info("graph store: %s deleted %s", principal.name, graph)
         return edited_response(edit)
     fmt = _body_format()
     base = graph.value if isinstance(graph, NamedNode) else settings().base_iri
     triples = parse_graph(request.get_data(cache=False), fmt, base_iri=base)
     merge = request.method == "POST"
-    edit = write(lambda: write_graph(data_dir, graph, triples, merge=merge))
+    edit = write(
+        lambda: write_graph(data_dir, graph, triples, merge=merge, layout=layout, who=principal.name)
+    )
     log.info(
         "graph store: %s %s %d triples into %s", principal.name, request.method, len(triples), graph
     )

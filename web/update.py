@@ -23,6 +23,7 @@ from flask import Response, request
 
 from graph.updates import Edit, apply_update
 from ontology.errors import UsageError
+from ontology.layout import Layout
 from ontology.namespaces import PREFIXES
 from query.update_check import check_update
 from web.app import settings, store_holder
@@ -76,9 +77,12 @@ def write(action: Callable[[], T]) -> T:
 
 
 def edited_response(edit: Edit, status: int = 204) -> Response:
+    """No body; headers say which record graphs are now edited and which changeset records it."""
     response = Response(status=status)
     response.headers.pop("Content-Type", None)  # no body
     response.headers["X-Catalograph-Edited-Graphs"] = str(len(edit.edited))
+    if edit.changeset:
+        response.headers["X-Catalograph-Changeset"] = edit.changeset
     return response
 
 
@@ -99,7 +103,13 @@ def answer_update() -> Response:
     )
     edit = write(
         lambda: apply_update(
-            config.data_dir, text, iris=plan.iris, all_graphs=plan.all_graphs, prefixes=PREFIXES
+            config.data_dir,
+            text,
+            iris=plan.iris,
+            all_graphs=plan.all_graphs,
+            layout=Layout(config.base_iri),
+            who=principal.name,
+            prefixes=PREFIXES,
         )
     )
     log.info(
