@@ -37,8 +37,8 @@ from flask import current_app, g, request
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ontology.errors import CatalographError, UsageError
-from web.app import settings
 from web.config import Settings
+from web.state import settings
 
 USERS_FILE = "users.json"
 ROLES = ("reader", "cataloger")

@@ -28,8 +28,8 @@ from graph.updates import delete_graph, parse_graph, write_graph
 from ontology.errors import NotFoundError, QueryError, UsageError
 from ontology.namespaces import PREFIXES
 from query.negotiation import RDF_FORMATS, content_type, negotiate
-from web.app import settings, store
 from web.auth import require_writer
+from web.state import settings, store
 from web.update import allow_upload, edited_response, write
 from web.wellknown import GRAPH_STORE_PATH
 

@@ -26,8 +26,8 @@ from query.negotiation import (
 )
 from query.sparql import QueryTooLargeError, UpdateRefusedError
 from web import query_ui
-from web.app import settings, store_holder
 from web.limits import run_limited
+from web.state import settings, store_holder
 from web.update import answer_update, is_update_request
 from web.wellknown import service_description
 

@@ -25,8 +25,8 @@ from graph.updates import Edit, apply_update
 from ontology.errors import UsageError
 from ontology.namespaces import PREFIXES
 from query.update_check import check_update
-from web.app import settings, store_holder
 from web.auth import AuthenticationError, request_principal, require_writer
+from web.state import settings, store_holder
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from graph import latest_snapshot
 from query.description import rdf_format_iris, service_triples, used_prefixes
 from query.negotiation import RDF_FORMATS, content_type, negotiate
 from query.void import Statistics, statistics, void_triples
-from web.app import settings, store
+from web.state import settings, store
 
 blueprint = Blueprint("wellknown", __name__)
 
