@@ -1,4 +1,4 @@
-"""The one exception family: each class defined once.
+"""The one exception family: each class defined once, each code naming one class.
 
 Every module of the five layers is imported, so a class defined anywhere is seen.
 """
@@ -33,3 +33,11 @@ def test_every_error_class_is_defined_once() -> None:
     assert len(classes) > 15  # the walk found the family, not just its base
     assert sorted(set(names)) == names, [n for n in names if names.count(n) > 1]
 
+
+def test_codes_name_one_class_each() -> None:
+    owners: dict[str, list[str]] = {}
+    for cls in family():
+        if "code" in cls.__dict__:
+            owners.setdefault(cls.__dict__["code"], []).append(cls.__qualname__)
+    assert {code for code, classes in owners.items() if len(classes) > 1} == set()
+    assert owners["error"] == ["CatalographError"]
