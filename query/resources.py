@@ -28,9 +28,6 @@ from ontology.namespaces import PREFIXES, RDF
 
 _RQ = Path(__file__).resolve().parent / "rq"
 
-#: How many references (inverse relations) a page lists; the rest are counted.
-MAX_REFERENCES = 100
-
 Node = NamedNode | BlankNode
 Term = NamedNode | BlankNode | Literal
 
