@@ -111,7 +111,7 @@ def tokens(text: str) -> Iterator[tuple[str, str]]:
             i = run.end()
             continue
         match = _TOKENS.match(text, i)
-        assert match is not None  # noqa: S101 - 'other' matches any character
+        assert match is not None  # 'other' matches any character
         kind = match.lastgroup or "other"
         if kind == "quote":
             quote = match.group()

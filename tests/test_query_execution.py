@@ -268,12 +268,12 @@ def test_closing_the_pool_ends_every_worker(checkpoint) -> None:
 class _Listener(BaseHTTPRequestHandler):
     calls: list[str] = []
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self.calls.append(self.path)
         self.send_response(500)
         self.end_headers()
 
-    do_POST = do_GET  # noqa: N815
+    do_POST = do_GET
 
     def log_message(self, *args: object) -> None:
         pass

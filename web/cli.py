@@ -225,7 +225,7 @@ def main() -> None:
             "interrupted: the store is consistent; run the same command again to finish", err=True
         )
         sys.exit(130)
-    except Exception as exc:  # noqa: BLE001 - a bug: still one line for the user
+    except Exception as exc:  # a bug: still one line for the user
         if os.environ.get("CATALOGRAPH_DEBUG"):
             raise
         click.echo(

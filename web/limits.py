@@ -99,7 +99,7 @@ class SparqlLimits:
 
 def sparql_limits() -> SparqlLimits:
     """The current app's limits, starting its query workers on first use."""
-    app = current_app._get_current_object()  # noqa: SLF001 - the app itself, not its proxy
+    app = current_app._get_current_object()  # the app itself, not its proxy
     found = app.extensions.get(_EXTENSION)
     if found is None:
         with _CREATING:
