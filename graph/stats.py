@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pyoxigraph import NamedNode, Store
 
-from ontology.namespaces import BF, CG, MADS, PREFIXES, RDF, SKOS
+from ontology.namespaces import BF, CG, MADS, RDF, SKOS, compact
 
 #: The groups a catalogue is summarised by; each group's classes in the order counted.
 GROUPS: dict[str, tuple[NamedNode, ...]] = {
@@ -27,14 +27,6 @@ GROUPS: dict[str, tuple[NamedNode, ...]] = {
     "concepts": (SKOS.Concept, BF.Topic, MADS.Topic, MADS.ComplexSubject),
     "places": (BF.Place, MADS.Geographic),
 }
-
-
-def compact(iri: str) -> str:
-    """``http://id.loc.gov/ontologies/bibframe/Work`` -> ``bf:Work`` (the IRI if no prefix fits)."""
-    for prefix, namespace in PREFIXES.items():
-        if iri.startswith(namespace) and len(iri) > len(namespace):
-            return f"{prefix}:{iri[len(namespace):]}"
-    return iri
 
 
 def distinct_subjects(store: Store, cls: NamedNode, also_not: tuple[NamedNode, ...] = ()) -> int:

@@ -90,3 +90,18 @@ PREFIXES: dict[str, str] = {
     "lang": str(LANGUAGES),
     "relators": str(RELATORS),
 }
+
+
+def compact(iri: str) -> str:
+    """``bf:Work`` for a BIBFRAME IRI, by the longest known prefix; the IRI when none fits.
+
+    >>> compact("http://id.loc.gov/ontologies/bibframe/Work")
+    'bf:Work'
+    >>> compact("http://example.org/thing")
+    'http://example.org/thing'
+    """
+    best = ""
+    for prefix, namespace in PREFIXES.items():
+        if iri.startswith(namespace) and len(namespace) > len(PREFIXES.get(best, "")):
+            best = prefix
+    return f"{best}:{iri[len(PREFIXES[best]) :]}" if best else iri

@@ -24,7 +24,7 @@ from pyoxigraph import (
 )
 
 from ontology.errors import StoreError
-from ontology.namespaces import PREFIXES, RDF
+from ontology.namespaces import PREFIXES, RDF, compact
 
 _RQ = Path(__file__).resolve().parent / "rq"
 
@@ -252,19 +252,6 @@ def _add_label(labels: list[Literal], label: Term | None) -> None:
 
 def _text(term: Term | None) -> str | None:
     return None if term is None else term.value
-
-
-def compact(iri: str) -> str:
-    """``bf:Work`` for a BIBFRAME IRI; the IRI itself when no prefix fits.
-
-    >>> compact("http://id.loc.gov/ontologies/bibframe/Work")
-    'bf:Work'
-    """
-    best = ""
-    for prefix, namespace in PREFIXES.items():
-        if iri.startswith(namespace) and len(namespace) > len(PREFIXES.get(best, "")):
-            best = prefix
-    return f"{best}:{iri[len(PREFIXES[best]) :]}" if best else iri
 
 
 def best_label(

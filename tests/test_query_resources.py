@@ -14,8 +14,8 @@ from pyoxigraph import Literal, NamedNode, RdfFormat, Store, parse
 from web_fixtures import BASE, build_data_dir
 
 from graph import open_latest_snapshot
-from ontology.namespaces import BF, RDFS
-from query.resources import ResourceQueries, best_label, compact
+from ontology.namespaces import BF, RDFS, compact
+from query.resources import ResourceQueries, best_label
 
 INSTANCE = NamedNode(BASE + "instance/lccn-2002036483")
 ELIOT_GRAPH = NamedNode(BASE + "graph/marc/2329645")

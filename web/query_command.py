@@ -12,8 +12,8 @@ from pyoxigraph import QueryResultsFormat, RdfFormat, parse_query_results
 
 from graph.snapshots import open_latest_snapshot
 from graph.stats import stats
+from ontology.namespaces import compact
 from query.negotiation import RDF_FORMATS, RESULTS_FORMATS, parse_format
-from query.resources import compact
 from query.sparql import run_query
 from web.config import Settings
 
