@@ -24,7 +24,7 @@ from pyoxigraph import (
 )
 
 from ontology.errors import StoreError
-from ontology.namespaces import PREFIXES, RDF, compact
+from ontology.namespaces import PREFIXES, RDF
 
 _RQ = Path(__file__).resolve().parent / "rq"
 
@@ -213,13 +213,6 @@ class ResourceQueries:
         else:
             triples = self._run("describe", iri=iri, graphs=self.graphs_prefix)
         return serialize(triples, format=fmt, prefixes=PREFIXES)
-
-    def counts(self) -> dict[str, int]:
-        """Number of resources per class, keyed by the class's prefixed name (``bf:Work``)."""
-        result = {"bf:Work": 0, "bf:Instance": 0, "bf:Agent": 0, "skos:Concept": 0}
-        for row in self._run("counts"):
-            result[compact(row["class"].value)] = int(row["n"].value)
-        return result
 
 
 _LABEL_PREDICATES = frozenset(

@@ -16,17 +16,23 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from flask import Flask, current_app
 from pyoxigraph import Store
 
 from graph import latest_snapshot, open_latest_snapshot, publish_first_checkpoint, store_path
+from graph.stats import Figures
 from ontology.errors import StoreError
 from query.resources import ResourceQueries
 from web.config import Settings
+from web.figures import FiguresCache
 
 _EXTENSION = "catalograph"
+
+#: How long the figures of a store that may change in place (one given to
+#: ``create_app``) are reused before being counted again. A checkpoint never
+#: changes, so its figures are counted once.
+COUNTS_TTL_S = 60.0
 
 
 class StoreHolder:
@@ -107,8 +113,8 @@ class AppState:
 
     settings: Settings
     store: StoreHolder
-    #: The home page's counts: (when counted, the store counted, the counts).
-    counts: tuple[float, Any, dict[str, int]] = field(default_factory=lambda: (0.0, None, {}))
+    #: The figures of the store served, for the home page, ``/-/stats`` and VoID.
+    counts: FiguresCache = field(default_factory=FiguresCache)
     #: Called by ``close_app`` (e.g. to stop the SPARQL query workers).
     closers: list[Callable[[], None]] = field(default_factory=list)
 
@@ -144,6 +150,20 @@ def store_holder() -> StoreHolder:
 
 def resource_queries() -> ResourceQueries:
     return ResourceQueries(store(), settings().base_iri)
+
+
+def figures() -> Figures:
+    """The figures of the store being served (``graph.stats``), for every page that shows them.
+
+    Counted once per checkpoint (a new one is a new store object), off the
+    request path once the app has figures to show (``web.figures``); a store
+    given to ``create_app`` may change in place, so it is counted again after
+    ``COUNTS_TTL_S``.
+    """
+    state = app_state()
+    current = state.store.get()
+    given = state.store.source == "given"
+    return state.counts.get(current, ttl_s=COUNTS_TTL_S if given else None)
 
 
 def on_close(closer: Callable[[], None]) -> None:

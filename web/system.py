@@ -1,14 +1,15 @@
 """System pages: the home page and the ``/-/`` pages about the service itself.
 
-``/`` shows what the graph holds; ``/-/health`` says whether the store can be
-read (for load balancers and monitors); ``/-/version`` which versions answer.
+``/`` shows what the graph holds and ``/-/stats`` the same figures as JSON
+(both from ``web.state.figures``, so they agree with ``catalograph stats``
+and VoID); ``/-/health`` says whether the store can be read (for load
+balancers and monitors); ``/-/version`` which versions answer.
 """
 
 from __future__ import annotations
 
 import importlib.metadata
 import platform
-import time
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -17,26 +18,23 @@ from flask import Blueprint, Response, jsonify, render_template
 
 from ontology.errors import CatalographError
 from query.negotiation import HTML, content_type
-from web.state import app_state, resource_queries, settings
+from web.state import app_state, figures, settings
 
 _ROOT = Path(__file__).resolve().parent.parent
 
 blueprint = Blueprint("system", __name__)
 
-#: How long the home page's counts are reused before being counted again.
-COUNTS_TTL_S = 60.0
-
 
 @blueprint.get("/")
 def home() -> Response:
-    state = app_state()
-    when, counted, counts = state.counts
-    queries = resource_queries()
-    if counted is not queries.store or time.monotonic() - when > COUNTS_TTL_S:
-        counts = queries.counts()
-        state.counts = (time.monotonic(), queries.store, counts)
-    body = render_template("home.html", counts=counts, base=settings().base_iri)
+    body = render_template("home.html", groups=figures().groups, base=settings().base_iri)
     return Response(body, content_type=content_type(HTML))
+
+
+@blueprint.get("/-/stats")
+def stats() -> Response:
+    """The home page's machine twin: every figure ``catalograph stats --json`` prints."""
+    return jsonify(figures().summary())
 
 
 @blueprint.get("/-/health")
