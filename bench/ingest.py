@@ -146,7 +146,7 @@ def pymarc_rate(files: list[Path]) -> tuple[float, int, float]:
     return count / (time.perf_counter() - started), count, binary_rate
 
 
-def _quiet(iterable):  # noqa: ANN001, ANN202 - pymarc prints MARC-8 warnings to stdout
+def _quiet(iterable):  # pymarc prints MARC-8 warnings to stdout
     saved = sys.stdout
     sys.stdout = io.StringIO()
     try:

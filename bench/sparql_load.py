@@ -58,7 +58,7 @@ from ontology.namespaces import PREFIXES  # noqa: E402
 from query.sparql import run_query  # noqa: E402
 
 
-def _bench_ingest():  # noqa: ANN202 - bench/ingest.py, imported by path ('ingest' is our package)
+def _bench_ingest():  # bench/ingest.py, imported by path ('ingest' is our package)
     spec = importlib.util.spec_from_file_location("bench_ingest", ROOT / "bench" / "ingest.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -385,7 +385,7 @@ class Server:
                 self.kills.append((time.monotonic(), pid, stopped, reaped, gone))
 
     def memory(self) -> int:
-        return BENCH.TreeMemory(self.process.pid)._tree_rss()  # noqa: SLF001
+        return BENCH.TreeMemory(self.process.pid)._tree_rss()
 
     def stop(self) -> None:
         self.process.terminate()

@@ -299,7 +299,7 @@ def rdf_format(name: str | RdfFormat) -> RdfFormat:
 def dump(
     source: Store | Path | str,
     out: BinaryIO | Path | str,
-    format: str | RdfFormat = RdfFormat.N_QUADS,  # noqa: A002 - pyoxigraph's own name
+    format: str | RdfFormat = RdfFormat.N_QUADS,  # pyoxigraph's own name
     from_graph: str | None = None,
 ) -> None:
     """Export a store (or a data directory's latest checkpoint) as N-Quads, TriG...

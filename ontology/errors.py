@@ -3,6 +3,12 @@
 Subclassing Click's exception lets the CLI print any of these as one clean line
 and exit with its code, with no try/except in the commands; the web layer maps
 the same classes to HTTP statuses in one place (``web.errors``).
+
+Each class carries a stable ``code``: an error that crosses a process
+boundary (a query worker's answer, ``query.worker``) travels as its code and
+message and is rebuilt from an explicit table of codes, never from a class
+name that a refactoring may change. A subclass without a code of its own
+travels as its parent.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import click
 class CatalographError(click.ClickException):
     """Base of every error a user may see. Exit code 1, HTTP 500 unless refined."""
 
+    code = "error"
     exit_code = 1
     http_status = 500
 
@@ -20,6 +27,7 @@ class CatalographError(click.ClickException):
 class UsageError(CatalographError):
     """The request or command line itself is wrong (exit 2, HTTP 400)."""
 
+    code = "usage"
     exit_code = 2
     http_status = 400
 
@@ -27,24 +35,31 @@ class UsageError(CatalographError):
 class ConfigurationError(CatalographError):
     """The configuration file or environment holds an invalid value."""
 
+    code = "configuration"
+
 
 class InputError(CatalographError):
     """An input file cannot be read at all (missing, unknown format, unreadable)."""
+
+    code = "input"
 
 
 class StoreError(CatalographError):
     """The store cannot be opened or written (locked by another writer, disk full...)."""
 
+    code = "store"
     http_status = 503
 
 
 class QueryError(CatalographError):
     """A SPARQL query is malformed or refused (HTTP 400)."""
 
+    code = "query"
     http_status = 400
 
 
 class NotFoundError(CatalographError):
     """A resource or graph the user asked for does not exist (HTTP 404)."""
 
+    code = "not-found"
     http_status = 404

@@ -55,7 +55,6 @@ RDF = Namespace("http://www.w3.org/1999/02/22-rdf-syntax-ns#")
 RDFS = Namespace("http://www.w3.org/2000/01/rdf-schema#")
 XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
 OWL = Namespace("http://www.w3.org/2002/07/owl#")
-SH = Namespace("http://www.w3.org/ns/shacl#")
 BF = Namespace("http://id.loc.gov/ontologies/bibframe/")
 BFLC = Namespace("http://id.loc.gov/ontologies/bflc/")
 SKOS = Namespace("http://www.w3.org/2004/02/skos/core#")
@@ -72,14 +71,6 @@ CG = Namespace("https://w3id.org/catalograph/ontology#")
 #: Controlled values published by the Library of Congress, used as objects.
 LANGUAGES = Namespace("http://id.loc.gov/vocabulary/languages/")
 RELATORS = Namespace("http://id.loc.gov/vocabulary/relators/")
-LC_NAMES = Namespace("http://id.loc.gov/authorities/names/")
-LC_SUBJECTS = Namespace("http://id.loc.gov/authorities/subjects/")
-LC_GENRE_FORMS = Namespace("http://id.loc.gov/authorities/genreForms/")
-LC_CHILDRENS = Namespace("http://id.loc.gov/authorities/childrensSubjects/")
-LC_SCHEMES = Namespace("http://id.loc.gov/vocabulary/subjectSchemes/")
-LC_CLASSIFICATION_SCHEMES = Namespace("http://id.loc.gov/vocabulary/classSchemes/")
-FAST = Namespace("http://id.worldcat.org/fast/")
-MESH = Namespace("http://id.nlm.nih.gov/mesh/")
 
 #: Prefixes offered to SPARQL users, Turtle output and the query UI.
 PREFIXES: dict[str, str] = {
@@ -99,3 +90,18 @@ PREFIXES: dict[str, str] = {
     "lang": str(LANGUAGES),
     "relators": str(RELATORS),
 }
+
+
+def compact(iri: str) -> str:
+    """``bf:Work`` for a BIBFRAME IRI, by the longest known prefix; the IRI when none fits.
+
+    >>> compact("http://id.loc.gov/ontologies/bibframe/Work")
+    'bf:Work'
+    >>> compact("http://example.org/thing")
+    'http://example.org/thing'
+    """
+    best = ""
+    for prefix, namespace in PREFIXES.items():
+        if iri.startswith(namespace) and len(namespace) > len(PREFIXES.get(best, "")):
+            best = prefix
+    return f"{best}:{iri[len(PREFIXES[best]) :]}" if best else iri

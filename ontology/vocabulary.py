@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, RdfFormat, parse
+from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, RdfFormat, Triple, parse
 
 from ontology.namespaces import CG, OWL, RDF, RDFS
 
@@ -74,7 +74,8 @@ def load_ontology_quads(graph: str | NamedNode | None = None) -> list[Quad]:
 
 
 @lru_cache(maxsize=1)
-def _triples() -> tuple[Any, ...]:
+def ontology_triples() -> tuple[Triple, ...]:
+    """The statements of ``catalograph.ttl`` in file order, parsed once per process."""
     return tuple(parse(path=ontology_path(), format=RdfFormat.TURTLE))
 
 
@@ -82,7 +83,7 @@ def _triples() -> tuple[Any, ...]:
 def _labels() -> dict[str, str]:
     english: dict[str, str] = {}
     other: dict[str, str] = {}
-    for t in _triples():
+    for t in ontology_triples():
         if t.predicate != RDFS.label or not isinstance(t.subject, NamedNode):
             continue
         if not isinstance(t.object, Literal):
@@ -134,7 +135,7 @@ def declared_terms(namespace: str = str(CG)) -> frozenset[str]:
     """IRIs in ``namespace`` that the ontology declares (typed as a class, property or individual)."""
     return frozenset(
         t.subject.value
-        for t in _triples()
+        for t in ontology_triples()
         if t.predicate == RDF.type
         and t.object in _DECLARATION_TYPES
         and isinstance(t.subject, NamedNode)

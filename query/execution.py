@@ -36,11 +36,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ontology.errors import CatalographError, QueryError, StoreError
-from query import guard
-from query.negotiation import NotAcceptableError
+from ontology.errors import QueryError, StoreError
 from query.sparql import SparqlResult
-from query.worker import Job, job_for, serve
+from query.worker import Job, error_from, job_for, serve
 
 __all__ = [
     "Job",
@@ -80,19 +78,6 @@ class WorkerCrashedError(QueryError):
     """The process evaluating a query died of it (HTTP 500); the server is unaffected."""
 
     http_status = 500
-
-
-_ERRORS: dict[str, type[CatalographError]] = {
-    cls.__name__: cls
-    for cls in (
-        QueryError,
-        StoreError,
-        NotAcceptableError,
-        guard.QueryTooLargeError,
-        guard.UpdateRefusedError,
-        guard.ServiceRefusedError,
-    )
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -387,7 +372,7 @@ class QueryPool:
     @staticmethod
     def _outcome(reply: tuple[Any, ...], waited: float, called: float) -> Outcome:
         if reply[0] == "error":
-            raise _ERRORS.get(reply[1], QueryError)(reply[2])
+            raise error_from(reply[1], reply[2])
         _, fields, query_s = reply
         result = SparqlResult(*fields)
         return Outcome(result, waited, query_s, time.monotonic() - called)

@@ -30,17 +30,21 @@ MAX_NESTING = 200
 class QueryTooLargeError(QueryError):
     """The query text is longer than the configured limit (HTTP 413)."""
 
+    code = "query-too-large"
     http_status = 413
 
 
 class UpdateRefusedError(QueryError):
     """A SPARQL Update reached a read-only endpoint (HTTP 403)."""
 
+    code = "update-refused"
     http_status = 403
 
 
 class ServiceRefusedError(QueryError):
     """A federated query (``SERVICE``) to an endpoint that is not allowed (HTTP 400)."""
+
+    code = "service-refused"
 
 
 # The SPARQL 1.1 grammar's character classes (section 19.8), exactly.
@@ -107,7 +111,7 @@ def tokens(text: str) -> Iterator[tuple[str, str]]:
             i = run.end()
             continue
         match = _TOKENS.match(text, i)
-        assert match is not None  # noqa: S101 - 'other' matches any character
+        assert match is not None  # 'other' matches any character
         kind = match.lastgroup or "other"
         if kind == "quote":
             quote = match.group()

@@ -24,6 +24,7 @@ HTML = "text/html"
 class NotAcceptableError(QueryError):
     """None of the formats a resource is offered in is acceptable to the client (HTTP 406)."""
 
+    code = "not-acceptable"
     http_status = 406
 
 

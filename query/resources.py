@@ -28,9 +28,6 @@ from ontology.namespaces import PREFIXES, RDF
 
 _RQ = Path(__file__).resolve().parent / "rq"
 
-#: How many references (inverse relations) a page lists; the rest are counted.
-MAX_REFERENCES = 100
-
 Node = NamedNode | BlankNode
 Term = NamedNode | BlankNode | Literal
 
@@ -217,13 +214,6 @@ class ResourceQueries:
             triples = self._run("describe", iri=iri, graphs=self.graphs_prefix)
         return serialize(triples, format=fmt, prefixes=PREFIXES)
 
-    def counts(self) -> dict[str, int]:
-        """Number of resources per class, keyed by the class's prefixed name (``bf:Work``)."""
-        result = {"bf:Work": 0, "bf:Instance": 0, "bf:Agent": 0, "skos:Concept": 0}
-        for row in self._run("counts"):
-            result[compact(row["class"].value)] = int(row["n"].value)
-        return result
-
 
 _LABEL_PREDICATES = frozenset(
     PREFIXES[prefix] + local
@@ -255,19 +245,6 @@ def _add_label(labels: list[Literal], label: Term | None) -> None:
 
 def _text(term: Term | None) -> str | None:
     return None if term is None else term.value
-
-
-def compact(iri: str) -> str:
-    """``bf:Work`` for a BIBFRAME IRI; the IRI itself when no prefix fits.
-
-    >>> compact("http://id.loc.gov/ontologies/bibframe/Work")
-    'bf:Work'
-    """
-    best = ""
-    for prefix, namespace in PREFIXES.items():
-        if iri.startswith(namespace) and len(namespace) > len(PREFIXES.get(best, "")):
-            best = prefix
-    return f"{best}:{iri[len(PREFIXES[best]) :]}" if best else iri
 
 
 def best_label(

@@ -2,7 +2,9 @@
 
 ``query.execution`` starts these processes (from a forkserver) and talks to
 each over one pipe: a ``Job`` in (plain values, pickled small), a tuple out
-(``("ok", result fields, seconds)`` or ``("error", class name, message)``).
+(``("ok", result fields, seconds)`` or ``("error", code, message)``: an
+error travels as its stable ``code``, and ``error_from`` rebuilds it from
+``RETURNED_ERRORS``, an explicit table, never from a class name).
 A worker runs queries on a thread with a large stack, under a memory limit,
 and, unless some ``SERVICE`` endpoint is allowed, without any network.
 """
@@ -23,7 +25,9 @@ from typing import Any, NamedTuple
 from pyoxigraph import QueryResultsFormat, RdfFormat, Store
 
 from graph.snapshots import open_checkpoint
-from ontology.errors import CatalographError
+from ontology.errors import CatalographError, QueryError, StoreError, UsageError
+from query.guard import QueryTooLargeError, ServiceRefusedError, UpdateRefusedError
+from query.negotiation import NotAcceptableError
 from query.sparql import SparqlResult, run_query
 
 log = logging.getLogger(__name__)
@@ -33,6 +37,33 @@ log = logging.getLogger(__name__)
 STACK_BYTES = 256 * 2**20
 #: How often a worker checks that the server that started it still runs.
 WATCH_EVERY_S = 0.5
+
+#: The errors a worker's answer may carry, by code. A subclass raised in a
+#: worker without a code of its own comes back as its parent (same code).
+RETURNED_ERRORS: dict[str, type[CatalographError]] = {
+    cls.code: cls
+    for cls in (
+        CatalographError,
+        UsageError,
+        StoreError,
+        QueryError,
+        NotAcceptableError,
+        QueryTooLargeError,
+        UpdateRefusedError,
+        ServiceRefusedError,
+    )
+}
+
+
+def error_from(code: str, message: str) -> CatalographError:
+    """The error a worker sent as ``("error", code, message)``; an unknown code is a generic one.
+
+    >>> error_from("not-acceptable", "no format").http_status
+    406
+    >>> type(error_from("no-such-code", "what went wrong")).__name__
+    'CatalographError'
+    """
+    return RETURNED_ERRORS.get(code, CatalographError)(message)
 
 
 class Job(NamedTuple):
@@ -140,11 +171,11 @@ def _answer_jobs(conn: Connection) -> None:
                 opened = job.store_path
             reply: tuple[Any, ...] = ("ok", _run(store, job), time.perf_counter() - started)
         except CatalographError as exc:
-            reply = ("error", type(exc).__name__, exc.format_message())
+            reply = ("error", exc.code, exc.format_message())
         except OSError as exc:
-            reply = ("error", "StoreError", f"cannot open the store {job.store_path}: {exc}")
+            reply = ("error", StoreError.code, f"cannot open the store {job.store_path}: {exc}")
         except MemoryError:
-            reply = ("error", "QueryError", "the query needs more memory than a query may use")
+            reply = ("error", QueryError.code, "the query needs more memory than a query may use")
         try:
             conn.send(reply)
         except (OSError, ValueError):

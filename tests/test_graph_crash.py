@@ -105,7 +105,7 @@ def die_inside_drop(nth: int) -> None:
     real_drop = writer_module.drop_record_graph
     calls = 0
 
-    def drop(store: Store, graph, metadata_graph) -> None:  # noqa: ANN001
+    def drop(store: Store, graph, metadata_graph) -> None:
         nonlocal calls
         calls += 1
         if calls == nth:
@@ -139,7 +139,7 @@ def start(data_dir: Path, input_file: Path, **env: str) -> subprocess.Popen:
     )
 
 
-def masked_dump(store) -> list[bytes]:  # noqa: ANN001
+def masked_dump(store) -> list[bytes]:
     return sorted(_TIME.sub(rb'\1"T"', line) for line in store.dump(format=RdfFormat.N_QUADS).splitlines())
 
 
@@ -164,7 +164,7 @@ def orphans(data_dir: Path) -> list[str]:
     return sorted(p.name for p in store_path(data_dir).glob(ORPHAN_GLOB))
 
 
-def wait_for(child: subprocess.Popen, condition) -> None:  # noqa: ANN001
+def wait_for(child: subprocess.Popen, condition) -> None:
     deadline = time.monotonic() + 60
     while not condition() and child.poll() is None and time.monotonic() < deadline:
         time.sleep(0.001)

@@ -39,15 +39,13 @@ from graph import (
 from graph.compaction import compaction_threads
 from graph.provenance import ProvenanceNQuads, provenance_quads, read_provenance, timestamp
 from graph.record_index import index_path
-from graph.stats import compact
 from graph.store import StoreSession, store_path
 from ingest.iri import IriMinter
 from ingest.mapping import map_record
 from ingest.model import Position, RecordGraph, SourceRecord
-from ingest.quads import GraphBuilder
 from ingest.sources import get_source
 from ontology.errors import StoreError, UsageError
-from ontology.namespaces import BF, CG, PROV, RDF, SKOS, XSD
+from ontology.namespaces import BF, CG, PROV, RDF, XSD
 from tests.conftest import BASE, ROOT, test_path
 
 MINTER = IriMinter(BASE)
@@ -691,44 +689,3 @@ def test_dump_round_trips_as_nquads_and_trig(tmp_path: Path, graphs: list[Record
         dump(tmp_path, tmp_path / "x.ttl", "ttl")
     with pytest.raises(UsageError, match="unknown RDF format"):
         dump(tmp_path, tmp_path / "x", "docx")
-
-
-def test_stats_count_distinct_resources(tmp_path: Path) -> None:
-    work = NamedNode(f"{BASE}work/shared")
-    person = NamedNode(f"{BASE}agent/austen")
-    built = []
-    for n in (1, 2):
-        builder = GraphBuilder(MINTER.graph("test", str(n)), MINTER.layout)
-        instance = NamedNode(f"{BASE}instance/{n}")
-        builder.type(instance, BF.Instance, BF.Print)  # two classes, one instance
-        builder.type(work, BF.Work, BF.Text)  # the same work stated in both graphs
-        builder.type(person, BF.Agent, BF.Person)
-        builder.type(NamedNode(f"{BASE}agent/org{n}"), BF.Organization)  # only the subclass
-        builder.type(NamedNode(f"{BASE}concept/c{n}"), SKOS.Concept)
-        builder.type(NamedNode(f"{BASE}place/p"), BF.Place)
-        built.append(builder.to_record_graph(Position("hand-made", n)))
-    with Writer(tmp_path, MINTER.layout, VERSION) as writer:
-        writer.write(built)
-    figures = stats(open_latest_snapshot(tmp_path))
-    assert figures["record_graphs"] == 2
-    assert (figures["instances"], figures["works"], figures["agents"]) == (2, 1, 3)
-    assert (figures["concepts"], figures["places"]) == (2, 1)
-    assert figures["classes"] == {
-        "bf:Instance": 2, "bf:Print": 2, "bf:Work": 1, "bf:Text": 1, "bf:Agent": 1,
-        "bf:Person": 1, "bf:Organization": 2, "skos:Concept": 2, "bf:Place": 1,
-    }
-
-
-def test_stats_agree_with_a_set_count_on_real_records(tmp_path: Path, graphs: list[RecordGraph]) -> None:
-    """The constant-memory count relies on Oxigraph returning one subject's quads together."""
-    with Writer(tmp_path, MINTER.layout, VERSION) as writer:
-        writer.write(graphs)
-    store = open_latest_snapshot(tmp_path)
-    figures = stats(store)
-    by_class: dict[str, set] = {}
-    for quad in store.quads_for_pattern(None, RDF.type, None, None):
-        by_class.setdefault(compact(quad.object.value), set()).add(quad.subject)
-    for name, count in figures["classes"].items():
-        assert count == len(by_class[name]), name
-    assert figures["instances"] >= 20 and figures["works"] >= 1
-    assert figures["quads"] == len(store)

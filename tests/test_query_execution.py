@@ -26,7 +26,10 @@ from query.execution import (
     WorkerCrashedError,
     job_for,
 )
+from query.guard import QueryTooLargeError, ServiceRefusedError, UpdateRefusedError
+from query.negotiation import NotAcceptableError
 from query.sparql import run_query
+from query.worker import RETURNED_ERRORS, error_from
 
 INSTANCE = BASE + "instance/lccn-2002036483"  # george_eliot.marc 010 $a
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
@@ -181,13 +184,30 @@ def test_a_long_query_yields_the_cpu_and_its_worker_is_then_retired(checkpoint) 
         own.close()
 
 
-def test_errors_come_back_as_their_own_class(pool, checkpoint) -> None:
-    with pytest.raises(QueryError, match="SPARQL syntax error") as caught:
-        pool.run(job(checkpoint, "SELECT * WHERE { ?s ?p }"), 5)
-    assert caught.value.http_status == 400
-    with pytest.raises(QueryError, match="none is acceptable") as caught:
-        pool.run(job(checkpoint, "CONSTRUCT WHERE { ?s ?p ?o }", graph=None), 5)
-    assert caught.value.http_status == 406
+@pytest.mark.parametrize(
+    ("text", "options", "error", "status", "message"),
+    [
+        ("SELECT * WHERE { ?s ?p }", {}, QueryError, 400, "SPARQL syntax error"),
+        ("CONSTRUCT WHERE { ?s ?p ?o }", {"graph": None}, NotAcceptableError, 406, "none is acceptable"),
+        ("SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }", {}, ServiceRefusedError, 400, "SERVICE"),
+        ("DELETE WHERE { ?s ?p ?o }", {}, UpdateRefusedError, 403, "read-only"),
+        ("SELECT * WHERE { ?s ?p ?o } # " + "x" * 100_000, {}, QueryTooLargeError, 413, "limit"),
+    ],
+    ids=["syntax", "not-acceptable", "service", "update", "too-large"],
+)
+def test_errors_come_back_as_their_own_class(pool, checkpoint, text, options, error, status, message) -> None:
+    """Raised in the worker, sent as a code, raised again here as the same class."""
+    with pytest.raises(CatalographError, match=message) as caught:
+        pool.run(job(checkpoint, text, **options), 5)
+    assert type(caught.value) is error and caught.value.http_status == status
+
+
+def test_error_codes_are_one_per_class() -> None:
+    """Each class a worker may send has a code of its own, so none comes back as another."""
+    for code, cls in RETURNED_ERRORS.items():
+        assert cls.__dict__.get("code") == code, cls
+    assert type(error_from("bogus", "m")) is CatalographError
+    assert type(error_from(QueryTooLargeError.code, "m")) is QueryTooLargeError
 
 
 def test_a_full_pool_refuses_at_once_and_a_waiting_query_keeps_its_deadline(checkpoint) -> None:
@@ -248,12 +268,12 @@ def test_closing_the_pool_ends_every_worker(checkpoint) -> None:
 class _Listener(BaseHTTPRequestHandler):
     calls: list[str] = []
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self.calls.append(self.path)
         self.send_response(500)
         self.end_headers()
 
-    do_POST = do_GET  # noqa: N815
+    do_POST = do_GET
 
     def log_message(self, *args: object) -> None:
         pass

@@ -199,3 +199,36 @@ def test_short_tokens_are_refused_without_being_printed() -> None:
     with pytest.raises(ConfigurationError) as caught:
         load_settings(env={"CATALOGRAPH_UPDATE_TOKENS": "tooshort"})
     assert "at least 16" in str(caught.value) and "tooshort" not in str(caught.value)
+
+
+def imported_modules(data_dir: Path, *args: str, stdin: str = "") -> set[str]:
+    """Every module ``catalograph ARGS`` imports, read from ``python -X importtime``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CATALOGRAPH_")}
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "web.cli", "--data-dir", str(data_dir), *args],
+        cwd=ROOT,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.startswith("import time:")]
+    return {line.rsplit("|", 1)[1].strip() for line in lines[1:]}  # [0] is the header
+
+
+def test_user_commands_do_not_load_the_store(tmp_path: Path) -> None:
+    """Managing accounts needs the accounts file only: no pyoxigraph, no store, no web app."""
+    for args, stdin in [
+        (("user", "--help"), ""),
+        (("user", "add", "carol", "--password-stdin"), PASSWORD + "\n"),
+        (("user", "list"), ""),
+        (("user", "remove", "carol"), ""),
+    ]:
+        modules = imported_modules(tmp_path, *args, stdin=stdin)
+        assert "web.config" in modules and "click" in modules  # the list is the real one
+        assert "web.accounts" in modules or args[1] == "--help"
+        loaded = {m for m in modules if m.split(".")[0] in ("pyoxigraph", "graph", "query", "flask")}
+        assert not loaded, f"catalograph {' '.join(args)} imported {sorted(loaded)}"
+    assert "carol" not in (tmp_path / "users.json").read_text(encoding="utf-8")

@@ -15,7 +15,7 @@ from pyoxigraph import Literal, NamedNode, RdfFormat, parse
 from web_fixtures import BASE, build_data_dir, running_server, settings_for
 
 from ontology.layout import Layout
-from web.auth import add_user
+from web.accounts import add_user
 
 TOKEN = "graph-store-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

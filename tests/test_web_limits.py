@@ -224,10 +224,10 @@ class _StubEndpoint(BaseHTTPRequestHandler):
 
     seen: list[str] = []
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+    def do_GET(self) -> None:  # http.server's name
         self._answer()
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
         self._answer()
 
@@ -310,7 +310,7 @@ def test_stop_closes_the_sockets_in_the_server_loop_thread() -> None:
             client.request("GET", "/")
             assert client.getresponse().read() == b"hello"
         closed_by: list[str] = []
-        dispatchers = list(server._map.values())  # noqa: SLF001 - the sockets waitress keeps
+        dispatchers = list(server._map.values())  # the sockets waitress keeps
         assert len(dispatchers) >= 5  # the listener, the trigger, three connections
         for dispatcher in dispatchers:
             close = dispatcher.close
@@ -329,7 +329,7 @@ def test_stop_closes_the_sockets_in_the_server_loop_thread() -> None:
     assert errors == []
 
 
-def _hello(_environ: dict, start_response) -> list[bytes]:  # noqa: ANN001 - WSGI
+def _hello(_environ: dict, start_response) -> list[bytes]:  # WSGI
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "5")])
     return [b"hello"]
 

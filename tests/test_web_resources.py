@@ -227,7 +227,7 @@ def test_home_counts_match_sparql(url: str) -> None:
     body = page(url, "/").text
     (row,) = select(url, "SELECT (COUNT(DISTINCT ?i) AS ?n) WHERE { ?i a bf:Instance }")
     assert row["n"] == "10"
-    assert '<td data-class="bf:Instance">10</td>' in body
+    assert '<td data-group="instances">10</td>' in body
     assert 'href="/sparql"' in body
 
 

@@ -161,7 +161,7 @@ def test_load_from_an_allowed_prefix(data_dir: Path) -> None:
     turtle = b'<http://example.org/s> <http://example.org/p> "loaded" .\n'
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        def do_GET(self) -> None:  # http.server's name
             self.send_response(200)
             self.send_header("Content-Type", "text/turtle")
             self.send_header("Content-Length", str(len(turtle)))

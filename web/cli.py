@@ -182,7 +182,7 @@ def user() -> None:
 @click.pass_obj
 def user_add(settings: Settings, name: str, role: str, password_stdin: bool, replace: bool) -> None:
     """Create an account; the password is stored as a salted scrypt hash, never in clear."""
-    from web.auth import add_user, users_path
+    from web.accounts import add_user, users_path
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -197,7 +197,7 @@ def user_add(settings: Settings, name: str, role: str, password_stdin: bool, rep
 @click.pass_obj
 def user_list(settings: Settings) -> None:
     """Names and roles of the accounts."""
-    from web.auth import list_users
+    from web.accounts import list_users
 
     for name, role, changed in list_users(settings.data_dir):
         click.echo(f"{name}\t{role}\t{changed}")
@@ -208,7 +208,7 @@ def user_list(settings: Settings) -> None:
 @click.pass_obj
 def user_remove(settings: Settings, name: str) -> None:
     """Delete an account (a running server notices at once)."""
-    from web.auth import remove_user
+    from web.accounts import remove_user
 
     remove_user(settings.data_dir, name)
     click.echo(f"removed {name}")
@@ -226,7 +226,7 @@ def main() -> None:
             "interrupted: the store is consistent; run the same command again to finish", err=True
         )
         sys.exit(130)
-    except Exception as exc:  # noqa: BLE001 - a bug: still one line for the user
+    except Exception as exc:  # a bug: still one line for the user
         if os.environ.get("CATALOGRAPH_DEBUG"):
             raise
         click.echo(

@@ -208,8 +208,7 @@ def load_settings(
     >>> load_settings(env={}, colour="red")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ontology.errors.ConfigurationError: unknown setting 'colour'; known: data_dir, base_iri, \
-host, port, threads, query_timeout_s, max_rows, max_query_bytes, ...
+    ontology.errors.ConfigurationError: unknown setting 'colour'; known: data_dir, base_iri, ...
     """
     env = os.environ if env is None else env
     path = config if config is not None else env.get(CONFIG_ENV) or None

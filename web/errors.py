@@ -15,10 +15,20 @@ import logging
 from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from ontology.errors import CatalographError
+from ontology.errors import CatalographError, QueryError
 from query.negotiation import HTML, NotAcceptableError, content_type, negotiate
 
 log = logging.getLogger(__name__)
+
+
+class UnsupportedMediaTypeError(QueryError):
+    """A request body in a media type the endpoint does not read (HTTP 415).
+
+    Web-only: the CLI reads files whose format it detects or is told.
+    """
+
+    http_status = 415
+
 
 _TEXT = "text/plain"
 _TITLES = {

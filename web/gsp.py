@@ -25,12 +25,13 @@ from flask import Blueprint, Response, request
 from pyoxigraph import DefaultGraph, NamedNode, RdfFormat, Store
 
 from graph.updates import delete_graph, parse_graph, write_graph
-from ontology.errors import NotFoundError, QueryError, UsageError
+from ontology.errors import NotFoundError, UsageError
 from ontology.layout import Layout
 from ontology.namespaces import PREFIXES
 from query.negotiation import RDF_FORMATS, content_type, negotiate
-from web.app import settings, store
 from web.auth import require_writer
+from web.errors import UnsupportedMediaTypeError
+from web.state import settings, store
 from web.update import allow_upload, edited_response, write
 from web.wellknown import GRAPH_STORE_PATH
 
@@ -41,12 +42,6 @@ blueprint = Blueprint("gsp", __name__)
 #: Serialised chunks waiting for a slow client; the serialiser waits (then gives up) beyond.
 QUEUED_CHUNKS = 32
 SLOW_CLIENT_S = 60.0
-
-
-class UnsupportedMediaTypeError(QueryError):
-    """A body in a format the Graph Store does not read (HTTP 415)."""
-
-    http_status = 415
 
 
 def _target() -> NamedNode | DefaultGraph:

@@ -27,8 +27,8 @@ from ontology.errors import QueryError, StoreError, UsageError
 from ontology.namespaces import PREFIXES
 from query.execution import Outcome, QueryPool, job_for
 from query.sparql import check_query, run_query
-from web.app import StoreHolder
 from web.config import Settings
+from web.state import StoreHolder, app_state, on_close
 
 log = logging.getLogger(__name__)
 _EXTENSION = "catalograph.limits"
@@ -99,16 +99,15 @@ class SparqlLimits:
 
 def sparql_limits() -> SparqlLimits:
     """The current app's limits, starting its query workers on first use."""
-    app = current_app._get_current_object()  # noqa: SLF001 - the app itself, not its proxy
+    app = current_app._get_current_object()  # the app itself, not its proxy
     found = app.extensions.get(_EXTENSION)
     if found is None:
         with _CREATING:
             found = app.extensions.get(_EXTENSION)
             if found is None:
-                state = app.extensions["catalograph"]
-                found = SparqlLimits(state["settings"])
+                found = SparqlLimits(app_state().settings)
                 app.extensions[_EXTENSION] = found
-                state["closers"].append(found.close)
+                on_close(found.close)
     return found
 
 

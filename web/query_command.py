@@ -11,9 +11,9 @@ import json
 from pyoxigraph import QueryResultsFormat, RdfFormat, parse_query_results
 
 from graph.snapshots import open_latest_snapshot
-from graph.stats import stats
+from graph.stats import count
+from ontology.namespaces import compact
 from query.negotiation import RDF_FORMATS, RESULTS_FORMATS, parse_format
-from query.resources import compact
 from query.sparql import run_query
 from web.config import Settings
 
@@ -75,8 +75,13 @@ def _cell(term: object) -> str:
 
 
 def run_stats_command(settings: Settings, as_json: bool) -> str:
-    figures = stats(open_latest_snapshot(settings.data_dir))
+    """The store's figures (``graph.stats``, as the home page and VoID give them), as text or JSON."""
+    figures = count(open_latest_snapshot(settings.data_dir))
     if as_json:
-        return json.dumps(figures, indent=2, default=str)
-    width = max(len(str(k)) for k in figures)
-    return "\n".join(f"{key:<{width}}  {value}" for key, value in figures.items())
+        return json.dumps(figures.summary(), indent=2)
+    totals, classes = figures.totals(), figures.by_class()
+    width = max(len(key) for key in [*totals, *classes]) + 2
+    lines = [f"{key:<{width}}{value:>10,}" for key, value in totals.items()]
+    lines.append("classes (each with its subclasses):")
+    lines += [f"  {name:<{width - 2}}{value:>10,}" for name, value in classes.items()]
+    return "\n".join(lines)

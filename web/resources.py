@@ -24,7 +24,7 @@ from ontology.namespaces import BF, LANGUAGES, PREFIXES, RDF, RDFS, SKOS
 from ontology.vocabulary import label_for, term_labels
 from query.negotiation import HTML, RDF_FORMATS, content_type, media_type, negotiate
 from query.resources import Description, Value, best_label
-from web.app import resource_queries, settings
+from web.state import resource_queries, settings
 
 blueprint = Blueprint("resources", __name__)
 

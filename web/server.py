@@ -107,7 +107,7 @@ def stop(server: Server, loop_running: bool = True) -> None:
     app = getattr(server, "catalograph_app", None)
     if isinstance(app, Flask):
         close_app(app)
-    socket_map = server._map  # noqa: SLF001 - waitress keeps its dispatchers only there
+    socket_map = server._map  # waitress keeps its dispatchers only there
     if loop_running and server.trigger in socket_map.values():
         server.trigger.pull_trigger(lambda: [d.close() for d in list(socket_map.values())])
         deadline = time.monotonic() + _LOOP_EXIT_S

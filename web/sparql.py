@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, render_template, request
 
-from ontology.errors import QueryError, UsageError
+from ontology.errors import UsageError
 from ontology.namespaces import PREFIXES
 from query.negotiation import (
     HTML,
@@ -26,8 +26,9 @@ from query.negotiation import (
 )
 from query.sparql import QueryTooLargeError, UpdateRefusedError
 from web import query_ui
-from web.app import settings, store_holder
+from web.errors import UnsupportedMediaTypeError
 from web.limits import run_limited
+from web.state import settings, store_holder
 from web.update import answer_update, is_update_request
 from web.wellknown import service_description
 
@@ -39,12 +40,6 @@ _UPDATE_BY_POST = (
     "SPARQL Update is accepted only by POST (update=... or application/sparql-update), "
     "with credentials; never by GET or as a query"
 )
-
-
-class UnsupportedMediaTypeError(QueryError):
-    """A POST body the protocol does not define (HTTP 415)."""
-
-    http_status = 415
 
 
 @blueprint.route("/sparql", methods=["GET", "POST"])

@@ -26,8 +26,8 @@ from ontology.errors import UsageError
 from ontology.layout import Layout
 from ontology.namespaces import PREFIXES
 from query.update_check import check_update
-from web.app import settings, store_holder
 from web.auth import AuthenticationError, request_principal, require_writer
+from web.state import settings, store_holder
 
 log = logging.getLogger(__name__)
 

@@ -3,9 +3,11 @@
 Both are RDF in whatever format the client negotiates (``Accept`` or
 ``?format=``). Service URLs (the SPARQL and Graph Store endpoints) are those
 the client reached; dataset IRIs live under ``base_iri``, where the data is
-published. VoID counts come from ``query.void`` and are computed once per
-checkpoint: the store object the app reads changes exactly when a new
-checkpoint is opened, so it is the cache key.
+published. VoID's resource figures are the app's (``web.state.figures``,
+from ``graph.stats``), the ones the home page and ``/-/stats`` show; the
+triples per property (``query.void.usage``) are counted once per checkpoint:
+the store object the app reads changes exactly when a new checkpoint is
+opened, so it is the cache key.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from pyoxigraph import NamedNode, Store, Triple, serialize
 from graph import latest_snapshot
 from query.description import rdf_format_iris, service_triples, used_prefixes
 from query.negotiation import RDF_FORMATS, content_type, negotiate
-from query.void import Statistics, statistics, void_triples
-from web.app import settings, store
+from query.void import Usage, usage, void_triples
+from web.state import figures, settings, store
 
 blueprint = Blueprint("wellknown", __name__)
 
@@ -61,15 +63,15 @@ def service_description() -> Response:
     )
 
 
-def current_statistics() -> tuple[Statistics, datetime | None]:
-    """The counts of the checkpoint being served, computed once per checkpoint."""
+def current_usage() -> Usage:
+    """Triples per property and example resources of the store served, counted once per store."""
     state = current_app.extensions.setdefault(_CACHE, {"lock": threading.Lock(), "for": None})
     current: Store = store()
     if state["for"] is current:
         return state["value"]
     with state["lock"]:
         if state["for"] is not current:
-            state["value"] = (statistics(current), _checkpoint_time())
+            state["value"] = usage(current)
             state["for"] = current
         return state["value"]
 
@@ -83,14 +85,14 @@ def _checkpoint_time() -> datetime | None:
 
 @blueprint.get(VOID_PATH)
 def void() -> Response:
-    stats, modified = current_statistics()
     return rdf_response(
         void_triples(
-            stats,
+            figures(),
+            current_usage(),
             dataset=dataset_iri(),
             base_iri=settings().base_iri,
             sparql_endpoint=root_url() + "sparql",
             formats=rdf_format_iris(),
-            modified=modified,
+            modified=_checkpoint_time(),
         )
     )

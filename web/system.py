@@ -1,0 +1,73 @@
+"""System pages: the home page and the ``/-/`` pages about the service itself.
+
+``/`` shows what the graph holds and ``/-/stats`` the same figures as JSON
+(both from ``web.state.figures``, so they agree with ``catalograph stats``
+and VoID); ``/-/health`` says whether the store can be read (for load
+balancers and monitors); ``/-/version`` which versions answer.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import platform
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, render_template
+
+from ontology.errors import CatalographError
+from query.negotiation import HTML, content_type
+from web.state import app_state, figures, settings
+
+_ROOT = Path(__file__).resolve().parent.parent
+
+blueprint = Blueprint("system", __name__)
+
+
+@blueprint.get("/")
+def home() -> Response:
+    body = render_template("home.html", groups=figures().groups, base=settings().base_iri)
+    return Response(body, content_type=content_type(HTML))
+
+
+@blueprint.get("/-/stats")
+def stats() -> Response:
+    """The home page's machine twin: every figure ``catalograph stats --json`` prints."""
+    return jsonify(figures().summary())
+
+
+@blueprint.get("/-/health")
+def health() -> tuple[Response, int]:
+    holder = app_state().store
+    try:
+        holder.get()
+    except (CatalographError, OSError) as exc:
+        message = exc.format_message() if isinstance(exc, CatalographError) else str(exc)
+        return jsonify(status="unavailable", store={"open": False, "error": message}), 503
+    return jsonify(status="ok", store={"open": True, "opened_as": holder.source}), 200
+
+
+@blueprint.get("/-/version")
+def version() -> Response:
+    return jsonify(
+        catalograph=catalograph_version(),
+        pyoxigraph=importlib.metadata.version("pyoxigraph"),
+        flask=importlib.metadata.version("flask"),
+        waitress=importlib.metadata.version("waitress"),
+        python=platform.python_version(),
+    )
+
+
+def catalograph_version() -> str:
+    """The installed package's version, else the one pyproject.toml declares (a checkout)."""
+    try:
+        return importlib.metadata.version("catalograph")
+    except importlib.metadata.PackageNotFoundError:
+        pass
+    try:
+        with (_ROOT / "pyproject.toml").open("rb") as handle:
+            project: dict[str, Any] = tomllib.load(handle).get("project", {})
+        return str(project.get("version", "unknown"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return "unknown"
