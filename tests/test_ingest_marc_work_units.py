@@ -172,6 +172,10 @@ def test_the_austen_and_uva_corpus_states_each_creator_once(corpus: Store) -> No
     assert int(instances) >= 140  # 148 measured (docs/mapping.md)
     austen = _agent(corpus, "Austen, Jane, 1775-1817")
     assert len(column(corpus, f"SELECT ?c WHERE {{ <{pride}> bf:contribution ?c . ?c bf:agent <{austen}> }}")) == 1
+    # 21 title blocks before (one per record with a 240): one now, a part of the Work.
+    node = IriMinter.part(NamedNode(pride), "title", "pride and prejudice").value
+    assert column(corpus, f"SELECT ?t WHERE {{ <{pride}> bf:title ?t }}") == {node}
+    assert column(corpus, f"SELECT ?m WHERE {{ <{node}> bf:mainTitle ?m }}") == {"Pride and prejudice"}
 
 
 def test_jefferson_owned_copies_and_contributed_only_where_named_without_a_role(corpus: Store) -> None:

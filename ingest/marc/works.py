@@ -23,7 +23,9 @@ reason and normalised key so that a cataloguer can find and undo it. The
 Work is a single node for editions and translations; the language of the
 text goes on the Instance (008/35-37, 041 $a $d), the Work carries the
 original language (041 $h; else, for a record that is not a translation,
-the language of its text).
+the language of its text). The Work's uniform title node is a part of the
+Work named from its normalised text (:meth:`IriMinter.part`), so every
+record of a cluster states the same title block once.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from __future__ import annotations
 from pymarc import Field
 from pyoxigraph import NamedNode
 
-from ingest.iri import normalise
+from ingest.iri import IriMinter, normalise
 from ingest.marc import vocab
 from ingest.marc.bibcontext import BibContext, Version, first, indicator, joined
 from ingest.marc.terms import BF, CG
@@ -256,12 +258,18 @@ def _languages(ctx: BibContext) -> None:
 
 
 def map_uniform_title(ctx: BibContext, versions: list[Version]) -> None:
-    """130/240 -> the Work's bf:Title (the preferred title of the work)."""
+    """130/240 -> the Work's bf:Title (the preferred title of the work).
+
+    The node is a part of the Work keyed by the title's normalised text, so the
+    records of a cluster that give the same uniform title state one node.
+    """
     mains = [(clean_text(joined(field, _MAIN)), lang) for field, lang in versions]
     if not any(main for main, _ in mains):
         return
     b = ctx.b
-    node = ctx.local("title")
+    first_field = versions[0].field
+    key = normalise(joined(first_field, _UNIFORM_LABEL)) or normalise(joined(first_field, _TEXT))
+    node = IriMinter.part(ctx.work, "title", key)
     b.add(ctx.work, BF.title, node)
     b.type(node, BF.Title)
     for index, ((field, lang), (main, _)) in enumerate(zip(versions, mains, strict=True)):
