@@ -17,6 +17,15 @@ pymarc:
   Predigerkirche (Erfurt, Germany), $e former owner. ; 700 Brinley, George, Ives,
   Brayton, Cole, Hamilton, Ellsworth, James W. (James William), each $e former
   owner. $5 NjP.
+* pride-and-prejudice-fixed.mrc: seven records whose 240 is "Novels" (010
+  2006274247, 93004574, 83005473, 95136691, 81010777, 92050209, 2001411738) and
+  two whose 240 is "Works." (010 75028070 "The complete novels of Jane Austen",
+  Vintage 1976; 001 2091983 "[The Folio Jane Austen]", 1975). 83005473 and
+  92050209 are the Modern Library's 1983 and 1992 editions of "The complete
+  novels of Jane Austen". 80040257 (240 Selections) and 90031996 (240 Novels.
+  $k Selections) are OUP's 1980 and 1990 "Northanger Abbey ; Lady Susan ; The
+  Watsons ; and Sanditon".
+* cjk2.marc (marc-perl): see the test that reads it.
 * uva_001_2000.mrc record 1165 (001 u1194, 003 SIRSI): 100 Keith, George, $d 1639?-1716. ;
   700 Skene, Alexander, $e editor. ; 700 Rutherford, Samuel, $d 1600?-1661. ;
   700 Forbes, John, $d active 1685, $e printer. ; 700 Mather, William Gwinn, $d
@@ -26,6 +35,7 @@ pymarc:
 
 from __future__ import annotations
 
+import doctest
 from pathlib import Path
 
 import pytest
@@ -34,6 +44,7 @@ from test_ingest_marc_mapping import RELATORS, ask, column, select, store_of, wo
 
 from graph import open_latest_snapshot
 from ingest.iri import IriMinter
+from ingest.marc import works
 from tests.conftest import BASE, SAMPLE_DATA, shared_path
 from tests.test_cli_ingest import catalograph
 
@@ -207,7 +218,61 @@ def test_a_named_work_keeps_its_creators_and_its_edition_roles_go_to_the_instanc
     }
 
 
-# ---------------------------------------------------------------- clustering unchanged
+# ---------------------------------------------------------------- collective uniform titles
+
+
+#: The instances of the seven records whose 240 is "Novels", by LCCN.
+NOVELS = {
+    lccn: f"{BASE}instance/lccn-{lccn}"
+    for lccn in ("2006274247", "93004574", "83005473", "95136691", "81010777", "92050209", "2001411738")
+}
+
+
+def test_novels_and_works_no_longer_gather_different_books(corpus: Store) -> None:
+    # Before: "austen jane|novels" linked the seven instances, "austen jane|works" two.
+    assert not ask(corpus, """ASK { ?l cg:matchKey ?k FILTER(?k IN ("austen jane|novels",
+        "austen jane|works", "austen jane|novels selections", "austen jane|selections")) }""")
+    works_of = {
+        lccn: column(corpus, f"SELECT ?w WHERE {{ GRAPH ?g {{ ?l cg:linkedInstance <{iri}> ; "
+                             f"cg:reason cg:SameCollectiveTitleAndTitle ; cg:linkedWork ?w }} }}")
+        for lccn, iri in NOVELS.items()
+    }
+    assert all(len(found) == 1 for found in works_of.values()), works_of
+    assert len(set().union(*works_of.values())) == 5
+    # The Modern Library's two editions of "The complete novels of Jane Austen" still meet,
+    # and with them Vintage's, whose 240 says "Works." where theirs says "Novels".
+    key = "austen jane|collective|complete novels of jane austen"
+    assert works_of["83005473"] == works_of["92050209"] == {work_iri(key)}
+    vintage = column(corpus, f"SELECT ?k WHERE {{ ?l cg:linkedInstance <{BASE}instance/lccn-75028070> ; "
+                             "cg:matchKey ?k }")
+    assert vintage == {key}
+    folio = column(corpus, f"SELECT ?k WHERE {{ GRAPH <{BASE}graph/marc/2091983> {{ ?l cg:matchKey ?k }} }}")
+    assert folio == {"austen jane|collective|folio jane austen"}
+
+
+def test_a_selection_meets_its_other_editions_whatever_its_form_title(corpus: Store) -> None:
+    # 010 80040257 (240 Selections) and 90031996 (240 Novels. Selections): OUP's 1980 and 1990
+    # editions of "Northanger Abbey ; Lady Susan ; The Watsons ; and Sanditon"
+    key = "austen jane|collective|northanger abbey lady susan the watsons and sanditon"
+    for lccn in ("80040257", "90031996"):
+        assert select(corpus, f"""SELECT ?w ?r WHERE {{ ?l cg:linkedInstance <{BASE}instance/lccn-{lccn}> ;
+            cg:linkedWork ?w ; cg:reason ?r }}""") == [(work_iri(key), CG + "SameCollectiveTitleAndTitle")]
+    # ... and a selection from a named work keeps that work in its key (oclc.xml: 100 Bizet, Georges;
+    # 240 Carmen. $k Selections ; 245 Carmen): highlights are not the opera
+    assert ask(corpus, 'ASK { ?l cg:matchKey "bizet georges|carmen selections|carmen" }')
+    assert not ask(corpus, 'ASK { ?l cg:matchKey "bizet georges|carmen" }')
+
+
+def test_a_name_title_heading_with_a_collective_title_is_a_work_of_the_record_alone() -> None:
+    # cjk2.marc (001 NJPX02-B1931): 700 12 $a Shikishi, $c Princess, daughter of Goshirakawa,
+    # Emperor of Japan, $d d. 1201. $t Works. $f 2001. : her collected poems, within a commentary;
+    # keyed "shikishi|works" it would be every collection of her works any record names.
+    store = store_of(shared_path("marc/marc-perl/cjk2.marc"))
+    graph = f"{BASE}graph/cstrlin/NJPX02-B1931"
+    assert column(store, "SELECT ?p WHERE { ?w bf:hasPart ?p }") == {f"{graph}#work-1"}
+    assert not ask(store, f"ASK {{ <{work_iri('shikishi|works')}> ?p ?o }}")
+    [(contribution,)] = select(store, f"SELECT ?c WHERE {{ <{graph}#work-1> bf:contribution ?c }}")
+    assert contribution.startswith(f"{graph}#contribution-")
 
 
 def test_translations_with_a_real_uniform_title_still_meet(corpus: Store) -> None:
@@ -215,3 +280,7 @@ def test_translations_with_a_real_uniform_title_still_meet(corpus: Store) -> Non
     rows = select(corpus, f"""SELECT ?w ?r WHERE {{
         ?l cg:linkedInstance <{BASE}instance/isbn-9782264004529> ; cg:linkedWork ?w ; cg:reason ?r }}""")
     assert rows == [(work_iri(PRIDE), CG + "SameUniformTitle")]
+
+
+def test_collective_title_rules_doctests() -> None:
+    assert doctest.testmod(works).failed == 0

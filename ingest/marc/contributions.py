@@ -35,7 +35,7 @@ from ingest.iri import IriMinter, normalise
 from ingest.marc import headings, vocab
 from ingest.marc.bibcontext import BibContext, Version, heading_lang, indicator, joined, trim
 from ingest.marc.terms import BF
-from ingest.marc.works import name_title_key
+from ingest.marc.works import is_collective, name_title_key
 from ingest.quads import clean_text
 from ontology.namespaces import RELATORS
 
@@ -205,13 +205,18 @@ def map_name(ctx: BibContext, versions: list[Version]) -> None:
 def related_work(ctx: BibContext, versions: list[Version]) -> NamedNode | None:
     """The Work a name/title heading names, keyed as work clustering keys it.
 
+    A collective title ("Works", "Poems. Selections") names no single work,
+    so such a Work is local to the record, as is a Work without a title key.
     ``None`` when the title portion is empty (the heading is then only a name).
     """
     b = ctx.b
     labels = [(clean_text(_title_portion(field)), lang) for field, lang in versions]
     if not labels[0][0]:
         return None
-    key = name_title_key(versions[0].field)
+    field = versions[0].field
+    key = name_title_key(field)
+    if key is not None and is_collective(field, "t"):
+        key = None
     work = ctx.minter.from_key("work", key) if key else ctx.local("work")
     b.type(work, BF.Work)
     for index, (label, lang) in enumerate(labels):
