@@ -44,7 +44,7 @@ from test_ingest_marc_mapping import RELATORS, ask, column, select, store_of, wo
 
 from graph import open_latest_snapshot
 from ingest.iri import IriMinter
-from ingest.marc import works
+from ingest.marc import titles, works
 from tests.conftest import BASE, SAMPLE_DATA, shared_path
 from tests.test_cli_ingest import catalograph
 
@@ -283,4 +283,5 @@ def test_translations_with_a_real_uniform_title_still_meet(corpus: Store) -> Non
 
 
 def test_collective_title_rules_doctests() -> None:
+    assert doctest.testmod(titles).failed == 0
     assert doctest.testmod(works).failed == 0

@@ -35,7 +35,8 @@ from ingest.iri import IriMinter, normalise
 from ingest.marc import headings, vocab
 from ingest.marc.bibcontext import BibContext, Version, heading_lang, indicator, joined, trim
 from ingest.marc.terms import BF
-from ingest.marc.works import is_collective, name_title_key
+from ingest.marc.titles import is_collective
+from ingest.marc.works import name_title_key
 from ingest.quads import clean_text
 from ontology.namespaces import RELATORS
 
