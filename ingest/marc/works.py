@@ -9,14 +9,15 @@ Work IRI is minted from a key that they share:
   $o arrangement, so translations and versions meet). Reason
   ``cg:SameUniformTitle``.
 * ``creator|collective|title proper`` when the uniform title is a
-  collective one (:func:`ingest.marc.titles.is_collective`: "Works", "Poems. Selections",
-  "Correspondence", "Œuvres", "Piano music"...). Such a title is whatever an
-  author's compilations are called ("Novels" gathered seven different books
-  of the Austen set), so it never keys a Work alone: the title proper joins
-  it. Which form title it was does not (:func:`~ingest.marc.titles.collective_key`): one
-  compilation is "Works" in one catalogue and "Novels" in another. A
-  selection from a named work ("Carmen. Selections", "Bible. Selections")
-  keeps that title in the key instead. Reason ``cg:SameCollectiveTitleAndTitle``.
+  collective one (:func:`ingest.marc.titles.is_collective`: "Works",
+  "Poems. Selections", "Correspondence", "Œuvres", "Piano music"...). Such a
+  title is whatever an author's compilations are called ("Novels" gathered
+  seven different books of the Austen set), so it never keys a Work alone:
+  the title proper joins it. Which form title it was does not
+  (:func:`ingest.marc.titles.collective_key`): one compilation is "Works" in
+  one catalogue and "Novels" in another. A selection from a named work
+  ("Carmen. Selections", "Bible. Selections") keeps that title in the key
+  instead. Reason ``cg:SameCollectiveTitleAndTitle``.
 * ``creator|title proper`` (245 $a $n $p, non-filing characters dropped)
   when there is no uniform title. Reason ``cg:SameCreatorAndTitle``. The key
   has the same shape as the first, so an edition catalogued with a 240 and
