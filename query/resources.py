@@ -108,6 +108,9 @@ class ResourceQueries:
         self.store = store
         self.base = base if base.endswith("/") else base + "/"
         self.graphs_prefix = Literal(self.base + "graph/")
+        #: Nodes under the base with a fragment are subsidiary: a record's own
+        #: (``{graph}#title-1``) or a shared unit's part (``{work}#contribution-…``).
+        self.base_literal = Literal(self.base)
         self.meta = NamedNode(self.base + "graph/meta")
 
     def _run(self, name: str, **bound: Term) -> QueryBoolean | list:
@@ -163,7 +166,7 @@ class ResourceQueries:
 
     def _nest(self, iri: NamedNode, statements: dict[tuple[NamedNode, Term], Value]) -> None:
         by_node: dict[Term, dict[tuple[NamedNode, Term], Value]] = defaultdict(dict)
-        for row in self._run("nested", iri=iri, graphs=self.graphs_prefix):
+        for row in self._run("nested", iri=iri, base=self.base_literal):
             value = by_node[row["node"]].setdefault((row["p"], row["o"]), Value(row["o"]))
             _add_label(value.labels, row["label"])
         for (_, obj), value in statements.items():
@@ -172,7 +175,7 @@ class ResourceQueries:
 
     def _references(self, iri: NamedNode) -> list[Reference]:
         found: dict[tuple[Node, NamedNode, NamedNode | None], Reference] = {}
-        for row in self._run("references", iri=iri, graphs=self.graphs_prefix):
+        for row in self._run("references", iri=iri, base=self.base_literal):
             key = (row["s"], row["p"], row["via"])
             ref = found.setdefault(key, Reference(Value(row["s"]), row["p"], row["via"]))
             _add_label(ref.subject.labels, row["label"])
@@ -184,7 +187,7 @@ class ResourceQueries:
     def _reference_counts(self, iri: NamedNode) -> dict[tuple[NamedNode, NamedNode | None], int]:
         return {
             (row["p"], row["via"]): int(row["n"].value)
-            for row in self._run("reference_counts", iri=iri, graphs=self.graphs_prefix)
+            for row in self._run("reference_counts", iri=iri, base=self.base_literal)
         }
 
     def _provenance(self, iri: NamedNode) -> list[Provenance]:
@@ -200,7 +203,7 @@ class ResourceQueries:
 
     def _members(self, iri: NamedNode) -> list[Value]:
         found: dict[Term, Value] = {}
-        for row in self._run("graph_members", iri=iri, graphs=self.graphs_prefix):
+        for row in self._run("graph_members", iri=iri, base=self.base_literal):
             value = found.setdefault(row["s"], Value(row["s"]))
             _add_label(value.labels, row["label"])
             _add_label(value.titles, row["title"])
@@ -211,7 +214,7 @@ class ResourceQueries:
         if self.is_record_graph(iri):
             triples = self._run("describe_graph", iri=iri, meta=self.meta)
         else:
-            triples = self._run("describe", iri=iri, graphs=self.graphs_prefix)
+            triples = self._run("describe", iri=iri, base=self.base_literal)
         return serialize(triples, format=fmt, prefixes=PREFIXES)
 
 

@@ -347,12 +347,13 @@ def test_any_sequence_of_ingests_edits_and_deletions_equals_a_clean_build(
             state.pop(record.graph, None)
         else:
             subjects = sorted({q.subject.value for q in said([record])})
-            unit = subjects[n % len(subjects)]
+            unit = subjects[n % len(subjects)]  # a unit, or a part of one ({work}#contribution-…)
+            graph = LAYOUT.owner(unit)
             if kind == "add-note":
-                text = f'INSERT DATA {{ GRAPH <{unit}> {{ <{unit}> <{SKOS.note.value}> "note {n}" }} }}'
+                text = f'INSERT DATA {{ GRAPH <{graph}> {{ <{unit}> <{SKOS.note.value}> "note {n}" }} }}'
             else:
-                text = f"DELETE WHERE {{ GRAPH <{unit}> {{ <{unit}> <{RDFS.label.value}> ?label }} }}"
-            apply_update(incremental, text, iris=[unit], all_graphs=False, layout=LAYOUT, who="prop")
+                text = f"DELETE WHERE {{ GRAPH <{graph}> {{ <{unit}> <{RDFS.label.value}> ?label }} }}"
+            apply_update(incremental, text, iris=[graph], all_graphs=False, layout=LAYOUT, who="prop")
     scratch = tmp_path_factory.mktemp("scratch")
     if state:
         write(scratch, list(state.values()))

@@ -11,7 +11,7 @@ import functools
 import re
 
 from pyoxigraph import Literal, RdfFormat, Store, parse
-from test_ingest_marc_mapping import MINTER, ask, column, read, select, store_of, work_iri
+from test_ingest_marc_mapping import MINTER, column, read, select, store_of, work_iri
 
 from ingest.mapping import map_record
 from ingest.marc.mapper import map_marc
@@ -116,14 +116,16 @@ def test_no_creator_and_no_uniform_title_keys_the_work_to_the_instance() -> None
     assert column(store, f"SELECT ?l WHERE {{ <{work_iri(key)}> rdfs:label ?l }}") == {"Wuyang Jiahu. (Er)"}
 
 
-def test_uniform_title_alone_keys_a_work_but_selections_do_not() -> None:
+def test_uniform_title_alone_keys_a_work_but_a_selection_needs_its_title_proper() -> None:
     # nature: 130 0 Nature (London, England) and no 1XX
     nature = store_of(test_path("marc/traject/nature.marc"))
     assert column(nature, "SELECT ?k WHERE { ?l cg:matchKey ?k ; cg:reason cg:SameUniformTitle }") == {
         "|nature london england"}
-    # test_data.utf8 record 7: 130 0 Koryŏsa. $p Yŏlchŏn. $k Selections. -> not one work
+    # test_data.utf8 record 7: 130 0 Koryŏsa. $p Yŏlchŏn. $k Selections. names no one work;
+    # with its title proper (245 10 Koryŏ inmul yŏlchŏn /) it names this selection
     koryo = store_of(test_path("marc/traject/test_data.utf8.mrc"), 6)
-    assert ask(koryo, "ASK { ?l cg:reason cg:RecordOnly }")
+    assert select(koryo, "SELECT ?r ?k WHERE { ?l cg:reason ?r ; cg:matchKey ?k }") == [
+        (CG + "SameCollectiveTitleAndTitle", "|koryosa yolchon selections|koryo inmul yolchon")]
 
 
 # ---------------------------------------------------------------- the whole committed corpus

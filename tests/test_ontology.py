@@ -278,6 +278,7 @@ def test_clustering_reasons_and_review_statuses_are_closed_sets() -> None:
     reasons = Collection(graph, graph.value(URIRef(CG.ClusteringReason.value), OWL.oneOf))
     assert {str(r) for r in reasons} == {
         CG.SameUniformTitle.value,
+        CG.SameCollectiveTitleAndTitle.value,
         CG.SameCreatorAndTitle.value,
         CG.RecordOnly.value,
     }

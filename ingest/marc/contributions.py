@@ -3,25 +3,57 @@
 Agents are named by :mod:`headings` (authority IRI from $0/$1, else a key of
 the name), so a name in a bibliographic record meets its authority record.
 Roles come from $4 codes and $e terms ($j for meetings); a term no list
-knows becomes a local bf:Role node labelled with the term. A main entry
-without a role gets none: the role is not invented. 720 names are
-uncontrolled, so their agents are local to the record and never merged.
+knows becomes a bf:Role node labelled with the term. A main entry without a
+role gets none: the role is not invented.
+
+Where a contribution goes follows what the role is about. The Work gathers
+every record of its cluster (editions, translations), so it carries only
+what is true of all of them: its creators, once per agent. A role in one
+manifestation or one copy (publisher, printer, bookseller, binder, former
+owner...), or in one edition's text (translator, editor), goes on the
+record's Instance instead; ``relators.tsv`` marks these roles ``instance``.
+A name carrying $5 (the field applies to one institution's copy) goes on
+the Instance whatever its roles. A name with both kinds of role gets one
+contribution of each kind; a name with no role stays on the Work.
+
+Every record of a cluster must name the Work's parts alike, so a Work's
+contribution is ``{work}#contribution-{hash of the agent IRI}``
+(:meth:`IriMinter.part`): the roles of all records accumulate on one node,
+typed bf:PrimaryContribution when it is a 1XX main entry. An Instance's
+contributions, and the contributions of 720 names (uncontrolled, so their
+agents are local to the record and never merged), are the record's own.
 """
 
 from __future__ import annotations
 
+from importlib import resources
+
 from pymarc import Field
 from pyoxigraph import NamedNode
 
+from ingest.iri import IriMinter, normalise
 from ingest.marc import headings, vocab
 from ingest.marc.bibcontext import BibContext, Version, heading_lang, indicator, joined, trim
 from ingest.marc.terms import BF
+from ingest.marc.titles import is_collective
 from ingest.marc.works import name_title_key
 from ingest.quads import clean_text
+from ontology.namespaces import RELATORS
 
 _TITLE_PORTION = frozenset("tfkmnoprs")
 _NAME_A = frozenset("a")
 _UNCONTROLLED_CLASSES = {"1": BF.Person, "2": BF.Organization}
+
+
+def _instance_roles() -> frozenset[str]:
+    """IRIs of the relators ``relators.tsv`` marks ``instance`` (read once, at import)."""
+    text = resources.files("ingest.marc").joinpath("relators.tsv").read_text(encoding="utf-8")
+    rows = (line.split("\t") for line in text.splitlines() if line and not line.startswith("#"))
+    return frozenset(RELATORS[row[0]].value for row in rows if len(row) > 2 and row[2] == "instance")
+
+
+#: Roles in one manifestation, one copy or one edition's text: stated on the Instance.
+INSTANCE_ROLES: frozenset[str] = _instance_roles()
 
 
 def describe_agent(ctx: BibContext, versions: list[Version]) -> NamedNode | None:
@@ -42,39 +74,86 @@ def describe_agent(ctx: BibContext, versions: list[Version]) -> NamedNode | None
     return agent
 
 
-def _roles(ctx: BibContext, contribution: NamedNode, versions: list[Version]) -> None:
+class _Roles:
+    """The roles of one name heading, sorted by where they belong."""
+
+    __slots__ = ("work", "instance", "unknown", "copy_specific")
+
+    def __init__(self, field: Field) -> None:
+        #: Relator IRIs of roles in the work (author, composer, illustrator...).
+        self.work: list[NamedNode] = []
+        #: Relator IRIs of roles in one manifestation, copy or edition.
+        self.instance: list[NamedNode] = []
+        #: Terms no relator list knows (kept as labelled bf:Role nodes).
+        self.unknown: list[str] = []
+        #: $5: the field applies to one institution's copy.
+        self.copy_specific = False
+        term_code = "j" if field.tag[1:] == "11" else "e"
+        for code, value in field.subfields:
+            if not value:
+                continue
+            if code == "4":
+                role = vocab.relator_iri(value)
+                if role is not None:
+                    self._add(role)
+                else:
+                    self._unknown(value)
+            elif code == term_code:
+                roles = vocab.relators_from_term(value)
+                for role in roles:
+                    self._add(role)
+                if not roles:
+                    self._unknown(value)
+            elif code == "5":
+                self.copy_specific = True
+        if self.copy_specific:
+            self.instance.extend(self.work)
+            self.work.clear()
+
+    def _add(self, role: NamedNode) -> None:
+        (self.instance if role.value in INSTANCE_ROLES else self.work).append(role)
+
+    def _unknown(self, term: str) -> None:
+        term = trim(term)
+        if term:
+            self.unknown.append(term)
+
+    def on_instance(self) -> bool:
+        """Whether the name has a role in the Instance (or its field is about one copy)."""
+        return bool(self.instance) or self.copy_specific
+
+    def on_work(self) -> bool:
+        """Whether the name is a contributor to the Work: it has a work role, or no
+        known role at all (a name without a role stays on the Work). Its unknown
+        terms go with it; a name whose known roles are all the Instance's takes
+        them there (the term most likely restates one of those roles)."""
+        return not self.copy_specific and (bool(self.work) or not self.instance)
+
+
+def _state_roles(
+    ctx: BibContext, contribution: NamedNode, roles: list[NamedNode], unknown: list[str],
+    owner: NamedNode | None,
+) -> None:
+    """``roles`` and a labelled bf:Role per unknown term on ``contribution``.
+
+    An unknown term's node is a part of ``owner`` keyed by the term when the
+    contribution is a shared unit's (one node per term, whichever record says
+    it), else local to the record.
+    """
     b = ctx.b
-    field = versions[0].field
-    term_code = "j" if field.tag[1:] == "11" else "e"
-    for code, value in field.subfields:
-        if not value:
-            continue
-        if code == "4":
-            role = vocab.relator_iri(value)
-            if role is not None:
-                b.add(contribution, BF.role, role)
-            else:
-                _unknown_role(ctx, contribution, value)
-        elif code == term_code:
-            roles = vocab.relators_from_term(value)
-            for role in roles:
-                b.add(contribution, BF.role, role)
-            if not roles:
-                _unknown_role(ctx, contribution, value)
+    for role in roles:
+        b.add(contribution, BF.role, role)
+    for term in unknown:
+        if owner is not None:
+            node = IriMinter.part(owner, "role", normalise(term) or term)
+        else:
+            node = ctx.local("role")
+        b.add(contribution, BF.role, node)
+        b.type(node, BF.Role)
+        b.label(node, term)
 
 
-def _unknown_role(ctx: BibContext, contribution: NamedNode, term: str) -> None:
-    term = trim(term)
-    if not term:
-        return
-    role = ctx.local("role")
-    ctx.b.add(contribution, BF.role, role)
-    ctx.b.type(role, BF.Role)
-    ctx.b.label(role, term)
-
-
-def _contribution(ctx: BibContext, owner: NamedNode, primary: bool) -> NamedNode:
-    node = ctx.local("contribution")
+def _contribution(ctx: BibContext, owner: NamedNode, node: NamedNode, primary: bool) -> NamedNode:
     ctx.b.add(owner, BF.contribution, node)
     ctx.b.type(node, BF.Contribution)
     if primary:
@@ -82,8 +161,34 @@ def _contribution(ctx: BibContext, owner: NamedNode, primary: bool) -> NamedNode
     return node
 
 
+def _contribute(
+    ctx: BibContext, agent: NamedNode, field: Field, primary: bool, shared: bool
+) -> None:
+    """State ``agent``'s contributions to the Work and to the Instance, as its roles say.
+
+    ``shared``: the agent is a shared unit, so the Work's contribution is a
+    part of the Work named after it; otherwise (720) it is local to the record.
+    """
+    roles = _Roles(field)
+    on_work = roles.on_work()
+    if on_work or primary:
+        if shared:
+            node = IriMinter.part(ctx.work, "contribution", agent.value)
+        else:
+            node = ctx.local("contribution")
+        _contribution(ctx, ctx.work, node, primary)
+        ctx.b.add(node, BF.agent, agent)
+        unknown = roles.unknown if on_work else []
+        _state_roles(ctx, node, roles.work, unknown, ctx.work if shared else None)
+    if roles.on_instance():
+        node = _contribution(ctx, ctx.instance, ctx.local("contribution"), False)
+        ctx.b.add(node, BF.agent, agent)
+        _state_roles(ctx, node, roles.instance, [] if on_work else roles.unknown, None)
+
+
 def map_name(ctx: BibContext, versions: list[Version]) -> None:
-    """1XX/7XX: a contribution to the Work, or for a name/title (7XX $t) a related Work."""
+    """1XX/7XX: contributions to the Work and the Instance, or for a name/title (7XX $t)
+    a related Work."""
     field = versions[0].field
     primary = field.tag[0] == "1"
     if not primary and any(code == "t" for code, _ in field.subfields):
@@ -95,28 +200,33 @@ def map_name(ctx: BibContext, versions: list[Version]) -> None:
     agent = describe_agent(ctx, versions)
     if agent is None:
         return
-    contribution = _contribution(ctx, ctx.work, primary)
-    ctx.b.add(contribution, BF.agent, agent)
-    _roles(ctx, contribution, versions)
+    _contribute(ctx, agent, field, primary, shared=True)
 
 
 def related_work(ctx: BibContext, versions: list[Version]) -> NamedNode | None:
     """The Work a name/title heading names, keyed as work clustering keys it.
 
+    A collective title ("Works", "Poems. Selections") names no single work,
+    so such a Work is local to the record, as is a Work without a title key.
     ``None`` when the title portion is empty (the heading is then only a name).
     """
     b = ctx.b
     labels = [(clean_text(_title_portion(field)), lang) for field, lang in versions]
     if not labels[0][0]:
         return None
-    key = name_title_key(versions[0].field)
+    field = versions[0].field
+    key = name_title_key(field)
+    if key is not None and is_collective(field, "t"):
+        key = None
     work = ctx.minter.from_key("work", key) if key else ctx.local("work")
     b.type(work, BF.Work)
     for index, (label, lang) in enumerate(labels):
         b.label(work, label, lang if index else heading_lang(lang))
     agent = describe_agent(ctx, versions)
     if agent is not None:
-        contribution = ctx.local("contribution")
+        contribution = (
+            IriMinter.part(work, "contribution", agent.value) if key else ctx.local("contribution")
+        )
         b.add(work, BF.contribution, contribution)
         b.type(contribution, BF.Contribution, BF.PrimaryContribution)
         b.add(contribution, BF.agent, agent)
@@ -135,7 +245,7 @@ def _title_portion(field: Field) -> str:
 
 
 def map_uncontrolled_name(ctx: BibContext, versions: list[Version]) -> None:
-    """720 -> a contribution whose agent is local to the record (no authority, no merging)."""
+    """720 -> contributions whose agent is local to the record (no authority, no merging)."""
     b = ctx.b
     field = versions[0].field
     names = [(clean_text(joined(other, _NAME_A)), lang) for other, lang in versions]
@@ -148,9 +258,7 @@ def map_uncontrolled_name(ctx: BibContext, versions: list[Version]) -> None:
         b.type(agent, cls)
     for name, lang in names:
         b.label(agent, name, lang)
-    contribution = _contribution(ctx, ctx.work, False)
-    b.add(contribution, BF.agent, agent)
-    _roles(ctx, contribution, versions)
+    _contribute(ctx, agent, field, False, shared=False)
 
 
 HANDLERS = {

@@ -1,6 +1,8 @@
 """Titles of the Instance (245, 246, 210, 222, 242, 247), its edition (250) and analytic titles (740).
 
-The uniform title (130/240) is the Work's and is mapped in :mod:`works`.
+The uniform title (130/240) is the Work's and is mapped in :mod:`works`;
+which uniform titles are collective ("Works", "Poems. Selections"), and so
+name no single work, is decided here (:func:`is_collective`).
 Each 880 partner adds parallel literals to the same Title node.
 """
 
@@ -9,6 +11,7 @@ from __future__ import annotations
 from pymarc import Field
 from pyoxigraph import NamedNode
 
+from ingest.iri import normalise
 from ingest.marc.bibcontext import BibContext, Version, first, indicator, joined, trim
 from ingest.marc.terms import BF, RDFS
 from ingest.quads import clean_text
@@ -129,6 +132,140 @@ def ensure_instance_title(ctx: BibContext) -> None:
         field = ctx.field(tag)
         if field is not None and title_node(ctx, ctx.instance, [Version(field, None)]):
             return
+
+
+# ---------------------------------------------------------------- collective uniform titles
+
+#: Collective uniform titles (AACR2 25.8-25.10, 25.15-25.16; RDA 6.2.2.10), normalised:
+#: "Works", "Selections" and the conventional titles of works in one form, in
+#: English as LC gives them, older LC forms ("Poetical works") and the forms
+#: other national catalogues use.
+_COLLECTIVE = frozenset({
+    # English (LC)
+    "works", "complete works", "collected works", "selected works", "selections",
+    "correspondence", "letters", "essays", "librettos", "lyrics", "novellas", "novels",
+    "plays", "poems", "prose works", "short stories", "speeches", "poetical works",
+    "dramatic works", "laws etc", "treaties etc",
+    # German
+    "werke", "samtliche werke", "gesammelte werke", "ausgewahlte werke", "schriften",
+    "gesammelte schriften", "briefe", "briefwechsel", "gedichte", "dramen", "romane",
+    "erzahlungen", "novellen", "reden", "auswahl",
+    # French
+    "oeuvres", "œuvres", "oeuvres completes", "œuvres completes", "oeuvres choisies",
+    "œuvres choisies", "correspondance", "lettres", "poesies", "poemes", "theatre",
+    "romans", "nouvelles", "contes", "essais", "discours", "choix",
+    # Spanish, Portuguese
+    "obras", "obras completas", "obras escogidas", "obras selectas", "cartas",
+    "epistolario", "correspondencia", "poemas", "poesias", "poesia", "teatro", "novelas",
+    "cuentos", "contos", "ensayos", "ensaios", "discursos", "seleccion", "antologia",
+    # Italian
+    "opere", "opere complete", "tutte le opere", "lettere", "carteggio", "poesie",
+    "romanzi", "racconti", "novelle", "saggi", "discorsi", "scelta",
+    # Dutch, Latin
+    "werken", "verzameld werk", "brieven", "gedichten", "opera omnia",
+})
+#: A $k or $p opening with one of these makes any uniform title a selection.
+_SELECTION_WORDS = frozenset({
+    "selections", "auswahl", "choix", "seleccion", "selecao", "scelta", "antologia",
+})
+#: Types of musical composition (AACR2 25.29, RDA 6.14.2.8): plural, with no
+#: medium, number or key ("Nocturnes", "Masses"), they gather all of that type.
+#: With a medium they may name one work ("Suites, violin, gamelan": Harrison's
+#: only one), so those are left as they are.
+_MUSIC_TYPES = frozenset({
+    "anthems", "ballades", "cantatas", "chorale preludes", "concertos", "divertimentos",
+    "etudes", "fantasias", "hymns", "impromptus", "inventions", "madrigals", "marches",
+    "masses", "mazurkas", "motets", "nocturnes", "operas", "overtures", "partitas",
+    "pieces", "polonaises", "preludes", "quartets", "quintets", "rhapsodies", "scherzos",
+    "serenades", "sextets", "sonatas", "sonatinas", "songs", "suites", "symphonies",
+    "toccatas", "trios", "waltzes",
+})
+#: Media of "... music" collective titles (RDA 6.14.2.8: "Piano music", "Chamber music").
+_MUSIC_MEDIA = frozenset({
+    "accordion", "band", "bassoon", "brass", "cello", "chamber", "choral", "clarinet",
+    "clavichord", "flute", "guitar", "harmonium", "harp", "harpsichord", "horn",
+    "instrumental", "keyboard", "lute", "mandolin", "oboe", "orchestra", "organ",
+    "percussion", "piano", "recorder", "sacred", "saxophone", "secular", "string",
+    "trombone", "trumpet", "tuba", "viol", "viola", "violin", "violoncello", "vocal",
+    "wind", "woodwind",
+})
+_NUMBERED = frozenset("mnr")
+#: What a uniform title naming only a form contributes to a work key.
+COLLECTIVE_KEY = "collective"
+_PARTS = frozenset("kp")
+
+
+def is_collective(field: Field, title_code: str = "a") -> bool:
+    """Whether a uniform title (130/240 from ``$a``, a name/title heading from ``$t``)
+    is a collective title or a selection, which names no single work.
+
+    >>> from pymarc import Subfield
+    >>> is_collective(Field("240", ["1", "0"], [Subfield("a", "Works."),
+    ...     Subfield("k", "Selections.")]))
+    True
+    >>> is_collective(Field("240", ["1", "0"], [Subfield("a", "Carmen."),
+    ...     Subfield("k", "Selections")]))
+    True
+    >>> is_collective(Field("240", ["1", "0"], [Subfield("a", "Sonatas,"),
+    ...     Subfield("m", "piano,"), Subfield("n", "no. 14")]))
+    False
+    >>> is_collective(Field("240", ["1", "0"], [Subfield("a", "Pride and prejudice.")]))
+    False
+    """
+    main: str | None = None
+    numbered = False
+    started = title_code == "a"
+    for code, value in field.subfields:
+        if not started:
+            started = code == title_code
+            if not started:
+                continue
+        if not value:
+            continue
+        if code == title_code and main is None:
+            main = normalise(value)
+        elif code in _PARTS:
+            words = normalise(value).split(" ", 1)
+            if words[0] in _SELECTION_WORDS:
+                return True
+        elif code in _NUMBERED:
+            numbered = True
+    if not main:
+        return False
+    if main.rsplit(" ", 1)[-1] in _SELECTION_WORDS:
+        return True
+    if main in _MUSIC_TYPES:
+        return not numbered
+    return _form_title(main)
+
+
+def _form_title(title: str) -> bool:
+    """A normalised title that names a form, not a work: "works", "poems", "piano music"."""
+    if title in _COLLECTIVE or title in _MUSIC_TYPES:
+        return True
+    words = title.split()
+    return len(words) > 1 and words[-1] == "music" and all(w in _MUSIC_MEDIA for w in words[:-1])
+
+
+def collective_key(title: str) -> str:
+    """The part a collective uniform title gives a work key (``title`` is normalised).
+
+    A title naming only a form ("works", "novels", "novels selections",
+    "selections", "werke") becomes ``collective``: cataloguers give one
+    compilation "Works" or "Novels", "Selections" or "Novels. Selections"
+    (the Austen set has both pairs), and the title proper beside it says which
+    compilation it is. A selection from a named work keeps its title
+    ("carmen selections", "bible selections"): the work it is drawn from matters.
+
+    >>> collective_key("novels selections"), collective_key("carmen selections")
+    ('collective', 'carmen selections')
+    """
+    words = title.split()
+    while words and (words[-1] in _SELECTION_WORDS or words[-1].isdigit()):
+        words.pop()
+    if not words or _form_title(" ".join(words)):
+        return COLLECTIVE_KEY
+    return title
 
 
 HANDLERS = {

@@ -7,23 +7,36 @@ Work IRI is minted from a key that they share:
   so "Austen, Jane" and "Austen, Jane, 1775-1817" meet) and the uniform title
   (130/240 $a $k $m $n $p $r, without $l language, $f date, $s version or
   $o arrangement, so translations and versions meet). Reason
-  ``cg:SameUniformTitle``. A uniform title of "Selections" names no single
-  work and is ignored.
+  ``cg:SameUniformTitle``.
+* ``creator|collective|title proper`` when the uniform title is a
+  collective one (:func:`ingest.marc.titles.is_collective`: "Works",
+  "Poems. Selections", "Correspondence", "Œuvres", "Piano music"...). Such a
+  title is whatever an author's compilations are called ("Novels" gathered
+  seven different books of the Austen set), so it never keys a Work alone:
+  the title proper joins it. Which form title it was does not
+  (:func:`ingest.marc.titles.collective_key`): one compilation is "Works" in
+  one catalogue and "Novels" in another. A selection from a named work
+  ("Carmen. Selections", "Bible. Selections") keeps that title in the key
+  instead. Reason ``cg:SameCollectiveTitleAndTitle``.
 * ``creator|title proper`` (245 $a $n $p, non-filing characters dropped)
   when there is no uniform title. Reason ``cg:SameCreatorAndTitle``. The key
-  has the same shape as above, so an edition catalogued with a 240 and one
-  without meet when the titles agree.
+  has the same shape as the first, so an edition catalogued with a 240 and
+  one without meet when the titles agree.
 * With no creator and no uniform title, a title alone ("Report", "Poems",
   "Proceedings") would merge unrelated works, so the Work is keyed to the
   Instance itself (reason ``cg:RecordOnly``); records that share the
-  Instance's identifier still share the Work.
+  Instance's identifier still share the Work. So is a record whose only
+  uniform title is a bare collective one ("Poems") without a creator, or
+  a collective one without a title proper.
 
 Each link is stated as a ``cg:WorkLink`` node (``{graph}#work-link``) with its
 reason and normalised key so that a cataloguer can find and undo it. The
 Work is a single node for editions and translations; the language of the
 text goes on the Instance (008/35-37, 041 $a $d), the Work carries the
 original language (041 $h; else, for a record that is not a translation,
-the language of its text).
+the language of its text). The Work's uniform title node is a part of the
+Work named from its normalised text (:meth:`IriMinter.part`), so every
+record of a cluster states the same title block once.
 """
 
 from __future__ import annotations
@@ -31,10 +44,11 @@ from __future__ import annotations
 from pymarc import Field
 from pyoxigraph import NamedNode
 
-from ingest.iri import normalise
+from ingest.iri import IriMinter, normalise
 from ingest.marc import vocab
 from ingest.marc.bibcontext import BibContext, Version, first, indicator, joined
 from ingest.marc.terms import BF, CG
+from ingest.marc.titles import COLLECTIVE_KEY, collective_key, is_collective
 from ingest.quads import clean_text
 
 _CONTENT_CLASSES = {
@@ -121,17 +135,23 @@ def work_key(ctx: BibContext) -> tuple[str, NamedNode, str]:
     if uniform is None:
         uniform = ctx.field("130")
         which = 0
+    collective: str | None = None  # the normalised collective uniform title, if that is what it is
     if uniform is not None:
         text = non_filing(uniform, which, joined(uniform, _UNIFORM_KEY))
         title = normalise(text)
-        if title and not _is_selection(title):
-            return f"{creator}|{title}", CG.SameUniformTitle, joined(uniform, _UNIFORM_LABEL)
+        if title:
+            if not is_collective(uniform):
+                return f"{creator}|{title}", CG.SameUniformTitle, joined(uniform, _UNIFORM_LABEL)
+            collective = title
     f245 = ctx.field("245")
     label = joined(f245, _TITLE_KEY) if f245 is not None else ""
-    if creator and f245 is not None:
-        title = normalise(non_filing(f245, 1, label))
-        if title:
-            return f"{creator}|{title}", CG.SameCreatorAndTitle, label
+    proper = normalise(non_filing(f245, 1, label)) if f245 is not None else ""
+    if collective is not None:
+        part = collective_key(collective)
+        if proper and (creator or part != COLLECTIVE_KEY):
+            return f"{creator}|{part}|{proper}", CG.SameCollectiveTitleAndTitle, label
+    elif creator and proper:
+        return f"{creator}|{proper}", CG.SameCreatorAndTitle, label
     return f"instance|{ctx.instance.value}", CG.RecordOnly, label or _any_title(ctx)
 
 
@@ -256,12 +276,18 @@ def _languages(ctx: BibContext) -> None:
 
 
 def map_uniform_title(ctx: BibContext, versions: list[Version]) -> None:
-    """130/240 -> the Work's bf:Title (the preferred title of the work)."""
+    """130/240 -> the Work's bf:Title (the preferred title of the work).
+
+    The node is a part of the Work keyed by the title's normalised text, so the
+    records of a cluster that give the same uniform title state one node.
+    """
     mains = [(clean_text(joined(field, _MAIN)), lang) for field, lang in versions]
     if not any(main for main, _ in mains):
         return
     b = ctx.b
-    node = ctx.local("title")
+    first_field = versions[0].field
+    key = normalise(joined(first_field, _UNIFORM_LABEL)) or normalise(joined(first_field, _TEXT))
+    node = IriMinter.part(ctx.work, "title", key)
     b.add(ctx.work, BF.title, node)
     b.type(node, BF.Title)
     for index, ((field, lang), (main, _)) in enumerate(zip(versions, mains, strict=True)):
