@@ -68,6 +68,11 @@ class Reference:
     subject: Value
     predicate: NamedNode
     via: NamedNode | None = None
+    #: What tells one instance from another with the same title: dates and publishers of
+    #: its provision, and its languages (IRIs).
+    dates: list[str] = field(default_factory=list)
+    publishers: list[str] = field(default_factory=list)
+    languages: list[NamedNode] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -180,6 +185,14 @@ class ResourceQueries:
             ref = found.setdefault(key, Reference(Value(row["s"]), row["p"], row["via"]))
             _add_label(ref.subject.labels, row["label"])
             _add_label(ref.subject.titles, row["title"])
+            for values, term in (
+                (ref.dates, row["date"]),
+                (ref.publishers, row["publisher"]),
+                (ref.languages, row["language"]),
+            ):
+                value = term if isinstance(term, NamedNode) else _text(term)
+                if value is not None and value not in values:
+                    values.append(value)
         for ref in found.values():
             ref.subject.settle()
         return list(found.values())

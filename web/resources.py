@@ -23,7 +23,7 @@ from ontology.errors import NotFoundError
 from ontology.namespaces import BF, LANGUAGES, PREFIXES, RDF, RDFS, SKOS
 from ontology.vocabulary import label_for, term_labels
 from query.negotiation import HTML, RDF_FORMATS, content_type, media_type, negotiate
-from query.resources import Description, Value, best_label
+from query.resources import Description, Reference, Value, best_label
 from web.state import resource_queries, settings
 
 blueprint = Blueprint("resources", __name__)
@@ -120,6 +120,8 @@ class Shown:
     #: A contribution: "Author: Austen, Jane".
     roles: list[Shown] = field(default_factory=list)
     agent: Shown | None = None
+    #: What tells it from others of the same name (an instance's date, publisher, language).
+    note: str = ""
 
 
 @dataclass(slots=True)
@@ -158,7 +160,11 @@ class Page:
         )
         groups: dict[tuple[NamedNode, NamedNode | None], list[Shown]] = {}
         for ref in description.references:
-            groups.setdefault((ref.predicate, ref.via), []).append(show.value(ref.subject))
+            shown = show.value(ref.subject)
+            shown.note = show.told_apart(ref)
+            groups.setdefault((ref.predicate, ref.via), []).append(shown)
+        for items in groups.values():
+            _tell_apart_the_same(items)
         references = [
             ReferenceGroup(
                 _reference_label(predicate, via),
@@ -192,6 +198,18 @@ class Page:
 @cache
 def _term_labels() -> dict[str, str]:
     return term_labels()
+
+
+def _tell_apart_the_same(items: list[Shown]) -> None:
+    """Items shown alike (same title, date and publisher) get the end of their IRI too,
+    so a reader never meets two identical links (three fragments of one printing, say)."""
+    seen: dict[tuple[str, str], int] = {}
+    for item in items:
+        seen[(item.text, item.note)] = seen.get((item.text, item.note), 0) + 1
+    for item in items:
+        if seen[(item.text, item.note)] > 1 and item.href:
+            slug = item.href.rstrip("/").rsplit("/", 1)[-1]
+            item.note = f"{item.note} · {slug}" if item.note else slug
 
 
 def _reference_label(predicate: NamedNode, via: NamedNode | None) -> str:
@@ -239,6 +257,12 @@ class _Shower:
         if any(iri.startswith(namespace) for namespace in PREFIXES.values()):
             return label_for(iri)  # a vocabulary term: its local name, spelled out
         return iri
+
+    def told_apart(self, ref: Reference) -> str:
+        """``1975 · Masson · French``: an instance's date, publisher and languages."""
+        dates = [date.strip("[] ") for date in ref.dates[:1]]
+        parts = [*dates, *ref.publishers[:2], *(self.name(lang) for lang in ref.languages)]
+        return " · ".join(part for part in parts if part)
 
     def value(self, value: Value) -> Shown:
         term = value.term
