@@ -17,13 +17,14 @@ load only. docs/storage.md describes the protocol.
         one row per record graph or record provenance the store holds; content_hash NULL:
         present but not to be trusted (edited, or data without provenance); units: the
         hashes of the record's statements about shared units (``graph.ledger``)
-    pending(graph, metadata_graph)
-        the journal: graphs a batch is dropping or writing; empty between batches
+    pending(graph, metadata_graph, units)
+        the journal: graphs a batch is dropping or writing, with the hashes of what each
+        record written now says about units; empty between batches
     pending_edit(graph, before, changeset)
         the journal of a writer's edit (``graph.updates``): each graph it may change, as
         N-Quads before it; empty between edits
-    unit_statement, unit_edit, pending_unit
-        the ledger of unit statements and its journal (``graph.ledger``)
+    unit_statement, unit_edit
+        the ledger of unit statements (``graph.ledger``)
     about(key, value)
         the identity of the store the rows describe (RocksDB's IDENTITY file)
 
@@ -85,7 +86,7 @@ _SELECT_ROWS = f"SELECT {_COLUMNS} FROM record_graph"  # noqa: S608 - our own co
 _ABOUT = "CREATE TABLE IF NOT EXISTS about (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID"
 _DROP_ALL = """
 DROP TABLE IF EXISTS record_graph; DROP TABLE IF EXISTS pending; DROP TABLE IF EXISTS pending_edit;
-DROP TABLE IF EXISTS unit_statement; DROP TABLE IF EXISTS unit_edit; DROP TABLE IF EXISTS pending_unit;
+DROP TABLE IF EXISTS unit_statement; DROP TABLE IF EXISTS unit_edit;
 DELETE FROM about;
 """
 _SCHEMA = """
@@ -103,7 +104,8 @@ CREATE TABLE IF NOT EXISTS record_graph (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS pending (
     graph TEXT PRIMARY KEY,
-    metadata_graph TEXT NOT NULL
+    metadata_graph TEXT NOT NULL,
+    units BLOB
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS pending_edit (
     graph TEXT PRIMARY KEY,
@@ -294,7 +296,7 @@ class RecordIndex:
     @staticmethod
     def _count_unit_statements(db: sqlite3.Connection, store: Store, layouts: list[Layout]) -> int:
         """Start the ledger afresh from the unit graphs of ``store`` (``_rebuild``)."""
-        for table in ("unit_statement", "unit_edit", "pending_unit"):  # not executescript: it commits
+        for table in ("unit_statement", "unit_edit"):  # not executescript: it commits
             db.execute(f"DELETE FROM {table}")  # noqa: S608 - our own table names
         count = 0
         batch: list[tuple[bytes, int, str, str | None]] = []
@@ -307,10 +309,10 @@ class RecordIndex:
             line = quad_line(quad)
             batch.append((statement_hash(line.encode("utf-8")), 1, line, choice_key(line)))
             if len(batch) >= 10_000:
-                insert_many(db, "INSERT OR IGNORE INTO unit_statement", batch, 4)
+                insert_many(db, "INSERT OR IGNORE INTO unit_statement (hash, refs, quad, choice)", batch, 4)
                 count += len(batch)
                 batch = []
-        insert_many(db, "INSERT OR IGNORE INTO unit_statement", batch, 4)
+        insert_many(db, "INSERT OR IGNORE INTO unit_statement (hash, refs, quad, choice)", batch, 4)
         return count + len(batch)
 
     # ------------------------------------------------------------ reads
@@ -337,21 +339,27 @@ class RecordIndex:
     # ------------------------------------------------------------ a batch
 
     def begin_batch(
-        self, graphs: Iterable[str], metadata_graph: str, units: UnitPlan | None = None
+        self,
+        graphs: Iterable[tuple[str, bytes | None]],
+        metadata_graph: str,
+        units: UnitPlan | None = None,
     ) -> None:
-        """Journal ``graphs`` and the unit statements' counts (durably) before the batch
-        drops or writes any of them."""
+        """Journal the batch (durably) before it drops or writes anything: every graph it
+        drops or writes, with what each record written now says about units (``None`` for a
+        graph only dropped), and the unit statements' new counts (``Ledger.journal``)."""
         with self._transaction() as db:
             insert_many(
                 db,
                 "INSERT OR REPLACE INTO pending",
-                ((graph, metadata_graph) for graph in graphs),
-                width=2,
+                ((graph, metadata_graph, said) for graph, said in graphs),
+                width=3,
             )
             if units:
                 self.ledger.journal(units)
 
-    def commit_batch(self, written: Iterable[IndexedGraph], removed: Iterable[str]) -> None:
+    def commit_batch(
+        self, written: Iterable[IndexedGraph], removed: Iterable[str], units: UnitPlan | None = None
+    ) -> None:
         """The batch is in the store: record what it wrote and removed, and clear the journal."""
         with self._transaction() as db:
             delete_many(db, "record_graph", list(removed), column="graph")
@@ -366,26 +374,26 @@ class RecordIndex:
                 width=10,
             )
             db.execute("DELETE FROM pending")
-            self.ledger.clear_journal()
+            if units:
+                self.ledger.commit(units)
 
     def recover(self, store: Store) -> list[str]:
         """Roll back a batch the journal says did not finish; returns the graphs dropped.
 
-        Every graph in the journal is dropped with its provenance, the records
-        behind them retract their unit statements, and the unit statements'
-        counts go back to what they were (``Ledger.recover``). The store's
+        Every graph in the journal is dropped with its provenance, and the
+        records behind them take back what they said about units
+        (``Ledger.recover``), so they are absent as a whole. The store's
         writes are flushed before the journal is cleared, in one transaction
         with the ledger's, so a recovery cut short is simply run again.
         """
         self.recover_edit(store)
         entries = self.pending()
-        journaled_units = self.db.execute("SELECT 1 FROM pending_unit LIMIT 1").fetchone()
-        if not entries and not journaled_units:
+        if not entries:
             return []
         graphs = [graph for graph, _ in entries]
         with self._transaction() as db:
-            rows = self.lookup(graphs)
-            self.ledger.recover(store, (row.units for row in rows.values()))
+            loaded = [units for (units,) in db.execute("SELECT units FROM pending WHERE units IS NOT NULL")]
+            self.ledger.recover(store, loaded)
             for graph, metadata_graph in entries:
                 drop_record_graph(store, NamedNode(graph), NamedNode(metadata_graph))
             store.flush()

@@ -77,6 +77,8 @@ class BatchResult:
     deleted_absent: int = 0
     superseded: int = 0
     quads: int = 0
+    #: Statements about shared units the written records make (however many records make each).
+    unit_statements: int = 0
     #: Unit statements that entered or left the store (``graph.ledger``).
     unit_statements_added: int = 0
     unit_statements_removed: int = 0
@@ -94,6 +96,7 @@ class BatchResult:
         self.deleted_absent += other.deleted_absent
         self.superseded += other.superseded
         self.quads += other.quads
+        self.unit_statements += other.unit_statements
         self.unit_statements_added += other.unit_statements_added
         self.unit_statements_removed += other.unit_statements_removed
         self.collision_count += other.collision_count
@@ -249,7 +252,12 @@ class Writer:
                     retracted=(known[g].units for g in drop if g not in loaded),
                     stated=((_units(known.get(r.graph)), r.units) for r in load),
                 )
-                index.begin_batch(_union(drop, load), self.metadata_graph.value, units)
+                said = dict(zip((r.graph for r in load), stated, strict=True))
+                index.begin_batch(
+                    ((g, said.get(g) or None) for g in _union(drop, load)),
+                    self.metadata_graph.value,
+                    units,
+                )
                 for graph in drop:
                     drop_record_graph(store, NamedNode(graph), self.metadata_graph)
                 for line in units.remove:
@@ -261,6 +269,7 @@ class Writer:
                 index.commit_batch(
                     (self._indexed(r, u) for r, u in zip(load, stated, strict=True)),
                     (g for g in drop if g not in loaded),
+                    units,
                 )
                 result.unit_statements_added = len(units.add)
                 result.unit_statements_removed = len(units.remove)
@@ -270,6 +279,7 @@ class Writer:
             index.recover(store)
             raise ValueError(f"a record graph of this batch is not valid N-Quads: {exc}") from exc
         result.quads = sum(r.quad_count for r in load)
+        result.unit_statements = sum(r.unit_count for r in load)
         self.totals.add(result)
         if self.compaction_priority is not None:
             self.compaction_priority.lower()  # RocksDB starts its threads on first use

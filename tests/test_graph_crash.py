@@ -204,7 +204,7 @@ def pending(data_dir: Path) -> list[str]:
 def ledger_counts(data_dir: Path) -> dict[bytes, int]:
     """The ledger's count of each unit statement, read from the record index's file."""
     with closing(sqlite3.connect(index_path(data_dir))) as db:
-        assert db.execute("SELECT count(*) FROM pending_unit").fetchone()[0] == 0
+        assert db.execute("SELECT count(*) FROM pending").fetchone()[0] == 0
         return {bytes(quad, "utf-8").rstrip(b"\n"): refs for quad, refs in db.execute(
             "SELECT quad, refs FROM unit_statement")}  # fmt: skip
 

@@ -403,10 +403,12 @@ def test_pending_journal_is_rolled_back_and_rerun_completes(tmp_path: Path,
                                                             graphs: list[RecordGraph]) -> None:
     with Writer(tmp_path, MINTER.layout, VERSION) as writer:
         writer.write(graphs)
-    # An interrupted batch: journal written, then the process stopped.
+    # An interrupted batch rewriting two records that say what they said (so no count
+    # changes): journal written, then the process stopped.
     session = StoreSession(tmp_path)
     session.open()
-    session.index.begin_batch([PRAGMATIC, PROGRAMMING_PYTHON], META.value)
+    rows = session.index.lookup([PRAGMATIC, PROGRAMMING_PYTHON])
+    session.index.begin_batch([(g, rows[g].units) for g in (PRAGMATIC, PROGRAMMING_PYTHON)], META.value)
     session.close(commit=False)
 
     with Writer(tmp_path, MINTER.layout, VERSION) as writer:
@@ -414,9 +416,13 @@ def test_pending_journal_is_rolled_back_and_rerun_completes(tmp_path: Path,
         store = writer.store
         assert not list(store.quads_for_pattern(NamedNode(PRAGMATIC), None, None, None))
         assert not writer.session.index.pending()
+        # the two records are absent as a whole: the units only they described are gone too
+        others = [g for g in graphs if g.graph not in (PRAGMATIC, PROGRAMMING_PYTHON)]
+        assert unit_quads(store) == expected_unit_quads(others)
         del store
         result = writer.write(graphs)
         assert (result.written, result.unchanged) == (2, 18)
+        assert unit_quads(writer.store) == expected_unit_quads(graphs)
 
 
 # ---------------------------------------------------------------- the record index

@@ -40,6 +40,11 @@ class IngestReport:
     deleted: int = 0
     rejected: int = 0
     quads: int = 0
+    #: Statements about shared units the written records make, and how many entered or left
+    #: the store (a unit statement is stored once, however many records make it).
+    unit_statements: int = 0
+    unit_statements_added: int = 0
+    unit_statements_removed: int = 0
     warnings: int = 0
     rejected_by_rule: Counter[str] = field(default_factory=Counter)
     rejections: list[Rejected] = field(default_factory=list)
@@ -104,6 +109,9 @@ def run_ingest(
             report.superseded += result.superseded
             report.deleted += result.deleted + result.deleted_absent
             report.quads += result.quads
+            report.unit_statements += result.unit_statements
+            report.unit_statements_added += result.unit_statements_added
+            report.unit_statements_removed += result.unit_statements_removed
             room = SHOWN_REJECTIONS - len(report.collisions)
             report.collisions.extend(str(c) for c in result.collisions[: max(room, 0)])
             report.collision_count += result.collision_count
@@ -223,7 +231,10 @@ def summary(report: IngestReport) -> str:
     lines = [
         f"read {report.read} records from {report.files} file(s) in {report.seconds:.1f} s "
         f"({rate:,.0f} records/s)",
-        f"  written    {report.written:>8}  ({report.quads:,} quads)",
+        f"  written    {report.written:>8}  ({report.quads:,} quads in their own graphs, "
+        f"{report.unit_statements:,} statements about shared units: "
+        f"{report.unit_statements_added:,} new to the store, "
+        f"{report.unit_statements_removed:,} no longer made by any record)",
         f"  unchanged  {report.unchanged:>8}",
         f"  replaced   {report.superseded:>8}  (a later record in the input has the same graph)",
         f"  deleted    {report.deleted:>8}",
