@@ -230,7 +230,7 @@ def test_marc8_converter_is_total(raw):
         assert text == raw.decode("ascii")
     for leader_09 in (" ", "a", "z"):
         encoding, note = choose_encoding(leader_09, raw)
-        assert note is None or note.startswith("encoding: ")
+        assert note is None or note.rule == "encoding"
         assert isinstance(decode_text(raw, encoding, warnings, "245$a"), str)
 
 

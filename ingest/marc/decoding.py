@@ -35,6 +35,8 @@ from enum import Enum
 
 from pymarc import marc8_mapping
 
+from ingest.model import RecordWarning
+
 _CODESETS = marc8_mapping.CODESETS
 _ODD_MAP = marc8_mapping.ODD_MAP
 
@@ -69,28 +71,35 @@ class Encoding(Enum):
     MARC8 = "marc-8"
 
 
+#: The rule of the last warning of a record that had more than ``MAX_WARNINGS``.
+MORE_WARNINGS = "more-warnings"
+
+
 class Warnings:
-    """The bounded list of warnings of one record."""
+    """The bounded list of warnings of one record (a damaged record could give thousands)."""
 
     __slots__ = ("items", "dropped")
 
     def __init__(self) -> None:
-        self.items: list[str] = []
+        self.items: list[RecordWarning] = []
         self.dropped = 0
 
-    def add(self, message: str) -> None:
+    def add(self, rule: str, message: str) -> None:
         if len(self.items) < MAX_WARNINGS:
-            self.items.append(message)
+            self.items.append(RecordWarning(rule, message))
         else:
             self.dropped += 1
 
-    def as_tuple(self) -> tuple[str, ...]:
+    def as_tuple(self) -> tuple[RecordWarning, ...]:
         if self.dropped:
-            return (*self.items, f"... and {self.dropped} more warnings")
+            return (
+                *self.items,
+                RecordWarning(MORE_WARNINGS, f"... and {self.dropped} more warnings not listed"),
+            )
         return tuple(self.items)
 
 
-def choose_encoding(leader_09: str, field_bytes: bytes) -> tuple[Encoding, str | None]:
+def choose_encoding(leader_09: str, field_bytes: bytes) -> tuple[Encoding, RecordWarning | None]:
     """The encoding to read a record's fields with, and a warning if it overrides the leader.
 
     ``field_bytes`` is the record's data area (fields only, no leader or
@@ -104,8 +113,8 @@ def choose_encoding(leader_09: str, field_bytes: bytes) -> tuple[Encoding, str |
         else:
             return Encoding.UTF8, None
         if not _UTF8_MULTIBYTE.search(field_bytes) and _converts_cleanly(field_bytes):
-            return Encoding.MARC8, (
-                "encoding: leader/09 says UTF-8 but the bytes are not UTF-8; read as MARC-8"
+            return Encoding.MARC8, RecordWarning(
+                "encoding", "leader/09 says UTF-8 but the bytes are not UTF-8; read as MARC-8"
             )
         return Encoding.UTF8_REPLACE, None
     if not field_bytes.isascii() and b"\x1b" not in field_bytes:
@@ -113,9 +122,8 @@ def choose_encoding(leader_09: str, field_bytes: bytes) -> tuple[Encoding, str |
             field_bytes.decode("utf-8")
         except UnicodeDecodeError:
             return Encoding.MARC8, None
-        return (
-            Encoding.UTF8,
-            "encoding: leader/09 says MARC-8 but the bytes are UTF-8; read as UTF-8",
+        return Encoding.UTF8, RecordWarning(
+            "encoding", "leader/09 says MARC-8 but the bytes are UTF-8; read as UTF-8"
         )
     return Encoding.MARC8, None
 
@@ -145,7 +153,8 @@ def decode_text(raw: bytes, encoding: Encoding, warnings: Warnings, where: str) 
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         warnings.add(
-            f"encoding: {where}: invalid UTF-8 byte 0x{raw[exc.start]:02X}; "
+            "encoding",
+            f"{where}: invalid UTF-8 byte 0x{raw[exc.start]:02X}; "
             "bad bytes replaced by U+FFFD"
         )
         return raw.decode("utf-8", "replace")
@@ -188,7 +197,7 @@ def marc8_to_unicode(raw: bytes, warnings: Warnings, where: str) -> str:
             continue
         if g0 == EACC:
             if pos + 3 > size:
-                warnings.add(f"encoding: {where}: MARC-8 EACC character cut short at the end")
+                warnings.add("encoding", f"{where}: MARC-8 EACC character cut short at the end")
                 out.append("\ufffd")
                 break
             code = (byte << 16) | (raw[pos + 1] << 8) | raw[pos + 2]
@@ -202,7 +211,8 @@ def marc8_to_unicode(raw: bytes, warnings: Warnings, where: str) -> str:
             if code == 0x7F or 0x80 < code < 0xA0:
                 if code not in _MARC8_C1_CONTROLS:
                     warnings.add(
-                        f"encoding: {where}: byte 0x{code:02X} is not a MARC-8 character; dropped"
+                        "encoding",
+                        f"{where}: byte 0x{code:02X} is not a MARC-8 character; dropped"
                     )
                 continue
             table = _CODESETS.get(g1 if code > 0x80 else g0)
@@ -214,13 +224,15 @@ def marc8_to_unicode(raw: bytes, warnings: Warnings, where: str) -> str:
                 continue
             if g0 != BASIC_LATIN and 0x20 < code < 0x7F:
                 warnings.add(
-                    f"encoding: {where}: {chr(code)!r} (0x{code:02X}) is not in MARC-8 set "
+                    "encoding",
+                    f"{where}: {chr(code)!r} (0x{code:02X}) is not in MARC-8 set "
                     f"0x{g0:02X}; read as ASCII (missing escape back to Latin?)"
                 )
                 out.append(chr(code))
                 continue
             warnings.add(
-                f"encoding: {where}: MARC-8 character 0x{code:X} unknown in set "
+                "encoding",
+                f"{where}: MARC-8 character 0x{code:X} unknown in set "
                 f"G0=0x{g0:02X} G1=0x{g1:02X}; replaced by U+FFFD"
             )
             entry = (0xFFFD, False)
@@ -233,7 +245,7 @@ def marc8_to_unicode(raw: bytes, warnings: Warnings, where: str) -> str:
                 out.extend(combining)
                 combining.clear()
     if combining:
-        warnings.add(f"encoding: {where}: MARC-8 combining mark with no base character; dropped")
+        warnings.add("encoding", f"{where}: MARC-8 combining mark with no base character; dropped")
     return unicodedata.normalize("NFC", "".join(out))
 
 
@@ -258,7 +270,7 @@ def _escape(
     """Apply the escape sequence at ``raw[pos]``; return the new position and sets."""
     rest = raw[pos + 1 : pos + 4]
     if not rest:
-        warnings.add(f"encoding: {where}: MARC-8 escape (ESC) at the end of the text; dropped")
+        warnings.add("encoding", f"{where}: MARC-8 escape (ESC) at the end of the text; dropped")
         return pos + 1, g0, g1
     first = rest[0]
     # Technique 1: ESC [(,] F -> G0, ESC [)-] F -> G1, ESC $ [,]? F -> G0, ESC $ [)-] F -> G1.
@@ -269,11 +281,11 @@ def _escape(
             to_g1 = rest[1] in b")-"
             index = 2
         if len(rest) <= index:
-            warnings.add(f"encoding: {where}: incomplete MARC-8 escape sequence; dropped")
+            warnings.add("encoding", f"{where}: incomplete MARC-8 escape sequence; dropped")
             return len(raw), g0, g1
         final = rest[index]
         if final not in _CODESETS:
-            warnings.add(f"encoding: {where}: unknown MARC-8 character set 0x{final:02X}")
+            warnings.add("encoding", f"{where}: unknown MARC-8 character set 0x{final:02X}")
         if to_g1:
             g1 = final
         else:
@@ -285,6 +297,7 @@ def _escape(
     if first in _CODESETS:
         return pos + 2, first, g1
     warnings.add(
-        f"encoding: {where}: unknown MARC-8 escape sequence ESC 0x{first:02X}; ESC dropped"
+        "encoding",
+        f"{where}: unknown MARC-8 escape sequence ESC 0x{first:02X}; ESC dropped"
     )
     return pos + 1, g0, g1

@@ -30,7 +30,7 @@ from pathlib import Path
 from pymarc import Field, Indicators, Leader, Record
 
 from ingest.marc.decoding import Encoding, Warnings, choose_encoding, decode_text
-from ingest.model import Position, Rejected, SourceRecord
+from ingest.model import Position, RecordWarning, Rejected, SourceRecord
 from ingest.sources.base import Selector, Source
 from ingest.sources.compressed import open_input
 from ingest.sources.fields import control_field, data_field, indicators, subfield
@@ -101,7 +101,7 @@ class MarcBinarySource(Source):
                         yield Rejected(position, broken.rule, broken.reason)
                     continue
                 if problem is not None:
-                    warnings = (f"{problem[0]}: {problem[1]}", *warnings)
+                    warnings = (RecordWarning(*problem), *warnings)
                 yield SourceRecord(position, self.format, record, warnings)
             if handle.damage is not None and (select is None or select(number + 1)):
                 yield Rejected(
@@ -252,7 +252,7 @@ def _unterminated(frame: bytes, at_eof: bool) -> tuple[str, str]:
     return ("end-of-record", "no record terminator (0x1D) before the end of the file")
 
 
-def parse_record(frame: bytes) -> tuple[Record, tuple[str, ...]]:
+def parse_record(frame: bytes) -> tuple[Record, tuple[RecordWarning, ...]]:
     """One framed ISO 2709 record as a ``pymarc.Record`` plus its warnings.
 
     Raises ``BrokenRecord`` when the record cannot be read without guessing.
@@ -267,12 +267,13 @@ def parse_record(frame: bytes) -> tuple[Record, tuple[str, ...]]:
         raise BrokenRecord("leader", f"the leader holds non-ASCII bytes: {raw_leader!r}")
     if not raw_leader[20:].isascii():
         # Leader/20-23 is the fixed entry map "4500" in MARC 21: nothing is lost.
-        warnings.add(f"leader: leader/20-23 {raw_leader[20:]!r} is not ASCII; read as '4500'")
+        warnings.add("leader", f"leader/20-23 {raw_leader[20:]!r} is not ASCII; read as '4500'")
         raw_leader = raw_leader[:20] + b"4500"
     leader = raw_leader.decode("ascii")
     if len(frame) + 1 > MAX_MARC_LENGTH:
         warnings.add(
-            f"record-length: {len(frame) + 1} bytes, more than the {MAX_MARC_LENGTH} "
+            "record-length",
+            f"{len(frame) + 1} bytes, more than the {MAX_MARC_LENGTH} "
             "a MARC record may have; read up to its terminator"
         )
     base = _base_address(frame, leader, warnings)
@@ -287,8 +288,8 @@ def parse_record(frame: bytes) -> tuple[Record, tuple[str, ...]]:
         fields = _fields(frame, base, _directory(directory), warnings)
     data_area = frame[base:]
     encoding, note = choose_encoding(leader[9], data_area)
-    if note:
-        warnings.add(note)
+    if note is not None:
+        warnings.add(note.rule, note.message)
     record = Record(to_unicode=True, force_utf8=encoding is not Encoding.MARC8)
     record.leader = Leader(leader)
     record.fields = [_field(tag, data, encoding, warnings) for tag, data in fields]
@@ -303,7 +304,8 @@ def _base_address(frame: bytes, leader: str, warnings: Warnings) -> int:
     declared = leader[12:17]
     if declared != f"{directory_end + 1:05d}":
         warnings.add(
-            f"base-address: leader says {declared!r}, the directory ends at byte {directory_end}"
+            "base-address",
+            f"leader says {declared!r}, the directory ends at byte {directory_end}"
         )
     return directory_end + 1
 
@@ -368,7 +370,8 @@ def _salvage(
     for piece, index in zip(pieces, order, strict=True):
         fields[index] = (entries[index][0], piece)
     warnings.add(
-        "directory: field lengths or offsets in the directory do not match the data; "
+        "directory",
+        "field lengths or offsets in the directory do not match the data; "
         "fields re-derived from the field terminators"
     )
     return fields
@@ -402,7 +405,7 @@ def _walk_directory(
             f"the directory is {len(directory)} bytes, not a multiple of {ENTRY_LENGTH}, "
             "and does not match the fields",
         )
-    warnings.add("directory: entries longer than 12 bytes (oversized length or offset) read")
+    warnings.add("directory", "entries longer than 12 bytes (oversized length or offset) read")
     return fields
 
 
@@ -467,10 +470,10 @@ def _plain_text(data: bytes, encoding: Encoding) -> str | None:
 def _indicators(tag: str, raw: bytes, warnings: Warnings) -> Indicators:
     """Indicators from a field's head that is not two ASCII bytes: as pymarc, blank-filled."""
     if len(raw) != 2:
-        warnings.add(f"indicators: field {tag} has {len(raw)} indicators, not 2")
+        warnings.add("indicators", f"field {tag} has {len(raw)} indicators, not 2")
     chars = [chr(byte) if 0x20 <= byte < 0x7F else " " for byte in raw[:2]]
     if any(byte >= 0x80 for byte in raw[:2]):
-        warnings.add(f"indicators: field {tag} has a non-ASCII indicator; read as blank")
+        warnings.add("indicators", f"field {tag} has a non-ASCII indicator; read as blank")
     chars += [" "] * (2 - len(chars))
     return Indicators(chars[0], chars[1])
 
@@ -488,5 +491,5 @@ def _subfield_code(tag: str, part: bytes, warnings: Warnings) -> tuple[str, int]
         break
     else:
         char, width = chr(first), 1
-    warnings.add(f"subfield-code: field {tag} has a non-ASCII subfield code {char!r}")
+    warnings.add("subfield-code", f"field {tag} has a non-ASCII subfield code {char!r}")
     return char, width

@@ -27,7 +27,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 from pymarc import Field, Leader, Record
 
-from ingest.marc.decoding import MAX_WARNINGS
+from ingest.marc.decoding import Warnings
 from ingest.model import Position, Rejected, SourceRecord
 from ingest.sources.base import Selector, Source
 from ingest.sources.compressed import open_input
@@ -222,7 +222,7 @@ class _RecordBuilder:
     def _reset(self) -> None:
         self.leader: str | None = None
         self.fields: list[Field] = []
-        self.warnings: list[str] = []
+        self.warnings = Warnings()
         self.fault: tuple[str, str] | None = None
         self.chars = 0
         self.elements = 0
@@ -239,9 +239,8 @@ class _RecordBuilder:
     def _line(self) -> int:
         return self.line_base + (self.expat.CurrentLineNumber if self.expat is not None else 0)
 
-    def _warn(self, message: str) -> None:
-        if len(self.warnings) < MAX_WARNINGS:
-            self.warnings.append(message)
+    def _warn(self, rule: str, message: str) -> None:
+        self.warnings.add(rule, message)
 
     def _fail(self, rule: str, reason: str) -> None:
         if self.fault is None:
@@ -271,7 +270,7 @@ class _RecordBuilder:
         if parent == "record" and local not in _MARC_ELEMENTS:
             # Wrapper metadata inside a record (an OAI identifier, a datestamp): no MARC data.
             self.skip_depth = 1
-            self._warn(f"xml-structure: <{local or tag}> in <record> ignored")
+            self._warn("xml-structure", f"<{local or tag}> in <record> ignored")
             return
         self.stack.append(local or tag)
         if self.fault is not None:
@@ -341,7 +340,7 @@ class _RecordBuilder:
             self._fail("xml-structure", f"<{element}> without a tag attribute")
             return None
         if tag.isdigit() and len(tag) < 3:
-            self._warn(f"tag: <{element}> tag {tag!r} read as {tag.zfill(3)!r}")
+            self._warn("tag", f"<{element}> tag {tag!r} read as {tag.zfill(3)!r}")
             tag = tag.zfill(3)
         if not _TAG.match(tag):
             self._fail("xml-structure", f"<{element}> tag {tag!r} is not three letters or digits")
@@ -360,7 +359,7 @@ class _RecordBuilder:
         if tag < "010" and tag.isdigit():
             self.fields.append(control_field(tag, text))
         else:
-            self._warn(f"tag: controlfield {tag} is not a control field tag; dropped")
+            self._warn("tag", f"controlfield {tag} is not a control field tag; dropped")
 
     def _start_datafield(self, attrib: dict[str, str]) -> None:
         tag = self._tag("datafield", attrib)
@@ -376,9 +375,9 @@ class _RecordBuilder:
         if value == "":
             return " "
         if value:
-            self._warn(f"indicators: datafield {tag} {name}={value!r}; read as {value[0]!r}")
+            self._warn("indicators", f"datafield {tag} {name}={value!r}; read as {value[0]!r}")
             return value[0]
-        self._warn(f"indicators: datafield {tag} {name}={value!r}; read as blank")
+        self._warn("indicators", f"datafield {tag} {name}={value!r}; read as blank")
         return " "
 
     def _end_datafield(self) -> None:
@@ -386,7 +385,7 @@ class _RecordBuilder:
         self.field = None
         tag = field["tag"]
         if tag < "010" and tag.isdigit():
-            self._warn(f"tag: datafield {tag} has a control field tag; dropped")
+            self._warn("tag", f"datafield {tag} has a control field tag; dropped")
             return
         self.fields.append(
             data_field(tag, indicators(*field["indicators"]), field["subfields"])
@@ -400,7 +399,7 @@ class _RecordBuilder:
             self._fail("xml-structure", f"<subfield> of {self.field['tag']} without a code")
             return
         if len(code) > 1:
-            self._warn(f"subfield-code: {self.field['tag']} code {code!r} read as {code[0]!r}")
+            self._warn("subfield-code", f"{self.field['tag']} code {code!r} read as {code[0]!r}")
         self.code = code[0]
         self.text = []
 
@@ -410,7 +409,7 @@ class _RecordBuilder:
         if self.fault is None and not self.fields:
             self.fault = ("no-fields", "a record with no fields")
         if self.fault is None and self.leader is None:
-            self._warn("leader: the record has no leader; a blank one is used")
+            self._warn("leader", "the record has no leader; a blank one is used")
             self.leader = _BLANK_LEADER
         if self.fault is None and len(self.leader) != 24:
             self.fault = ("leader", f"a leader of {len(self.leader)} characters, not 24")
@@ -422,7 +421,7 @@ class _RecordBuilder:
         record.fields = self.fields
         self.number += 1
         position = Position(source=self.source, number=self.number, line=position_line)
-        self.ready.append(SourceRecord(position, self.format, record, tuple(self.warnings)))
+        self.ready.append(SourceRecord(position, self.format, record, self.warnings.as_tuple()))
         self._reset()
 
     def _emit_rejected(self, rule: str, reason: str, line: int) -> None:
