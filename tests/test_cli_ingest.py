@@ -236,3 +236,38 @@ def test_store_does_not_depend_on_worker_count(tmp_path: Path, workers: int) -> 
     parallel = tmp_path / "parallel"
     assert catalograph(parallel, "ingest", "--workers", str(workers), *inputs).returncode in (0, 1)
     assert sorted_dump(serial, drop_times=True) == sorted_dump(parallel, drop_times=True)
+
+
+def test_a_busy_store_exits_3_with_one_line(tmp_path: Path) -> None:
+    """Another writer holds the lock: "try again later" has its own exit code, not 1."""
+    from graph.lock import StoreLock
+
+    data = tmp_path / "data"
+    with StoreLock(data):
+        done = catalograph(data, "ingest", str(TRAJECT[0]))
+    assert done.returncode == 3, done.stderr
+    assert "is being written by process" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert catalograph(data, "ingest", str(TRAJECT[0])).returncode == 0  # free again
+
+
+def test_summary_and_report_give_the_rule_of_each_warning(tmp_path: Path) -> None:
+    """bad_records.mrc: records 2, 3 and 6 have bad base addresses, stored with a warning each."""
+    report = tmp_path / "report.tsv"
+    source = test_path("broken/pymarc/bad_records.mrc")
+    done = catalograph(tmp_path / "data", "ingest", "--report", str(report), str(source))
+    assert done.returncode == 1, done.stderr  # three of its records are rejected
+    summary = done.stderr
+    rejected_part, _, warned_part = summary.partition("  warnings ")
+    assert re.search(r"\n    directory\s+2\n", rejected_part), summary
+    assert re.search(r"\n    base-address\s+3\n", warned_part), summary
+    with report.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    warned = [row for row in rows if row["kind"] == "warning"]
+    assert [(row["record"], row["rule"]) for row in warned] == [
+        ("2", "base-address"),
+        ("3", "base-address"),
+        ("6", "base-address"),
+    ]
+    assert warned[2]["message"] == "leader says 'f0037', the directory ends at byte 36"
+    assert all(row["rule"] for row in rows)
