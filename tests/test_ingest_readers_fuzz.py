@@ -25,6 +25,7 @@ from ingest.iri import IriMinter
 from ingest.mapping import map_record
 from ingest.marc.decoding import (
     MAX_WARNINGS,
+    UnknownEncoding,
     Warnings,
     choose_encoding,
     decode_text,
@@ -229,7 +230,11 @@ def test_marc8_converter_is_total(raw):
     if raw.isascii() and all(0x20 <= byte < 0x7F for byte in raw):
         assert text == raw.decode("ascii")
     for leader_09 in (" ", "a", "z"):
-        encoding, note = choose_encoding(leader_09, raw)
+        try:
+            encoding, note = choose_encoding(leader_09, raw)
+        except UnknownEncoding as refused:  # words of a single-byte code page: said why
+            assert "single-byte code page" in str(refused)
+            continue
         assert note is None or note.rule == "encoding"
         assert isinstance(decode_text(raw, encoding, warnings, "245$a"), str)
 

@@ -29,7 +29,13 @@ from pathlib import Path
 
 from pymarc import Field, Indicators, Leader, Record
 
-from ingest.marc.decoding import Encoding, Warnings, choose_encoding, decode_text
+from ingest.marc.decoding import (
+    Encoding,
+    UnknownEncoding,
+    Warnings,
+    choose_encoding,
+    decode_text,
+)
 from ingest.model import Position, RecordWarning, Rejected, SourceRecord
 from ingest.sources.base import Selector, Source
 from ingest.sources.compressed import open_input
@@ -287,7 +293,10 @@ def parse_record(frame: bytes) -> tuple[Record, tuple[RecordWarning, ...]]:
     else:
         fields = _fields(frame, base, _directory(directory), warnings)
     data_area = frame[base:]
-    encoding, note = choose_encoding(leader[9], data_area)
+    try:
+        encoding, note = choose_encoding(leader[9], data_area)
+    except UnknownEncoding as unknown:
+        raise BrokenRecord("encoding", str(unknown)) from None
     if note is not None:
         warnings.add(note.rule, note.message)
     record = Record(to_unicode=True, force_utf8=encoding is not Encoding.MARC8)

@@ -1,0 +1,59 @@
+"""Faults of real exports that the readers recover from or refuse clearly (issue 10, item 6).
+
+Each fixture of tests/data/exports/ is a real record with one fault real
+exports have (tests/data/README.md says how each was made); the tests say
+what must come out: the record read with a warning that names the repair, or
+one rejection with a rule that says why, and never text that is not the
+record's.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ingest.model import Rejected, SourceRecord
+from ingest.sources.marc_binary import MarcBinarySource
+from tests.conftest import test_path
+
+
+def read_binary(path: Path) -> list[SourceRecord | Rejected]:
+    return list(MarcBinarySource().read(path))
+
+
+# -- text in a single-byte code page -----------------------------------------------
+
+
+def test_cp866_cyrillic_is_refused_not_stored_as_mojibake():
+    first, marc8, third = read_binary(test_path("exports/cp866-cyrillic.mrc"))
+    for item, name in ((first, "Ильина, Татьяна Николаевна"), (third, "Нанасов, Павел Суренович")):
+        assert isinstance(item, Rejected) and item.rule == "encoding"
+        assert "leader/09 says MARC-8" in item.reason
+        assert f"it reads as cp866: {name!r}" in item.reason
+    assert (first.position.offset, third.position.offset) == (0, 1935)
+    assert isinstance(marc8, SourceRecord)  # the MARC-8 record between them is read
+    assert marc8.payload["245"]["a"] == "The pragmatic programmer :"
+
+
+def test_cp1251_records_of_pymarc_are_refused_with_their_code_page():
+    """1251.dat says MARC-8 (leader/09 blank) and holds cp1251 Cyrillic: a known gap until now."""
+    items = read_binary(test_path("marc/pymarc/1251.dat"))
+    assert [item.rule for item in items] == ["encoding"] * 6
+    assert "it reads as cp1251: 'Ильина, Татьяна Николаевна'" in items[0].reason
+    assert "it reads as cp1251: 'Краснощеченко, Владимир Иванович'" in items[5].reason
+
+
+def test_cp1251_flagged_utf8_is_refused_not_filled_with_replacement_characters(tmp_path):
+    record = test_path("marc/pymarc/1251.dat").read_bytes().split(b"\x1d")[0] + b"\x1d"
+    flagged = tmp_path / "flagged.mrc"
+    flagged.write_bytes(record[:9] + b"a" + record[10:])  # leader/09 'a': UTF-8
+    (item,) = read_binary(flagged)
+    assert isinstance(item, Rejected) and item.rule == "encoding"
+    assert "leader/09 says UTF-8" in item.reason and "cp1251" in item.reason
+
+
+@pytest.mark.parametrize("relative", ["marc/traject/one-marc8.mrc", "marc/pymarc/marc8.dat"])
+def test_marc8_diacritics_are_not_taken_for_a_code_page(relative):
+    (item,) = read_binary(test_path(relative))
+    assert isinstance(item, SourceRecord) and item.warnings == ()
