@@ -9,12 +9,15 @@ record's.
 
 from __future__ import annotations
 
+import doctest
 from pathlib import Path
 
 import pytest
 
 from ingest.model import Rejected, SourceRecord
+from ingest.sources import leader
 from ingest.sources.marc_binary import MarcBinarySource
+from ingest.sources.marc_xml import MarcXmlSource
 from tests.conftest import test_path
 
 
@@ -57,3 +60,53 @@ def test_cp1251_flagged_utf8_is_refused_not_filled_with_replacement_characters(t
 def test_marc8_diacritics_are_not_taken_for_a_code_page(relative):
     (item,) = read_binary(test_path(relative))
     assert isinstance(item, SourceRecord) and item.warnings == ()
+
+
+# -- leaders of 23 or 25 characters -------------------------------------------------
+
+
+def _fields(record) -> list[str]:
+    return [str(field) for field in record.fields]
+
+
+def test_binary_leader_one_short_or_long_is_repaired_with_a_warning():
+    """The directory starts at byte 23 or 25: the leader is padded or trimmed, the fields kept."""
+    items = read_binary(test_path("exports/leader-23-25.mrc"))
+    originals = read_binary(test_path("marc/pymarc/marc.dat"))[:4]
+    assert all(isinstance(item, SourceRecord) for item in items)
+    assert [_fields(item.payload) for item in items] == [_fields(o.payload) for o in originals]
+    short, _, long, _ = items
+    assert str(short.payload.leader) == "01059cam  22002884a 4500"
+    assert [(w.rule, w.message) for w in short.warnings] == [
+        (
+            "leader",
+            "a leader of 23 characters; a blank inserted at leader/08 "
+            "(the directory starts at byte 23)",
+        )
+    ]
+    assert str(long.payload.leader) == "00888cam  2200254 a 4500"
+    assert [(w.rule, w.message) for w in long.warnings] == [
+        (
+            "leader",
+            "a leader of 25 characters; the ' ' at leader/24 dropped "
+            "(the directory starts at byte 25)",
+        )
+    ]
+    assert [item.position.offset for item in items] == [0, 1059, 2038, 2926]
+
+
+def test_xml_leader_one_short_or_long_is_repaired_with_a_warning():
+    items = list(MarcXmlSource().read(test_path("exports/leader-23-25.xml")))
+    originals = list(MarcXmlSource().read(test_path("marcxml/pymarc/batch.xml")))
+    assert [str(item.payload.leader) for item in items] == [
+        str(o.payload.leader) for o in originals
+    ]
+    assert [_fields(item.payload) for item in items] == [_fields(o.payload) for o in originals]
+    assert [[str(w) for w in item.warnings] for item in items] == [
+        ["leader: a leader of 23 characters; a blank inserted at leader/08"],
+        ["leader: a leader of 25 characters; the '0' at leader/24 dropped"],
+    ]
+
+
+def test_leader_repair_doctests():
+    assert doctest.testmod(leader).failed == 0

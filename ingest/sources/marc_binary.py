@@ -19,6 +19,8 @@ the field terminators, as in HathiTrust's 12,654-field record), prints to
 stderr, and cannot tell MARC-8 from UTF-8 by content (see
 ``ingest.marc.decoding``). A record is salvaged only when the field
 terminators say unambiguously where each field is; each repair is a warning.
+A leader one character short or long shows as a directory that starts at
+byte 23 or 25 (``ingest.sources.leader``).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from ingest.model import Position, RecordWarning, Rejected, SourceRecord
 from ingest.sources.base import Selector, Source
 from ingest.sources.compressed import open_input
 from ingest.sources.fields import control_field, data_field, indicators, subfield
+from ingest.sources.leader import repair as leader_repair
 
 RECORD_TERMINATOR = 0x1D
 FIELD_TERMINATOR = 0x1E
@@ -60,6 +63,8 @@ _BOM = b"\xef\xbb\xbf"
 _FILLER = re.compile(rb"(?:[\x00\t\n\r\x1a ]|\xef\xbb\xbf)*")
 _PRINTABLE_TAG = re.compile(r"[\x20-\x7e]{3}\Z")
 _LEADER_SHAPE = re.compile(rb"\d{5}[\x20-\x7e]{7}\d{5}[\x20-\x7e]{7}")
+_PRINTABLE_LEADER = re.compile(rb"\d{5}[\x20-\x7e]+")
+_DIRECTORY_ENTRIES = re.compile(rb"(?:[\x20-\x7e]{3}\d{9})+")
 #: A subfield delimiter followed by a non-ASCII byte (a subfield code that needs a warning).
 _NON_ASCII_CODE = re.compile(rb"\x1f[\x80-\xff]")
 #: MARC-8 field bytes that are printable ASCII and delimiters only (read as ASCII).
@@ -268,22 +273,25 @@ def parse_record(frame: bytes) -> tuple[Record, tuple[RecordWarning, ...]]:
     warnings = Warnings()
     if len(frame) < LEADER_LENGTH + 1:
         raise BrokenRecord("leader", f"only {len(frame)} bytes: too short for a record")
-    raw_leader = frame[:LEADER_LENGTH]
-    if not raw_leader[:20].isascii():
-        raise BrokenRecord("leader", f"the leader holds non-ASCII bytes: {raw_leader!r}")
-    if not raw_leader[20:].isascii():
-        # Leader/20-23 is the fixed entry map "4500" in MARC 21: nothing is lost.
-        warnings.add("leader", f"leader/20-23 {raw_leader[20:]!r} is not ASCII; read as '4500'")
-        raw_leader = raw_leader[:20] + b"4500"
-    leader = raw_leader.decode("ascii")
+    directory_end = frame.find(b"\x1e", LEADER_LENGTH)
+    if directory_end < 0:
+        raise BrokenRecord("directory", "no field terminator after the directory")
+    start = LEADER_LENGTH
+    if (directory_end - LEADER_LENGTH) % ENTRY_LENGTH and not _walks(frame, directory_end):
+        start = _directory_start(frame, directory_end)  # not on the path of a sound record
+    if start == LEADER_LENGTH:
+        leader = _leader(frame[:LEADER_LENGTH], warnings)
+    else:
+        leader, done = leader_repair(frame[:start].decode("ascii"))
+        warnings.add("leader", f"{done} (the directory starts at byte {start})")
     if len(frame) + 1 > MAX_MARC_LENGTH:
         warnings.add(
             "record-length",
             f"{len(frame) + 1} bytes, more than the {MAX_MARC_LENGTH} "
             "a MARC record may have; read up to its terminator"
         )
-    base = _base_address(frame, leader, warnings)
-    directory = frame[LEADER_LENGTH : base - 1]
+    base = _base_address(directory_end, leader, warnings)
+    directory = frame[start : base - 1]
     if not directory:
         raise BrokenRecord("no-fields", "the directory is empty")
     if not directory.isascii():
@@ -305,11 +313,51 @@ def parse_record(frame: bytes) -> tuple[Record, tuple[RecordWarning, ...]]:
     return record, warnings.as_tuple()
 
 
-def _base_address(frame: bytes, leader: str, warnings: Warnings) -> int:
+def _leader(raw: bytes, warnings: Warnings) -> str:
+    """The leader of a record whose directory starts where it should, at byte 24."""
+    if not raw[:20].isascii():
+        raise BrokenRecord("leader", f"the leader holds non-ASCII bytes: {raw!r}")
+    if not raw[20:].isascii():
+        # Leader/20-23 is the fixed entry map "4500" in MARC 21: nothing is lost.
+        warnings.add("leader", f"leader/20-23 {raw[20:]!r} is not ASCII; read as '4500'")
+        raw = raw[:20] + b"4500"
+    return raw.decode("ascii")
+
+
+def _walks(frame: bytes, directory_end: int) -> bool:
+    """True if the directory from byte 24 reads as entries longer than 12 bytes (``_walk_directory``)."""
+    directory = frame[LEADER_LENGTH:directory_end]
+    if not directory.isascii():
+        return False
+    try:
+        _walk_directory(directory.decode("ascii"), frame[directory_end + 1 :], Warnings())
+    except BrokenRecord:
+        return False
+    return True
+
+
+def _directory_start(frame: bytes, directory_end: int) -> int:
+    """Where the directory starts when it is not a whole number of entries from byte 24.
+
+    23 or 25 when, from there, it is a whole number of well-formed entries
+    after a leader of printable ASCII, and every entry's length and offset
+    land on a field terminator (a leader written one character short or
+    long: ``ingest.sources.leader``); else 24, and the directory is read as it
+    is (and most likely rejected).
+    """
+    for start in (LEADER_LENGTH - 1, LEADER_LENGTH + 1):
+        if (
+            (directory_end - start) % ENTRY_LENGTH == 0
+            and _PRINTABLE_LEADER.fullmatch(frame, 0, start)
+            and _DIRECTORY_ENTRIES.fullmatch(frame, start, directory_end)
+            and _by_directory(frame, directory_end + 1, _directory(frame[start:directory_end]))
+        ):
+            return start
+    return LEADER_LENGTH
+
+
+def _base_address(directory_end: int, leader: str, warnings: Warnings) -> int:
     """Where the fields start: just after the directory's field terminator."""
-    directory_end = frame.find(b"\x1e", LEADER_LENGTH)
-    if directory_end < 0:
-        raise BrokenRecord("directory", "no field terminator after the directory")
     declared = leader[12:17]
     if declared != f"{directory_end + 1:05d}":
         warnings.add(
@@ -335,19 +383,27 @@ def _fields(
     frame: bytes, base: int, entries: list[tuple[str, bytes, bytes]], warnings: Warnings
 ) -> list[tuple[str, bytes]]:
     """Each field's tag and bytes (without its terminator), by the directory or salvaged."""
+    fields = _by_directory(frame, base, entries)
+    if fields is not None:
+        return fields
+    return _salvage(frame[base:], entries, warnings)
+
+
+def _by_directory(
+    frame: bytes, base: int, entries: list[tuple[str, bytes, bytes]]
+) -> list[tuple[str, bytes]] | None:
+    """The fields where the directory says, or ``None`` if one of them does not end on a terminator."""
     size = len(frame)
     fields = []
     for tag, length, offset in entries:
         if not (length.isdigit() and offset.isdigit()):
-            break
+            return None
         begin = base + int(offset)
         stop = begin + int(length)
         if not (begin < stop <= size and frame[stop - 1] == FIELD_TERMINATOR):
-            break
+            return None
         fields.append((tag, frame[begin : stop - 1]))
-    else:
-        return fields
-    return _salvage(frame[base:], entries, warnings)
+    return fields
 
 
 def _salvage(

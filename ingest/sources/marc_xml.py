@@ -32,6 +32,7 @@ from ingest.model import Position, Rejected, SourceRecord
 from ingest.sources.base import Selector, Source
 from ingest.sources.compressed import open_input
 from ingest.sources.fields import control_field, data_field, indicators, subfield
+from ingest.sources.leader import repair as leader_repair
 
 MARC_NS = "http://www.loc.gov/MARC21/slim"
 RECORD_TYPES = frozenset({"Bibliographic", "Authority", "Holdings", "Classification", "Community"})
@@ -412,7 +413,12 @@ class _RecordBuilder:
             self._warn("leader", "the record has no leader; a blank one is used")
             self.leader = _BLANK_LEADER
         if self.fault is None and len(self.leader) != 24:
-            self.fault = ("leader", f"a leader of {len(self.leader)} characters, not 24")
+            repaired = leader_repair(self.leader)
+            if repaired is None:
+                self.fault = ("leader", f"a leader of {len(self.leader)} characters, not 24")
+            else:
+                self.leader, done = repaired
+                self._warn("leader", done)
         if self.fault is not None:
             self._emit_rejected(*self.fault, position_line)
             return

@@ -31,7 +31,44 @@ def cp866() -> bytes:
     return recode[0] + marc8 + recode[2]
 
 
+def with_leader(record: bytes, lose: int | None = None, extra: bytes = b"") -> bytes:
+    """``record`` with its leader written one character short (``lose`` one) or long (``extra``).
+
+    The record length and base address are those of the record as written,
+    as an exporter that counts what it writes would put them.
+    """
+    directory_end = record.index(b"\x1e")
+    body = record[24:]
+    size = 24 - (lose is not None) + len(extra)
+    leader = bytearray(record[:24])
+    leader[0:5] = b"%05d" % (size + len(body))
+    leader[12:17] = b"%05d" % (size + directory_end - 24 + 1)
+    if lose is not None:
+        del leader[lose]
+    return bytes(leader) + extra + body
+
+
+def leaders_binary() -> bytes:
+    """Records 1-4 of pymarc's marc.dat; the 1st with a 23-character leader, the 3rd with 25.
+
+    Record 1 lost the blank at leader/08 (``cam  22`` -> ``cam 22``), record 3
+    has a blank after ``4500``.
+    """
+    first, second, third, fourth = records("marc/pymarc/marc.dat")[:4]
+    return with_leader(first, lose=8) + second + with_leader(third, extra=b" ") + fourth
+
+
+def leaders_xml() -> bytes:
+    """pymarc's batch.xml with a 23-character leader (record 1) and a 25-character one (record 2)."""
+    text = (DATA / "marcxml/pymarc/batch.xml").read_text(encoding="utf-8")
+    text = text.replace("<marc:leader>00925njm  22002777a 4500<", "<marc:leader>00925njm 22002777a 4500<")
+    text = text.replace("<marc:leader>01832cmma 2200349 a 4500<", "<marc:leader>01832cmma 2200349 a 45000<")
+    return text.encode("utf-8")
+
+
 FIXTURES = {
+    "leader-23-25.mrc": leaders_binary,
+    "leader-23-25.xml": leaders_xml,
     "cp866-cyrillic.mrc": cp866,
 }
 
