@@ -110,3 +110,22 @@ def test_xml_leader_one_short_or_long_is_repaired_with_a_warning():
 
 def test_leader_repair_doctests():
     assert doctest.testmod(leader).failed == 0
+
+
+# -- lengths counted in UTF-8 characters ---------------------------------------------
+
+
+def test_lengths_counted_in_characters_are_read_by_the_terminators():
+    """Every length after the first multibyte character is short: nothing is lost or mis-split."""
+    items = read_binary(test_path("exports/utf8-character-counts.mrc"))
+    originals = read_binary(test_path("marc/traject/test_data.utf8.mrc"))[:3]
+    assert all(isinstance(item, SourceRecord) for item in items)
+    assert [_fields(item.payload) for item in items] == [_fields(o.payload) for o in originals]
+    assert [item.position.offset for item in items] == [0, 799, 1577]
+    assert [str(w) for w in items[0].warnings] == [
+        "character-counts: the record length counts 775 UTF-8 characters, not its 799 bytes "
+        "(an export fault); read to its record terminator",
+        "character-counts: the directory's lengths and offsets count UTF-8 characters, not "
+        "bytes (an export fault); fields found by their field terminators",
+    ]
+    assert all([w.rule for w in item.warnings] == ["character-counts"] * 2 for item in items)

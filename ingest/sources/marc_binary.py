@@ -49,6 +49,8 @@ FIELD_TERMINATOR = 0x1E
 SUBFIELD_DELIMITER = b"\x1f"
 LEADER_LENGTH = 24
 ENTRY_LENGTH = 12
+#: The warning rule of records whose lengths count UTF-8 characters instead of bytes.
+CHARACTER_COUNTS = "character-counts"
 #: The most a 5-digit record length can say.
 MAX_MARC_LENGTH = 99999
 #: The most bytes read while looking for one record's terminator; a record
@@ -169,6 +171,12 @@ def frames(handle) -> Iterator[tuple[int, bytes, tuple[str, str] | None]]:
             # The length points at a whole second record: this one lost its terminator.
             frame = frame[:declared]
             problem = ("end-of-record", "no record terminator where the record length ends")
+        elif declared == _characters(frame):
+            problem = (
+                CHARACTER_COUNTS,
+                f"the record length counts {declared} UTF-8 characters, not its {len(frame)} "
+                "bytes (an export fault); read to its record terminator",
+            )
         else:
             problem = (
                 "record-length",
@@ -237,6 +245,11 @@ class _Stream:
 def _declared_length(frame: bytes) -> int | None:
     digits = frame[:5]
     return int(digits) if len(digits) == 5 and digits.isdigit() else None
+
+
+def _characters(data: bytes) -> int:
+    """How many characters ``data`` holds as UTF-8 (a bad byte counts as one)."""
+    return len(data.decode("utf-8", "replace"))
 
 
 def _next_record_follows(frame: bytes, declared: int) -> bool:
@@ -434,12 +447,32 @@ def _salvage(
     fields: list[tuple[str, bytes]] = [("", b"")] * len(entries)
     for piece, index in zip(pieces, order, strict=True):
         fields[index] = (entries[index][0], piece)
-    warnings.add(
-        "directory",
-        "field lengths or offsets in the directory do not match the data; "
-        "fields re-derived from the field terminators"
-    )
+    if _counts_characters(pieces, [entries[index] for index in order]):
+        warnings.add(
+            CHARACTER_COUNTS,
+            "the directory's lengths and offsets count UTF-8 characters, not bytes "
+            "(an export fault); fields found by their field terminators",
+        )
+    else:
+        warnings.add(
+            "directory",
+            "field lengths or offsets in the directory do not match the data; "
+            "fields re-derived from the field terminators",
+        )
     return fields
+
+
+def _counts_characters(pieces: list[bytes], entries: list[tuple[str, bytes, bytes]]) -> bool:
+    """True if each entry (in data order) gives its field's length and offset in UTF-8 characters."""
+    offset = 0
+    for piece, (_tag, length, start) in zip(pieces, entries, strict=True):
+        characters = _characters(piece) + 1  # and its field terminator
+        if not (length.isdigit() and start.isdigit()):
+            return False
+        if (int(length), int(start)) != (characters, offset):
+            return False
+        offset += characters
+    return True
 
 
 def _walk_directory(

@@ -66,7 +66,38 @@ def leaders_xml() -> bytes:
     return text.encode("utf-8")
 
 
+def counted_in_characters(record: bytes) -> bytes:
+    """``record`` with its record length and directory counting UTF-8 characters, not bytes.
+
+    The export bug of some systems: lengths and offsets computed on the text
+    before it was encoded, so every number after the first multibyte
+    character is short.
+    """
+    directory_end = record.index(b"\x1e")
+    fields = record[directory_end + 1 : -1].split(b"\x1e")[:-1]
+    directory = b""
+    offset = 0
+    for index in range(24, directory_end, 12):
+        length = len((fields[len(directory) // 12] + b"\x1e").decode("utf-8"))
+        directory += record[index : index + 3] + b"%04d%05d" % (length, offset)
+        offset += length
+    base = 24 + len(directory) + 1
+    leader = b"%05d" % (base + offset + 1) + record[5:12] + b"%05d" % base + record[17:24]
+    return leader + directory + record[directory_end:]
+
+
+def character_counts() -> bytes:
+    """Records 1-3 of traject's test_data.utf8.mrc (UTF-8, leader/09 ``a``), counted in characters.
+
+    All three hold non-ASCII text (romanised Korean, Arabic script...), so
+    each record is 14 to 240 bytes longer than it says.
+    """
+    chosen = records("marc/traject/test_data.utf8.mrc")
+    return b"".join(counted_in_characters(record) for record in chosen[:3])
+
+
 FIXTURES = {
+    "utf8-character-counts.mrc": character_counts,
     "leader-23-25.mrc": leaders_binary,
     "leader-23-25.xml": leaders_xml,
     "cp866-cyrillic.mrc": cp866,
