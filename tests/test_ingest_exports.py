@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from ingest.model import Rejected, SourceRecord
-from ingest.sources import leader
+from ingest.sources import detect_format, leader
 from ingest.sources.marc_binary import MarcBinarySource
 from ingest.sources.marc_xml import MarcXmlSource
 from tests.conftest import test_path
@@ -129,3 +129,65 @@ def test_lengths_counted_in_characters_are_read_by_the_terminators():
         "bytes (an export fault); fields found by their field terminators",
     ]
     assert all([w.rule for w in item.warnings] == ["character-counts"] * 2 for item in items)
+
+
+# -- a damaged first leader, garbage between records ---------------------------------
+
+MARC_DAT = "marc/pymarc/marc.dat"
+
+
+@pytest.mark.parametrize(
+    "damage,first_rule",
+    [
+        (b"\x00" * 5, "record-length"),  # NULs: skipped as filler, the rest is no record
+        (b"0106X", None),  # a letter in the length: read by its terminator, with a warning
+        (b"\x00\x00\x00\x00\x00cam", "record-length"),
+    ],
+)
+def test_a_damaged_first_leader_does_not_hide_the_file(tmp_path, damage, first_rule):
+    data = test_path(MARC_DAT).read_bytes()
+    path = tmp_path / "damaged.mrc"
+    path.write_bytes(damage + data[len(damage) :])
+    assert detect_format(path) == "marc"
+    items = read_binary(path)
+    assert len(items) == 20 and all(isinstance(item, SourceRecord) for item in items[1:])
+    if first_rule is None:
+        assert items[0].warnings[0].rule == "record-length"
+    else:
+        assert isinstance(items[0], Rejected) and items[0].rule == first_rule
+
+
+def test_a_first_record_longer_than_the_sniffed_bytes_with_a_damaged_leader(tmp_path):
+    """Only the first record is in the 4 kB looked at: its directory shows what it is."""
+    data = test_path("marc/solrmarc/u79065.mrc").read_bytes()  # one record of 16 kB
+    assert len(data) > 4096 and len(read_binary(test_path("marc/solrmarc/u79065.mrc"))) == 1
+    path = tmp_path / "damaged.mrc"
+    path.write_bytes(b"XXXXX" + data[5:])
+    assert detect_format(path) == "marc"
+    (item,) = read_binary(path)
+    (original,) = read_binary(test_path("marc/solrmarc/u79065.mrc"))
+    assert item.warnings[0].rule == "record-length"
+    assert _fields(item.payload) == _fields(original.payload)
+
+
+def test_text_and_json_are_still_not_marc(tmp_path):
+    for content in (b'{"id": 1234567890123456789012345678901234567890}', b"id,isbn\n" * 500):
+        path = tmp_path / "other"
+        path.write_bytes(content)
+        assert detect_format(path) is None
+
+
+def test_garbage_between_records_costs_only_itself(tmp_path):
+    """Bytes that are no record before a good one: resynchronised at the good one's leader."""
+    data = test_path(MARC_DAT).read_bytes()
+    second = data.index(b"\x1d") + 1
+    path = tmp_path / "garbage.mrc"
+    for garbage in (b"<html>Proxy error</html>", data[second : second + 300]):  # or a cut record
+        path.write_bytes(data[:second] + garbage + data[second:])
+        items = read_binary(path)
+        assert len(items) == 21
+        (bad,) = [item for item in items if isinstance(item, Rejected)]
+        assert (bad.position.number, bad.position.offset, bad.rule) == (2, second, "record-length")
+        assert f"before a record at byte {second + len(garbage)}" in bad.reason
+        assert items[2].position.offset == second + len(garbage)
+        assert str(items[2].payload) == str(read_binary(test_path(MARC_DAT))[1].payload)

@@ -66,6 +66,13 @@ _FILLER = re.compile(rb"(?:[\x00\t\n\r\x1a ]|\xef\xbb\xbf)*")
 _PRINTABLE_TAG = re.compile(r"[\x20-\x7e]{3}\Z")
 _LEADER_SHAPE = re.compile(rb"\d{5}[\x20-\x7e]{7}\d{5}[\x20-\x7e]{7}")
 _PRINTABLE_LEADER = re.compile(rb"\d{5}[\x20-\x7e]+")
+#: For sniffing: directory entries after a first leader that may be damaged, and a
+#: record terminator followed by a plausible leader and directory entries.
+_FIRST_DIRECTORY = re.compile(rb"[^\x1d\x1e]{23,25}(?:[0-9A-Za-z]{3}\d{9}){3}")
+_NEXT_RECORD = re.compile(
+    rb"\x1d(?:[\x00\t\n\r\x1a ]|\xef\xbb\xbf)*"
+    rb"\d{5}[\x20-\x7e]{7}\d{5}[\x20-\x7e]{7}(?:[0-9A-Za-z]{3}\d{9}){2}"
+)
 _DIRECTORY_ENTRIES = re.compile(rb"(?:[\x20-\x7e]{3}\d{9})+")
 #: A subfield delimiter followed by a non-ASCII byte (a subfield code that needs a warning).
 _NON_ASCII_CODE = re.compile(rb"\x1f[\x80-\xff]")
@@ -89,9 +96,21 @@ class MarcBinarySource(Source):
 
     @classmethod
     def sniff(cls, head: bytes) -> bool:
-        """A leader at the start (after any filler): 5 digits, then a plausible leader."""
+        """A leader at the start (after any filler), else a directory that shows a record.
+
+        A damaged first leader (NULs, a letter among the length digits, one
+        character short) must not hide a file of good records, so failing a
+        plausible leader at the start, ``head`` is claimed if directory
+        entries follow the first 23 to 25 bytes, or if a record terminator is
+        followed by a plausible leader and directory entries.
+        """
         start = _FILLER.match(head).end()
-        return _LEADER_SHAPE.match(head, start) is not None
+        if _LEADER_SHAPE.match(head, start) is not None:
+            return True
+        return (
+            _FIRST_DIRECTORY.match(head, start) is not None
+            or _NEXT_RECORD.search(head, start) is not None
+        )
 
     def read(
         self, path: Path, name: str | None = None, select: Selector | None = None
@@ -182,6 +201,14 @@ def frames(handle) -> Iterator[tuple[int, bytes, tuple[str, str] | None]]:
                 "record-length",
                 f"leader says {declared} bytes but the record terminator is at byte {len(frame)}",
             )
+        if problem is not None and problem[0] == "record-length" and (skip := _next_leader(frame)):
+            # Bytes that are not a record before one that is: two items, not one rejection.
+            problem = (
+                "record-length",
+                f"{skip} bytes that do not start with a record length that ends at a "
+                f"record terminator, before a record at byte {offset + skip}",
+            )
+            frame = frame[:skip]
         yield offset, stream.take(len(frame)), problem
 
 
@@ -245,6 +272,24 @@ class _Stream:
 def _declared_length(frame: bytes) -> int | None:
     digits = frame[:5]
     return int(digits) if len(digits) == 5 and digits.isdigit() else None
+
+
+def _next_leader(frame: bytes) -> int:
+    """Where a record starts inside ``frame`` (after byte 0), else 0.
+
+    A record start is a plausible leader whose record length ends exactly at
+    ``frame``'s record terminator: garbage between two records, or a record
+    cut short before the next one, is then one item and the record after it
+    another, instead of one rejection for both.
+    """
+    size = len(frame)
+    found = _LEADER_SHAPE.search(frame, 1)
+    while found is not None:
+        at = found.start()
+        if at + int(frame[at : at + 5]) == size:
+            return at
+        found = _LEADER_SHAPE.search(frame, at + 1)
+    return 0
 
 
 def _characters(data: bytes) -> int:
