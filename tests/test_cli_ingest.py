@@ -271,3 +271,22 @@ def test_summary_and_report_give_the_rule_of_each_warning(tmp_path: Path) -> Non
     ]
     assert warned[2]["message"] == "leader says 'f0037', the directory ends at byte 36"
     assert all(row["rule"] for row in rows)
+
+
+def test_xml_of_another_schema_is_named_once_not_rejected_record_by_record(tmp_path: Path) -> None:
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for name in ("other-schema.xml", "bare-record-collection.xml"):
+        shutil.copy(test_path(f"exports/{name}"), folder / name)
+    shutil.copy(test_path("marcxml/pymarc/batch.xml"), folder / "marc.xml")  # read beside them
+    done = catalograph(tmp_path / "data", "ingest", str(folder))
+    assert done.returncode == 1, done.stderr
+    assert "read 2 records from 1 file(s)" in done.stderr and "rejected          0" in done.stderr
+    skipped = done.stderr.split("files not read:\n", 1)[1].rstrip().splitlines()
+    assert skipped == [
+        f"  {folder / 'bare-record-collection.xml'}: not MARCXML: XML whose root element "
+        "<collection> (no namespace) holds no MARC leader, controlfield or datafield",
+        f"  {folder / 'other-schema.xml'}: not MARCXML: XML whose root element is <records> "
+        "(no namespace), and no record in the MARC21 slim namespace "
+        "(http://www.loc.gov/MARC21/slim) starts in its first 4 kB",
+    ]

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from ingest.model import Rejected, SourceRecord
-from ingest.sources import detect_format, leader
+from ingest.sources import detect_format, leader, refusal
 from ingest.sources.marc_binary import MarcBinarySource
 from ingest.sources.marc_xml import MarcXmlSource
-from tests.conftest import test_path
+from tests.conftest import shared_path, test_path
 
 
 def read_binary(path: Path) -> list[SourceRecord | Rejected]:
@@ -191,3 +191,26 @@ def test_garbage_between_records_costs_only_itself(tmp_path):
         assert f"before a record at byte {second + len(garbage)}" in bad.reason
         assert items[2].position.offset == second + len(garbage)
         assert str(items[2].payload) == str(read_binary(test_path(MARC_DAT))[1].payload)
+
+
+# -- XML of another schema -----------------------------------------------------------
+
+
+def test_an_oai_dc_harvest_is_named_by_its_root_not_read():
+    path = shared_path("oa/oai_pmh/traject/sample-oai-pmh.xml")  # 10 oai_dc records
+    assert detect_format(path) is None
+    assert refusal(path).startswith(
+        "not MARCXML: XML whose root element is <OAI-PMH> "
+        "(namespace http://www.openarchives.org/OAI/2.0/), and no record in the MARC21 slim"
+    )
+
+
+def test_a_marc21_harvest_is_still_read():
+    path = shared_path("oa/arxiv_oai/invenio-oaiharvester/sample_inspire_response_listrecords.xml")
+    assert detect_format(path) == "marcxml"
+
+
+def test_json_and_text_are_not_called_xml(tmp_path):
+    path = tmp_path / "records.json"
+    path.write_text('{"records": [{"title": "Pride and prejudice"}]}', encoding="utf-8")
+    assert refusal(path) == "not a format catalograph reads (MARC21, MARCXML)"

@@ -78,7 +78,36 @@ class MarcXmlSource(Source):
                 is not None
             )
         default = re.search(r"xmlns\s*=\s*[\"']([^\"']*)[\"']", attrs)
-        return default is None or default.group(1) == MARC_NS
+        if default is not None:
+            return default.group(1) == MARC_NS
+        # No namespace: <record> and <collection> are common names; MARC elements must show.
+        return _BARE_MARC_ELEMENT.search(text, match.start()) is not None
+
+    @classmethod
+    def refusal(cls, head: bytes) -> str | None:
+        """Why XML that ``sniff`` does not claim is not MARCXML: its root element and namespace.
+
+        ``None`` if ``head`` is not XML at all.
+        """
+        text = _head_text(head)
+        root = _ROOT.match(text)
+        if root is None:
+            return None
+        prefix, local, attrs = root.group("prefix"), root.group("local"), root.group("attrs")
+        name = f"{prefix}:{local}" if prefix else local
+        declared = re.search(
+            rf"xmlns{':' + re.escape(prefix) if prefix else ''}\s*=\s*[\"']([^\"']*)[\"']", attrs
+        )
+        namespace = f"namespace {declared.group(1)}" if declared else "no namespace"
+        if local in ("record", "collection") and not declared:
+            return (
+                f"not MARCXML: XML whose root element <{name}> ({namespace}) holds no MARC "
+                "leader, controlfield or datafield"
+            )
+        return (
+            f"not MARCXML: XML whose root element is <{name}> ({namespace}), and no record in "
+            f"the MARC21 slim namespace ({MARC_NS}) starts in its first 4 kB"
+        )
 
     def read(
         self, path: Path, name: str | None = None, select: Selector | None = None
@@ -166,6 +195,14 @@ _MARC_NS_DECLARATION = re.compile(
     r"\bxmlns(?::(?P<prefix>[A-Za-z_][\w.-]*))?\s*=\s*[\"']" + re.escape(MARC_NS) + r"[\"']"
 )
 _RECORD_START = re.compile(r"<(?:record|collection)[\s/>]")
+#: A MARC element in no namespace, as a bare <record> or <collection> root holds.
+_BARE_MARC_ELEMENT = re.compile(r"<(?:leader|controlfield|datafield)[\s/>]")
+#: The root element of an XML document, after its prolog.
+_ROOT = re.compile(
+    r"\s*(?:<\?xml[^>]*\?>\s*)?(?:(?:<!--.*?-->|<\?.*?\?>|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>)\s*)*"
+    r"<(?:(?P<prefix>[A-Za-z_][\w.-]*):)?(?P<local>[A-Za-z_][\w.-]*)(?P<attrs>[^>]*)>",
+    re.DOTALL,
+)
 
 
 def _wrapped_records(text: str) -> bool:
