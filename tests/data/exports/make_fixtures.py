@@ -96,7 +96,62 @@ def character_counts() -> bytes:
     return b"".join(counted_in_characters(record) for record in chosen[:3])
 
 
+def holdings() -> bytes:
+    """A bibliographic record and three MARC 21 holdings records (MFHD) for it, or for nothing.
+
+    1. marc.dat's record 2 (Programming Python, 001 12515882) with an 003
+       (DLC) and without its LCCN and ISBN, so its Instance is named from its
+       control number;
+    2. single-part item holdings (leader/06 ``x``) whose 004 names it: 852
+       with library, sublocation, shelving location, LC call number, public
+       note and barcode, as in the examples of the MARC 21 Format for
+       Holdings Data (852 01 $aDLC$bMAIN...);
+    3. multipart item holdings (``v``) for it: a textual holdings statement
+       (866) and item information (876 $p barcode, $z note);
+    4. serial item holdings (``y``) with no 004: a holdings record nobody
+       can attach to an Instance.
+    """
+    from pymarc import Field, Leader, MARCReader, Record, Subfield
+
+    with (DATA / "marc/pymarc/marc.dat").open("rb") as handle:
+        bib = list(MARCReader(handle))[1]
+    bib.remove_fields("010", "020")
+    bib.add_ordered_field(Field(tag="003", data="DLC"))
+
+    def mfhd(kind: str, control: str, *fields: Field, bib_number: str | None = "12515882") -> Record:
+        record = Record(leader=Leader(f"00000n{kind}  a2200000un 4500"))
+        record.add_field(Field(tag="001", data=control), Field(tag="003", data="DLC"))
+        if bib_number:
+            record.add_field(Field(tag="004", data=bib_number))
+        record.add_field(Field(tag="008", data="0507152u    8   4001uu   0901128"), *fields)
+        return record
+
+    def field(tag: str, indicators: str, *pairs: str) -> Field:
+        return Field(
+            tag=tag,
+            indicators=list(indicators),
+            subfields=[Subfield(pair[0], pair[1:]) for pair in pairs],
+        )
+
+    single = mfhd(
+        "x",
+        "h1001",
+        field("852", "01", "aDLC", "bMAIN", "cSTACKS", "hQA76.73.P98", "iL88 1996",
+              "zSigned by the author.", "p39015012345678"),
+    )
+    multipart = mfhd(
+        "v",
+        "h1002",
+        field("852", "0 ", "bREF", "hQA76.73.P98", "iL88 1996 c.2"),
+        field("866", " 0", "80", "av.1-v.2"),
+        field("876", "  ", "p39015000000002", "zCD-ROM missing."),
+    )
+    orphan = mfhd("y", "h1003", field("852", "  ", "bSERIALS"), bib_number=None)
+    return b"".join(record.as_marc() for record in (bib, single, multipart, orphan))
+
+
 FIXTURES = {
+    "holdings.mrc": holdings,
     "utf8-character-counts.mrc": character_counts,
     "leader-23-25.mrc": leaders_binary,
     "leader-23-25.xml": leaders_xml,
