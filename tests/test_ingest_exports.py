@@ -10,14 +10,16 @@ record's.
 from __future__ import annotations
 
 import doctest
+import tracemalloc
 from pathlib import Path
 
 import pytest
 
 from ingest.model import Rejected, SourceRecord
 from ingest.sources import detect_format, leader, refusal
+from ingest.sources.limits import MAX_RECORD_FIELDS, MAX_RECORD_SUBFIELDS
 from ingest.sources.marc_binary import MarcBinarySource
-from ingest.sources.marc_xml import MarcXmlSource
+from ingest.sources.marc_xml import MARC_NS, MarcXmlSource
 from tests.conftest import shared_path, test_path
 
 
@@ -214,3 +216,64 @@ def test_json_and_text_are_not_called_xml(tmp_path):
     path = tmp_path / "records.json"
     path.write_text('{"records": [{"title": "Pride and prejudice"}]}', encoding="utf-8")
     assert refusal(path) == "not a format catalograph reads (MARC21, MARCXML)"
+
+
+# -- the work one record may cost -----------------------------------------------------
+
+
+def _many_fields(count: int, tag: bytes = b"650") -> bytes:
+    """A UTF-8 record of ``count`` one-subfield fields, offsets over 99,999 spelt in 6 digits.
+
+    As exporters write records too large for MARC's 5-digit numbers; the
+    leader's length and base address say 99999.
+    """
+    fields = [(b"001", b"big1\x1e"), (b"245", b"00\x1faA record of many subjects\x1e")]
+    fields += [(tag, b" 0\x1faTopic %d\x1e" % number) for number in range(count)]
+    directory, offset = b"", 0
+    for field_tag, data in fields:
+        directory += field_tag + b"%04d%05d" % (len(data), offset)
+        offset += len(data)
+    body = directory + b"\x1e" + b"".join(data for _tag, data in fields) + b"\x1d"
+    return b"99999cam a2299999 a 4500" + body
+
+
+def test_a_record_of_100000_fields_is_refused_before_it_costs_memory(tmp_path):
+    good = test_path(MARC_DAT).read_bytes()
+    path = tmp_path / "big.mrc"
+    path.write_bytes(_many_fields(100_000) + good)  # 2.9 MB, then 20 sound records
+    assert path.stat().st_size > 2_900_000
+    tracemalloc.start()
+    items = read_binary(path)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    big = items[0]
+    assert isinstance(big, Rejected) and big.rule == "record-size"
+    assert big.reason.startswith("100002 fields: more than the 20000 a record may have")
+    assert len(items) == 21 and all(isinstance(item, SourceRecord) for item in items[1:])
+    assert peak < 40_000_000, peak  # the frame and its directory, not 100,000 fields
+
+
+def test_the_largest_real_record_is_within_the_limits():
+    items = list(MarcBinarySource().read(shared_path("broken/marc4j/bad_hathi_records.mrc")))
+    big = items[3].payload
+    assert len(big.fields) == 12654 < MAX_RECORD_FIELDS
+    assert sum(len(field.subfields) for field in big.fields) < MAX_RECORD_SUBFIELDS
+
+
+def test_marcxml_has_the_same_field_limit(tmp_path):
+    fields = "".join(
+        f'<datafield tag="650" ind1=" " ind2="0"><subfield code="a">Topic {n}</subfield></datafield>'
+        for n in range(MAX_RECORD_FIELDS)
+    )
+    path = tmp_path / "big.xml"
+    path.write_text(
+        f'<collection xmlns="{MARC_NS}"><record><leader>00000cam a2200000 a 4500</leader>'
+        f'<controlfield tag="001">big1</controlfield>{fields}</record>\n'
+        '<record><leader>00000nam a2200000 a 4500</leader><controlfield tag="001">2</controlfield>'
+        "</record></collection>",
+        encoding="utf-8",
+    )
+    first, second = MarcXmlSource().read(path)
+    assert isinstance(first, Rejected) and first.rule == "record-size"
+    assert f"more than the {MAX_RECORD_FIELDS} fields a record may have" in first.reason
+    assert second.payload["001"].data == "2"

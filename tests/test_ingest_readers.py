@@ -20,6 +20,7 @@ from pymarc import MARCReader, parse_xml_to_array
 
 from ingest.model import Position, RecordWarning, Rejected, SourceRecord
 from ingest.sources import detect_format, get_source
+from ingest.sources.limits import MAX_RECORD_SIZE
 from ingest.sources.marc_binary import CHUNK_BYTES as BINARY_CHUNK
 from ingest.sources.marc_binary import MarcBinarySource, frames
 from ingest.sources.marc_xml import CHUNK_BYTES as XML_CHUNK
@@ -541,7 +542,7 @@ def test_not_xml_at_all():
 
 
 def test_xml_record_size_is_bounded(tmp_path):
-    big = "x" * 1_100_000
+    big = "x" * (MAX_RECORD_SIZE + 1)
     path = tmp_path / "big.xml"
     path.write_text(
         '<collection xmlns="http://www.loc.gov/MARC21/slim">'

@@ -43,6 +43,7 @@ from ingest.sources.base import Selector, Source
 from ingest.sources.compressed import open_input
 from ingest.sources.fields import control_field, data_field, indicators, subfield
 from ingest.sources.leader import repair as leader_repair
+from ingest.sources.limits import MAX_RECORD_FIELDS, MAX_RECORD_SIZE, MAX_RECORD_SUBFIELDS
 
 RECORD_TERMINATOR = 0x1D
 FIELD_TERMINATOR = 0x1E
@@ -55,7 +56,7 @@ CHARACTER_COUNTS = "character-counts"
 MAX_MARC_LENGTH = 99999
 #: The most bytes read while looking for one record's terminator; a record
 #: longer than MARC allows is still read (with a warning) up to this size.
-MAX_RECORD_BYTES = 4 * 1024 * 1024
+MAX_RECORD_BYTES = MAX_RECORD_SIZE
 CHUNK_BYTES = 256 * 1024
 
 #: Bytes skipped before and between records: whitespace, NULs, Ctrl-Z, and the
@@ -78,6 +79,10 @@ _DIRECTORY_ENTRIES = re.compile(rb"(?:[\x20-\x7e]{3}\d{9})+")
 _NON_ASCII_CODE = re.compile(rb"\x1f[\x80-\xff]")
 #: MARC-8 field bytes that are printable ASCII and delimiters only (read as ASCII).
 _PLAIN_MARC8 = re.compile(rb"[\x1f\x20-\x7e]*\Z")
+
+
+#: Faults of a record's content that say more than a framing fault found with them.
+_DECISIVE_RULES = frozenset({"encoding", "record-size"})
 
 
 class BrokenRecord(Exception):  # noqa: N818 - a result, not an error of ours
@@ -127,6 +132,8 @@ class MarcBinarySource(Source):
                 except BrokenRecord as broken:
                     if problem is not None and len(frame) <= 1:
                         yield Rejected(position, *problem)
+                    elif problem is not None and broken.rule in _DECISIVE_RULES:
+                        yield Rejected(position, broken.rule, f"{broken.reason}; {problem[1]}")
                     elif problem is not None:
                         yield Rejected(position, problem[0], f"{problem[1]}; {broken.reason}")
                     else:
@@ -283,12 +290,13 @@ def _next_leader(frame: bytes) -> int:
     another, instead of one rejection for both.
     """
     size = len(frame)
-    found = _LEADER_SHAPE.search(frame, 1)
-    while found is not None:
-        at = found.start()
-        if at + int(frame[at : at + 5]) == size:
+    # The length such a leader declares is the distance to the end, so only one place
+    # per possible length needs looking at (a digit-filled directory would match the
+    # leader's shape at almost every byte).
+    for length in range(LEADER_LENGTH + 1, min(MAX_MARC_LENGTH, size - 1) + 1):
+        at = size - length
+        if frame[at : at + 5] == b"%05d" % length and _LEADER_SHAPE.match(frame, at):
             return at
-        found = _LEADER_SHAPE.search(frame, at + 1)
     return 0
 
 
@@ -354,11 +362,12 @@ def parse_record(frame: bytes) -> tuple[Record, tuple[RecordWarning, ...]]:
         raise BrokenRecord("no-fields", "the directory is empty")
     if not directory.isascii():
         raise BrokenRecord("directory", "the directory holds non-ASCII bytes")
+    data_area = frame[base:]
+    _check_size(data_area.count(b"\x1e"), data_area.count(SUBFIELD_DELIMITER))
     if len(directory) % ENTRY_LENGTH:
-        fields = _walk_directory(directory.decode("ascii"), frame[base:], warnings)
+        fields = _walk_directory(directory.decode("ascii"), data_area, warnings)
     else:
         fields = _fields(frame, base, _directory(directory), warnings)
-    data_area = frame[base:]
     try:
         encoding, note = choose_encoding(leader[9], data_area)
     except UnknownEncoding as unknown:
@@ -369,6 +378,19 @@ def parse_record(frame: bytes) -> tuple[Record, tuple[RecordWarning, ...]]:
     record.leader = Leader(leader)
     record.fields = [_field(tag, data, encoding, warnings) for tag, data in fields]
     return record, warnings.as_tuple()
+
+
+def _check_size(fields: int, subfields: int) -> None:
+    """Refuse a record past the limits of ``ingest.sources.limits`` before building its fields."""
+    if fields > MAX_RECORD_FIELDS:
+        raise BrokenRecord(
+            "record-size", f"{fields} fields: more than the {MAX_RECORD_FIELDS} a record may have"
+        )
+    if subfields > MAX_RECORD_SUBFIELDS:
+        raise BrokenRecord(
+            "record-size",
+            f"{subfields} subfields: more than the {MAX_RECORD_SUBFIELDS} a record may have",
+        )
 
 
 def _leader(raw: bytes, warnings: Warnings) -> str:

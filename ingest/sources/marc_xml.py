@@ -33,12 +33,14 @@ from ingest.sources.base import Selector, Source
 from ingest.sources.compressed import open_input
 from ingest.sources.fields import control_field, data_field, indicators, subfield
 from ingest.sources.leader import repair as leader_repair
+from ingest.sources.limits import MAX_RECORD_FIELDS, MAX_RECORD_SIZE, MAX_RECORD_SUBFIELDS
 
 MARC_NS = "http://www.loc.gov/MARC21/slim"
 RECORD_TYPES = frozenset({"Bibliographic", "Authority", "Holdings", "Classification", "Community"})
-#: Limits on one record: characters of text and elements.
-MAX_RECORD_CHARS = 1_000_000
-MAX_RECORD_ELEMENTS = 100_000
+#: Limits on one record (``ingest.sources.limits``, shared with the binary reader):
+#: characters of text, fields, subfields, and elements of any kind.
+MAX_RECORD_CHARS = MAX_RECORD_SIZE
+MAX_RECORD_ELEMENTS = MAX_RECORD_FIELDS + MAX_RECORD_SUBFIELDS
 CHUNK_BYTES = 64 * 1024
 _JUNK_AFTER_DOCUMENT = expat_errors.codes[expat_errors.XML_ERROR_JUNK_AFTER_DOC_ELEMENT]
 
@@ -264,6 +266,8 @@ class _RecordBuilder:
         self.fault: tuple[str, str] | None = None
         self.chars = 0
         self.elements = 0
+        self.field_count = 0
+        self.subfield_count = 0
         self.text: list[str] | None = None
         self.field: dict | None = None
         self.code: str | None = None
@@ -299,6 +303,19 @@ class _RecordBuilder:
                 )
             return
         self.elements += 1
+        if local == "subfield":
+            self.subfield_count += 1
+            if self.subfield_count > MAX_RECORD_SUBFIELDS:
+                self._fail(
+                    "record-size",
+                    f"more than the {MAX_RECORD_SUBFIELDS} subfields a record may have",
+                )
+        elif local == "controlfield" or local == "datafield":
+            self.field_count += 1
+            if self.field_count > MAX_RECORD_FIELDS:
+                self._fail(
+                    "record-size", f"more than the {MAX_RECORD_FIELDS} fields a record may have"
+                )
         if self.elements > MAX_RECORD_ELEMENTS:
             self._fail("record-size", f"more than {MAX_RECORD_ELEMENTS} elements in one record")
         if self.skip_depth:
