@@ -133,6 +133,24 @@ def test_lengths_counted_in_characters_are_read_by_the_terminators():
     assert all([w.rule for w in item.warnings] == ["character-counts"] * 2 for item in items)
 
 
+@pytest.mark.parametrize(
+    "relative,characters,size",
+    [
+        ("broken/openlibrary/dasrmischepriv00rein_meta.mrc", 1040, 1052),
+        ("broken/openlibrary/lesabndioeinas00sche_meta.mrc", 615, 619),
+    ],
+)
+def test_internet_archive_meta_records_count_characters(relative, characters, size):
+    """MANIFEST.md: "length in leader does not match (Internet Archive _meta.mrc)": it is this fault."""
+    (item,) = read_binary(shared_path(relative))
+    assert isinstance(item, SourceRecord)
+    assert str(item.warnings[0]) == (
+        f"character-counts: the record length counts {characters} UTF-8 characters, not its "
+        f"{size} bytes (an export fault); read to its record terminator"
+    )
+    assert [w.rule for w in item.warnings][:2] == ["character-counts"] * 2
+
+
 # -- a damaged first leader, garbage between records ---------------------------------
 
 MARC_DAT = "marc/pymarc/marc.dat"
