@@ -20,7 +20,7 @@ from ingest.sources import detect_format, leader, refusal
 from ingest.sources.limits import MAX_RECORD_FIELDS, MAX_RECORD_SUBFIELDS
 from ingest.sources.marc_binary import MarcBinarySource
 from ingest.sources.marc_xml import MARC_NS, MarcXmlSource
-from tests.conftest import shared_path, test_path
+from tests.conftest import SHARED_DATA, TEST_DATA, shared_path, test_path
 
 
 def read_binary(path: Path) -> list[SourceRecord | Rejected]:
@@ -247,11 +247,11 @@ def _many_fields(count: int, tag: bytes = b"650") -> bytes:
     """
     fields = [(b"001", b"big1\x1e"), (b"245", b"00\x1faA record of many subjects\x1e")]
     fields += [(tag, b" 0\x1faTopic %d\x1e" % number) for number in range(count)]
-    directory, offset = b"", 0
+    entries, offset = [], 0
     for field_tag, data in fields:
-        directory += field_tag + b"%04d%05d" % (len(data), offset)
+        entries.append(field_tag + b"%04d%05d" % (len(data), offset))
         offset += len(data)
-    body = directory + b"\x1e" + b"".join(data for _tag, data in fields) + b"\x1d"
+    body = b"".join(entries) + b"\x1e" + b"".join(data for _tag, data in fields) + b"\x1d"
     return b"99999cam a2299999 a 4500" + body
 
 
@@ -295,3 +295,38 @@ def test_marcxml_has_the_same_field_limit(tmp_path):
     assert isinstance(first, Rejected) and first.rule == "record-size"
     assert f"more than the {MAX_RECORD_FIELDS} fields a record may have" in first.reason
     assert second.payload["001"].data == "2"
+
+
+# -- every warning has a rule that docs/mapping.md names -------------------------------
+
+WARNING_RULES = {
+    "leader",
+    "record-length",
+    "character-counts",
+    "base-address",
+    "directory",
+    "end-of-record",
+    "encoding",
+    "indicators",
+    "subfield-code",
+    "tag",
+    "xml-structure",
+    "more-warnings",
+}
+
+
+def test_every_warning_of_the_broken_corpus_has_a_documented_rule():
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "mapping.md").read_text()
+    assert all(f"`{rule}`" in docs for rule in WARNING_RULES | {"holdings"})
+    roots = [TEST_DATA / "broken", TEST_DATA / "exports", SHARED_DATA / "broken"]
+    seen = set()
+    for path in sorted(p for root in roots if root.is_dir() for p in root.rglob("*")):
+        if not path.is_file() or path.suffix == ".py":
+            continue
+        source = MarcXmlSource() if path.suffix == ".xml" else MarcBinarySource()
+        for item in source.read(path):
+            for warning in getattr(item, "warnings", ()):
+                assert warning.rule in WARNING_RULES, (path, warning)
+                assert warning.message and not warning.message.startswith(f"{warning.rule}: ")
+                seen.add(warning.rule)
+    assert {"leader", "character-counts", "directory", "encoding"} <= seen

@@ -67,6 +67,8 @@ _FILLER = re.compile(rb"(?:[\x00\t\n\r\x1a ]|\xef\xbb\xbf)*")
 _PRINTABLE_TAG = re.compile(r"[\x20-\x7e]{3}\Z")
 _LEADER_SHAPE = re.compile(rb"\d{5}[\x20-\x7e]{7}\d{5}[\x20-\x7e]{7}")
 _PRINTABLE_LEADER = re.compile(rb"\d{5}[\x20-\x7e]+")
+#: Every place a plausible leader starts (overlapping), for resynchronising.
+_LEADER_AT = re.compile(rb"(?=\d{5}[\x20-\x7e]{7}\d{5}[\x20-\x7e]{7})")
 #: For sniffing: directory entries after a first leader that may be damaged, and a
 #: record terminator followed by a plausible leader and directory entries.
 _FIRST_DIRECTORY = re.compile(rb"[^\x1d\x1e]{23,25}(?:[0-9A-Za-z]{3}\d{9}){3}")
@@ -290,12 +292,11 @@ def _next_leader(frame: bytes) -> int:
     another, instead of one rejection for both.
     """
     size = len(frame)
-    # The length such a leader declares is the distance to the end, so only one place
-    # per possible length needs looking at (a digit-filled directory would match the
-    # leader's shape at almost every byte).
-    for length in range(LEADER_LENGTH + 1, min(MAX_MARC_LENGTH, size - 1) + 1):
-        at = size - length
-        if frame[at : at + 5] == b"%05d" % length and _LEADER_SHAPE.match(frame, at):
+    # The length such a leader declares is the distance to the end: at most 99,999.
+    start = max(1, size - MAX_MARC_LENGTH)
+    for found in _LEADER_AT.finditer(frame, start, size - LEADER_LENGTH):
+        at = found.start()
+        if at + int(frame[at : at + 5]) == size:
             return at
     return 0
 
@@ -342,6 +343,8 @@ def parse_record(frame: bytes) -> tuple[Record, tuple[RecordWarning, ...]]:
     directory_end = frame.find(b"\x1e", LEADER_LENGTH)
     if directory_end < 0:
         raise BrokenRecord("directory", "no field terminator after the directory")
+    data_area = frame[directory_end + 1 :]
+    _check_size(data_area.count(b"\x1e"), data_area.count(SUBFIELD_DELIMITER))
     start = LEADER_LENGTH
     if (directory_end - LEADER_LENGTH) % ENTRY_LENGTH and not _walks(frame, directory_end):
         start = _directory_start(frame, directory_end)  # not on the path of a sound record
@@ -362,8 +365,6 @@ def parse_record(frame: bytes) -> tuple[Record, tuple[RecordWarning, ...]]:
         raise BrokenRecord("no-fields", "the directory is empty")
     if not directory.isascii():
         raise BrokenRecord("directory", "the directory holds non-ASCII bytes")
-    data_area = frame[base:]
-    _check_size(data_area.count(b"\x1e"), data_area.count(SUBFIELD_DELIMITER))
     if len(directory) % ENTRY_LENGTH:
         fields = _walk_directory(directory.decode("ascii"), data_area, warnings)
     else:
