@@ -83,7 +83,8 @@ _NON_ASCII_CODE = re.compile(rb"\x1f[\x80-\xff]")
 _PLAIN_MARC8 = re.compile(rb"[\x1f\x20-\x7e]*\Z")
 
 
-#: Faults of a record's content that say more than a framing fault found with them.
+#: Faults of a record's content that say more than a framing fault found with them
+#: (and a record counted in characters is rejected for what else is wrong with it).
 _DECISIVE_RULES = frozenset({"encoding", "record-size"})
 
 
@@ -134,7 +135,9 @@ class MarcBinarySource(Source):
                 except BrokenRecord as broken:
                     if problem is not None and len(frame) <= 1:
                         yield Rejected(position, *problem)
-                    elif problem is not None and broken.rule in _DECISIVE_RULES:
+                    elif problem is not None and (
+                        broken.rule in _DECISIVE_RULES or problem[0] == CHARACTER_COUNTS
+                    ):
                         yield Rejected(position, broken.rule, f"{broken.reason}; {problem[1]}")
                     elif problem is not None:
                         yield Rejected(position, problem[0], f"{problem[1]}; {broken.reason}")
