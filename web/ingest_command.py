@@ -234,11 +234,11 @@ def summary(report: IngestReport) -> str:
         f"  rejected   {report.rejected:>8}",
     ]
     for rule, count in report.rejected_by_rule.most_common():
-        lines.append(f"    {rule:<20} {count:>6}")
+        lines.append(f"    {rule:<26} {count:>6}")
     if report.warnings:
         lines.append(f"  warnings   {report.warnings:>8}  (records stored; see --report for each)")
     for rule, count in report.warned_by_rule.most_common():
-        lines.append(f"    {rule:<20} {count:>6}")
+        lines.append(f"    {rule:<26} {count:>6}")
     if report.compacted:
         lines.append("  the store was compacted: queries read one table per index")
     if report.rejections:
