@@ -20,9 +20,10 @@ from pymarc import MARCReader, parse_xml_to_array
 
 from ingest.model import Position, RecordWarning, Rejected, SourceRecord
 from ingest.sources import detect_format, get_source
+from ingest.sources.framing import CHUNK_BYTES as BINARY_CHUNK
+from ingest.sources.framing import frames
 from ingest.sources.limits import MAX_RECORD_SIZE
-from ingest.sources.marc_binary import CHUNK_BYTES as BINARY_CHUNK
-from ingest.sources.marc_binary import MarcBinarySource, frames
+from ingest.sources.marc_binary import MarcBinarySource
 from ingest.sources.marc_xml import CHUNK_BYTES as XML_CHUNK
 from ingest.sources.marc_xml import MARC_NS, MarcXmlSource
 from tests.conftest import SHARED_DATA, TEST_DATA, shared_path, test_path

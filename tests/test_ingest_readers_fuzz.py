@@ -33,7 +33,8 @@ from ingest.marc.decoding import (
 )
 from ingest.model import RecordGraph, Rejected, SourceRecord
 from ingest.sources import detect_format
-from ingest.sources.marc_binary import MarcBinarySource, frames
+from ingest.sources.framing import frames
+from ingest.sources.marc_binary import MarcBinarySource
 from ingest.sources.marc_xml import MarcXmlSource
 from tests.conftest import BASE, test_path
 
