@@ -150,3 +150,15 @@ def test_the_documented_query_finds_the_instance_named_by_an_lccn(tmp_path):
     assert f"{BASE}graph/nbydb/377309#item-1,{BASE}instance/lccn-99046013" in rows
     # 4 of the 5 holdings records: 375291 holds copies of 367589, which is not in the file
     assert [row.split("/")[5].split("#")[0] for row in rows] == ["377291", "377309", "377328", "377337"]
+
+
+def test_items_of_a_bibliographic_record_never_reuse_its_nodes():
+    """The barcode and note of an embedded 852 are nodes of their own, not the record's 1st identifier."""
+    (graph,) = mapped(shared_path("marcxml/openlibrary/lesabndioeinas00sche_marc.xml"))
+    data = dataset(graph)
+    item = NamedNode(f"{BASE}graph/ocolc/AET-2444#item-1")
+    (barcode,) = objects(data, item, BF.identifiedBy)
+    assert objects(data, barcode, RDF.type) == [BF.Barcode]
+    assert [term.value for term in objects(data, barcode, RDF.value)] == ["39097010041581"]
+    first_identifier = NamedNode(f"{BASE}graph/ocolc/AET-2444#identifier-1")
+    assert objects(data, first_identifier, RDF.type) == [BF.Local]  # the 001, untouched

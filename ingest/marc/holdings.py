@@ -77,7 +77,13 @@ def embedded_instance(record: Record, builder: GraphBuilder, minter: IriMinter) 
 
 
 class _Locals:
-    """Names the record's local nodes, ``{graph}#{kind}-{n}``, as ``BibContext.local`` does."""
+    """Names the record's local nodes, ``{graph}#{kind}-{n}``, as ``BibContext.local`` does.
+
+    Its kinds (``item``, ``barcode``, ``item-note``, ``shelfmark``,
+    ``sublocation``, ``enumeration``) are none of the bibliographic mapping's,
+    so the items of a bibliographic record that carries its holdings never
+    reuse one of its nodes.
+    """
 
     def __init__(self, graph: NamedNode) -> None:
         self.graph = graph
@@ -119,7 +125,7 @@ def map_items(
 def _barcode(builder: GraphBuilder, item: NamedNode, value: str, local: _Locals) -> None:
     value = clean_text(value)
     if value:
-        node = local("identifier")
+        node = local("barcode")
         builder.type(node, BF.Barcode)
         builder.add(node, RDF.value, Literal(value))
         builder.add(item, BF.identifiedBy, node)
@@ -161,7 +167,7 @@ def _notes(builder: GraphBuilder, item: NamedNode, field: Field, local: _Locals)
     """Public notes ($z) as ``bf:note`` of the item."""
     for value in field.get_subfields("z"):
         if clean_text(value):
-            node = local("note")
+            node = local("item-note")
             builder.type(node, BF.Note)
             builder.label(node, value)
             builder.add(item, BF.note, node)
