@@ -19,7 +19,7 @@ import socket
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ontology.errors import StoreError
+from ontology.errors import StoreBusyError, StoreError
 
 LOCK_NAME = "write.lock"
 
@@ -52,7 +52,7 @@ class StoreLock:
         except BlockingIOError:
             holder = _read_holder(fd)
             os.close(fd)
-            raise StoreError(self._taken_message(holder)) from None
+            raise StoreBusyError(self._taken_message(holder)) from None
         except OSError as exc:
             os.close(fd)
             raise StoreError(f"cannot lock {self.path}: {exc}") from exc

@@ -1,7 +1,8 @@
 """The values that flow out of ingest: raw records, rejections, record graphs.
 
-``Position`` and ``RecordGraph`` cross into ``graph`` and are defined in
-``ontology.records``; they are re-exported here for ingest's own modules.
+``Position``, ``RecordGraph`` and ``RecordWarning`` cross into ``graph`` and
+are defined in ``ontology.records``; they are re-exported here for ingest's
+own modules.
 """
 
 from __future__ import annotations
@@ -9,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ontology.records import Position, RecordGraph
+from ontology.records import Position, RecordGraph, RecordWarning
 
-__all__ = ["Position", "RecordGraph", "Rejected", "SourceRecord"]
+__all__ = ["Position", "RecordGraph", "RecordWarning", "Rejected", "SourceRecord"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,14 +21,14 @@ class SourceRecord:
 
     ``payload`` is format specific (a ``pymarc.Record`` for MARC sources);
     ``warnings`` collects recoverable problems met while reading (e.g. a MARC-8
-    character that could not be converted) so they can be reported without
-    rejecting the record.
+    character that could not be converted), each with its rule, so they can be
+    reported and counted without rejecting the record.
     """
 
     position: Position
     format: str
     payload: Any
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[RecordWarning, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

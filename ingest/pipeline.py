@@ -27,7 +27,7 @@ from pathlib import Path
 from ingest.iri import IriMinter
 from ingest.mapping import map_record
 from ingest.model import RecordGraph, Rejected, SourceRecord
-from ingest.sources import detect_format, format_titles, get_source
+from ingest.sources import detect_format, get_source, refusal
 from ontology.errors import InputError
 
 #: Items a worker sends to the parent in one message.
@@ -71,12 +71,7 @@ def input_files(
             if detected is None:
                 if path.is_dir() and candidate.suffix.lower() in {".md", ".txt"}:
                     continue  # a README beside the records is not an input
-                empty = candidate.stat().st_size == 0
-                skipped.append(
-                    f"{candidate}: empty file"
-                    if empty
-                    else f"{candidate}: not a format catalograph reads ({format_titles()})"
-                )
+                skipped.append(f"{candidate}: {refusal(candidate)}")
                 continue
             files.append(InputFile(candidate, str(candidate), detected))
     return files, skipped

@@ -7,7 +7,7 @@ import re
 
 from pyoxigraph import Literal, NamedNode
 
-from ingest.model import Position, RecordGraph
+from ingest.model import Position, RecordGraph, RecordWarning
 from ontology.layout import Layout
 from ontology.namespaces import RDF, RDFS, XSD
 
@@ -96,7 +96,9 @@ class GraphBuilder:
         """The record's statements about shared units, each in its unit's graph, as N-Quads."""
         return "".join(self._units).encode("utf-8")
 
-    def to_record_graph(self, position: Position, warnings: tuple[str, ...] = ()) -> RecordGraph:
+    def to_record_graph(
+        self, position: Position, warnings: tuple[RecordWarning, ...] = ()
+    ) -> RecordGraph:
         data = self.nquads()
         units = self.unit_nquads()
         digest = hashlib.sha256(data)

@@ -51,6 +51,16 @@ class StoreError(CatalographError):
     http_status = 503
 
 
+class StoreBusyError(StoreError):
+    """Another process is writing the store (exit 3): try again later, nothing is wrong.
+
+    An exit code of its own lets a script or a scheduler tell "wait and retry"
+    from a failure that needs a person.
+    """
+
+    exit_code = 3
+
+
 class QueryError(CatalographError):
     """A SPARQL query is malformed or refused (HTTP 400)."""
 

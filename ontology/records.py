@@ -1,4 +1,4 @@
-"""The values that cross from ``ingest`` to ``graph``: where a record came from, and its graph.
+"""The values that cross from ``ingest`` to ``graph``: where a record came from, its graph, its warnings.
 
 Defined once, here, because both layers need them and neither may import the
 other (DESIGN.md): ``ingest`` makes them, ``graph`` stores them.
@@ -45,6 +45,25 @@ class Position:
 
 
 @dataclass(frozen=True, slots=True)
+class RecordWarning:
+    """A fault met in a record that was stored anyway (a repaired leader, a bad MARC-8 byte...).
+
+    ``rule`` is a short stable code, as a rejection's (``leader``, ``directory``,
+    ``encoding``...), so summaries and reports can count warnings by kind;
+    ``message`` says what was found and what was done about it.
+
+    >>> str(RecordWarning("base-address", "leader says '00037', the directory ends at byte 36"))
+    "base-address: leader says '00037', the directory ends at byte 36"
+    """
+
+    rule: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.rule}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
 class RecordGraph:
     """What one source record says, ready for the store.
 
@@ -66,7 +85,7 @@ class RecordGraph:
     quad_count: int
     content_hash: str
     deleted: bool = False
-    warnings: tuple[str, ...] = field(default=())
+    warnings: tuple[RecordWarning, ...] = field(default=())
     units: bytes = b""
     unit_count: int = 0
 

@@ -236,3 +236,57 @@ def test_store_does_not_depend_on_worker_count(tmp_path: Path, workers: int) -> 
     parallel = tmp_path / "parallel"
     assert catalograph(parallel, "ingest", "--workers", str(workers), *inputs).returncode in (0, 1)
     assert sorted_dump(serial, drop_times=True) == sorted_dump(parallel, drop_times=True)
+
+
+def test_a_busy_store_exits_3_with_one_line(tmp_path: Path) -> None:
+    """Another writer holds the lock: "try again later" has its own exit code, not 1."""
+    from graph.lock import StoreLock
+
+    data = tmp_path / "data"
+    with StoreLock(data):
+        done = catalograph(data, "ingest", str(TRAJECT[0]))
+    assert done.returncode == 3, done.stderr
+    assert "is being written by process" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert catalograph(data, "ingest", str(TRAJECT[0])).returncode == 0  # free again
+
+
+def test_summary_and_report_give_the_rule_of_each_warning(tmp_path: Path) -> None:
+    """bad_records.mrc: records 2, 3 and 6 have bad base addresses, stored with a warning each."""
+    report = tmp_path / "report.tsv"
+    source = test_path("broken/pymarc/bad_records.mrc")
+    done = catalograph(tmp_path / "data", "ingest", "--report", str(report), str(source))
+    assert done.returncode == 1, done.stderr  # three of its records are rejected
+    summary = done.stderr
+    rejected_part, _, warned_part = summary.partition("  warnings ")
+    assert re.search(r"\n    directory\s+2\n", rejected_part), summary
+    assert re.search(r"\n    base-address\s+3\n", warned_part), summary
+    with report.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    warned = [row for row in rows if row["kind"] == "warning"]
+    assert [(row["record"], row["rule"]) for row in warned] == [
+        ("2", "base-address"),
+        ("3", "base-address"),
+        ("6", "base-address"),
+    ]
+    assert warned[2]["message"] == "leader says 'f0037', the directory ends at byte 36"
+    assert all(row["rule"] for row in rows)
+
+
+def test_xml_of_another_schema_is_named_once_not_rejected_record_by_record(tmp_path: Path) -> None:
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for name in ("other-schema.xml", "bare-record-collection.xml"):
+        shutil.copy(test_path(f"exports/{name}"), folder / name)
+    shutil.copy(test_path("marcxml/pymarc/batch.xml"), folder / "marc.xml")  # read beside them
+    done = catalograph(tmp_path / "data", "ingest", str(folder))
+    assert done.returncode == 1, done.stderr
+    assert "read 2 records from 1 file(s)" in done.stderr and "rejected          0" in done.stderr
+    skipped = done.stderr.split("files not read:\n", 1)[1].rstrip().splitlines()
+    assert skipped == [
+        f"  {folder / 'bare-record-collection.xml'}: not MARCXML: XML whose root element "
+        "<collection> (no namespace) holds no MARC leader, controlfield or datafield",
+        f"  {folder / 'other-schema.xml'}: not MARCXML: XML whose root element is <records> "
+        "(no namespace), and no record in the MARC21 slim namespace "
+        "(http://www.loc.gov/MARC21/slim) starts in its first 4 kB",
+    ]

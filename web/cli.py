@@ -3,7 +3,8 @@
 Every error a user can cause is a ``CatalographError`` (a ``ClickException``),
 printed by Click as one line with its exit code; anything else is a bug, still
 shown as one line (set ``CATALOGRAPH_DEBUG=1`` for the traceback).
-Exit codes: 0 success, 1 failure or rejected records, 2 bad usage.
+Exit codes: 0 success, 1 failure or rejected records, 2 bad usage, 3 the store
+is busy (another process is writing it; ``ontology.errors.StoreBusyError``).
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ def cli(
 @click.option(
     "--report",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write every rejection and warning to this file (TSV: file, record, byte, line, rule, reason).",
+    help="Write every rejection and warning to this file (TSV: file, record, byte, line, kind, rule, message).",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.pass_obj
@@ -93,7 +94,8 @@ def ingest(
     """Read MARC21 / MARCXML files or folders into the store.
 
     Bad records are reported (file, record number, byte offset, rule) and
-    skipped; the rest goes in. Exit 1 if any record was rejected.
+    skipped; the rest goes in. Exit 1 if any record was rejected, 3 if another
+    process is writing the store.
     """
     from web.ingest_command import run_ingest_command
 

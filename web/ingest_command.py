@@ -47,6 +47,7 @@ class IngestReport:
     unit_statements_removed: int = 0
     warnings: int = 0
     rejected_by_rule: Counter[str] = field(default_factory=Counter)
+    warned_by_rule: Counter[str] = field(default_factory=Counter)
     rejections: list[Rejected] = field(default_factory=list)
     collisions: list[str] = field(default_factory=list)
     collision_count: int = 0
@@ -136,9 +137,12 @@ def run_ingest(
                     continue
                 if item.warnings:
                     report.warnings += len(item.warnings)
-                    if report_writer:
-                        for warning in item.warnings:
-                            _report_row(report_writer, item.position, "warning", "", warning)
+                    for warning in item.warnings:
+                        report.warned_by_rule[warning.rule] += 1
+                        if report_writer:
+                            _report_row(
+                                report_writer, item.position, "warning", warning.rule, warning.message
+                            )
                 batch.append(item)
                 if len(batch) >= batch_size:
                     background.submit(batch)
@@ -240,12 +244,14 @@ def summary(report: IngestReport) -> str:
         f"  deleted    {report.deleted:>8}",
         f"  rejected   {report.rejected:>8}",
     ]
-    if report.compacted:
-        lines.append("  the store was compacted: queries read one table per index")
+    for rule, count in report.rejected_by_rule.most_common():
+        lines.append(f"    {rule:<26} {count:>6}")
     if report.warnings:
         lines.append(f"  warnings   {report.warnings:>8}  (records stored; see --report for each)")
-    for rule, count in report.rejected_by_rule.most_common():
-        lines.append(f"    {rule:<20} {count:>6}")
+    for rule, count in report.warned_by_rule.most_common():
+        lines.append(f"    {rule:<26} {count:>6}")
+    if report.compacted:
+        lines.append("  the store was compacted: queries read one table per index")
     if report.rejections:
         lines.append("rejected records:")
         lines.extend(f"  {rejection}" for rejection in report.rejections)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote
 
 from pymarc import Record
 from pyoxigraph import NamedNode
@@ -42,9 +43,7 @@ def record_key(record: Record, default_source: str = DEFAULT_SOURCE) -> tuple[st
     """
     control_number = control_value(record, "001")
     if control_number:
-        org = control_value(record, "003")
-        source = _ORG_CODE.sub("", org).lower() if org else ""
-        return (source or default_source, control_number)
+        return (source_segment(record, default_source), control_number)
     lccn = first_subfield(record, "010", "a")
     if lccn:
         return ("lccn", lccn.replace(" ", ""))
@@ -52,6 +51,28 @@ def record_key(record: Record, default_source: str = DEFAULT_SOURCE) -> tuple[st
     if system_number:
         return ("sysnum", system_number)
     return (default_source, "h" + digest(record.as_marc().decode("latin-1")))
+
+
+def source_segment(record: Record, default_source: str = DEFAULT_SOURCE) -> str:
+    """The source part of the graph names of ``record``'s library: its 003, lower-cased."""
+    org = control_value(record, "003")
+    source = _ORG_CODE.sub("", org).lower() if org else ""
+    return source or default_source
+
+
+def control_number_instance(minter: IriMinter, graph: NamedNode) -> NamedNode:
+    """The Instance IRI of the record named ``graph`` when it has no LCCN, ISBN or ISSN.
+
+    ``instance/ctrl-{source}-{id}`` after the record's graph name (003 + 001),
+    so that a holdings record, which knows its bibliographic record only by
+    that record's 001 (its own 004) and 003, can name the same Instance.
+    """
+    prefix = minter.base + "graph/"
+    name = graph.value
+    if name.startswith(prefix):
+        source, _, record_id = name[len(prefix) :].partition("/")
+        name = f"{unquote(source)}-{unquote(record_id)}"
+    return minter.from_identifier("instance", "ctrl", name)
 
 
 def record_graph_iri(record: Record, minter: IriMinter, default_source: str = DEFAULT_SOURCE) -> NamedNode:
@@ -89,6 +110,21 @@ def unimarc_signs(record: Record) -> str | None:
     if not signs:
         return None
     return " and ".join(signs) + ", and there is no 245"
+
+
+#: Leader/06 of MARC 21 holdings records, and what each holds.
+HOLDINGS_TYPES = {
+    "u": "unknown holdings",
+    "v": "multipart item holdings",
+    "x": "single-part item holdings",
+    "y": "serial item holdings",
+}
+
+
+def holdings_type(record: Record) -> str | None:
+    """What a holdings record holds (leader/06 ``u``, ``v``, ``x``, ``y``), else ``None``."""
+    leader = str(record.leader)
+    return HOLDINGS_TYPES.get(leader[6]) if len(leader) > 6 else None
 
 
 def is_authority(record: Record) -> bool:

@@ -25,6 +25,17 @@ Decisions for inconsistent records (each adds a warning):
   substitution, read as MARC-8 (a MARC-8 record with a wrong flag, as in
   marc4j's pride-and-prejudice-with-many-errors.mrc); otherwise read as UTF-8
   with U+FFFD for each bad byte.
+
+Refused (:class:`UnknownEncoding`, rule ``encoding``): text in a single-byte
+code page that is neither (cp1251, cp866 or KOI8-R Cyrillic, Greek, Hebrew...
+exported with leader/09 blank or ``a``). MARC-8 writes non-Latin scripts after
+an ESC sequence; without one, its bytes 0x80-0xFF are ANSEL: a combining mark
+or two before a base letter, or one special letter, so real MARC-8 text never
+holds four of them in a row (at most two in the 3,000 MARC-8 records of the
+developers' corpus), while every word of such a code page does. Read as
+MARC-8, or as UTF-8 with U+FFFD, the record would be stored as unreadable
+text under names made of it; refused, the report says which code page it
+reads as, so it can be converted and read again.
 """
 
 from __future__ import annotations
@@ -34,6 +45,8 @@ import unicodedata
 from enum import Enum
 
 from pymarc import marc8_mapping
+
+from ingest.model import RecordWarning
 
 _CODESETS = marc8_mapping.CODESETS
 _ODD_MAP = marc8_mapping.ODD_MAP
@@ -61,6 +74,17 @@ _LATIN_IS_ASCII = all(
 )
 
 
+#: Four bytes 0x80-0xFF in a row, which MARC-8 without ESC never writes (module docstring).
+_HIGH_RUN = re.compile(rb"[\x80-\xff]{4,}")
+#: Code pages a refused record is tried in, to say what it holds (the usual Cyrillic ones).
+_CODE_PAGES = ("cp1251", "koi8_r", "cp866")
+_CYRILLIC_WORDS = re.compile(r"[\u0400-\u04ff]{3}(?:[\w ,.;:()/-]{0,38}[\u0400-\u04ff])?")
+
+
+class UnknownEncoding(ValueError):  # noqa: N818 - a verdict on a record, like BrokenRecord
+    """The record's text is in neither MARC-8 nor UTF-8; the message says why."""
+
+
 class Encoding(Enum):
     """How the text of one record is read."""
 
@@ -69,32 +93,40 @@ class Encoding(Enum):
     MARC8 = "marc-8"
 
 
+#: The rule of the last warning of a record that had more than ``MAX_WARNINGS``.
+MORE_WARNINGS = "more-warnings"
+
+
 class Warnings:
-    """The bounded list of warnings of one record."""
+    """The bounded list of warnings of one record (a damaged record could give thousands)."""
 
     __slots__ = ("items", "dropped")
 
     def __init__(self) -> None:
-        self.items: list[str] = []
+        self.items: list[RecordWarning] = []
         self.dropped = 0
 
-    def add(self, message: str) -> None:
+    def add(self, rule: str, message: str) -> None:
         if len(self.items) < MAX_WARNINGS:
-            self.items.append(message)
+            self.items.append(RecordWarning(rule, message))
         else:
             self.dropped += 1
 
-    def as_tuple(self) -> tuple[str, ...]:
+    def as_tuple(self) -> tuple[RecordWarning, ...]:
         if self.dropped:
-            return (*self.items, f"... and {self.dropped} more warnings")
+            return (
+                *self.items,
+                RecordWarning(MORE_WARNINGS, f"... and {self.dropped} more warnings not listed"),
+            )
         return tuple(self.items)
 
 
-def choose_encoding(leader_09: str, field_bytes: bytes) -> tuple[Encoding, str | None]:
+def choose_encoding(leader_09: str, field_bytes: bytes) -> tuple[Encoding, RecordWarning | None]:
     """The encoding to read a record's fields with, and a warning if it overrides the leader.
 
     ``field_bytes`` is the record's data area (fields only, no leader or
-    directory): what the decision must rest on.
+    directory): what the decision must rest on. Raises :class:`UnknownEncoding`
+    for text in a single-byte code page.
     """
     if leader_09 == "a":
         try:
@@ -104,20 +136,70 @@ def choose_encoding(leader_09: str, field_bytes: bytes) -> tuple[Encoding, str |
         else:
             return Encoding.UTF8, None
         if not _UTF8_MULTIBYTE.search(field_bytes) and _converts_cleanly(field_bytes):
-            return Encoding.MARC8, (
-                "encoding: leader/09 says UTF-8 but the bytes are not UTF-8; read as MARC-8"
+            return Encoding.MARC8, RecordWarning(
+                "encoding", "leader/09 says UTF-8 but the bytes are not UTF-8; read as MARC-8"
             )
+        _refuse_single_byte_text(field_bytes, "UTF-8")
         return Encoding.UTF8_REPLACE, None
     if not field_bytes.isascii() and b"\x1b" not in field_bytes:
         try:
             field_bytes.decode("utf-8")
         except UnicodeDecodeError:
+            _refuse_single_byte_text(field_bytes, "MARC-8")
             return Encoding.MARC8, None
-        return (
-            Encoding.UTF8,
-            "encoding: leader/09 says MARC-8 but the bytes are UTF-8; read as UTF-8",
+        return Encoding.UTF8, RecordWarning(
+            "encoding", "leader/09 says MARC-8 but the bytes are UTF-8; read as UTF-8"
         )
     return Encoding.MARC8, None
+
+
+def _refuse_single_byte_text(field_bytes: bytes, claimed: str) -> None:
+    """Raise :class:`UnknownEncoding` if the bytes hold words of a single-byte code page.
+
+    Well-formed UTF-8 sequences are taken out first, so that a UTF-8 record
+    with a few bad bytes is not mistaken for one.
+    """
+    if _HIGH_RUN.search(field_bytes) is None:  # the usual MARC-8 record: one regex scan
+        return
+    for piece in _SEPARATORS.split(field_bytes):
+        run = _HIGH_RUN.search(_UTF8_MULTIBYTE.sub(b"\x00", piece))
+        if run is not None:
+            break
+    else:
+        return
+    guess = _code_page(field_bytes[:4000])
+    reads = f"; it reads as {guess[0]}: {guess[1]!r}" if guess else ""
+    raise UnknownEncoding(
+        f"leader/09 says {claimed}, but bytes such as {run.group()[:6].hex(' ')} come in runs "
+        f"that neither MARC-8 nor UTF-8 writes: text in a single-byte code page{reads}; "
+        "convert the file to UTF-8 (or MARC-8) and read it again"
+    )
+
+
+def _code_page(data: bytes) -> tuple[str, str] | None:
+    """The Cyrillic code page ``data`` most likely is, and a sample of it read so; else ``None``.
+
+    Running text is mostly lower-case letters after a letter, and the three
+    code pages put their letters at different bytes (lower case: cp1251
+    0xE0-0xFF, KOI8-R 0xC0-0xDF, cp866 0xA0-0xAF and 0xE0-0xEF; the others
+    give box-drawing characters for some of them), so the right one scores
+    far higher than the others; no guess unless it does.
+    """
+    scores = []
+    for name in _CODE_PAGES:
+        text = data.decode(name, "replace")
+        score = sum(
+            1
+            for before, char in zip(text, text[1:], strict=False)
+            if char.islower() and before.isalpha() and not char.isascii()
+        ) - sum(1 for char in text if not char.isascii() and not char.isalpha())
+        scores.append((score, name, text))
+    scores.sort(reverse=True)
+    (best, name, text), (second, _, _) = scores[0], scores[1]
+    if best < 1.25 * max(second, 0) + 4:
+        return None
+    run = _CYRILLIC_WORDS.search(text)
+    return name, run.group() if run else text[:40]
 
 
 def _converts_cleanly(field_bytes: bytes) -> bool:
@@ -145,7 +227,8 @@ def decode_text(raw: bytes, encoding: Encoding, warnings: Warnings, where: str) 
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         warnings.add(
-            f"encoding: {where}: invalid UTF-8 byte 0x{raw[exc.start]:02X}; "
+            "encoding",
+            f"{where}: invalid UTF-8 byte 0x{raw[exc.start]:02X}; "
             "bad bytes replaced by U+FFFD"
         )
         return raw.decode("utf-8", "replace")
@@ -188,7 +271,7 @@ def marc8_to_unicode(raw: bytes, warnings: Warnings, where: str) -> str:
             continue
         if g0 == EACC:
             if pos + 3 > size:
-                warnings.add(f"encoding: {where}: MARC-8 EACC character cut short at the end")
+                warnings.add("encoding", f"{where}: MARC-8 EACC character cut short at the end")
                 out.append("\ufffd")
                 break
             code = (byte << 16) | (raw[pos + 1] << 8) | raw[pos + 2]
@@ -202,7 +285,8 @@ def marc8_to_unicode(raw: bytes, warnings: Warnings, where: str) -> str:
             if code == 0x7F or 0x80 < code < 0xA0:
                 if code not in _MARC8_C1_CONTROLS:
                     warnings.add(
-                        f"encoding: {where}: byte 0x{code:02X} is not a MARC-8 character; dropped"
+                        "encoding",
+                        f"{where}: byte 0x{code:02X} is not a MARC-8 character; dropped"
                     )
                 continue
             table = _CODESETS.get(g1 if code > 0x80 else g0)
@@ -214,13 +298,15 @@ def marc8_to_unicode(raw: bytes, warnings: Warnings, where: str) -> str:
                 continue
             if g0 != BASIC_LATIN and 0x20 < code < 0x7F:
                 warnings.add(
-                    f"encoding: {where}: {chr(code)!r} (0x{code:02X}) is not in MARC-8 set "
+                    "encoding",
+                    f"{where}: {chr(code)!r} (0x{code:02X}) is not in MARC-8 set "
                     f"0x{g0:02X}; read as ASCII (missing escape back to Latin?)"
                 )
                 out.append(chr(code))
                 continue
             warnings.add(
-                f"encoding: {where}: MARC-8 character 0x{code:X} unknown in set "
+                "encoding",
+                f"{where}: MARC-8 character 0x{code:X} unknown in set "
                 f"G0=0x{g0:02X} G1=0x{g1:02X}; replaced by U+FFFD"
             )
             entry = (0xFFFD, False)
@@ -233,7 +319,7 @@ def marc8_to_unicode(raw: bytes, warnings: Warnings, where: str) -> str:
                 out.extend(combining)
                 combining.clear()
     if combining:
-        warnings.add(f"encoding: {where}: MARC-8 combining mark with no base character; dropped")
+        warnings.add("encoding", f"{where}: MARC-8 combining mark with no base character; dropped")
     return unicodedata.normalize("NFC", "".join(out))
 
 
@@ -258,7 +344,7 @@ def _escape(
     """Apply the escape sequence at ``raw[pos]``; return the new position and sets."""
     rest = raw[pos + 1 : pos + 4]
     if not rest:
-        warnings.add(f"encoding: {where}: MARC-8 escape (ESC) at the end of the text; dropped")
+        warnings.add("encoding", f"{where}: MARC-8 escape (ESC) at the end of the text; dropped")
         return pos + 1, g0, g1
     first = rest[0]
     # Technique 1: ESC [(,] F -> G0, ESC [)-] F -> G1, ESC $ [,]? F -> G0, ESC $ [)-] F -> G1.
@@ -269,11 +355,11 @@ def _escape(
             to_g1 = rest[1] in b")-"
             index = 2
         if len(rest) <= index:
-            warnings.add(f"encoding: {where}: incomplete MARC-8 escape sequence; dropped")
+            warnings.add("encoding", f"{where}: incomplete MARC-8 escape sequence; dropped")
             return len(raw), g0, g1
         final = rest[index]
         if final not in _CODESETS:
-            warnings.add(f"encoding: {where}: unknown MARC-8 character set 0x{final:02X}")
+            warnings.add("encoding", f"{where}: unknown MARC-8 character set 0x{final:02X}")
         if to_g1:
             g1 = final
         else:
@@ -285,6 +371,7 @@ def _escape(
     if first in _CODESETS:
         return pos + 2, first, g1
     warnings.add(
-        f"encoding: {where}: unknown MARC-8 escape sequence ESC 0x{first:02X}; ESC dropped"
+        "encoding",
+        f"{where}: unknown MARC-8 escape sequence ESC 0x{first:02X}; ESC dropped"
     )
     return pos + 1, g0, g1

@@ -13,11 +13,11 @@ and ``$z`` (cancelled/invalid) values never do.
 from __future__ import annotations
 
 import re
-from urllib.parse import unquote
 
 from pyoxigraph import Literal, NamedNode
 
 from ingest.marc.bibcontext import BibContext, Version, first, indicator, trim
+from ingest.marc.common import control_number_instance
 from ingest.marc.terms import BF, RDF
 from ingest.quads import clean_text
 
@@ -121,17 +121,7 @@ def instance_iri(ctx: BibContext) -> NamedNode:
         issn = normalise_issn(value) if value else None
         if issn:
             return minter.from_identifier("instance", "issn", issn)
-    return minter.from_identifier("instance", "ctrl", _record_name(ctx))
-
-
-def _record_name(ctx: BibContext) -> str:
-    """``{source}-{id}`` as the record graph is named (003 + 001, or its fallbacks)."""
-    prefix = ctx.minter.base + "graph/"
-    graph = ctx.graph.value
-    if not graph.startswith(prefix):
-        return graph
-    source, _, record_id = graph[len(prefix):].partition("/")
-    return f"{unquote(source)}-{unquote(record_id)}"
+    return control_number_instance(minter, ctx.graph)
 
 
 def map_control_number(ctx: BibContext) -> None:

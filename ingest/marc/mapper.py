@@ -1,10 +1,16 @@
-"""MARC record -> record graph: deleted, authority or bibliographic."""
+"""MARC record -> record graph: deleted, holdings, authority or bibliographic."""
 
 from __future__ import annotations
 
 from ingest.iri import IriMinter
-from ingest.marc.common import is_authority, is_deleted, record_graph_iri, unimarc_signs
-from ingest.model import RecordGraph, Rejected, SourceRecord
+from ingest.marc.common import (
+    holdings_type,
+    is_authority,
+    is_deleted,
+    record_graph_iri,
+    unimarc_signs,
+)
+from ingest.model import RecordGraph, RecordWarning, Rejected, SourceRecord
 from ingest.quads import GraphBuilder
 
 
@@ -31,7 +37,17 @@ def map_marc(
             f"a UNIMARC record, not MARC21 ({unimarc}); Catalograph maps MARC21 only",
         )
     builder = GraphBuilder(graph, minter.layout)
-    if is_authority(record):
+    warnings = source_record.warnings
+    holdings = holdings_type(record)
+    if holdings is not None and not record.get_fields("245"):
+        from ingest.marc.holdings import HoldingsWithoutInstance, instance_of, map_items
+
+        try:
+            instance = instance_of(record, minter, default_source)
+        except HoldingsWithoutInstance as missing:
+            return Rejected(source_record.position, "holdings-without-instance", str(missing))
+        map_items(record, builder, minter, instance)
+    elif is_authority(record):
         from ingest.marc.authority import map_authority
 
         map_authority(record, builder, minter)
@@ -39,4 +55,16 @@ def map_marc(
         from ingest.marc.bibliographic import map_bibliographic
 
         map_bibliographic(record, builder, minter)
-    return builder.to_record_graph(source_record.position, source_record.warnings)
+        if holdings is not None:  # a bibliographic record typed as holdings, with its 852s
+            from ingest.marc.holdings import embedded_instance, map_items
+
+            map_items(record, builder, minter, embedded_instance(record, builder, minter))
+            warnings = (
+                *warnings,
+                RecordWarning(
+                    "holdings",
+                    f"leader/06 {str(record.leader)[6]!r} says {holdings}, but the record has "
+                    "a 245: mapped as a bibliographic record, its 852s as its items",
+                ),
+            )
+    return builder.to_record_graph(source_record.position, warnings)

@@ -100,3 +100,19 @@ def detect_format(path: Path) -> str | None:
         if get_source(name).sniff(head):
             return name
     return None
+
+
+def refusal(path: Path) -> str:
+    """Why no source reads ``path`` (which ``detect_format`` did not claim), in one phrase.
+
+    XML of another schema is named by its root element and namespace, once
+    for the file, rather than read and rejected record by record.
+    """
+    head = read_head(path, SNIFF_BYTES)
+    if not head:
+        return "empty file"
+    for name in formats():
+        reason = get_source(name).refusal(head)
+        if reason is not None:
+            return reason
+    return f"not a format catalograph reads ({format_titles()})"

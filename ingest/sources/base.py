@@ -32,6 +32,16 @@ class Source(ABC):
     def sniff(cls, head: bytes) -> bool:
         """True if ``head`` (the first bytes of a file) looks like this format."""
 
+    @classmethod
+    def refusal(cls, head: bytes) -> str | None:
+        """Why a file that looks like this kind of input is not this format, if it is not.
+
+        Called for files no source claims, so the summary can say "not
+        MARCXML: its root is <records>" instead of only "not a format
+        catalograph reads". ``None``: nothing to say.
+        """
+        return None
+
     @abstractmethod
     def read(
         self, path: Path, name: str | None = None, select: Selector | None = None

@@ -27,17 +27,20 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 from pymarc import Field, Leader, Record
 
-from ingest.marc.decoding import MAX_WARNINGS
+from ingest.marc.decoding import Warnings
 from ingest.model import Position, Rejected, SourceRecord
 from ingest.sources.base import Selector, Source
 from ingest.sources.compressed import open_input
 from ingest.sources.fields import control_field, data_field, indicators, subfield
+from ingest.sources.leader import repair as leader_repair
+from ingest.sources.limits import MAX_RECORD_FIELDS, MAX_RECORD_SIZE, MAX_RECORD_SUBFIELDS
 
 MARC_NS = "http://www.loc.gov/MARC21/slim"
 RECORD_TYPES = frozenset({"Bibliographic", "Authority", "Holdings", "Classification", "Community"})
-#: Limits on one record: characters of text and elements.
-MAX_RECORD_CHARS = 1_000_000
-MAX_RECORD_ELEMENTS = 100_000
+#: Limits on one record (``ingest.sources.limits``, shared with the binary reader):
+#: characters of text, fields, subfields, and elements of any kind.
+MAX_RECORD_CHARS = MAX_RECORD_SIZE
+MAX_RECORD_ELEMENTS = MAX_RECORD_FIELDS + MAX_RECORD_SUBFIELDS
 CHUNK_BYTES = 64 * 1024
 _JUNK_AFTER_DOCUMENT = expat_errors.codes[expat_errors.XML_ERROR_JUNK_AFTER_DOC_ELEMENT]
 
@@ -77,7 +80,36 @@ class MarcXmlSource(Source):
                 is not None
             )
         default = re.search(r"xmlns\s*=\s*[\"']([^\"']*)[\"']", attrs)
-        return default is None or default.group(1) == MARC_NS
+        if default is not None:
+            return default.group(1) == MARC_NS
+        # No namespace: <record> and <collection> are common names; MARC elements must show.
+        return _BARE_MARC_ELEMENT.search(text, match.start()) is not None
+
+    @classmethod
+    def refusal(cls, head: bytes) -> str | None:
+        """Why XML that ``sniff`` does not claim is not MARCXML: its root element and namespace.
+
+        ``None`` if ``head`` is not XML at all.
+        """
+        text = _head_text(head)
+        root = _ROOT.match(text)
+        if root is None:
+            return None
+        prefix, local, attrs = root.group("prefix"), root.group("local"), root.group("attrs")
+        name = f"{prefix}:{local}" if prefix else local
+        declared = re.search(
+            rf"xmlns{':' + re.escape(prefix) if prefix else ''}\s*=\s*[\"']([^\"']*)[\"']", attrs
+        )
+        namespace = f"namespace {declared.group(1)}" if declared else "no namespace"
+        if local in ("record", "collection") and not declared:
+            return (
+                f"not MARCXML: XML whose root element <{name}> ({namespace}) holds no MARC "
+                "leader, controlfield or datafield"
+            )
+        return (
+            f"not MARCXML: XML whose root element is <{name}> ({namespace}), and no record in "
+            f"the MARC21 slim namespace ({MARC_NS}) starts in its first 4 kB"
+        )
 
     def read(
         self, path: Path, name: str | None = None, select: Selector | None = None
@@ -165,6 +197,14 @@ _MARC_NS_DECLARATION = re.compile(
     r"\bxmlns(?::(?P<prefix>[A-Za-z_][\w.-]*))?\s*=\s*[\"']" + re.escape(MARC_NS) + r"[\"']"
 )
 _RECORD_START = re.compile(r"<(?:record|collection)[\s/>]")
+#: A MARC element in no namespace, as a bare <record> or <collection> root holds.
+_BARE_MARC_ELEMENT = re.compile(r"<(?:leader|controlfield|datafield)[\s/>]")
+#: The root element of an XML document, after its prolog.
+_ROOT = re.compile(
+    r"\s*(?:<\?xml[^>]*\?>\s*)?(?:(?:<!--.*?-->|<\?.*?\?>|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>)\s*)*"
+    r"<(?:(?P<prefix>[A-Za-z_][\w.-]*):)?(?P<local>[A-Za-z_][\w.-]*)(?P<attrs>[^>]*)>",
+    re.DOTALL,
+)
 
 
 def _wrapped_records(text: str) -> bool:
@@ -222,10 +262,12 @@ class _RecordBuilder:
     def _reset(self) -> None:
         self.leader: str | None = None
         self.fields: list[Field] = []
-        self.warnings: list[str] = []
+        self.warnings = Warnings()
         self.fault: tuple[str, str] | None = None
         self.chars = 0
         self.elements = 0
+        self.field_count = 0
+        self.subfield_count = 0
         self.text: list[str] | None = None
         self.field: dict | None = None
         self.code: str | None = None
@@ -239,9 +281,8 @@ class _RecordBuilder:
     def _line(self) -> int:
         return self.line_base + (self.expat.CurrentLineNumber if self.expat is not None else 0)
 
-    def _warn(self, message: str) -> None:
-        if len(self.warnings) < MAX_WARNINGS:
-            self.warnings.append(message)
+    def _warn(self, rule: str, message: str) -> None:
+        self.warnings.add(rule, message)
 
     def _fail(self, rule: str, reason: str) -> None:
         if self.fault is None:
@@ -262,6 +303,19 @@ class _RecordBuilder:
                 )
             return
         self.elements += 1
+        if local == "subfield":
+            self.subfield_count += 1
+            if self.subfield_count > MAX_RECORD_SUBFIELDS:
+                self._fail(
+                    "record-size",
+                    f"more than the {MAX_RECORD_SUBFIELDS} subfields a record may have",
+                )
+        elif local == "controlfield" or local == "datafield":
+            self.field_count += 1
+            if self.field_count > MAX_RECORD_FIELDS:
+                self._fail(
+                    "record-size", f"more than the {MAX_RECORD_FIELDS} fields a record may have"
+                )
         if self.elements > MAX_RECORD_ELEMENTS:
             self._fail("record-size", f"more than {MAX_RECORD_ELEMENTS} elements in one record")
         if self.skip_depth:
@@ -271,7 +325,7 @@ class _RecordBuilder:
         if parent == "record" and local not in _MARC_ELEMENTS:
             # Wrapper metadata inside a record (an OAI identifier, a datestamp): no MARC data.
             self.skip_depth = 1
-            self._warn(f"xml-structure: <{local or tag}> in <record> ignored")
+            self._warn("xml-structure", f"<{local or tag}> in <record> ignored")
             return
         self.stack.append(local or tag)
         if self.fault is not None:
@@ -341,7 +395,7 @@ class _RecordBuilder:
             self._fail("xml-structure", f"<{element}> without a tag attribute")
             return None
         if tag.isdigit() and len(tag) < 3:
-            self._warn(f"tag: <{element}> tag {tag!r} read as {tag.zfill(3)!r}")
+            self._warn("tag", f"<{element}> tag {tag!r} read as {tag.zfill(3)!r}")
             tag = tag.zfill(3)
         if not _TAG.match(tag):
             self._fail("xml-structure", f"<{element}> tag {tag!r} is not three letters or digits")
@@ -360,7 +414,7 @@ class _RecordBuilder:
         if tag < "010" and tag.isdigit():
             self.fields.append(control_field(tag, text))
         else:
-            self._warn(f"tag: controlfield {tag} is not a control field tag; dropped")
+            self._warn("tag", f"controlfield {tag} is not a control field tag; dropped")
 
     def _start_datafield(self, attrib: dict[str, str]) -> None:
         tag = self._tag("datafield", attrib)
@@ -376,9 +430,9 @@ class _RecordBuilder:
         if value == "":
             return " "
         if value:
-            self._warn(f"indicators: datafield {tag} {name}={value!r}; read as {value[0]!r}")
+            self._warn("indicators", f"datafield {tag} {name}={value!r}; read as {value[0]!r}")
             return value[0]
-        self._warn(f"indicators: datafield {tag} {name}={value!r}; read as blank")
+        self._warn("indicators", f"datafield {tag} {name}={value!r}; read as blank")
         return " "
 
     def _end_datafield(self) -> None:
@@ -386,7 +440,7 @@ class _RecordBuilder:
         self.field = None
         tag = field["tag"]
         if tag < "010" and tag.isdigit():
-            self._warn(f"tag: datafield {tag} has a control field tag; dropped")
+            self._warn("tag", f"datafield {tag} has a control field tag; dropped")
             return
         self.fields.append(
             data_field(tag, indicators(*field["indicators"]), field["subfields"])
@@ -400,7 +454,7 @@ class _RecordBuilder:
             self._fail("xml-structure", f"<subfield> of {self.field['tag']} without a code")
             return
         if len(code) > 1:
-            self._warn(f"subfield-code: {self.field['tag']} code {code!r} read as {code[0]!r}")
+            self._warn("subfield-code", f"{self.field['tag']} code {code!r} read as {code[0]!r}")
         self.code = code[0]
         self.text = []
 
@@ -410,10 +464,15 @@ class _RecordBuilder:
         if self.fault is None and not self.fields:
             self.fault = ("no-fields", "a record with no fields")
         if self.fault is None and self.leader is None:
-            self._warn("leader: the record has no leader; a blank one is used")
+            self._warn("leader", "the record has no leader; a blank one is used")
             self.leader = _BLANK_LEADER
         if self.fault is None and len(self.leader) != 24:
-            self.fault = ("leader", f"a leader of {len(self.leader)} characters, not 24")
+            repaired = leader_repair(self.leader)
+            if repaired is None:
+                self.fault = ("leader", f"a leader of {len(self.leader)} characters, not 24")
+            else:
+                self.leader, done = repaired
+                self._warn("leader", done)
         if self.fault is not None:
             self._emit_rejected(*self.fault, position_line)
             return
@@ -422,7 +481,7 @@ class _RecordBuilder:
         record.fields = self.fields
         self.number += 1
         position = Position(source=self.source, number=self.number, line=position_line)
-        self.ready.append(SourceRecord(position, self.format, record, tuple(self.warnings)))
+        self.ready.append(SourceRecord(position, self.format, record, self.warnings.as_tuple()))
         self._reset()
 
     def _emit_rejected(self, rule: str, reason: str, line: int) -> None:
