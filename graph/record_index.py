@@ -71,12 +71,12 @@ from ontology.records import Position
 log = logging.getLogger(__name__)
 
 INDEX_FILE = "record-index.sqlite"
+#: SQLite's page cache for the index, in KiB (``open``).
+CACHE_KIB = 16 * 1024
 #: Bump when the tables change: an index of another schema is rebuilt.
 SCHEMA_VERSION = "2"
 #: Graph IRIs per ``IN (...)`` lookup (well below SQLite's parameter limit).
 _CHUNK = 500
-#: Parameters one statement may have: SQLite before 3.32 allows no more than 999.
-_MAX_PARAMETERS = 999
 
 _COLUMNS = (
     "graph, content_hash, written_at, source_file, position, byte_offset, line, identifier, "
@@ -86,7 +86,7 @@ _SELECT_ROWS = f"SELECT {_COLUMNS} FROM record_graph"  # noqa: S608 - our own co
 _ABOUT = "CREATE TABLE IF NOT EXISTS about (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID"
 _DROP_ALL = """
 DROP TABLE IF EXISTS record_graph; DROP TABLE IF EXISTS pending; DROP TABLE IF EXISTS pending_edit;
-DROP TABLE IF EXISTS unit_statement; DROP TABLE IF EXISTS unit_edit;
+DROP TABLE IF EXISTS unit_statement; DROP TABLE IF EXISTS unit_text; DROP TABLE IF EXISTS unit_edit;
 DELETE FROM about;
 """
 _SCHEMA = """
@@ -173,11 +173,18 @@ class RecordIndex:
     def open(self, store: Store, store_dir: Path) -> None:
         """Connect, and rebuild the rows from ``store`` if they may not describe it."""
         # The writer thread and the session's thread take turns, never both at once.
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        # A few statements cached: the batch's statements are large (``ledger.MAX_PARAMETERS``)
+        # and vary in length, and each cached one keeps its memory.
+        self._db = sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=False, cached_statements=16
+        )
         db = self._db
         try:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")
+            # The ledger's counts are looked up at random places: a cache that holds them
+            # (bounded, so memory does not grow with the catalogue).
+            db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
             db.execute(_ABOUT)
             about = dict(db.execute("SELECT key, value FROM about").fetchall())
             if about.get("schema") not in (None, SCHEMA_VERSION):
@@ -187,9 +194,11 @@ class RecordIndex:
         except sqlite3.DatabaseError as exc:
             self.close()
             raise StoreError(
-                f"the record index {self.path} is damaged ({exc}); delete it (and any "
-                f"{self.path.name}-wal and -shm beside it) and run the command again: it is "
-                "rebuilt from the store"
+                f"the record index {self.path} is damaged ({exc}); restore it from the backup "
+                f"of this data directory, or delete it (and any {self.path.name}-wal and -shm "
+                "beside it) and run the command again: it is rebuilt from the store, and the "
+                "statements about shared units are then kept as stated by no record "
+                "(docs/storage.md)"
             ) from exc
         identity = store_identity(store_dir)
         same_store = about.get("store") == identity and about.get("schema") == SCHEMA_VERSION
@@ -296,7 +305,7 @@ class RecordIndex:
     @staticmethod
     def _count_unit_statements(db: sqlite3.Connection, store: Store, layouts: list[Layout]) -> int:
         """Start the ledger afresh from the unit graphs of ``store`` (``_rebuild``)."""
-        for table in ("unit_statement", "unit_edit"):  # not executescript: it commits
+        for table in ("unit_statement", "unit_text", "unit_edit"):  # not executescript: it commits
             db.execute(f"DELETE FROM {table}")  # noqa: S608 - our own table names
         count = 0
         batch: list[tuple[bytes, int, str, str | None]] = []
@@ -307,12 +316,12 @@ class RecordIndex:
             ):
                 continue
             line = quad_line(quad)
-            batch.append((statement_hash(line.encode("utf-8")), 1, line, choice_key(line)))
+            batch.append((statement_hash(line), 1, line, choice_key(line)))
             if len(batch) >= 10_000:
-                insert_many(db, "INSERT OR IGNORE INTO unit_statement (hash, refs, quad, choice)", batch, 4)
+                _count_unattributed(db, batch)
                 count += len(batch)
                 batch = []
-        insert_many(db, "INSERT OR IGNORE INTO unit_statement (hash, refs, quad, choice)", batch, 4)
+        _count_unattributed(db, batch)
         return count + len(batch)
 
     # ------------------------------------------------------------ reads
@@ -356,6 +365,7 @@ class RecordIndex:
             )
             if units:
                 self.ledger.journal(units)
+                units.said.clear()  # counted: what the records say is not needed past here
 
     def commit_batch(
         self, written: Iterable[IndexedGraph], removed: Iterable[str], units: UnitPlan | None = None
@@ -374,8 +384,7 @@ class RecordIndex:
                 width=10,
             )
             db.execute("DELETE FROM pending")
-            if units:
-                self.ledger.commit(units)
+            self.ledger.commit()
 
     def recover(self, store: Store) -> list[str]:
         """Roll back a batch the journal says did not finish; returns the graphs dropped.
@@ -467,6 +476,11 @@ class RecordIndex:
         return _Transaction(self.db)
 
     _transaction = transaction
+
+
+def _count_unattributed(db: sqlite3.Connection, rows: list[tuple[bytes, int, bytes, bytes | None]]) -> None:
+    insert_many(db, "INSERT OR IGNORE INTO unit_statement (hash, refs, choice)", ((h, n, c) for h, n, _, c in rows), 3)
+    insert_many(db, "INSERT OR IGNORE INTO unit_text (hash, quad)", ((h, q) for h, _, q, _ in rows), 2)
 
 
 def graph_name(iri: str) -> NamedNode | DefaultGraph:

@@ -143,7 +143,7 @@ class StoreSession:
         store = self.store
         self._store = None
         del store
-        _release_freed_memory()
+        release_freed_memory()
         try:
             self._store = Store(str(self.path))
         except OSError as exc:
@@ -215,7 +215,7 @@ def limit_malloc_arenas(arenas: int = 2) -> None:
         ctypes.CDLL("libc.so.6").mallopt(_M_ARENA_MAX, arenas)
 
 
-def _release_freed_memory() -> None:
+def release_freed_memory() -> None:
     """Return freed heap pages to the system (glibc only; elsewhere a no-op)."""
     with suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").malloc_trim(0)

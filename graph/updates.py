@@ -368,7 +368,7 @@ def _edit(
             # a writer's value of a functional property (bf:instanceOf) displaces the others
             ledger.settle(
                 store,
-                {statement_hash(line.encode("utf-8")): line for line in unit_added + unit_removed},
+                {statement_hash(line): line for line in unit_added + unit_removed},
             )
             store.flush()
             index.end_edit()

@@ -10,6 +10,7 @@ from pyoxigraph import Literal, NamedNode
 from ingest.model import Position, RecordGraph, RecordWarning
 from ontology.layout import Layout
 from ontology.namespaces import RDF, RDFS, XSD
+from ontology.records import statement_hashes
 
 Term = NamedNode | Literal
 
@@ -100,7 +101,8 @@ class GraphBuilder:
         self, position: Position, warnings: tuple[RecordWarning, ...] = ()
     ) -> RecordGraph:
         data = self.nquads()
-        units = self.unit_nquads()
+        unit_lines = [line.encode("utf-8") for line in self._units]
+        units = b"".join(unit_lines)
         digest = hashlib.sha256(data)
         digest.update(b"\0")
         digest.update(units)
@@ -113,6 +115,7 @@ class GraphBuilder:
             warnings=warnings,
             units=units,
             unit_count=len(self._units),
+            unit_hashes=statement_hashes(unit_lines),
         )
 
 

@@ -6,7 +6,24 @@ other (DESIGN.md): ``ingest`` makes them, ``graph`` stores them.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
+
+#: Bytes of a statement hash (BLAKE2b): collisions are out of reach at any catalogue's size.
+STATEMENT_HASH_SIZE = 16
+
+
+def statement_hashes(lines: list[bytes]) -> bytes:
+    """The hashes of N-Quads lines (each ``<s> <p> <o> <g> .\\n``), 16 bytes each, concatenated.
+
+    Computed where a record is mapped (in parallel workers), and used by the
+    store's ledger to count who states each unit statement (``graph.ledger``).
+
+    >>> len(statement_hashes([b"<a:s> <a:p> <a:o> <a:s> .\\n", b"<a:s> <a:p> <a:q> <a:s> .\\n"]))
+    32
+    """
+    blake2b = hashlib.blake2b
+    return b"".join([blake2b(line, digest_size=STATEMENT_HASH_SIZE).digest() for line in lines])
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +105,8 @@ class RecordGraph:
     warnings: tuple[RecordWarning, ...] = field(default=())
     units: bytes = b""
     unit_count: int = 0
+    #: ``statement_hashes`` of the lines of ``units``, in their order.
+    unit_hashes: bytes = b""
 
     @property
     def all_nquads(self) -> bytes:

@@ -205,8 +205,8 @@ def ledger_counts(data_dir: Path) -> dict[bytes, int]:
     """The ledger's count of each unit statement, read from the record index's file."""
     with closing(sqlite3.connect(index_path(data_dir))) as db:
         assert db.execute("SELECT count(*) FROM pending").fetchone()[0] == 0
-        return {bytes(quad, "utf-8").rstrip(b"\n"): refs for quad, refs in db.execute(
-            "SELECT quad, refs FROM unit_statement")}  # fmt: skip
+        return {bytes(quad).rstrip(b"\n"): refs for quad, refs in db.execute(
+            "SELECT t.quad, s.refs FROM unit_statement AS s JOIN unit_text AS t USING (hash)")}  # fmt: skip
 
 
 def assert_whole(data_dir: Path, versions: dict[str, dict[str, Version]]) -> None:

@@ -134,12 +134,12 @@ def said_lines(records: list[RecordGraph]) -> Counter[str]:
 
 def ledger(data_dir: Path) -> dict[str, int]:
     with closing(sqlite3.connect(index_path(data_dir))) as db:
-        return {quad.rstrip("\n"): refs for quad, refs in db.execute("SELECT quad, refs FROM unit_statement")}
+        return {bytes(quad).decode().rstrip("\n"): refs for quad, refs in db.execute("SELECT t.quad, s.refs FROM unit_statement AS s JOIN unit_text AS t USING (hash)")}
 
 
 def edits(data_dir: Path) -> list[tuple[str, int]]:
     with closing(sqlite3.connect(index_path(data_dir))) as db:
-        return sorted(db.execute("SELECT quad, sign FROM unit_edit"))
+        return sorted((bytes(quad).decode(), sign) for quad, sign in db.execute("SELECT quad, sign FROM unit_edit"))
 
 
 # ---------------------------------------------------------------- shared units
