@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import signal
 import threading
@@ -38,7 +39,7 @@ from typing import Any
 
 from ontology.errors import QueryError, StoreError
 from query.sparql import SparqlResult
-from query.worker import Job, error_from, job_for, serve
+from query.worker import FORKSERVER_PARENT_VARIABLE, Job, error_from, job_for, serve
 
 __all__ = [
     "Job",
@@ -218,6 +219,11 @@ class QueryPool:
         self._isolate = isolate_network
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload(["query.worker"])
+        if threading.current_thread() is threading.main_thread():
+            # Started here, the forkserver can die with this process (``die_with_parent``),
+            # and its workers with it, even while a runaway query holds a worker's GIL.
+            os.environ[FORKSERVER_PARENT_VARIABLE] = str(os.getpid())
+            multiprocessing.forkserver.ensure_running()
         self._cond = threading.Condition()
         self._idle: list[_Worker] = []
         self._busy: set[_Worker] = set()

@@ -37,6 +37,12 @@ log = logging.getLogger(__name__)
 STACK_BYTES = 256 * 2**20
 #: How often a worker checks that the server that started it still runs.
 WATCH_EVERY_S = 0.5
+#: prctl's option: the signal a process gets when its parent exits (Linux).
+_PR_SET_PDEATHSIG = 1
+#: Set by a server before it starts its forkserver from its main thread
+#: (``query.execution``): the forkserver, preloading this module, finds its parent's pid
+#: here and asks the kernel to kill it when that thread, the server's, ends.
+FORKSERVER_PARENT_VARIABLE = "CATALOGRAPH_FORKSERVER_PARENT"
 
 #: The errors a worker's answer may carry, by code. A subclass raised in a
 #: worker without a code of its own comes back as its parent (same code).
@@ -127,12 +133,40 @@ def _started(pid: int) -> bytes | None:
         return None
 
 
+def die_with_parent() -> None:
+    """Have the kernel SIGKILL this process when its parent exits (Linux; elsewhere nothing).
+
+    A worker busy with a runaway query must not outlive a server that was
+    killed. The watching thread of ``serve`` cannot be relied on for that: a
+    query can hold the GIL in pyoxigraph for as long as it runs, and then the
+    thread never wakes (seen: workers of a ``kill -9``ed server running a
+    runaway for minutes). The kernel needs no GIL: the forkserver dies with
+    the server, and each worker with the forkserver. (The signal comes when
+    the parent *thread* ends: a forkserver asks for it only when the server's
+    main thread started it.)
+    """
+    parent = os.getppid()
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
+if os.environ.get(FORKSERVER_PARENT_VARIABLE) == str(os.getppid()):
+    die_with_parent()  # this is a server's forkserver, preloading this module
+
+
 def serve(conn: Connection, memory_bytes: int, isolate_network: bool, server: int = 0) -> None:
     """A worker's life: set its limits, then answer jobs until told to stop.
 
-    The main thread watches the server process (``server``, its pid): a worker
-    busy with a runaway query must not outlive a server that was killed.
+    The worker dies with its parent, the forkserver, which dies with the
+    server (``die_with_parent``); the main thread also watches the server
+    process (``server``, its pid) where the kernel cannot be asked.
     """
+    die_with_parent()
     server_started = _started(server) if server else None
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops us
     os.environ["RUST_BACKTRACE"] = "0"  # a query that runs out of memory: one line, not 40

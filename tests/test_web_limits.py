@@ -386,7 +386,8 @@ def test_workers_do_not_outlive_a_killed_server(data_dir: Path) -> None:
     stop = time.monotonic() + 3
     while time.monotonic() < stop and any(running(pid) for pid in tree):
         time.sleep(0.05)
-    assert not [pid for pid in tree if running(pid)]
+    survivors = [pid for pid in tree if running(pid)]
+    assert not survivors, [Path(f"/proc/{pid}/cmdline").read_bytes()[:200] for pid in survivors]
 
 
 def _cpu(pid: int) -> int:
