@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import os
 import signal
 import sqlite3
 import subprocess
@@ -26,7 +27,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pymarc import Field, Subfield
-from pyoxigraph import NamedNode, Quad, RdfFormat, Store, parse
+from pyoxigraph import NamedNode, Quad, QueryResultsFormat, RdfFormat, Store, parse
 
 from graph import Writer
 from graph.record_index import index_path
@@ -378,3 +379,58 @@ def to_data(nquads: str) -> str:
     return " ".join(f"GRAPH {q.graph_name} {{ {q.subject} {q.predicate} {q.object} }}" for q in quads)
 
 
+
+
+# ---------------------------------------------------------------- Jena's merge
+
+
+@pytest.mark.slow
+def test_after_ingests_edits_and_deletions_the_union_is_jenas_merge(
+    tmp_path: Path, nlm: list[SourceRecord]
+) -> None:
+    """A store grown by every kind of write (records sharing units, a changed record, a
+    deleted one, writers' additions and removals, one Work chosen for a shared Instance) is
+    exported, and Apache Jena's merge of its named graphs gives, row for row, what our union
+    gives: ``SELECT ?s ?p ?o`` without DISTINCT, duplicates counted."""
+    from test_jena_crosscheck import (  # the cross-check's Jena runner and comparison
+        Answer,
+        SuiteQuery,
+        difference,
+        jena_unavailable,
+        start_jena,
+        theirs,
+        xerces_fix,
+    )
+
+    reason = jena_unavailable()
+    if reason:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason}: .ci/install --test installs it in CI")
+        pytest.skip(reason)
+    pool = list(record_pool())
+    write(tmp_path, pool)
+    write(tmp_path, [changed(pool[0]), deletion(pool[1])])
+    base = next(r for r in nlm if r.payload.get_fields("010") and r.payload.get_fields("100"))
+    write(tmp_path, [edition(base, "copy-1", "First title"), edition(base, "copy-2", "Second title")])
+    unit = next(q.subject.value for q in said(pool[2:3]) if q.predicate == RDFS.label)
+    for text in (
+        f'INSERT DATA {{ GRAPH <{unit}> {{ <{unit}> <{SKOS.note.value}> "checked" }} }}',
+        f"DELETE WHERE {{ GRAPH <{unit}> {{ <{unit}> <{RDFS.label.value}> ?label }} }}",
+    ):
+        apply_update(tmp_path, text, iris=[unit], all_graphs=False, layout=LAYOUT, who="test")
+    export = tmp_path / "export.nq"
+    store = live(tmp_path)
+    store.dump(str(export), RdfFormat.N_QUADS)
+    query_file = tmp_path / "all-triples.rq"
+    query_file.write_text("SELECT ?s ?p ?o WHERE { ?s ?p ?o }\n", encoding="utf-8")
+    query = SuiteQuery(query_file, query_file.read_text(), False, None, False)
+    jena = start_jena(export, tmp_path / "jena", xerces_fix(tmp_path / "xerces"), [query])
+    mine = Answer.parse(
+        store.query(query.text, use_default_graph_as_union=True).serialize(
+            format=QueryResultsFormat.JSON
+        ),
+        graph=False,
+    )
+    assert jena.wait(timeout=240) == 0, (tmp_path / "jena" / "stderr.txt").read_text()[-2000:]
+    assert len(mine.rows) > 1000
+    assert difference(mine, theirs(tmp_path / "jena", query), ordered=False) is None

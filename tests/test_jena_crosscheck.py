@@ -242,13 +242,18 @@ def ingest(data_dir: Path, paths: list[str]) -> None:
     assert (int(rejected[1]) > 0 or bool(unread)) == (completed.returncode == 1), summary[-3000:]
 
 
-def start_jena(store: Path, out: Path, fix: Path) -> subprocess.Popen:
-    """Jena's run over every query, in the background; its messages go to ``out/stderr.txt``."""
+def start_jena(
+    store: Path, out: Path, fix: Path, queries: list[SuiteQuery] | None = None
+) -> subprocess.Popen:
+    """Jena's run over every query (the suite's by default), in the background; its messages
+    go to ``out/stderr.txt``."""
     out.mkdir()
     command = ["java", *JAVA_OPTIONS, "-cp", classpath(fix), str(RUNNER), str(store), str(out)]
     with (out / "stderr.txt").open("wb") as errors:
         return subprocess.Popen(
-            command + [str(q.path) for q in SUITE_QUERIES], stdout=subprocess.DEVNULL, stderr=errors
+            command + [str(q.path) for q in (SUITE_QUERIES if queries is None else queries)],
+            stdout=subprocess.DEVNULL,
+            stderr=errors,
         )
 
 
