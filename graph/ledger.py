@@ -3,46 +3,53 @@
 A statement about a shared unit (an agent's name, a concept's scheme, a
 Work's subject) lives once, in the unit's own graph (``ontology.layout``),
 however many records make it. The store alone cannot tell when to remove it,
-so the ledger, kept in the record index (``graph.record_index``), counts it:
+so the ledger, kept in the record index (``graph.record_index``), counts who
+makes it. It counts groups, not statements: all that one record says about
+one unit is one group (``ontology.records.UnitGroup``), and two records that
+say the same about a unit give the same group::
 
-    unit_statement(hash, refs, choice)
-        every unit statement some record makes: its 16-byte BLAKE2b hash, how
-        many records make it, and for a functional property (one value per
-        subject: ``bf:instanceOf``) the ``<s> <p>`` it is a value of
-    unit_text(hash, quad)
-        its N-Quads line, read only to take it out of the store
+    unit_group(key, unit, refs, choice)
+        every group some record makes: its 16-byte key (the hash of its
+        lines), the unit's 64-bit id (``ontology.records.unit_id``), how many
+        records make it, and, for the one statement of a functional property
+        (one value per subject: ``bf:instanceOf``), a group of its own, the
+        ``<s> <p>`` it is a value of
+    unit_group_text(key, lines)
+        its N-Quads lines, read when a group leaves and for recovery
     record_graph.units
-        the hashes of each stored record's unit statements, so that replacing
-        or deleting a record retracts exactly what it said
+        the keys of each stored record's groups, so that replacing or
+        deleting a record retracts exactly what it said
     unit_edit(hash, quad, sign, changeset, choice)
         what writers (catalogers, SPARQL Update, the Graph Store Protocol)
-        added (+1) or removed (-1) in unit graphs; it outlives every re-ingest
+        added (+1) or removed (-1) in unit graphs, per statement; it outlives
+        every re-ingest
+
+A statement is in the store when a writer added it, or when some group that
+records make (``refs > 0``) holds it and no writer removed it. For a
+functional property, among the values records give, the store keeps one: the
+one most records give (ties: the first in code-point order of their
+N-Quads), unless a writer added one (then the writer's). The result is a
+function of the records stored and the edits made, never of their order: a
+store built by any sequence of ingests, re-ingests, deletions and edits
+equals one built from scratch.
 
 A batch writes its new counts with its journal (``RecordIndex.begin_batch``),
-which also keeps, for each record it loads, the hashes of what that record
-now says (``pending.units``). A count that falls to zero keeps its row (and
-so its N-Quads line) until the batch commits. So a batch cut short is rolled
-back by taking each loaded record's statements off the counts again
-(``Ledger.recover``): the records it touched end up absent, as the journal's
-rollback of their graphs requires, and every statement touched is put in or
+which also keeps, for each record it loads, the keys of what that record now
+says (``pending.units``). A count that falls to zero keeps its row (and so
+its lines) until the batch commits. So a batch cut short is rolled back by
+taking each loaded record's groups off the counts again (``Ledger.recover``):
+the records it touched end up absent, as the journal's rollback of their
+graphs requires, and every statement of every group touched is put in or
 taken out of the store as the counts then say.
 
-A statement is in the store when a writer added it, or when some record
-makes it and no writer removed it. For a functional property, among the
-values records give, the store keeps one: the one most records give (ties:
-the first in code-point order of their N-Quads), unless a writer added one
-(then the writer's). The result is a function of the records stored and the
-edits made, never of their order: a store built by any sequence of
-ingests, re-ingests, deletions and edits equals one built from scratch.
-
 Why counts in SQLite and not the store: Oxigraph keeps a set of quads and
-cannot count who states one; a count per statement costs one row here, and a
+cannot count who states one; a count per group costs one row here, and a
 batch of new records still touches the store through its bulk load only.
-The counts are kept apart from the texts: a batch looks up and updates the
-count of each statement it touches, at random places in the table, and a
-row of a hash and a count keeps that table small enough for SQLite's cache;
-a text (~200 bytes) is written once, at the end of its table, and read only
-when its statement leaves the store.
+Why groups: a batch looks up and updates the count of each group it touches,
+at random places in the table; per statement that was six times the rows,
+and the largest cost of the ledger (docs/benchmarks.md). The price is paid
+when a group leaves: its statements go only if no other group of the unit
+still holds them, which takes reading the unit's other groups.
 """
 
 from __future__ import annotations
@@ -55,15 +62,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from pyoxigraph import NamedNode, Quad, RdfFormat, Store, parse
+from pyoxigraph import Quad, RdfFormat, Store, parse
 
-from ontology.namespaces import BF, OWL, RDF
-from ontology.records import STATEMENT_HASH_SIZE, statement_hashes
-from ontology.vocabulary import ontology_path
+from ontology.records import KEY_SIZE, group_bodies, group_nquads, line_graph, line_key, unit_id
+from ontology.vocabulary import functional_properties
 
 log = logging.getLogger(__name__)
 
-HASH_SIZE = STATEMENT_HASH_SIZE
 #: Parameters per SQL statement at most. Few statements matter: the sqlite3 module releases
 #: the GIL at each one, and the writer thread then waits for the mapping thread to give it
 #: back (up to the 5 ms switch interval: measured, 1,002 statements of 999 parameters cost
@@ -72,17 +77,20 @@ HASH_SIZE = STATEMENT_HASH_SIZE
 MAX_PARAMETERS = 8_192
 
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS unit_statement (
-    hash BLOB PRIMARY KEY,
+CREATE TABLE IF NOT EXISTS unit_group (
+    key BLOB PRIMARY KEY,
+    unit INTEGER NOT NULL,
     refs INTEGER NOT NULL,
     choice BLOB
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS unit_text (
+CREATE TABLE IF NOT EXISTS unit_group_text (
     id INTEGER PRIMARY KEY,
-    hash BLOB NOT NULL UNIQUE,
-    quad BLOB NOT NULL
+    key BLOB NOT NULL UNIQUE,
+    lines BLOB NOT NULL
 );
-CREATE INDEX IF NOT EXISTS unit_statement_choice ON unit_statement(choice) WHERE choice IS NOT NULL;
+CREATE INDEX IF NOT EXISTS unit_group_unit ON unit_group(unit);
+CREATE INDEX IF NOT EXISTS unit_group_choice ON unit_group(choice) WHERE choice IS NOT NULL;
+CREATE INDEX IF NOT EXISTS unit_group_unstated ON unit_group(refs) WHERE refs <= 0;
 CREATE TABLE IF NOT EXISTS unit_edit (
     hash BLOB PRIMARY KEY,
     quad BLOB NOT NULL,
@@ -90,69 +98,73 @@ CREATE TABLE IF NOT EXISTS unit_edit (
     changeset TEXT NOT NULL,
     choice BLOB
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS unit_statement_unstated ON unit_statement(refs) WHERE refs <= 0;
 """
 
-#: A batch's working tables, private to the writer's connection (SQLite's temporary
+#: A batch's working table, private to the writer's connection (SQLite's temporary
 #: storage: pages beyond its small cache go to a temporary file, so memory stays bounded).
+#: It holds keys and counts only: group texts (~700 bytes each) go straight to their table.
 TEMPORARY = """
 CREATE TEMP TABLE IF NOT EXISTS unit_delta (
-    hash BLOB PRIMARY KEY,
+    key BLOB PRIMARY KEY,
     change INTEGER NOT NULL,
     before INTEGER NOT NULL,
-    edit INTEGER NOT NULL,
-    line BLOB,
-    choice BLOB
+    unit INTEGER NOT NULL,
+    choice BLOB,
+    known INTEGER NOT NULL
 ) WITHOUT ROWID;
 """
-#: Each statement the batch changes (``{values}``: hash, change, line, choice): its count
-#: before, any writer's edit of it, and its line (the ledger's, or the batch's for a
-#: statement new to it). A statement only retracted and unknown to the ledger (never
+#: Each group the batch changes (``{values}``: key, change, unit, choice): its count before
+#: and whether the ledger knows it. A group only retracted and unknown to the ledger (never
 #: counted) is left out.
 _DELTA = """
-INSERT INTO temp.unit_delta (hash, change, before, edit, line, choice)
-SELECT s.column1, s.column2, COALESCE(u.refs, 0), COALESCE(e.sign, 0),
-       s.column3, COALESCE(u.choice, s.column4)
+INSERT INTO temp.unit_delta (key, change, before, unit, choice, known)
+SELECT s.column1, s.column2, COALESCE(u.refs, 0), COALESCE(u.unit, s.column3),
+       COALESCE(u.choice, s.column4), u.key IS NOT NULL
 FROM (VALUES {values}) AS s
-LEFT JOIN unit_statement AS u ON u.hash = s.column1
-LEFT JOIN unit_edit AS e ON e.hash = s.column1
-WHERE u.hash IS NOT NULL OR s.column3 IS NOT NULL
+LEFT JOIN unit_group AS u ON u.key = s.column1
+WHERE u.key IS NOT NULL OR s.column3 IS NOT NULL
 """
-#: In the store after the batch, not before (``present``: a writer's edit decides, else the
-#: count), and not a functional property's value (settled apart).
-_ENTERING = """
-SELECT line FROM temp.unit_delta
-WHERE choice IS NULL AND edit = 0 AND before <= 0 AND before + change > 0
-"""
-_LEAVING = """
-SELECT t.quad AS line FROM temp.unit_delta AS d JOIN unit_text AS t ON t.hash = d.hash
-WHERE d.choice IS NULL AND d.edit = 0 AND d.before > 0 AND d.before + d.change <= 0
-"""
-_GROUPS = """
-SELECT json_group_array(json_array(
-    hex(d.hash), d.before, d.before + d.change, hex(COALESCE(d.line, t.quad)), hex(d.choice)))
-FROM temp.unit_delta AS d LEFT JOIN unit_text AS t ON t.hash = d.hash
+#: Groups that records start making, and stop making (functional values are settled apart).
+_ENTERING_WHERE = "choice IS NULL AND before <= 0 AND before + change > 0"
+_LEAVING_WHERE = "d.choice IS NULL AND d.before > 0 AND d.before + d.change <= 0"
+#: Keys, fetched as one value (fixed size, so they split back without a separator).
+_ENTERING = f"SELECT CAST(group_concat(key, '') AS BLOB) FROM temp.unit_delta WHERE {_ENTERING_WHERE}"  # noqa: S608
+_NEW = "SELECT CAST(group_concat(key, '') AS BLOB) FROM temp.unit_delta WHERE NOT known"
+#: The lines of the groups records made before the batch, in the units of entering groups:
+#: those lines are in the store already.
+_HELD = f"""
+SELECT t.lines AS line FROM unit_group AS g JOIN unit_group_text AS t USING (key)
+WHERE g.refs > 0 AND g.choice IS NULL
+  AND g.unit IN (SELECT unit FROM temp.unit_delta WHERE {_ENTERING_WHERE})
+"""  # noqa: S608
+_LEAVING = f"""
+SELECT t.lines AS line FROM temp.unit_delta AS d JOIN unit_group_text AS t ON t.key = d.key
+WHERE {_LEAVING_WHERE}
+"""  # noqa: S608
+#: Lines still held, after the batch, in the units of leaving groups.
+_STILL_HELD = f"""
+SELECT t.lines AS line FROM unit_group AS g JOIN unit_group_text AS t USING (key)
+WHERE g.refs > 0 AND g.choice IS NULL
+  AND g.unit IN (SELECT d.unit FROM temp.unit_delta AS d WHERE {_LEAVING_WHERE})
+"""  # noqa: S608
+#: The functional values the batch changes, with their counts before (their texts are in).
+_CHOICES = """
+SELECT json_group_array(json_array(d.before, hex(t.lines), hex(d.choice)))
+FROM temp.unit_delta AS d JOIN unit_group_text AS t ON t.key = d.key
 WHERE d.choice IS NOT NULL
 """
 _COUNT = """
-INSERT INTO unit_statement (hash, refs, choice)
-SELECT hash, MAX(before + change, 0), choice FROM temp.unit_delta WHERE true
-ON CONFLICT(hash) DO UPDATE SET refs = excluded.refs
+INSERT INTO unit_group (key, unit, refs, choice)
+SELECT key, unit, MAX(before + change, 0), choice FROM temp.unit_delta WHERE true
+ON CONFLICT(key) DO UPDATE SET refs = excluded.refs
 """
-_TEXT = """
-INSERT OR IGNORE INTO unit_text (hash, quad)
-SELECT hash, line FROM temp.unit_delta WHERE before = 0 AND line IS NOT NULL
+_UNSTATED = """
+SELECT t.lines AS line FROM unit_group AS g JOIN unit_group_text AS t USING (key) WHERE g.refs <= 0
 """
-_UNSTATED = "SELECT s.hash, t.quad FROM unit_statement AS s JOIN unit_text AS t USING (hash) WHERE s.refs <= 0"
 _FORGET = """
-DELETE FROM unit_text WHERE hash IN (SELECT hash FROM unit_statement WHERE refs <= 0);
-DELETE FROM unit_statement WHERE refs <= 0
+DELETE FROM unit_group_text WHERE key IN (SELECT key FROM unit_group WHERE refs <= 0);
+DELETE FROM unit_group WHERE refs <= 0
 """
-
-
-def statement_hash(line: bytes) -> bytes:
-    """The ledger's key of one N-Quads line (``<s> <p> <o> <g> .\\n``)."""
-    return statement_hashes([line])
 
 
 def quad_line(quad: Quad) -> bytes:
@@ -161,7 +173,7 @@ def quad_line(quad: Quad) -> bytes:
     The ledger keeps lines as bytes, as the mapper makes them and the bulk
     load takes them: nothing on the writer's path decodes or encodes them.
 
-    >>> from pyoxigraph import Literal
+    >>> from pyoxigraph import Literal, NamedNode
     >>> g = NamedNode("http://example.org/agent/k1")
     >>> line = quad_line(Quad(g, NamedNode("http://www.w3.org/2000/01/rdf-schema#label"), Literal("Zola, Émile"), g))
     >>> line.decode().split(" ", 2)[2]
@@ -170,41 +182,16 @@ def quad_line(quad: Quad) -> bytes:
     return f"{quad.subject} {quad.predicate} {quad.object} {quad.graph_name} .\n".encode()
 
 
-def split_hashes(units: bytes | None) -> list[bytes]:
-    """The hashes a ``record_graph.units`` value holds."""
+def split_keys(units: bytes | None) -> list[bytes]:
+    """The group keys a ``record_graph.units`` (or ``pending.units``) value holds."""
     if not units:
         return []
-    return [units[i : i + HASH_SIZE] for i in range(0, len(units), HASH_SIZE)]
-
-
-@lru_cache(maxsize=1)
-def functional_properties() -> frozenset[str]:
-    """Properties a unit has one value of (``owl:FunctionalProperty`` in the ontology on BIBFRAME terms).
-
-    >>> "http://id.loc.gov/ontologies/bibframe/instanceOf" in functional_properties()
-    True
-    """
-    found = set()
-    with ontology_path().open("rb") as handle:
-        for quad in parse(handle, RdfFormat.TURTLE):
-            if quad.predicate == RDF.type and quad.object == OWL.FunctionalProperty:
-                subject = quad.subject
-                if isinstance(subject, NamedNode) and subject.value.startswith(str(BF)):
-                    found.add(subject.value)
-    return frozenset(found)
+    return [units[i : i + KEY_SIZE] for i in range(0, len(units), KEY_SIZE)]
 
 
 @lru_cache(maxsize=1)
 def _functional_iris() -> frozenset[bytes]:
     return frozenset(iri.encode() for iri in functional_properties())
-
-
-@lru_cache(maxsize=1)
-def _functional_hint() -> bytes | None:
-    """The one functional property's ``<iri>``: a line without it needs no ``choice_key`` (a
-    cheap test on the writer's path); ``None`` when there are several to look for."""
-    iris = functional_properties()
-    return f"<{next(iter(iris))}>".encode() if len(iris) == 1 else None
 
 
 def choice_key(line: bytes) -> bytes | None:
@@ -224,15 +211,18 @@ def choice_key(line: bytes) -> bytes | None:
     return line[: predicate_end + 1]
 
 
-def _lines(db: sqlite3.Connection, query: str) -> list[bytes]:
-    """The lines a query selects, fetched as one value (one step of SQLite, not one per row:
-    each step gives the GIL away)."""
-    (joined,) = db.execute(f"SELECT CAST(group_concat(line, '') AS BLOB) FROM ({query})").fetchone()  # noqa: S608
+def _lines(db: sqlite3.Connection, query: str, parameters: Sequence[object] = ()) -> list[bytes]:
+    """The lines a query selects (column ``line``), fetched as one value: one step of SQLite,
+    not one per row (each step gives the GIL away)."""
+    (joined,) = db.execute(
+        f"SELECT CAST(group_concat(line, '') AS BLOB) FROM ({query})",  # noqa: S608 - our own queries
+        parameters,
+    ).fetchone()
     return joined.splitlines(keepends=True) if joined else []
 
 
 def _forget(db: sqlite3.Connection) -> None:
-    """Drop the rows (and texts) of statements no record makes any more."""
+    """Drop the rows (and texts) of groups no record makes any more."""
     for statement in _FORGET.split(";"):
         db.execute(statement)
 
@@ -247,22 +237,15 @@ def parse_line(line: bytes) -> Quad:
 
 
 @dataclass(slots=True)
-class Row:
-    """A ``unit_statement`` row as a batch sees it (``quad`` ``None``: its text, unread)."""
-
-    refs: int
-    quad: bytes | None
-    choice: bytes | None
-
-
-@dataclass(slots=True)
 class UnitPlan:
     """One batch's unit statements: what its records say and no longer say, and, once it is
     journaled (``Ledger.journal``), the N-Quads lines to load into and remove from the store."""
 
-    #: ``(hash, change of its count, N-Quads line or None, choice or None)`` per statement the
-    #: batch's records start or stop making; the line is known when a record starts making it
-    said: list[tuple[bytes, int, bytes | None, bytes | None]] = field(default_factory=list)
+    #: ``(key, change of its count, unit id or None, choice or None)`` per group the batch's
+    #: records start or stop making (the unit is known when a record starts making it)
+    said: list[tuple[bytes, int, int | None, bytes | None]] = field(default_factory=list)
+    #: key -> N-Quads lines, of the groups the batch's records make
+    texts: dict[bytes, bytes] = field(default_factory=dict)
     #: N-Quads lines to load into the store
     add: list[bytes] = field(default_factory=list)
     #: N-Quads lines to remove from the store
@@ -277,46 +260,37 @@ class Edits:
     no edit can be made while it runs)."""
 
     def __init__(self, db: sqlite3.Connection) -> None:
-        #: hash -> (sign, quad, choice)
-        self.by_hash: dict[bytes, tuple[int, bytes, bytes | None]] = {}
-        self.by_choice: dict[bytes, dict[bytes, tuple[int, bytes]]] = {}
-        for digest, quad, sign, choice in db.execute(
-            "SELECT hash, quad, sign, choice FROM unit_edit"
-        ):
-            self.by_hash[digest] = (sign, quad, choice)
-            if choice is not None:
-                self.by_choice.setdefault(choice, {})[digest] = (sign, quad)
+        #: N-Quads line -> sign (+1 added, -1 removed)
+        self.by_line: dict[bytes, int] = {}
+        #: choice (``<s> <p>``) -> {line: sign}, for functional properties
+        self.by_choice: dict[bytes, dict[bytes, int]] = {}
+        for quad, sign, choice in db.execute("SELECT quad, sign, choice FROM unit_edit"):
+            self._put(quad, sign, choice)
 
-    def sign(self, digest: bytes) -> int:
-        found = self.by_hash.get(digest)
-        return 0 if found is None else found[0]
+    def _put(self, line: bytes, sign: int, choice: bytes | None) -> None:
+        self.by_line[line] = sign
+        if choice is not None:
+            self.by_choice.setdefault(choice, {})[line] = sign
 
-
-def present(refs: int, sign: int) -> bool:
-    """Whether a (non-functional) statement is in the store."""
-    return sign > 0 or (sign == 0 and refs > 0)
+    def sign(self, line: bytes) -> int:
+        return self.by_line.get(line, 0)
 
 
-def group_present(
-    candidates: dict[bytes, Row], edits: dict[bytes, tuple[int, bytes]]
-) -> dict[bytes, bytes]:
-    """The values of a functional property the store keeps: hash -> N-Quads line."""
-    asserted = {h: quad for h, (sign, quad) in edits.items() if sign > 0}
+def group_present(candidates: dict[bytes, int], edits: dict[bytes, int]) -> set[bytes]:
+    """The values of a functional property the store keeps, among ``candidates`` (line ->
+    how many records give it) and writers' ``edits`` (line -> sign)."""
+    asserted = {line for line, sign in edits.items() if sign > 0}
     if asserted:
         return asserted
     best = min(
-        (
-            (-row.refs, row.quad, h)
-            for h, row in candidates.items()
-            if row.refs > 0 and edits.get(h, (0, ""))[0] >= 0
-        ),
+        ((-refs, line) for line, refs in candidates.items() if refs > 0 and edits.get(line, 0) >= 0),
         default=None,
     )
-    return {} if best is None else {best[2]: best[1]}
+    return set() if best is None else {best[1]}
 
 
 class Ledger:
-    """The unit-statement tables of one record index (its SQLite connection)."""
+    """The unit-group tables of one record index (its SQLite connection)."""
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
@@ -335,57 +309,56 @@ class Ledger:
         """What one batch's records start and stop saying about units.
 
         ``retracted``: the ``units`` of records whose graph is dropped (deleted);
-        ``stated``: ``(units stored before or None, N-Quads of the record's unit
-        statements, their hashes)`` of every record loaded (the hashes as the
-        mapper computed them, ``ontology.records.statement_hashes``, or empty).
+        ``stated``: ``(units stored before or None, the record's unit statements
+        as N-Quads, its groups)`` of every record loaded (``RecordGraph.units``
+        and ``unit_groups``; without groups, the lines are grouped here).
         Returns the plan and, per loaded record in order, the ``units`` value
-        to store for it.
+        to store for it (its group keys).
 
-        The batch's changes are summed per statement here with C-level
-        containers (``Counter.update``, ``dict.update``), so what SQL then
-        counts (``journal``) is each statement the batch touches once, however
-        many of its records make it. This runs in the writer thread beside the
-        mapping thread, which it takes the GIL from: measured on the benchmark
-        set, a per-statement Python loop here cost 1.4-2.6 s of a 6-8 s writer.
+        The batch's changes are summed per group here, so what SQL then counts
+        (``journal``) is each group the batch touches once, however many of
+        its records make it. This runs in the writer thread beside the
+        mapping thread, which it takes the GIL from: a record makes about six
+        groups, and this loop is the only Python per group on the writer's path.
         """
         change: Counter[bytes] = Counter()
-        lines: dict[bytes, bytes] = {}
+        known: dict[bytes, tuple[int, bytes | None]] = {}
+        texts: dict[bytes, bytes] = {}
         stored: list[bytes] = []
-        for old_units, data, given in stated:
-            raws = data.splitlines(keepends=True)
-            joined = given or statement_hashes(raws)
-            hashes = split_hashes(joined)
-            stored.append(joined)
-            lines.update(zip(hashes, raws, strict=True))
+        for old_units, data, groups in stated:
+            if data and not groups:
+                data, groups = group_nquads(data, functional_properties())
+            keys = []
+            for group, body in group_bodies(data, groups):
+                keys.append(group.key)
+                known[group.key] = (group.unit, choice_key(body) if group.functional else None)
+                texts[group.key] = body
+            stored.append(b"".join(keys))
             if old_units:
-                new, old = set(hashes), set(split_hashes(old_units))
+                new, old = set(keys), set(split_keys(old_units))
                 change.update(new - old)
                 change.subtract(old - new)
-            else:  # GraphBuilder states each line once
-                change.update(hashes)
+            else:
+                change.update(keys)
         for units in retracted:
-            change.subtract(split_hashes(units))
-        hint = _functional_hint()
-        plan = UnitPlan()
-        plan.said = [
-            (h, n, line, None if line is None or (hint is not None and hint not in line) else choice_key(line))
-            for h, n in change.items()
-            if n
-            for line in (lines.get(h),)
-        ]
+            change.subtract(split_keys(units))
+        plan = UnitPlan(texts=texts)
+        plan.said = [(key, n, *known.get(key, (None, None))) for key, n in change.items() if n]
         return plan, stored
 
     def journal(self, plan: UnitPlan) -> None:
         """Inside the journal's transaction: count the batch and fill ``plan.add``/``remove``.
 
-        In SQL: each statement the batch touches, with its change (``plan.said``)
-        joined to its count before and any writer's edit of it, into a
-        temporary table; then the lines that enter and leave the store, and the
-        new counts (a count that falls to zero keeps its row until the batch
-        commits). A statement enters the store when its count leaves zero,
-        leaves it when its count falls to zero, unless a writer's edit says
-        otherwise; a functional property's values are settled in Python
-        (``_plan_groups``), a few per batch.
+        In SQL: each group the batch touches, with its change (``plan.said``)
+        joined to its count before, into a temporary table. A statement of a
+        group that records start making enters the store unless a group
+        made before already holds it; a statement of a group they stop
+        making leaves it unless a group made after still holds it; a
+        writer's edit of a statement overrides both. New groups' texts go
+        to their table straight from ``plan.texts``; then the new counts (a
+        count that falls to zero keeps its row until the batch commits). A
+        functional property's values are settled in Python
+        (``_plan_choices``), a few per batch.
         """
         db = self.db
         db.execute("DELETE FROM temp.unit_delta")
@@ -394,67 +367,80 @@ class Ledger:
             chunk = plan.said[start : start + per_statement]
             values = ",".join(["(?,?,?,?)"] * len(chunk))  # placeholders only
             db.execute(_DELTA.format(values=values), [v for row in chunk for v in row])
-        plan.add = _lines(db, _ENTERING)
-        plan.remove = _lines(db, _LEAVING)
-        (groups,) = db.execute(_GROUPS).fetchone()
+        texts = plan.texts
+        entering = b"".join(texts[key] for key in split_keys(db.execute(_ENTERING).fetchone()[0]))
+        held = set(_lines(db, _HELD)) if entering else set()
+        leaving = _lines(db, _LEAVING)
+        insert_many(
+            db,
+            "INSERT OR IGNORE INTO unit_group_text (key, lines)",
+            ((key, texts[key]) for key in split_keys(db.execute(_NEW).fetchone()[0])),
+            width=2,
+        )
+        (choices,) = db.execute(_CHOICES).fetchone()
         db.execute(_COUNT)
-        db.execute(_TEXT)
-        rows = json.loads(groups)
+        signs = self.edits.by_line
+        plan.add = [
+            line
+            for line in dict.fromkeys(entering.splitlines(keepends=True))
+            if line not in held and (not signs or line not in signs)
+        ]
+        if leaving:
+            still = set(_lines(db, _STILL_HELD))
+            plan.remove = [
+                line for line in dict.fromkeys(leaving) if line not in still and signs.get(line, 0) <= 0
+            ]
+        rows = json.loads(choices)
         if rows:
-            self._plan_groups(plan, rows)
+            self._plan_choices(plan, rows)
 
-    def _plan_groups(self, plan: UnitPlan, rows: list[list]) -> None:
+    def _plan_choices(self, plan: UnitPlan, rows: list[list]) -> None:
         """Settle the functional properties whose values this batch changes.
 
-        ``rows``: ``[hash, count before, count after, line, choice]`` (hex for
-        the bytes) of each value whose count changed; the ledger already
-        holds the counts after.
+        ``rows``: ``[count before, line, choice]`` (hex for the bytes) of each
+        value whose count changed; the ledger already holds the counts after.
         """
-        changed: dict[bytes, dict[bytes, Row]] = {}
-        for digest, before, _after, line, choice in rows:
-            changed.setdefault(bytes.fromhex(choice), {})[bytes.fromhex(digest)] = Row(
-                before, bytes.fromhex(line), bytes.fromhex(choice)
-            )
-        after = self.candidates(changed)
-        for choice, old_values in changed.items():
-            new = after.get(choice, {})
-            old = {d: r for d, r in new.items() if d not in old_values} | {
-                d: r for d, r in old_values.items() if r.refs > 0
-            }
+        before: dict[bytes, dict[bytes, int]] = {}
+        for refs, line, choice in rows:
+            before.setdefault(bytes.fromhex(choice), {})[bytes.fromhex(line)] = refs
+        after = self.candidates(before)
+        for choice, changed in before.items():
+            now = after.get(choice, {})
+            was = {line: refs for line, refs in now.items() if line not in changed} | changed
             edits = self.edits.by_choice.get(choice, {})
-            was, now = group_present(old, edits), group_present(new, edits)
-            plan.add.extend(line for digest, line in now.items() if digest not in was)
-            plan.remove.extend(line for digest, line in was.items() if digest not in now)
+            kept_before, kept_after = group_present(was, edits), group_present(now, edits)
+            plan.add.extend(kept_after - kept_before)
+            plan.remove.extend(kept_before - kept_after)
 
-    def rows(self, hashes: Sequence[bytes]) -> dict[bytes, Row]:
-        found: dict[bytes, Row] = {}
-        for chunk in _chunks(hashes, max_parameters(self.db)):
-            marks = ",".join("?" * len(chunk))  # placeholders only: the hashes are parameters
-            query = (
-                "SELECT s.hash, s.refs, t.quad, s.choice FROM unit_statement AS s "  # noqa: S608
-                f"JOIN unit_text AS t USING (hash) WHERE s.hash IN ({marks})"
-            )
-            for digest, refs, quad, choice in self.db.execute(query, chunk):
-                found[digest] = Row(refs, quad, choice)
-        return found
-
-    def candidates(self, groups: Iterable[bytes]) -> dict[bytes, dict[bytes, Row]]:
-        """Every value records give for each functional property ``<s> <p>`` of ``groups``."""
-        found: dict[bytes, dict[bytes, Row]] = {}
-        for chunk in _chunks(list(groups), max_parameters(self.db)):
+    def candidates(self, choices: Iterable[bytes]) -> dict[bytes, dict[bytes, int]]:
+        """Every value records give for each functional property ``<s> <p>`` of ``choices``:
+        choice -> {line: how many records give it}."""
+        found: dict[bytes, dict[bytes, int]] = {}
+        for chunk in _chunks(list(choices), max_parameters(self.db)):
             marks = ",".join("?" * len(chunk))  # placeholders only
             query = (  # one JSON value, not one row each: each row's step gives the GIL away
-                "SELECT json_group_array(json_array(hex(s.hash), s.refs, hex(t.quad), hex(s.choice))) "  # noqa: S608
-                f"FROM unit_statement AS s JOIN unit_text AS t USING (hash) WHERE s.choice IN ({marks})"
+                "SELECT json_group_array(json_array(g.refs, hex(t.lines), hex(g.choice))) "  # noqa: S608
+                f"FROM unit_group AS g JOIN unit_group_text AS t USING (key) WHERE g.choice IN ({marks})"
             )
             (text,) = self.db.execute(query, chunk).fetchone()
-            for digest, refs, quad, choice in json.loads(text):
-                key = bytes.fromhex(choice)
-                found.setdefault(key, {})[bytes.fromhex(digest)] = Row(refs, bytes.fromhex(quad), key)
+            for refs, line, choice in json.loads(text):
+                found.setdefault(bytes.fromhex(choice), {})[bytes.fromhex(line)] = refs
+        return found
+
+    def held(self, units: Iterable[int]) -> set[bytes]:
+        """The lines the groups records make (not functional values) hold in ``units`` (ids)."""
+        found: set[bytes] = set()
+        for chunk in _chunks(list(units), max_parameters(self.db)):
+            marks = ",".join("?" * len(chunk))  # placeholders only
+            query = (
+                "SELECT t.lines AS line FROM unit_group AS g JOIN unit_group_text AS t USING (key) "  # noqa: S608
+                f"WHERE g.refs > 0 AND g.choice IS NULL AND g.unit IN ({marks})"
+            )
+            found.update(_lines(self.db, query, chunk))
         return found
 
     def commit(self) -> None:
-        """Inside the commit's transaction: the rows of statements no record makes any more go."""
+        """Inside the commit's transaction: the rows of groups no record makes any more go."""
         _forget(self.db)
 
     # ------------------------------------------------------------ writers' edits
@@ -466,15 +452,9 @@ class Ledger:
         rows = [(line, 1) for line in added] + [(line, -1) for line in removed]
         entries = []
         for line, sign in rows:
-            digest = statement_hash(line)
             choice = choice_key(line)
-            entries.append((digest, line, sign, changeset, choice))
-            previous = self.edits.by_hash.get(digest)
-            if previous is not None and previous[2] is not None:
-                self.edits.by_choice.get(previous[2], {}).pop(digest, None)
-            self.edits.by_hash[digest] = (sign, line, choice)
-            if choice is not None:
-                self.edits.by_choice.setdefault(choice, {})[digest] = (sign, line)
+            entries.append((line_key(line), line, sign, changeset, choice))
+            self.edits._put(line, sign, choice)
         insert_many(self.db, "INSERT OR REPLACE INTO unit_edit", entries, width=5)
 
     # ------------------------------------------------------------ recovery
@@ -482,66 +462,74 @@ class Ledger:
     def recover(self, store: Store, loaded: Iterable[bytes | None]) -> int:
         """Inside the recovery's transaction: undo an interrupted batch's counts.
 
-        ``loaded``: for each record the batch was loading, the hashes of what
-        it says (``pending.units``). Taking them off the counts leaves those
-        records absent, as the rollback of their graphs does (the batch had
-        already taken off what they, and the records it deleted, said
-        before). Then every statement touched, and every one no record makes
-        any more, is put in the store or taken out as the ledger says, and
-        the rows no record needs go. Store writes are idempotent, so a
-        recovery cut short is simply run again. Returns the statements settled.
+        ``loaded``: for each record the batch was loading, the keys of the
+        groups it makes (``pending.units``). Taking them off the counts
+        leaves those records absent, as the rollback of their graphs does
+        (the batch had already taken off what they, and the records it
+        deleted, said before). Then every statement of every group touched,
+        and of every group no record makes any more, is put in the store or
+        taken out as the ledger says, and the rows no record needs go. Store
+        writes are idempotent, so a recovery cut short is simply run again.
+        Returns the statements settled.
         """
         db = self.db
-        retract: dict[bytes, int] = {}
-        for units in loaded:
-            for digest in split_hashes(units):
-                retract[digest] = retract.get(digest, 0) + 1
-        rows = self.rows(list(retract))
-        for digest, count in retract.items():
-            row = rows.get(digest)
-            if row is not None:
-                db.execute(
-                    "UPDATE unit_statement SET refs = ? WHERE hash = ?", (max(row.refs - count, 0), digest)
-                )
-        lines = {digest: row.quad for digest, row in rows.items()}
-        lines.update(db.execute(_UNSTATED).fetchall())
+        retract = Counter(key for units in loaded for key in split_keys(units))
+        lines: list[bytes] = []
+        for chunk in _chunks(list(retract), max_parameters(db)):
+            marks = ",".join("?" * len(chunk))  # placeholders only
+            lines += _lines(
+                db,
+                f"SELECT lines AS line FROM unit_group_text WHERE key IN ({marks})",  # noqa: S608
+                chunk,
+            )
+        # one statement per group: a recovery is rare, and the GIL is not contended here
+        db.executemany(
+            "UPDATE unit_group SET refs = MAX(refs - ?, 0) WHERE key = ?",
+            [(n, key) for key, n in retract.items()],
+        )
+        lines += _lines(db, _UNSTATED)
         self.settle(store, lines)
         _forget(db)
-        return len(lines)
+        return len(set(lines))
 
-    def settle(self, store: Store, lines: dict[bytes, bytes]) -> None:
-        """Make the store hold exactly those of ``lines`` (hash -> N-Quads) the ledger says it holds."""
-        rows = self.rows(list(lines))
-        groups: set[bytes] = set()
+    def settle(self, store: Store, lines: Iterable[bytes]) -> None:
+        """Make the store hold exactly those of ``lines`` (N-Quads) the ledger says it holds."""
+        plain: list[bytes] = []
+        choices: dict[bytes, list[bytes]] = {}
+        for line in dict.fromkeys(lines):
+            choice = choice_key(line)
+            if choice is None:
+                plain.append(line)
+            else:
+                choices.setdefault(choice, []).append(line)
         keep: list[bytes] = []
         drop: list[bytes] = []
-        for digest, line in lines.items():
-            row = rows.get(digest)
-            choice = row.choice if row is not None else choice_key(line)
-            if choice is not None:
-                groups.add(choice)
-                continue
-            if present(row.refs if row is not None else 0, self.edits.sign(digest)):
-                keep.append(line)
-            else:
-                drop.append(line)
-        if groups:
-            found = self.candidates(groups)
-            for choice in groups:
+        if plain:
+            held = self.held({unit_id(line_graph(line)) for line in plain})
+            for line in plain:
+                sign = self.edits.sign(line)
+                (keep if sign > 0 or (sign == 0 and line in held) else drop).append(line)
+        if choices:
+            found = self.candidates(choices)
+            for choice, given in choices.items():
                 candidates = found.get(choice, {})
                 edits = self.edits.by_choice.get(choice, {})
                 winners = group_present(candidates, edits)
-                keep.extend(winners.values())
-                losers = {d: r.quad for d, r in candidates.items() if d not in winners}
-                losers.update({d: q for d, (_, q) in edits.items() if d not in winners})
-                losers.update(
-                    {d: line for d, line in lines.items() if d not in winners and choice_key(line) == choice}
-                )
-                drop.extend(losers.values())
+                keep.extend(winners)
+                drop.extend(line for line in {*candidates, *edits, *given} if line not in winners)
         if keep:
             store.extend(parse_line(line) for line in keep)
         for line in drop:
             store.remove(parse_line(line))
+
+
+def count_unattributed(db: sqlite3.Connection, lines: Sequence[bytes]) -> None:
+    """Count each of ``lines`` (unit statements the store holds) as stated by no record in
+    particular: a group of its own, made once (``RecordIndex._rebuild``)."""
+    rows = [(line_key(line), unit_id(line_graph(line)), choice_key(line), line) for line in lines]
+    insert_many(db, "INSERT OR IGNORE INTO unit_group (key, unit, refs, choice)",
+                ((key, unit, 1, choice) for key, unit, choice, _ in rows), 4)  # fmt: skip
+    insert_many(db, "INSERT OR IGNORE INTO unit_group_text (key, lines)", ((k, line) for k, _, _, line in rows), 2)
 
 
 def _chunks(items: Sequence, size: int) -> Iterator[Sequence]:

@@ -16,14 +16,14 @@ load only. docs/storage.md describes the protocol.
                  identifier, datestamp, units)
         one row per record graph or record provenance the store holds; content_hash NULL:
         present but not to be trusted (edited, or data without provenance); units: the
-        hashes of the record's statements about shared units (``graph.ledger``)
+        keys of the groups of statements the record makes about shared units (``graph.ledger``)
     pending(graph, metadata_graph, units)
-        the journal: graphs a batch is dropping or writing, with the hashes of what each
+        the journal: graphs a batch is dropping or writing, with the keys of what each
         record written now says about units; empty between batches
     pending_edit(graph, before, changeset)
         the journal of a writer's edit (``graph.updates``): each graph it may change, as
         N-Quads before it; empty between edits
-    unit_statement, unit_edit
+    unit_group, unit_group_text, unit_edit
         the ledger of unit statements (``graph.ledger``)
     about(key, value)
         the identity of the store the rows describe (RocksDB's IDENTITY file)
@@ -56,11 +56,10 @@ from graph.ledger import SCHEMA as LEDGER_SCHEMA
 from graph.ledger import (
     Ledger,
     UnitPlan,
-    choice_key,
+    count_unattributed,
     delete_many,
     insert_many,
     quad_line,
-    statement_hash,
 )
 from graph.provenance import drop_record_graph
 from ontology.errors import StoreError
@@ -74,7 +73,7 @@ INDEX_FILE = "record-index.sqlite"
 #: SQLite's page cache for the index, in KiB (``open``).
 CACHE_KIB = 16 * 1024
 #: Bump when the tables change: an index of another schema is rebuilt.
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 #: Graph IRIs per ``IN (...)`` lookup (well below SQLite's parameter limit).
 _CHUNK = 500
 
@@ -87,6 +86,7 @@ _ABOUT = "CREATE TABLE IF NOT EXISTS about (key TEXT PRIMARY KEY, value TEXT NOT
 _DROP_ALL = """
 DROP TABLE IF EXISTS record_graph; DROP TABLE IF EXISTS pending; DROP TABLE IF EXISTS pending_edit;
 DROP TABLE IF EXISTS unit_statement; DROP TABLE IF EXISTS unit_text; DROP TABLE IF EXISTS unit_edit;
+DROP TABLE IF EXISTS unit_group; DROP TABLE IF EXISTS unit_group_text;
 DELETE FROM about;
 """
 _SCHEMA = """
@@ -129,7 +129,7 @@ class IndexedGraph:
     line: int | None = None
     identifier: str | None = None
     datestamp: str | None = None
-    #: The hashes of the record's unit statements (``graph.ledger``), ``None`` for none.
+    #: The keys of the record's groups of unit statements (``graph.ledger``), ``None`` for none.
     units: bytes | None = None
 
     @property
@@ -305,23 +305,22 @@ class RecordIndex:
     @staticmethod
     def _count_unit_statements(db: sqlite3.Connection, store: Store, layouts: list[Layout]) -> int:
         """Start the ledger afresh from the unit graphs of ``store`` (``_rebuild``)."""
-        for table in ("unit_statement", "unit_text", "unit_edit"):  # not executescript: it commits
+        for table in ("unit_group", "unit_group_text", "unit_edit"):  # not executescript: it commits
             db.execute(f"DELETE FROM {table}")  # noqa: S608 - our own table names
         count = 0
-        batch: list[tuple[bytes, int, str, str | None]] = []
+        batch: list[bytes] = []
         for quad in store:
             graph = quad.graph_name
             if not isinstance(graph, NamedNode) or any(
                 layout.is_catalograph_graph(graph.value) for layout in layouts
             ):
                 continue
-            line = quad_line(quad)
-            batch.append((statement_hash(line), 1, line, choice_key(line)))
+            batch.append(quad_line(quad))
             if len(batch) >= 10_000:
-                _count_unattributed(db, batch)
+                count_unattributed(db, batch)
                 count += len(batch)
                 batch = []
-        _count_unattributed(db, batch)
+        count_unattributed(db, batch)
         return count + len(batch)
 
     # ------------------------------------------------------------ reads
@@ -366,6 +365,7 @@ class RecordIndex:
             if units:
                 self.ledger.journal(units)
                 units.said.clear()  # counted: what the records say is not needed past here
+                units.texts.clear()
 
     def commit_batch(
         self, written: Iterable[IndexedGraph], removed: Iterable[str], units: UnitPlan | None = None
@@ -476,11 +476,6 @@ class RecordIndex:
         return _Transaction(self.db)
 
     _transaction = transaction
-
-
-def _count_unattributed(db: sqlite3.Connection, rows: list[tuple[bytes, int, bytes, bytes | None]]) -> None:
-    insert_many(db, "INSERT OR IGNORE INTO unit_statement (hash, refs, choice)", ((h, n, c) for h, n, _, c in rows), 3)
-    insert_many(db, "INSERT OR IGNORE INTO unit_text (hash, quad)", ((h, q) for h, _, q, _ in rows), 2)
 
 
 def graph_name(iri: str) -> NamedNode | DefaultGraph:

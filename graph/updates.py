@@ -62,7 +62,7 @@ from pyoxigraph import (
     serialize,
 )
 
-from graph.ledger import quad_line, statement_hash
+from graph.ledger import quad_line
 from graph.provenance import timestamp
 from graph.record_index import restore_graphs
 from graph.store import StoreSession
@@ -366,10 +366,7 @@ def _edit(
         with index.transaction():
             ledger.record_edits(changeset.value, unit_added, unit_removed)
             # a writer's value of a functional property (bf:instanceOf) displaces the others
-            ledger.settle(
-                store,
-                {statement_hash(line): line for line in unit_added + unit_removed},
-            )
+            ledger.settle(store, unit_added + unit_removed)
             store.flush()
             index.end_edit()
         log.info(

@@ -40,12 +40,13 @@ from types import TracebackType
 from pyoxigraph import NamedNode, RdfFormat, Store
 
 from graph.compaction import CompactionPriority
-from graph.ledger import functional_properties, parse_line
+from graph.ledger import parse_line
 from graph.provenance import ProvenanceNQuads, drop_record_graph, timestamp
 from graph.record_index import IndexedGraph
 from graph.store import StoreSession, release_freed_memory, resident_memory_mb
 from ontology.layout import Layout
 from ontology.records import Position, RecordGraph
+from ontology.vocabulary import functional_properties
 
 #: How many collisions a session's totals keep (all are counted).
 MAX_KEPT_COLLISIONS = 1000
@@ -251,7 +252,7 @@ class Writer:
                 loaded = {r.graph for r in load}
                 units, stated = index.ledger.plan(
                     retracted=(known[g].units for g in drop if g not in loaded),
-                    stated=((_units(known.get(r.graph)), r.units, r.unit_hashes) for r in load),
+                    stated=((_units(known.get(r.graph)), r.units, r.unit_groups) for r in load),
                 )
                 said = dict(zip((r.graph for r in load), stated, strict=True))
                 index.begin_batch(

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import defaultdict
 
 from pyoxigraph import Literal, NamedNode
 
 from ingest.model import Position, RecordGraph, RecordWarning
 from ontology.layout import Layout
 from ontology.namespaces import RDF, RDFS, XSD
-from ontology.records import statement_hashes
+from ontology.records import group_units
+from ontology.vocabulary import functional_properties
 
 Term = NamedNode | Literal
 
@@ -22,6 +24,9 @@ class GraphBuilder:
     into the record's graph; any other statement is about a shared knowledge
     unit and goes into the graph of its subject (``Layout.home_graph``), so that
     every record stating it states the same quad and the store can keep it once.
+    Unit statements are kept per unit graph, since the store's ledger counts
+    what a record says about a unit as one group (``ontology.records.group_units``);
+    a statement of a functional property (``bf:instanceOf``) is kept apart.
 
     Lines are made as N-Triples text, not by building ``Quad`` objects: a
     ``Quad`` costs about 4 µs to construct, which was the largest single cost of
@@ -36,26 +41,41 @@ class GraphBuilder:
     own formatting whenever escaping could be involved.
     """
 
-    __slots__ = ("graph", "layout", "_lines", "_units", "_suffix", "_local")
+    __slots__ = ("graph", "layout", "_lines", "_units", "_functional", "_functional_predicates",
+                 "_suffix", "_local")  # fmt: skip
 
     def __init__(self, graph: NamedNode, layout: Layout) -> None:
         self.graph = graph
         self.layout = layout
         self._lines: dict[str, None] = {}
-        self._units: dict[str, None] = {}
+        #: unit graph IRI -> its lines
+        self._units: defaultdict[str, dict[str, None]] = defaultdict(dict)
+        #: line -> unit graph IRI, for statements of functional properties
+        self._functional: dict[str, str] = {}
+        self._functional_predicates = functional_properties()
         self._suffix = f" {graph} .\n"
         self._local = graph.value + "#"
 
-    def _put(self, subject: str, statement: str, local: bool) -> None:
+    def _put(self, subject: str, statement: str, local: bool, functional: bool = False) -> None:
         """File ``<s> <p> <o>`` in the record's graph (``local``) or in its unit's graph."""
         if local or subject.startswith(self._local):
             self._lines[statement + self._suffix] = None
+            return
+        owner = self.layout.owner(subject)
+        line = f"{statement} <{owner}> .\n"
+        if functional:
+            self._functional[line] = owner
         else:
-            self._units[f"{statement} <{self.layout.owner(subject)}> .\n"] = None
+            self._units[owner][line] = None
 
     def add(self, subject: NamedNode, predicate: NamedNode, obj: Term) -> None:
         local = type(obj) is NamedNode and obj.value.startswith(self._local)
-        self._put(subject.value, f"<{subject.value}> <{predicate.value}> {_term(obj)}", local)
+        self._put(
+            subject.value,
+            f"<{subject.value}> <{predicate.value}> {_term(obj)}",
+            local,
+            predicate.value in self._functional_predicates,
+        )
 
     def type(self, subject: NamedNode, *classes: NamedNode) -> None:
         head = f"<{subject.value}> {_RDF_TYPE} <"
@@ -87,7 +107,10 @@ class GraphBuilder:
         self.add(subject, predicate, Literal(str(value), datatype=XSD.integer))
 
     def __len__(self) -> int:
-        return len(self._lines) + len(self._units)
+        return len(self._lines) + self._unit_count()
+
+    def _unit_count(self) -> int:
+        return sum(map(len, self._units.values())) + len(self._functional)
 
     def nquads(self) -> bytes:
         """The record's own statements (its graph), as N-Quads."""
@@ -95,14 +118,16 @@ class GraphBuilder:
 
     def unit_nquads(self) -> bytes:
         """The record's statements about shared units, each in its unit's graph, as N-Quads."""
-        return "".join(self._units).encode("utf-8")
+        return group_units(self._units, self._functional_items())[0]
+
+    def _functional_items(self) -> list[tuple[str, str]]:
+        return [(owner, line) for line, owner in self._functional.items()]
 
     def to_record_graph(
         self, position: Position, warnings: tuple[RecordWarning, ...] = ()
     ) -> RecordGraph:
         data = self.nquads()
-        unit_lines = [line.encode("utf-8") for line in self._units]
-        units = b"".join(unit_lines)
+        units, groups = group_units(self._units, self._functional_items())
         digest = hashlib.sha256(data)
         digest.update(b"\0")
         digest.update(units)
@@ -114,8 +139,8 @@ class GraphBuilder:
             content_hash=digest.hexdigest(),
             warnings=warnings,
             units=units,
-            unit_count=len(self._units),
-            unit_hashes=statement_hashes(unit_lines),
+            unit_count=self._unit_count(),
+            unit_groups=groups,
         )
 
 

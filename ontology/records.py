@@ -7,23 +7,126 @@ other (DESIGN.md): ``ingest`` makes them, ``graph`` stores them.
 from __future__ import annotations
 
 import hashlib
+import struct
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-#: Bytes of a statement hash (BLAKE2b): collisions are out of reach at any catalogue's size.
-STATEMENT_HASH_SIZE = 16
+#: Bytes of a group's key (BLAKE2b): collisions are out of reach at any catalogue's size.
+KEY_SIZE = 16
+#: One packed ``UnitGroup``: key, unit id, size of its lines in bytes, functional.
+_GROUP = struct.Struct("<16sqI?")
 
 
-def statement_hashes(lines: list[bytes]) -> bytes:
-    """The hashes of N-Quads lines (each ``<s> <p> <o> <g> .\\n``), 16 bytes each, concatenated.
+class UnitGroup(NamedTuple):
+    """What one record says about one shared unit, as the store's ledger counts it.
 
-    Computed where a record is mapped (in parallel workers), and used by the
-    store's ledger to count who states each unit statement (``graph.ledger``).
+    ``key`` is the hash of the group's N-Quads lines (sorted, so two records
+    that say the same thing about a unit give the same key), ``unit`` a 64-bit
+    id of the unit's graph (``unit_id``), ``size`` the bytes of
+    ``RecordGraph.units`` its lines take, and ``functional`` whether it is the
+    one statement of a functional property (``bf:instanceOf``), which the
+    ledger settles apart: such a statement is a group of its own.
 
-    >>> len(statement_hashes([b"<a:s> <a:p> <a:o> <a:s> .\\n", b"<a:s> <a:p> <a:q> <a:s> .\\n"]))
-    32
+    Why groups: a record says about 36 things about 6 units, and most records
+    that mention a unit say the same about it. Counted per group, the ledger
+    touches a sixth of the rows it would per statement (measured on the
+    benchmark set: 26,022 distinct groups against 169,595 distinct statements).
     """
+
+    key: bytes
+    unit: int
+    size: int
+    functional: bool
+
+
+def unit_id(graph: str) -> int:
+    """A 64-bit id of a unit's graph IRI (the ledger finds a unit's groups by it).
+
+    >>> unit_id("http://example.org/agent/k1") == unit_id("http://example.org/agent/k1")
+    True
+    """
+    digest = hashlib.blake2b(graph.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "little", signed=True)
+
+
+def line_key(line: bytes) -> bytes:
+    """The key of one N-Quads line alone (a functional statement's group, a writer's edit)."""
+    return hashlib.blake2b(line, digest_size=KEY_SIZE).digest()
+
+
+def group_units(
+    by_unit: Mapping[str, Iterable[str]], functional: Iterable[tuple[str, str]] = ()
+) -> tuple[bytes, bytes]:
+    """``(units, unit_groups)`` of a ``RecordGraph`` from its unit statements.
+
+    ``by_unit``: unit graph IRI -> the N-Quads lines the record states there;
+    ``functional``: ``(unit graph IRI, line)`` of each statement of a
+    functional property, a group of its own. Lines are sorted within a group,
+    so the key depends on what is said, not on the order it was said in.
+
+    >>> units, groups = group_units({"http://e.org/a": ["<http://e.org/a> <http://e.org/p> 2 <http://e.org/a> .\\n",
+    ...                                                 "<http://e.org/a> <http://e.org/p> 1 <http://e.org/a> .\\n"]})
+    >>> [(g.size == len(units), g.functional) for g in unpack_groups(groups)]
+    [(True, False)]
+    >>> units.splitlines()[0].endswith(b"1 <http://e.org/a> .")
+    True
+    """
+    chunks: list[bytes] = []
+    packed: list[bytes] = []
     blake2b = hashlib.blake2b
-    return b"".join([blake2b(line, digest_size=STATEMENT_HASH_SIZE).digest() for line in lines])
+    pack = _GROUP.pack
+    for graph, lines in by_unit.items():
+        body = "".join(sorted(lines)).encode("utf-8")
+        if body:
+            chunks.append(body)
+            packed.append(pack(blake2b(body, digest_size=KEY_SIZE).digest(), unit_id(graph), len(body), False))
+    for graph, line in functional:
+        body = line.encode("utf-8")
+        chunks.append(body)
+        packed.append(pack(blake2b(body, digest_size=KEY_SIZE).digest(), unit_id(graph), len(body), True))
+    return b"".join(chunks), b"".join(packed)
+
+
+def line_graph(line: bytes) -> str:
+    """The graph IRI of one N-Quads line in a named graph (``<s> <p> <o> <g> .``)."""
+    return line.rstrip().rsplit(b" ", 2)[-2][1:-1].decode("utf-8")
+
+
+def group_nquads(units: bytes, functional_predicates: frozenset[str]) -> tuple[bytes, bytes]:
+    """``group_units`` of N-Quads lines given as one text (each line in a named graph).
+
+    For record graphs made without ``ingest.quads.GraphBuilder``, which groups
+    as it goes.
+
+    >>> units, groups = group_nquads(b"<http://e.org/a> <http://e.org/p> 1 <http://e.org/a> .\\n", frozenset())
+    >>> [g.size for g in unpack_groups(groups)] == [len(units)]
+    True
+    """
+    by_unit: dict[str, list[str]] = {}
+    functional: list[tuple[str, str]] = []
+    for raw in units.splitlines(keepends=True):
+        line = raw.decode("utf-8")
+        graph = line_graph(raw)
+        if line.split(" ", 2)[1][1:-1] in functional_predicates:
+            functional.append((graph, line))
+        else:
+            by_unit.setdefault(graph, []).append(line)
+    return group_units(by_unit, functional)
+
+
+def unpack_groups(data: bytes) -> list[UnitGroup]:
+    """The ``UnitGroup``s a ``RecordGraph.unit_groups`` value packs, in order."""
+    return [UnitGroup(*fields) for fields in _GROUP.iter_unpack(data)]
+
+
+def group_bodies(units: bytes, groups: bytes) -> Iterator[tuple[UnitGroup, bytes]]:
+    """Each group a ``RecordGraph`` packs, with its N-Quads lines cut from its ``units``."""
+    offset = 0
+    for fields in _GROUP.iter_unpack(groups):
+        group = UnitGroup(*fields)
+        yield group, units[offset : offset + group.size]
+        offset += group.size
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,8 +190,8 @@ class RecordGraph:
     ``nquads`` holds the statements that belong to the record alone (those
     that mention one of its local nodes), all in the named graph ``graph``;
     ``units`` holds its statements about shared knowledge units, each as one
-    N-Quads line in the unit's own graph (``ontology.layout``), each once, in
-    the order the mapper stated them. The store keeps a unit statement while any record (or a cataloger)
+    N-Quads line in the unit's own graph (``ontology.layout``), each once,
+    grouped by unit as ``unit_groups`` says (``group_units``). The store keeps a unit statement while any record (or a cataloger)
     still makes it. Bytes rather than term objects so that record graphs cross
     process boundaries cheaply. ``deleted`` marks a record whose source says
     it was withdrawn (MARC leader/05 = ``d``): its graph is dropped and its
@@ -105,8 +208,8 @@ class RecordGraph:
     warnings: tuple[RecordWarning, ...] = field(default=())
     units: bytes = b""
     unit_count: int = 0
-    #: ``statement_hashes`` of the lines of ``units``, in their order.
-    unit_hashes: bytes = b""
+    #: The groups of ``units``, one per unit (``group_units``, ``unpack_groups``).
+    unit_groups: bytes = b""
 
     @property
     def all_nquads(self) -> bytes:

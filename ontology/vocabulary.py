@@ -17,7 +17,7 @@ from typing import Any
 
 from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, RdfFormat, Triple, parse
 
-from ontology.namespaces import CG, OWL, RDF, RDFS
+from ontology.namespaces import BF, CG, OWL, RDF, RDFS
 
 _HERE = Path(__file__).resolve().parent
 
@@ -77,6 +77,25 @@ def load_ontology_quads(graph: str | NamedNode | None = None) -> list[Quad]:
 def ontology_triples() -> tuple[Triple, ...]:
     """The statements of ``catalograph.ttl`` in file order, parsed once per process."""
     return tuple(parse(path=ontology_path(), format=RdfFormat.TURTLE))
+
+
+@lru_cache(maxsize=1)
+def functional_properties() -> frozenset[str]:
+    """Properties a unit has one value of (``owl:FunctionalProperty`` in the ontology on BIBFRAME terms).
+
+    The mapper keeps each such statement apart (``ontology.records.group_units``)
+    and the store's ledger keeps one value per subject (``graph.ledger``).
+
+    >>> "http://id.loc.gov/ontologies/bibframe/instanceOf" in functional_properties()
+    True
+    """
+    found = set()
+    for triple in ontology_triples():
+        if triple.predicate == RDF.type and triple.object == OWL.FunctionalProperty:
+            subject = triple.subject
+            if isinstance(subject, NamedNode) and subject.value.startswith(str(BF)):
+                found.add(subject.value)
+    return frozenset(found)
 
 
 @lru_cache(maxsize=1)

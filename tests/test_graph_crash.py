@@ -202,11 +202,17 @@ def pending(data_dir: Path) -> list[str]:
 
 
 def ledger_counts(data_dir: Path) -> dict[bytes, int]:
-    """The ledger's count of each unit statement, read from the record index's file."""
+    """The ledger's count of each unit statement (the records that make a group holding it),
+    read from the record index's file."""
+    counts: Counter[bytes] = Counter()
     with closing(sqlite3.connect(index_path(data_dir))) as db:
         assert db.execute("SELECT count(*) FROM pending").fetchone()[0] == 0
-        return {bytes(quad).rstrip(b"\n"): refs for quad, refs in db.execute(
-            "SELECT t.quad, s.refs FROM unit_statement AS s JOIN unit_text AS t USING (hash)")}  # fmt: skip
+        for lines, refs in db.execute(
+            "SELECT t.lines, g.refs FROM unit_group AS g JOIN unit_group_text AS t USING (key)"
+        ):
+            for line in bytes(lines).splitlines():
+                counts[line] += refs  # a row left at zero shows as a zero count
+    return dict(counts)
 
 
 def assert_whole(data_dir: Path, versions: dict[str, dict[str, Version]]) -> None:

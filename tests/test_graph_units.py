@@ -134,8 +134,15 @@ def said_lines(records: list[RecordGraph]) -> Counter[str]:
 
 
 def ledger(data_dir: Path) -> dict[str, int]:
+    """The ledger's count of each unit statement: the records that make a group holding it."""
+    counts: Counter[str] = Counter()
     with closing(sqlite3.connect(index_path(data_dir))) as db:
-        return {bytes(quad).decode().rstrip("\n"): refs for quad, refs in db.execute("SELECT t.quad, s.refs FROM unit_statement AS s JOIN unit_text AS t USING (hash)")}
+        for lines, refs in db.execute(
+            "SELECT t.lines, g.refs FROM unit_group AS g JOIN unit_group_text AS t USING (key)"
+        ):
+            for line in bytes(lines).decode().splitlines():
+                counts[line] += refs  # a row left at zero shows as a zero count
+    return dict(counts)
 
 
 def edits(data_dir: Path) -> list[tuple[str, int]]:
