@@ -16,6 +16,13 @@ One batch (a thousand records by default) goes through these steps::
     5 commit     flush the drops (if any), then record the batch in the index
                  and clear the journal (one SQLite commit)
 
+One record's fault never costs the others: a record whose provenance the
+store cannot hold (a name or identifier that is not Unicode text) is set
+aside in step 1, before anything is written; a record whose statements turn
+out not to be N-Quads in step 4 (a bug upstream) is found once the journal
+has rolled the batch back, and the rest of the batch is written again. Both
+come back as ``BatchResult.rejected``, with their position and the reason.
+
 A process killed anywhere leaves the journal (``graph.record_index``); the
 next writer drops those graphs, so every record graph in the store is complete
 and has provenance, and re-running the ingest rewrites exactly what is
@@ -37,7 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
-from pyoxigraph import NamedNode, RdfFormat, Store
+from pyoxigraph import NamedNode, RdfFormat, Store, parse
 
 from graph.compaction import CompactionPriority
 from graph.ledger import parse_line
@@ -45,7 +52,7 @@ from graph.provenance import ProvenanceNQuads, drop_record_graph, timestamp
 from graph.record_index import IndexedGraph
 from graph.store import StoreSession, release_freed_memory, resident_memory_mb
 from ontology.layout import Layout
-from ontology.records import Position, RecordGraph
+from ontology.records import Position, RecordGraph, Rejected
 from ontology.vocabulary import functional_properties
 
 #: How many collisions a session's totals keep (all are counted).
@@ -68,8 +75,9 @@ class Collision:
 class BatchResult:
     """Counts of one batch (or of a session, in ``Writer.totals``).
 
-    ``records == written + unchanged + deleted + deleted_absent + superseded``:
-    a superseded record lost a collision within its batch and was not written.
+    ``records == written + unchanged + deleted + deleted_absent + superseded + len(rejected)``:
+    a superseded record lost a collision within its batch and was not written;
+    a rejected one could not be stored and changed nothing.
     """
 
     written: int = 0
@@ -85,10 +93,19 @@ class BatchResult:
     unit_statements_removed: int = 0
     collision_count: int = 0
     collisions: list[Collision] = field(default_factory=list)
+    #: Records the store could not take, each with its reason (not kept in ``Writer.totals``).
+    rejected: list[Rejected] = field(default_factory=list)
 
     @property
     def records(self) -> int:
-        return self.written + self.unchanged + self.deleted + self.deleted_absent + self.superseded
+        return (
+            self.written
+            + self.unchanged
+            + self.deleted
+            + self.deleted_absent
+            + self.superseded
+            + len(self.rejected)
+        )
 
     def add(self, other: BatchResult) -> None:
         self.written += other.written
@@ -240,13 +257,16 @@ class Writer:
 
     def write(self, batch: Sequence[RecordGraph]) -> BatchResult:
         """Write one batch of record graphs; see the module docstring for the steps."""
+        return self._write(batch, [])
+
+    def _write(self, batch: Sequence[RecordGraph], rejected: list[Rejected]) -> BatchResult:
         store = self.session.store
         index = self.session.index
-        result = BatchResult()
+        result = BatchResult(rejected=list(rejected))
         latest = self._latest_per_graph(batch, result)
         try:
             known = index.lookup([r.graph for r in latest])
-            drop, load = self._classify(latest, known, result)
+            drop, load, provenance = self._classify(latest, known, result)
             if drop or load:
                 self.session.changed = True
                 loaded = {r.graph for r in load}
@@ -265,7 +285,7 @@ class Writer:
                 for line in units.remove:
                     store.remove(parse_line(line))
                 if load or units.add:
-                    self._load(store, load, units.add)
+                    self._load(store, load, units.add, provenance)
                 if drop or units.remove:
                     store.flush()  # drops live in RocksDB's unsynced log until flushed
                 index.commit_batch(
@@ -279,7 +299,16 @@ class Writer:
             raise self.session.fail(exc, "write") from exc
         except SyntaxError as exc:  # a record graph that is not N-Quads: a bug upstream
             index.recover(store)
-            raise ValueError(f"a record graph of this batch is not valid N-Quads: {exc}") from exc
+            faulty = _not_nquads(load)
+            if not faulty:
+                raise ValueError(
+                    f"a record graph of this batch is not valid N-Quads: {exc}"
+                ) from exc
+            del store
+            # The journal rolled the whole batch back: write it again without them.
+            return self._write(
+                [r for r in batch if id(r) not in faulty], [*rejected, *faulty.values()]
+            )
         result.quads = sum(r.quad_count for r in load)
         result.unit_statements = sum(r.unit_count for r in load)
         self.totals.add(result)
@@ -292,7 +321,13 @@ class Writer:
             self.reopened += 1
         return result
 
-    def _load(self, store: Store, records: list[RecordGraph], unit_lines: list[bytes]) -> None:
+    def _load(
+        self,
+        store: Store,
+        records: list[RecordGraph],
+        unit_lines: list[bytes],
+        provenance: dict[str, bytes],
+    ) -> None:
         """Bulk-load the records' data, the unit statements new to the store, and the provenance.
 
         The journal, not a transaction, is what makes this safe. A large batch
@@ -314,7 +349,7 @@ class Writer:
         inputs = [
             b"".join(unit_lines[k :: len(parts)])
             + b"".join(r.nquads for r in part)
-            + self._provenance(part)
+            + b"".join(provenance[r.graph] for r in part)
             for k, part in enumerate(parts)
         ]
         self.loads += len(inputs)
@@ -358,10 +393,17 @@ class Writer:
 
     def _classify(
         self, records: list[RecordGraph], known: dict[str, IndexedGraph], result: BatchResult
-    ) -> tuple[list[str], list[RecordGraph]]:
-        """Split into graphs to drop and records to load, counting the rest."""
+    ) -> tuple[list[str], list[RecordGraph], dict[str, bytes]]:
+        """Split into graphs to drop and records to load (with their provenance), counting the rest.
+
+        A record to load whose provenance cannot be built is rejected here,
+        before the batch changes anything: the store keeps what it had for
+        its graph (an earlier record of the batch naming the same graph stays
+        superseded).
+        """
         drop: list[str] = []
         load: list[RecordGraph] = []
+        provenance: dict[str, bytes] = {}
         session = self.generated_at.value
         for record in records:
             stored = known.get(record.graph)
@@ -377,11 +419,18 @@ class Writer:
             elif stored is not None and stored.content_hash == record.content_hash:
                 result.unchanged += 1
             else:
+                try:
+                    provenance[record.graph] = self._provenance(record)
+                except ValueError as exc:  # pyoxigraph refuses text that is not Unicode
+                    result.rejected.append(
+                        Rejected(record.position, "provenance", _unstorable(record, exc))
+                    )
+                    continue
                 if stored is not None:  # changed, edited, or data without provenance
                     drop.append(record.graph)
                 load.append(record)
                 result.written += 1
-        return drop, load
+        return drop, load, provenance
 
     def _indexed(self, record: RecordGraph, units: bytes) -> IndexedGraph:
         position = record.position
@@ -401,22 +450,53 @@ class Writer:
     def _new_provenance(self) -> ProvenanceNQuads:
         return ProvenanceNQuads(self.metadata_graph, self.pipeline_version, self.generated_at)
 
-    def _provenance(self, records: list[RecordGraph]) -> bytes:
-        """The records' provenance as N-Quads (``graph.provenance``)."""
-        lines = self._provenance_nquads.record
-        return "".join(
-            lines(
-                record.graph,
-                source_file=record.position.source,
-                position=record.position.number,
-                byte_offset=record.position.offset,
-                line=record.position.line,
-                content_hash=record.content_hash,
-                identifier=record.position.identifier,
-                datestamp=record.position.datestamp,
-            )
-            for record in records
+    def _provenance(self, record: RecordGraph) -> bytes:
+        """The record's provenance as N-Quads (``graph.provenance``); ``ValueError`` if it cannot be."""
+        return self._provenance_nquads.record(
+            record.graph,
+            source_file=record.position.source,
+            position=record.position.number,
+            byte_offset=record.position.offset,
+            line=record.position.line,
+            content_hash=record.content_hash,
+            identifier=record.position.identifier,
+            datestamp=record.position.datestamp,
         ).encode("utf-8")
+
+
+def _unstorable(record: RecordGraph, error: ValueError) -> str:
+    """Why the record's provenance cannot be stored, naming the value at fault."""
+    position = record.position
+    for what, value in (
+        ("graph IRI", record.graph),
+        ("source name", position.source),
+        ("identifier", position.identifier),
+        ("datestamp", position.datestamp),
+    ):
+        if value is not None and not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                shown = value.encode("utf-8", "backslashreplace").decode("utf-8")
+                return f'its {what} "{shown}" is not Unicode text, which the store cannot hold'
+    return f"its provenance cannot be stored: {error}"
+
+
+def _not_nquads(records: list[RecordGraph]) -> dict[int, Rejected]:
+    """The records whose statements a bulk load cannot parse, by ``id``, each with the parser's reason.
+
+    Run only after a bulk load failed, as the loads themselves (``lenient``) do.
+    """
+    faulty: dict[int, Rejected] = {}
+    for record in records:
+        try:
+            for _quad in parse(record.all_nquads, format=RdfFormat.N_QUADS, lenient=True):
+                pass
+        except SyntaxError as exc:
+            faulty[id(record)] = Rejected(
+                record.position, "nquads", f"its statements are not N-Quads: {exc}"
+            )
+    return faulty
 
 
 def _units(stored: IndexedGraph | None) -> bytes | None:

@@ -1,8 +1,8 @@
 """The values that flow out of ingest: raw records, rejections, record graphs.
 
-``Position``, ``RecordGraph`` and ``RecordWarning`` cross into ``graph`` and
-are defined in ``ontology.records``; they are re-exported here for ingest's
-own modules.
+``Position``, ``RecordGraph``, ``RecordWarning`` and ``Rejected`` cross into
+``graph`` (which may refuse a record it cannot store) and are defined in
+``ontology.records``; they are re-exported here for ingest's own modules.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ontology.records import Position, RecordGraph, RecordWarning
+from ontology.records import Position, RecordGraph, RecordWarning, Rejected
 
 __all__ = ["Position", "RecordGraph", "RecordWarning", "Rejected", "SourceRecord"]
 
@@ -29,20 +29,3 @@ class SourceRecord:
     format: str
     payload: Any
     warnings: tuple[RecordWarning, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Rejected:
-    """A record that could not be read or mapped, and why.
-
-    ``rule`` is a short stable code (``record-length``, ``directory``,
-    ``encoding``, ``xml-syntax``...) that summaries group by; ``reason`` is the
-    human sentence.
-    """
-
-    position: Position
-    rule: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.position}: {self.rule}: {self.reason}"

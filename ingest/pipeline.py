@@ -24,9 +24,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest.files import file_label, is_pipe, not_a_file, spool_pipe
 from ingest.iri import IriMinter
 from ingest.mapping import map_record
-from ingest.model import RecordGraph, Rejected, SourceRecord
+from ingest.model import Position, RecordGraph, Rejected, SourceRecord
 from ingest.sources import detect_format, get_source, refusal
 from ontology.errors import InputError
 
@@ -38,43 +39,87 @@ QUEUE_DEPTH = 8
 
 @dataclass(frozen=True)
 class InputFile:
+    """A file to read: where its bytes are, how it is named (``ingest.files.file_label``), its format."""
+
     path: Path
     name: str
     format: str
 
 
 def input_files(
-    paths: Iterable[Path | str], format_name: str | None = None
+    paths: Iterable[Path | str], format_name: str | None = None, spool: Path | None = None
 ) -> tuple[list[InputFile], list[str]]:
     """Expand folders (recursively, sorted, hidden files skipped) and detect each file's format.
 
-    Returns the files to read and, for files no reader claims, one line each
-    saying why they were skipped. A path that does not exist is an error.
+    Returns the files to read and, for each file not read, one line naming it
+    and saying why (no reader claims it, it cannot be read, it is not a
+    regular file). A named pipe given in ``paths`` is copied into the folder
+    ``spool`` and read from there (without ``spool`` it is not read); one met
+    inside a folder is named, not read. A path that does not exist is an error.
     """
     files: list[InputFile] = []
     skipped: list[str] = []
     for raw in paths:
         path = Path(raw)
         if not path.exists():
-            raise InputError(f"no such file or folder: {path}")
-        candidates = (
-            sorted(p for p in path.rglob("*") if p.is_file() and not _hidden(p, path))
-            if path.is_dir()
-            else [path]
-        )
-        for candidate in candidates:
+            problem = not_a_file(path) if path.is_symlink() else "no such file or folder"
+            raise InputError(f"{file_label(path)}: {problem}")
+        if path.is_dir():
+            candidates = _folder_files(path, skipped)
+        else:
+            readable, problem = _given_file(path, spool)
+            if readable is None:
+                skipped.append(f"{file_label(path)}: {problem}")
+                continue
+            candidates = [(readable, file_label(path))]
+        for candidate, name in candidates:
             try:
                 detected = format_name or detect_format(candidate)
             except OSError as exc:
-                skipped.append(f"{candidate}: cannot read: {exc.strerror or exc}")
+                skipped.append(f"{name}: cannot read: {exc.strerror or exc}")
                 continue
             if detected is None:
                 if path.is_dir() and candidate.suffix.lower() in {".md", ".txt"}:
                     continue  # a README beside the records is not an input
-                skipped.append(f"{candidate}: {refusal(candidate)}")
+                skipped.append(f"{name}: {refusal(candidate)}")
                 continue
-            files.append(InputFile(candidate, str(candidate), detected))
+            files.append(InputFile(candidate, name, detected))
     return files, skipped
+
+
+def _given_file(path: Path, spool: Path | None) -> tuple[Path | None, str | None]:
+    """What to read for a file named in the input: itself, or a named pipe's copy; else why not."""
+    if is_pipe(path):
+        if spool is None:
+            return None, "a named pipe, and no folder to copy it to was given"
+        try:
+            copied = spool_pipe(path, spool)
+        except OSError as exc:
+            return None, f"a named pipe that could not be copied: {exc.strerror or exc}"
+        if copied is None:
+            return None, "a named pipe nothing was written to (start its writer first)"
+        return copied, None
+    problem = not_a_file(path)
+    return (None, problem) if problem is not None else (path, None)
+
+
+def _folder_files(folder: Path, skipped: list[str]) -> list[tuple[Path, str]]:
+    """The regular files under ``folder`` with their names, sorted; the rest named in ``skipped``.
+
+    Hidden files and folders are passed over; anything else that is not a
+    regular file (a dangling symbolic link, a named pipe, a socket, a link
+    to a folder, which is not followed) is named with what it is.
+    """
+    found: list[tuple[Path, str]] = []
+    for entry in sorted(folder.rglob("*")):
+        if _hidden(entry, folder) or (entry.is_dir() and not entry.is_symlink()):
+            continue  # a folder's files come on their own
+        problem = not_a_file(entry)
+        if problem is not None:
+            skipped.append(f"{file_label(entry)}: {problem}")
+        else:
+            found.append((entry, file_label(entry)))
+    return found
 
 
 def _hidden(path: Path, root: Path) -> bool:
@@ -96,9 +141,33 @@ def map_file(
     default_source: str,
     select: Callable[[int], bool] | None = None,
 ) -> Iterator[RecordGraph | Rejected]:
-    """Read and map one file (or one worker's share of it), in record order."""
+    """Read and map one file (or one worker's share of it), in record order.
+
+    A file that fails to read (an I/O error, a file removed since it was
+    listed) costs only what was not read yet: one rejection (rule
+    ``unreadable``) stands for the rest of it, as for a damaged compressed
+    stream, and the ingest goes on with the next file. Every mapper frames
+    every record, so all agree on where it failed and its owner reports it.
+    """
     source = get_source(item.format)
-    yield from map_stream(source.read(item.path, item.name, select=select), minter, default_source)
+    framed = 0  # the last record number the reader reached
+
+    def counted(number: int) -> bool:
+        nonlocal framed
+        framed = max(framed, number)
+        return select is None or select(number)
+
+    try:
+        yield from map_stream(
+            source.read(item.path, item.name, select=counted), minter, default_source
+        )
+    except OSError as exc:
+        failed = framed + 1
+        if select is None or select(failed):
+            reason = (
+                f"cannot read the file: {exc.strerror or exc}; the rest of the file is not read"
+            )
+            yield Rejected(Position(item.name, failed), "unreadable", reason)
 
 
 def map_stream(

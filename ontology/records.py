@@ -1,4 +1,4 @@
-"""The values that cross from ``ingest`` to ``graph``: where a record came from, its graph, its warnings.
+"""The values that cross from ``ingest`` to ``graph``: where a record came from, its graph, its faults.
 
 Defined once, here, because both layers need them and neither may import the
 other (DESIGN.md): ``ingest`` makes them, ``graph`` stores them.
@@ -181,6 +181,23 @@ class RecordWarning:
 
     def __str__(self) -> str:
         return f"{self.rule}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A record that could not be read, mapped or stored, and why.
+
+    ``rule`` is a short stable code (``record-length``, ``directory``,
+    ``encoding``, ``xml-syntax``...) that summaries group by; ``reason`` is the
+    human sentence.
+    """
+
+    position: Position
+    rule: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.position}: {self.rule}: {self.reason}"
 
 
 @dataclass(frozen=True, slots=True)

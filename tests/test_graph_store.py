@@ -11,6 +11,7 @@ pragmatic programmer : from journeyman to master"; record 2 (001
 from __future__ import annotations
 
 import copy
+import dataclasses
 import os
 import pickle
 import resource
@@ -234,9 +235,10 @@ def test_a_batch_loaded_in_parts_at_once_gives_the_store_of_one_load(
     assert dumps[0] == dumps[1]
 
 
-def test_a_part_that_fails_to_load_rolls_back_the_whole_batch(
+def test_a_record_that_is_not_n_quads_is_rejected_and_the_rest_of_its_batch_written(
     tmp_path: Path, graphs: list[RecordGraph]
 ) -> None:
+    """The part holding it fails to load; the journal rolls the batch back, and it is written again without it."""
     broken = RecordGraph(
         graph=f"{BASE}graph/marc/broken",
         position=Position("made-up.mrc", 13),
@@ -247,12 +249,52 @@ def test_a_part_that_fails_to_load_rolls_back_the_whole_batch(
     batch = [*graphs[:12], broken, *graphs[12:]]  # in the third of four parts
     with Writer(tmp_path, MINTER.layout, VERSION) as writer:
         writer.load_parts, writer.min_part_records = 4, 5
-        with pytest.raises(ValueError, match="not valid N-Quads"):
-            writer.write(batch)
-        assert not writer.session.index.pending()  # the journal rolled the batch back
-        assert not [g for g in graphs if graph_quads(writer.store, g.graph)]
-        result = writer.write(graphs)  # the same session goes on
-        assert result.written == 20
+        result = writer.write(batch)
+        assert (result.written, result.records) == (20, 21)
+        (rejected,) = result.rejected
+        assert (rejected.position, rejected.rule) == (broken.position, "nquads")
+        assert "not N-Quads" in rejected.reason
+        assert not writer.session.index.pending()
+        assert not graph_quads(writer.store, broken.graph)
+        for graph in graphs:
+            assert graph_quads(writer.store, graph.graph) == expected_quads(graph), graph.graph
+        assert writer.write(graphs).unchanged == 20  # and the index knows them
+
+
+def test_a_record_whose_provenance_cannot_be_stored_is_rejected_alone(
+    tmp_path: Path, records: list[SourceRecord], graphs: list[RecordGraph]
+) -> None:
+    """A source name that is not Unicode (a file name's byte 0xFF as Python carries it).
+
+    Before, pyoxigraph's refusal of that literal ended the batch, which the
+    journal rolled back: the 19 other records were lost with it.
+    """
+    odd_name = os.fsdecode(b"caf\xe9 \xff.mrc")  # lone surrogates: no store takes them
+
+    def named_oddly(graph: RecordGraph) -> RecordGraph:
+        return dataclasses.replace(graph, position=Position(odd_name, graph.position.number))
+
+    new = [*graphs[:5], named_oddly(graphs[5]), *graphs[6:]]
+    with Writer(tmp_path, MINTER.layout, VERSION) as writer:
+        result = writer.write(new)
+        assert (result.written, result.records) == (19, 20)
+        (rejected,) = result.rejected
+        assert (rejected.position.number, rejected.rule) == (graphs[5].position.number, "provenance")
+        assert rejected.reason == (
+            'its source name "caf\\udce9 \\udcff.mrc" is not Unicode text, '
+            "which the store cannot hold"
+        )
+        assert not writer.session.index.pending()
+        assert not graph_quads(writer.store, graphs[5].graph)
+        assert all(graph_quads(writer.store, g.graph) for g in new if g is not new[5])
+
+        # A changed record named so: refused before anything is dropped, its stored version stays.
+        changed = map_record(edited(records[3], title="A changed title"), MINTER)
+        assert changed.graph == graphs[3].graph and changed.content_hash != graphs[3].content_hash
+        result = writer.write([named_oddly(changed), graphs[5]])
+        assert (result.written, [r.rule for r in result.rejected]) == (1, ["provenance"])
+        assert graph_quads(writer.store, graphs[3].graph) == expected_quads(graphs[3])
+        assert graph_quads(writer.store, graphs[5].graph) == expected_quads(graphs[5])
 
 
 def test_writer_over_its_memory_budget_reopens_and_loses_nothing(

@@ -93,9 +93,10 @@ def ingest(
 ) -> None:
     """Read MARC21 / MARCXML files or folders into the store.
 
-    Bad records are reported (file, record number, byte offset, rule) and
-    skipped; the rest goes in. Exit 1 if any record was rejected, 3 if another
-    process is writing the store.
+    A named pipe, such as <(curl -s URL), is read as a stream. Bad records
+    are reported (file, record number, byte offset, rule) and skipped; the
+    rest goes in. Exit 1 if any record was rejected, 2 for bad usage, 3 if
+    another process is writing the store.
     """
     from web.ingest_command import run_ingest_command
 

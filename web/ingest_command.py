@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import queue
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -19,9 +20,11 @@ import click
 from graph.compaction import INGEST_COMPACTION_NICE
 from graph.writer import BatchResult, Writer
 from ingest import PIPELINE_VERSION
+from ingest.files import file_label
 from ingest.iri import IriMinter
 from ingest.model import Position, RecordGraph, Rejected
 from ingest.pipeline import default_workers, input_files, mapped_items
+from ontology.errors import UsageError
 from web.config import Settings
 
 #: Rejections printed in the summary; ``--report`` has them all.
@@ -76,9 +79,39 @@ def run_ingest(
     report_file: TextIO | None = None,
     progress: bool = False,
 ) -> IngestReport:
-    """Ingest ``paths`` into the store of ``settings``; the library function behind the command."""
+    """Ingest ``paths`` into the store of ``settings``; the library function behind the command.
+
+    Named pipes among ``paths`` are copied to a temporary folder first
+    (``ingest.files``), which is removed at the end.
+    """
+    with tempfile.TemporaryDirectory(prefix="catalograph-pipes-") as spool:
+        return _run_ingest(
+            settings,
+            paths,
+            spool=Path(spool),
+            format_name=format_name,
+            default_source=default_source,
+            workers=workers,
+            batch_size=batch_size,
+            report_file=report_file,
+            progress=progress,
+        )
+
+
+def _run_ingest(
+    settings: Settings,
+    paths: list[Path],
+    *,
+    spool: Path,
+    format_name: str | None,
+    default_source: str,
+    workers: int | None,
+    batch_size: int,
+    report_file: TextIO | None,
+    progress: bool,
+) -> IngestReport:
     started = time.perf_counter()
-    files, skipped = input_files(paths, format_name)
+    files, skipped = input_files(paths, format_name, spool)
     report = IngestReport(files=len(files), skipped_files=skipped)
     report_writer = (
         csv.writer(report_file, delimiter="\t", lineterminator="\n") if report_file else None
@@ -88,6 +121,17 @@ def run_ingest(
     minter = IriMinter(settings.base_iri)
     workers = workers or default_workers()
     batch: list[RecordGraph] = []
+    rejecting = threading.Lock()  # the reader's rejections and the writer thread's meet here
+
+    def reject(item: Rejected) -> None:
+        with rejecting:
+            report.rejected += 1
+            report.rejected_by_rule[item.rule] += 1
+            if len(report.rejections) < SHOWN_REJECTIONS:
+                report.rejections.append(item)
+            if report_writer:
+                _report_row(report_writer, item.position, "rejected", item.rule, item.reason)
+
     with (
         Writer(
             settings.data_dir,
@@ -116,6 +160,8 @@ def run_ingest(
             room = SHOWN_REJECTIONS - len(report.collisions)
             report.collisions.extend(str(c) for c in result.collisions[: max(room, 0)])
             report.collision_count += result.collision_count
+            for item in result.rejected:  # records the store could not take
+                reject(item)
             if bar is not None:
                 bar.update(batch_size)
 
@@ -124,14 +170,7 @@ def run_ingest(
             for _file, item in mapped_items(files, settings.base_iri, default_source, workers):
                 report.read += 1
                 if isinstance(item, Rejected):
-                    report.rejected += 1
-                    report.rejected_by_rule[item.rule] += 1
-                    if len(report.rejections) < SHOWN_REJECTIONS:
-                        report.rejections.append(item)
-                    if report_writer:
-                        _report_row(
-                            report_writer, item.position, "rejected", item.rule, item.reason
-                        )
+                    reject(item)
                     if bar is not None:
                         bar.update(1)
                     continue
@@ -140,9 +179,14 @@ def run_ingest(
                     for warning in item.warnings:
                         report.warned_by_rule[warning.rule] += 1
                         if report_writer:
-                            _report_row(
-                                report_writer, item.position, "warning", warning.rule, warning.message
-                            )
+                            with rejecting:
+                                _report_row(
+                                    report_writer,
+                                    item.position,
+                                    "warning",
+                                    warning.rule,
+                                    warning.message,
+                                )
                 batch.append(item)
                 if len(batch) >= batch_size:
                     background.submit(batch)
@@ -277,6 +321,20 @@ def summary(report: IngestReport) -> str:
     return "\n".join(lines)
 
 
+def _open_report(path: Path) -> TextIO:
+    """The ``--report`` file, opened before any work: a place it cannot go is bad usage (exit 2).
+
+    Text that is not Unicode (a record's bytes quoted in a reason) is written
+    backslash-escaped rather than ending the ingest.
+    """
+    try:
+        return path.open("w", encoding="utf-8", errors="backslashreplace", newline="")
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write the report {file_label(path)}: {exc.strerror or exc}"
+        ) from None
+
+
 def run_ingest_command(
     settings: Settings,
     paths: list[Path],
@@ -289,7 +347,7 @@ def run_ingest_command(
     progress: bool,
 ) -> int:
     """Run, print the summary on stderr, and return the exit code (1 if anything was rejected)."""
-    report_file = report_path.open("w", encoding="utf-8", newline="") if report_path else None
+    report_file = _open_report(report_path) if report_path else None
     try:
         report = run_ingest(
             settings,
