@@ -117,21 +117,43 @@ def list_users(data_dir: Path) -> list[tuple[str, str, str]]:
     ]
 
 
+def valid_name(name: str) -> bool:
+    """Whether ``name`` could be an account: no other name needs a password check."""
+    return bool(_NAME.match(name))
+
+
+@dataclass(frozen=True, slots=True)
+class _Verified:
+    """A password found right: its keyed digest, the hash it matched, and until when."""
+
+    digest: bytes
+    stored: str
+    until: float
+
+
 class Accounts:
-    """The accounts file as the server reads it: reloaded when it changes on disk."""
+    """The accounts file as the server reads it: reloaded when it changes on disk.
+
+    A password found right is remembered for ``VERIFIED_TTL_S`` as an HMAC
+    under a key made at start (never the password), so a client sending Basic
+    with every request pays the scrypt check once. What is remembered is
+    forgotten when the file changes, and an entry counts only while the
+    account's stored hash is the one it matched: a new password, a removed
+    account or a changed role take effect at once.
+    """
 
     def __init__(self, data_dir: Path) -> None:
         self.path = users_path(data_dir)
         self._lock = threading.Lock()
-        self._stamp: tuple[int, int] | None = None
+        self._stamp: tuple[int, ...] | None = None
         self._users: dict[str, dict[str, str]] = {}
         self._key = secrets.token_bytes(32)
-        self._verified: dict[bytes, float] = {}
+        self._verified: dict[str, _Verified] = {}  # one per account at most
 
     def _current(self) -> dict[str, dict[str, str]]:
         try:
-            info = self.path.stat()
-            stamp = (info.st_mtime_ns, info.st_size)
+            info = self.path.stat()  # replaced atomically: a change is a new inode
+            stamp = (info.st_ino, info.st_mtime_ns, info.st_ctime_ns, info.st_size)
         except FileNotFoundError:
             stamp = None
         with self._lock:
@@ -141,23 +163,37 @@ class Accounts:
                 self._verified.clear()
             return self._users
 
-    def verify(self, name: str, password: str) -> Principal | None:
-        users = self._current()
-        entry = users.get(name)
-        key = hmac.new(self._key, f"{name}\0{password}".encode(), hashlib.sha256).digest()
-        now = time.monotonic()
+    def _digest(self, name: str, password: str) -> bytes:
+        return hmac.new(self._key, f"{name}\0{password}".encode(), hashlib.sha256).digest()
+
+    def remembered(self, name: str, password: str) -> Principal | None:
+        """The account if this password was found right lately; no hash is computed."""
+        entry = self._current().get(name)
         with self._lock:
-            if entry is not None and self._verified.get(key, 0.0) > now:
-                return Principal(name, entry.get("role", "reader"))
-        # An unknown name costs a hash check too, so timing does not tell names apart.
+            known = self._verified.get(name)
+        if entry is None or known is None or known.until <= time.monotonic():
+            return None
+        if known.stored != entry.get("password"):
+            return None
+        if not hmac.compare_digest(known.digest, self._digest(name, password)):
+            return None
+        return Principal(name, entry.get("role", "reader"))
+
+    def verify(self, name: str, password: str) -> Principal | None:
+        """The account if ``password`` is its password: an scrypt check (~0.13 s, 32 MiB).
+
+        Callers throttle this (``web.throttle``); an unknown name costs a
+        hash too, so timing does not tell names apart.
+        """
+        entry = self._current().get(name)
         stored = entry.get("password") if entry else None
         ok = check_password_hash(stored or _dummy_hash(), password)
-        if not ok or not stored:
+        if not ok or not stored or entry is None:
             return None
         with self._lock:
-            if len(self._verified) > 256:
-                self._verified.clear()
-            self._verified[key] = now + VERIFIED_TTL_S
+            self._verified[name] = _Verified(
+                self._digest(name, password), stored, time.monotonic() + VERIFIED_TTL_S
+            )
         return Principal(name, entry.get("role", "reader"))
 
 

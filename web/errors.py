@@ -66,7 +66,12 @@ def register(app: Flask) -> None:
     def catalograph_error(exc: CatalographError) -> Response:
         status = getattr(exc, "http_status", 500)
         if status >= 500:
-            log.error("%s: %s", type(exc).__name__, exc.format_message())
+            # A 503 that says when to come back (a full query pool, sign-ins being
+            # checked) is load shed as designed, not a fault: a line each would flood
+            # the log under the very load it sheds.
+            shed = getattr(exc, "retry_after", None) is not None
+            level = logging.INFO if shed else logging.ERROR
+            log.log(level, "%s: %s", type(exc).__name__, exc.format_message())
         response = error_response(status, exc.format_message())
         for name, value in getattr(exc, "http_headers", ()):  # WWW-Authenticate (401)...
             response.headers.add(name, value)

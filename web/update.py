@@ -26,7 +26,7 @@ from ontology.errors import UsageError
 from ontology.layout import Layout
 from ontology.namespaces import PREFIXES
 from query.update_check import check_update
-from web.auth import AuthenticationError, request_principal, require_writer
+from web.auth import SIGN_IN_ERRORS, request_principal, require_writer
 from web.state import settings, store_holder
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ def allow_upload() -> None:
         return
     try:
         writer = request_principal()
-    except AuthenticationError:  # said when an update needs it; a query does not
+    except SIGN_IN_ERRORS:  # said when an update needs it; a query does not
         return
     if writer is not None and writer.may_write:
         limit = settings().max_upload_bytes
