@@ -157,24 +157,25 @@ MARC_DAT = "marc/pymarc/marc.dat"
 
 
 @pytest.mark.parametrize(
-    "damage,first_rule",
+    "damage,also",
     [
-        (b"\x00" * 5, "record-length"),  # NULs: skipped as filler, the rest is no record
-        (b"0106X", None),  # a letter in the length: read by its terminator, with a warning
-        (b"\x00\x00\x00\x00\x00cam", "record-length"),
+        # NULs are the leader's, not filler (the directory says where the record starts):
+        # read as blanks, with a warning (tests/test_ingest_framing.py has more).
+        (b"\x00" * 5, ["leader"]),
+        (b"0106X", []),  # a letter in the length: read by its terminator, with a warning
+        (b"\x00\x00\x00\x00\x00cam", ["leader"]),
     ],
 )
-def test_a_damaged_first_leader_does_not_hide_the_file(tmp_path, damage, first_rule):
+def test_a_damaged_first_leader_does_not_hide_the_file(tmp_path, damage, also):
     data = test_path(MARC_DAT).read_bytes()
     path = tmp_path / "damaged.mrc"
     path.write_bytes(damage + data[len(damage) :])
     assert detect_format(path) == "marc"
     items = read_binary(path)
-    assert len(items) == 20 and all(isinstance(item, SourceRecord) for item in items[1:])
-    if first_rule is None:
-        assert items[0].warnings[0].rule == "record-length"
-    else:
-        assert isinstance(items[0], Rejected) and items[0].rule == first_rule
+    assert len(items) == 20 and all(isinstance(item, SourceRecord) for item in items)
+    assert items[0].position.offset == 0
+    assert [w.rule for w in items[0].warnings] == ["record-length", *also]
+    assert _fields(items[0].payload) == _fields(read_binary(test_path(MARC_DAT))[0].payload)
 
 
 def test_a_first_record_longer_than_the_sniffed_bytes_with_a_damaged_leader(tmp_path):

@@ -16,6 +16,7 @@ import bz2
 import gzip
 import io
 import lzma
+import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -156,6 +157,37 @@ def test_mutated_binary_records_never_raise(tmp_path_factory, data):
     offsets = [item.position.offset for item in items]
     assert offsets == sorted(set(offsets)) and all(0 <= o < max(len(data), 1) for o in offsets)
     _check_mapping(items)
+
+
+def _fields(item: SourceRecord) -> list[str]:
+    return [str(field) for field in item.payload.fields]
+
+
+GARBAGE = st.binary(min_size=1, max_size=400) | st.lists(
+    st.sampled_from([b"\x1d", b"\x1e", b"\x00", b"\n", b"00714", b"cam a22", b"4500", b"<x>"])
+).map(b"".join)
+
+
+@FUZZ
+@given(seed=st.sampled_from(SEEDS[:2]), garbage=GARBAGE)
+def test_garbage_between_records_costs_no_record(tmp_path_factory, seed, garbage):
+    """Whatever bytes come between two records, both come out as they were.
+
+    Between them one rejection, unless the garbage holds five digits in a
+    row: then it may hold a leader or directory entries, and what they
+    start is judged on its own (it may even read as a record).
+    """
+    folder = tmp_path_factory.mktemp("fuzz")
+    (folder / "seed.mrc").write_bytes(seed)
+    originals = list(MarcBinarySource().read(folder / "seed.mrc"))
+    cut = seed.index(b"\x1d") + 1
+    (folder / "garbage.mrc").write_bytes(seed[:cut] + garbage + seed[cut:])
+    first, *between, last = MarcBinarySource().read(folder / "garbage.mrc")
+    assert isinstance(first, SourceRecord) and _fields(first) == _fields(originals[0])
+    assert isinstance(last, SourceRecord) and _fields(last) == _fields(originals[1])
+    assert last.position.offset == cut + len(garbage)
+    if re.search(rb"\d{5}", garbage) is None:
+        assert len(between) <= 1 and all(isinstance(item, Rejected) for item in between)
 
 
 XML_SEED = test_path("marcxml/pymarc/batch.xml").read_text(encoding="utf-8")

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from ingest.sources.base import Source
+from ingest.sources.base import SNIFF_BYTES, Source
 from ingest.sources.compressed import read_head
 from ontology.errors import InputError
 
@@ -48,9 +48,6 @@ FORMATS: tuple[SourceFormat, ...] = (
     SourceFormat("marcxml", "ingest.sources.marc_xml:MarcXmlSource", "ingest.marc.mapper:map_marc", "MARCXML"),
 )
 _REGISTRY: dict[str, SourceFormat] = {entry.name: entry for entry in FORMATS}
-
-#: How many bytes ``detect_format`` looks at.
-SNIFF_BYTES = 4096
 
 
 def formats() -> list[str]:
@@ -94,10 +91,15 @@ def get_mapper(format_name: str) -> Callable:
 
 
 def detect_format(path: Path) -> str | None:
-    """The format of ``path`` judged from its content, or ``None`` if no source claims it."""
-    head = read_head(path, SNIFF_BYTES)
-    for name in formats():
-        if get_source(name).sniff(head):
+    """The format of ``path`` judged from its content, or ``None`` if no source claims it.
+
+    Each source sees as many first bytes as it asks for (``Source.sniff_bytes``):
+    binary MARC looks past a damaged first record, XML only at its prolog.
+    """
+    sources = {name: get_source(name) for name in formats()}
+    head = read_head(path, max(source.sniff_bytes for source in sources.values()))
+    for name, source in sources.items():
+        if source.sniff(head[: source.sniff_bytes]):
             return name
     return None
 

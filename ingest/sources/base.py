@@ -9,6 +9,8 @@ from typing import ClassVar
 
 from ingest.model import Rejected, SourceRecord
 
+#: How many first bytes of a file a source looks at to claim it, unless it says otherwise.
+SNIFF_BYTES = 4096
 #: Chooses the record numbers a reader yields (see ``Source.read``).
 Selector = Callable[[int], bool]
 
@@ -26,11 +28,13 @@ class Source(ABC):
     """
 
     format: ClassVar[str]
+    #: How many first bytes of a file ``sniff`` is given (``ingest.sources.detect_format``).
+    sniff_bytes: ClassVar[int] = SNIFF_BYTES
 
     @classmethod
     @abstractmethod
     def sniff(cls, head: bytes) -> bool:
-        """True if ``head`` (the first bytes of a file) looks like this format."""
+        """True if ``head`` (the first ``sniff_bytes`` of a file, or all of it) looks like this format."""
 
     @classmethod
     def refusal(cls, head: bytes) -> str | None:

@@ -33,31 +33,27 @@ from ingest.model import Position, RecordWarning, Rejected, SourceRecord
 from ingest.sources.base import Selector, Source
 from ingest.sources.compressed import open_input
 from ingest.sources.fields import control_field, data_field, indicators, subfield
-from ingest.sources.framing import (
-    CHARACTER_COUNTS,
+from ingest.sources.framing import CHARACTER_COUNTS, CHUNK_BYTES, characters, frames
+from ingest.sources.leader import repair as leader_repair
+from ingest.sources.limits import MAX_RECORD_FIELDS, MAX_RECORD_SUBFIELDS
+from ingest.sources.record_starts import (
+    DIRECTORY_ENTRIES,
+    ENTRY_LENGTH,
+    FIELD_TERMINATOR,
     FILLER,
     LEADER_LENGTH,
     LEADER_SHAPE,
     MAX_MARC_LENGTH,
-    characters,
-    frames,
+    first_record,
 )
-from ingest.sources.leader import repair as leader_repair
-from ingest.sources.limits import MAX_RECORD_FIELDS, MAX_RECORD_SUBFIELDS
 
-FIELD_TERMINATOR = 0x1E
 SUBFIELD_DELIMITER = b"\x1f"
-ENTRY_LENGTH = 12
 _PRINTABLE_TAG = re.compile(r"[\x20-\x7e]{3}\Z")
 _PRINTABLE_LEADER = re.compile(rb"\d{5}[\x20-\x7e]+")
-#: For sniffing: directory entries after a first leader that may be damaged, and a
-#: record terminator followed by a plausible leader and directory entries.
+#: For sniffing: directory entries after a first leader that may be damaged.
 _FIRST_DIRECTORY = re.compile(rb"[^\x1d\x1e]{23,25}(?:[0-9A-Za-z]{3}\d{9}){3}")
-_NEXT_RECORD = re.compile(
-    rb"\x1d(?:[\x00\t\n\r\x1a ]|\xef\xbb\xbf)*"
-    rb"\d{5}[\x20-\x7e]{7}\d{5}[\x20-\x7e]{7}(?:[0-9A-Za-z]{3}\d{9}){2}"
-)
-_DIRECTORY_ENTRIES = re.compile(rb"(?:[\x20-\x7e]{3}\d{9})+")
+#: Control characters, which a leader never holds (NULs written over it).
+_CONTROL = re.compile(rb"[\x00-\x1f\x7f]")
 #: A subfield delimiter followed by a non-ASCII byte (a subfield code that needs a warning).
 _NON_ASCII_CODE = re.compile(rb"\x1f[\x80-\xff]")
 #: MARC-8 field bytes that are printable ASCII and delimiters only (read as ASCII).
@@ -83,22 +79,27 @@ class MarcBinarySource(Source):
 
     format = "marc"
 
+    #: A first record of up to 99,999 bytes and the start of the next are in view.
+    sniff_bytes = CHUNK_BYTES
+
     @classmethod
     def sniff(cls, head: bytes) -> bool:
-        """A leader at the start (after any filler), else a directory that shows a record.
+        """A leader at the start (after any filler), else a record that shows further on.
 
-        A damaged first leader (NULs, a letter among the length digits, one
-        character short) must not hide a file of good records, so failing a
-        plausible leader at the start, ``head`` is claimed if directory
-        entries follow the first 23 to 25 bytes, or if a record terminator is
-        followed by a plausible leader and directory entries.
+        A damaged first record (NULs or letters in its leader, junk written
+        before it, a leader one character short) must not hide a file of good
+        records, so failing a plausible leader at the start, ``head`` is
+        claimed if directory entries follow its first 23 to 25 bytes, or if a
+        sound record (``ingest.sources.record_starts.record_at``: its length ends on
+        a record terminator, its base address on the directory's end) starts
+        after a record terminator anywhere in ``head``.
         """
         start = FILLER.match(head).end()
         if LEADER_SHAPE.match(head, start) is not None:
             return True
         return (
             _FIRST_DIRECTORY.match(head, start) is not None
-            or _NEXT_RECORD.search(head, start) is not None
+            or first_record(head, start) is not None
         )
 
     def read(
@@ -111,22 +112,23 @@ class MarcBinarySource(Source):
                 if select is not None and not select(number):
                     continue  # another worker's record: framed, not decoded
                 position = Position(source=source, number=number, offset=offset)
+                if problem is not None and not problem.readable:
+                    yield Rejected(position, problem.rule, problem.reason)
+                    continue
                 try:
                     record, warnings = parse_record(frame)
                 except BrokenRecord as broken:
-                    if problem is not None and len(frame) <= 1:
-                        yield Rejected(position, *problem)
-                    elif problem is not None and (
-                        broken.rule in _DECISIVE_RULES or problem[0] == CHARACTER_COUNTS
+                    if problem is not None and (
+                        broken.rule in _DECISIVE_RULES or problem.rule == CHARACTER_COUNTS
                     ):
-                        yield Rejected(position, broken.rule, f"{broken.reason}; {problem[1]}")
+                        yield Rejected(position, broken.rule, f"{broken.reason}; {problem.reason}")
                     elif problem is not None:
-                        yield Rejected(position, problem[0], f"{problem[1]}; {broken.reason}")
+                        yield Rejected(position, problem.rule, f"{problem.reason}; {broken.reason}")
                     else:
                         yield Rejected(position, broken.rule, broken.reason)
                     continue
                 if problem is not None:
-                    warnings = (RecordWarning(*problem), *warnings)
+                    warnings = (RecordWarning(problem.rule, problem.reason), *warnings)
                 yield SourceRecord(position, self.format, record, warnings)
             if handle.damage is not None and (select is None or select(number + 1)):
                 yield Rejected(
@@ -151,6 +153,7 @@ def parse_record(frame: bytes) -> tuple[Record, tuple[RecordWarning, ...]]:
         raise BrokenRecord("directory", "no field terminator after the directory")
     data_area = frame[directory_end + 1 :]
     _check_size(data_area.count(b"\x1e"), data_area.count(SUBFIELD_DELIMITER))
+    _check_directory_size(directory_end - LEADER_LENGTH)
     start = LEADER_LENGTH
     if (directory_end - LEADER_LENGTH) % ENTRY_LENGTH and not _walks(frame, directory_end):
         start = _directory_start(frame, directory_end)  # not on the path of a sound record
@@ -200,10 +203,38 @@ def _check_size(fields: int, subfields: int) -> None:
         )
 
 
+def _check_directory_size(size: int) -> None:
+    """Refuse a directory with room for more entries than a record may have fields.
+
+    Fields never share bytes (``_by_directory``), so the data area bounds
+    what is built from the entries; the entries themselves are bounded here,
+    before they are listed: 100,000 of them over a data area of few field
+    terminators would pass the count of fields.
+    """
+    if size // ENTRY_LENGTH > MAX_RECORD_FIELDS:
+        raise BrokenRecord(
+            "record-size",
+            f"a directory of {size} bytes ({size // ENTRY_LENGTH} entries): more than the "
+            f"{MAX_RECORD_FIELDS} fields a record may have",
+        )
+
+
 def _leader(raw: bytes, warnings: Warnings) -> str:
-    """The leader of a record whose directory starts where it should, at byte 24."""
+    """The leader of a record whose directory starts where it should, at byte 24.
+
+    Control characters (a leader overwritten with NULs) are read as blanks,
+    with a warning: the fields are intact, and a blank leader is what a
+    MARCXML record without one gets too.
+    """
     if not raw[:20].isascii():
         raise BrokenRecord("leader", f"the leader holds non-ASCII bytes: {raw!r}")
+    if _CONTROL.search(raw) is not None:
+        blanked = _CONTROL.sub(b" ", raw)
+        warnings.add(
+            "leader",
+            f"{len(_CONTROL.findall(raw))} control characters in the leader read as blanks: {raw!r}",
+        )
+        raw = blanked
     if not raw[20:].isascii():
         # Leader/20-23 is the fixed entry map "4500" in MARC 21: nothing is lost.
         warnings.add("leader", f"leader/20-23 {raw[20:]!r} is not ASCII; read as '4500'")
@@ -236,7 +267,7 @@ def _directory_start(frame: bytes, directory_end: int) -> int:
         if (
             (directory_end - start) % ENTRY_LENGTH == 0
             and _PRINTABLE_LEADER.fullmatch(frame, 0, start)
-            and _DIRECTORY_ENTRIES.fullmatch(frame, start, directory_end)
+            and DIRECTORY_ENTRIES.fullmatch(frame, start, directory_end)
             and _by_directory(frame, directory_end + 1, _directory(frame[start:directory_end]))
         ):
             return start
@@ -279,15 +310,22 @@ def _fields(
 def _by_directory(
     frame: bytes, base: int, entries: list[tuple[str, bytes, bytes]]
 ) -> list[tuple[str, bytes]] | None:
-    """The fields where the directory says, or ``None`` if one of them does not end on a terminator."""
+    """The fields where the directory says, or ``None`` if one of them does not end on a terminator.
+
+    ``None`` too when the fields' lengths add up to more than the data area:
+    entries that name the same bytes again (19,000 entries naming one field of
+    10 kB would make 190 MB of fields out of a record of 240 kB).
+    """
     size = len(frame)
     fields = []
+    room = size - base  # fields that share bytes would cost more than the record holds
     for tag, length, offset in entries:
         if not (length.isdigit() and offset.isdigit()):
             return None
         begin = base + int(offset)
         stop = begin + int(length)
-        if not (begin < stop <= size and frame[stop - 1] == FIELD_TERMINATOR):
+        room -= stop - begin
+        if not (begin < stop <= size and frame[stop - 1] == FIELD_TERMINATOR and room >= 0):
             return None
         fields.append((tag, frame[begin : stop - 1]))
     return fields
