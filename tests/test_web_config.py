@@ -86,6 +86,8 @@ def test_environment_errors_name_the_variable() -> None:
         ({"max_page_requests": 0}, "max_page_requests must be at least 1"),
         ({"page_list_size": 0}, "page_list_size must be at least 1"),
         ({"page_list_size": 5000}, "page_list_size must be at most 1000"),
+        ({"trusted_hosts": "evil.example/x"}, "is not a host name"),
+        ({"trusted_hosts": ["[::1]"]}, "is not a host name"),
         ({"bogus": 1}, "unknown setting 'bogus'"),
     ],
 )

@@ -80,6 +80,9 @@ class Settings:
     #: Items a page shows of each list (a property's values, what points at the resource,
     #: its records); the rest on the list's own pages.
     page_list_size: int = 100
+    #: Host names a request may name in ``Host`` besides the base IRI's (".example.org":
+    #: it and its subdomains; "*": any); other hosts get 400.
+    trusted_hosts: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -91,6 +94,7 @@ _TYPES: dict[str, type] = {
     if name in {f.name for f in fields(Settings)}
 }
 _IRI = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$")
+_HOST = re.compile(r"^\.?[A-Za-z0-9._-]+$")
 _ENDPOINT_PREFIX = re.compile(r"^https?://[^/?#\s<>\"{}|\\^`]+/[^\s<>\"{}|\\^`]*$")
 
 
@@ -127,6 +131,11 @@ def _validate(settings: Settings) -> None:
         raise ConfigurationError(
             f"page_list_size must be at most {MAX_PAGE_LIST_SIZE}, got {settings.page_list_size}"
         )
+    for host in settings.trusted_hosts:
+        if host != "*" and not _HOST.match(host):
+            raise ConfigurationError(
+                f"trusted_hosts: {host!r} is not a host name (or '.name' for its subdomains)"
+            )
     for token in settings.update_tokens:
         if len(token) < MIN_TOKEN_LENGTH or any(ch.isspace() for ch in token):
             raise ConfigurationError(  # never print the token: it is a secret

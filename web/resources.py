@@ -1,7 +1,8 @@
 """Resource pages: every IRI minted under the base dereferences here.
 
-The request path is mapped to ``base + path`` whatever Host the request came
-in on, so a copy served under another name still finds its resources. One URL answers HTML to browsers and RDF to clients (the
+The request path is mapped to ``base + path`` whatever trusted Host the
+request came in on (``web.hosts``), so a copy served under another name still
+finds its resources. One URL answers HTML to browsers and RDF to clients (the
 same negotiation as /sparql), and ``.ttl`` / ``.nt`` / ``.jsonld`` twins name a
 format outright. How a page shows its resource is ``web.resource_view``'s job.
 
