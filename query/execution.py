@@ -20,7 +20,9 @@ through, the worker cannot open a connection. A query still running after
 their latency next to it.
 
 Messages are small: the query text and a few numbers go in, the serialised
-answer comes out, over one pipe per worker.
+answer comes out, over one pipe per worker. A worker answers any
+``WorkerJob``: a SPARQL query (``Job``) or a resource's page or RDF twin
+(``query.resource_job.ResourceJob``), under the same deadline and kill.
 """
 
 from __future__ import annotations
@@ -35,11 +37,10 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from ontology.errors import QueryError, StoreError
-from query.sparql import SparqlResult
-from query.worker import FORKSERVER_PARENT_VARIABLE, Job, error_from, job_for, serve
+from query.worker import FORKSERVER_PARENT_VARIABLE, Job, WorkerJob, error_from, job_for, serve
 
 __all__ = [
     "Job",
@@ -49,6 +50,7 @@ __all__ = [
     "QueryPool",
     "QueryTimeoutError",
     "WorkerCrashedError",
+    "WorkerJob",
     "job_for",
 ]
 
@@ -60,6 +62,11 @@ LONG_QUERY_S = 0.5
 LONG_QUERY_NICE = 5
 #: How long a closing pool waits for an idle worker to exit before killing it.
 _EXIT_WAIT_S = 2.0
+#: Imported by the forkserver once, so that each worker starts with the modules of the
+#: jobs it answers loaded.
+_PRELOAD = ["query.worker", "query.resource_job"]
+
+Answer = TypeVar("Answer")
 
 
 class QueryTimeoutError(QueryError):
@@ -82,10 +89,10 @@ class WorkerCrashedError(QueryError):
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(Generic[Answer]):
     """A worker's answer, with where the time went (for ``Server-Timing``)."""
 
-    result: SparqlResult
+    result: Answer
     wait_s: float  # waiting for a free worker
     query_s: float  # inside the worker: open, evaluate, serialise
     total_s: float  # from ``run`` being called to the answer being back
@@ -218,7 +225,7 @@ class QueryPool:
         self._memory = memory_mb * 2**20
         self._isolate = isolate_network
         self._context = multiprocessing.get_context("forkserver")
-        self._context.set_forkserver_preload(["query.worker"])
+        self._context.set_forkserver_preload(_PRELOAD)
         if threading.current_thread() is threading.main_thread():
             # Started here, the forkserver can die with this process (``die_with_parent``),
             # and its workers with it, even while a runaway query holds a worker's GIL.
@@ -266,7 +273,7 @@ class QueryPool:
 
     # -- queries
 
-    def run(self, job: Job, timeout_s: float) -> Outcome:
+    def run(self, job: WorkerJob[Answer], timeout_s: float) -> Outcome[Answer]:
         """Answer ``job`` in a worker within ``timeout_s`` seconds, or raise why not."""
         called = time.monotonic()
         deadline = called + timeout_s
@@ -286,7 +293,9 @@ class QueryPool:
             with self._cond:
                 self._inside -= 1
 
-    def _run(self, job: Job, timeout_s: float, called: float, deadline: float) -> Outcome:
+    def _run(
+        self, job: WorkerJob[Answer], timeout_s: float, called: float, deadline: float
+    ) -> Outcome[Answer]:
         for _attempt in range(3):  # a worker found dead before it took the job: use another
             worker = self._take(deadline, timeout_s)
             waited = time.monotonic() - called
@@ -376,11 +385,10 @@ class QueryPool:
             self._start_one()
 
     @staticmethod
-    def _outcome(reply: tuple[Any, ...], waited: float, called: float) -> Outcome:
+    def _outcome(reply: tuple[Any, ...], waited: float, called: float) -> Outcome[Any]:
         if reply[0] == "error":
             raise error_from(reply[1], reply[2])
-        _, fields, query_s = reply
-        result = SparqlResult(*fields)
+        _, result, query_s = reply
         return Outcome(result, waited, query_s, time.monotonic() - called)
 
     def close(self) -> None:

@@ -1,15 +1,29 @@
-"""What the store says about one resource, gathered for its page and its RDF twin.
+"""What the store says about one resource, gathered in bounded slices for its page and twin.
 
-The SPARQL lives in ``query/rq/*.rq``; the resource and the prefixes that tell
-a record's subsidiary nodes apart are passed as bound variables
-(``substitutions=``), never pasted into the query text.
+A resource may be referenced thousands of times (the instances of a much
+edited work, the works of a prolific author), so nothing here reads a list
+whole. Every list a page shows (a property's values, what points at the
+resource through one property, its source records, a record graph's members)
+is a ``query.listings.Listing``: its full count, counted in SPARQL, and one
+slice of its items, read in the store's order only as far as the slice's end.
+``Paging`` says which slices: on a resource's own page every list shows at
+most ``size`` items and all lists together at most ``items`` (when they hold
+more, the longer lists get an equal share of what is left, ``shares``); a
+list's page (``focus``, the list's ``key``) shows one slice of that list
+alone. Texts longer than ``MAX_TEXT`` characters are cut, and the subsidiary
+nodes shown inline (titles, contributions) have at most ``MAX_NESTED`` rows
+each and ``NESTED_PER_ITEM * items`` in all. So what a page costs depends on
+``Paging``, not on how heavily its resource is used. The RDF twin
+(``rdf``) is cut at a number of triples and of bytes, as SPARQL answers are.
+
+The SPARQL lives in ``query/rq/*.rq``; the resource, properties and prefixes
+are passed as bound variables (``substitutions=``), never pasted into the text.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass, field
 from functools import cache
+from itertools import islice
 from pathlib import Path
 
 from pyoxigraph import (
@@ -17,19 +31,49 @@ from pyoxigraph import (
     Literal,
     NamedNode,
     QueryBoolean,
+    QuerySolutions,
+    QueryTriples,
     RdfFormat,
     Store,
     Variable,
-    serialize,
 )
 
-from ontology.errors import StoreError
-from ontology.namespaces import PREFIXES, RDF
+from ontology.errors import NotFoundError, StoreError
+from ontology.namespaces import BF, MADS, PREFIXES, RDF, RDFS, SKOS
+from query.listings import (
+    MEMBERS,
+    PROPERTY,
+    RECORDS,
+    REFERENCE,
+    Description,
+    Listing,
+    Node,
+    Paging,
+    Provenance,
+    Reference,
+    Term,
+    Value,
+    list_key,
+    shares,
+)
+from query.sparql import SparqlResult, write_triples
 
 _RQ = Path(__file__).resolve().parent / "rq"
 
-Node = NamedNode | BlankNode
-Term = NamedNode | BlankNode | Literal
+#: Longest text shown, in characters; the rest is in the RDF twin.
+MAX_TEXT = 2000
+#: Most statements shown of one subsidiary node (a title, a contribution).
+MAX_NESTED = 50
+#: Statements of subsidiary nodes a page may show, per item it may show.
+NESTED_PER_ITEM = 4
+#: Most rows read for the labels and details of one value.
+MAX_LABEL_ROWS = 50
+#: Most lists of each kind (properties, references) a page shows; more are not listed.
+MAX_LISTS = 200
+
+_LABEL_PREDICATES = frozenset({RDFS.label, SKOS.prefLabel, MADS.authoritativeLabel})
+#: What a page's heading shows: listed on a list's page too.
+_HEADING_PREDICATES = _LABEL_PREDICATES | {RDF.type, BF.title}
 
 
 @cache
@@ -38,151 +82,165 @@ def sparql(name: str) -> str:
     return (_RQ / f"{name}.rq").read_text(encoding="utf-8")
 
 
-@dataclass(slots=True)
-class Value:
-    """An RDF term and the labels it has in the store (several languages and scripts)."""
-
-    term: Term
-    labels: list[Literal] = field(default_factory=list)
-    #: For a record's subsidiary node (a title, a contribution): its own statements.
-    nested: list[tuple[NamedNode, Value]] = field(default_factory=list)
-    #: Main titles, used as labels only when the term has no label of its own.
-    titles: list[Literal] = field(default_factory=list)
-
-    def settle(self) -> Value:
-        """Fall back to the titles when no label was found."""
-        if not self.labels:
-            self.labels = self.titles
-        self.titles = []
-        return self
-
-
-@dataclass(slots=True)
-class Reference:
-    """Something that points at the resource: ``subject --predicate--> resource``.
-
-    ``via`` is set when the pointer is a subsidiary node of ``subject``
-    (``work --contribution--> #contribution-1 --agent--> resource``).
-    """
-
-    subject: Value
-    predicate: NamedNode
-    via: NamedNode | None = None
-    #: What tells one instance from another with the same title: dates and publishers of
-    #: its provision, and its languages (IRIs).
-    dates: list[str] = field(default_factory=list)
-    publishers: list[str] = field(default_factory=list)
-    languages: list[NamedNode] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class Provenance:
-    """A record graph a resource comes from, and where that record was read."""
-
-    graph: NamedNode
-    source_file: str | None
-    position: str | None
-    generated: str | None
-
-
-@dataclass(slots=True)
-class Description:
-    iri: NamedNode
-    labels: list[Literal]
-    statements: list[tuple[NamedNode, Value]]
-    references: list[Reference]
-    #: (predicate, via) -> number of distinct subjects, not capped.
-    reference_counts: dict[tuple[NamedNode, NamedNode | None], int]
-    graphs: list[Provenance]
-    #: For a record graph: the resources it describes.
-    members: list[Value]
-
-    @property
-    def types(self) -> list[Value]:
-        return [value for predicate, value in self.statements if predicate == RDF.type]
-
-    @property
-    def reference_total(self) -> int:
-        return sum(self.reference_counts.values())
-
-
 class ResourceQueries:
     """The questions a resource page asks, over one store and one base IRI."""
 
     def __init__(self, store: Store, base: str) -> None:
         self.store = store
         self.base = base if base.endswith("/") else base + "/"
-        self.graphs_prefix = Literal(self.base + "graph/")
         #: Nodes under the base with a fragment are subsidiary: a record's own
         #: (``{graph}#title-1``) or a shared unit's part (``{work}#contribution-…``).
         self.base_literal = Literal(self.base)
+        self.graphs_prefix = self.base + "graph/"
         self.meta = NamedNode(self.base + "graph/meta")
+        #: Statements of subsidiary nodes the page being described may still show.
+        self._nested_left = 0
 
-    def _run(self, name: str, **bound: Term) -> QueryBoolean | list:
-        """Run ``rq/{name}.rq`` with ``bound`` values; rows are read here so read errors are too."""
+    def _run(self, name: str, **bound: Term) -> QueryBoolean | QuerySolutions | QueryTriples:
+        """Run ``rq/{name}.rq`` with ``bound`` values; its rows are read lazily by the caller."""
         substitutions = {Variable(key): value for key, value in bound.items()}
         try:
-            result = self.store.query(
+            return self.store.query(
                 sparql(name),
                 prefixes=PREFIXES,
                 use_default_graph_as_union=True,
                 substitutions=substitutions,
             )
-            return result if isinstance(result, QueryBoolean) else list(result)
+        except OSError as exc:
+            raise StoreError(f"the store could not be read: {exc}") from exc
+
+    def _rows(self, name: str, start: int = 0, stop: int | None = None, **bound: Term) -> list:
+        """Rows ``start`` to ``stop`` of ``rq/{name}.rq``; read errors are store errors too."""
+        try:
+            return list(islice(self._run(name, **bound), start, stop))  # type: ignore[arg-type]
         except OSError as exc:
             raise StoreError(f"the store could not be read: {exc}") from exc
 
     def is_record_graph(self, iri: NamedNode) -> bool:
-        return iri.value.startswith(self.graphs_prefix.value) and "#" not in iri.value
+        return iri.value.startswith(self.graphs_prefix) and "#" not in iri.value
+
+    def is_subsidiary(self, term: Term) -> bool:
+        """A blank node, or a node under the base with a fragment: shown inline, no page."""
+        return isinstance(term, BlankNode) or (
+            isinstance(term, NamedNode) and term.value.startswith(self.base) and "#" in term.value
+        )
 
     def exists(self, iri: NamedNode) -> bool:
         """Whether any statement mentions ``iri`` (as subject or object)."""
         return bool(self._run("exists", iri=iri))
 
-    def describe(self, iri: NamedNode) -> Description | None:
-        """Everything a page shows about ``iri``; ``None`` if the store never mentions it."""
+    # ------------------------------------------------------------ the page
+
+    def describe(self, iri: NamedNode, paging: Paging | None = None) -> Description | None:
+        """The lists a page shows about ``iri``, sliced by ``paging``; ``None`` if it is unknown.
+
+        A ``paging.focus`` no list has, or a page past a list's end, is a ``NotFoundError``.
+        """
+        paging = paging or Paging()
         if not self.exists(iri):
             return None
-        own_labels: list[Literal] = []
-        statements: dict[tuple[NamedNode, Term], Value] = {}
-        for row in self._run("properties", iri=iri):
-            predicate, obj = row["p"], row["o"]
-            value = statements.setdefault((predicate, obj), Value(obj))
-            _add_label(value.labels, row["label"])
-            _add_label(value.titles, row["title"])
-            is_label = predicate.value in _LABEL_PREDICATES and isinstance(obj, Literal)
-            if is_label and obj not in own_labels:
-                own_labels.append(obj)
-        for value in statements.values():
-            value.settle()
-        self._nest(iri, statements)
-        if not own_labels:
-            own_labels = _titles(statements)
-        members = [] if not self.is_record_graph(iri) else self._members(iri)
+        d = self._lists(iri)
+        everything = [*d.properties, *d.references, d.records, d.members]
+        heading = [ls for ls in d.properties if ls.predicate in _HEADING_PREDICATES]
+        if paging.focus is None:
+            wanted = [min(ls.count, paging.size) for ls in everything]
+            takes = dict(zip(map(id, everything), shares(wanted, paging.items), strict=True))
+        else:
+            d.focus = next((ls for ls in everything if ls.key == paging.focus), None)
+            if d.focus is None or d.focus.count == 0:
+                raise NotFoundError(f"{iri.value} has no list {paging.focus[:200]!r}")
+            d.focus.start = (paging.page - 1) * paging.size
+            if d.focus.start >= d.focus.count:
+                raise NotFoundError(f"the list {paging.focus} has no page {paging.page}")
+            takes = {id(ls): min(ls.count, paging.size) for ls in [*heading, d.focus]}
+        self._nested_left = NESTED_PER_ITEM * paging.items
+        for listing in everything:
+            self._fill(iri, listing, takes.get(id(listing), 0))
+        d.labels = [
+            v.term
+            for ls in heading
+            if ls.predicate in _LABEL_PREDICATES
+            for v in ls.items
+            if isinstance(v.term, Literal)
+        ] or _titles(d.statements)
+        return d
+
+    def _lists(self, iri: NamedNode) -> Description:
+        """Every list of ``iri``'s page with its count, and no items yet."""
+        counts = self._rows("property_counts", 0, MAX_LISTS + 1, iri=iri)
+        refs = self._rows("reference_counts", 0, MAX_LISTS + 1, iri=iri, base=self.base_literal)
+        properties = [
+            Listing(list_key(row["p"]), PROPERTY, int(row["n"].value), predicate=row["p"])
+            for row in counts[:MAX_LISTS]
+        ]
+        references = [
+            Listing(
+                list_key(row["p"], row["via"], inverse=True),
+                REFERENCE,
+                int(row["n"].value),
+                predicate=row["p"],
+                via=row["via"],
+            )
+            for row in refs[:MAX_LISTS]
+        ]
+        records = self._rows("record_graph_count", iri=iri, meta=self.meta)
+        members = []
+        if self.is_record_graph(iri):
+            members = self._rows("graph_member_count", iri=iri, base=self.base_literal)
         return Description(
             iri=iri,
-            labels=own_labels,
-            statements=[(p, v) for (p, _), v in statements.items()],
-            references=self._references(iri),
-            reference_counts=self._reference_counts(iri),
-            graphs=self._provenance(iri),
-            members=members,
+            labels=[],
+            properties=properties,
+            references=references,
+            records=Listing(RECORDS, RECORDS, int(records[0]["n"].value) if records else 0),
+            members=Listing(MEMBERS, MEMBERS, int(members[0]["n"].value) if members else 0),
+            lists_cut=len(counts) > MAX_LISTS or len(refs) > MAX_LISTS,
         )
 
-    def _nest(self, iri: NamedNode, statements: dict[tuple[NamedNode, Term], Value]) -> None:
-        by_node: dict[Term, dict[tuple[NamedNode, Term], Value]] = defaultdict(dict)
-        for row in self._run("nested", iri=iri, base=self.base_literal):
-            value = by_node[row["node"]].setdefault((row["p"], row["o"]), Value(row["o"]))
-            _add_label(value.labels, row["label"])
-        for (_, obj), value in statements.items():
-            if obj in by_node:
-                value.nested = [(p, v) for (p, _), v in by_node[obj].items()]
+    def _fill(self, iri: NamedNode, listing: Listing, take: int) -> None:
+        """Read ``take`` items of ``listing`` from its ``start``."""
+        if take <= 0:
+            return
+        span = (listing.start, listing.start + take)
+        if listing.kind == RECORDS:
+            listing.items = self._provenance(iri, *span)
+        elif listing.kind == MEMBERS:
+            rows = self._rows("graph_members", *span, iri=iri, base=self.base_literal)
+            listing.items = [self._value(row["s"]) for row in rows]
+        elif listing.kind == REFERENCE:
+            name, bound = "reference_subjects", {"iri": iri, "p": listing.predicate}
+            if listing.via is not None:
+                name, bound["via"] = "reference_subjects_via", listing.via
+            rows = self._rows(name, *span, base=self.base_literal, **bound)
+            listing.items = [self._reference(row["s"], listing) for row in rows]
+        else:
+            rows = self._rows("property_values", *span, iri=iri, p=listing.predicate)
+            listing.items = [self._value(row["o"]) for row in rows]
 
-    def _references(self, iri: NamedNode) -> list[Reference]:
-        found: dict[tuple[Node, NamedNode, NamedNode | None], Reference] = {}
-        for row in self._run("references", iri=iri, base=self.base_literal):
-            key = (row["s"], row["p"], row["via"])
-            ref = found.setdefault(key, Reference(Value(row["s"]), row["p"], row["via"]))
+    def _value(self, term: Term) -> Value:
+        """A value with its labels and, for a subsidiary node, its own statements."""
+        if isinstance(term, Literal):
+            return Value(_short(term))
+        value = Value(term)
+        for row in self._rows("labels", 0, MAX_LABEL_ROWS, node=term):
+            _add_label(value.labels, row["label"])
+            _add_label(value.titles, row["title"])
+        if self.is_subsidiary(term):
+            room = min(MAX_NESTED, self._nested_left)
+            rows = self._rows("node_statements", 0, room + 1, node=term)
+            value.more = len(rows) > room
+            nested: dict[tuple[NamedNode, Term], Value] = {}
+            for row in rows[:room]:
+                inner = nested.setdefault((row["p"], row["o"]), Value(_short(row["o"])))
+                _add_label(inner.labels, row["label"])
+            value.nested = [(p, v) for (p, _), v in nested.items()]
+            self._nested_left -= min(len(rows), room)
+        return value.settle()
+
+    def _reference(self, subject: Node, listing: Listing) -> Reference:
+        assert listing.predicate is not None
+        ref = Reference(Value(subject), listing.predicate, listing.via)
+        for row in self._rows("reference_details", 0, MAX_LABEL_ROWS, s=subject):
             _add_label(ref.subject.labels, row["label"])
             _add_label(ref.subject.titles, row["title"])
             for values, term in (
@@ -193,112 +251,77 @@ class ResourceQueries:
                 value = term if isinstance(term, NamedNode) else _text(term)
                 if value is not None and value not in values:
                     values.append(value)
-        for ref in found.values():
-            ref.subject.settle()
-        return list(found.values())
+        ref.subject.settle()
+        return ref
 
-    def _reference_counts(self, iri: NamedNode) -> dict[tuple[NamedNode, NamedNode | None], int]:
-        return {
-            (row["p"], row["via"]): int(row["n"].value)
-            for row in self._run("reference_counts", iri=iri, base=self.base_literal)
-        }
-
-    def _provenance(self, iri: NamedNode) -> list[Provenance]:
+    def _provenance(self, iri: NamedNode, start: int, stop: int) -> list[Provenance]:
+        """Record graphs ``start`` to ``stop`` (a graph may have several rows: one is kept)."""
         found: dict[NamedNode, Provenance] = {}
-        for row in self._run("record_graphs", iri=iri, meta=self.meta):
-            found.setdefault(
-                row["g"],
-                Provenance(
-                    row["g"], _text(row["file"]), _text(row["position"]), _text(row["time"])
-                ),
-            )
-        return list(found.values())
+        try:
+            for row in self._run("record_graphs", iri=iri, meta=self.meta):  # type: ignore[union-attr]
+                if row["g"] not in found and len(found) == stop:
+                    break
+                found.setdefault(
+                    row["g"],
+                    Provenance(
+                        row["g"], _text(row["file"]), _text(row["position"]), _text(row["time"])
+                    ),
+                )
+        except OSError as exc:
+            raise StoreError(f"the store could not be read: {exc}") from exc
+        return list(found.values())[start:stop]
 
-    def _members(self, iri: NamedNode) -> list[Value]:
-        found: dict[Term, Value] = {}
-        for row in self._run("graph_members", iri=iri, base=self.base_literal):
-            value = found.setdefault(row["s"], Value(row["s"]))
-            _add_label(value.labels, row["label"])
-            _add_label(value.titles, row["title"])
-        return [value.settle() for value in found.values()]
+    # ------------------------------------------------------------ the twin
 
-    def rdf(self, iri: NamedNode, fmt: RdfFormat) -> bytes:
-        """The RDF twin of a page: the resource and its subsidiary nodes (or a record graph)."""
+    def rdf(self, iri: NamedNode, fmt: RdfFormat, max_triples: int, max_bytes: int) -> SparqlResult:
+        """The RDF twin of a page: the resource and its subsidiary nodes (or a record graph).
+
+        At most ``max_triples`` triples and ``max_bytes`` bytes; a cut answer says so.
+        """
         if self.is_record_graph(iri):
             triples = self._run("describe_graph", iri=iri, meta=self.meta)
         else:
             triples = self._run("describe", iri=iri, base=self.base_literal)
-        return serialize(triples, format=fmt, prefixes=PREFIXES)
+        try:
+            return write_triples(triples, fmt, max_rows=max_triples, max_bytes=max_bytes)  # type: ignore[arg-type]
+        except OSError as exc:
+            raise StoreError(f"the store could not be read: {exc}") from exc
 
 
-_LABEL_PREDICATES = frozenset(
-    PREFIXES[prefix] + local
-    for prefix, local in (
-        ("rdfs", "label"),
-        ("skos", "prefLabel"),
-        ("madsrdf", "authoritativeLabel"),
-    )
-)
-_TITLE = NamedNode(PREFIXES["bf"] + "title")
-_MAIN_TITLE = NamedNode(PREFIXES["bf"] + "mainTitle")
+_MAIN_TITLE = BF.mainTitle
 
 
-def _titles(statements: dict[tuple[NamedNode, Term], Value]) -> list[Literal]:
+def _titles(statements: list[tuple[NamedNode, Value]]) -> list[Literal]:
     """The main titles of a work or instance, its label when it has no ``rdfs:label``."""
     return [
         nested.term
-        for (predicate, _), value in statements.items()
-        if predicate == _TITLE
+        for predicate, value in statements
+        if predicate == BF.title
         for inner, nested in value.nested
         if inner == _MAIN_TITLE and isinstance(nested.term, Literal)
     ]
 
 
+def _short(term: Term) -> Term:
+    """``term``, its text cut at ``MAX_TEXT`` characters if it is a longer literal.
+
+    >>> _short(Literal("x" * 5000, language="en")).value[-3:], len(_short(Literal("x" * 5000)).value)
+    ('xx…', 2001)
+    """
+    if not isinstance(term, Literal) or len(term.value) <= MAX_TEXT:
+        return term
+    text = term.value[:MAX_TEXT] + "…"
+    if term.language:
+        return Literal(text, language=term.language)
+    return Literal(text, datatype=term.datatype)
+
+
 def _add_label(labels: list[Literal], label: Term | None) -> None:
-    if isinstance(label, Literal) and label not in labels:
-        labels.append(label)
+    if isinstance(label, Literal):
+        label = _short(label)
+        if label not in labels:
+            labels.append(label)
 
 
 def _text(term: Term | None) -> str | None:
-    return None if term is None else term.value
-
-
-def best_label(
-    labels: list[Literal], languages: list[str] | tuple[str, ...] = ()
-) -> Literal | None:
-    """The label to show first: the reader's languages, then untagged, English, Latin script.
-
-    ``languages`` are BCP 47 tags in the reader's order of preference (from
-    Accept-Language). The other labels are parallel forms (other scripts and
-    languages) that a page shows beside it.
-
-    >>> labels = [Literal("רצבי, שלום", language="he-Hebr"),
-    ...           Literal("Ratsabi, Shalom", language="he-Latn")]
-    >>> best_label(labels).value
-    'Ratsabi, Shalom'
-    >>> best_label(labels, ["he"]).value
-    'רצבי, שלום'
-    >>> best_label([Literal("Jane"), Literal("Jeanne", language="fr")], ["fr-CA", "en"]).value
-    'Jeanne'
-    """
-    if not labels:
-        return None
-    wanted = [tag.lower() for tag in languages if tag and tag != "*"]
-
-    def rank(label: Literal) -> tuple[int, int, str]:
-        tag = (label.language or "").lower()
-        for index, lang in enumerate(wanted):
-            if tag == lang:
-                return (0, index * 3, label.value)
-            if tag and tag.split("-")[0] == lang.split("-")[0]:
-                # A reader of Hebrew reads Hebrew script before a romanisation.
-                return (0, index * 3 + 1 + tag.endswith("-latn"), label.value)
-        if not tag:
-            return (1, 0, label.value)
-        if tag.split("-")[0] == "en":
-            return (2, 0, label.value)
-        if tag.endswith("-latn"):
-            return (3, 0, label.value)
-        return (4, 0, tag + label.value)
-
-    return min(labels, key=rank)
+    return None if term is None else _short(term).value

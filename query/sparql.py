@@ -15,7 +15,7 @@ serialised answer fits, and the answer says which cap cut it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import islice
 
@@ -27,6 +27,7 @@ from pyoxigraph import (
     QueryTriples,
     RdfFormat,
     Store,
+    Triple,
     parse_query_results,
     serialize,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "_skeleton",
     "check_query",
     "run_query",
+    "write_triples",
 ]
 
 
@@ -218,8 +220,21 @@ def _solutions(result: QuerySolutions, fmt: QueryResultsFormat | None, caps: _Ca
 
 def _triples(result: QueryTriples, fmt: RdfFormat | None, caps: _Caps) -> SparqlResult:
     _need(fmt, "graph")
-    triples = list(islice(result, caps.rows + 1))
+    assert fmt is not None
+    return write_triples(result, fmt, max_rows=caps.rows, max_bytes=caps.bytes)
+
+
+def write_triples(
+    triples: Iterable[Triple], fmt: RdfFormat, *, max_rows: int, max_bytes: int | None
+) -> SparqlResult:
+    """At most ``max_rows`` of ``triples`` (read no further) serialised in at most ``max_bytes``.
+
+    What a CONSTRUCT answer and a resource's RDF twin are written with: a cut
+    answer says which cap cut it (``SparqlResult.cap``).
+    """
+    caps = _Caps(max_rows, max_bytes)
+    kept = list(islice(triples, caps.rows + 1))
     body, count, cap = caps.fit(
-        triples, lambda kept, _cap: serialize(kept, format=fmt, prefixes=PREFIXES)
+        kept, lambda rows, _cap: serialize(rows, format=fmt, prefixes=PREFIXES)
     )
     return SparqlResult(body, content_type(fmt), "graph", count, bool(cap), cap)

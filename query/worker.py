@@ -1,9 +1,11 @@
 """The query worker process: its limits, its isolation, and the loop that answers jobs.
 
 ``query.execution`` starts these processes (from a forkserver) and talks to
-each over one pipe: a ``Job`` in (plain values, pickled small), a tuple out
-(``("ok", result fields, seconds)`` or ``("error", code, message)``: an
-error travels as its stable ``code``, and ``error_from`` rebuilds it from
+each over one pipe: a job in (a ``WorkerJob``: plain values, pickled small; a
+SPARQL query is a ``Job``, a resource's page or twin a
+``query.resource_job.ResourceJob``), a tuple out (``("ok", what the job's
+``run`` returned, seconds)`` or ``("error", code, message)``: an error
+travels as its stable ``code``, and ``error_from`` rebuilds it from
 ``RETURNED_ERRORS``, an explicit table, never from a class name).
 A worker runs queries on a thread with a large stack, under a memory limit,
 and, unless some ``SERVICE`` endpoint is allowed, without any network.
@@ -20,12 +22,18 @@ import threading
 import time
 from collections.abc import Sequence
 from multiprocessing.connection import Connection
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from pyoxigraph import QueryResultsFormat, RdfFormat, Store
 
 from graph.snapshots import open_checkpoint
-from ontology.errors import CatalographError, QueryError, StoreError, UsageError
+from ontology.errors import (
+    CatalographError,
+    NotFoundError,
+    QueryError,
+    StoreError,
+    UsageError,
+)
 from query.guard import QueryTooLargeError, ServiceRefusedError, UpdateRefusedError
 from query.negotiation import NotAcceptableError
 from query.sparql import SparqlResult, run_query
@@ -53,6 +61,7 @@ RETURNED_ERRORS: dict[str, type[CatalographError]] = {
         UsageError,
         StoreError,
         QueryError,
+        NotFoundError,
         NotAcceptableError,
         QueryTooLargeError,
         UpdateRefusedError,
@@ -72,8 +81,20 @@ def error_from(code: str, message: str) -> CatalographError:
     return RETURNED_ERRORS.get(code, CatalographError)(message)
 
 
+Answer = TypeVar("Answer", covariant=True)
+
+
+class WorkerJob(Protocol[Answer]):
+    """What a worker answers: which checkpoint to read, and what to do with it there."""
+
+    @property
+    def store_path(self) -> str: ...
+
+    def run(self, store: Store) -> Answer: ...
+
+
 class Job(NamedTuple):
-    """One query for a worker: plain values only, so it pickles small."""
+    """One SPARQL query for a worker: plain values only, so it pickles small."""
 
     store_path: str
     text: str
@@ -85,6 +106,22 @@ class Job(NamedTuple):
     default_graphs: tuple[str, ...] | None = None
     named_graphs: tuple[str, ...] | None = None
     service_allow: tuple[str, ...] = ()
+
+    def run(self, store: Store) -> SparqlResult:
+        return run_query(
+            store,
+            self.text,
+            results_format=QueryResultsFormat.from_media_type(self.results_type)
+            if self.results_type
+            else None,
+            graph_format=RdfFormat.from_media_type(self.graph_type) if self.graph_type else None,
+            max_rows=self.max_rows,
+            max_bytes=self.max_query_bytes,
+            max_response_bytes=self.max_response_bytes,
+            default_graphs=list(self.default_graphs) if self.default_graphs else None,
+            named_graphs=list(self.named_graphs) if self.named_graphs else None,
+            service_allow=self.service_allow,
+        )
 
 
 def job_for(
@@ -203,7 +240,7 @@ def _answer_jobs(conn: Connection) -> None:
                 # No path: the data directory has no checkpoint yet; answer from nothing.
                 store = open_checkpoint(job.store_path)
                 opened = job.store_path
-            reply: tuple[Any, ...] = ("ok", _run(store, job), time.perf_counter() - started)
+            reply: tuple[Any, ...] = ("ok", job.run(store), time.perf_counter() - started)
         except CatalographError as exc:
             reply = ("error", exc.code, exc.format_message())
         except OSError as exc:
@@ -214,21 +251,3 @@ def _answer_jobs(conn: Connection) -> None:
             conn.send(reply)
         except (OSError, ValueError):
             return
-
-
-def _run(store: Store, job: Job) -> tuple[Any, ...]:
-    result = run_query(
-        store,
-        job.text,
-        results_format=QueryResultsFormat.from_media_type(job.results_type)
-        if job.results_type
-        else None,
-        graph_format=RdfFormat.from_media_type(job.graph_type) if job.graph_type else None,
-        max_rows=job.max_rows,
-        max_bytes=job.max_query_bytes,
-        max_response_bytes=job.max_response_bytes,
-        default_graphs=list(job.default_graphs) if job.default_graphs else None,
-        named_graphs=list(job.named_graphs) if job.named_graphs else None,
-        service_allow=job.service_allow,
-    )
-    return tuple(getattr(result, name) for name in SparqlResult.__slots__)

@@ -14,8 +14,10 @@ from pyoxigraph import Literal, NamedNode, RdfFormat, Store, parse
 from web_fixtures import BASE, build_data_dir
 
 from graph import open_latest_snapshot
+from ontology.errors import NotFoundError
 from ontology.namespaces import BF, RDFS, compact
-from query.resources import ResourceQueries, best_label
+from query.listings import Paging, best_label
+from query.resources import ResourceQueries
 
 INSTANCE = NamedNode(BASE + "instance/lccn-2002036483")
 ELIOT_GRAPH = NamedNode(BASE + "graph/marc/2329645")
@@ -60,7 +62,7 @@ def test_instance_description(queries: ResourceQueries) -> None:
         if p.value.endswith("#value")
     }
     assert {"0791458334", "0791458342", "2002036483"} <= isbns
-    (source,) = d.graphs
+    (source,) = d.records.items
     assert source.graph == ELIOT_GRAPH
     assert (source.source_file, source.position) == ("george_eliot.marc", "1")
     assert source.generated and source.generated[:2] == "20"
@@ -73,9 +75,9 @@ def test_work_is_referenced_by_its_instance_and_agent_by_its_works(
         queries.store, f"SELECT ?w WHERE {{ <{INSTANCE.value}> <{BF.instanceOf.value}> ?w }}"
     )
     d = queries.describe(work)
-    instance_refs = [r for r in d.references if r.predicate == BF.instanceOf]
-    assert [r.subject.term for r in instance_refs] == [INSTANCE]
-    assert d.reference_counts[(BF.instanceOf, None)] == 1
+    (instances,) = [ls for ls in d.references if ls.key == "^bf:instanceOf"]
+    assert [r.subject.term for r in instances.items] == [INSTANCE]
+    assert (instances.count, instances.predicate, instances.via) == (1, BF.instanceOf, None)
     contributions = [v for p, v in d.statements if p == BF.contribution]
     agents = [dict(v.nested)[BF.agent] for v in contributions]
     assert labels_of(agents) == {"Paris, Bernard J."}
@@ -83,9 +85,9 @@ def test_work_is_referenced_by_its_instance_and_agent_by_its_works(
 
     agent = agents[0].term
     a = queries.describe(agent)
-    via_contribution = [
-        r for r in a.references if (r.predicate, r.via) == (BF.agent, BF.contribution)
-    ]
+    (listing,) = [ls for ls in a.references if ls.key == "^bf:agent/^bf:contribution"]
+    via_contribution = listing.items
+    assert all((r.predicate, r.via) == (BF.agent, BF.contribution) for r in via_contribution)
     assert [r.subject.term for r in via_contribution] == [work]
     assert labels_of(r.subject for r in via_contribution) == {"Rereading George Eliot"}
 
@@ -107,16 +109,20 @@ def test_parallel_script_labels_are_all_kept(queries: ResourceQueries) -> None:
 def test_record_graph_members_and_rdf_twin(queries: ResourceQueries) -> None:
     d = queries.describe(ELIOT_GRAPH)
     assert queries.is_record_graph(ELIOT_GRAPH)
-    assert INSTANCE in {m.term for m in d.members}
-    assert all("#" not in m.term.value for m in d.members)
-    triples = list(parse(queries.rdf(ELIOT_GRAPH, RdfFormat.N_TRIPLES), format=RdfFormat.N_TRIPLES))
+    assert INSTANCE in {m.term for m in d.members.items}
+    assert d.members.count == len(d.members.items)
+    assert all("#" not in m.term.value for m in d.members.items)
+    twin = queries.rdf(ELIOT_GRAPH, RdfFormat.N_TRIPLES, max_triples=10_000, max_bytes=10**7)
+    assert not twin.truncated
+    triples = list(parse(twin.body, format=RdfFormat.N_TRIPLES))
     in_graph = list(queries.store.quads_for_pattern(None, None, None, ELIOT_GRAPH))
     about_graph = list(queries.store.quads_for_pattern(ELIOT_GRAPH, None, None, None))
     assert len(triples) == len(in_graph) + len(about_graph)
 
 
 def test_resource_twin_holds_its_subsidiary_nodes(queries: ResourceQueries) -> None:
-    triples = list(parse(queries.rdf(INSTANCE, RdfFormat.TURTLE), format=RdfFormat.TURTLE))
+    twin = queries.rdf(INSTANCE, RdfFormat.TURTLE, max_triples=10_000, max_bytes=10**7)
+    triples = list(parse(twin.body, format=RdfFormat.TURTLE))
     title_node = next(
         t.object for t in triples if t.subject == INSTANCE and t.predicate == BF.title
     )
@@ -133,3 +139,42 @@ def test_values_are_bound_not_pasted(queries: ResourceQueries) -> None:
     hostile = NamedNode(BASE + "work/x%3E%20%7D%20UNION%20%7B%20?s%20?p%20?o")
     assert queries.describe(hostile) is None
 
+
+
+def test_lists_are_sliced_with_their_full_counts(queries: ResourceQueries) -> None:
+    """george_eliot.marc identifies its instance several times (two ISBNs, an LCCN...): with
+    one item per list, each page of that list shows one, and past the last there is none."""
+    whole = queries.describe(INSTANCE)
+    (identifiers,) = [ls for ls in whole.properties if ls.key == "bf:identifiedBy"]
+    count = identifiers.count
+    assert count >= 3 and len(identifiers.items) == count
+
+    small = queries.describe(INSTANCE, Paging(size=1, items=100))
+    assert all(len(ls.items) == min(ls.count, 1) for ls in small.properties)
+    (cut,) = [ls for ls in small.properties if ls.key == "bf:identifiedBy"]
+    assert (cut.count, len(cut.items)) == (count, 1)
+    assert small.labels == whole.labels
+
+    pages = [
+        queries.describe(INSTANCE, Paging(size=1, focus="bf:identifiedBy", page=n)).focus
+        for n in range(1, count + 1)
+    ]
+    assert [ls.start for ls in pages] == list(range(count))
+    assert [ls.items[0].term for ls in pages] == [v.term for v in identifiers.items]
+    with pytest.raises(NotFoundError, match=f"no page {count + 1}"):
+        queries.describe(INSTANCE, Paging(size=1, focus="bf:identifiedBy", page=count + 1))
+    with pytest.raises(NotFoundError, match="has no list"):
+        queries.describe(INSTANCE, Paging(size=1, focus="bf:nothing"))
+
+
+def test_a_page_shares_its_items_between_its_lists(queries: ResourceQueries) -> None:
+    d = queries.describe(INSTANCE, Paging(size=100, items=4))
+    assert sum(len(ls.items) for ls in [*d.properties, *d.references, d.records]) <= 4
+
+
+def test_the_twin_is_cut_at_its_caps_and_says_so(queries: ResourceQueries) -> None:
+    twin = queries.rdf(INSTANCE, RdfFormat.N_TRIPLES, max_triples=5, max_bytes=10**7)
+    assert (twin.truncated, twin.cap, twin.rows) == (True, "max-rows=5", 5)
+    assert len(list(parse(twin.body, format=RdfFormat.N_TRIPLES))) == 5
+    small = queries.rdf(INSTANCE, RdfFormat.N_TRIPLES, max_triples=1000, max_bytes=300)
+    assert small.truncated and small.cap == "max-bytes=300" and len(small.body) <= 300

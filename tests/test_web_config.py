@@ -82,6 +82,12 @@ def test_environment_errors_name_the_variable() -> None:
         ({"max_rows": 0}, "max_rows must be at least 1"),
         ({"query_timeout_s": 0}, "query_timeout_s must be positive"),
         ({"base_iri": "ftp://x/"}, "base_iri must be an absolute http"),
+        ({"page_timeout_s": 0}, "page_timeout_s must be positive"),
+        ({"max_page_requests": 0}, "max_page_requests must be at least 1"),
+        ({"page_list_size": 0}, "page_list_size must be at least 1"),
+        ({"page_list_size": 5000}, "page_list_size must be at most 1000"),
+        ({"trusted_hosts": "evil.example/x"}, "is not a host name"),
+        ({"trusted_hosts": ["[::1]"]}, "is not a host name"),
         ({"bogus": 1}, "unknown setting 'bogus'"),
     ],
 )

@@ -96,3 +96,64 @@ def running_server(settings: Settings) -> Iterator[str]:
         stop(server)
         thread.join(timeout=10)
         assert not thread.is_alive(), "the server did not stop"
+
+
+#: The heavy store (``heavy_records``): one Work that every edition's record adds to, and
+#: one author of many other Works.
+HEAVY_AUTHOR = "Austen, Jane,"
+HEAVY_UNIFORM_TITLE = "Pride and prejudice"
+
+
+def heavy_records(path: Path, editions: int, other_works: int) -> Path:
+    """MARC records that make a few units very heavily referenced, written to ``path``.
+
+    ``editions`` records are editions of one Work (the same 100 and 240), each
+    with a call number (050), a subject (650) and a co-author (700) of its own:
+    the Work gets that many instances pointing at it, classifications,
+    subjects, contributions and source records. ``other_works`` records are
+    works of their own by the same author, who is then the agent of that many
+    Works' contributions. Made with pymarc, read by the real ingest pipeline.
+    """
+
+    def record(number: int, title: str, uniform: str | None) -> bytes:
+        record = Record(force_utf8=True)
+        record.leader = record.leader[:5] + "nam" + record.leader[8:]
+        year = str(1813 + number % 200)
+        record.add_field(Field(tag="001", data=f"heavy{number:06d}"))
+        record.add_field(Field(tag="008", data=f"850101s{year}    enk           000 1 eng d"))
+        record.add_field(
+            Field(tag="050", indicators=[" ", "4"], subfields=[Subfield("a", f"PR4034.P{number}")])
+        )
+        record.add_field(
+            Field(tag="100", indicators=["1", " "], subfields=[Subfield("a", HEAVY_AUTHOR)])
+        )
+        if uniform:
+            record.add_field(
+                Field(tag="240", indicators=["1", "0"], subfields=[Subfield("a", uniform)])
+            )
+        record.add_field(Field(tag="245", indicators=["1", "0"], subfields=[Subfield("a", title)]))
+        record.add_field(
+            Field(
+                tag="260",
+                indicators=[" ", " "],
+                subfields=[Subfield("a", "London :"), Subfield("b", f"Press {number % 37},"),
+                           Subfield("c", year)],
+            )
+        )
+        if uniform:
+            record.add_field(
+                Field(tag="650", indicators=[" ", "0"],
+                      subfields=[Subfield("a", f"Courtship {number}"), Subfield("v", "Fiction.")])
+            )
+            record.add_field(
+                Field(tag="700", indicators=["1", " "],
+                      subfields=[Subfield("a", f"Reader, Number {number},")])
+            )
+        return record.as_marc()
+
+    with path.open("wb") as out:
+        for number in range(editions):
+            out.write(record(number, f"Pride and prejudice (edition {number})", HEAVY_UNIFORM_TITLE))
+        for number in range(editions, editions + other_works):
+            out.write(record(number, f"Minor work {number}", None))
+    return path

@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Flask, Response, request
 from pyoxigraph import Store
 
-from web import cors, errors, state
+from web import cors, errors, hosts, state
 from web.config import Settings, load_settings
 from web.gsp import blueprint as gsp_blueprint
 from web.resources import blueprint as resources_blueprint
@@ -37,6 +37,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = 3 * settings.max_query_bytes + 4096  # url-encoding
     state.install(app, settings, store)
+    hosts.register(app, settings)  # unknown Host: 400; redirects never repeat the Host
     app.jinja_env.globals["home_href"] = lambda: request.script_root + "/"
     errors.register(app)
 

@@ -24,6 +24,8 @@ ENV_PREFIX = "CATALOGRAPH_"
 MIN_TOKEN_LENGTH = 16
 CONFIG_ENV = "CATALOGRAPH_CONFIG"
 DEFAULT_DATA_DIR = "catalograph-data"
+#: Largest ``page_list_size``: a page's lists share ten times it (``query.listings.Paging``).
+MAX_PAGE_LIST_SIZE = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +71,18 @@ class Settings:
     update_tokens: tuple[str, ...] = field(default=(), repr=False)
     #: URL prefixes (http or https) that SPARQL Update ``LOAD`` may fetch from; empty: no LOAD.
     load_allow: tuple[str, ...] = ()
+    #: Longest a resource page or RDF twin may take to gather, in seconds (its worker is
+    #: then killed and the client gets 503).
+    page_timeout_s: float = 10.0
+    #: Resource pages and twins prepared at once (fewer than ``threads``, so that pages
+    #: never hold every thread); one more gets 503 with Retry-After.
+    max_page_requests: int = 4
+    #: Items a page shows of each list (a property's values, what points at the resource,
+    #: its records); the rest on the list's own pages.
+    page_list_size: int = 100
+    #: Host names a request may name in ``Host`` besides the base IRI's (".example.org":
+    #: it and its subdomains; "*": any); other hosts get 400.
+    trusted_hosts: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -80,6 +94,7 @@ _TYPES: dict[str, type] = {
     if name in {f.name for f in fields(Settings)}
 }
 _IRI = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$")
+_HOST = re.compile(r"^\.?[A-Za-z0-9._-]+$")
 _ENDPOINT_PREFIX = re.compile(r"^https?://[^/?#\s<>\"{}|\\^`]+/[^\s<>\"{}|\\^`]*$")
 
 
@@ -104,13 +119,23 @@ def _validate(settings: Settings) -> None:
         "query_workers",
         "max_client_queries",
         "max_response_bytes",
+        "max_page_requests",
+        "page_list_size",
     ):
         if getattr(settings, name) < 1:
             raise ConfigurationError(f"{name} must be at least 1, got {getattr(settings, name)}")
-    if not settings.query_timeout_s > 0:
+    for name in ("query_timeout_s", "page_timeout_s"):
+        if not getattr(settings, name) > 0:
+            raise ConfigurationError(f"{name} must be positive, got {getattr(settings, name)}")
+    if settings.page_list_size > MAX_PAGE_LIST_SIZE:
         raise ConfigurationError(
-            f"query_timeout_s must be positive, got {settings.query_timeout_s}"
+            f"page_list_size must be at most {MAX_PAGE_LIST_SIZE}, got {settings.page_list_size}"
         )
+    for host in settings.trusted_hosts:
+        if host != "*" and not _HOST.match(host):
+            raise ConfigurationError(
+                f"trusted_hosts: {host!r} is not a host name (or '.name' for its subdomains)"
+            )
     for token in settings.update_tokens:
         if len(token) < MIN_TOKEN_LENGTH or any(ch.isspace() for ch in token):
             raise ConfigurationError(  # never print the token: it is a secret

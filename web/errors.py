@@ -40,6 +40,7 @@ _TITLES = {
     406: "Not acceptable",
     413: "Too large",
     415: "Unsupported media type",
+    429: "Too many requests",
     500: "Server error",
     503: "Unavailable",
 }

@@ -9,6 +9,8 @@ its deadline (``query_timeout_s``, or less if the client asks with
 
 The client address is the connection's, or, behind the proxy named by
 ``trusted_proxy``, the one it puts in X-Forwarded-For (waitress resolves it).
+Resource pages use the same workers (``run_in_worker``) under limits of their
+own (``web.page_limits``).
 """
 
 from __future__ import annotations
@@ -16,23 +18,25 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from flask import current_app, request
 from pyoxigraph import QueryResultsFormat, RdfFormat
 
 from ontology.errors import QueryError, StoreError, UsageError
 from ontology.namespaces import PREFIXES
-from query.execution import Outcome, QueryPool, job_for
-from query.sparql import check_query, run_query
+from query.execution import Outcome, QueryPool, WorkerJob, job_for
+from query.sparql import SparqlResult, check_query
 from web.config import Settings
 from web.state import StoreHolder, app_state, on_close
 
 log = logging.getLogger(__name__)
 _EXTENSION = "catalograph.limits"
 _CREATING = threading.Lock()
+Answer = TypeVar("Answer")
 
 
 class TooManyQueriesError(QueryError):
@@ -146,50 +150,54 @@ def run_limited(
     default_graphs: list[str] | None,
     named_graphs: list[str] | None,
     timeout: list[str],
-) -> Outcome:
+) -> Outcome[SparqlResult]:
     """Run one query of the current request under every limit, on the newest checkpoint."""
-    started = time.monotonic()
     limits = sparql_limits()
     config = limits.settings
     deadline = timeout_s(config, timeout)
     # Refuse what must not reach a worker (size, nesting, SERVICE) without using one.
     check_query(text, config.max_query_bytes, service_allow=config.service_allow, prefixes=PREFIXES)
     with limits.clients.slot(client_address()):
-        store = holder.get()  # follows the newest checkpoint; the workers open it by path
-        if holder.source == "given":  # an app given an open store (embedding): run here
-            result = run_query(
-                store,
+        return run_in_worker(
+            holder,
+            lambda store_path: job_for(
+                store_path,
                 text,
-                results_format=results_format,
-                graph_format=graph_format,
+                results_type=results_format.media_type if results_format else None,
+                graph_type=graph_format.media_type if graph_format else None,
                 max_rows=config.max_rows,
-                max_bytes=config.max_query_bytes,
+                max_query_bytes=config.max_query_bytes,
                 max_response_bytes=config.max_response_bytes,
                 default_graphs=default_graphs,
                 named_graphs=named_graphs,
                 service_allow=config.service_allow,
-            )
-            return Outcome(result, 0.0, 0.0, 0.0)
-        job = job_for(
-            str(holder.path or ""),  # none yet (an ingest's first commit is due): an empty store
-            text,
-            results_type=results_format.media_type if results_format else None,
-            graph_type=graph_format.media_type if graph_format else None,
-            max_rows=config.max_rows,
-            max_query_bytes=config.max_query_bytes,
-            max_response_bytes=config.max_response_bytes,
-            default_graphs=default_graphs,
-            named_graphs=named_graphs,
-            service_allow=config.service_allow,
+            ),
+            deadline,
         )
-        try:
-            return limits.pool.run(job, deadline)
-        except StoreError:
-            if not job.store_path or Path(job.store_path).exists():
-                raise
-            # Two newer checkpoints were published meanwhile and this one was pruned.
-            holder.refresh()
-            holder.get()
-            left = deadline - (time.monotonic() - started)
-            again = job._replace(store_path=str(holder.path or ""))
-            return limits.pool.run(again, max(left, 0.001))
+
+
+def run_in_worker(
+    holder: StoreHolder, make_job: Callable[[str], WorkerJob[Answer]], deadline_s: float
+) -> Outcome[Answer]:
+    """Answer a job on the newest checkpoint in a query worker within ``deadline_s`` seconds.
+
+    ``make_job`` gets the checkpoint's path (empty when there is none yet, an
+    ingest's first commit being due: the worker answers from an empty store).
+    An app given an open store (embedding) answers in this thread instead.
+    """
+    started = time.monotonic()
+    store = holder.get()  # follows the newest checkpoint; the workers open it by path
+    if holder.source == "given":
+        return Outcome(make_job("").run(store), 0.0, 0.0, 0.0)
+    pool = sparql_limits().pool
+    job = make_job(str(holder.path or ""))
+    try:
+        return pool.run(job, deadline_s)
+    except StoreError:
+        if not job.store_path or Path(job.store_path).exists():
+            raise
+        # Two newer checkpoints were published meanwhile and this one was pruned.
+        holder.refresh()
+        holder.get()
+        left = deadline_s - (time.monotonic() - started)
+        return pool.run(make_job(str(holder.path or "")), max(left, 0.001))

@@ -1,70 +1,132 @@
 """Resource pages: every IRI minted under the base dereferences here.
 
-The request path is mapped to ``base + path`` whatever Host the request came
-in on, so a copy served under another name still finds its resources. One
-URL answers HTML to browsers and RDF to clients (the same negotiation as
-/sparql), and ``.ttl`` / ``.nt`` / ``.jsonld`` twins name a format outright.
-Pages show everything by label, in the reader's language where the record
-has it, with the parallel script forms beside it.
+The request path is mapped to ``base + path`` whatever trusted Host the
+request came in on (``web.hosts``), so a copy served under another name still
+finds its resources. One URL answers HTML to browsers and RDF to clients (the
+same negotiation as /sparql), and ``.ttl`` / ``.nt`` / ``.jsonld`` twins name a
+format outright. How a page shows its resource is ``web.resource_view``'s job.
+
+What a page or twin holds is gathered in a query worker under the page limits
+(``web.page_limits``) and in slices: each list shows at most
+``page_list_size`` items with its full count, and ``?list=KEY&page=N`` shows
+the rest of one list, page by page (``query.resources``); a twin holds at most
+``max_rows`` triples and says when it is cut, as SPARQL answers do.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from functools import cache
+import contextlib
+import re
 from urllib.parse import quote, unquote
 
 from flask import Blueprint, Response, render_template, request
-from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat
+from pyoxigraph import NamedNode, RdfFormat
 
 from ingest.iri import KINDS
-from ingest.marc.vocab import language_name, relator_label
-from ontology.errors import NotFoundError
-from ontology.namespaces import BF, LANGUAGES, PREFIXES, RDF, RDFS, SKOS
-from ontology.vocabulary import label_for, term_labels
-from query.negotiation import HTML, RDF_FORMATS, content_type, media_type, negotiate
-from query.resources import Description, Reference, Value, best_label
-from web.state import resource_queries, settings
+from ontology.errors import NotFoundError, UsageError
+from query.listings import Description, Paging
+from query.negotiation import (
+    HTML,
+    RDF_FORMATS,
+    NotAcceptableError,
+    content_type,
+    media_type,
+    negotiate,
+)
+from query.resource_job import NOTHING, PAGE, Candidate
+from web.page_limits import PageTooLargeError, answer_resource
+from web.resource_view import Page
+from web.state import settings
 
 blueprint = Blueprint("resources", __name__)
 
 #: The twins a page links to (Link header and HTML), by pyoxigraph's extension for each.
 TWINS = (RdfFormat.TURTLE, RdfFormat.N_TRIPLES, RdfFormat.JSON_LD, RdfFormat.RDF_XML)
 
-#: Shown as the page's heading, so not repeated in its table.
-_HEADING_PREDICATES = frozenset({RDFS.label, SKOS.prefLabel, RDF.type})
+#: A longer list key names no list; pages are numbered from 1, in at most 9 digits.
+_MAX_KEY = 1000
+_PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,8}")
 
 
 @blueprint.get("/<kind>/<path:rest>")
 def resource(kind: str, rest: str) -> Response:
     if kind not in KINDS:
         raise NotFoundError(f"no such page: /{kind}/{rest}")
-    queries = resource_queries()
     path = _raw_path()
     iri = _iri(path)
-    fmt = None
-    if not queries.exists(iri):
-        stem, dot, extension = path.rpartition(".")
-        twin = RdfFormat.from_extension(extension) if dot and "/" not in extension else None
-        if twin is None or not queries.exists(_iri(stem)):
-            raise NotFoundError(f"nothing is known about {iri.value}")
-        path, iri, fmt = stem, _iri(stem), twin
-    if fmt is None:
-        fmt = negotiate(request.headers.get("Accept"), [*RDF_FORMATS, HTML])
-    if fmt == HTML:
-        description = queries.describe(iri)
-        if description is None:  # deleted between the two questions
-            raise NotFoundError(f"nothing is known about {iri.value}")
-        view = Page.build(description, is_graph=queries.is_record_graph(iri))
-        local = _local_root() + path
-        twins = [(f.name, f"{local}.{f.file_extension}", media_type(f)) for f in TWINS]
-        body = render_template("resource.html", page=view, twins=twins)
-        response = Response(body, content_type=content_type(HTML))
-    else:
-        response = Response(queries.rdf(iri, fmt), content_type=content_type(fmt))
+    candidates = [Candidate(iri.value, _wanted())]
+    stem, dot, extension = path.rpartition(".")
+    twin = RdfFormat.from_extension(extension) if dot and "/" not in extension else None
+    if twin is not None:
+        with contextlib.suppress(NotFoundError):  # the stem is no resource path either
+            candidates.append(Candidate(_iri(stem).value, twin.media_type))
+    answer = answer_resource(settings().base_iri, candidates, _paging())
+    if answer is None:
+        raise NotFoundError(f"nothing is known about {iri.value}")
+    if answer.index == 1:
+        path = stem
+    if answer.description is not None:
+        response = _page(answer.description, path)
+    elif answer.rdf is not None:
+        response = Response(answer.rdf.body, content_type=answer.rdf.content_type)
+        response.headers["X-Catalograph-Rows"] = str(answer.rdf.rows)
+        if answer.rdf.truncated:
+            response.headers["X-Catalograph-Truncated"] = f"true; {answer.rdf.cap}"
+    else:  # known, but the client accepts none of its formats: say which there are
+        negotiate(request.headers.get("Accept"), [*RDF_FORMATS, HTML])
+        raise NotAcceptableError("none of this resource's formats is acceptable")
     response.headers["Vary"] = "Accept, Accept-Language"
     response.headers["Link"] = _link_header(path)
     return response
+
+
+def _wanted() -> str:
+    """What the client wants of a resource: its page, an RDF format, or nothing it can have."""
+    try:
+        fmt = negotiate(request.headers.get("Accept"), [*RDF_FORMATS, HTML])
+    except NotAcceptableError:
+        return NOTHING
+    return PAGE if fmt == HTML else media_type(fmt)
+
+
+def _paging() -> Paging:
+    """Which slices a page shows: each list's first, or one page of one list (``?list=&page=``).
+
+    On a resource's page, its lists share ten lists' worth of items.
+    """
+    size = settings().page_list_size
+    lists, pages = request.args.getlist("list"), request.args.getlist("page")
+    if len(lists) > 1 or len(pages) > 1:
+        raise UsageError("give 'list' and 'page' at most once each")
+    if pages and not lists:
+        raise UsageError("'page' numbers the pages of one list: give 'list' too")
+    if pages and not _PAGE_NUMBER.fullmatch(pages[0]):
+        raise UsageError(f"'page' must be a whole number from 1, got {pages[0][:20]!r}")
+    if lists and len(lists[0]) > _MAX_KEY:
+        raise NotFoundError("this page has no such list")
+    page = int(pages[0]) if pages else 1
+    return Paging(size=size, items=10 * size, focus=lists[0] if lists else None, page=page)
+
+
+def _page(description: Description, path: str) -> Response:
+    local = _local_root() + path
+    view = Page.build(
+        description,
+        base=settings().base_iri,
+        root=_local_root(),
+        local=local,
+        languages=[lang for lang, _ in request.accept_languages],
+        size=settings().page_list_size,
+    )
+    twins = [(f.name, f"{local}.{f.file_extension}", media_type(f)) for f in TWINS]
+    body = render_template("resource.html", page=view, twins=twins)
+    limit = settings().max_response_bytes
+    if len(body) > limit:  # characters: at least as many bytes
+        raise PageTooLargeError(
+            f"this page would be larger than the {limit:,} bytes an answer may be; "
+            f"its RDF twin ({local}.ttl) or /sparql give what it holds"
+        )
+    return Response(body, content_type=content_type(HTML))
 
 
 def _local_root() -> str:
@@ -101,191 +163,3 @@ def _link_header(path: str) -> str:
         for fmt in TWINS
     ]
     return ", ".join(links)
-
-
-# ------------------------------------------------------------------ the page
-
-
-@dataclass(slots=True)
-class Shown:
-    """One value as a reader sees it: its text, link, language and parallel forms."""
-
-    text: str
-    lang: str | None = None
-    href: str | None = None
-    external: bool = False
-    parallel: list[tuple[str, str | None]] = field(default_factory=list)
-    #: A subsidiary node (title, identifier...): its own rows, shown inline.
-    rows: list[Row] = field(default_factory=list)
-    #: A contribution: "Author: Austen, Jane".
-    roles: list[Shown] = field(default_factory=list)
-    agent: Shown | None = None
-    #: What tells it from others of the same name (an instance's date, publisher, language).
-    note: str = ""
-
-
-@dataclass(slots=True)
-class Row:
-    label: str
-    iri: str
-    values: list[Shown]
-
-
-@dataclass(slots=True)
-class ReferenceGroup:
-    label: str
-    count: int
-    items: list[Shown]
-
-
-@dataclass(slots=True)
-class Page:
-    iri: str
-    heading: Shown
-    types: list[Shown]
-    rows: list[Row]
-    references: list[ReferenceGroup]
-    reference_total: int
-    provenance: list[dict[str, str | Shown | None]]
-    members: list[Shown]
-    is_graph: bool
-
-    @classmethod
-    def build(cls, description: Description, is_graph: bool) -> Page:
-        languages = [lang for lang, _ in request.accept_languages]
-        show = _Shower(settings().base_iri, _local_root(), languages)
-        heading = show.labelled(description.iri, description.labels)
-        rows = show.rows(
-            [(p, v) for p, v in description.statements if p not in _HEADING_PREDICATES]
-        )
-        groups: dict[tuple[NamedNode, NamedNode | None], list[Shown]] = {}
-        for ref in description.references:
-            shown = show.value(ref.subject)
-            shown.note = show.told_apart(ref)
-            groups.setdefault((ref.predicate, ref.via), []).append(shown)
-        for items in groups.values():
-            _tell_apart_the_same(items)
-        references = [
-            ReferenceGroup(
-                _reference_label(predicate, via),
-                description.reference_counts.get((predicate, via), len(items)),
-                items,
-            )
-            for (predicate, via), items in groups.items()
-        ]
-        provenance = [
-            {
-                "graph": show.value(Value(p.graph)),
-                "file": p.source_file,
-                "position": p.position,
-                "generated": p.generated,
-            }
-            for p in description.graphs
-        ]
-        return cls(
-            iri=description.iri.value,
-            heading=heading,
-            types=[show.value(v) for v in description.types],
-            rows=rows,
-            references=references,
-            reference_total=description.reference_total,
-            provenance=provenance,
-            members=[show.value(v) for v in description.members],
-            is_graph=is_graph,
-        )
-
-
-@cache
-def _term_labels() -> dict[str, str]:
-    return term_labels()
-
-
-def _tell_apart_the_same(items: list[Shown]) -> None:
-    """Items shown alike (same title, date and publisher) get the end of their IRI too,
-    so a reader never meets two identical links (three fragments of one printing, say)."""
-    seen: dict[tuple[str, str], int] = {}
-    for item in items:
-        seen[(item.text, item.note)] = seen.get((item.text, item.note), 0) + 1
-    for item in items:
-        if seen[(item.text, item.note)] > 1 and item.href:
-            slug = item.href.rstrip("/").rsplit("/", 1)[-1]
-            item.note = f"{item.note} · {slug}" if item.note else slug
-
-
-def _reference_label(predicate: NamedNode, via: NamedNode | None) -> str:
-    if via is None:
-        return label_for(predicate.value)
-    return f"{label_for(via.value)} › {label_for(predicate.value)}"
-
-
-class _Shower:
-    """Turns terms into ``Shown`` values for one request (its base and languages)."""
-
-    def __init__(self, base: str, root: str, languages: list[str]) -> None:
-        self.base, self.root, self.languages = base, root, languages
-
-    def href(self, iri: str) -> tuple[str | None, bool]:
-        if iri.startswith(self.base):
-            return self.root + iri[len(self.base) :], False
-        if iri.startswith(("http://", "https://")):
-            return iri, True
-        return None, False
-
-    def labelled(self, term: NamedNode | BlankNode | Literal, labels: list[Literal]) -> Shown:
-        best = best_label(labels, self.languages)
-        if best is None:
-            return Shown(self.name(term))
-        parallel = [(lab.value, lab.language) for lab in labels if lab.value != best.value]
-        return Shown(best.value, best.language, parallel=list(dict.fromkeys(parallel)))
-
-    def name(self, term: NamedNode | BlankNode | Literal) -> str:
-        """What to call a term the store gives no label."""
-        if isinstance(term, BlankNode):
-            return "(unnamed node)"
-        if isinstance(term, Literal):
-            return term.value
-        iri = term.value
-        if iri.startswith(LANGUAGES.iri):
-            return language_name(iri[len(LANGUAGES.iri) :]) or iri
-        role = relator_label(term)
-        if role:
-            return role
-        if iri.startswith(self.base):
-            return iri[len(self.base) :]
-        if iri in _term_labels():
-            return _term_labels()[iri]
-        if any(iri.startswith(namespace) for namespace in PREFIXES.values()):
-            return label_for(iri)  # a vocabulary term: its local name, spelled out
-        return iri
-
-    def told_apart(self, ref: Reference) -> str:
-        """``1975 · Masson · French``: an instance's date, publisher and languages."""
-        dates = [date.strip("[] ") for date in ref.dates[:1]]
-        parts = [*dates, *ref.publishers[:2], *(self.name(lang) for lang in ref.languages)]
-        return " · ".join(part for part in parts if part)
-
-    def value(self, value: Value) -> Shown:
-        term = value.term
-        if isinstance(term, Literal):
-            return Shown(term.value, term.language)
-        shown = self.labelled(term, value.labels)
-        if isinstance(term, NamedNode):
-            shown.href, shown.external = self.href(term.value)
-        if value.nested:
-            types = {v.term for p, v in value.nested if p == RDF.type}
-            agents = [v for p, v in value.nested if p == BF.agent]
-            if BF.Contribution in types and len(agents) == 1:
-                shown.agent = self.value(agents[0])
-                shown.roles = [self.value(v) for p, v in value.nested if p == BF.role]
-            shown.rows = self.rows(value.nested)
-            shown.href = None  # a subsidiary node has no page of its own
-        return shown
-
-    def rows(self, statements: list[tuple[NamedNode, Value]]) -> list[Row]:
-        grouped: dict[NamedNode, list[Shown]] = {}
-        for predicate, value in statements:
-            grouped.setdefault(predicate, []).append(self.value(value))
-        return sorted(
-            (Row(label_for(p.value), p.value, values) for p, values in grouped.items()),
-            key=lambda row: (row.iri != RDF.type.value, row.label.casefold()),
-        )

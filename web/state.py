@@ -23,7 +23,6 @@ from pyoxigraph import Store
 from graph import latest_snapshot, open_latest_snapshot, publish_first_checkpoint, store_path
 from graph.stats import Figures
 from ontology.errors import StoreError
-from query.resources import ResourceQueries
 from web.config import Settings
 from web.figures import FiguresCache
 
@@ -146,10 +145,6 @@ def store() -> Store:
 
 def store_holder() -> StoreHolder:
     return app_state().store
-
-
-def resource_queries() -> ResourceQueries:
-    return ResourceQueries(store(), settings().base_iri)
 
 
 def figures() -> Figures:

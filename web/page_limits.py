@@ -1,0 +1,137 @@
+"""The limits of resource pages and their RDF twins (and of any page or API to come).
+
+A heavily used resource once made a page of a megabyte in seconds of a
+server thread, and a dozen such requests held every thread, so that even
+``/-/health`` went unanswered for minutes. Now a page request passes, in
+order: a slot among ``max_page_requests`` (fewer than the server's threads,
+so pages never hold them all; when full, 503 with ``Retry-After``), the
+client's own count (at most ``max_client_queries`` pages in progress per
+address, counted apart from its SPARQL queries; one more: 429), then its
+store questions run in a query worker (``web.limits.run_in_worker``) that is
+killed at ``page_timeout_s`` (503, saying so). What it gathers is bounded by
+``query.listings.Paging`` (``page_list_size`` items per list), and the twin
+by ``max_rows`` triples and ``max_response_bytes`` bytes, as SPARQL answers.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import Flask, current_app
+
+from ontology.errors import QueryError
+from query.execution import QueryTimeoutError
+from query.listings import Paging
+from query.resource_job import Candidate, ResourceAnswer, ResourceJob
+from web.limits import ClientLimiter, client_address, run_in_worker
+from web.state import app_state, store_holder
+
+log = logging.getLogger(__name__)
+_EXTENSION = "catalograph.pages"
+_CREATING = threading.Lock()
+
+
+class PagesBusyError(QueryError):
+    """Every page slot is taken (HTTP 503 with Retry-After)."""
+
+    http_status = 503
+    retry_after = 1
+
+
+class PageTimeoutError(QueryError):
+    """A page or twin was not ready by its deadline, and its worker was stopped (HTTP 503)."""
+
+    http_status = 503
+
+
+class PageTooLargeError(QueryError):
+    """A page came out larger than an answer may be, despite its bounded lists (HTTP 503).
+
+    Lists are cut to ``page_list_size`` and texts to ``query.resources.MAX_TEXT``, so
+    only very long labels or IRIs in many places can get here.
+    """
+
+    http_status = 503
+
+
+class PageLimits:
+    """How many pages are being prepared, in all (``slots``) and per client (``per_client``)."""
+
+    def __init__(self, slots: int, per_client: int) -> None:
+        self.slots = slots
+        self._taken = 0
+        self._lock = threading.Lock()
+        self.clients = ClientLimiter(per_client)
+
+    @classmethod
+    def of(cls, app: Flask) -> PageLimits:
+        """The limits of ``app``, made on its first page."""
+        found = app.extensions.get(_EXTENSION)
+        if found is None:
+            with _CREATING:
+                found = app.extensions.get(_EXTENSION)
+                if found is None:
+                    settings = app_state(app).settings
+                    if settings.max_page_requests >= settings.threads:
+                        log.warning(
+                            "max_page_requests (%d) >= threads (%d): pages may hold every "
+                            "thread, and /-/health wait for them",
+                            settings.max_page_requests,
+                            settings.threads,
+                        )
+                    found = cls(settings.max_page_requests, settings.max_client_queries)
+                    app.extensions[_EXTENSION] = found
+        return found
+
+    def in_progress(self) -> int:
+        with self._lock:
+            return self._taken
+
+    @contextmanager
+    def slot(self, client: str) -> Iterator[None]:
+        """Hold one page slot of the server and one of ``client`` while the block runs."""
+        with self._lock:
+            if self._taken >= self.slots:
+                raise PagesBusyError(
+                    f"the server is preparing {self._taken} pages already, the most it does "
+                    "at once; try again in a moment"
+                )
+            self._taken += 1
+        try:
+            with self.clients.slot(client):
+                yield
+        finally:
+            with self._lock:
+                self._taken -= 1
+
+
+def answer_resource(
+    base: str, candidates: list[Candidate], paging: Paging
+) -> ResourceAnswer | None:
+    """Gather a page or twin for the first of ``candidates`` the store knows, under the limits."""
+    settings = app_state().settings
+    limits = PageLimits.of(current_app._get_current_object())  # the app, not its proxy
+    with limits.slot(client_address()):
+        try:
+            outcome = run_in_worker(
+                store_holder(),
+                lambda store_path: ResourceJob(
+                    store_path,
+                    base,
+                    tuple(candidates),
+                    paging,
+                    max_triples=settings.max_rows,
+                    max_bytes=settings.max_response_bytes,
+                ),
+                settings.page_timeout_s,
+            )
+        except QueryTimeoutError:
+            raise PageTimeoutError(
+                f"this page was not ready within its {settings.page_timeout_s:g} s deadline "
+                "and was stopped (the server may be busy); try again in a moment, or ask "
+                "/sparql for what you need"
+            ) from None
+    return outcome.result

@@ -1,0 +1,280 @@
+"""How a resource's description is shown: labels for the reader, lists with counts and links.
+
+``query.resources`` gathers a ``query.listings.Description`` in slices; this module turns it
+into what the template ``resource.html`` writes: every term by label (the
+reader's languages first, the other scripts beside it), subsidiary nodes
+inline, and every list with its full count and links to its other pages
+(``?list=KEY&page=N``). A list's page (``Description.focus``) shows the
+heading and that list alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+from urllib.parse import urlencode
+
+from pyoxigraph import BlankNode, Literal, NamedNode
+
+from ingest.marc.vocab import language_name, relator_label
+from ontology.namespaces import BF, LANGUAGES, PREFIXES, RDF, RDFS, SKOS
+from ontology.vocabulary import label_for, term_labels
+from query.listings import Description, Listing, Reference, Value, best_label
+
+#: Shown as the page's heading, so not repeated in its table.
+_HEADING_PREDICATES = frozenset({RDFS.label, SKOS.prefLabel, RDF.type})
+
+
+@dataclass(slots=True)
+class Shown:
+    """One value as a reader sees it: its text, link, language and parallel forms."""
+
+    text: str
+    lang: str | None = None
+    href: str | None = None
+    external: bool = False
+    parallel: list[tuple[str, str | None]] = field(default_factory=list)
+    #: A subsidiary node (title, identifier...): its own rows, shown inline.
+    rows: list[Row] = field(default_factory=list)
+    #: The node has more statements than ``rows`` shows (they are in the RDF twin).
+    more: bool = False
+    #: A contribution: "Author: Austen, Jane".
+    roles: list[Shown] = field(default_factory=list)
+    agent: Shown | None = None
+    #: What tells it from others of the same name (an instance's date, publisher, language).
+    note: str = ""
+
+
+@dataclass(slots=True)
+class Row:
+    """A property of a subsidiary node, shown inline."""
+
+    label: str
+    iri: str
+    values: list[Shown]
+
+
+@dataclass(slots=True)
+class Listed:
+    """One list of a page as shown: a slice of its items, its count, links to the rest."""
+
+    key: str
+    label: str
+    iri: str
+    count: int
+    start: int
+    values: list[Any]
+    next_href: str | None = None
+    prev_href: str | None = None
+
+    @property
+    def summary(self) -> str:
+        """``1–50 of 2,000`` when the list is cut, else its count.
+
+        >>> Listed("k", "l", "", 2000, 50, [1, 2]).summary, Listed("k", "l", "", 2, 0, [1, 2]).summary
+        ('51–52 of 2,000', '2')
+        """
+        shown = len(self.values)
+        if shown and shown < self.count:
+            return f"{self.start + 1:,}–{self.start + shown:,} of {self.count:,}"
+        return f"{self.count:,}"
+
+
+@dataclass(slots=True)
+class Page:
+    iri: str
+    heading: Shown
+    types: list[Shown]
+    properties: list[Listed]
+    references: list[Listed]
+    reference_total: int
+    records: Listed | None
+    members: Listed | None
+    #: On a list's page: the address of the whole page.
+    whole_href: str | None = None
+    #: More properties or references than a page lists.
+    lists_cut: bool = False
+
+    @classmethod
+    def build(
+        cls, d: Description, *, base: str, root: str, local: str, languages: list[str], size: int
+    ) -> Page:
+        """The page of ``d``, for a reader of ``languages``, served at ``local`` under ``root``."""
+        show = _Shower(base, root, languages)
+        nav = _Nav(local, size, d.focus.key if d.focus else None)
+        shown = [ls for ls in d.properties if ls.predicate not in _HEADING_PREDICATES]
+        properties = [
+            nav.listed(ls, label_for(ls.predicate.value), [show.value(v) for v in ls.items])
+            for ls in shown
+            if ls.predicate is not None and nav.wanted(ls)
+        ]
+        properties.sort(key=lambda row: row.label.casefold())
+        references = [
+            nav.listed(ls, _reference_label(ls), [show.reference(r) for r in ls.items])
+            for ls in d.references
+            if nav.wanted(ls)
+        ]
+        for group in references:
+            _tell_apart_the_same(group.values)
+        records = [
+            {
+                "graph": show.value(Value(p.graph)),
+                "file": p.source_file,
+                "position": p.position,
+                "generated": p.generated,
+            }
+            for p in d.records.items
+        ]
+        return cls(
+            iri=d.iri.value,
+            heading=show.labelled(d.iri, d.labels),
+            types=[show.value(v) for v in d.types],
+            properties=properties,
+            references=references,
+            reference_total=d.reference_total,
+            records=nav.listed(d.records, "Source records", records)
+            if nav.wanted(d.records)
+            else None,
+            members=nav.listed(
+                d.members, "Described in this record", [show.value(v) for v in d.members.items]
+            )
+            if nav.wanted(d.members)
+            else None,
+            whole_href=local if d.focus else None,
+            lists_cut=d.lists_cut,
+        )
+
+
+class _Nav:
+    """The links of a page's lists: to the next and previous pages of each."""
+
+    def __init__(self, local: str, size: int, focus: str | None) -> None:
+        self.local, self.size, self.focus = local, size, focus
+
+    def wanted(self, listing: Listing) -> bool:
+        """Whether the page shows ``listing`` (a list's page shows only its own)."""
+        return listing.count > 0 and (self.focus is None or listing.key == self.focus)
+
+    def listed(self, listing: Listing, label: str, values: list[Any]) -> Listed:
+        iri = listing.predicate.value if listing.predicate is not None else ""
+        shown = Listed(listing.key, label, iri, listing.count, listing.start, values)
+        end = listing.start + len(values)
+        if self.focus is None:
+            if end < listing.count:  # a full first page continues on page 2; a cut one on 1
+                shown.next_href = self.href(listing.key, 2 if len(values) == self.size else 1)
+            return shown
+        page = listing.start // self.size + 1
+        if end < listing.count:
+            shown.next_href = self.href(listing.key, page + 1)
+        if page > 1:
+            shown.prev_href = self.href(listing.key, page - 1)
+        return shown
+
+    def href(self, key: str, page: int) -> str:
+        query = {"list": key, **({"page": str(page)} if page > 1 else {})}
+        return f"{self.local}?{urlencode(query)}"
+
+
+@cache
+def _term_labels() -> dict[str, str]:
+    return term_labels()
+
+
+def _tell_apart_the_same(items: list[Shown]) -> None:
+    """Items shown alike (same title, date and publisher) get the end of their IRI too,
+    so a reader never meets two identical links (three fragments of one printing, say)."""
+    seen: dict[tuple[str, str], int] = {}
+    for item in items:
+        seen[(item.text, item.note)] = seen.get((item.text, item.note), 0) + 1
+    for item in items:
+        if seen[(item.text, item.note)] > 1 and item.href:
+            slug = item.href.rstrip("/").rsplit("/", 1)[-1]
+            item.note = f"{item.note} · {slug}" if item.note else slug
+
+
+def _reference_label(listing: Listing) -> str:
+    predicate, via = listing.predicate, listing.via
+    assert predicate is not None
+    if via is None:
+        return label_for(predicate.value)
+    return f"{label_for(via.value)} › {label_for(predicate.value)}"
+
+
+class _Shower:
+    """Turns terms into ``Shown`` values for one request (its base and languages)."""
+
+    def __init__(self, base: str, root: str, languages: list[str]) -> None:
+        self.base, self.root, self.languages = base, root, languages
+
+    def href(self, iri: str) -> tuple[str | None, bool]:
+        if iri.startswith(self.base):
+            return self.root + iri[len(self.base) :], False
+        if iri.startswith(("http://", "https://")):
+            return iri, True
+        return None, False
+
+    def labelled(self, term: NamedNode | BlankNode | Literal, labels: list[Literal]) -> Shown:
+        best = best_label(labels, self.languages)
+        if best is None:
+            return Shown(self.name(term))
+        parallel = [(lab.value, lab.language) for lab in labels if lab.value != best.value]
+        return Shown(best.value, best.language, parallel=list(dict.fromkeys(parallel)))
+
+    def name(self, term: NamedNode | BlankNode | Literal) -> str:
+        """What to call a term the store gives no label."""
+        if isinstance(term, BlankNode):
+            return "(unnamed node)"
+        if isinstance(term, Literal):
+            return term.value
+        iri = term.value
+        if iri.startswith(LANGUAGES.iri):
+            return language_name(iri[len(LANGUAGES.iri) :]) or iri
+        role = relator_label(term)
+        if role:
+            return role
+        if iri.startswith(self.base):
+            return iri[len(self.base) :]
+        if iri in _term_labels():
+            return _term_labels()[iri]
+        if any(iri.startswith(namespace) for namespace in PREFIXES.values()):
+            return label_for(iri)  # a vocabulary term: its local name, spelled out
+        return iri
+
+    def told_apart(self, ref: Reference) -> str:
+        """``1975 · Masson · French``: an instance's date, publisher and languages."""
+        dates = [date.strip("[] ") for date in ref.dates[:1]]
+        parts = [*dates, *ref.publishers[:2], *(self.name(lang) for lang in ref.languages)]
+        return " · ".join(part for part in parts if part)
+
+    def reference(self, ref: Reference) -> Shown:
+        shown = self.value(ref.subject)
+        shown.note = self.told_apart(ref)
+        return shown
+
+    def value(self, value: Value) -> Shown:
+        term = value.term
+        if isinstance(term, Literal):
+            return Shown(term.value, term.language)
+        shown = self.labelled(term, value.labels)
+        if isinstance(term, NamedNode):
+            shown.href, shown.external = self.href(term.value)
+        if value.nested or value.more:
+            types = {v.term for p, v in value.nested if p == RDF.type}
+            agents = [v for p, v in value.nested if p == BF.agent]
+            if BF.Contribution in types and len(agents) == 1:
+                shown.agent = self.value(agents[0])
+                shown.roles = [self.value(v) for p, v in value.nested if p == BF.role]
+            shown.rows = self.rows(value.nested)
+            shown.more = value.more
+            shown.href = None  # a subsidiary node has no page of its own
+        return shown
+
+    def rows(self, statements: list[tuple[NamedNode, Value]]) -> list[Row]:
+        grouped: dict[NamedNode, list[Shown]] = {}
+        for predicate, value in statements:
+            grouped.setdefault(predicate, []).append(self.value(value))
+        return sorted(
+            (Row(label_for(p.value), p.value, values) for p, values in grouped.items()),
+            key=lambda row: (row.iri != RDF.type.value, row.label.casefold()),
+        )
