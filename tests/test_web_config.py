@@ -18,7 +18,7 @@ def test_defaults_work_with_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     settings = load_settings(env={})
     assert settings.data_dir == tmp_path / "catalograph-data"
     assert settings.base_iri == "http://127.0.0.1:5000/"
-    assert (settings.host, settings.port, settings.threads) == ("127.0.0.1", 5000, 12)
+    assert (settings.host, settings.port, settings.threads) == ("127.0.0.1", 5000, 28)
     # every query the pool admits (running or waiting) has a request thread
     assert (settings.query_workers, settings.query_queue) == (8, 4)
     assert settings.threads >= settings.query_workers + settings.query_queue

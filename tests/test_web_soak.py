@@ -223,6 +223,7 @@ def test_sixteen_clients_and_an_ingest_normal_requests_stay_fast(soak_server) ->
     normal: list[tuple[float, float, int]] = []  # (when, seconds, status)
     others: list[tuple[str, int]] = []
     failures: list[str] = []
+    refused: list[str] = []  # normal requests not answered 200: path and status
     lock = threading.Lock()
     stop_at = time.monotonic() + SOAK_SECONDS
 
@@ -247,9 +248,12 @@ def test_sixteen_clients_and_an_ingest_normal_requests_stay_fast(soak_server) ->
         def work() -> tuple[str, tuple[int, float]]:
             path = paths[next(turn) % len(paths)]
             accept = {"Accept": "application/sparql-results+json"} if "sparql" in path else HTML
-            result = request(port, source, "GET", path, headers=accept, timeout=30)
+            status, seconds = request(port, source, "GET", path, headers=accept, timeout=30)
             time.sleep(0.05)  # a person or a script between two requests
-            return "normal", result
+            if status != 200:
+                with lock:
+                    refused.append(f"{path.split('?')[0]} {status}")
+            return "normal", (status, seconds)
 
         return work
 
@@ -317,7 +321,8 @@ def test_sixteen_clients_and_an_ingest_normal_requests_stay_fast(soak_server) ->
         f"normal requests {len(latencies)}, p50 {statistics.median(latencies) * 1000:.0f} ms, "
         f"p95 {p95 * 1000:.0f} ms; statuses {by_kind}; memory warm {memory_warm // 1024} MB, "
         f"peak {memory_peak // 1024} MB, end {memory_end // 1024} MB "
-        f"(series, MB: {[m // 1024 for m in memory[::8]]}); failures {failures[:5]}"
+        f"(series, MB: {[m // 1024 for m in memory[::8]]}); failures {failures[:5]}; "
+        f"normal requests refused {sorted(set(refused))[:5]}"
     )
     print(summary)  # shown with -s, and in the report of a failure
 

@@ -38,9 +38,11 @@ class Settings:
     base_iri: str = "http://127.0.0.1:5000/"
     host: str = "127.0.0.1"
     port: int = 5000
-    #: waitress worker threads (concurrent requests being answered); at least
-    #: query_workers + query_queue, so that every admitted query has a thread.
-    threads: int = 12
+    #: waitress worker threads (concurrent requests being answered); more than
+    #: query_workers + query_queue + max_page_requests + page_queue, so that every
+    #: admitted query and page has a thread and some are left for the rest (/-/health,
+    #: static files, sign-ins).
+    threads: int = 28
     #: Longest a SPARQL query may run, in seconds; a client may ask for less (``timeout``).
     query_timeout_s: float = 10.0
     #: Worker processes that run SPARQL queries (killed at the deadline, then replaced).
@@ -74,9 +76,12 @@ class Settings:
     #: Longest a resource page or RDF twin may take to gather, in seconds (its worker is
     #: then killed and the client gets 503).
     page_timeout_s: float = 10.0
-    #: Resource pages and twins prepared at once (fewer than ``threads``, so that pages
-    #: never hold every thread); one more gets 503 with Retry-After.
+    #: Resource pages and twins prepared at once; more wait in line (``page_queue``).
     max_page_requests: int = 4
+    #: Page requests that may wait for a slot, each until its ``page_timeout_s``; more get
+    #: 503 with Retry-After. Keep ``max_page_requests + page_queue`` below ``threads``
+    #: minus the SPARQL endpoint's share, so that pages never hold every thread.
+    page_queue: int = 8
     #: Items a page shows of each list (a property's values, what points at the resource,
     #: its records); the rest on the list's own pages.
     page_list_size: int = 100
@@ -146,7 +151,7 @@ def _validate(settings: Settings) -> None:
     for prefix in settings.load_allow:
         if not prefix.startswith(("http://", "https://")):
             raise ConfigurationError(f"load_allow: {prefix!r} is not an http(s) URL prefix")
-    for name in ("query_queue", "query_memory_mb"):
+    for name in ("query_queue", "page_queue", "query_memory_mb"):
         if getattr(settings, name) < 0:
             raise ConfigurationError(f"{name} must be 0 or more, got {getattr(settings, name)}")
     if 0 < settings.query_memory_mb < 1024:

@@ -3,10 +3,13 @@
 A heavily used resource once made a page of a megabyte in seconds of a
 server thread, and a dozen such requests held every thread, so that even
 ``/-/health`` went unanswered for minutes. Now a page request passes, in
-order: a slot among ``max_page_requests`` (fewer than the server's threads,
-so pages never hold them all; when full, 503 with ``Retry-After``), the
-client's own count (at most ``max_client_queries`` pages in progress per
-address, counted apart from its SPARQL queries; one more: 429), then its
+order: the client's own count (at most ``max_client_queries`` pages in
+progress per address, counted apart from its SPARQL queries; one more: 429),
+a slot among ``max_page_requests``, waiting in line for one (at most
+``page_queue`` requests wait, each until its ``page_timeout_s``; the
+``max_page_requests + page_queue`` threads this can hold are fewer than the
+server's, so pages never hold them all; beyond the line, or past the
+deadline, 503 with ``Retry-After``), then its
 store questions run in a query worker (``web.limits.run_in_worker``) that is
 killed at ``page_timeout_s`` (503, saying so). What it gathers is bounded by
 ``query.listings.Paging`` (``page_list_size`` items per list), and the twin
@@ -17,6 +20,8 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -58,12 +63,22 @@ class PageTooLargeError(QueryError):
 
 
 class PageLimits:
-    """How many pages are being prepared, in all (``slots``) and per client (``per_client``)."""
+    """How many pages are being prepared, in all (``slots``) and per client (``per_client``),
+    and how many may wait for a slot (``queue``, each at most ``wait_s``).
 
-    def __init__(self, slots: int, per_client: int) -> None:
+    Why a line and not a refusal when the slots are taken: pages are bounded
+    (tenths of a second), so a slot frees soon; refusing at once made a
+    reader's small page fail whenever three clients were paging heavy works.
+    The line is first come, first served.
+    """
+
+    def __init__(self, slots: int, per_client: int, queue: int = 0, wait_s: float = 0.0) -> None:
         self.slots = slots
+        self.queue = queue
+        self.wait_s = wait_s
         self._taken = 0
-        self._lock = threading.Lock()
+        self._line: deque[object] = deque()
+        self._freed = threading.Condition()
         self.clients = ClientLimiter(per_client)
 
     @classmethod
@@ -75,37 +90,70 @@ class PageLimits:
                 found = app.extensions.get(_EXTENSION)
                 if found is None:
                     settings = app_state(app).settings
-                    if settings.max_page_requests >= settings.threads:
+                    held = settings.max_page_requests + settings.page_queue
+                    if held >= settings.threads:
                         log.warning(
-                            "max_page_requests (%d) >= threads (%d): pages may hold every "
-                            "thread, and /-/health wait for them",
-                            settings.max_page_requests,
+                            "max_page_requests + page_queue (%d) >= threads (%d): pages may "
+                            "hold every thread, and /-/health wait for them",
+                            held,
                             settings.threads,
                         )
-                    found = cls(settings.max_page_requests, settings.max_client_queries)
+                    found = cls(
+                        settings.max_page_requests,
+                        settings.max_client_queries,
+                        queue=settings.page_queue,
+                        wait_s=settings.page_timeout_s,
+                    )
                     app.extensions[_EXTENSION] = found
         return found
 
     def in_progress(self) -> int:
-        with self._lock:
+        with self._freed:
             return self._taken
+
+    def waiting(self) -> int:
+        with self._freed:
+            return len(self._line)
 
     @contextmanager
     def slot(self, client: str) -> Iterator[None]:
-        """Hold one page slot of the server and one of ``client`` while the block runs."""
-        with self._lock:
-            if self._taken >= self.slots:
-                raise PagesBusyError(
-                    f"the server is preparing {self._taken} pages already, the most it does "
-                    "at once; try again in a moment"
-                )
-            self._taken += 1
-        try:
-            with self.clients.slot(client):
+        """Hold one of ``client``'s page slots and one of the server's while the block runs."""
+        with self.clients.slot(client):
+            self._take()
+            try:
                 yield
-        finally:
-            with self._lock:
-                self._taken -= 1
+            finally:
+                with self._freed:
+                    self._taken -= 1
+                    self._freed.notify_all()
+
+    def _take(self) -> None:
+        """A server slot now, or after waiting in line; ``PagesBusyError`` when neither."""
+        with self._freed:
+            if self._taken < self.slots and not self._line:
+                self._taken += 1
+                return
+            if len(self._line) >= self.queue:
+                raise PagesBusyError(
+                    f"the server is preparing {self._taken} pages and {len(self._line)} "
+                    "wait, the most it takes at once; try again in a moment"
+                )
+            ticket = object()
+            self._line.append(ticket)
+            deadline = time.monotonic() + self.wait_s
+            try:
+                while not (self._line[0] is ticket and self._taken < self.slots):
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        raise PagesBusyError(
+                            f"no page slot freed within {self.wait_s:g} s (the server is "
+                            "busy); try again in a moment"
+                        )
+                    self._freed.wait(left)
+                self._taken += 1
+            finally:
+                self._line.remove(ticket)
+                self._freed.notify_all()  # the next in line may now be first
 
 
 def answer_resource(
