@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from flask import current_app, request
+from flask import Flask, current_app, request
 from pyoxigraph import QueryResultsFormat, RdfFormat
 
 from ontology.errors import QueryError, StoreError, UsageError
@@ -113,6 +113,20 @@ def sparql_limits() -> SparqlLimits:
                 app.extensions[_EXTENSION] = found
                 on_close(found.close)
     return found
+
+
+def start_query_workers(app: Flask) -> None:
+    """Start ``app``'s query workers now, from the calling thread (``catalograph serve``'s
+    main thread).
+
+    Why not on the first query, as tests' servers do: the forkserver that
+    forks the workers can be told to die with the server (and the workers
+    with it, even while a runaway query holds one) only when it is started
+    from the main thread; started from a request thread it was not, and a
+    ``kill -9`` of the server left a runaway worker running for minutes.
+    """
+    with app.app_context():
+        sparql_limits()
 
 
 def client_address() -> str:

@@ -20,6 +20,7 @@ from waitress.server import create_server as _waitress_server
 from ontology.errors import ConfigurationError
 from web.app import close_app, create_app
 from web.config import Settings
+from web.limits import start_query_workers
 
 Server = BaseWSGIServer | MultiSocketServer
 
@@ -127,6 +128,7 @@ def stop(server: Server, loop_running: bool = True) -> None:
 def serve(settings: Settings, out: TextIO | None = None) -> None:
     """Run the server until interrupted, after printing where it listens."""
     server = create_server(settings)
+    start_query_workers(server.catalograph_app)
     print(
         f"Catalograph at {server_url(server)} (data: {settings.data_dir})", file=out or sys.stderr
     )
