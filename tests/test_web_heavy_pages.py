@@ -242,9 +242,9 @@ def test_a_page_past_its_deadline_is_a_clear_503(data_dir: Path, work_path: str)
         assert requests.get(url + "/-/health").status_code == 200
 
 
-def test_a_page_waits_in_line_for_a_slot_first_come_first_served() -> None:
-    """Both slots taken: the next two requests wait in line and get the slots in the
-    order they came as the slots free; a third finds the line full (503 at once);
+def test_a_page_waits_in_line_for_a_slot() -> None:
+    """Both slots taken: the next two requests (clients of no recent page time) wait
+    in line and get the slots in the order they came as the slots free; a third finds the line full (503 at once);
     one that waits past its time is refused too, and leaves the line."""
     from web.page_limits import PageLimits, PagesBusyError
 
@@ -280,6 +280,44 @@ def test_a_page_waits_in_line_for_a_slot_first_come_first_served() -> None:
             impatient.slot("127.0.0.3").__enter__()
         assert time.monotonic() - began >= 0.2
         assert impatient.waiting() == 0
+
+
+def test_a_freed_slot_goes_to_the_client_with_the_least_recent_page_time() -> None:
+    """A crawler that has just spent seconds on pages waits behind a reader who came
+    after it; among clients of equal recent time the earliest goes first."""
+    from web.page_limits import PageLimits
+
+    limits = PageLimits(slots=1, per_client=2, queue=3, wait_s=30)
+    limits.costs.add("127.0.0.9", 5.0, time.monotonic())  # the crawler's last pages
+    order: list[str] = []
+
+    def wait_then_note(client: str) -> None:
+        with limits.slot(client):
+            order.append(client)
+
+    holder = limits.slot("127.0.0.2")
+    holder.__enter__()
+    waiters = []
+    for client in ("127.0.0.9", "127.0.0.3", "127.0.0.4"):  # the crawler comes first
+        waiter = threading.Thread(target=wait_then_note, args=(client,))
+        waiter.start()
+        waiters.append(waiter)
+        wait_until(lambda n=len(waiters): limits.waiting() == n)
+    holder.__exit__(None, None, None)
+    for waiter in waiters:
+        waiter.join(10)
+    assert order == ["127.0.0.3", "127.0.0.4", "127.0.0.9"]
+
+
+def test_recent_page_time_halves_and_is_bounded() -> None:
+    from web.page_limits import RecentCost
+
+    costs = RecentCost(half_life_s=10.0, limit=2)
+    costs.add("a", 4.0, now=100.0)
+    assert costs.of("a", now=110.0) == pytest.approx(2.0)
+    costs.add("b", 1.0, now=110.0)
+    costs.add("c", 1.0, now=110.0)  # a, the least recently seen, is forgotten
+    assert costs.of("a", now=110.0) == 0.0 and costs.of("c", now=110.0) == 1.0
 
 
 def test_page_slots_are_counted_per_server_and_per_client() -> None:

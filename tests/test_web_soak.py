@@ -224,6 +224,7 @@ def test_sixteen_clients_and_an_ingest_normal_requests_stay_fast(soak_server) ->
     others: list[tuple[str, int]] = []
     failures: list[str] = []
     refused: list[str] = []  # normal requests not answered 200: path and status
+    by_path: dict[str, list[float]] = {}  # normal requests' durations, by path
     lock = threading.Lock()
     stop_at = time.monotonic() + SOAK_SECONDS
 
@@ -250,8 +251,9 @@ def test_sixteen_clients_and_an_ingest_normal_requests_stay_fast(soak_server) ->
             accept = {"Accept": "application/sparql-results+json"} if "sparql" in path else HTML
             status, seconds = request(port, source, "GET", path, headers=accept, timeout=30)
             time.sleep(0.05)  # a person or a script between two requests
-            if status != 200:
-                with lock:
+            with lock:
+                by_path.setdefault(path.split("?")[0], []).append(seconds)
+                if status != 200:
                     refused.append(f"{path.split('?')[0]} {status}")
             return "normal", (status, seconds)
 
@@ -322,7 +324,8 @@ def test_sixteen_clients_and_an_ingest_normal_requests_stay_fast(soak_server) ->
         f"p95 {p95 * 1000:.0f} ms; statuses {by_kind}; memory warm {memory_warm // 1024} MB, "
         f"peak {memory_peak // 1024} MB, end {memory_end // 1024} MB "
         f"(series, MB: {[m // 1024 for m in memory[::8]]}); failures {failures[:5]}; "
-        f"normal requests refused {sorted(set(refused))[:5]}"
+        f"normal requests refused {sorted(set(refused))[:5]}; p95 by path (ms) "
+        f"{ {path: round(statistics.quantiles(d, n=20)[-1] * 1000) for path, d in by_path.items()} }"
     )
     print(summary)  # shown with -s, and in the report of a failure
 

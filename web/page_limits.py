@@ -6,7 +6,8 @@ server thread, and a dozen such requests held every thread, so that even
 order: the client's own count (at most ``max_client_queries`` pages in
 progress per address, counted apart from its SPARQL queries; one more: 429),
 a slot among ``max_page_requests``, waiting in line for one (at most
-``page_queue`` requests wait, each until its ``page_timeout_s``; the
+``page_queue`` requests wait, each until its ``page_timeout_s``; a freed
+slot goes to the client with the least recent page time; the
 ``max_page_requests + page_queue`` threads this can hold are fewer than the
 server's, so pages never hold them all; beyond the line, or past the
 deadline, 503 with ``Retry-After``), then its
@@ -21,7 +22,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import deque
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -62,6 +63,45 @@ class PageTooLargeError(QueryError):
     http_status = 503
 
 
+#: How fast a client's recent page time is forgotten (half-life, seconds).
+COST_HALF_LIFE_S = 10.0
+#: Clients whose recent page time is remembered; the least recently seen are forgotten first.
+MAX_REMEMBERED_CLIENTS = 10_000
+
+
+class RecentCost:
+    """Each client's recent page time: seconds spent on its pages, halving every ``half_life_s``.
+
+    Bounded: at most ``limit`` clients, the least recently seen forgotten first
+    (a forgotten client simply starts again at zero).
+    """
+
+    def __init__(self, half_life_s: float = COST_HALF_LIFE_S, limit: int = MAX_REMEMBERED_CLIENTS):
+        self.half_life_s = half_life_s
+        self.limit = limit
+        self._costs: OrderedDict[str, tuple[float, float]] = OrderedDict()  # client: (cost, when)
+
+    def of(self, client: str, now: float) -> float:
+        cost, when = self._costs.get(client, (0.0, now))
+        return cost * 0.5 ** ((now - when) / self.half_life_s)
+
+    def add(self, client: str, seconds: float, now: float) -> None:
+        self._costs[client] = (self.of(client, now) + seconds, now)
+        self._costs.move_to_end(client)
+        while len(self._costs) > self.limit:
+            self._costs.popitem(last=False)
+
+
+class _Waiting:
+    """One request in the line: its client, and when it came (ties go to the earliest)."""
+
+    __slots__ = ("client", "came")
+
+    def __init__(self, client: str, came: float) -> None:
+        self.client = client
+        self.came = came
+
+
 class PageLimits:
     """How many pages are being prepared, in all (``slots``) and per client (``per_client``),
     and how many may wait for a slot (``queue``, each at most ``wait_s``).
@@ -69,7 +109,13 @@ class PageLimits:
     Why a line and not a refusal when the slots are taken: pages are bounded
     (tenths of a second), so a slot frees soon; refusing at once made a
     reader's small page fail whenever three clients were paging heavy works.
-    The line is first come, first served.
+
+    Why the line is not first come, first served: a client that asks for
+    heavy page after heavy page, as fast as they come, would be in the line
+    at every moment and take most slots, and a reader's small page would wait
+    behind its pages. A freed slot goes to the waiting client that has spent
+    the least page time recently (``RecentCost``), then to the earliest: a
+    reader who asks now and then goes first, a crawler takes what is left.
     """
 
     def __init__(self, slots: int, per_client: int, queue: int = 0, wait_s: float = 0.0) -> None:
@@ -77,8 +123,9 @@ class PageLimits:
         self.queue = queue
         self.wait_s = wait_s
         self._taken = 0
-        self._line: deque[object] = deque()
+        self._line: list[_Waiting] = []
         self._freed = threading.Condition()
+        self.costs = RecentCost()
         self.clients = ClientLimiter(per_client)
 
     @classmethod
@@ -119,15 +166,22 @@ class PageLimits:
     def slot(self, client: str) -> Iterator[None]:
         """Hold one of ``client``'s page slots and one of the server's while the block runs."""
         with self.clients.slot(client):
-            self._take()
+            self._take(client)
+            began = time.monotonic()
             try:
                 yield
             finally:
                 with self._freed:
+                    now = time.monotonic()
+                    self.costs.add(client, now - began, now)
                     self._taken -= 1
                     self._freed.notify_all()
 
-    def _take(self) -> None:
+    def _next(self, now: float) -> _Waiting:
+        """Who gets the next free slot: the least recent page time, then the earliest."""
+        return min(self._line, key=lambda w: (self.costs.of(w.client, now), w.came))
+
+    def _take(self, client: str) -> None:
         """A server slot now, or after waiting in line; ``PagesBusyError`` when neither."""
         with self._freed:
             if self._taken < self.slots and not self._line:
@@ -138,11 +192,11 @@ class PageLimits:
                     f"the server is preparing {self._taken} pages and {len(self._line)} "
                     "wait, the most it takes at once; try again in a moment"
                 )
-            ticket = object()
-            self._line.append(ticket)
-            deadline = time.monotonic() + self.wait_s
+            me = _Waiting(client, time.monotonic())
+            self._line.append(me)
+            deadline = me.came + self.wait_s
             try:
-                while not (self._line[0] is ticket and self._taken < self.slots):
+                while not (self._taken < self.slots and self._next(time.monotonic()) is me):
                     left = deadline - time.monotonic()
                     if left <= 0:
                         raise PagesBusyError(
@@ -152,8 +206,8 @@ class PageLimits:
                     self._freed.wait(left)
                 self._taken += 1
             finally:
-                self._line.remove(ticket)
-                self._freed.notify_all()  # the next in line may now be first
+                self._line.remove(me)
+                self._freed.notify_all()  # another in line may now be next
 
 
 def answer_resource(
