@@ -42,6 +42,7 @@ _TITLES = {
     415: "Unsupported media type",
     500: "Server error",
     503: "Unavailable",
+    507: "Insufficient storage",
 }
 
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import csv
+import multiprocessing
+import os
 import queue
 import sys
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -22,6 +24,7 @@ from ingest import PIPELINE_VERSION
 from ingest.iri import IriMinter
 from ingest.model import Position, RecordGraph, Rejected
 from ingest.pipeline import default_workers, input_files, mapped_items
+from ontology.errors import StoreError
 from web.config import Settings
 
 #: Rejections printed in the summary; ``--report`` has them all.
@@ -54,6 +57,8 @@ class IngestReport:
     skipped_files: list[str] = field(default_factory=list)
     #: The writer compacted the store before publishing its checkpoint (``Writer.compacts``).
     compacted: bool = False
+    #: Why the writer did not compact the store although it would have (too little free space).
+    compaction_skipped: str | None = None
     seconds: float = 0.0
 
     @property
@@ -75,8 +80,12 @@ def run_ingest(
     batch_size: int = 1000,
     report_file: TextIO | None = None,
     progress: bool = False,
+    on_stall: Callable[[StoreError], None] | None = None,
 ) -> IngestReport:
-    """Ingest ``paths`` into the store of ``settings``; the library function behind the command."""
+    """Ingest ``paths`` into the store of ``settings``; the library function behind the command.
+
+    ``on_stall``: see ``graph.store.StoreSession`` (the command ends its process).
+    """
     started = time.perf_counter()
     files, skipped = input_files(paths, format_name)
     report = IngestReport(files=len(files), skipped_files=skipped)
@@ -94,6 +103,7 @@ def run_ingest(
             minter.layout,
             PIPELINE_VERSION,
             compaction_nice=INGEST_COMPACTION_NICE,
+            on_stall=on_stall,
         ) as writer,
         _progress(progress) as bar,
     ):
@@ -155,6 +165,7 @@ def run_ingest(
             bar.close()
             click.echo("compacting the store for readers (this ingest wrote much of it)...", err=True)
     report.compacted = writer.compacted
+    report.compaction_skipped = writer.session.compaction_skipped
     report.seconds = time.perf_counter() - started
     return report
 
@@ -252,6 +263,8 @@ def summary(report: IngestReport) -> str:
         lines.append(f"    {rule:<26} {count:>6}")
     if report.compacted:
         lines.append("  the store was compacted: queries read one table per index")
+    if report.compaction_skipped:
+        lines.append(f"  {report.compaction_skipped}")
     if report.rejections:
         lines.append("rejected records:")
         lines.extend(f"  {rejection}" for rejection in report.rejections)
@@ -290,6 +303,25 @@ def run_ingest_command(
 ) -> int:
     """Run, print the summary on stderr, and return the exit code (1 if anything was rejected)."""
     report_file = report_path.open("w", encoding="utf-8", newline="") if report_path else None
+
+    def end_on_stall(error: StoreError) -> None:
+        """The store waits on a full disk in a call nothing can interrupt: say so and end.
+
+        Ending loses nothing (the journal rolls back an unfinished batch at
+        the next open, as after a kill), where waiting would hang for ever.
+        The mapping workers go too: with no parent to read their queues they
+        would wait for ever.
+        """
+        for worker in multiprocessing.active_children():
+            worker.kill()
+        if report_file:
+            with suppress(OSError, ValueError):
+                report_file.flush()
+        click.echo(f"Error: {error.message}", err=True)
+        with suppress(OSError, ValueError):
+            sys.stderr.flush()
+        os._exit(error.exit_code)
+
     try:
         report = run_ingest(
             settings,
@@ -300,6 +332,7 @@ def run_ingest_command(
             batch_size=batch_size,
             report_file=report_file,
             progress=progress,
+            on_stall=end_on_stall,
         )
     finally:
         if report_file:
