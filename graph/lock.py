@@ -19,6 +19,7 @@ import socket
 from datetime import UTC, datetime
 from pathlib import Path
 
+from graph.disk_space import disk_full_error, is_disk_full
 from ontology.errors import StoreBusyError, StoreError
 
 LOCK_NAME = "write.lock"
@@ -44,8 +45,11 @@ class StoreLock:
     def acquire(self) -> StoreLock:
         if self._fd is not None:
             return self
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise self._error(exc) from exc
         mode = fcntl.LOCK_EX if self.exclusive else fcntl.LOCK_SH
         try:
             fcntl.flock(fd, mode | fcntl.LOCK_NB)
@@ -55,11 +59,15 @@ class StoreLock:
             raise StoreBusyError(self._taken_message(holder)) from None
         except OSError as exc:
             os.close(fd)
-            raise StoreError(f"cannot lock {self.path}: {exc}") from exc
+            raise self._error(exc) from exc
         if self.exclusive:
             started = datetime.now(UTC).isoformat(timespec="seconds")
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, f"{os.getpid()} {started} {socket.gethostname()}\n".encode(), 0)
+            try:
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, f"{os.getpid()} {started} {socket.gethostname()}\n".encode(), 0)
+            except OSError as exc:  # a full disk above all: not even the holder's line fits
+                os.close(fd)  # the lock goes with it
+                raise self._error(exc) from exc
         self._fd = fd
         return self
 
@@ -73,6 +81,11 @@ class StoreLock:
             fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             os.close(fd)
+
+    def _error(self, exc: OSError) -> StoreError:
+        if is_disk_full(exc):
+            return disk_full_error("lock", self.data_dir / "store", str(exc))
+        return StoreError(f"cannot lock {self.path}: {exc}")
 
     def _taken_message(self, holder: str) -> str:
         store = self.data_dir / "store"

@@ -26,7 +26,8 @@ load only. docs/storage.md describes the protocol.
     unit_group, unit_group_text, unit_edit
         the ledger of unit statements (``graph.ledger``)
     about(key, value)
-        the identity of the store the rows describe (RocksDB's IDENTITY file)
+        the identity of the store the rows describe (RocksDB's IDENTITY file), and
+        ``unpublished``: the live store holds writes that no checkpoint holds yet
 
 The store stays the truth for record graphs: their rows are rebuilt from it
 (named graphs and their ``cg:contentHash``) whenever they cannot be trusted:
@@ -47,6 +48,7 @@ import logging
 import sqlite3
 import time
 from collections.abc import Iterable, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -149,6 +151,23 @@ def index_path(data_dir: Path | str) -> Path:
     return Path(data_dir) / INDEX_FILE
 
 
+def committed_record_graphs(data_dir: Path | str) -> int | None:
+    """How many record graphs the live store holds, by its index, read without the lock.
+
+    For readers that find no checkpoint and must say why (``graph.snapshots``);
+    ``None`` when there is no index or it cannot be read. A writer may be
+    committing meanwhile: the answer is a snapshot of SQLite's last commit.
+    """
+    path = index_path(data_dir)
+    if not path.is_file():
+        return None
+    try:
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+            return db.execute("SELECT COUNT(*) FROM record_graph").fetchone()[0]
+    except sqlite3.Error:
+        return None
+
+
 def store_identity(store_dir: Path) -> str:
     """RocksDB's IDENTITY of the live store: a new store (or one put in its place) has another."""
     try:
@@ -219,6 +238,22 @@ class RecordIndex:
         if self._db is None:
             raise RuntimeError("the record index is not open")
         return self._db
+
+    @property
+    def is_open(self) -> bool:
+        return self._db is not None
+
+    def unpublished(self) -> bool:
+        """Whether a session wrote the store and stopped before publishing a checkpoint of it."""
+        row = self.db.execute("SELECT value FROM about WHERE key = 'unpublished'").fetchone()
+        return row is not None
+
+    def note_unpublished(self, unpublished: bool) -> None:
+        """Note (durably, before the writes) or clear (once published) ``unpublished``."""
+        if unpublished:
+            self.db.execute("INSERT OR REPLACE INTO about VALUES ('unpublished', 'yes')")
+        else:
+            self.db.execute("DELETE FROM about WHERE key = 'unpublished'")
 
     def invalidate(self) -> None:
         """The store's record graphs were changed in ways the rows do not follow: rebuild the

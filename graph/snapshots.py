@@ -28,6 +28,8 @@ from pathlib import Path
 
 from pyoxigraph import Store
 
+from graph.lock import lock_holder
+from graph.record_index import committed_record_graphs
 from ontology.errors import StoreError
 
 SNAPSHOTS_DIR = "snapshots"
@@ -104,6 +106,35 @@ def _prune(root: Path, keep: int) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
+def no_checkpoint_error(data_dir: Path | str) -> StoreError:
+    """Why a reader finds no checkpoint, and what to run.
+
+    A writer publishes its first checkpoint when its session ends, so a
+    data directory may hold committed records and no checkpoint: while that
+    writer runs, or after it was killed or met a full disk (its batches stay
+    committed). Saying "ingest some records first" then would be wrong.
+    """
+    where = snapshots_path(data_dir)
+    holder = lock_holder(Path(data_dir))
+    if holder:
+        pid, _, started = holder.partition(" ")
+        return StoreError(
+            f"there is no checkpoint in {where} yet: process {pid} (started "
+            f"{started.partition(' ')[0]}) is writing the store and publishes one when it ends; "
+            "run this again then"
+        )
+    graphs = committed_record_graphs(data_dir)
+    if graphs:
+        return StoreError(
+            f"there is no checkpoint in {where} yet, but the live store holds {graphs:,} record "
+            "graph(s) committed by an ingest that stopped before publishing one (it was killed, "
+            "or the disk was full); free some space if the disk is full, then run the same "
+            "`catalograph ingest` again: it keeps what was committed, writes the rest and "
+            "publishes a checkpoint (`catalograph serve` publishes one too)"
+        )
+    return StoreError(f"there is no checkpoint in {where} yet; ingest some records first")
+
+
 def open_checkpoint(path: Path | str | None) -> Store:
     """A checkpoint opened read-only by its path; ``None`` gives an empty store.
 
@@ -118,9 +149,7 @@ def open_latest_snapshot(data_dir: Path | str) -> Store:
     for _attempt in range(3):
         path = latest_snapshot(data_dir)
         if path is None:
-            raise StoreError(
-                f"there is no checkpoint in {snapshots_path(data_dir)} yet; ingest some records first"
-            )
+            raise no_checkpoint_error(data_dir)
         try:
             return Store.read_only(str(path))
         except OSError as exc:  # pruned between reading CURRENT and opening: read CURRENT again

@@ -14,22 +14,32 @@ leaves behind, opens the store and its record index (``graph.record_index``),
 rolls back an interrupted batch from the journal, and at its end flushes and
 publishes a checkpoint. An I/O error (a full disk
 above all) closes the handle: RocksDB keeps failing on a handle that saw one,
-so it is never reused, and the next session recovers.
+so it is never reused, and the next session recovers. A full disk that
+RocksDB meets in the background, where it retries instead of failing, is
+found by ``graph.disk_space`` (free space checked before each phase, each
+phase watched while it runs).
 """
 
 from __future__ import annotations
 
 import ctypes
-import errno
 import logging
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
 from typing import BinaryIO
 
 from pyoxigraph import NamedNode, RdfFormat, Store
 
+from graph.disk_space import (
+    MIN_FREE_BYTES,
+    StallWatch,
+    compaction_room,
+    disk_full_error,
+    is_disk_full,
+    require_room,
+)
 from graph.lock import StoreLock
 from graph.record_index import RecordIndex
 from graph.snapshots import checkpoint, latest_snapshot, open_latest_snapshot
@@ -42,12 +52,6 @@ STORE_DIR = "store"
 #: directory and moves it into RocksDB when done; a killed load leaves it.
 ORPHAN_GLOB = "bulk-*.sst"
 
-_DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
-_DISK_FULL_TEXT = ("no space left", "quota exceeded", "file too large", "disk is full")
-#: SQLite's codes for a write the disk refused: full (ENOSPC), or a file size limit (EFBIG
-#: comes back as a failed write).
-_DISK_FULL_SQLITE = ("SQLITE_FULL", "SQLITE_IOERR_WRITE")
-
 
 def store_path(data_dir: Path | str) -> Path:
     return Path(data_dir) / STORE_DIR
@@ -55,20 +59,10 @@ def store_path(data_dir: Path | str) -> Path:
 
 def store_error(exc: BaseException, action: str, where: Path) -> StoreError:
     """One line for the user from an ``OSError`` (pyoxigraph, the file system) or an
-    ``sqlite3.Error`` (the record index)."""
-    text = str(exc)
-    full = (
-        getattr(exc, "errno", None) in _DISK_FULL
-        or getattr(exc, "sqlite_errorname", None) in _DISK_FULL_SQLITE
-        or any(t in text.lower() for t in _DISK_FULL_TEXT)
-    )
-    if full:
-        return StoreError(
-            f"cannot {action} the store at {where}: the disk is full or a file size limit was "
-            f"reached ({text}); free some space and run the command again: the interrupted "
-            f"batch is rolled back when the store is next opened for writing"
-        )
-    return StoreError(f"cannot {action} the store at {where}: {text}")
+    ``sqlite3.Error`` (the record index); a full disk is a ``DiskFullError``."""
+    if is_disk_full(exc):
+        return disk_full_error(action, where, str(exc))
+    return StoreError(f"cannot {action} the store at {where}: {exc}")
 
 
 def remove_orphans(store_dir: Path) -> list[str]:
@@ -87,40 +81,81 @@ def remove_orphans(store_dir: Path) -> list[str]:
 
 
 class StoreSession:
-    """The one read-write handle on a data directory, from lock to checkpoint."""
+    """The one read-write handle on a data directory, from lock to checkpoint.
 
-    def __init__(self, data_dir: Path | str, *, make_checkpoint: bool = True) -> None:
+    ``on_stall``: told when a phase waits on RocksDB retrying a failed
+    background job, a full disk above all (``graph.disk_space.StallWatch``);
+    the call cannot be interrupted, so a command ends its process there.
+    """
+
+    def __init__(
+        self,
+        data_dir: Path | str,
+        *,
+        make_checkpoint: bool = True,
+        on_stall: Callable[[StoreError], None] | None = None,
+    ) -> None:
         self.data_dir = Path(data_dir)
         self.path = store_path(self.data_dir)
         self.make_checkpoint = make_checkpoint
         self.lock = StoreLock(self.data_dir, exclusive=True)
         self.orphans_removed: list[str] = []
         self.recovered: list[str] = []
-        #: Set by whoever writes; a session that changed nothing publishes no new checkpoint.
-        self.changed = False
         self.index = RecordIndex(self.data_dir)
+        self.watch = StallWatch(self.path, on_stall)
+        #: Why the last checkpoint's compaction was skipped (``compaction_room``), or None.
+        self.compaction_skipped: str | None = None
+        self._changed = False
+        self._unpublished_noted = False
         self._store: Store | None = None
         self._broken: StoreError | None = None
+
+    @property
+    def changed(self) -> bool:
+        """Set by whoever writes; a session that changed nothing publishes no new checkpoint.
+
+        Setting it also notes in the record index that the live store holds
+        writes no checkpoint has yet: a session that stops before publishing
+        (killed, a full disk) leaves the note, and the next session publishes
+        even if it writes nothing (``RecordIndex.unpublished``).
+        """
+        return self._changed
+
+    @changed.setter
+    def changed(self, value: bool) -> None:
+        if value and not self._unpublished_noted and self.index.is_open:
+            with suppress(sqlite3.Error):  # a full disk fails the write that follows anyway
+                self.index.note_unpublished(True)
+                self._unpublished_noted = True
+        self._changed = value
+
+    def watching(self, action: str) -> AbstractContextManager[None]:
+        """Mark a call into the store that may wait for RocksDB's background work."""
+        return self.watch.phase(action)
 
     def open(self) -> Store:
         limit_malloc_arenas()
         self.lock.acquire()
         try:
-            self.path.mkdir(parents=True, exist_ok=True)
-            self.orphans_removed = remove_orphans(self.path)
             try:
-                self._store = Store(str(self.path))
-                self.index.open(self._store, self.path)
-                self.recovered = self.index.recover(self._store)
+                self.path.mkdir(parents=True, exist_ok=True)
+                self.orphans_removed = remove_orphans(self.path)
+                require_room("open", self.path, MIN_FREE_BYTES)  # recovery, RocksDB's log
+                with self.watching("open"):
+                    self._store = Store(str(self.path))
+                    self.index.open(self._store, self.path)
+                    self.recovered = self.index.recover(self._store)
+                    self._unpublished_noted = self.index.unpublished()
             except (OSError, sqlite3.Error) as exc:
                 self._store = None
                 raise store_error(exc, "open", self.path) from exc
         except BaseException:
             self._store = None  # the last reference: RocksDB closes before the lock is released
             self.index.close()
+            self.watch.stop()
             self.lock.release()
             raise
-        self.changed = bool(self.recovered)
+        self.changed = bool(self.recovered) or self._unpublished_noted
         return self._store
 
     @property
@@ -142,10 +177,11 @@ class StoreSession:
         """
         store = self.store
         self._store = None
-        del store
-        release_freed_memory()
         try:
-            self._store = Store(str(self.path))
+            with self.watching("reopen"):
+                del store
+                release_freed_memory()
+                self._store = Store(str(self.path))
         except OSError as exc:
             raise self.fail(exc, "reopen") from exc
         return self._store
@@ -168,11 +204,14 @@ class StoreSession:
         """
         store = self.store
         try:
-            if self.index.recover(store):
-                self.changed = True
-            if compact:
-                store.optimize()
-            return checkpoint(store, self.data_dir)
+            with self.watching("checkpoint"):
+                if self.index.recover(store):
+                    self.changed = True
+                self.compaction_skipped = compaction_room(self.path) if compact else None
+                if compact and self.compaction_skipped is None:
+                    store.optimize()
+                require_room("checkpoint", self.path, MIN_FREE_BYTES)  # the backup flushes
+                return checkpoint(store, self.data_dir)
         except (OSError, sqlite3.Error) as exc:
             raise self.fail(exc, "checkpoint") from exc
 
@@ -186,15 +225,19 @@ class StoreSession:
             if self._store is not None and commit:
                 if self.make_checkpoint and (self.changed or latest_snapshot(self.data_dir) is None):
                     published = self.checkpoint(compact=compact)
+                    with suppress(sqlite3.Error):  # left noted: the next session publishes again
+                        self.index.note_unpublished(False)
                 else:
                     try:
-                        self.index.recover(self._store)
-                        self._store.flush()
+                        with self.watching("flush"):
+                            self.index.recover(self._store)
+                            self._store.flush()
                     except (OSError, sqlite3.Error) as exc:
                         raise self.fail(exc, "flush") from exc
         finally:
             self._store = None
             self.index.close()
+            self.watch.stop()
             self.lock.release()
         return published
 

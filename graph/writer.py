@@ -37,20 +37,24 @@ Record graphs come as ``ontology.records.RecordGraph``, the one type both
 
 from __future__ import annotations
 
+import functools
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import Any, TypeVar, cast
 
 from pyoxigraph import NamedNode, RdfFormat, Store, parse
 
 from graph.compaction import CompactionPriority
+from graph.disk_space import BATCH_SPACE_FACTOR, MIN_FREE_BYTES, require_room
 from graph.ledger import parse_line
 from graph.provenance import ProvenanceNQuads, drop_record_graph, timestamp
 from graph.record_index import IndexedGraph
 from graph.store import StoreSession, release_freed_memory, resident_memory_mb
+from ontology.errors import StoreError
 from ontology.layout import Layout
 from ontology.records import Position, RecordGraph, Rejected
 from ontology.vocabulary import functional_properties
@@ -135,6 +139,23 @@ COMPACT_MIN_LOADS = 8
 COMPACT_MIN_SHARE = 0.25
 
 
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _watched(action: str) -> Callable[[_Method], _Method]:
+    """Run a ``Writer`` method as a phase of its session's stall watch (``graph.disk_space``)."""
+
+    def decorate(method: _Method) -> _Method:
+        @functools.wraps(method)
+        def watched(self: Writer, *args: Any, **kwargs: Any) -> Any:
+            with self.session.watching(action):
+                return method(self, *args, **kwargs)
+
+        return cast(_Method, watched)
+
+    return decorate
+
+
 class Writer:
     """The single writer of a data directory, as a context manager.
 
@@ -160,11 +181,15 @@ class Writer:
         make_checkpoint: bool = True,
         memory_budget_mb: float | None = DEFAULT_MEMORY_BUDGET_MB,
         compaction_nice: int | None = None,
+        on_stall: Callable[[StoreError], None] | None = None,
     ) -> None:
         self.layout = layout
         self.metadata_graph = layout.metadata_graph
         self.pipeline_version = pipeline_version
-        self.session = StoreSession(data_dir, make_checkpoint=make_checkpoint)
+        #: ``on_stall``: see ``StoreSession`` (a command ends its process on a full disk).
+        self.session = StoreSession(
+            data_dir, make_checkpoint=make_checkpoint, on_stall=on_stall
+        )
         self.totals = BatchResult()
         self.generated_at = timestamp()
         self.checkpoint_path: Path | None = None
@@ -212,6 +237,7 @@ class Writer:
             self.compaction_priority.restore()  # the last compaction is not background work
         self.compacted = exc_type is None and self.compacts()
         self.checkpoint_path = self.session.close(commit=True, compact=self.compacted)
+        self.compacted = self.compacted and self.session.compaction_skipped is None
 
     def compacts(self) -> bool:
         """Whether this session's end merges the store's tables before the checkpoint.
@@ -255,6 +281,7 @@ class Writer:
 
     # ------------------------------------------------------------ one batch
 
+    @_watched("write")
     def write(self, batch: Sequence[RecordGraph]) -> BatchResult:
         """Write one batch of record graphs; see the module docstring for the steps."""
         return self._write(batch, [])
@@ -268,6 +295,7 @@ class Writer:
             known = index.lookup([r.graph for r in latest])
             drop, load, provenance = self._classify(latest, known, result)
             if drop or load:
+                self._require_room(load)
                 self.session.changed = True
                 loaded = {r.graph for r in load}
                 units, stated = index.ledger.plan(
@@ -320,6 +348,12 @@ class Writer:
             self.session.reopen()  # keeps the writer's memory flat however large the store grows
             self.reopened += 1
         return result
+
+    def _require_room(self, load: list[RecordGraph]) -> None:
+        """``DiskFullError`` before the batch is journaled if the disk cannot hold it; the
+        session stays open, and what it committed before is published when it ends."""
+        size = sum(len(r.nquads) + len(r.units) for r in load)
+        require_room("write", self.session.path, BATCH_SPACE_FACTOR * size + MIN_FREE_BYTES)
 
     def _load(
         self,

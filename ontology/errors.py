@@ -61,6 +61,21 @@ class StoreBusyError(StoreError):
     exit_code = 3
 
 
+class DiskFullError(StoreError):
+    """The disk holding the store is full, or a file size limit was reached (exit 4, HTTP 507).
+
+    Nothing committed is lost: the user frees space and runs the command
+    again. An exit code of its own lets a script tell "make room, then rerun"
+    from a failure that needs a person. Raised however the full disk shows:
+    ENOSPC from a write, SQLite's SQLITE_FULL, a check of free space before a
+    phase, or RocksDB retrying a background job on a full disk
+    (``graph.disk_space``).
+    """
+
+    exit_code = 4
+    http_status = 507
+
+
 class QueryError(CatalographError):
     """A SPARQL query is malformed or refused (HTTP 400)."""
 

@@ -568,6 +568,43 @@ def test_a_batch_is_durable_once_write_returns(tmp_path: Path, graphs: list[Reco
         assert writer.write(graphs).unchanged == 20
 
 
+def test_writes_a_session_did_not_publish_are_published_by_the_next(
+    tmp_path: Path, graphs: list[RecordGraph]
+) -> None:
+    """A writer that commits batches and stops before its checkpoint (killed, a full disk)
+    leaves readers on the previous checkpoint; the rerun, which finds every record
+    unchanged and writes nothing, must still publish them."""
+    with Writer(tmp_path, MINTER.layout, VERSION) as writer:
+        writer.write(graphs[:10])
+    first = latest_snapshot(tmp_path)
+    child = run_child(
+        """
+        import os, pickle
+        from graph import Writer
+        from ontology.layout import Layout
+        data_dir, meta, batch = pickle.loads(sys.stdin.buffer.read())
+        writer = Writer(data_dir, Layout(meta), "test-1").__enter__()
+        writer.write(batch)
+        os._exit(0)  # committed, never published
+        """,
+        text=False,
+    )
+    _, err = child.communicate(pickle.dumps((str(tmp_path), BASE, graphs[10:])), timeout=60)
+    assert child.returncode == 0, err.decode()
+    assert latest_snapshot(tmp_path) == first
+
+    with Writer(tmp_path, MINTER.layout, VERSION) as writer:
+        assert writer.write(graphs).unchanged == 20
+    assert writer.checkpoint_path is not None and writer.checkpoint_path != first
+    reader = open_latest_snapshot(tmp_path)
+    for graph in graphs:
+        assert graph_quads(reader, graph.graph) == expected_quads(graph)
+
+    with Writer(tmp_path, MINTER.layout, VERSION) as writer:  # published: nothing more to do
+        writer.write(graphs)
+    assert writer.checkpoint_path is None
+
+
 @pytest.mark.parametrize("full_at", ["journal", "load"])
 def test_full_disk_gives_store_error_then_recovery(
     tmp_path: Path, graphs: list[RecordGraph], full_at: str
@@ -601,7 +638,7 @@ def test_full_disk_gives_store_error_then_recovery(
             try:
                 writer.write(batch)
             except StoreError as exc:
-                print("StoreError:", exc.message)
+                print(f"{type(exc).__name__} (exit {exc.exit_code}):", exc.message)
                 try:
                     writer.write(batch)
                 except StoreError as again:
@@ -611,7 +648,7 @@ def test_full_disk_gives_store_error_then_recovery(
     )
     out, err = child.communicate(pickle.dumps((str(tmp_path), BASE, graphs, full_at)), timeout=60)
     out = out.decode()
-    assert "StoreError: cannot write the store at" in out, (out, err.decode())
+    assert "DiskFullError (exit 4): cannot write the store at" in out, (out, err.decode())
     assert "the disk is full or a file size limit was reached" in out
     assert "again:" in out and "this writer is closed" in out  # the broken handle is not reused
 

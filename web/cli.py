@@ -4,7 +4,8 @@ Every error a user can cause is a ``CatalographError`` (a ``ClickException``),
 printed by Click as one line with its exit code; anything else is a bug, still
 shown as one line (set ``CATALOGRAPH_DEBUG=1`` for the traceback).
 Exit codes: 0 success, 1 failure or rejected records, 2 bad usage, 3 the store
-is busy (another process is writing it; ``ontology.errors.StoreBusyError``).
+is busy (another process is writing it; ``ontology.errors.StoreBusyError``), 4
+the disk is full (``ontology.errors.DiskFullError``).
 """
 
 from __future__ import annotations
@@ -96,7 +97,8 @@ def ingest(
     A named pipe, such as <(curl -s URL), is read as a stream. Bad records
     are reported (file, record number, byte offset, rule) and skipped; the
     rest goes in. Exit 1 if any record was rejected, 2 for bad usage, 3 if
-    another process is writing the store.
+    another process is writing the store, 4 if the disk is full (free space
+    and run it again: what was committed is kept).
     """
     from web.ingest_command import run_ingest_command
 

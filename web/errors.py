@@ -43,6 +43,7 @@ _TITLES = {
     429: "Too many requests",
     500: "Server error",
     503: "Unavailable",
+    507: "Insufficient storage",
 }
 
 

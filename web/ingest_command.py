@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import multiprocessing
+import os
 import queue
 import sys
 import tempfile
@@ -10,7 +12,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -24,7 +26,7 @@ from ingest.files import file_label
 from ingest.iri import IriMinter
 from ingest.model import Position, RecordGraph, Rejected
 from ingest.pipeline import default_workers, input_files, mapped_items
-from ontology.errors import UsageError
+from ontology.errors import StoreError, UsageError
 from web.config import Settings
 
 #: Rejections printed in the summary; ``--report`` has them all.
@@ -57,6 +59,8 @@ class IngestReport:
     skipped_files: list[str] = field(default_factory=list)
     #: The writer compacted the store before publishing its checkpoint (``Writer.compacts``).
     compacted: bool = False
+    #: Why the writer did not compact the store although it would have (too little free space).
+    compaction_skipped: str | None = None
     seconds: float = 0.0
 
     @property
@@ -78,11 +82,13 @@ def run_ingest(
     batch_size: int = 1000,
     report_file: TextIO | None = None,
     progress: bool = False,
+    on_stall: Callable[[StoreError], None] | None = None,
 ) -> IngestReport:
     """Ingest ``paths`` into the store of ``settings``; the library function behind the command.
 
     Named pipes among ``paths`` are copied to a temporary folder first
-    (``ingest.files``), which is removed at the end.
+    (``ingest.files``), which is removed at the end. ``on_stall``: see
+    ``graph.store.StoreSession`` (the command ends its process).
     """
     with tempfile.TemporaryDirectory(prefix="catalograph-pipes-") as spool:
         return _run_ingest(
@@ -95,6 +101,7 @@ def run_ingest(
             batch_size=batch_size,
             report_file=report_file,
             progress=progress,
+            on_stall=on_stall,
         )
 
 
@@ -109,6 +116,7 @@ def _run_ingest(
     batch_size: int,
     report_file: TextIO | None,
     progress: bool,
+    on_stall: Callable[[StoreError], None] | None,
 ) -> IngestReport:
     started = time.perf_counter()
     files, skipped = input_files(paths, format_name, spool)
@@ -138,6 +146,7 @@ def _run_ingest(
             minter.layout,
             PIPELINE_VERSION,
             compaction_nice=INGEST_COMPACTION_NICE,
+            on_stall=on_stall,
         ) as writer,
         _progress(progress) as bar,
     ):
@@ -199,6 +208,7 @@ def _run_ingest(
             bar.close()
             click.echo("compacting the store for readers (this ingest wrote much of it)...", err=True)
     report.compacted = writer.compacted
+    report.compaction_skipped = writer.session.compaction_skipped
     report.seconds = time.perf_counter() - started
     return report
 
@@ -296,6 +306,8 @@ def summary(report: IngestReport) -> str:
         lines.append(f"    {rule:<26} {count:>6}")
     if report.compacted:
         lines.append("  the store was compacted: queries read one table per index")
+    if report.compaction_skipped:
+        lines.append(f"  {report.compaction_skipped}")
     if report.rejections:
         lines.append("rejected records:")
         lines.extend(f"  {rejection}" for rejection in report.rejections)
@@ -348,6 +360,25 @@ def run_ingest_command(
 ) -> int:
     """Run, print the summary on stderr, and return the exit code (1 if anything was rejected)."""
     report_file = _open_report(report_path) if report_path else None
+
+    def end_on_stall(error: StoreError) -> None:
+        """The store waits on a full disk in a call nothing can interrupt: say so and end.
+
+        Ending loses nothing (the journal rolls back an unfinished batch at
+        the next open, as after a kill), where waiting would hang for ever.
+        The mapping workers go too: with no parent to read their queues they
+        would wait for ever.
+        """
+        for worker in multiprocessing.active_children():
+            worker.kill()
+        if report_file:
+            with suppress(OSError, ValueError):
+                report_file.flush()
+        click.echo(f"Error: {error.message}", err=True)
+        with suppress(OSError, ValueError):
+            sys.stderr.flush()
+        os._exit(error.exit_code)
+
     try:
         report = run_ingest(
             settings,
@@ -358,6 +389,7 @@ def run_ingest_command(
             batch_size=batch_size,
             report_file=report_file,
             progress=progress,
+            on_stall=end_on_stall,
         )
     finally:
         if report_file:
