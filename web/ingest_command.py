@@ -360,6 +360,8 @@ def run_ingest_command(
 ) -> int:
     """Run, print the summary on stderr, and return the exit code (1 if anything was rejected)."""
     report_file = _open_report(report_path) if report_path else None
+    with suppress(OSError):  # the priority is a courtesy: an ingest goes on without it
+        os.nice(settings.ingest_nice)  # its mapping workers, started later, inherit it
 
     def end_on_stall(error: StoreError) -> None:
         """The store waits on a full disk in a call nothing can interrupt: say so and end.
