@@ -18,10 +18,15 @@ def test_defaults_work_with_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     settings = load_settings(env={})
     assert settings.data_dir == tmp_path / "catalograph-data"
     assert settings.base_iri == "http://127.0.0.1:5000/"
-    assert (settings.host, settings.port, settings.threads) == ("127.0.0.1", 5000, 28)
+    assert (settings.host, settings.port, settings.threads) == ("127.0.0.1", 5000, 32)
     # every query the pool admits (running or waiting) has a request thread
-    assert (settings.query_workers, settings.query_queue) == (8, 4)
-    assert settings.threads >= settings.query_workers + settings.query_queue
+    assert (settings.query_workers, settings.query_queue) == (8, 8)
+    assert settings.threads > (
+        settings.query_workers
+        + settings.query_queue
+        + settings.max_page_requests
+        + settings.page_queue
+    )
     assert (settings.query_timeout_s, settings.max_rows, settings.max_query_bytes) == (
         10.0,
         10_000,

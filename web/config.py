@@ -42,7 +42,7 @@ class Settings:
     #: query_workers + query_queue + max_page_requests + page_queue, so that every
     #: admitted query and page has a thread and some are left for the rest (/-/health,
     #: static files, sign-ins).
-    threads: int = 28
+    threads: int = 32
     #: Longest a SPARQL query may run, in seconds; a client may ask for less (``timeout``).
     query_timeout_s: float = 10.0
     #: Worker processes that run SPARQL queries (killed at the deadline, then replaced).
@@ -50,8 +50,9 @@ class Settings:
     #: the HTTP side; on 2 cores, 16 clients got ~580 answers/s from 4 workers,
     #: ~690/s from 8 (docs/web.md). Each costs about 55 MB on a 1.5 M-quad store.
     query_workers: int = 8
-    #: Queries that may wait for a free worker; more get 503 with Retry-After.
-    query_queue: int = 4
+    #: Queries (and pages, which run in the same workers) that may wait for a free
+    #: worker; more get 503 with Retry-After.
+    query_queue: int = 8
     #: SPARQL queries one client (remote address) may have running or waiting at once; more: 429.
     max_client_queries: int = 2
     #: Memory (heap, RLIMIT_DATA) a query worker may use, in MiB (0: no limit).
