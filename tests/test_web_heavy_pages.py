@@ -242,6 +242,31 @@ def test_a_page_past_its_deadline_is_a_clear_503(data_dir: Path, work_path: str)
         assert requests.get(url + "/-/health").status_code == 200
 
 
+def test_a_graph_store_dump_takes_a_page_slot_and_gives_it_back(data_dir: Path) -> None:
+    """A Graph Store GET streams in a server thread, so it is counted as a page: with
+    every slot taken and no line it is refused (503); otherwise it streams the whole
+    graph and its slot is free again once the response is closed."""
+    from web.page_limits import PageLimits
+
+    settings = heavy_settings(data_dir, max_page_requests=1, page_queue=0)
+    meta = {"graph": BASE + "graph/meta"}
+    with serving(settings) as (url, app):
+        limits = PageLimits.of(app)
+        with limits.slot("127.0.0.9"):  # another client's page in progress
+            refused = requests.get(url + "/rdf-graph-store", params=meta, timeout=30)
+            assert refused.status_code == 503 and refused.headers["Retry-After"] == "1"
+        for _ in range(3):
+            dump = requests.get(
+                url + "/rdf-graph-store",
+                params=meta,
+                headers={"Accept": "application/n-triples"},
+                timeout=60,
+            )
+            assert dump.status_code == 200
+            assert dump.text.count("\n") > 3000  # the whole graph: a few lines per record
+        wait_until(lambda: limits.in_progress() == 0)
+
+
 def test_a_page_waits_in_line_for_a_slot() -> None:
     """Both slots taken: the next two requests (clients of no recent page time) wait
     in line and get the slots in the order they came as the slots free; a third finds the line full (503 at once);

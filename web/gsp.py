@@ -6,7 +6,10 @@ keeps every statement in a named graph).
 
 - GET / HEAD, for everyone: the graph in the negotiated RDF format, streamed
   (a graph can be large: the metadata graph has a few statements per record);
-  404 for a named graph the store does not have.
+  404 for a named graph the store does not have. A GET holds one of the page
+  slots while it streams (``web.page_limits``: 429 beyond a client's share,
+  503 when the slots and their line are full), and ends when the client reads
+  nothing for ``SLOW_CLIENT_S``.
 - PUT (replace), POST (merge), DELETE, for writers only (``web.auth``): 401
   without credentials, 403 for a reader; the body is parsed by pyoxigraph in
   the format its ``Content-Type`` names (415 if it names none), up to
@@ -21,7 +24,7 @@ import queue
 import threading
 from collections.abc import Iterator
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 from pyoxigraph import DefaultGraph, NamedNode, RdfFormat, Store
 
 from graph.updates import delete_graph, parse_graph, write_graph
@@ -31,6 +34,8 @@ from ontology.namespaces import PREFIXES
 from query.negotiation import RDF_FORMATS, content_type, negotiate
 from web.auth import require_writer
 from web.errors import UnsupportedMediaTypeError
+from web.limits import client_address
+from web.page_limits import PageLimits
 from web.state import settings, store
 from web.update import allow_upload, edited_response, write
 from web.wellknown import GRAPH_STORE_PATH
@@ -109,7 +114,17 @@ def _read(graph: NamedNode | DefaultGraph) -> Response:
     if request.method == "HEAD":
         response = Response(iter(()), content_type=content_type(fmt))  # streamed: no length
     else:
-        response = Response(_stream(current, fmt, graph), content_type=content_type(fmt))
+        # A dump holds a server thread while it streams: it takes a page slot (the same
+        # line, per-client count and fairness as pages), given back when the response
+        # is closed, so that dumps, like pages, can never hold every thread.
+        slot = PageLimits.of(current_app._get_current_object()).slot(client_address())
+        slot.__enter__()
+        try:
+            response = Response(_stream(current, fmt, graph), content_type=content_type(fmt))
+        except BaseException:
+            slot.__exit__(None, None, None)
+            raise
+        response.call_on_close(lambda: slot.__exit__(None, None, None))
     response.headers["Vary"] = "Accept"
     return response
 
