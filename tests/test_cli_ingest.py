@@ -290,3 +290,43 @@ def test_xml_of_another_schema_is_named_once_not_rejected_record_by_record(tmp_p
         "(no namespace), and no record in the MARC21 slim namespace "
         "(http://www.loc.gov/MARC21/slim) starts in its first 4 kB",
     ]
+
+
+
+def test_an_ingest_runs_at_a_lower_cpu_priority_and_gives_it_back(tmp_path: Path) -> None:
+    """The ingest lowers its thread's priority by ``ingest_nice`` (the writer thread and
+    the mapping workers it starts inherit it: Linux keeps a priority per thread, and
+    a new thread or process starts with its creator's), and gives it back when done."""
+    import os
+    import threading
+
+    from web.config import load_settings
+    from web.ingest_command import _lower_priority, _restore_priority, run_ingest_command
+
+    seen: dict[str, int | None] = {}
+    settings = load_settings(data_dir=tmp_path / "data", ingest_nice=7)
+
+    def ingest() -> None:  # in a thread of its own, so that pytest's keeps its priority
+        seen["before"] = os.getpriority(os.PRIO_PROCESS, 0)
+        lowered = _lower_priority(settings.ingest_nice)
+        seen["lowered"] = os.getpriority(os.PRIO_PROCESS, 0)
+        _restore_priority(lowered)
+        seen["code"] = run_ingest_command(
+            settings,
+            [ROOT / "data"],
+            format_name=None,
+            default_source="marc",
+            workers=1,
+            batch_size=1000,
+            report_path=None,
+            progress=False,
+        )
+        seen["after"] = os.getpriority(os.PRIO_PROCESS, 0)
+
+    worker = threading.Thread(target=ingest)
+    worker.start()
+    worker.join(120)
+    assert seen["lowered"] == min(19, seen["before"] + 7)  # type: ignore[operator]
+    assert seen["code"] in (0, 1)  # the shipped sample has rejected records
+    if os.geteuid() == 0:  # only a privileged process may raise a priority again
+        assert seen["after"] == seen["before"]

@@ -90,6 +90,8 @@ def test_environment_errors_name_the_variable() -> None:
         ({"page_timeout_s": 0}, "page_timeout_s must be positive"),
         ({"max_page_requests": 0}, "max_page_requests must be at least 1"),
         ({"page_list_size": 0}, "page_list_size must be at least 1"),
+        ({"ingest_nice": 20}, "ingest_nice must be between 0 and 19"),
+        ({"page_queue": -1}, "page_queue must be 0 or more"),
         ({"page_list_size": 5000}, "page_list_size must be at most 1000"),
         ({"trusted_hosts": "evil.example/x"}, "is not a host name"),
         ({"trusted_hosts": ["[::1]"]}, "is not a host name"),
