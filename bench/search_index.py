@@ -65,7 +65,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-import tantivy  # noqa: E402
+try:
+    import tantivy
+except ImportError:  # not a dependency of Catalograph: only this measurement needs it
+    sys.exit("bench/search_index.py compares with tantivy: pip install 'tantivy==0.27.*' first")
 
 import ingest as ingest_bench  # noqa: E402
 from graph.snapshots import open_latest_snapshot  # noqa: E402
