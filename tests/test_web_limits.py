@@ -420,3 +420,19 @@ def test_a_busy_server_does_not_log_a_line_per_queued_request(data_dir, caplog):
     assert statuses.count(200) == len(statuses)
     queued = [r for r in caplog.records if r.name == "waitress.queue"]
     assert queued == []
+
+
+def test_an_ipv6_client_is_counted_by_its_64() -> None:
+    """Per-client limits (queries, pages) count an IPv6 client by its /64: one host
+    holds a whole /64 and could otherwise take a share per address."""
+    from flask import Flask
+
+    from web.limits import client_address
+
+    app = Flask(__name__)
+    keys = []
+    for address in ("2001:db8:1:2::1", "2001:db8:1:2:ffff::9", "2001:db8:1:3::1", "127.0.0.2"):
+        with app.test_request_context(environ_base={"REMOTE_ADDR": address}):
+            keys.append(client_address())
+    assert keys[0] == keys[1] == "2001:db8:1:2::/64"
+    assert keys[2] != keys[0] and keys[3] == "127.0.0.2"

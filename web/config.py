@@ -53,7 +53,8 @@ class Settings:
     #: Queries (and pages, which run in the same workers) that may wait for a free
     #: worker; more get 503 with Retry-After.
     query_queue: int = 8
-    #: SPARQL queries one client (remote address) may have running or waiting at once; more: 429.
+    #: SPARQL queries one client (its address; an IPv6 one's /64) may have running or
+    #: waiting at once; more: 429.
     max_client_queries: int = 2
     #: Memory (heap, RLIMIT_DATA) a query worker may use, in MiB (0: no limit).
     query_memory_mb: int = 2048

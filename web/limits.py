@@ -32,6 +32,7 @@ from query.execution import Outcome, QueryPool, WorkerJob, job_for
 from query.sparql import SparqlResult, check_query
 from web.config import Settings
 from web.state import StoreHolder, app_state, on_close
+from web.throttle import client_key
 
 log = logging.getLogger(__name__)
 _EXTENSION = "catalograph.limits"
@@ -130,7 +131,10 @@ def start_query_workers(app: Flask) -> None:
 
 
 def client_address() -> str:
-    return request.remote_addr or "unknown"
+    """Who the request counts against: its address, or its /64 for IPv6
+    (``web.throttle.client_key``: one host holds a whole /64, so counting its
+    addresses one by one would give it billions of shares)."""
+    return client_key(request.remote_addr or "unknown")
 
 
 def timeout_s(settings: Settings, values: list[str]) -> float:
