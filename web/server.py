@@ -7,6 +7,7 @@ benchmarks run the same server in a background thread on a free port
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import sys
@@ -110,10 +111,14 @@ def stop(server: Server, loop_running: bool = True) -> None:
         close_app(app)
     socket_map = server._map  # waitress keeps its dispatchers only there
     if loop_running and server.trigger in socket_map.values():
-        server.trigger.pull_trigger(lambda: [d.close() for d in list(socket_map.values())])
-        deadline = time.monotonic() + _LOOP_EXIT_S
-        while socket_map and time.monotonic() < deadline:
-            time.sleep(0.01)
+        try:
+            server.trigger.pull_trigger(lambda: [d.close() for d in list(socket_map.values())])
+        except OSError as exc:  # the trigger's pipe is gone: the loop cannot be asked
+            logging.getLogger(__name__).warning("stopping the server: %s; closing here", exc)
+        else:
+            deadline = time.monotonic() + _LOOP_EXIT_S
+            while socket_map and time.monotonic() < deadline:
+                time.sleep(0.01)
     for _attempt in range(100):  # the loop is gone or did not answer: close them here
         if not socket_map:
             break
@@ -121,7 +126,8 @@ def stop(server: Server, loop_running: bool = True) -> None:
             if dispatcher is not server.trigger:
                 dispatcher.close()
         if server.trigger in socket_map.values():
-            server.trigger.pull_trigger()  # wake the loop now rather than at its next timeout
+            with contextlib.suppress(OSError):  # wake the loop now, not at its next timeout
+                server.trigger.pull_trigger()
             server.trigger.close()
 
 
