@@ -213,11 +213,19 @@ class PageLimits:
 def answer_resource(
     base: str, candidates: list[Candidate], paging: Paging
 ) -> ResourceAnswer | None:
-    """Gather a page or twin for the first of ``candidates`` the store knows, under the limits."""
+    """Gather a page or twin for the first of ``candidates`` the store knows, under the limits.
+
+    One deadline, ``page_timeout_s``, counts from the request's arrival: the
+    wait in line for a slot, then for a worker, then the work.
+    """
     settings = app_state().settings
+    arrived = time.monotonic()
     limits = PageLimits.of(current_app._get_current_object())  # the app, not its proxy
     with limits.slot(client_address()):
+        left = settings.page_timeout_s - (time.monotonic() - arrived)
         try:
+            if left <= 0:
+                raise QueryTimeoutError("no time left after the wait for a page slot")
             outcome = run_in_worker(
                 store_holder(),
                 lambda store_path: ResourceJob(
@@ -228,7 +236,7 @@ def answer_resource(
                     max_triples=settings.max_rows,
                     max_bytes=settings.max_response_bytes,
                 ),
-                settings.page_timeout_s,
+                left,
             )
         except QueryTimeoutError:
             raise PageTimeoutError(
