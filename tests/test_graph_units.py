@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import os
 import signal
 import sqlite3
 import subprocess
@@ -403,17 +402,13 @@ def test_after_ingests_edits_and_deletions_the_union_is_jenas_merge(
         Answer,
         SuiteQuery,
         difference,
-        jena_unavailable,
+        require_jena,
         start_jena,
         theirs,
         xerces_fix,
     )
 
-    reason = jena_unavailable()
-    if reason:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason}: .ci/install --test installs it in CI")
-        pytest.skip(reason)
+    require_jena()
     pool = list(record_pool())
     write(tmp_path, pool)
     write(tmp_path, [changed(pool[0]), deletion(pool[1])])

@@ -163,6 +163,16 @@ def load_suite() -> list[SuiteQuery]:
 SUITE_QUERIES = load_suite()
 
 
+def require_jena() -> None:
+    """Skip when Jena is missing on a developer's machine; in CI, where
+    ``.ci/install --test`` installs it, its absence is a failure."""
+    reason = jena_unavailable()
+    if reason:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason}: .ci/install --test installs it in CI")
+        pytest.skip(reason)
+
+
 def jena_unavailable() -> str | None:
     """Why Jena cannot run here, or None."""
     if shutil.which("java") is None:
@@ -309,11 +319,7 @@ def jena_timings(out: Path) -> dict[str, float]:
 
 @pytest.fixture(scope="module")
 def crosscheck(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crosscheck]:
-    reason = jena_unavailable()
-    if reason:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason}: .ci/install --test installs it in CI")
-        pytest.skip(reason)
+    require_jena()
     tmp = tmp_path_factory.mktemp("jena")
     data_dir, export = tmp / "data", tmp / "store.nq"
     paths, shared = record_paths()
