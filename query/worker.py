@@ -192,8 +192,30 @@ def die_with_parent() -> None:
         os._exit(1)
 
 
+def _exit_when_orphaned(parent: int) -> None:
+    """Watch, on a daemon thread, that ``parent`` is still this process's parent; exit if not.
+
+    A second guard beside ``die_with_parent`` for the forkserver: the kernel's
+    signal comes when the *thread* that started the forkserver ends, and the
+    forkserver's own exit on its "alive" pipe needs nobody else to hold that
+    pipe. Once in seven full test runs a forkserver outlived a ``kill -9``ed
+    server by more than 3 s with neither having worked; this thread needs no
+    help from the server (the forkserver waits in ``select``, so it runs).
+    Forked workers do not inherit the thread; they die with the forkserver.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(WATCH_EVERY_S / 2)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="orphan-watch", daemon=True).start()
+
+
 if os.environ.get(FORKSERVER_PARENT_VARIABLE) == str(os.getppid()):
-    die_with_parent()  # this is a server's forkserver, preloading this module
+    # this is a server's forkserver, preloading this module
+    die_with_parent()
+    _exit_when_orphaned(os.getppid())
 
 
 def serve(conn: Connection, memory_bytes: int, isolate_network: bool, server: int = 0) -> None:

@@ -408,7 +408,21 @@ def test_workers_do_not_outlive_a_killed_server(data_dir: Path) -> None:
     while time.monotonic() < stop and any(running(pid) for pid in tree):
         time.sleep(0.05)
     survivors = [pid for pid in tree if running(pid)]
-    assert not survivors, [Path(f"/proc/{pid}/cmdline").read_bytes()[:200] for pid in survivors]
+    assert not survivors, [_who(pid) for pid in survivors]
+
+
+def _who(pid: int) -> str:
+    """A survivor, described well enough to tell why it survived: its command, state and parent."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()[:160].replace(b"\0", b" ")
+        status = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return f"{pid}: gone"
+    fields = {line.split(":", 1)[0]: line.split(":", 1)[1].strip() for line in status if ":" in line}
+    return (
+        f"{pid} {command.decode(errors='replace')!r} state={fields.get('State')} "
+        f"ppid={fields.get('PPid')} threads={fields.get('Threads')}"
+    )
 
 
 def _cpu(pid: int) -> int:
