@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 #: The copy of the index each checkpoint holds (``publish``), beside RocksDB's files.
 PUBLISHED_FILE = "search.sqlite"
 #: Bump when the tables or what goes in them change: the index is rebuilt from the store.
-SEARCH_VERSION = "1"
+SEARCH_VERSION = "2"
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS search_doc (
@@ -186,10 +186,11 @@ class SearchIndex:
             query = f"SELECT iri, id FROM search_doc WHERE iri IN ({marks})"  # noqa: S608
             old.update(db.execute(query, chunk))
         ids = list(old.values())
+        # before the deletions: an id freed here is kept by its own resource, never given to another
+        next_id = (db.execute("SELECT max(id) FROM search_doc").fetchone()[0] or 0) + 1
         delete_many(db, "search_fts", ids, column="rowid")
         delete_many(db, "search_doc", ids, column="id")
         delete_many(db, "search_feed", iris, column="iri")
-        next_id = (db.execute("SELECT max(id) FROM search_doc").fetchone()[0] or 0) + 1
         docs: list[tuple[object, ...]] = []
         texts: list[tuple[object, ...]] = []
         for iri, document in update.documents.items():

@@ -40,9 +40,23 @@ def grams(run: str) -> list[str]:
     return [run[i : i + 2] for i in range(len(run) - 1)] + [run[-1]]
 
 
+#: Marks of romanised text that readers do not type, dropped before ``unicode61`` sees them:
+#: they are letters (modifier letters) or marks it keeps inside a word, so ``slovesnostʹ``,
+#: ``lit͡so`` and ``Qurʼān`` would not be found as slovesnost, litso and Quran. The ALA-LC
+#: soft and hard signs (ʹ ʺ), ʻayn and hamza (ʻ ʼ ʾ ʿ), the ties over two letters
+#: (U+035C-U+0362) and MARC's combining half marks (U+FE20-U+FE2F).
+_UNTYPED = dict.fromkeys(
+    [0x02B9, 0x02BA, 0x02BB, 0x02BC, 0x02BE, 0x02BF, *range(0x035C, 0x0363), *range(0xFE20, 0xFE30)]
+)
+
+
 def fold(text: str) -> str:
-    """NFKC, the one normal form of indexed and asked text."""
-    return unicodedata.normalize("NFKC", text)
+    """NFKC, without the marks readers do not type: the one form of indexed and asked text.
+
+    >>> fold("lit͡so, slovesnostʹ, Qurʼān, ＡＢＣ")
+    'litso, slovesnost, Qurān, ABC'
+    """
+    return unicodedata.normalize("NFKC", text).translate(_UNTYPED)
 
 
 def index_text(text: str) -> str:

@@ -19,14 +19,14 @@ from pathlib import Path
 
 import pytest
 from pymarc import Field, Subfield
-from pyoxigraph import NamedNode, Store
+from pyoxigraph import Literal, NamedNode, Quad, Store
 
 from graph import Writer, latest_snapshot, open_latest_snapshot
 from graph.record_index import index_path
 from graph.search_index import PUBLISHED_FILE, SearchIndex
 from graph.updates import apply_update
 from ingest.model import SourceRecord
-from ontology.namespaces import BF, RDFS
+from ontology.namespaces import BF, RDF, RDFS
 from ontology.records import RecordGraph
 from query.search import SearchQuery, search_in
 from tests.test_graph_units import LAYOUT, ROOT, VERSION, deletion, live, mapped, source_records
@@ -249,3 +249,20 @@ def test_an_index_of_an_earlier_version_is_rebuilt(tmp_path: Path, records: list
         db.execute("DELETE FROM about WHERE key = 'search'")
     write(tmp_path, [])
     assert_in_step(tmp_path)
+
+
+def test_a_resource_derived_again_keeps_its_id_and_a_new_one_gets_another() -> None:
+    """The highest id, freed and kept by its resource in one update, is not given to a new one."""
+    store = Store()
+    a, b = NamedNode("http://example.org/agent/a"), NamedNode("http://example.org/agent/b")
+    store.add(Quad(a, RDF.type, BF.Agent, a))
+    store.add(Quad(a, RDFS.label, Literal("Aardvark, Anna"), a))
+    with closing(sqlite3.connect(":memory:", isolation_level=None)) as db:
+        db.execute("CREATE TABLE about (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        index = SearchIndex(db)
+        index.ensure(store)
+        store.add(Quad(b, RDF.type, BF.Person, b))
+        store.add(Quad(b, RDFS.label, Literal("Bittern, Bo"), b))
+        index.apply(index.derive(store, [a.value, b.value]))
+        assert rows(db) == fresh_rows(store)
+        assert search_in(db, SearchQuery.build("bittern")).iris == [b.value]
