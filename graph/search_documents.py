@@ -35,8 +35,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple, Protocol
 
-from pyoxigraph import BlankNode, Literal, NamedNode, Quad, Store
+from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Store
 
 from ontology.hierarchy import class_hierarchy
 from ontology.namespaces import BF, LANGUAGES, MADS, RDF, RDFS, SKOS, XSD
@@ -60,6 +61,19 @@ _STATEMENTS = frozenset(
     )
 )
 _DATES = frozenset(p.value for p in (BF.originDate, BF.copyrightDate))
+_TYPE = RDF.type.value
+_TITLE = BF.title.value
+_PROVISION = BF.provisionActivity.value
+_LANGUAGE = BF.language.value
+_INSTANCE_OF = BF.instanceOf.value
+_GYEAR = XSD.gYear.value
+_NODE_LABELS = frozenset((RDFS.label.value, RDF.value.value))
+_PROVISION_DATES = frozenset((BF.date.value,))
+#: Every predicate a document reads, of the resource or of the nodes it points to.
+RELEVANT = frozenset(
+    {_TYPE, _TITLE, _PROVISION, _LANGUAGE, _INSTANCE_OF, *_TITLE_PARTS, *_LABELS, *_VARIANTS,
+     *_NODE_TEXT, *_STATEMENTS, *_DATES, *_NODE_LABELS, *_PROVISION_DATES}
+)  # fmt: skip
 _YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 #: Kinds of knowledge unit that are not searched as resources of their own.
 _UNSEARCHED = frozenset({"identifier"})
@@ -100,35 +114,83 @@ def kinds_by_class() -> dict[str, str]:
     return kinds
 
 
-def derive(store: Store, iri: str) -> tuple[Document | None, set[str]]:
-    """The document of ``iri`` as the store holds it now (``None``: nothing to search for:
-    no kind of resource, or a node with a fragment, which belongs to a record or a unit),
-    and the graphs other than its own that hold statements about it (its record graphs)."""
+class Term(NamedTuple):
+    """An object as a document needs it: an IRI, a blank node (``_:``) or a literal (a tuple:
+    a batch's statements make hundreds of thousands of them)."""
+
+    value: str
+    literal: bool = False
+    language: str | None = None
+    datatype: str | None = None
+
+
+#: ``(predicate IRI, object, graph IRI)`` of one statement about a subject.
+Statement = tuple[str, Term, str]
+
+
+class Statements(Protocol):
+    """Where a document's statements are read: the store, or a batch's own N-Quads."""
+
+    def about(self, subject: str) -> list[Statement]:
+        """Every statement whose subject is ``subject`` (a ``RELEVANT`` predicate at least)."""
+
+    def of_node(self, node: str, graph: str) -> list[Statement]:
+        """The statements about ``node`` in ``graph``."""
+
+
+class StoreStatements:
+    """Statements as the store holds them now: one scan of its SPOG index per subject."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def about(self, subject: str) -> list[Statement]:
+        return self._read(NamedNode(subject), None)
+
+    def of_node(self, node: str, graph: str) -> list[Statement]:
+        if node.startswith("_:"):
+            return []  # never minted by the mapper; a batch's labels would not match the store's
+        return self._read(NamedNode(node), NamedNode(graph) if graph else DefaultGraph())
+
+    def _read(self, subject: NamedNode, graph: NamedNode | DefaultGraph | None) -> list[Statement]:
+        found = []
+        for quad in self.store.quads_for_pattern(subject, None, None, graph):
+            predicate = quad.predicate.value
+            if predicate not in RELEVANT:
+                continue
+            found.append((predicate, _term(quad.object), _graph(quad.graph_name)))
+        return found
+
+
+def derive(source: Statements, iri: str) -> tuple[Document | None, set[str]]:
+    """The document of ``iri`` (``None``: nothing to search for: no kind of resource, or a
+    node with a fragment, which belongs to a record or a unit), and the graphs that hold a
+    statement about it that a document reads (``RELEVANT``): the index's ``search_feed``.
+
+    ``source`` is the store (``StoreStatements``) or, for a resource the store did not
+    hold before a batch, the batch's own N-Quads (``graph.search_batch``): the same
+    statements either way, read in the same order (sorted), so the same document.
+    """
     if "#" in iri:  # a record's local node or a part of a unit: searched through its owner
         return None, set()
     try:
-        node = NamedNode(iri)
+        NamedNode(iri)
     except ValueError:
         return None, set()
-    quads = list(store.quads_for_pattern(node, None, None, None))
-    graphs = {q.graph_name.value for q in quads if isinstance(q.graph_name, NamedNode)}
-    graphs.discard(iri)
+    statements = sorted(source.about(iri), key=_order)
+    graphs = {graph for _, _, graph in statements}
     kinds = kinds_by_class()
-    kind = next(
-        (kinds[q.object.value] for q in quads if q.predicate == RDF.type and q.object.value in kinds),
-        None,
-    )
+    kind = next((kinds[o.value] for p, o, _ in statements if p == _TYPE and o.value in kinds), None)
     if kind is None:
         return None, graphs
     texts: dict[str, dict[str, None]] = {name: {} for name in FIELDS}
     languages: dict[str, None] = {}
     years: list[int] = []
     work: str | None = None
-    titles: list[Literal] = []
-    labels: list[Literal] = []
-    for quad in quads:
-        predicate, value = quad.predicate.value, quad.object
-        if isinstance(value, Literal):
+    titles: list[Term] = []
+    labels: list[Term] = []
+    for predicate, value, graph in statements:
+        if value.literal:
             if predicate in _LABELS:
                 texts["label"][value.value] = None
                 labels.append(value)
@@ -141,19 +203,19 @@ def derive(store: Store, iri: str) -> tuple[Document | None, set[str]]:
             elif predicate in _NODE_TEXT:
                 texts[_NODE_TEXT[predicate]][value.value] = None
             continue
-        if predicate == BF.title.value:
-            for part in _node(store, quad, _TITLE_PARTS):
+        if predicate == _TITLE:
+            for part in _node(source, value, graph, _TITLE_PARTS):
                 texts["title"][part.value] = None
                 if part.language is None or not part.language.endswith("-latn"):
                     titles.append(part)
         elif predicate in _NODE_TEXT:
-            for text in _node(store, quad, (RDFS.label.value, RDF.value.value)):
+            for text in _node(source, value, graph, _NODE_LABELS):
                 texts[_NODE_TEXT[predicate]][text.value] = None
-        elif predicate == BF.provisionActivity.value:
-            years += _years(_node(store, quad, (BF.date.value,)))
-        elif predicate == BF.language.value and isinstance(value, NamedNode):
+        elif predicate == _PROVISION:
+            years += _years(_node(source, value, graph, _PROVISION_DATES))
+        elif predicate == _LANGUAGE:
             languages[_language_code(value.value)] = None
-        elif predicate == BF.instanceOf.value and isinstance(value, NamedNode):
+        elif predicate == _INSTANCE_OF:
             work = value.value
     document = Document(
         iri,
@@ -167,24 +229,40 @@ def derive(store: Store, iri: str) -> tuple[Document | None, set[str]]:
     return document, graphs
 
 
-def _node(store: Store, link: Quad, predicates: Iterable[str]) -> list[Literal]:
-    """The literals of the node ``link`` points to, in ``link``'s graph, under ``predicates``."""
-    node = link.object
-    if not isinstance(node, NamedNode | BlankNode):
+def _node(source: Statements, node: Term, graph: str, predicates: frozenset[str]) -> list[Term]:
+    """The literals of ``node`` in ``graph`` under ``predicates``, in a fixed order."""
+    if node.literal or node.value.startswith("_:"):
         return []
-    wanted = set(predicates)
-    return [
-        q.object
-        for q in store.quads_for_pattern(node, None, None, link.graph_name)
-        if q.predicate.value in wanted and isinstance(q.object, Literal)
-    ]
+    found = [o for p, o, _ in source.of_node(node.value, graph) if p in predicates and o.literal]
+    return sorted(found, key=_term_order)
 
 
-def _years(values: Iterable[Literal]) -> list[int]:
+def _order(statement: Statement) -> tuple:
+    predicate, term, graph = statement
+    return (predicate, _term_order(term), graph)
+
+
+def _term_order(term: Term) -> tuple:
+    return (term.value, term.literal, term.language or "", term.datatype or "")  # None sorts with ""
+
+
+def _term(term: NamedNode | BlankNode | Literal | object) -> Term:
+    if isinstance(term, Literal):
+        return Term(term.value, True, term.language, term.datatype.value)
+    if isinstance(term, BlankNode):
+        return Term("_:" + term.value)
+    return Term(getattr(term, "value", str(term)))
+
+
+def _graph(graph: object) -> str:
+    return graph.value if isinstance(graph, NamedNode) else ""
+
+
+def _years(values: Iterable[Term]) -> list[int]:
     """A ``xsd:gYear`` as it is; else the first four-digit year of the text."""
     years = []
     for value in values:
-        if value.datatype == XSD.gYear and value.value[-4:].isdigit():
+        if value.datatype == _GYEAR and value.value[-4:].isdigit():
             years.append(int(value.value[-4:]))
             continue
         found = _YEAR.search(value.value)
@@ -198,7 +276,7 @@ def _language_code(iri: str) -> str:
     return iri[len(LANGUAGES.iri) :] if iri.startswith(LANGUAGES.iri) else iri
 
 
-def _display(labels: list[Literal], titles: list[Literal]) -> str:
+def _display(labels: list[Term], titles: list[Term]) -> str:
     """The label a hit is shown with: a label in no language or a transcribed script first."""
     candidates = labels or titles
     if not candidates:

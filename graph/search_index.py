@@ -12,14 +12,18 @@ Tables (``SCHEMA``)::
     search_doc(id, iri, kind, label, year, languages, work)   one row per resource
     search_fts(title, label, variant, abstract, note)          FTS5, rowid = search_doc.id
     search_feed(graph, iri)                                    which resources each graph
-                                                               (other than their own) describes
+                                                               says something about that a
+                                                               document reads
 
 What a change touches is worked out without reading the store (``touched``):
 the resources that a written record graph's statements are about, those that
 the graphs it replaces or drops used to describe (``search_feed``), and the
 subjects of unit statements that entered or left the store. Each is then
-derived again from the store (``graph.search_documents``) after the writes
-and before the commit. Readers never open this file: each checkpoint carries
+derived again after the writes and before the commit
+(``graph.search_documents``): from the store if the store held it before
+(it has ``search_feed`` rows), else from the batch's own N-Quads
+(``graph.search_batch``), which hold all it has and cost a fraction of
+reading the store. Readers never open this file: each checkpoint carries
 a copy of the index as it was when the checkpoint was taken (``publish``), so
 a search answers from the same state as the SPARQL of the same checkpoint.
 """
@@ -27,7 +31,6 @@ a search answers from the same state as the SPARQL of the same checkpoint.
 from __future__ import annotations
 
 import logging
-import re
 import sqlite3
 import time
 from collections.abc import Iterable, Sequence
@@ -38,16 +41,24 @@ from pathlib import Path
 from pyoxigraph import NamedNode, Store
 
 from graph.ledger import delete_many, insert_many, max_parameters
-from graph.search_documents import FIELDS, Document, derive, kinds_by_class
+from graph.search_batch import BatchStatements
+from graph.search_documents import (
+    FIELDS,
+    Document,
+    Statements,
+    StoreStatements,
+    derive,
+    kinds_by_class,
+)
 from graph.search_text import index_text
-from ontology.namespaces import RDF
+from ontology.namespaces import CG, RDF
 
 log = logging.getLogger(__name__)
 
 #: The copy of the index each checkpoint holds (``publish``), beside RocksDB's files.
 PUBLISHED_FILE = "search.sqlite"
 #: Bump when the tables or what goes in them change: the index is rebuilt from the store.
-SEARCH_VERSION = "2"
+SEARCH_VERSION = "3"
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS search_doc (
@@ -75,8 +86,6 @@ CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(
 _TABLES = ("search_doc", "search_feed", "search_fts")
 #: FTS5's own tables behind ``search_fts``: a checkpoint's copy takes them as they are.
 _FTS_SHADOWS = ("data", "idx", "content", "docsize", "config")
-#: The subject of an N-Quads line (an IRI; blank nodes are never resources).
-_SUBJECT = re.compile(rb"^<([^>]*)>", re.MULTILINE)
 
 
 @dataclass(slots=True)
@@ -87,11 +96,16 @@ class SearchUpdate:
     documents: dict[str, Document | None] = field(default_factory=dict)
     #: iri -> the graphs other than its own that describe it
     feeds: dict[str, set[str]] = field(default_factory=dict)
-    #: Seconds spent reading the store.
+    #: Seconds spent deriving them.
     seconds: float = 0.0
 
     def __bool__(self) -> bool:
         return bool(self.documents)
+
+    def merge(self, other: SearchUpdate) -> None:
+        self.documents.update(other.documents)
+        self.feeds.update(other.feeds)
+        self.seconds += other.seconds
 
 
 def subjects(nquads: bytes) -> set[str]:
@@ -100,7 +114,8 @@ def subjects(nquads: bytes) -> set[str]:
     >>> sorted(subjects(b'<http://e.org/w/1#title-1> <p> "x" <g> .\\n<http://e.org/i/2> <p> <o> <g> .\\n'))
     ['http://e.org/i/2', 'http://e.org/w/1']
     """
-    return {m.partition(b"#")[0].decode() for m in _SUBJECT.findall(nquads)}
+    found = {line[1 : line.find(b">")] for line in nquads.split(b"\n") if line.startswith(b"<")}
+    return {subject.partition(b"#")[0].decode() for subject in found}
 
 
 class SearchIndex:
@@ -138,40 +153,46 @@ class SearchIndex:
             found.update(iri for (iri,) in self.db.execute(query, chunk))
         return found
 
-    def touched(
-        self,
-        written: Iterable[tuple[str, bytes]],
-        dropped: Iterable[str],
-        unit_lines: Iterable[bytes],
-    ) -> set[str]:
-        """The resources a change may have changed, read from what it writes and drops.
+    def touched(self, written: set[str], graphs: Iterable[str], dropped: Iterable[str], removed: Iterable[bytes]) -> set[str]:
+        """The resources a batch may have changed.
 
-        ``written``: each record graph written, with its N-Quads; ``dropped``:
-        graphs dropped or replaced; ``unit_lines``: unit statements that
-        entered or left the store. A record's local nodes (``{graph}#title-1``)
-        count as their graph, which is no resource.
+        ``written``: the resources its lines are about (``BatchStatements.resources``);
+        ``graphs``: the record graphs it wrote (no resources); ``dropped``: the graphs it
+        dropped or replaced (what they described, from ``search_feed``); ``removed``: the
+        unit statements that left the store.
         """
-        graphs = set(dropped)
-        iris = self.fed_by(graphs)
-        for graph, data in written:
-            graphs.add(graph)
-            iris |= subjects(data)
-        iris |= subjects(b"".join(unit_lines))
-        return iris - graphs
+        dropped = set(dropped)
+        return (written | self.fed_by(dropped) | subjects(b"".join(removed))) - dropped - set(graphs)
 
     # ------------------------------------------------------------ derive, then write
+
+    def known(self, iris: Iterable[str]) -> set[str]:
+        """Those of ``iris`` the store holds statements about that a document reads (they
+        have ``search_feed`` rows: every change writes the rows of what it touched)."""
+        found: set[str] = set()
+        keys = list(iris)
+        for start in range(0, len(keys), max_parameters(self.db)):
+            chunk = keys[start : start + max_parameters(self.db)]
+            marks = ",".join("?" * len(chunk))  # placeholders only
+            query = f"SELECT DISTINCT iri FROM search_feed WHERE iri IN ({marks})"  # noqa: S608
+            found.update(iri for (iri,) in self.db.execute(query, chunk))
+        return found
+
+    def derive_batch(self, store: Store, touched: set[str], lines: BatchStatements) -> SearchUpdate:
+        """The documents of ``touched`` after a batch that wrote ``lines`` (its records'
+        N-Quads and the unit statements that entered the store): what the store held
+        before is read from it, what is new from the lines."""
+        known = self.known(touched)
+        update = self.derive(store, known)
+        new = touched - known
+        if new:
+            update.merge(_derived(lines, new))
+        return update
 
     @staticmethod
     def derive(store: Store, iris: Iterable[str]) -> SearchUpdate:
         """Read the documents of ``iris`` from ``store`` as it is now (after the writes)."""
-        started = time.perf_counter()
-        update = SearchUpdate()
-        for iri in sorted(set(iris)):
-            document, graphs = derive(store, iri)
-            update.documents[iri] = document
-            update.feeds[iri] = graphs
-        update.seconds = time.perf_counter() - started
-        return update
+        return _derived(StoreStatements(store), iris)
 
     def apply(self, update: SearchUpdate) -> None:
         """Inside the change's commit: replace the rows of every resource derived again."""
@@ -228,6 +249,11 @@ class SearchIndex:
             for q in store.quads_for_pattern(None, RDF.type, None, None)
             if q.object.value in kinds and isinstance(q.subject, NamedNode) and "#" not in q.subject.value
         }
+        # and every unit graph: its resource may hold statements a document reads, untyped
+        ours = {q.graph_name.value for q in store.quads_for_pattern(None, RDF.type, CG.RecordGraph, None)}
+        ours |= {q.subject.value for q in store.quads_for_pattern(None, RDF.type, None, None)
+                 if q.object in (CG.RecordGraph, CG.Changeset)}  # fmt: skip
+        iris |= {g.value for g in store.named_graphs() if isinstance(g, NamedNode) and g.value not in ours}
         count = 0
         batch: list[str] = []
         for iri in sorted(iris):
@@ -301,3 +327,14 @@ class _Immediate:
             self.db.execute("COMMIT")
         elif self.db.in_transaction:
             self.db.execute("ROLLBACK")
+
+
+def _derived(source: Statements, iris: Iterable[str]) -> SearchUpdate:
+    started = time.perf_counter()
+    update = SearchUpdate()
+    for iri in sorted(set(iris)):
+        document, graphs = derive(source, iri)
+        update.documents[iri] = document
+        update.feeds[iri] = graphs
+    update.seconds = time.perf_counter() - started
+    return update

@@ -56,6 +56,8 @@ def fold(text: str) -> str:
     >>> fold("lit͡so, slovesnostʹ, Qurʼān, ＡＢＣ")
     'litso, slovesnost, Qurān, ABC'
     """
+    if text.isascii():
+        return text  # the common case: nothing to normalise, nothing to drop
     return unicodedata.normalize("NFKC", text).translate(_UNTYPED)
 
 
@@ -65,6 +67,8 @@ def index_text(text: str) -> str:
     >>> index_text("Issued by: 外務省")
     'Issued by:  外務 務省 省 '
     """
+    if text.isascii():
+        return text
     return CJK.sub(lambda m: " " + " ".join(grams(m.group())) + " ", fold(text))
 
 
