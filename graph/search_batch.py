@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from graph.search_documents import RELEVANT, Statement, Term
 
 _RELEVANT = frozenset(p.encode() for p in RELEVANT)
+_TYPE = b"http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 _ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))", re.DOTALL)
 _SIMPLE = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
 
@@ -48,8 +49,12 @@ class BatchStatements:
                 if subject_end < 0:
                     continue
                 predicate_end = line.find(b">", subject_end + 3)
-                if line[subject_end + 3 : predicate_end] in _RELEVANT:
-                    self._by_subject.setdefault(line[1:subject_end], []).append(line)
+                predicate = line[subject_end + 3 : predicate_end]
+                if predicate not in _RELEVANT:
+                    continue
+                if predicate == _TYPE and b"#" in line[1:subject_end]:
+                    continue  # a node's class: every node has one, and no document reads it
+                self._by_subject.setdefault(line[1:subject_end], []).append(line)
 
     def resources(self) -> set[str]:
         """The subjects of the lines a document reads, without their fragments (a record's
