@@ -94,7 +94,7 @@ class SearchUpdate:
 
     #: iri -> its document (``None``: no longer searchable)
     documents: dict[str, Document | None] = field(default_factory=dict)
-    #: iri -> the graphs other than its own that describe it
+    #: iri -> the graphs holding statements about it that its document reads (``search_feed``)
     feeds: dict[str, set[str]] = field(default_factory=dict)
     #: Seconds spent deriving them.
     seconds: float = 0.0

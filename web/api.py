@@ -3,10 +3,9 @@
 Why a search runs in the request thread, not in a query worker like SPARQL
 and pages: it cannot be slow by construction (at most ``MAX_TERMS`` quoted
 terms, a page of at most ``MAX_LIMIT`` from an offset of at most
-``MAX_OFFSET``, about a millisecond on the sample and the benchmark set:
-docs/web.md), it reads a SQLite file that never changes, and SQLite's
-progress handler stops it at its deadline, which a pyoxigraph query cannot
-do. A worker's round trip would cost more than the search. Fairness still
+``MAX_OFFSET``: a few milliseconds on the benchmark set, docs/benchmarks.md),
+it reads a SQLite file that never changes, and SQLite's progress handler
+stops it at its deadline, which a pyoxigraph query cannot do. A worker's round trip would cost more than the search. Fairness still
 holds: each client may have at most ``max_client_queries`` searches in
 progress (counted apart from its SPARQL queries and pages; one more: 429
 with ``Retry-After``), so no client can hold the server's threads with
