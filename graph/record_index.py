@@ -192,6 +192,9 @@ class RecordIndex:
         self.ledger: Ledger | None = None
         #: The full-text index of resources, while open.
         self.search: SearchIndex | None = None
+        #: Whether the last ``open`` built the search index anew (a version without it, or
+        #: another): the session then publishes a checkpoint, so that readers get it.
+        self.search_rebuilt = False
 
     # ------------------------------------------------------------ open / close
 
@@ -234,7 +237,8 @@ class RecordIndex:
         self.ledger = Ledger(db)
         self.search = SearchIndex(db)
         try:
-            if not self.search.ensure(store) and stale:
+            self.search_rebuilt = self.search.ensure(store)
+            if not self.search_rebuilt and stale:
                 with self._transaction():
                     self.search.rebuild(store)  # the store changed in ways no row followed
         except sqlite3.DatabaseError as exc:

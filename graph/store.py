@@ -157,7 +157,7 @@ class StoreSession:
             self.watch.stop()
             self.lock.release()
             raise
-        self.changed = bool(self.recovered) or self._unpublished_noted
+        self.changed = bool(self.recovered) or self._unpublished_noted or self.index.search_rebuilt
         return self._store
 
     @property

@@ -242,13 +242,18 @@ def test_an_edit_killed_before_it_is_recorded(tmp_path: Path, records: list[Sour
 
 
 def test_an_index_of_an_earlier_version_is_rebuilt(tmp_path: Path, records: list[SourceRecord]) -> None:
-    write(tmp_path, [mapped(r) for r in records[:10]])
+    write(tmp_path, [mapped(r) for r in records[:10]], checkpoint=True)
+    first = latest_snapshot(tmp_path)
     with closing(sqlite3.connect(index_path(tmp_path), isolation_level=None)) as db:
         db.execute("DROP TABLE search_fts")
         db.execute("DELETE FROM search_doc")
         db.execute("DELETE FROM about WHERE key = 'search'")
-    write(tmp_path, [])
+    write(tmp_path, [], checkpoint=True)  # nothing written, but the index built anew is published
     assert_in_step(tmp_path)
+    checkpoint = latest_snapshot(tmp_path)
+    assert checkpoint is not None and checkpoint != first
+    with closing(sqlite3.connect(checkpoint / PUBLISHED_FILE)) as db:
+        assert rows(db) == fresh_rows(open_latest_snapshot(tmp_path))
 
 
 def test_a_resource_derived_again_keeps_its_id_and_a_new_one_gets_another() -> None:

@@ -13,7 +13,7 @@ import pytest
 from graph import latest_snapshot
 from ontology.errors import UsageError
 from query.search import MAX_QUERY_CHARS, MAX_TERMS, SearchHit, SearchQuery, search
-from tests.conftest import SAMPLE_DATA
+from tests.conftest import SAMPLE_DATA, shared_path
 from tests.test_cli_ingest import catalograph
 
 GAIKO_SEISHO = "http://127.0.0.1:5000/instance/lccn-sn95043469"  # 外交青書, data/marcxml/gwu.xml
@@ -138,3 +138,17 @@ def test_bounds_give_clear_errors() -> None:
     ]:
         with pytest.raises(UsageError, match=message):
             SearchQuery.build(text, **options)
+
+
+def test_a_chinese_title_is_found_by_a_two_character_word(tmp_path: Path) -> None:
+    """傲慢与偏见 (Pride and prejudice in Chinese): 偏见 is two characters, which a trigram
+    index cannot find (docs/benchmarks.md)."""
+    records = shared_path("marc/marc4j/pride-and-prejudice-fixed.mrc")
+    done = catalograph(tmp_path / "data", "ingest", "--quiet", str(records))
+    assert done.returncode in (0, 1), done.stderr
+    checkpoint = latest_snapshot(tmp_path / "data")
+    whole = find(checkpoint, "傲慢与偏见")
+    assert whole and all(h.kind in ("instance", "work") for h in whole[:3])
+    word = {h.iri for h in find(checkpoint, "偏见", limit=100)}
+    assert {h.iri for h in whole} <= word
+    assert find(checkpoint, "见偏") == [] or not ({h.iri for h in find(checkpoint, "见偏")} & {h.iri for h in whole})

@@ -8,6 +8,7 @@ same state as ``catalograph query``.
 from __future__ import annotations
 
 import json
+import unicodedata
 
 from graph.snapshots import latest_snapshot, no_checkpoint_error
 from query.search import SearchQuery, SearchResult, search
@@ -44,12 +45,20 @@ def render_hits(result: SearchResult) -> str:
         for number, hit in enumerate(result.hits, start=1)
     ]
     header = ("#", "kind", "year", "field", "label", "iri")
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in [header, *rows]]
+    widths = [max(_width(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    lines = [
+        "  ".join(cell + " " * (widths[i] - _width(cell)) for i, cell in enumerate(row)).rstrip()
+        for row in [header, *rows]
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     more = " (more: use --offset)" if result.more else ""
     lines.append(f"({len(rows)} hit{'s' if len(rows) != 1 else ''}{more})")
     return "\n".join(lines) + "\n"
+
+
+def _width(text: str) -> int:
+    """Columns a terminal gives ``text``: two for each wide (CJK) character."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def _cut(text: str) -> str:
