@@ -14,9 +14,10 @@ One batch (a thousand records by default) goes through these steps::
     4 load       bulk loads of the new data, the new unit statements and the
                  provenance, several at once (fast, not transactional)
     5 commit     flush the drops (if any), derive the search documents of the
-                 resources the batch touched from the store, then record the
-                 batch and those documents in the index and clear the journal
-                 (one SQLite commit)
+                 resources the batch touched (``_search_update``: from the
+                 store, or for a resource new to it from the batch's own
+                 N-Quads), then record the batch and those documents in the
+                 index and clear the journal (one SQLite commit)
 
 One record's fault never costs the others: a record whose provenance the
 store cannot hold (a name or identifier that is not Unicode text) is set
