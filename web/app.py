@@ -2,7 +2,7 @@
 
 Only the factory lives here: the app's state and its accessors are in
 ``web.state``, the routes in the blueprints (``web.system``, ``web.sparql``,
-``web.gsp``, ``web.wellknown``, ``web.resources``), which import
+``web.gsp``, ``web.wellknown``, ``web.resources``, ``web.reconcile``), which import
 ``web.state`` and never this module.
 """
 
@@ -14,6 +14,7 @@ from pyoxigraph import Store
 from web import cors, errors, hosts, state
 from web.config import Settings, load_settings
 from web.gsp import blueprint as gsp_blueprint
+from web.reconcile import blueprint as reconcile_blueprint
 from web.resources import blueprint as resources_blueprint
 from web.sparql import blueprint as sparql_blueprint
 from web.system import blueprint as system_blueprint
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.register_blueprint(gsp_blueprint)
     app.register_blueprint(wellknown_blueprint)
     app.register_blueprint(resources_blueprint)
+    app.register_blueprint(reconcile_blueprint)
     cors.register(app)
 
     @app.after_request
