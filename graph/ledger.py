@@ -459,7 +459,7 @@ class Ledger:
 
     # ------------------------------------------------------------ recovery
 
-    def recover(self, store: Store, loaded: Iterable[bytes | None]) -> int:
+    def recover(self, store: Store, loaded: Iterable[bytes | None]) -> list[bytes]:
         """Inside the recovery's transaction: undo an interrupted batch's counts.
 
         ``loaded``: for each record the batch was loading, the keys of the
@@ -470,7 +470,7 @@ class Ledger:
         and of every group no record makes any more, is put in the store or
         taken out as the ledger says, and the rows no record needs go. Store
         writes are idempotent, so a recovery cut short is simply run again.
-        Returns the statements settled.
+        Returns the statements settled (their subjects' search documents are derived again).
         """
         db = self.db
         retract = Counter(key for units in loaded for key in split_keys(units))
@@ -490,7 +490,7 @@ class Ledger:
         lines += _lines(db, _UNSTATED)
         self.settle(store, lines)
         _forget(db)
-        return len(set(lines))
+        return lines
 
     def settle(self, store: Store, lines: Iterable[bytes]) -> None:
         """Make the store hold exactly those of ``lines`` (N-Quads) the ledger says it holds."""

@@ -25,6 +25,9 @@ load only. docs/storage.md describes the protocol.
         N-Quads before it; empty between edits
     unit_group, unit_group_text, unit_edit
         the ledger of unit statements (``graph.ledger``)
+    search_doc, search_fts, search_feed
+        the full-text index of resources (``graph.search_index``), written in the same
+        transactions as the rest
     about(key, value)
         the identity of the store the rows describe (RocksDB's IDENTITY file), and
         ``unpublished``: the live store holds writes that no checkpoint holds yet
@@ -64,6 +67,7 @@ from graph.ledger import (
     quad_line,
 )
 from graph.provenance import drop_record_graph
+from graph.search_index import PUBLISHED_FILE, SearchIndex, SearchUpdate, subjects
 from ontology.errors import StoreError
 from ontology.layout import Layout
 from ontology.namespaces import CG, RDF
@@ -186,6 +190,8 @@ class RecordIndex:
         self.rebuilt = False
         #: The ledger of unit statements, while open.
         self.ledger: Ledger | None = None
+        #: The full-text index of resources, while open.
+        self.search: SearchIndex | None = None
 
     # ------------------------------------------------------------ open / close
 
@@ -226,9 +232,18 @@ class RecordIndex:
         if stale:
             self._rebuild(store, identity, keep_ledger=same_store)
         self.ledger = Ledger(db)
+        self.search = SearchIndex(db)
+        try:
+            if not self.search.ensure(store) and stale:
+                with self._transaction():
+                    self.search.rebuild(store)  # the store changed in ways no row followed
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            raise StoreError(f"the search index in {self.path} cannot be built: {exc}") from exc
 
     def close(self) -> None:
         self.ledger = None
+        self.search = None
         if self._db is not None:
             self._db.close()
             self._db = None
@@ -403,10 +418,17 @@ class RecordIndex:
                 units.texts.clear()
 
     def commit_batch(
-        self, written: Iterable[IndexedGraph], removed: Iterable[str], units: UnitPlan | None = None
+        self,
+        written: Iterable[IndexedGraph],
+        removed: Iterable[str],
+        units: UnitPlan | None = None,
+        search: SearchUpdate | None = None,
     ) -> None:
-        """The batch is in the store: record what it wrote and removed, and clear the journal."""
+        """The batch is in the store: record what it wrote and removed, write the search
+        documents it changed, and clear the journal."""
         with self._transaction() as db:
+            if search:
+                self.search.apply(search)
             delete_many(db, "record_graph", list(removed), column="graph")
             insert_many(
                 db,
@@ -437,10 +459,13 @@ class RecordIndex:
         graphs = [graph for graph, _ in entries]
         with self._transaction() as db:
             loaded = [units for (units,) in db.execute("SELECT units FROM pending WHERE units IS NOT NULL")]
-            self.ledger.recover(store, loaded)
+            settled = self.ledger.recover(store, loaded)
             for graph, metadata_graph in entries:
                 drop_record_graph(store, NamedNode(graph), NamedNode(metadata_graph))
             store.flush()
+            # what the rolled-back graphs described before, and the units that changed
+            touched = self.search.fed_by(graphs) | subjects(b"".join(settled))
+            self.search.apply(self.search.derive(store, touched - set(graphs)))
             delete_many(db, "record_graph", graphs, column="graph")
             db.execute("DELETE FROM pending")
         log.warning("rolled back %d record graph(s) of an interrupted batch", len(entries))
@@ -468,14 +493,37 @@ class RecordIndex:
         rows = self.db.execute("SELECT graph, before, changeset FROM pending_edit").fetchall()
         if not rows:
             return []
+        graphs = [graph for graph, _, _ in rows]
+        touched = self.search.fed_by(graphs) | subjects(b"".join(before for _, before, _ in rows))
+        touched |= self.graph_subjects(store, graphs)
         restore_graphs(store, {graph: before for graph, before, _ in rows})
         for changeset in {changeset for _, _, changeset in rows}:
             store.remove_graph(NamedNode(changeset))
         store.flush()
         with self._transaction():
+            self.search.apply(self.search.derive(store, touched))  # a unit graph is its resource
             self.end_edit()
         log.warning("rolled back an interrupted edit of %d graph(s)", len(rows))
         return [graph for graph, _, _ in rows]
+
+    @staticmethod
+    def graph_subjects(store: Store, graphs: Iterable[str]) -> set[str]:
+        """The resources the statements of ``graphs`` are about now (for the search index)."""
+        found: set[str] = set()
+        for iri in graphs:
+            for quad in store.quads_for_pattern(None, None, None, graph_name(iri)):
+                if isinstance(quad.subject, NamedNode):
+                    found.add(quad.subject.value.partition("#")[0])
+        return found
+
+    def publish_search(self, store: Store, checkpoint: Path) -> float:
+        """Give a checkpoint being published (``graph.snapshots.checkpoint``) its copy of the
+        search index; returns the seconds it took. After writes the index could not follow
+        (``open_store`` for writing: ``invalidate``) the search is derived again first."""
+        if self.db.execute("SELECT 1 FROM about WHERE key = 'records'").fetchone() is not None:
+            with self._transaction():
+                self.search.rebuild(store)
+        return self.search.publish(checkpoint / PUBLISHED_FILE)
 
     def refresh(self, store: Store, graphs: Iterable[str]) -> None:
         """Set the rows of ``graphs`` to what the store now holds (after an edit naming them).

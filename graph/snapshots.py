@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from pyoxigraph import Store
@@ -59,11 +60,18 @@ def latest_snapshot(data_dir: Path | str) -> Path | None:
     return path if name.isdigit() and path.is_dir() else None
 
 
-def checkpoint(store: Store, data_dir: Path | str, keep: int = KEEP) -> Path:
+def checkpoint(
+    store: Store,
+    data_dir: Path | str,
+    keep: int = KEEP,
+    complete: Callable[[Path], object] | None = None,
+) -> Path:
     """Publish a new checkpoint of ``store`` (the live store of ``data_dir``); returns its path.
 
     The caller is the writer, between batches: the checkpoint then holds no
-    half batch. Older checkpoints beyond ``keep`` are deleted.
+    half batch. ``complete`` adds what else readers need to the checkpoint's
+    directory before it is published (the search index's copy,
+    ``graph.search_index``). Older checkpoints beyond ``keep`` are deleted.
     """
     root = snapshots_path(data_dir)
     root.mkdir(parents=True, exist_ok=True)
@@ -74,6 +82,8 @@ def checkpoint(store: Store, data_dir: Path | str, keep: int = KEEP) -> Path:
     if partial.exists():
         shutil.rmtree(partial)
     store.backup(str(partial))
+    if complete is not None:
+        complete(partial)
     partial.rename(root / name)
     _write_pointer(root, name)
     _prune(root, max(keep, 1))

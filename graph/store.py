@@ -109,6 +109,8 @@ class StoreSession:
         self._unpublished_noted = False
         self._store: Store | None = None
         self._broken: StoreError | None = None
+        #: Seconds the last checkpoint took to copy the search index.
+        self.search_publish_seconds = 0.0
 
     @property
     def changed(self) -> bool:
@@ -211,9 +213,13 @@ class StoreSession:
                 if compact and self.compaction_skipped is None:
                     store.optimize()
                 require_room("checkpoint", self.path, MIN_FREE_BYTES)  # the backup flushes
-                return checkpoint(store, self.data_dir)
+                return checkpoint(store, self.data_dir, complete=self._publish_search)
         except (OSError, sqlite3.Error) as exc:
             raise self.fail(exc, "checkpoint") from exc
+
+    def _publish_search(self, checkpoint_dir: Path) -> None:
+        """The checkpoint's copy of the search index (``RecordIndex.publish_search``)."""
+        self.search_publish_seconds = self.index.publish_search(self.store, checkpoint_dir)
 
     def close(self, commit: bool = True, compact: bool = False) -> Path | None:
         """End the session: checkpoint (if asked and anything changed), close, unlock.

@@ -21,7 +21,8 @@ Every edit is one protocol (``_edit``):
    may end up in two graphs; otherwise the graphs are put back and the edit
    is refused (``MisplacedStatementError``, naming the graph to use). So each
    triple stays in one graph and the union stays the RDF merge;
-4. it is recorded: statements added to or removed from a unit's graph go to
+4. it is recorded (the search documents of the resources it touched with
+   it, in the same SQLite commit: ``graph.search_index``): statements added to or removed from a unit's graph go to
    the ledger as the writer's (``Ledger.record_edits``), and outlive every
    re-ingest of the records that state them; an edited record graph loses its
    ``cg:contentHash`` and gets ``dcterms:modified`` in its provenance, so the
@@ -355,6 +356,10 @@ def _edit(
             {q.graph_name.value for q in (*added, *removed)
              if isinstance(q.graph_name, NamedNode) and layout.is_record_graph(q.graph_name.value)}
         )  # fmt: skip
+        # the search documents the edit may change: what its graphs were and are about
+        touched = index.search.fed_by(_key(g) for g in targets) | {
+            q.subject.value.partition("#")[0] for q in (*added, *removed) if isinstance(q.subject, NamedNode)
+        }
         edited = _mark_edited(store, layout, record_graphs)
         unit_added = [quad_line(q) for q in added if _in_unit_graph(layout, q)]
         unit_removed = [quad_line(q) for q in removed if _in_unit_graph(layout, q)]
@@ -368,6 +373,7 @@ def _edit(
             # a writer's value of a functional property (bf:instanceOf) displaces the others
             ledger.settle(store, unit_added + unit_removed)
             store.flush()
+            index.search.apply(index.search.derive(store, touched))
             index.end_edit()
         log.info(
             "edit by %s: %d statement(s) added, %d removed (%s)", who, len(added), len(removed), changeset.value

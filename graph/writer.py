@@ -13,8 +13,10 @@ One batch (a thousand records by default) goes through these steps::
                  provenance, and the unit statements no one states any more
     4 load       bulk loads of the new data, the new unit statements and the
                  provenance, several at once (fast, not transactional)
-    5 commit     flush the drops (if any), then record the batch in the index
-                 and clear the journal (one SQLite commit)
+    5 commit     flush the drops (if any), derive the search documents of the
+                 resources the batch touched from the store, then record the
+                 batch and those documents in the index and clear the journal
+                 (one SQLite commit)
 
 One record's fault never costs the others: a record whose provenance the
 store cannot hold (a name or identifier that is not Unicode text) is set
@@ -50,9 +52,10 @@ from pyoxigraph import NamedNode, RdfFormat, Store, parse
 
 from graph.compaction import CompactionPriority
 from graph.disk_space import BATCH_SPACE_FACTOR, MIN_FREE_BYTES, require_room
-from graph.ledger import parse_line
+from graph.ledger import UnitPlan, parse_line
 from graph.provenance import ProvenanceNQuads, drop_record_graph, timestamp
 from graph.record_index import IndexedGraph
+from graph.search_index import SearchUpdate
 from graph.store import StoreSession, release_freed_memory, resident_memory_mb
 from ontology.errors import StoreError
 from ontology.layout import Layout
@@ -214,6 +217,8 @@ class Writer:
         self.compacted = False
         self._helper: ThreadPoolExecutor | None = None
         self._provenance_nquads = self._new_provenance()
+        #: Seconds this session spent deriving search documents from the store.
+        self.search_seconds = 0.0
 
     # ------------------------------------------------------------ session
 
@@ -320,6 +325,7 @@ class Writer:
                     (self._indexed(r, u) for r, u in zip(load, stated, strict=True)),
                     (g for g in drop if g not in loaded),
                     units,
+                    self._search_update(store, load, drop, units),
                 )
                 result.unit_statements_added = len(units.add)
                 result.unit_statements_removed = len(units.remove)
@@ -348,6 +354,21 @@ class Writer:
             self.session.reopen()  # keeps the writer's memory flat however large the store grows
             self.reopened += 1
         return result
+
+    def _search_update(
+        self, store: Store, load: list[RecordGraph], drop: list[str], units: UnitPlan
+    ) -> SearchUpdate:
+        """The search documents the batch changed, derived from the store after its writes,
+        for the batch's commit (``graph.search_index``): the resources its records'
+        statements are about, those the graphs it drops described, and the subjects of
+        the unit statements that entered or left the store."""
+        search = self.session.index.search
+        touched = search.touched(
+            ((r.graph, r.nquads) for r in load), drop, (*units.add, *units.remove)
+        )
+        update = search.derive(store, touched)
+        self.search_seconds += update.seconds
+        return update
 
     def _require_room(self, load: list[RecordGraph]) -> None:
         """``DiskFullError`` before the batch is journaled if the disk cannot hold it; the

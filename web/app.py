@@ -2,7 +2,8 @@
 
 Only the factory lives here: the app's state and its accessors are in
 ``web.state``, the routes in the blueprints (``web.system``, ``web.sparql``,
-``web.gsp``, ``web.wellknown``, ``web.resources``, ``web.reconcile``), which import
+``web.gsp``, ``web.wellknown``, ``web.resources``, ``web.api``, ``web.reconcile``),
+which import
 ``web.state`` and never this module.
 """
 
@@ -12,6 +13,7 @@ from flask import Flask, Response, request
 from pyoxigraph import Store
 
 from web import cors, errors, hosts, state
+from web.api import blueprint as api_blueprint
 from web.config import Settings, load_settings
 from web.gsp import blueprint as gsp_blueprint
 from web.reconcile import blueprint as reconcile_blueprint
@@ -47,6 +49,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.register_blueprint(gsp_blueprint)
     app.register_blueprint(wellknown_blueprint)
     app.register_blueprint(resources_blueprint)
+    app.register_blueprint(api_blueprint)
     app.register_blueprint(reconcile_blueprint)
     cors.register(app)
 

@@ -144,6 +144,52 @@ def stats(settings: Settings, as_json: bool) -> None:
 
 
 @cli.command()
+@click.argument("text")
+@click.option("--kind", help="Only resources of this kind: work, instance, agent, concept, place, event.")
+@click.option("--lang", "language", help="Only resources in this language (a MARC code: eng, chi, jpn...).")
+@click.option("--year-from", type=int, help="Only resources of this year or later.")
+@click.option("--year-to", type=int, help="Only resources of this year or earlier.")
+@click.option("--limit", type=int, default=10, show_default=True, help="Hits to print (at most 100).")
+@click.option("--offset", type=int, default=0, show_default=True, help="Hits to skip (at most 1000).")
+@click.option("--prefix", is_flag=True, help="Take the last word as a prefix (as TEXT ending in '*').")
+@click.option(
+    "--format", "format_name", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@click.pass_obj
+def search(
+    settings: Settings,
+    text: str,
+    kind: str | None,
+    language: str | None,
+    year_from: int | None,
+    year_to: int | None,
+    limit: int,
+    offset: int,
+    prefix: bool,
+    format_name: str,
+) -> None:
+    """Ranked full-text search over titles, labels, names, abstracts and notes.
+
+    Case and diacritics are folded (dvorak finds Dvořák), CJK text is found by
+    its words, a title hit ranks above a note hit; 'moza*' completes a prefix.
+    """
+    from query.search import SearchQuery
+    from web.search_command import run_search_command
+
+    query = SearchQuery.build(
+        text,
+        kind=kind,
+        language=language,
+        year_from=year_from,
+        year_to=year_to,
+        limit=limit,
+        offset=offset,
+        prefix=prefix,
+    )
+    click.echo(run_search_command(settings, query, format_name), nl=False)
+
+
+@cli.command()
 @click.option("--host", help="Interface to listen on (default: the host setting, 127.0.0.1).")
 @click.option(
     "--port", type=click.IntRange(0, 65535), help="Port (default: the port setting, 5000)."

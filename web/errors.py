@@ -4,12 +4,15 @@ Every ``CatalographError`` carries its HTTP status (``http_status``), so the
 routes raise the same exceptions the CLI prints and this module decides what
 the client sees: a small HTML page for browsers, plain text for everyone else
 (SPARQL clients show the body of an error to their user, so it must be the
-message itself). Unexpected exceptions become a 500 that says nothing of the
+message itself); under ``/api/`` every error is an RFC 9457 problem
+(``application/problem+json``: ``type``, ``title``, ``status``, ``detail``),
+which is what programs that call an API parse. Unexpected exceptions become a 500 that says nothing of the
 internals; the traceback goes to the log.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 
 from flask import Flask, Response, render_template, request
@@ -47,8 +50,21 @@ _TITLES = {
 }
 
 
+#: Paths whose errors are problem documents (RFC 9457), whatever the client accepts.
+API_PREFIX = "/api/"
+PROBLEM = "application/problem+json"
+
+
+def problem_response(status: int, message: str) -> Response:
+    """An RFC 9457 problem: ``about:blank`` with the status's title and our message as detail."""
+    body = {"type": "about:blank", "title": _TITLES.get(status, "Error"), "status": status, "detail": message}
+    return Response(json.dumps(body, ensure_ascii=False) + "\n", status=status, content_type=PROBLEM)
+
+
 def error_response(status: int, message: str) -> Response:
-    """An error page or text, as the client prefers."""
+    """An error page or text, as the client prefers (a problem document under ``/api/``)."""
+    if request.path.startswith(API_PREFIX):
+        return problem_response(status, message)
     try:
         wants_html = negotiate(request.headers.get("Accept"), [_TEXT, HTML]) == HTML
     except NotAcceptableError:

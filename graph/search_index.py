@@ -1,0 +1,302 @@
+"""The full-text index of resources, in the record index's SQLite file and its transactions.
+
+Why here: the search must say what the store says, after every batch, every
+deletion, every writer's edit and every recovery from a kill. The record index
+already commits each of those in one SQLite transaction (its journal and
+ledger, ``graph.record_index``), so the index's rows change in that same
+transaction: a batch that commits changes both, one that does not changes
+neither (SQLite FTS5 against tantivy: docs/benchmarks.md, "Seed search").
+
+Tables (``SCHEMA``)::
+
+    search_doc(id, iri, kind, label, year, languages, work)   one row per resource
+    search_fts(title, label, variant, abstract, note)          FTS5, rowid = search_doc.id
+    search_feed(graph, iri)                                    which resources each graph
+                                                               (other than their own) describes
+
+What a change touches is worked out without reading the store (``touched``):
+the resources that a written record graph's statements are about, those that
+the graphs it replaces or drops used to describe (``search_feed``), and the
+subjects of unit statements that entered or left the store. Each is then
+derived again from the store (``graph.search_documents``) after the writes
+and before the commit. Readers never open this file: each checkpoint carries
+a copy of the index as it was when the checkpoint was taken (``publish``), so
+a search answers from the same state as the SPARQL of the same checkpoint.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sqlite3
+import time
+from collections.abc import Iterable, Sequence
+from contextlib import closing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pyoxigraph import NamedNode, Store
+
+from graph.ledger import delete_many, insert_many, max_parameters
+from graph.search_documents import FIELDS, Document, derive, kinds_by_class
+from graph.search_text import index_text
+from ontology.namespaces import RDF
+
+log = logging.getLogger(__name__)
+
+#: The copy of the index each checkpoint holds (``publish``), beside RocksDB's files.
+PUBLISHED_FILE = "search.sqlite"
+#: Bump when the tables or what goes in them change: the index is rebuilt from the store.
+SEARCH_VERSION = "1"
+
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS search_doc (
+    id INTEGER PRIMARY KEY,
+    iri TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    label TEXT NOT NULL,
+    year INTEGER,
+    languages TEXT NOT NULL,
+    work TEXT
+);
+CREATE INDEX IF NOT EXISTS search_doc_work ON search_doc(work) WHERE work IS NOT NULL;
+CREATE TABLE IF NOT EXISTS search_feed (
+    graph TEXT NOT NULL,
+    iri TEXT NOT NULL,
+    PRIMARY KEY (graph, iri)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS search_feed_iri ON search_feed(iri);
+CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(
+    {", ".join(FIELDS)},
+    tokenize = 'unicode61 remove_diacritics 2',
+    prefix = '2 3'
+);
+"""
+_TABLES = ("search_doc", "search_feed", "search_fts")
+#: FTS5's own tables behind ``search_fts``: a checkpoint's copy takes them as they are.
+_FTS_SHADOWS = ("data", "idx", "content", "docsize", "config")
+#: The subject of an N-Quads line (an IRI; blank nodes are never resources).
+_SUBJECT = re.compile(rb"^<([^>]*)>", re.MULTILINE)
+
+
+@dataclass(slots=True)
+class SearchUpdate:
+    """Documents derived again, to be written in the commit of the change that touched them."""
+
+    #: iri -> its document (``None``: no longer searchable)
+    documents: dict[str, Document | None] = field(default_factory=dict)
+    #: iri -> the graphs other than its own that describe it
+    feeds: dict[str, set[str]] = field(default_factory=dict)
+    #: Seconds spent reading the store.
+    seconds: float = 0.0
+
+    def __bool__(self) -> bool:
+        return bool(self.documents)
+
+
+def subjects(nquads: bytes) -> set[str]:
+    """The resources N-Quads lines are about: each subject IRI without its fragment.
+
+    >>> sorted(subjects(b'<http://e.org/w/1#title-1> <p> "x" <g> .\\n<http://e.org/i/2> <p> <o> <g> .\\n'))
+    ['http://e.org/i/2', 'http://e.org/w/1']
+    """
+    return {m.partition(b"#")[0].decode() for m in _SUBJECT.findall(nquads)}
+
+
+class SearchIndex:
+    """The search tables of one record index connection (the writer's)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def ensure(self, store: Store) -> bool:
+        """Create the tables; rebuild them from ``store`` if they are of another version
+        (or new beside a store that holds data). Returns whether it rebuilt."""
+        db = self.db
+        version = db.execute("SELECT value FROM about WHERE key = 'search'").fetchone()
+        if version is not None and version[0] == SEARCH_VERSION:
+            db.executescript(SCHEMA)
+            return False
+        for table in _TABLES:
+            db.execute(f"DROP TABLE IF EXISTS {table}")  # noqa: S608 - our own names
+        db.executescript(SCHEMA)
+        with _transaction(db):
+            self.rebuild(store)
+            db.execute("INSERT OR REPLACE INTO about VALUES ('search', ?)", (SEARCH_VERSION,))
+        return True
+
+    # ------------------------------------------------------------ what changed
+
+    def fed_by(self, graphs: Iterable[str]) -> set[str]:
+        """The resources ``graphs`` described when the index was last written."""
+        found: set[str] = set()
+        keys = list(graphs)
+        for start in range(0, len(keys), max_parameters(self.db)):
+            chunk = keys[start : start + max_parameters(self.db)]
+            marks = ",".join("?" * len(chunk))  # placeholders only
+            query = f"SELECT iri FROM search_feed WHERE graph IN ({marks})"  # noqa: S608
+            found.update(iri for (iri,) in self.db.execute(query, chunk))
+        return found
+
+    def touched(
+        self,
+        written: Iterable[tuple[str, bytes]],
+        dropped: Iterable[str],
+        unit_lines: Iterable[bytes],
+    ) -> set[str]:
+        """The resources a change may have changed, read from what it writes and drops.
+
+        ``written``: each record graph written, with its N-Quads; ``dropped``:
+        graphs dropped or replaced; ``unit_lines``: unit statements that
+        entered or left the store. A record's local nodes (``{graph}#title-1``)
+        count as their graph, which is no resource.
+        """
+        graphs = set(dropped)
+        iris = self.fed_by(graphs)
+        for graph, data in written:
+            graphs.add(graph)
+            iris |= subjects(data)
+        iris |= subjects(b"".join(unit_lines))
+        return iris - graphs
+
+    # ------------------------------------------------------------ derive, then write
+
+    @staticmethod
+    def derive(store: Store, iris: Iterable[str]) -> SearchUpdate:
+        """Read the documents of ``iris`` from ``store`` as it is now (after the writes)."""
+        started = time.perf_counter()
+        update = SearchUpdate()
+        for iri in sorted(set(iris)):
+            document, graphs = derive(store, iri)
+            update.documents[iri] = document
+            update.feeds[iri] = graphs
+        update.seconds = time.perf_counter() - started
+        return update
+
+    def apply(self, update: SearchUpdate) -> None:
+        """Inside the change's commit: replace the rows of every resource derived again."""
+        if not update:
+            return
+        db = self.db
+        iris = list(update.documents)
+        old: dict[str, int] = {}
+        for start in range(0, len(iris), max_parameters(db)):
+            chunk = iris[start : start + max_parameters(db)]
+            marks = ",".join("?" * len(chunk))  # placeholders only
+            query = f"SELECT iri, id FROM search_doc WHERE iri IN ({marks})"  # noqa: S608
+            old.update(db.execute(query, chunk))
+        ids = list(old.values())
+        delete_many(db, "search_fts", ids, column="rowid")
+        delete_many(db, "search_doc", ids, column="id")
+        delete_many(db, "search_feed", iris, column="iri")
+        next_id = (db.execute("SELECT max(id) FROM search_doc").fetchone()[0] or 0) + 1
+        docs: list[tuple[object, ...]] = []
+        texts: list[tuple[object, ...]] = []
+        for iri, document in update.documents.items():
+            if document is None:
+                continue
+            number = old.get(iri)
+            if number is None:
+                number, next_id = next_id, next_id + 1
+            docs.append(
+                (number, iri, document.kind, document.label, document.year,
+                 " ".join(document.languages), document.work)
+            )  # fmt: skip
+            texts.append((number, *(index_text(document.text(name)) for name in FIELDS)))
+        insert_many(db, "INSERT INTO search_doc (id, iri, kind, label, year, languages, work)", docs, 7)
+        insert_many(db, f"INSERT INTO search_fts (rowid, {', '.join(FIELDS)})", texts, 1 + len(FIELDS))
+        insert_many(
+            db,
+            "INSERT OR IGNORE INTO search_feed (graph, iri)",
+            ((graph, iri) for iri, graphs in update.feeds.items() for graph in graphs),
+            2,
+        )
+
+    def rebuild(self, store: Store) -> int:
+        """Inside a transaction: every resource of ``store`` derived afresh. Returns the documents.
+
+        For a store the rows cannot be trusted to describe (``RecordIndex``
+        rebuilds its rows) and for an index of another version.
+        """
+        started = time.perf_counter()
+        for table in _TABLES:
+            self.db.execute(f"DELETE FROM {table}")  # noqa: S608 - our own names
+        kinds = kinds_by_class()
+        iris = {
+            q.subject.value
+            for q in store.quads_for_pattern(None, RDF.type, None, None)
+            if q.object.value in kinds and isinstance(q.subject, NamedNode) and "#" not in q.subject.value
+        }
+        count = 0
+        batch: list[str] = []
+        for iri in sorted(iris):
+            batch.append(iri)
+            if len(batch) >= 2000:
+                count += self._write_fresh(store, batch)
+                batch = []
+        count += self._write_fresh(store, batch)
+        if count:
+            log.warning(
+                "rebuilt the search index from the store: %d resource(s) in %.1f s",
+                count,
+                time.perf_counter() - started,
+            )
+        return count
+
+    def _write_fresh(self, store: Store, iris: Sequence[str]) -> int:
+        update = self.derive(store, iris)
+        self.apply(update)
+        return sum(1 for d in update.documents.values() if d is not None)
+
+    def count(self) -> int:
+        return self.db.execute("SELECT count(*) FROM search_doc").fetchone()[0]
+
+    # ------------------------------------------------------------ readers' copy
+
+    def publish(self, path: Path) -> float:
+        """Copy the index as it is now into a new SQLite file at ``path`` (a checkpoint's);
+        returns the seconds it took.
+
+        The writer calls it between batches, while nothing else writes the
+        index, so the copy holds exactly what the checkpoint's store holds.
+        FTS5's own tables are copied as they are (no text is tokenised
+        again): the cost is a copy of the index's pages.
+        """
+        started = time.perf_counter()
+        path.unlink(missing_ok=True)
+        with closing(sqlite3.connect(path, isolation_level=None)) as copy:
+            copy.executescript(SCHEMA)
+        db = self.db
+        db.execute("ATTACH DATABASE ? AS published", (str(path),))
+        try:
+            with _transaction(db):
+                for shadow in _FTS_SHADOWS:
+                    table = f"search_fts_{shadow}"
+                    db.execute(f"DELETE FROM published.{table}")  # noqa: S608 - our own names
+                    db.execute(f"INSERT INTO published.{table} SELECT * FROM main.{table}")  # noqa: S608
+                for table in ("search_doc",):
+                    db.execute(f"INSERT INTO published.{table} SELECT * FROM main.{table}")  # noqa: S608
+        finally:
+            db.execute("DETACH DATABASE published")
+        return time.perf_counter() - started
+
+
+def _transaction(db: sqlite3.Connection) -> _Immediate:
+    return _Immediate(db)
+
+
+class _Immediate:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on an exception)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.db.execute("BEGIN IMMEDIATE")
+        return self.db
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        if exc_type is None:
+            self.db.execute("COMMIT")
+        elif self.db.in_transaction:
+            self.db.execute("ROLLBACK")
