@@ -42,6 +42,7 @@ from stdnum import issn as issn_number
 
 from ontology.errors import StoreError, UsageError
 from ontology.namespaces import BF, LANGUAGES, MADS, PREFIXES, RDFS, RELATORS, SKOS
+from query.search import SearchQuery, search
 
 #: Most queries in one batch (OpenRefine sends 10 by default).
 MAX_QUERIES = 50
@@ -246,6 +247,8 @@ _LABEL_ORDER = (
     SKOS.altLabel.value,
     SKOS.hiddenLabel.value,
 )
+#: A heading's parenthetical qualifier: "(Thomas Dean)", "(Firm)".
+_QUALIFIER = re.compile(r"\([^)]*\)")
 _YEAR = re.compile(r"(?<!\d)(\d{3,4})(?!\d)")
 #: The dates that end a MARC heading: ", 1756-1791", ", 1942-", ", b. 1900", ", d. 1791.", ", fl. 1850"
 _HEADING_DATES = re.compile(
@@ -410,22 +413,35 @@ def split_dates(heading: str) -> tuple[str, tuple[int, ...]]:
 def name_similarity(query: str, label: str) -> float:
     """0-100: how alike a query's name and a label are, word order aside, dates apart.
 
+    A query that gives only some of a heading's words ("Thomas Pollard" for
+    "Pollard, Thomas D. (Thomas Dean), 1942-", a title without its subtitle)
+    scores by the words it shares, less the more words the heading has beyond
+    them, so "Mozart" alone stays short of a match with any one Mozart.
+
     >>> name_similarity("Jane Austen", "Austen, Jane, 1775-1817")
     100.0
+    >>> name_similarity("Thomas Pollard", "Pollard, Thomas D. (Thomas Dean), 1942-") > 90
+    True
+    >>> name_similarity("Mozart", "Mozart, Leopold, 1719-1787") < MATCH_SCORE
+    True
     >>> name_similarity("Mozart, Wolfgang Amadeus", "Mozart, Leopold, 1719-1787") < 70
     True
     """
-    q, label_name = fold(split_dates(query)[0]), fold(split_dates(label)[0])
-    if not q or not label_name:
+    q = fold(_QUALIFIER.sub(" ", split_dates(query)[0]))
+    heading = fold(_QUALIFIER.sub(" ", split_dates(label)[0]))
+    if not q or not heading:
         return 0.0
-    return float(max(fuzz.token_sort_ratio(q, label_name), fuzz.ratio(q, label_name)))
+    whole = max(fuzz.token_sort_ratio(q, heading), fuzz.ratio(q, heading))
+    shared = fuzz.token_set_ratio(q, heading)
+    coverage = min(1.0, len(q.split()) / len(heading.split()))
+    return float(round(max(whole, shared * (0.75 + 0.25 * coverage)), 1))
 
 
 def normal_identifier(pid: str, value: str) -> str:
     """An identifier as the store's values are compared: ISBN-13, ISSN and LCCN compact.
 
-    >>> normal_identifier("isbn", "0-19-283355-4 (pbk.)")
-    '9780192833556'
+    >>> normal_identifier("isbn", "0-07-162343-4 (pbk.)")
+    '9780071623438'
     >>> normal_identifier("lccn", " 77-826928 ")
     '77826928'
     """
@@ -601,8 +617,8 @@ class Reconciler:
                     continue
                 normal = normal_identifier(prop.id, value)
                 forms = {normal, value.strip()}
-                if prop.id == "isbn" and len(normal) == 13 and normal.startswith("978"):
-                    forms.add(isbn_number.to_isbn10(normal))
+                if prop.id == "isbn" and normal.startswith("978") and isbn_number.is_valid(normal):
+                    forms.add(isbn_number.to_isbn10(normal))  # records give either form
                 for form in forms:
                     rows = self._rows(
                         "reconcile_by_identifier", limit=50, value=form, **dict(prop.bound)
@@ -724,7 +740,8 @@ class Reconciler:
         elif kind == "agent":
             works = self.values(PROPERTIES["works"], candidate.iri)
             if works:
-                parts = [f"{len(works)}{'+' if len(works) >= MAX_CELL_VALUES else ''} works"]
+                more = "+" if len(works) >= MAX_CELL_VALUES else ""
+                parts = [f"{len(works)}{more} work{'' if len(works) == 1 else 's'}"]
         return "; ".join(p for p in parts if p)[:300]
 
     # -- data extension
@@ -913,7 +930,6 @@ def manifest(service_url: str, base: str, documentation: str | None = None) -> d
 
 def search_finder(checkpoint: str) -> CandidateFinder:
     """Candidates from the seed-search index the checkpoint at ``checkpoint`` carries."""
-    from query.search import SearchQuery, search  # the index of the same checkpoint
 
     def find(text: str, kind: str | None, limit: int) -> list[str]:
         prefix = text.endswith("*")

@@ -3,8 +3,7 @@
 Only the factory lives here: the app's state and its accessors are in
 ``web.state``, the routes in the blueprints (``web.system``, ``web.sparql``,
 ``web.gsp``, ``web.wellknown``, ``web.resources``, ``web.api``, ``web.reconcile``),
-which import
-``web.state`` and never this module.
+which import ``web.state`` and never this module.
 """
 
 from __future__ import annotations

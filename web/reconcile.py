@@ -48,9 +48,7 @@ def service() -> Response:
     if "extend" in values:
         return _json(_run("extend", _bounded(values["extend"], "extend")))
     service_url = request.url_root.rstrip("/") + blueprint.url_prefix
-    return _json(
-        manifest(service_url, settings().base_iri, request.url_root + "api/docs#reconcile")
-    )
+    return _json(manifest(service_url, settings().base_iri))
 
 
 @blueprint.get("/suggest/entity")
