@@ -2,8 +2,8 @@
 
 Only the factory lives here: the app's state and its accessors are in
 ``web.state``, the routes in the blueprints (``web.system``, ``web.sparql``,
-``web.gsp``, ``web.wellknown``, ``web.resources``, ``web.api``), which import
-``web.state`` and never this module.
+``web.gsp``, ``web.wellknown``, ``web.resources``, ``web.api``, ``web.reconcile``),
+which import ``web.state`` and never this module.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from web import cors, errors, hosts, state
 from web.api import blueprint as api_blueprint
 from web.config import Settings, load_settings
 from web.gsp import blueprint as gsp_blueprint
+from web.reconcile import blueprint as reconcile_blueprint
 from web.resources import blueprint as resources_blueprint
 from web.sparql import blueprint as sparql_blueprint
 from web.system import blueprint as system_blueprint
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.register_blueprint(wellknown_blueprint)
     app.register_blueprint(resources_blueprint)
     app.register_blueprint(api_blueprint)
+    app.register_blueprint(reconcile_blueprint)
     cors.register(app)
 
     @app.after_request

@@ -23,15 +23,16 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from flask import Flask, current_app
 
 from ontology.errors import QueryError
-from query.execution import QueryTimeoutError
+from query.execution import Answer, QueryTimeoutError
 from query.listings import Paging
 from query.resource_job import Candidate, ResourceAnswer, ResourceJob
+from query.worker import WorkerJob
 from web.limits import ClientLimiter, client_address, run_in_worker
 from web.state import app_state, store_holder
 
@@ -213,7 +214,25 @@ class PageLimits:
 def answer_resource(
     base: str, candidates: list[Candidate], paging: Paging
 ) -> ResourceAnswer | None:
-    """Gather a page or twin for the first of ``candidates`` the store knows, under the limits.
+    """Gather a page or twin for the first of ``candidates`` the store knows, under the limits."""
+    settings = app_state().settings
+    return answer_job(
+        lambda store_path: ResourceJob(
+            store_path,
+            base,
+            tuple(candidates),
+            paging,
+            max_triples=settings.max_rows,
+            max_bytes=settings.max_response_bytes,
+        ),
+        what="this page",
+        hint="ask /sparql for what you need",
+    )
+
+
+def answer_job(make_job: Callable[[str], WorkerJob[Answer]], what: str, hint: str = "") -> Answer:
+    """Answer a job that reads the store (a page, a twin, a reconciliation batch) under the
+    page limits, in a query worker.
 
     One deadline, ``page_timeout_s``, counts from the request's arrival: the
     wait in line for a slot, then for a worker, then the work.
@@ -226,22 +245,11 @@ def answer_resource(
         try:
             if left <= 0:
                 raise QueryTimeoutError("no time left after the wait for a page slot")
-            outcome = run_in_worker(
-                store_holder(),
-                lambda store_path: ResourceJob(
-                    store_path,
-                    base,
-                    tuple(candidates),
-                    paging,
-                    max_triples=settings.max_rows,
-                    max_bytes=settings.max_response_bytes,
-                ),
-                left,
-            )
+            outcome = run_in_worker(store_holder(), make_job, left)
         except QueryTimeoutError:
             raise PageTimeoutError(
-                f"this page was not ready within its {settings.page_timeout_s:g} s deadline "
-                "and was stopped (the server may be busy); try again in a moment, or ask "
-                "/sparql for what you need"
+                f"{what} was not ready within its {settings.page_timeout_s:g} s deadline "
+                "and was stopped (the server may be busy); try again in a moment"
+                + (f", or {hint}" if hint else "")
             ) from None
     return outcome.result
