@@ -16,6 +16,7 @@ from web.config import Settings, load_settings
 from web.gsp import blueprint as gsp_blueprint
 from web.resources import blueprint as resources_blueprint
 from web.sparql import blueprint as sparql_blueprint
+from web.suggest_api import blueprint as suggest_api_blueprint
 from web.system import blueprint as system_blueprint
 from web.wellknown import blueprint as wellknown_blueprint
 
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.register_blueprint(gsp_blueprint)
     app.register_blueprint(wellknown_blueprint)
     app.register_blueprint(resources_blueprint)
+    app.register_blueprint(suggest_api_blueprint)
     cors.register(app)
 
     @app.after_request

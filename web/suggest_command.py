@@ -1,0 +1,76 @@
+"""``catalograph suggest``: subject suggestions for the records of a file, or for words given.
+
+The composition root of suggestion on the command line: MARC records are
+read and mapped by ``web.suggest_input``, the index is built from the newest
+checkpoint (``query.subject_index``) and the suggestions printed as a table or
+JSON. Nothing is written to the store.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from graph import open_latest_snapshot
+from ingest.model import Rejected
+from ontology.errors import UsageError
+from query.subject_index import build_subject_index
+from query.suggest import SubjectQuery, Suggestion, suggest
+from web.config import Settings
+from web.suggest_input import RecordQuery, read_record_queries
+
+
+def run_suggest_command(
+    settings: Settings,
+    path: Path | None,
+    title: str,
+    summary: str,
+    notes: tuple[str, ...],
+    limit: int,
+    scheme: str | None,
+    format_name: str,
+) -> str:
+    """The printed answer; a ``UsageError`` when neither words nor a file are given."""
+    given = SubjectQuery(title=title, summary=summary, notes=tuple(notes))
+    if path is None and not given.text.strip():
+        raise UsageError("give a MARC or MARCXML FILE, or the record's words with --title, --summary or --note")
+    if path is not None and given.text.strip():
+        raise UsageError("give either a FILE or --title/--summary/--note, not both")
+    records: list[RecordQuery | Rejected] = (
+        list(read_record_queries(path, settings.base_iri)) if path is not None
+        else [RecordQuery(1, "", given)]
+    )
+    index = build_subject_index(open_latest_snapshot(settings.data_dir), settings.base_iri, scheme)
+    answers = []
+    for item in records:
+        if isinstance(item, Rejected):
+            answers.append({"record": item.position.number, "error": f"{item.rule}: {item.reason}"})
+            continue
+        found = suggest(index, item.query, limit)
+        answers.append({
+            "record": item.number,
+            "control_number": item.control_number,
+            "title": item.query.title,
+            "suggestions": [_as_dict(s) for s in found],
+        })
+    if format_name == "json":
+        return json.dumps(answers, ensure_ascii=False, indent=2) + "\n"
+    return _table(answers, len(records) > 1 or path is not None)
+
+
+def _as_dict(s: Suggestion) -> dict:
+    return {"iri": s.iri, "label": s.label, "score": s.score, "reason": s.reason, "evidence": s.evidence}
+
+
+def _table(answers: list[dict], headed: bool) -> str:
+    lines: list[str] = []
+    for answer in answers:
+        if headed:
+            name = f" ({answer['control_number']})" if answer.get("control_number") else ""
+            lines.append(f"record {answer['record']}{name}: {answer.get('title') or answer.get('error', '')}")
+        if "suggestions" in answer and not answer["suggestions"]:
+            lines.append("  (no suggestion: the store has no subject this record's words or links reach)")
+        for s in answer.get("suggestions", []):
+            lines.append(f"  {s['score']:.3f}  {s['label']}  <{s['iri']}>")
+            lines.append(f"         {s['reason']}")
+    return "\n".join(lines) + "\n"
