@@ -65,6 +65,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import math
 import os
 import shutil
 import subprocess
@@ -190,17 +191,22 @@ def fit_calibration(cached: Cached, docs: list[Document], weights: Weights) -> W
     for (values, labels), doc in zip(cached, docs, strict=True):
         ranked = sorted(values, key=lambda c: -weights.combine(values[c]))[:20]
         points += [(weights.combine(values[c]), int(normalise_heading(labels[c]) in doc.gold)) for c in ranked]
-    slope, intercept = 1.0, 0.0
-    import math
-
-    for _ in range(2000):  # plain gradient descent: two parameters, a few thousand points
-        g_s = g_i = 0.0
+    slope, intercept = 0.0, 0.0
+    for _ in range(50):  # Newton's method on the log-likelihood: two parameters
+        g_s = g_i = h_ss = h_si = h_ii = 0.0
         for x, y in points:
             p = 1 / (1 + math.exp(-(slope * x + intercept)))
-            g_s += (p - y) * x
-            g_i += p - y
-        slope -= 0.5 * g_s / len(points)
-        intercept -= 0.5 * g_i / len(points)
+            g_s, g_i = g_s + (y - p) * x, g_i + (y - p)
+            w = p * (1 - p)
+            h_ss, h_si, h_ii = h_ss + w * x * x, h_si + w * x, h_ii + w
+        det = h_ss * h_ii - h_si * h_si
+        if det <= 1e-12:
+            break
+        step_s = (h_ii * g_s - h_si * g_i) / det
+        step_i = (h_ss * g_i - h_si * g_s) / det
+        slope, intercept = slope + step_s, intercept + step_i
+        if abs(step_s) + abs(step_i) < 1e-9:
+            break
     return replace(weights, slope=round(slope, 4), intercept=round(intercept, 4))
 
 
@@ -229,17 +235,38 @@ def run_catalograph(train: list[Document], test: list[Document], work: Path) -> 
     print(f"  test records whose Work is in the store with subjects: {same_work} of {len(test)}")
     results: dict[str, object] = {"weights": weights}
     started = time.perf_counter()
-    results["catalograph"] = score(
-        [[s.label for s in suggest(index, q.query, 10, weights)] for q in test_queries], test
-    )
+    found = [suggest(index, q.query, 10, weights) for q in test_queries]
     results["suggest_ms"] = (time.perf_counter() - started) * 1000 / len(test)
-    # Ablations: the same index and weights with parts of the evidence turned off.
-    for name, keep in (("words only (knn)", ("knn",)), ("words + labels", ("knn", "label", "prior"))):
+    results["catalograph"] = score([[s.label for s in f] for f in found], test)
+    print_reliability(found, test)
+    # Ablations: the same index and weights (fitted for all of the evidence) with parts turned off.
+    every = set(FEATURES)
+    for name, keep in (
+        ("words only (knn)", {"knn"}),
+        ("words + labels", {"knn", "label", "words", "prior"}),
+        ("all but class numbers", every - {"class", "broad_class"}),
+        ("all but work/agent/series", every - {"work", "agent", "series"}),
+    ):
         ablated = replace(weights, **{FEATURE_FIELDS.get(f, f): 0.0 for f in FEATURES if f not in keep})
         results[name] = score(
             [[s.label for s in suggest(index, q.query, 10, ablated)] for q in test_queries], test
         )
     return results
+
+
+def print_reliability(found: list, test: list[Document]) -> None:
+    """Is the score a probability? Mean score against the share of gold, by score band (top 5)."""
+    bands: dict[int, list[tuple[float, int]]] = {}
+    for suggestions, doc in zip(found, test, strict=True):
+        for s in suggestions[:TOP]:
+            hit = int(normalise_heading(s.label) in doc.gold)
+            bands.setdefault(min(int(s.score * 5), 4), []).append((s.score, hit))
+    print("  calibration on the test set (top 5): score band, suggestions, mean score, share that is gold")
+    for band in sorted(bands):
+        rows = bands[band]
+        mean = sum(r[0] for r in rows) / len(rows)
+        share = sum(r[1] for r in rows) / len(rows)
+        print(f"    {band / 5:.1f}-{(band + 1) / 5:.1f}  {len(rows):5d}  {mean:.3f}  {share:.3f}")
 
 
 # --------------------------------------------------------------------- Annif

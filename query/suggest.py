@@ -293,6 +293,13 @@ def _reason(
     if values.get("label"):
         where = "title" if values["label"] >= 1.0 else "notes"
         parts.append((weights.label * values["label"], f"its label is in the {where}"))
+    if values.get("words"):
+        parts.append((weights.words * values["words"], "most of its label's words are in the text"))
+    if values.get("centroid"):
+        parts.append((weights.centroid * values["centroid"], "the words of its works are close to the text's"))
+    if values.get("prior"):
+        count = index.concept_works[concept]
+        parts.append((weights.prior * values["prior"], f"common here ({count} {'work has' if count == 1 else 'works have'} it)"))
     if values.get("cooc") and concept in context.cooc_with:
         partner = index.labels[context.cooc_with[concept]]
         parts.append((weights.cooc * values["cooc"], f"often given with {partner}"))
