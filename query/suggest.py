@@ -92,7 +92,7 @@ class Weights:
 #: scored on the fifth held out. Zero weights are features that did not help there.
 DEFAULT_WEIGHTS = Weights(
     knn=1.0, centroid=0.0, words=0.2, work=1.0, agent=0.75, series=6.0, class_=1.5,
-    broad_class=2.0, label=0.1, cooc=0.0, prior=0.3, slope=1.704, intercept=-4.2146,
+    broad_class=2.0, label=0.1, cooc=0.0, prior=0.3, slope=1.7041, intercept=-4.2147,
 )
 
 
