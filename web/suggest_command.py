@@ -9,6 +9,7 @@ JSON. Nothing is written to the store.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 
 from graph import open_latest_snapshot
@@ -36,11 +37,11 @@ def run_suggest_command(
         raise UsageError("give a MARC or MARCXML FILE, or the record's words with --title, --summary or --note")
     if path is not None and given.text.strip():
         raise UsageError("give either a FILE or --title/--summary/--note, not both")
-    records: list[RecordQuery | Rejected] = (
-        list(read_record_queries(path, settings.base_iri)) if path is not None
-        else [RecordQuery(1, "", given)]
-    )
     index = build_subject_index(open_latest_snapshot(settings.data_dir), settings.base_iri, scheme)
+    records: Iterable[RecordQuery | Rejected] = (
+        read_record_queries(path, settings.base_iri) if path is not None
+        else [RecordQuery(1, "", given)]
+    )  # a file is read one record at a time
     answers = []
     for item in records:
         if isinstance(item, Rejected):
@@ -55,7 +56,7 @@ def run_suggest_command(
         })
     if format_name == "json":
         return json.dumps(answers, ensure_ascii=False, indent=2) + "\n"
-    return _table(answers, len(records) > 1 or path is not None)
+    return _table(answers, path is not None)
 
 
 def _as_dict(s: Suggestion) -> dict:
