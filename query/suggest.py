@@ -50,6 +50,8 @@ KNN_POWER = 1.0
 CENTROID_CANDIDATES = 30
 #: Works of one agent or series read, at most (a prolific agent is sampled, not read whole).
 MAX_LINKED_WORKS = 500
+#: Agents, series or class numbers of one record read, at most.
+MAX_LINKS = 50
 #: First-stage candidates whose company is counted for ``cooc``.
 COOC_SEEDS = 8
 #: Characters of query text read, at most.
@@ -204,7 +206,7 @@ def _linked(
 ) -> dict[int, tuple[str, int, int]]:
     """For each concept, the agent (or series) whose works have it most often, smoothed by one."""
     best: dict[int, tuple[str, int, int]] = {}
-    for iri in iris:
+    for iri in list(iris)[:MAX_LINKS]:
         works = sorted(table.get(iri, ()))[:MAX_LINKED_WORKS]
         if not works:
             continue
