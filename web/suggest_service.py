@@ -1,7 +1,7 @@
 """The subject index of the store being served, built once per checkpoint and shared.
 
 ``query.subject_index`` reads every Work of the store, which takes seconds
-on a large store (2.5 s for 2,400 works here): far too slow per request, so
+on a large store (2-4 s for the 2,383 works of bench/suggest.py): far too slow per request, so
 the index is built on the first suggestion after a checkpoint appears and
 kept with the store object it was built from. A new checkpoint (a new
 ``Store`` from ``web.state.StoreHolder``) builds a new index on its first use;
