@@ -47,7 +47,8 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 
 
 @cache
-def _sparql(name: str) -> str:
+def sparql(name: str) -> str:
+    """The text of ``query/rq/{name}.rq``."""
     return (_RQ / f"{name}.rq").read_text(encoding="utf-8")
 
 
@@ -286,6 +287,6 @@ def _index_texts(index: SubjectIndex, texts: dict[int, list[str]]) -> None:
 
 def _rows(store: Store, name: str):
     try:
-        yield from store.query(_sparql(name), prefixes=PREFIXES, use_default_graph_as_union=True)
+        yield from store.query(sparql(name), prefixes=PREFIXES, use_default_graph_as_union=True)
     except OSError as exc:
         raise StoreError(f"the store could not be read: {exc}") from exc

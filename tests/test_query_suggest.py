@@ -20,6 +20,7 @@ import pymarc
 import pytest
 import requests
 from conftest import shared_path
+from pyoxigraph import NamedNode, Variable
 from web_fixtures import BASE, running_server, settings_for
 
 from graph import open_latest_snapshot
@@ -203,3 +204,28 @@ def test_rejected_records_are_reported_not_suggested(tmp_path: Path) -> None:
     broken = shared_path("broken/pymarc/bad_records.mrc")
     items = list(read_record_queries(broken, BASE))
     assert any(isinstance(i, Rejected) for i in items)
+
+
+def test_a_stored_instance_is_asked_about_by_its_iri(austen: tuple[Path, Path, str]) -> None:
+    data_dir, _, work = austen
+    store = open_latest_snapshot(data_dir)
+    index = build_subject_index(store, BASE)
+    expected = {index.labels[c] for c in index.work_subjects[index.work_ids[work]]}
+    instance = next(
+        row["i"].value
+        for row in store.query(
+            "SELECT ?i ?w WHERE { ?i <http://id.loc.gov/ontologies/bibframe/instanceOf> ?w } ORDER BY ?i LIMIT 1",
+            use_default_graph_as_union=True, substitutions={Variable("w"): NamedNode(work)},
+        )
+    )  # fmt: skip
+    done = catalograph(data_dir, "suggest", "--iri", instance, "--format", "json", "--limit", "100")
+    assert done.returncode == 0, done.stderr
+    (answer,) = json.loads(done.stdout)
+    work_evidence = {s["label"] for s in answer["suggestions"] if s["evidence"].get("work")}
+    assert work_evidence and work_evidence <= expected
+    if len(expected) <= 50:  # all of them fit in the 100 shown, beside other candidates
+        assert work_evidence == expected
+    missing = catalograph(data_dir, "suggest", "--iri", BASE + "instance/none")
+    assert missing.returncode == 1 and "no instance" in missing.stderr
+    bad = catalograph(data_dir, "suggest", "--iri", "not an iri")
+    assert bad.returncode == 2 and "not an IRI" in bad.stderr

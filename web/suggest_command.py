@@ -17,6 +17,7 @@ from ingest.model import Rejected
 from ontology.errors import UsageError
 from query.subject_index import build_subject_index
 from query.suggest import SubjectQuery, Suggestion, suggest
+from query.suggest_record import instance_query
 from web.config import Settings
 from web.suggest_input import RecordQuery, read_record_queries
 
@@ -30,18 +31,26 @@ def run_suggest_command(
     limit: int,
     scheme: str | None,
     format_name: str,
+    iri: str | None = None,
 ) -> str:
-    """The printed answer; a ``UsageError`` when neither words nor a file are given."""
+    """The printed answer; a ``UsageError`` unless exactly one of words, a file or an IRI is given."""
     given = SubjectQuery(title=title, summary=summary, notes=tuple(notes))
-    if path is None and not given.text.strip():
-        raise UsageError("give a MARC or MARCXML FILE, or the record's words with --title, --summary or --note")
-    if path is not None and given.text.strip():
-        raise UsageError("give either a FILE or --title/--summary/--note, not both")
-    index = build_subject_index(open_latest_snapshot(settings.data_dir), settings.base_iri, scheme)
-    records: Iterable[RecordQuery | Rejected] = (
-        read_record_queries(path, settings.base_iri) if path is not None
-        else [RecordQuery(1, "", given)]
-    )  # a file is read one record at a time
+    asked = sum((path is not None, bool(given.text.strip()), iri is not None))
+    if asked == 0:
+        raise UsageError(
+            "give a MARC or MARCXML FILE, --iri of an instance, or the record's words with --title, --summary or --note"
+        )
+    if asked > 1:
+        raise UsageError("give one of a FILE, --iri or --title/--summary/--note")
+    store = open_latest_snapshot(settings.data_dir)
+    index = build_subject_index(store, settings.base_iri, scheme)
+    records: Iterable[RecordQuery | Rejected]
+    if path is not None:
+        records = read_record_queries(path, settings.base_iri)  # one record at a time
+    elif iri is not None:
+        records = [RecordQuery(1, "", instance_query(store, iri))]
+    else:
+        records = [RecordQuery(1, "", given)]
     answers = []
     for item in records:
         if isinstance(item, Rejected):
