@@ -18,6 +18,7 @@ from web.gsp import blueprint as gsp_blueprint
 from web.reconcile import blueprint as reconcile_blueprint
 from web.resources import blueprint as resources_blueprint
 from web.sparql import blueprint as sparql_blueprint
+from web.suggest_api import blueprint as suggest_api_blueprint
 from web.system import blueprint as system_blueprint
 from web.wellknown import blueprint as wellknown_blueprint
 
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.register_blueprint(resources_blueprint)
     app.register_blueprint(api_blueprint)
     app.register_blueprint(reconcile_blueprint)
+    app.register_blueprint(suggest_api_blueprint)
     cors.register(app)
 
     @app.after_request

@@ -210,6 +210,42 @@ def serve(settings: Settings, host: str | None, port: int | None, threads: int |
     run_server(replace(settings, **changes) if changes else settings)
 
 
+@cli.command()
+@click.argument("path", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--title", default="", help="Title of the record.")
+@click.option("--summary", default="", help="Summary or abstract.")
+@click.option("--note", "notes", multiple=True, help="A note (repeatable).")
+@click.option("--iri", help="The IRI of an Instance already in the store (its words, Work, agents and series are read there).")
+@click.option("--limit", "-n", type=click.IntRange(1, 100), default=10, show_default=True, help="Suggestions per record.")
+@click.option("--scheme", help="Suggest only concepts of this scheme (an IRI, e.g. http://id.loc.gov/authorities/subjects).")
+@click.option("--format", "-f", "format_name", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.pass_obj
+def suggest(
+    settings: Settings,
+    path: Path | None,
+    title: str,
+    summary: str,
+    notes: tuple[str, ...],
+    iri: str | None,
+    limit: int,
+    scheme: str | None,
+    format_name: str,
+) -> None:
+    """Suggest subject concepts for a record without subjects, from the graph.
+
+    Give the record's words (--title, --summary, --note), a MARC / MARCXML
+    FILE of records, or --iri of an Instance in the store: then its Work,
+    agents, series and class numbers count too (a file's 6XX fields are
+    ignored). Each suggestion has a score and a reason.
+    """
+    from web.suggest_command import run_suggest_command
+
+    click.echo(
+        run_suggest_command(settings, path, title, summary, notes, limit, scheme, format_name, iri),
+        nl=False,
+    )
+
+
 @cli.group()
 def user() -> None:
     """Accounts that may write (role cataloger) or only read (role reader), in DATA_DIR/users.json."""
