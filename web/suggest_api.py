@@ -15,17 +15,19 @@ through ``catalograph suggest FILE``.
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
-from flask import Blueprint, Response, request
-from werkzeug.exceptions import HTTPException
+from flask import Blueprint, Response, current_app, request
 
-from ontology.errors import CatalographError, QueryError
+from ontology.errors import QueryError
 from query.suggest import MAX_LIMIT, SubjectQuery, Suggestion, suggest
 from web.state import settings, store
-from web.suggest_service import subject_index
+from web.suggest_service import SubjectIndexCache
 
 blueprint = Blueprint("suggest_api", __name__)
+_EXTENSION = "catalograph.subject_indexes"
+_CREATING = threading.Lock()
 
 #: Largest request body read, in bytes.
 MAX_BODY_BYTES = 64 * 1024
@@ -42,29 +44,10 @@ class SuggestRequestError(QueryError):
         self.http_status = status
 
 
-def problem(status: int, title: str, detail: str) -> Response:
-    """An RFC 9457 problem document."""
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
-    return Response(
-        json.dumps(body, ensure_ascii=False), status=status, content_type="application/problem+json"
-    )
-
-
-@blueprint.errorhandler(CatalographError)
-def _catalograph_error(exc: CatalographError) -> Response:
-    status = getattr(exc, "http_status", 500)
-    return problem(status, type(exc).__name__, exc.format_message())
-
-
-@blueprint.errorhandler(HTTPException)
-def _http_error(exc: HTTPException) -> Response:
-    return problem(exc.code or 500, exc.name, exc.description or exc.name)
-
-
 @blueprint.post("/api/suggest")
 def api_suggest() -> Response:
     query, limit = parse_request()
-    index = subject_index(store(), settings().base_iri)
+    index = subject_indexes().get(store(), settings().base_iri)
     found = suggest(index, query, limit)
     body = {
         "suggestions": [as_json(s) for s in found],
@@ -133,3 +116,13 @@ def query_from_json(body: object) -> tuple[SubjectQuery, int]:
     if not query.text.strip():
         raise SuggestRequestError(400, "give some text: a title, a summary or notes")
     return query, limit
+
+
+def subject_indexes() -> SubjectIndexCache:
+    """The app's subject indexes (one cache per app, built off the request path)."""
+    app = current_app._get_current_object()
+    found = app.extensions.get(_EXTENSION)
+    if found is None:
+        with _CREATING:
+            found = app.extensions.setdefault(_EXTENSION, SubjectIndexCache())
+    return found
