@@ -14,6 +14,7 @@ from pyoxigraph import Store
 from web import cors, errors, hosts, state
 from web.config import Settings, load_settings
 from web.gsp import blueprint as gsp_blueprint
+from web.related import blueprint as related_blueprint
 from web.resources import blueprint as resources_blueprint
 from web.sparql import blueprint as sparql_blueprint
 from web.system import blueprint as system_blueprint
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.register_blueprint(gsp_blueprint)
     app.register_blueprint(wellknown_blueprint)
     app.register_blueprint(resources_blueprint)
+    app.register_blueprint(related_blueprint)
     cors.register(app)
 
     @app.after_request

@@ -27,6 +27,7 @@ from ingest.iri import IriMinter
 from ingest.model import Position, RecordGraph, Rejected
 from ingest.pipeline import default_workers, input_files, mapped_items
 from ontology.errors import StoreError, UsageError
+from web.association_build import refresh_associations
 from web.config import Settings
 
 #: Rejections printed in the summary; ``--report`` has them all.
@@ -62,6 +63,8 @@ class IngestReport:
     #: Why the writer did not compact the store although it would have (too little free space).
     compaction_skipped: str | None = None
     seconds: float = 0.0
+    #: What keeping the associations in step did (``web.association_build``), for the summary.
+    associations: str | None = None
 
     @property
     def accounted(self) -> bool:
@@ -204,6 +207,7 @@ def _run_ingest(
                 background.submit(batch)
         finally:
             background.close()  # waits for the batch being written: the store stays consistent
+        report.associations = refresh_associations(writer, minter.layout, settings.data_dir).summary()
         if bar is not None and writer.compacts():
             bar.close()
             click.echo("compacting the store for readers (this ingest wrote much of it)...", err=True)
@@ -308,6 +312,8 @@ def summary(report: IngestReport) -> str:
         lines.append("  the store was compacted: queries read one table per index")
     if report.compaction_skipped:
         lines.append(f"  {report.compaction_skipped}")
+    if report.associations:
+        lines.append(f"  {report.associations}")
     if report.rejections:
         lines.append("rejected records:")
         lines.extend(f"  {rejection}" for rejection in report.rejections)

@@ -1,0 +1,123 @@
+"""The derived graph of associations: what associative retrieval found, queryable over SPARQL.
+
+Every statement lives in one graph (``ontology.layout``): the association
+nodes are fragments of the graph ``{base}graph/derived/associations``
+(``…/associations#a{hash of the source}-{rank}``), so all their statements
+live there, and nothing else does. Each node::
+
+    <…#a1f…-1> a cg:Association ; cg:source <work/k1> ; cg:target <work/k9> ;
+        cg:rank 1 ; cg:score 0.412 ; cg:explainedBy <concept/k3>, <agent/k7> ;
+        cg:explanation "Shares the subject *…* and the composer *…*."@en .
+
+and the graph names the projection it was computed from
+(``<…/associations> cg:projection "token"``; ``graph.projection``), which is
+how a reader of a checkpoint finds the projection that matches it.
+
+Written by the writer that holds the store (the ingest, at the end of its
+session, before its checkpoint), never by readers. The token goes first
+(removed) and last (added): a session killed in between leaves a graph with
+no token, which the next session rebuilds whole instead of trusting.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from pyoxigraph import Literal, NamedNode, Quad, Store
+
+from ontology.layout import Layout
+from ontology.namespaces import CG, RDF, XSD
+
+ASSOCIATIONS = "derived/associations"
+#: Most association nodes one source may have (``query.association.TOP_K`` is below it).
+MAX_RANK = 50
+
+
+@dataclass(frozen=True, slots=True)
+class AssociationNode:
+    """One materialised association (computed in ``query.association``, written here)."""
+
+    source: str
+    target: str
+    rank: int
+    score: float
+    units: tuple[str, ...]
+    explanation: str
+
+
+def associations_graph(layout: Layout) -> NamedNode:
+    return NamedNode(f"{layout.graphs}{ASSOCIATIONS}")
+
+
+def node_iri(layout: Layout, source: str, rank: int) -> NamedNode:
+    digest = hashlib.blake2b(source.encode("utf-8"), digest_size=10).hexdigest()
+    return NamedNode(f"{associations_graph(layout).value}#a{digest}-{rank}")
+
+
+def read_token(store: Store, layout: Layout) -> str | None:
+    """The token of the projection the store's associations were computed from, if whole."""
+    graph = associations_graph(layout)
+    for quad in store.quads_for_pattern(graph, CG.projection, None, graph):
+        if isinstance(quad.object, Literal):
+            return quad.object.value
+    return None
+
+
+def _quads(layout: Layout, node: AssociationNode) -> list[Quad]:
+    graph = associations_graph(layout)
+    subject = node_iri(layout, node.source, node.rank)
+    quads = [
+        Quad(subject, RDF.type, CG.Association, graph),
+        Quad(subject, CG.source, NamedNode(node.source), graph),
+        Quad(subject, CG.target, NamedNode(node.target), graph),
+        Quad(subject, CG.rank, Literal(str(node.rank), datatype=XSD.integer), graph),
+        Quad(subject, CG.score, Literal(f"{node.score:.9f}", datatype=XSD.decimal), graph),
+    ]
+    quads += [Quad(subject, CG.explainedBy, NamedNode(unit), graph) for unit in node.units]
+    if node.explanation:
+        quads.append(Quad(subject, CG.explanation, Literal(node.explanation, language="en"), graph))
+    return quads
+
+
+def write_associations(
+    store: Store,
+    layout: Layout,
+    token: str,
+    lists: Mapping[str, Sequence[AssociationNode]],
+    *,
+    replace_all: bool,
+    gone: Iterable[str] = (),
+) -> int:
+    """Write the association lists of ``lists``' sources (each source's nodes replaced whole).
+
+    ``replace_all``: the graph is cleared first (a full build); otherwise only
+    the nodes of the sources in ``lists`` and ``gone`` are removed. Returns the
+    number of quads added.
+    """
+    graph = associations_graph(layout)
+    token_quads = list(store.quads_for_pattern(graph, CG.projection, None, graph))
+    for quad in token_quads:
+        store.remove(quad)
+    if replace_all:
+        store.clear_graph(graph)
+    else:
+        for source in {*lists, *gone}:
+            for rank in range(1, MAX_RANK + 1):
+                subject = node_iri(layout, source, rank)
+                old = list(store.quads_for_pattern(subject, None, None, graph))
+                if not old:
+                    break
+                for quad in old:
+                    store.remove(quad)
+    quads = [q for nodes in lists.values() for node in nodes for q in _quads(layout, node)]
+    if quads:
+        store.bulk_extend(quads) if replace_all else store.extend(quads)
+    store.add(Quad(graph, CG.projection, Literal(token), graph))
+    return len(quads)
+
+
+def association_quads(store: Store, layout: Layout) -> int:
+    """Quads in the derived graph of associations (for the figures of the benchmark)."""
+    return sum(1 for _ in store.quads_for_pattern(None, None, None, associations_graph(layout)))
