@@ -381,9 +381,9 @@ class AssociationIndex:
             if row is None or self.work_pos[row] < 0:
                 continue
             position = int(self.work_pos[row])
-            if any(target in changed_iris for target, _score in items) or len(items) < k:
+            if any(target in changed_iris for target, _score in items):
                 positions.add(position)
-            else:
+            elif len(items) >= k:  # a shorter list takes any work that scores at all
                 thresholds[position] = min(score for _t, score in items)
         for start in range(0, len(changed_positions), BATCH):
             batch = changed_positions[start : start + BATCH]
