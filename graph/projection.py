@@ -329,58 +329,104 @@ def _edit_subjects(db: sqlite3.Connection, hashes: set[str]) -> set[str]:
 def _assemble(
     token: str,
     base: str,
-    found: _Edges,
+    previous: Projection | None,
+    keep: np.ndarray | None,
+    fresh: _Edges,
     hierarchy: set[tuple[str, str, int]],
     manifest: dict[str, tuple[str, str]],
     edits: set[str],
 ) -> Projection:
-    """Arrays in IRI order from edges given as IRIs (what a full build and an update both end in).
+    """Arrays in IRI order: the rows ``keep`` of ``previous`` (an update) and the ``fresh`` edges
+    read from the store (all a full build has). Index arithmetic in numpy, so an update costs
+    what it reads, not the size of the projection.
 
     The resources are the Instances the record graphs link (``cg:linkedInstance``) and
     their Works, whatever else was read (an edited unit that is neither).
     """
-    instances = {i for _h, i in manifest.values() if i}
-    works = {found.work_of[i] for i in instances if i in found.work_of}
-    wanted = {r for r, k in found.kind.items() if (r in instances if k == INSTANCE else r in works)}
-    found = _Edges(
-        {r: k for r, k in found.kind.items() if r in wanted},
-        {r: w for r, w in found.work_of.items() if r in wanted and w in wanted},
-        {e for e in found.edges if e[0] in wanted},
+    fresh_resources = sorted(fresh.kind)
+    names = _strings(fresh_resources)
+    kinds = _kinds(fresh, fresh_resources)
+    work_names = _strings(fresh.work_of.get(r, "") for r in fresh_resources)
+    old_rows = old_edges = np.array([], dtype=np.int64)
+    if previous is not None and keep is not None:
+        old_rows = np.flatnonzero(keep)
+        old_work = previous.instance_work[old_rows]
+        old_names = np.where(old_work >= 0, previous.resources[np.maximum(old_work, 0)], "")
+        names = np.concatenate([previous.resources[old_rows], names])
+        kinds = np.concatenate([previous.resource_kind[old_rows], kinds])
+        work_names = np.concatenate([old_names, work_names])
+        old_edges = np.flatnonzero(keep[previous.edge_resource])
+    instances = _strings(sorted({i for _h, i in manifest.values() if i}))
+    is_instance = (kinds == INSTANCE) & np.isin(names, instances)
+    is_work = (kinds == WORK) & np.isin(names, np.unique(work_names[is_instance]))
+    wanted = is_instance | is_work
+    order = np.argsort(names[wanted], kind="stable")
+    resources = names[wanted][order]
+    resource_kind = kinds[wanted][order].astype(np.int8)
+    instance_work = _positions(resources, work_names[wanted][order])
+
+    fresh_edges = sorted(fresh.edges)
+    unit_parts = [
+        _strings(e[1] for e in fresh_edges),
+        _strings(h[0] for h in hierarchy),
+        _strings(h[1] for h in hierarchy),
+    ]
+    role_parts = [_strings(e[3] for e in fresh_edges if e[3])]
+    if previous is not None:
+        unit_parts.append(previous.units[np.unique(previous.edge_unit[old_edges])])
+        used_roles = np.unique(previous.edge_role[old_edges])
+        role_parts.append(previous.roles[used_roles[used_roles >= 0]])
+    units = _union(unit_parts)
+    roles = _union(role_parts)
+
+    edge_resource = [_positions(resources, _strings(e[0] for e in fresh_edges))]
+    edge_unit = [_positions(units, _strings(e[1] for e in fresh_edges))]
+    edge_kind = [np.array([e[2] for e in fresh_edges], dtype=np.int8)]
+    edge_role = [_positions(roles, _strings(e[3] for e in fresh_edges))]
+    if previous is not None:
+        edge_resource.append(
+            _positions(resources, previous.resources)[previous.edge_resource[old_edges]]
+        )
+        edge_unit.append(_positions(units, previous.units)[previous.edge_unit[old_edges]])
+        edge_kind.append(previous.edge_kind[old_edges])
+        old_roles = previous.edge_role[old_edges]
+        role_map = _positions(roles, previous.roles)
+        mapped = (
+            role_map[np.maximum(old_roles, 0)] if len(role_map) else np.full(len(old_roles), -1)
+        )
+        edge_role.append(np.where(old_roles >= 0, mapped, -1))
+    e_res, e_unit = np.concatenate(edge_resource), np.concatenate(edge_unit)
+    e_kind, e_role = np.concatenate(edge_kind).astype(np.int8), np.concatenate(edge_role)
+    present = e_res >= 0
+    e_res, e_unit, e_kind, e_role = (
+        e_res[present],
+        e_unit[present],
+        e_kind[present],
+        e_role[present],
     )
-    resources = _strings(sorted(found.kind))
-    kinds = np.array([found.kind[r] for r in resources.tolist()], dtype=np.int8)
-    units = _strings(
-        sorted({e[1] for e in found.edges} | {h[0] for h in hierarchy} | {h[1] for h in hierarchy})
-    )
-    roles = _strings(sorted({e[3] for e in found.edges if e[3]}))
-    work_of = [found.work_of.get(r) for r in resources.tolist()]
-    instance_work = np.array(
-        [(_find(resources, w) if w is not None else None) for w in work_of], dtype=object
-    )
-    instance_work = np.array([-1 if v is None else v for v in instance_work], dtype=np.int32)
-    edges = sorted(found.edges)
-    edge_resource = np.searchsorted(resources, _strings(e[0] for e in edges)).astype(np.int32)
-    edge_unit = np.searchsorted(units, _strings(e[1] for e in edges)).astype(np.int32)
-    edge_kind = np.array([e[2] for e in edges], dtype=np.int8)
-    edge_role = np.array(
-        [int(np.searchsorted(roles, e[3])) if e[3] else -1 for e in edges], dtype=np.int32
-    )
+    order = np.lexsort((e_role, e_kind, e_unit, e_res))
+    e_res, e_unit, e_kind, e_role = e_res[order], e_unit[order], e_kind[order], e_role[order]
+    distinct = np.ones(len(e_res), dtype=bool)
+    distinct[1:] = (
+        (e_res[1:] != e_res[:-1]) | (e_unit[1:] != e_unit[:-1])
+        | (e_kind[1:] != e_kind[:-1]) | (e_role[1:] != e_role[:-1])
+    )  # fmt: skip
     links = sorted(hierarchy)
     graphs = sorted(manifest)
     return Projection(
         token=token,
         base=base,
         resources=resources,
-        resource_kind=kinds,
+        resource_kind=resource_kind,
         instance_work=instance_work,
         units=units,
-        edge_resource=edge_resource,
-        edge_unit=edge_unit,
-        edge_kind=edge_kind,
-        edge_role=edge_role,
+        edge_resource=e_res[distinct].astype(np.int32),
+        edge_unit=e_unit[distinct].astype(np.int32),
+        edge_kind=e_kind[distinct],
+        edge_role=e_role[distinct].astype(np.int32),
         roles=roles,
-        hier_child=np.searchsorted(units, _strings(h[0] for h in links)).astype(np.int32),
-        hier_parent=np.searchsorted(units, _strings(h[1] for h in links)).astype(np.int32),
+        hier_child=_positions(units, _strings(h[0] for h in links)),
+        hier_parent=_positions(units, _strings(h[1] for h in links)),
         hier_kind=np.array([h[2] for h in links], dtype=np.int8),
         manifest_graph=_strings(graphs),
         manifest_hash=_strings(manifest[g][0] for g in graphs),
@@ -389,26 +435,27 @@ def _assemble(
     )
 
 
-def _edges_of(projection: Projection, keep: np.ndarray) -> _Edges:
-    """The edges of the rows ``keep`` (a boolean mask) of ``projection``, as IRIs."""
-    found = _Edges()
-    resources = projection.resources.tolist()
-    for row in np.flatnonzero(keep).tolist():
-        found.kind[resources[row]] = int(projection.resource_kind[row])
-        work = int(projection.instance_work[row])
-        if work >= 0:
-            found.work_of[resources[row]] = resources[work]
-    mask = keep[projection.edge_resource]
-    units, roles = projection.units, projection.roles
-    for r, u, k, role in zip(
-        projection.edge_resource[mask].tolist(),
-        projection.edge_unit[mask].tolist(),
-        projection.edge_kind[mask].tolist(),
-        projection.edge_role[mask].tolist(),
-        strict=True,
-    ):
-        found.edges.add((resources[r], str(units[u]), k, str(roles[role]) if role >= 0 else ""))
-    return found
+def _kinds(found: _Edges, names: list[str]) -> np.ndarray:
+    return np.array([found.kind[r] for r in names], dtype=np.int8)
+
+
+def _union(parts: list[np.ndarray]) -> np.ndarray:
+    parts = [part for part in parts if len(part)]
+    return np.unique(np.concatenate(parts)) if parts else _strings(())
+
+
+def _positions(sorted_names: np.ndarray, names: np.ndarray) -> np.ndarray:
+    """Where each of ``names`` is in ``sorted_names``, -1 where it is not.
+
+    >>> _positions(np.array(["a", "c"]), np.array(["c", "b", "a"])).tolist()
+    [1, -1, 0]
+    """
+    if not len(names):
+        return np.array([], dtype=np.int32)
+    if not len(sorted_names):
+        return np.full(len(names), -1, dtype=np.int32)
+    at = np.minimum(np.searchsorted(sorted_names, names), len(sorted_names) - 1)
+    return np.where(sorted_names[at] == names, at, -1).astype(np.int32)
 
 
 def build(store: Store, db: sqlite3.Connection, layout: Layout) -> Projection:
@@ -430,9 +477,8 @@ def build(store: Store, db: sqlite3.Connection, layout: Layout) -> Projection:
     for work in sorted(set(found.work_of.values())):
         _read_resource(store, layout, work, found)
     manifest = {g: (h, links.get(g, "")) for g, h in rows.items()}
-    return _assemble(
-        uuid.uuid4().hex, layout.base, found, _read_hierarchy(store, layout), manifest, edits
-    )
+    hierarchy = _read_hierarchy(store, layout)
+    return _assemble(uuid.uuid4().hex, layout.base, None, None, found, hierarchy, manifest, edits)
 
 
 def update(
@@ -460,24 +506,16 @@ def update(
         row = previous.row(iri)
         if row is not None and previous.instance_work[row] >= 0:
             touched.add(str(resources[previous.instance_work[row]]))
-    keep = (
-        ~np.isin(resources, _strings(touched)) if touched else np.ones(len(resources), dtype=bool)
-    )
-    found = _edges_of(previous, keep)
     fresh = _Edges()
     for iri in sorted(touched):
         _read_resource(store, layout, iri, fresh)
     works_now = {w for w in fresh.work_of.values() if w not in touched}
-    if works_now:  # an Instance now of another Work: that Work is read again too
-        for iri in works_now:
-            found.kind.pop(iri, None)
-        found.edges = {e for e in found.edges if e[0] not in works_now}
-        for iri in sorted(works_now):
-            _read_resource(store, layout, iri, fresh)
-        touched |= works_now
-    found.kind.update(fresh.kind)
-    found.work_of.update(fresh.work_of)
-    found.edges |= fresh.edges
+    for iri in sorted(works_now):  # an Instance now of another Work: that Work is read again too
+        _read_resource(store, layout, iri, fresh)
+    touched |= works_now
+    keep = (
+        ~np.isin(resources, _strings(touched)) if touched else np.ones(len(resources), dtype=bool)
+    )
     hierarchy = _read_hierarchy(store, layout)
     old_hierarchy = {
         (str(previous.units[c]), str(previous.units[p]), int(k))
@@ -486,7 +524,9 @@ def update(
         )
     }
     manifest = {g: (h, new_links.get(g, old.get(g, ("", ""))[1])) for g, h in rows.items()}
-    result = _assemble(uuid.uuid4().hex, layout.base, found, hierarchy, manifest, edits)
+    result = _assemble(
+        uuid.uuid4().hex, layout.base, previous, keep, fresh, hierarchy, manifest, edits
+    )
     read_again = touched | set(fresh.kind)
     units = {e[1] for e in fresh.edges}
     before_mask = np.isin(previous.resources, _strings(read_again))

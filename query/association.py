@@ -169,6 +169,7 @@ class AssociationIndex:
             minlength=len(self.works),
         )
         self.WT = self.W.T.tocsr()
+        self._relations: dict[tuple[int, int], int] | None = None
         # each work's editions, and the edges of the work and its editions, as slices
         by_work = np.argsort(self.work_pos[p.instance_work[editions]], kind="stable")
         self.edition_rows = editions[by_work]
@@ -272,45 +273,65 @@ class AssociationIndex:
             )
         )
 
+    def row_units(self, matrix: sparse.csr_matrix, row: int) -> dict[int, float]:
+        """One row of ``matrix`` as {column: value} (without building a scipy row)."""
+        start, end = matrix.indptr[row], matrix.indptr[row + 1]
+        return dict(
+            zip(matrix.indices[start:end].tolist(), matrix.data[start:end].tolist(), strict=True)
+        )
+
     def reasons(
-        self, vector: sparse.csr_matrix, target: int, row: sparse.csr_matrix | None = None
+        self, seed: dict[int, float], target: int, row: dict[int, float] | None = None
     ) -> list[Reason]:
-        """The units behind ``target``'s score for ``vector`` (``row``: its units, if not ``W``'s)."""
-        names = self.unit_names
-        seed_units = dict(zip(vector.indices.tolist(), vector.data.tolist(), strict=True))
-        row = self.W[target] if row is None else row
+        """The units behind ``target``'s score for the ``seed`` units (``row``: its units, if not
+        ``W``'s), strongest first."""
+        names, weight, df, h = self.unit_names, self.weight, self.df, self.H
+        row = self.row_units(self.W, target) if row is None else row
         found: list[Reason] = []
-        for unit, weight in zip(row.indices.tolist(), row.data.tolist(), strict=True):
-            if unit in seed_units:
-                share = float(seed_units[unit] * weight * self.weight[unit])
+        for unit, strength in row.items():
+            if unit in seed:
+                share = float(seed[unit] * strength * weight[unit])
                 found.append(
-                    Reason(str(names[unit]), float(self.weight[unit]), share, int(self.df[unit]))
+                    Reason(str(names[unit]), float(weight[unit]), share, int(df[unit]), unit)
                 )
                 continue
-            h_start, h_end = self.H.indptr[unit], self.H.indptr[unit + 1]
-            for other, strength in zip(
-                self.H.indices[h_start:h_end].tolist(),
-                self.H.data[h_start:h_end].tolist(),
+            for other, link in zip(
+                h.indices[h.indptr[unit] : h.indptr[unit + 1]].tolist(),
+                h.data[h.indptr[unit] : h.indptr[unit + 1]].tolist(),
                 strict=True,
             ):
-                if other in seed_units:
+                if other in seed:
                     share = float(
-                        seed_units[other]
-                        * weight
-                        * strength
-                        * math.sqrt(self.weight[unit] * self.weight[other])
+                        seed[other] * strength * link * math.sqrt(weight[unit] * weight[other])
                     )
                     found.append(
                         Reason(
                             str(names[unit]),
-                            float(self.weight[unit]),
+                            float(weight[unit]),
                             share,
-                            int(self.df[unit]),
+                            int(df[unit]),
+                            unit,
                             via=str(names[other]),
+                            via_column=other,
                         )
                     )
         found.sort(key=lambda r: (-r.share, r.unit))
         return found
+
+    def relation(self, seed_unit: int, unit: int) -> str:
+        """How ``unit`` stands to ``seed_unit``: ``broader``, ``narrower``, ``component`` or ``whole``."""
+        if self._relations is None:
+            p = self.projection
+            self._relations = {
+                (c, q): int(k)
+                for c, q, k in zip(
+                    p.hier_child.tolist(), p.hier_parent.tolist(), p.hier_kind.tolist(), strict=True
+                )
+            }
+        up = self._relations.get((seed_unit, unit))
+        if up is not None:
+            return "broader" if up == BROADER else "component"
+        return "narrower" if self._relations.get((unit, seed_unit)) == BROADER else "whole"
 
     def lists(self, positions: Iterable[int], k: int = TOP_K) -> dict[int, list[tuple[int, float]]]:
         """The top ``k`` works related to each work of ``positions`` (batched sparse products)."""
@@ -405,7 +426,9 @@ class Reason:
     weight: float
     share: float
     works: int
+    column: int = -1
     via: str | None = None
+    via_column: int = -1
 
 
 # ------------------------------------------------------------ results for readers
@@ -557,32 +580,35 @@ class Association:
         limit = max(1, min(limit, MAX_LIMIT))
         labels = labels or Labels(self.store)
         scores = self.index.scores(vector)
+        own_row = None
         if own is not None:
             scores[own[0]] = self.index.score_row(vector, own[1])
+            own_row = self.index.row_units(own[1], 0)
+        seed = self.index.row_units(vector, 0)
         return [
             self.describe(
-                vector,
+                seed,
                 target,
                 float(scores[target]),
                 labels,
                 seed_is_unit=seed_is_unit,
-                own_row=own[1] if own is not None and own[0] == target else None,
+                own_row=own_row if own is not None and own[0] == target else None,
             )
             for target in self.index.top(scores, limit, left_out)
         ]
 
     def describe(
         self,
-        vector: sparse.csr_matrix,
+        seed: dict[int, float],
         target: int,
         score: float,
         labels: Labels,
         *,
         seed_is_unit: bool = False,
-        own_row: sparse.csr_matrix | None = None,
+        own_row: dict[int, float] | None = None,
     ) -> Related:
-        """Result ``target`` (a work's position) with its explanation; ``own_row``: the seed's own
-        work, scored on its other editions."""
+        """Result ``target`` (a work's position) with its explanation; ``seed``: the seed's units
+        ({column: weight}); ``own_row``: the seed's own work, scored on its other editions."""
         same_work = own_row is not None
         index, p = self.index, self.index.projection
         work_row = int(index.works[target])
@@ -595,7 +621,7 @@ class Association:
         instance = instances[0] if instances else None
         units = [
             self._unit(reason, target, labels)
-            for reason in index.reasons(vector, target, own_row)[:MAX_REASONS]
+            for reason in index.reasons(seed, target, own_row)[:MAX_REASONS]
         ]
         label = labels(work_iri)
         if label == work_iri.rpartition("/")[2] and instance:
@@ -623,7 +649,7 @@ class Association:
                 share=round(float(reason.share), 6),
                 works=reason.works,
             )
-        column = p.unit(reason.unit)
+        column = reason.column
         edges = index.edge_order[index.edge_start[target] : index.edge_start[target + 1]]
         rows = edges[p.edge_unit[edges] == column]
         kinds = sorted({int(k) for k in p.edge_kind[rows]})
@@ -631,7 +657,7 @@ class Association:
         roles = sorted({labels(str(p.roles[r])) for r in p.edge_role[rows] if r >= 0})
         via = None
         if reason.via is not None:
-            related_up = _is_broader(p, reason.via, reason.unit)
+            related_up = index.relation(reason.via_column, reason.column)
             via = {"iri": reason.via, "label": labels(reason.via), "relation": related_up}
         return Unit(
             iri=reason.unit,
@@ -644,19 +670,6 @@ class Association:
             works=reason.works,
             via=via,
         )
-
-
-def _is_broader(p: Projection, seed_unit: str, unit: str) -> str:
-    """How ``unit`` stands to ``seed_unit``: ``broader``, ``narrower``, ``component`` or ``whole``."""
-    a, b = p.unit(seed_unit), p.unit(unit)
-    up = np.flatnonzero((p.hier_child == a) & (p.hier_parent == b))
-    if len(up):
-        return "broader" if p.hier_kind[up[0]] == BROADER else "component"
-    return (
-        "narrower"
-        if (p.hier_kind[(p.hier_child == b) & (p.hier_parent == a)] == BROADER).any()
-        else "whole"
-    )
 
 
 _VIA_WORDS = {

@@ -119,11 +119,11 @@ def _nodes(
     labels = Labels(store, ("en",), role_names=relator_label)
     nodes: dict[str, list[AssociationNode]] = {}
     for source, items in lists.items():
-        vector = index.W[source]
+        seed = index.row_units(index.W, source)
         source_iri = index.work_iri(source)
         nodes[source_iri] = []
         for rank, (target, score) in enumerate(items[:TOP_K], start=1):
-            result = association.describe(vector, target, score, labels)
+            result = association.describe(seed, target, score, labels)
             nodes[source_iri].append(
                 AssociationNode(
                     source=source_iri,

@@ -1,0 +1,197 @@
+"""Associations: a full build against an incremental update after 1,000 more records.
+
+    .venv/bin/python bench/association.py [--copies 3] [--keep DIR]
+
+1. The benchmark set of ``bench/ingest.py`` (real records, 5,738, from
+   ../shared/data), replicated ``--copies`` times with fresh control numbers
+   (001; records that share an ISBN or LCCN still meet in one Instance, so
+   the graph grows less than the record count), is ingested into a fresh
+   data directory without the association step.
+2. A full build of the projection and the derived graph (``catalograph
+   related --refresh --full``'s code) runs in a process of its own.
+3. 1,000 more records (the first 1,000 binary records of one more copy, fresh
+   001s) are ingested, again without the association step.
+4. The incremental update runs in a process of its own.
+
+Each of 2 and 4 reports its wall time, the peak of memory the Python heap
+and numpy allocated during the step (``tracemalloc``), the process's peak
+RSS, and how much it read and wrote. The ratio 4/2 is the issue's target
+(under 10 %). Then the same is done for ``related`` itself: the time to load
+a checkpoint's projection and p50/p95 of ``related`` over 200 works.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import pymarc  # noqa: E402
+
+from bench.ingest import benchmark_files, replicate  # noqa: E402
+
+EXTRA = 1000
+
+
+def _settings(data_dir: Path):  # noqa: ANN202
+    from web.config import load_settings
+
+    return load_settings(env={}, data_dir=data_dir)
+
+
+def ingest(data_dir: Path, files: list[Path]) -> float:
+    from web.ingest_command import run_ingest
+
+    started = time.perf_counter()
+    report = run_ingest(_settings(data_dir), files, associations=False)
+    print(f"  ingested {report.read:,} records ({report.written:,} written) in {report.seconds:.1f} s")
+    return time.perf_counter() - started
+
+
+def refresh_step(data_dir: Path, full: bool) -> dict[str, float]:
+    """In this process: one refresh, measured (called through ``--step``)."""
+    from graph.derived import association_quads
+    from graph.writer import Writer
+    from ingest import PIPELINE_VERSION
+    from ontology.layout import Layout
+    from web.association_build import refresh_associations
+
+    settings = _settings(data_dir)
+    layout = Layout(settings.base_iri)
+    with Writer(data_dir, layout, PIPELINE_VERSION, make_checkpoint=False) as writer:
+        tracemalloc.start()
+        started = time.perf_counter()
+        done = refresh_associations(writer, layout, data_dir, full=full)
+        seconds = time.perf_counter() - started
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        quads = association_quads(writer.store, layout)
+    files = sorted((data_dir / "projection").glob("*.npz"), key=lambda p: p.stat().st_mtime)
+    return {
+        "seconds": seconds,
+        "projection_s": done.projection_seconds,
+        "lists_s": done.lists_seconds,
+        "write_s": done.write_seconds,
+        "traced_peak_mb": peak / 1e6,
+        "rss_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "resources_read": done.resources_read,
+        "works_listed": done.works_listed,
+        "quads_written": done.quads_written,
+        "association_quads": quads,
+        "projection_mb": files[-1].stat().st_size / 1e6 if files else 0.0,
+        "full": done.full,
+    }
+
+
+def related_step(data_dir: Path) -> dict[str, float]:
+    """Load the projection of the live store and time ``related`` for 200 works."""
+    from pyoxigraph import Store
+
+    from ingest.marc.vocab import relator_label
+    from query.association import Labels
+    from web.related import open_association
+
+    settings = _settings(data_dir)
+    store = Store.read_only(str(data_dir / "store"))
+    started = time.perf_counter()
+    association = open_association(store, settings)
+    load_s = time.perf_counter() - started
+    index = association.index
+    step = max(1, len(index.works) // 200)
+    times = []
+    for position in range(0, len(index.works), step)[:200]:
+        started = time.perf_counter()
+        association.related(index.work_iri(position), 10, labels=Labels(store, ("en",), relator_label))
+        times.append(time.perf_counter() - started)
+    times.sort()
+    return {
+        "load_s": load_s,
+        "works": len(index.works),
+        "units": len(index.unit_names),
+        "edges": int(index.W.nnz),
+        "p50_ms": 1000 * statistics.median(times),
+        "p95_ms": 1000 * times[int(0.95 * (len(times) - 1))],
+    }
+
+
+def _in_child(step: str, data_dir: Path, *extra: str) -> dict[str, float]:
+    done = subprocess.run(
+        [sys.executable, __file__, "--step", step, "--data-dir", str(data_dir), *extra],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def extra_records(files: list[Path], into: Path) -> Path:
+    """The first ``EXTRA`` binary records of ``files`` with a fresh 001, in one file."""
+    out = into / "extra.mrc"
+    written = 0
+    with out.open("wb") as dst:
+        for path in files:
+            if path.suffix == ".xml":
+                continue
+            with path.open("rb") as src:
+                for record in pymarc.MARCReader(src, to_unicode=False, permissive=True):
+                    if record is None or record.leader[6:7] in ("z", b"z"):
+                        continue
+                    for field in record.get_fields("001"):
+                        data = field.data or ""
+                        field.data = data + (b"-extra" if isinstance(data, bytes) else "-extra")
+                    dst.write(record.as_marc())
+                    written += 1
+                    if written >= EXTRA:
+                        return out
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--copies", type=int, default=3)
+    parser.add_argument("--keep", type=Path, help="Keep the data directory here.")
+    parser.add_argument("--step", choices=["full", "incremental", "related"], help=argparse.SUPPRESS)
+    parser.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.step:
+        result = related_step(args.data_dir) if args.step == "related" else refresh_step(args.data_dir, args.step == "full")
+        print(json.dumps(result))
+        return
+    work = Path(tempfile.mkdtemp(prefix="catalograph-assoc-bench-"))
+    try:
+        data_dir = args.keep or work / "data"
+        files = replicate(benchmark_files(), args.copies, work / "copies")
+        print(f"base: the benchmark set x{args.copies}")
+        ingest(data_dir, files)
+        full = _in_child("full", data_dir)
+        print(f"  full build: {json.dumps(full)}")
+        extra = extra_records(replicate(benchmark_files(), 2, work / "more")[len(benchmark_files()):], work)
+        print(f"then {EXTRA:,} more records")
+        ingest(data_dir, [extra])
+        incremental = _in_child("incremental", data_dir)
+        print(f"  incremental: {json.dumps(incremental)}")
+        full_after = _in_child("full", data_dir)
+        print(f"  full build of the same store: {json.dumps(full_after)}")
+        related = _in_child("related", data_dir)
+        print(f"  related: {json.dumps(related)}")
+        print(
+            f"incremental / full: time {incremental['seconds'] / full_after['seconds']:.3f}, "
+            f"traced memory {incremental['traced_peak_mb'] / full_after['traced_peak_mb']:.3f}"
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
