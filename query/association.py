@@ -673,9 +673,9 @@ class Association:
 
 
 _VIA_WORDS = {
-    "broader": "the broader term",
-    "narrower": "the narrower term",
-    "component": "a part of the heading",
+    "broader": "broader than",
+    "narrower": "narrower than",
+    "component": "part of the heading",
     "whole": "a heading that contains",
 }
 
@@ -700,7 +700,7 @@ def because(units: list[Unit], same_work: bool, editions: int, seed_is_unit: boo
     """
     direct = [_phrase(u) for u in units if u.via is None and u.relation != "work"]
     via = [
-        f"{_phrase(u)}, {_VIA_WORDS[u.via['relation']]} of *{u.via['label']}*"
+        f"{_phrase(u)}, {_VIA_WORDS[u.via['relation']]} *{u.via['label']}*"
         for u in units
         if u.via
     ]
