@@ -14,9 +14,10 @@ and the graph names the projection it was computed from
 how a reader of a checkpoint finds the projection that matches it.
 
 Written by the writer that holds the store (the ingest, at the end of its
-session, before its checkpoint), never by readers. The token goes first
-(removed) and last (added): a session killed in between leaves a graph with
-no token, which the next session rebuilds whole instead of trusting.
+session, before its checkpoint), never by readers, and only the difference
+with what the graph holds. The token goes first (removed) and last (added): a
+session killed in between leaves a graph with no token, which the next
+session rebuilds whole instead of trusting.
 """
 
 from __future__ import annotations
@@ -90,32 +91,36 @@ def write_associations(
     replace_all: bool,
     gone: Iterable[str] = (),
 ) -> int:
-    """Write the association lists of ``lists``' sources (each source's nodes replaced whole).
+    """Make the nodes of ``lists``' sources (and of ``gone`` sources: none) what ``lists`` says.
 
-    ``replace_all``: the graph is cleared first (a full build); otherwise only
-    the nodes of the sources in ``lists`` and ``gone`` are removed. Returns the
-    number of quads added.
+    ``replace_all``: every node not in ``lists`` goes too (a full build). Only
+    the difference is written: most lists an update recomputes come out as
+    they were, and Oxigraph removes quads one transaction at a time. Returns
+    the number of quads added.
     """
     graph = associations_graph(layout)
-    token_quads = list(store.quads_for_pattern(graph, CG.projection, None, graph))
-    for quad in token_quads:
+    for quad in list(store.quads_for_pattern(graph, CG.projection, None, graph)):
         store.remove(quad)
+    wanted = {q for nodes in lists.values() for node in nodes for q in _quads(layout, node)}
     if replace_all:
-        store.clear_graph(graph)
+        held = set(store.quads_for_pattern(None, None, None, graph))
     else:
+        held = set()
         for source in {*lists, *gone}:
             for rank in range(1, MAX_RANK + 1):
-                subject = node_iri(layout, source, rank)
-                old = list(store.quads_for_pattern(subject, None, None, graph))
+                old = list(store.quads_for_pattern(node_iri(layout, source, rank), None, None, graph))
                 if not old:
                     break
-                for quad in old:
-                    store.remove(quad)
-    quads = [q for nodes in lists.values() for node in nodes for q in _quads(layout, node)]
-    if quads:
-        store.bulk_extend(quads) if replace_all else store.extend(quads)
+                held.update(old)
+    for quad in held - wanted:
+        store.remove(quad)
+    added = list(wanted - held)
+    if len(added) > 10_000:
+        store.bulk_extend(added)
+    elif added:
+        store.extend(added)
     store.add(Quad(graph, CG.projection, Literal(token), graph))
-    return len(quads)
+    return len(added)
 
 
 def association_quads(store: Store, layout: Layout) -> int:
