@@ -479,7 +479,7 @@ class Related:
 class Labels:
     """Labels from the store, in the reader's languages (``query.listings.best_label``)."""
 
-    PREDICATES = (RDFS.label, SKOS.prefLabel, MADS.authoritativeLabel)
+    _label_predicates = (RDFS.label, SKOS.prefLabel, MADS.authoritativeLabel)
 
     def __init__(
         self,
@@ -497,11 +497,20 @@ class Labels:
 
     def _find(self, iri: str) -> str:
         node = NamedNode(iri)
-        labels = [
-            q.object for p in self.PREDICATES for q in self.store.quads_for_pattern(node, p, None, None)
-            if isinstance(q.object, Literal)
-        ]  # fmt: skip
-        if not labels:
+        if self.role_names is not None:  # a relator term: its name from the relator list
+            named = self.role_names(node)
+            if named:
+                return named
+        labels: list[Literal] = []
+        # most nodes have an rdfs:label, so one seek usually does (each pattern is a seek)
+        for predicate in self._label_predicates:
+            labels = [
+                q.object for q in self.store.quads_for_pattern(node, predicate, None, None)
+                if isinstance(q.object, Literal)
+            ]  # fmt: skip
+            if labels:
+                break
+        else:
             for title in self.store.quads_for_pattern(node, BF.title, None, None):
                 labels += [
                     q.object for q in self.store.quads_for_pattern(title.object, BF.mainTitle, None, None)  # type: ignore[arg-type]
@@ -510,10 +519,6 @@ class Labels:
         best = best_label(labels, self.languages)
         if best is not None:
             return best.value
-        if self.role_names is not None:
-            named = self.role_names(node)
-            if named:
-                return named
         return iri.rstrip("/").rpartition("/")[2] or iri
 
 
