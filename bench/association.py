@@ -3,10 +3,13 @@
     .venv/bin/python bench/association.py [--copies 3] [--keep DIR]
 
 1. The benchmark set of ``bench/ingest.py`` (real records, 5,738, from
-   ../shared/data), replicated ``--copies`` times with fresh control numbers
-   (001; records that share an ISBN or LCCN still meet in one Instance, so
-   the graph grows less than the record count), is ingested into a fresh
-   data directory without the association step.
+   ../shared/data), replicated ``--copies`` times (18 make 100,000 records),
+   is ingested into a fresh data directory without the association step.
+   Each copy's records get fresh identifiers: a suffix on the 001, no
+   010/020/022 (which would make every copy the same Instance), and " (copy
+   N)" after the title proper (else every copy clusters into the same Work):
+   so the graph has as many Instances and Works as records, while the agents,
+   subjects and places stay shared across copies, as a large library's are.
 2. A full build of the projection and the derived graph (``catalograph
    related --refresh --full``'s code) runs in a process of its own.
 3. 1,000 more records are ingested, again without the association step:
@@ -40,8 +43,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import pymarc  # noqa: E402
-
-from bench.ingest import benchmark_files, replicate  # noqa: E402
 
 EXTRA = 1000
 
@@ -137,6 +138,56 @@ def _in_child(step: str, data_dir: Path, *extra: str) -> dict[str, float]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def replicate_distinct(copies: int, into: Path) -> list[Path]:
+    """The benchmark set, ``copies`` times, each copy a binary MARC file of distinct resources."""
+    from bench.ingest import benchmark_files
+
+    records: list[pymarc.Record] = []
+    for path in benchmark_files():
+        if path.suffix == ".xml":
+            records += [r for r in pymarc.parse_xml_to_array(str(path)) if r is not None]
+        else:
+            with path.open("rb") as src:
+                records += [
+                    r for r in pymarc.MARCReader(src, to_unicode=True, force_utf8=True, permissive=True)
+                    if r is not None
+                ]  # fmt: skip
+    into.mkdir(parents=True, exist_ok=True)
+    out = []
+    for copy in range(1, copies + 1):
+        target = into / f"copy{copy:02d}.mrc"
+        with target.open("wb") as dst:
+            for number, record in enumerate(records):
+                record = copy_of(record, copy, number)
+                try:
+                    dst.write(record.as_marc())
+                except Exception:  # noqa: BLE001, S112 - a record pymarc cannot write back
+                    continue
+        out.append(target)
+    return out
+
+
+def copy_of(record: pymarc.Record, copy: int, number: int) -> pymarc.Record:
+    """``record`` with the fresh identifiers of its ``copy`` (see the module docstring)."""
+    import copy as copying
+
+    record = copying.deepcopy(record)
+    for field in record.get_fields("001"):
+        record.remove_field(field)
+    record.add_ordered_field(pymarc.Field(tag="001", data=f"c{copy}-{number}"))
+    for tag in ("010", "020", "022"):
+        for field in record.get_fields(tag):
+            record.remove_field(field)
+    if copy > 1 and str(record.leader)[6:7] not in "xyvuz":
+        for field in record.get_fields("245"):
+            subfields = field.subfields
+            for position, subfield in enumerate(subfields):
+                if subfield.code == "a":
+                    subfields[position] = pymarc.Subfield("a", f"{subfield.value} (copy {copy})")
+                    break
+    return record
+
+
 def extra_records(into: Path) -> list[Path]:
     """About ``EXTRA`` bibliographic records from the shared MARC files outside the benchmark set:
     every binary one (399), then whole MARCXML files until there are enough."""
@@ -192,7 +243,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="catalograph-assoc-bench-"))
     try:
         data_dir = args.keep or work / "data"
-        files = replicate(benchmark_files(), args.copies, work / "copies")
+        files = replicate_distinct(args.copies, work / "copies")
         print(f"base: the benchmark set x{args.copies}")
         ingest(data_dir, files)
         full = _in_child("full", data_dir)
