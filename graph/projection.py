@@ -28,7 +28,9 @@ byte for byte, as a full build of the same store (a test checks). A full
 build happens only when no stored projection matches the live store (see
 ``token``) or its format changed.
 
-**Tied to a checkpoint.** Each projection has a ``token``; the derived graph
+**Tied to a checkpoint.** Each projection has a ``token`` (a digest of its
+arrays: the same store gives the same token, and so the same derived graph,
+whatever sequence of ingests reached it); the derived graph
 of associations (``graph.derived``) states the token of the projection it was
 computed from, in the same writing session, so a checkpoint carries the
 token of the projection that describes it and a reader (the server) loads
@@ -38,12 +40,12 @@ checkpoints are, so a server still on the previous checkpoint finds its own.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import sqlite3
 import tempfile
 import time
-import uuid
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -327,7 +329,6 @@ def _edit_subjects(db: sqlite3.Connection, hashes: set[str]) -> set[str]:
 
 
 def _assemble(
-    token: str,
     base: str,
     previous: Projection | None,
     keep: np.ndarray | None,
@@ -413,8 +414,8 @@ def _assemble(
     )  # fmt: skip
     links = sorted(hierarchy)
     graphs = sorted(manifest)
-    return Projection(
-        token=token,
+    projection = Projection(
+        token="",
         base=base,
         resources=resources,
         resource_kind=resource_kind,
@@ -433,6 +434,19 @@ def _assemble(
         manifest_instance=_strings(manifest[g][1] for g in graphs),
         edits=_strings(sorted(edits)),
     )
+    projection.token = content_token(projection)
+    return projection
+
+
+def content_token(projection: Projection) -> str:
+    """The token of a projection: a digest of its base and arrays, so the same store gives the
+    same token (and the same derived graph) however it was reached."""
+    digest = hashlib.blake2b(projection.base.encode("utf-8"), digest_size=16)
+    for name in _ARRAYS[: _ARRAYS.index("list_source")]:
+        array = np.ascontiguousarray(getattr(projection, name))
+        digest.update(f"{name}:{array.dtype.str}:{array.shape}".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
 
 
 def _kinds(found: _Edges, names: list[str]) -> np.ndarray:
@@ -478,7 +492,7 @@ def build(store: Store, db: sqlite3.Connection, layout: Layout) -> Projection:
         _read_resource(store, layout, work, found)
     manifest = {g: (h, links.get(g, "")) for g, h in rows.items()}
     hierarchy = _read_hierarchy(store, layout)
-    return _assemble(uuid.uuid4().hex, layout.base, None, None, found, hierarchy, manifest, edits)
+    return _assemble(layout.base, None, None, found, hierarchy, manifest, edits)
 
 
 def update(
@@ -525,7 +539,7 @@ def update(
     }
     manifest = {g: (h, new_links.get(g, old.get(g, ("", ""))[1])) for g, h in rows.items()}
     result = _assemble(
-        uuid.uuid4().hex, layout.base, previous, keep, fresh, hierarchy, manifest, edits
+        layout.base, previous, keep, fresh, hierarchy, manifest, edits
     )
     read_again = touched | set(fresh.kind)
     units = {e[1] for e in fresh.edges}
