@@ -102,7 +102,7 @@ def related_step(data_dir: Path) -> dict[str, float]:
     from pyoxigraph import Store
 
     from ingest.marc.vocab import relator_label
-    from query.association import Labels
+    from query.related import Labels
     from web.related import open_association
 
     settings = _settings(data_dir)

@@ -27,7 +27,8 @@ from graph.snapshots import open_latest_snapshot
 from ingest.marc.vocab import relator_label
 from ontology.layout import Layout
 from ontology.namespaces import CG
-from query.association import Association, AssociationIndex, Labels
+from query.association import AssociationIndex
+from query.related import Association, Labels
 from web.config import load_settings
 from web.ingest_command import run_ingest
 

@@ -32,7 +32,8 @@ from graph.projection import Projection, load, refresh, save
 from graph.writer import Writer
 from ingest.marc.vocab import relator_label
 from ontology.layout import Layout
-from query.association import TOP_K, Association, AssociationIndex, Labels
+from query.association import TOP_K, AssociationIndex
+from query.related import Association, Labels
 
 
 @dataclass

@@ -20,7 +20,8 @@ from pyoxigraph import NamedNode, Store
 from ingest.marc.vocab import relator_label
 from ontology.errors import CatalographError, NotFoundError, StoreError, UsageError
 from ontology.layout import Layout
-from query.association import MAX_LIMIT, Association, AssociationIndex, Labels, Related
+from query.association import MAX_LIMIT, AssociationIndex
+from query.related import Association, Labels, Related
 from web.association_build import projection_of
 from web.config import Settings
 from web.state import settings, store

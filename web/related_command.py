@@ -10,7 +10,7 @@ from graph.writer import Writer
 from ingest import PIPELINE_VERSION
 from ingest.marc.vocab import relator_label
 from ontology.layout import Layout
-from query.association import Labels
+from query.related import Labels
 from web.association_build import refresh_associations
 from web.config import Settings
 from web.related import open_association, parse_iri, related_json
