@@ -85,7 +85,7 @@ def _quads(layout: Layout, node: AssociationNode) -> list[Quad]:
 def write_associations(
     store: Store,
     layout: Layout,
-    token: str,
+    token: str | None,
     lists: Mapping[str, Sequence[AssociationNode]],
     *,
     replace_all: bool,
@@ -119,7 +119,8 @@ def write_associations(
         store.bulk_extend(added)
     elif added:
         store.extend(added)
-    store.add(Quad(graph, CG.projection, Literal(token), graph))
+    if token is not None:  # None: the graph stays empty, leaving nothing of itself in the store
+        store.add(Quad(graph, CG.projection, Literal(token), graph))
     return len(added)
 
 

@@ -48,12 +48,15 @@ import tempfile
 import time
 import zipfile
 from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from pyoxigraph import NamedNode, Store
 
+from graph.disk_space import disk_full_error, is_disk_full
+from ontology.errors import StoreError
 from ontology.layout import Layout
 from ontology.namespaces import BF, CG, SKOS
 
@@ -61,7 +64,7 @@ log = logging.getLogger(__name__)
 
 PROJECTION_DIR = "projection"
 #: Bumped when the arrays change meaning: an older file is then rebuilt, never misread.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 #: Projections kept, newest first (as many as checkpoints, plus the one being built).
 KEEP = 3
 
@@ -177,16 +180,28 @@ def _path(data_dir: Path | str, token: str) -> Path:
 
 
 def save(projection: Projection, data_dir: Path | str) -> Path:
-    """Write ``projection`` under its token (atomically: a temporary file renamed), prune old ones."""
+    """Write ``projection`` under its token (atomically: a temporary file renamed), prune old ones.
+
+    Arrays of IRIs are stored as their UTF-8 text, one per line (an IRI holds no
+    newline), four times smaller than numpy's fixed-width strings.
+    """
     folder = projection_dir(data_dir)
-    folder.mkdir(parents=True, exist_ok=True)
     target = _path(data_dir, projection.token)
     meta = np.array([projection.token, projection.base, str(FORMAT_VERSION)], dtype=str)
-    with tempfile.NamedTemporaryFile(dir=folder, suffix=".tmp", delete=False) as out:
-        np.savez(out, meta=meta, **{name: getattr(projection, name) for name in _ARRAYS})
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(out.name, target)
+    arrays = {name: _packed(getattr(projection, name)) for name in _ARRAYS}
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, suffix=".tmp", delete=False) as out:
+            np.savez(out, meta=meta, **arrays)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(out.name, target)
+    except OSError as exc:
+        with suppress(OSError, UnboundLocalError):
+            Path(out.name).unlink(missing_ok=True)
+        if is_disk_full(exc):
+            raise disk_full_error("save the projection", folder, str(exc)) from exc
+        raise StoreError(f"cannot write the projection in {folder}: {exc.strerror or exc}") from exc
     kept = sorted(folder.glob("*.npz"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
     for old in kept[KEEP:]:
         old.unlink(missing_ok=True)
@@ -204,10 +219,35 @@ def load(data_dir: Path | str, token: str) -> Projection | None:
             meta = data["meta"]
             if str(meta[2]) != str(FORMAT_VERSION) or str(meta[0]) != token:
                 return None
-            arrays = {name: data[name] for name in _ARRAYS}
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+            arrays = {name: _unpacked(data[name]) for name in _ARRAYS}
+    except (OSError, ValueError, KeyError, UnicodeDecodeError, zipfile.BadZipFile):
         return None
     return Projection(token=token, base=str(meta[1]), **arrays)
+
+
+def _packed(array: np.ndarray) -> np.ndarray:
+    """A string array as its lines of UTF-8 (``uint8``, with a leading marker), others as they are."""
+    if array.dtype.kind != "U":
+        return array
+    text = "\n".join(array.tolist()).encode("utf-8")
+    return np.frombuffer(b"S%d\n" % len(array) + text, dtype=np.uint8)
+
+
+def _unpacked(array: np.ndarray) -> np.ndarray:
+    """The inverse of ``_packed``.
+
+    >>> _unpacked(_packed(np.array(["a", "", "é"]))).tolist()
+    ['a', '', 'é']
+    >>> _unpacked(_packed(np.array([], dtype=str))).tolist(), _unpacked(_packed(np.array([""]))).tolist()
+    ([], [''])
+    """
+    if array.dtype != np.uint8 or not len(array) or array[0] != ord("S"):
+        return array
+    count, _, text = array[1:].tobytes().decode("utf-8").partition("\n")
+    items = text.split("\n") if int(count) else []
+    if len(items) != int(count):
+        raise ValueError("a damaged array of strings")
+    return _strings(items)
 
 
 # ------------------------------------------------------------ reading the store

@@ -89,12 +89,15 @@ def refresh_associations(
     started = time.perf_counter()
     current = {index.work_iri(p) for p in range(len(index.works))}
     gone = [source for source in lists_before if source not in current]
-    written = write_associations(
-        store, layout, projection.token, nodes, replace_all=previous is None, gone=gone
-    )
     merged = {s: items for s, items in lists_before.items() if s in current}
     merged.update({source: [(n.target, n.score) for n in items] for source, items in nodes.items()})
-    projection.set_lists({s: items for s, items in merged.items() if items})
+    merged = {s: items for s, items in merged.items() if items}
+    # a store with no association at all keeps no derived quad (not even the token)
+    token_stated = projection.token if merged else None
+    written = write_associations(
+        store, layout, token_stated, nodes, replace_all=previous is None, gone=gone
+    )
+    projection.set_lists(merged)
     save(projection, data_dir)
     writer.session.changed = True
     return AssociationRefresh(
