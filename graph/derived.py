@@ -93,35 +93,60 @@ def write_associations(
 ) -> int:
     """Make the nodes of ``lists``' sources (and of ``gone`` sources: none) what ``lists`` says.
 
-    ``replace_all``: every node not in ``lists`` goes too (a full build). Only
-    the difference is written: most lists an update recomputes come out as
-    they were, and Oxigraph removes quads one transaction at a time. Returns
-    the number of quads added.
+    ``replace_all``: every node of a source not in ``lists`` goes too (a full
+    build). Only the difference is written, source by source (most lists an
+    update recomputes come out as they were, and Oxigraph removes quads one
+    transaction at a time), and new quads go in batches of ``BATCH_QUADS``, so
+    memory stays bounded however many lists there are. Returns the number of
+    quads added. ``token`` ``None``: the graph states none.
     """
     graph = associations_graph(layout)
     for quad in list(store.quads_for_pattern(graph, CG.projection, None, graph)):
         store.remove(quad)
-    wanted = {q for nodes in lists.values() for node in nodes for q in _quads(layout, node)}
+    sources = set(gone)
     if replace_all:
-        held = set(store.quads_for_pattern(None, None, None, graph))
-    else:
-        held = set()
-        for source in {*lists, *gone}:
-            for rank in range(1, MAX_RANK + 1):
-                old = list(store.quads_for_pattern(node_iri(layout, source, rank), None, None, graph))
-                if not old:
-                    break
-                held.update(old)
-    for quad in held - wanted:
-        store.remove(quad)
-    added = list(wanted - held)
-    if len(added) > 10_000:
-        store.bulk_extend(added)
-    elif added:
-        store.extend(added)
+        sources |= {
+            q.object.value for q in store.quads_for_pattern(None, CG.source, None, graph)
+            if isinstance(q.object, NamedNode) and q.object.value not in lists
+        }  # fmt: skip
+    added = 0
+    pending: list[Quad] = []
+    for source in sorted(sources | set(lists)):
+        held = _held(store, layout, source, graph)
+        wanted = {q for node in lists.get(source, ()) for q in _quads(layout, node)}
+        for quad in held - wanted:
+            store.remove(quad)
+        pending.extend(wanted - held)
+        if len(pending) >= BATCH_QUADS:
+            added += _flush(store, pending)
+    added += _flush(store, pending)
     if token is not None:  # None: the graph stays empty, leaving nothing of itself in the store
         store.add(Quad(graph, CG.projection, Literal(token), graph))
-    return len(added)
+    return added
+
+
+#: New association quads written at once (a bulk load, or a transaction when fewer).
+BATCH_QUADS = 50_000
+
+
+def _held(store: Store, layout: Layout, source: str, graph: NamedNode) -> set[Quad]:
+    held: set[Quad] = set()
+    for rank in range(1, MAX_RANK + 1):
+        old = list(store.quads_for_pattern(node_iri(layout, source, rank), None, None, graph))
+        if not old:
+            break
+        held.update(old)
+    return held
+
+
+def _flush(store: Store, pending: list[Quad]) -> int:
+    count = len(pending)
+    if count >= 10_000:
+        store.bulk_extend(pending)
+    elif count:
+        store.extend(pending)
+    pending.clear()
+    return count
 
 
 def association_quads(store: Store, layout: Layout) -> int:

@@ -233,6 +233,19 @@ class Association:
             because=because(units, same_work, len(instances), seed_is_unit),
         )
 
+    def explain(
+        self, seed: dict[int, float], target: int, labels: Labels
+    ) -> tuple[list[Unit], str]:
+        """The units behind work ``target``'s score for the ``seed`` units, and the same in words
+        (what ``describe`` says of a result, without its own label: for the derived graph)."""
+        index = self.index
+        units = [
+            self._unit(reason, target, labels)
+            for reason in index.reasons(seed, target)[:MAX_REASONS]
+        ]
+        editions = int(index.edition_start[target + 1] - index.edition_start[target])
+        return units, because(units, False, editions, False)
+
     def _unit(self, reason: Reason, target: int, labels: Labels) -> Unit:
         index, p = self.index, self.index.projection
         if reason.unit == index.work_iri(target):

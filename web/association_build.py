@@ -127,15 +127,15 @@ def _nodes(
         source_iri = index.work_iri(source)
         nodes[source_iri] = []
         for rank, (target, score) in enumerate(items[:TOP_K], start=1):
-            result = association.describe(seed, target, score, labels)
+            units, words = association.explain(seed, target, labels)
             nodes[source_iri].append(
                 AssociationNode(
                     source=source_iri,
-                    target=result.iri,
+                    target=index.work_iri(target),
                     rank=rank,
                     score=score,
-                    units=tuple(u.iri for u in result.units),
-                    explanation=result.because,
+                    units=tuple(u.iri for u in units),
+                    explanation=words,
                 )
             )
     return nodes
