@@ -392,7 +392,7 @@ class AssociationIndex:
         changed_iris = {self.work_iri(c) for c in changed_positions} | {
             i for i in changed if p.row(i) is None
         }
-        thresholds: dict[int, float] = {}
+        thresholds = np.zeros(len(self.works))  # a shorter list takes any work that scores at all
         for source, items in lists_before.items():
             row = p.row(source)
             if row is None or self.work_pos[row] < 0:
@@ -400,17 +400,15 @@ class AssociationIndex:
             position = int(self.work_pos[row])
             if any(target in changed_iris for target, _score in items):
                 positions.add(position)
-            elif len(items) >= k:  # a shorter list takes any work that scores at all
+            elif len(items) >= k:
                 thresholds[position] = min(score for _t, score in items)
         for start in range(0, len(changed_positions), BATCH):
             batch = changed_positions[start : start + BATCH]
             block = self.W[batch]
             lengths = np.maximum(np.diff(block.indptr), 1)
             raw = (block @ self.M @ self.WT).tocoo()
-            score = raw.data / np.sqrt(lengths[raw.row] * self.length[raw.col])
-            for s, value in zip(raw.col.tolist(), np.round(score, DECIMALS).tolist(), strict=True):
-                if s not in positions and value >= thresholds.get(s, 0.0):
-                    positions.add(s)
+            score = np.round(raw.data / np.sqrt(lengths[raw.row] * self.length[raw.col]), DECIMALS)
+            positions.update(np.unique(raw.col[score >= thresholds[raw.col]]).tolist())
         return positions
 
 
