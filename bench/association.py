@@ -91,6 +91,7 @@ def refresh_step(data_dir: Path, full: bool) -> dict[str, float]:
         "rss_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "resources_read": done.resources_read,
         "works_listed": done.works_listed,
+        "lists_changed": done.lists_changed,
         "quads_written": done.quads_written,
         "association_quads": quads,
         "projection_mb": files[-1].stat().st_size / 1e6 if files else 0.0,

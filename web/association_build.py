@@ -44,6 +44,7 @@ class AssociationRefresh:
     reason: str
     resources_read: int
     works_listed: int
+    lists_changed: int
     quads_written: int
     projection_seconds: float
     lists_seconds: float
@@ -54,7 +55,8 @@ class AssociationRefresh:
         how = "rebuilt" if self.full else "updated"
         return (
             f"associations {how} in {self.projection_seconds + self.lists_seconds + self.write_seconds:.1f} s: "
-            f"{self.resources_read:,} resource(s) read, lists of {self.works_listed:,} work(s) computed"
+            f"{self.resources_read:,} resource(s) read, lists of {self.works_listed:,} work(s) "
+            f"computed, {self.lists_changed:,} changed"
         )
 
 
@@ -68,7 +70,7 @@ def refresh_associations(
     projection = done.projection
     if not done.full and not projection.changed_resources and not projection.changed_units:
         return AssociationRefresh(
-            False, "nothing changed", 0, 0, 0, done.seconds, 0.0, 0.0, token or ""
+            False, "nothing changed", 0, 0, 0, 0, done.seconds, 0.0, 0.0, token or ""
         )
     started = time.perf_counter()
     index = AssociationIndex(projection)
@@ -84,6 +86,11 @@ def refresh_associations(
             projection.changed_units or set(),
         )
     lists = index.lists(positions)
+    if previous is not None:  # a list that came out as it was keeps its nodes as they are
+        lists = {
+            p: items for p, items in lists.items()
+            if [(index.work_iri(t), score) for t, score in items] != lists_before.get(index.work_iri(p), [])
+        }  # fmt: skip
     nodes = _nodes(index, store, layout, lists)
     lists_seconds = time.perf_counter() - started
     started = time.perf_counter()
@@ -107,6 +114,7 @@ def refresh_associations(
         if projection.changed_resources is not None
         else len(projection.resources),
         works_listed=len(positions),
+        lists_changed=len(lists),
         quads_written=written,
         projection_seconds=done.seconds,
         lists_seconds=lists_seconds,
