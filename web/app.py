@@ -16,6 +16,7 @@ from web.api import blueprint as api_blueprint
 from web.config import Settings, load_settings
 from web.gsp import blueprint as gsp_blueprint
 from web.reconcile import blueprint as reconcile_blueprint
+from web.related import blueprint as related_blueprint
 from web.resources import blueprint as resources_blueprint
 from web.sparql import blueprint as sparql_blueprint
 from web.suggest_api import blueprint as suggest_api_blueprint
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.register_blueprint(api_blueprint)
     app.register_blueprint(reconcile_blueprint)
     app.register_blueprint(suggest_api_blueprint)
+    app.register_blueprint(related_blueprint)
     cors.register(app)
 
     @app.after_request

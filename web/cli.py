@@ -190,6 +190,34 @@ def search(
 
 
 @cli.command()
+@click.argument("iri", required=False)
+@click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True, help="Most results.")
+@click.option(
+    "--format", "-f", "format_name", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@click.option(
+    "--refresh",
+    is_flag=True,
+    help="First bring the associations up to date with the store (after writers' edits); "
+    "with --full, rebuild them whole.",
+)
+@click.option("--full", is_flag=True, help="With --refresh: rebuild instead of updating.")
+@click.pass_obj
+def related(
+    settings: Settings, iri: str | None, limit: int, format_name: str, refresh: bool, full: bool
+) -> None:
+    """What is related to a resource (instance, work, agent, concept, place), and why."""
+    from web.related_command import run_refresh_command, run_related_command
+
+    if refresh:
+        click.echo(run_refresh_command(settings, full=full), err=True)
+    if iri:
+        click.echo(run_related_command(settings, iri, limit, format_name), nl=False)
+    elif not refresh:
+        raise click.UsageError("give a resource IRI (or --refresh)")
+
+
+@cli.command()
 @click.option("--host", help="Interface to listen on (default: the host setting, 127.0.0.1).")
 @click.option(
     "--port", type=click.IntRange(0, 65535), help="Port (default: the port setting, 5000)."

@@ -27,6 +27,7 @@ from ingest.iri import IriMinter
 from ingest.model import Position, RecordGraph, Rejected
 from ingest.pipeline import default_workers, input_files, mapped_items
 from ontology.errors import StoreError, UsageError
+from web.association_build import AssociationRefresh, refresh_associations
 from web.config import Settings
 
 #: Rejections printed in the summary; ``--report`` has them all.
@@ -62,6 +63,8 @@ class IngestReport:
     #: Why the writer did not compact the store although it would have (too little free space).
     compaction_skipped: str | None = None
     seconds: float = 0.0
+    #: What keeping the associations in step did (``web.association_build``), for the summary.
+    associations: AssociationRefresh | None = None
 
     @property
     def accounted(self) -> bool:
@@ -83,8 +86,12 @@ def run_ingest(
     report_file: TextIO | None = None,
     progress: bool = False,
     on_stall: Callable[[StoreError], None] | None = None,
+    associations: bool = True,
 ) -> IngestReport:
     """Ingest ``paths`` into the store of ``settings``; the library function behind the command.
+
+    ``associations``: bring the associations up to date at the end (``web.association_build``);
+    off only for a benchmark that times that step on its own.
 
     Named pipes among ``paths`` are copied to a temporary folder first
     (``ingest.files``), which is removed at the end. ``on_stall``: see
@@ -102,6 +109,7 @@ def run_ingest(
             report_file=report_file,
             progress=progress,
             on_stall=on_stall,
+            associations=associations,
         )
 
 
@@ -117,6 +125,7 @@ def _run_ingest(
     report_file: TextIO | None,
     progress: bool,
     on_stall: Callable[[StoreError], None] | None,
+    associations: bool,
 ) -> IngestReport:
     started = time.perf_counter()
     files, skipped = input_files(paths, format_name, spool)
@@ -204,6 +213,8 @@ def _run_ingest(
                 background.submit(batch)
         finally:
             background.close()  # waits for the batch being written: the store stays consistent
+        if associations:
+            report.associations = refresh_associations(writer, minter.layout, settings.data_dir)
         if bar is not None and writer.compacts():
             bar.close()
             click.echo("compacting the store for readers (this ingest wrote much of it)...", err=True)
@@ -308,6 +319,8 @@ def summary(report: IngestReport) -> str:
         lines.append("  the store was compacted: queries read one table per index")
     if report.compaction_skipped:
         lines.append(f"  {report.compaction_skipped}")
+    if report.associations:
+        lines.append(f"  {report.associations.summary()}")
     if report.rejections:
         lines.append("rejected records:")
         lines.extend(f"  {rejection}" for rejection in report.rejections)

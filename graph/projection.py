@@ -1,0 +1,619 @@
+"""The graph projected for algorithms: which bibliographic resource uses which knowledge unit.
+
+Associative retrieval (``query.association``) ranks resources by the units
+they share, with sparse matrix products; walking the store for each request
+would be far too slow, so the edges it needs are read once and kept beside
+the store, in ``data_dir/projection/<token>.npz``:
+
+- **resources** (rows): every Instance and every Work of the store;
+  ``instance_work`` ties an Instance to its Work (``bf:instanceOf``);
+- **units** (columns): the shared knowledge units a resource uses, each edge
+  with its ``kind`` (``EDGE_KINDS``: subject, genre, contributor with its
+  ``role``, series, related work). A record's own nodes
+  (``{graph}#provision-1``) are not units: no other record can share them;
+- **hierarchy**: ``skos:broader`` (and ``skos:narrower`` inverted) and
+  ``cg:hasComponent`` (a complex heading and its parts: *Music -- Japan* has
+  *Music* and *Japan*), so a subject can meet its broader and narrower terms;
+- the **manifest** it was built from: each record graph of the record index
+  with its content hash and its Instance, and the writers' unit edits seen.
+
+**Incremental.** ``refresh`` compares the record index with the manifest:
+a record graph that is new, gone, or whose hash changed (or is NULL: edited,
+never trusted) names its Instance and its Work, old and new; only those
+resources are read again from the store (a dozen indexed lookups each). A
+writer's edit of a unit graph names its subject, read again too. The
+hierarchy is read whole each time (three predicate scans, a small part of
+the store). Arrays are kept in IRI order, so an update gives the same arrays,
+byte for byte, as a full build of the same store (a test checks). A full
+build happens only when no stored projection matches the live store (see
+``token``) or its format changed.
+
+**Tied to a checkpoint.** Each projection has a ``token`` (a digest of its
+arrays: the same store gives the same token, and so the same derived graph,
+whatever sequence of ingests reached it); the derived graph
+of associations (``graph.derived``) states the token of the projection it was
+computed from, in the same writing session, so a checkpoint carries the
+token of the projection that describes it and a reader (the server) loads
+exactly that one (``load``). The newest ``KEEP`` projections are kept, as
+checkpoints are, so a server still on the previous checkpoint finds its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import sqlite3
+import tempfile
+import time
+import zipfile
+from collections.abc import Iterable
+from contextlib import suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from pyoxigraph import NamedNode, Store
+
+from graph.disk_space import disk_full_error, is_disk_full
+from ontology.errors import StoreError
+from ontology.layout import Layout
+from ontology.namespaces import BF, CG, SKOS
+
+log = logging.getLogger(__name__)
+
+PROJECTION_DIR = "projection"
+#: Bumped when the arrays change meaning: an older file is then rebuilt, never misread.
+FORMAT_VERSION = 2
+#: Projections kept, newest first (as many as checkpoints, plus the one being built).
+KEEP = 3
+
+#: How a resource uses a unit; ``query.association`` weighs each kind.
+EDGE_KINDS = ("subject", "genre", "contributor", "series", "related")
+SUBJECT, GENRE, CONTRIBUTOR, SERIES, RELATED = range(len(EDGE_KINDS))
+#: Hierarchy relations: ``child`` is narrower than ``parent``, or one of its components.
+HIERARCHY_KINDS = ("broader", "component")
+BROADER, COMPONENT = range(len(HIERARCHY_KINDS))
+
+#: Resources kinds (rows).
+INSTANCE, WORK = 0, 1
+
+_UNIT_PROPERTIES = (
+    (BF.subject, SUBJECT),
+    (BF.genreForm, GENRE),
+    (BF.hasSeries, SERIES),
+    (BF.relatedTo, RELATED),
+    (BF.hasPart, RELATED),
+)
+
+
+@dataclass
+class Projection:
+    """The arrays of one projection (all sorted by IRI; see the module docstring)."""
+
+    token: str
+    base: str
+    resources: np.ndarray  # str, sorted
+    resource_kind: np.ndarray  # int8: INSTANCE or WORK
+    instance_work: np.ndarray  # int32: row of an instance's work, -1 for a work or none
+    units: np.ndarray  # str, sorted
+    edge_resource: np.ndarray  # int32
+    edge_unit: np.ndarray  # int32
+    edge_kind: np.ndarray  # int8
+    edge_role: np.ndarray  # int32: index into roles, -1 for none
+    roles: np.ndarray  # str, sorted
+    hier_child: np.ndarray  # int32 unit
+    hier_parent: np.ndarray  # int32 unit
+    hier_kind: np.ndarray  # int8
+    manifest_graph: np.ndarray  # str, sorted
+    manifest_hash: np.ndarray  # str ('' = untrusted)
+    manifest_instance: np.ndarray  # str ('' = none)
+    edits: np.ndarray  # str: hex of the writers' unit edits seen
+    #: The association lists materialised from this projection (``graph.derived``):
+    #: source work, target work, score, in rank order per source.
+    list_source: np.ndarray = field(default_factory=lambda: _strings(()))
+    list_target: np.ndarray = field(default_factory=lambda: _strings(()))
+    list_score: np.ndarray = field(default_factory=lambda: np.array([], dtype=np.float64))
+    #: What the last ``refresh`` changed (not stored): the resources read again, and
+    #: the units whose users or hierarchy changed; ``None`` after a full build.
+    changed_resources: set[str] | None = field(default=None, compare=False)
+    changed_units: set[str] | None = field(default=None, compare=False)
+
+    def row(self, iri: str) -> int | None:
+        return _find(self.resources, iri)
+
+    def unit(self, iri: str) -> int | None:
+        return _find(self.units, iri)
+
+    def same_as(self, other: Projection) -> bool:
+        """The same edges, hierarchy and manifest (the tokens aside)."""
+        return all(np.array_equal(getattr(self, n), getattr(other, n)) for n in _ARRAYS)
+
+    def lists(self) -> dict[str, list[tuple[str, float]]]:
+        """The materialised association lists, per source."""
+        found: dict[str, list[tuple[str, float]]] = {}
+        for source, target, score in zip(
+            self.list_source.tolist(),
+            self.list_target.tolist(),
+            self.list_score.tolist(),
+            strict=True,
+        ):
+            found.setdefault(source, []).append((target, score))
+        return found
+
+    def set_lists(self, lists: dict[str, list[tuple[str, float]]]) -> None:
+        sources = sorted(lists)
+        self.list_source = _strings(s for s in sources for _ in lists[s])
+        self.list_target = _strings(t for s in sources for t, _ in lists[s])
+        self.list_score = np.array([x for s in sources for _, x in lists[s]], dtype=np.float64)
+
+
+_ARRAYS = (
+    "resources", "resource_kind", "instance_work", "units", "edge_resource", "edge_unit",
+    "edge_kind", "edge_role", "roles", "hier_child", "hier_parent", "hier_kind",
+    "manifest_graph", "manifest_hash", "manifest_instance", "edits",
+    "list_source", "list_target", "list_score",
+)  # fmt: skip
+
+
+def _find(sorted_array: np.ndarray, iri: str) -> int | None:
+    at = int(np.searchsorted(sorted_array, iri))
+    return at if at < len(sorted_array) and sorted_array[at] == iri else None
+
+
+def _strings(values: Iterable[str]) -> np.ndarray:
+    items = list(values)
+    return np.array(items, dtype=str) if items else np.array([], dtype="<U1")
+
+
+# ------------------------------------------------------------ storage
+
+
+def projection_dir(data_dir: Path | str) -> Path:
+    return Path(data_dir) / PROJECTION_DIR
+
+
+def _path(data_dir: Path | str, token: str) -> Path:
+    if not token.isalnum():
+        raise ValueError(f"not a projection token: {token!r}")
+    return projection_dir(data_dir) / f"{token}.npz"
+
+
+def save(projection: Projection, data_dir: Path | str) -> Path:
+    """Write ``projection`` under its token (atomically: a temporary file renamed), prune old ones.
+
+    Arrays of IRIs are stored as their UTF-8 text, one per line (an IRI holds no
+    newline), four times smaller than numpy's fixed-width strings.
+    """
+    folder = projection_dir(data_dir)
+    target = _path(data_dir, projection.token)
+    meta = np.array([projection.token, projection.base, str(FORMAT_VERSION)], dtype=str)
+    arrays = {name: _packed(getattr(projection, name)) for name in _ARRAYS}
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, suffix=".tmp", delete=False) as out:
+            np.savez(out, meta=meta, **arrays)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(out.name, target)
+    except OSError as exc:
+        with suppress(OSError, UnboundLocalError):
+            Path(out.name).unlink(missing_ok=True)
+        if is_disk_full(exc):
+            raise disk_full_error("save the projection", folder, str(exc)) from exc
+        raise StoreError(f"cannot write the projection in {folder}: {exc.strerror or exc}") from exc
+    kept = sorted(folder.glob("*.npz"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    for old in kept[KEEP:]:
+        old.unlink(missing_ok=True)
+    for stale in folder.glob("*.tmp"):
+        if stale.name != Path(out.name).name:
+            stale.unlink(missing_ok=True)
+    return target
+
+
+def load(data_dir: Path | str, token: str) -> Projection | None:
+    """The projection saved under ``token``, or ``None`` if there is none (or it cannot be read)."""
+    try:
+        path = _path(data_dir, token)
+        with np.load(path, allow_pickle=False) as data:
+            meta = data["meta"]
+            if str(meta[2]) != str(FORMAT_VERSION) or str(meta[0]) != token:
+                return None
+            arrays = {name: _unpacked(data[name]) for name in _ARRAYS}
+    except (OSError, ValueError, KeyError, UnicodeDecodeError, zipfile.BadZipFile):
+        return None
+    return Projection(token=token, base=str(meta[1]), **arrays)
+
+
+def _packed(array: np.ndarray) -> np.ndarray:
+    """A string array as its lines of UTF-8 (``uint8``, with a leading marker), others as they are."""
+    if array.dtype.kind != "U":
+        return array
+    text = "\n".join(array.tolist()).encode("utf-8")
+    return np.frombuffer(b"S%d\n" % len(array) + text, dtype=np.uint8)
+
+
+def _unpacked(array: np.ndarray) -> np.ndarray:
+    """The inverse of ``_packed``.
+
+    >>> _unpacked(_packed(np.array(["a", "", "é"]))).tolist()
+    ['a', '', 'é']
+    >>> _unpacked(_packed(np.array([], dtype=str))).tolist(), _unpacked(_packed(np.array([""]))).tolist()
+    ([], [''])
+    """
+    if array.dtype != np.uint8 or not len(array) or array[0] != ord("S"):
+        return array
+    count, _, text = array[1:].tobytes().decode("utf-8").partition("\n")
+    items = text.split("\n") if int(count) else []
+    if len(items) != int(count):
+        raise ValueError("a damaged array of strings")
+    return _strings(items)
+
+
+# ------------------------------------------------------------ reading the store
+
+
+@dataclass
+class _Edges:
+    """Edges of some resources, as IRIs, while they are being read."""
+
+    kind: dict[str, int] = field(default_factory=dict)  # resource -> INSTANCE / WORK
+    work_of: dict[str, str] = field(default_factory=dict)
+    edges: set[tuple[str, str, int, str]] = field(default_factory=set)  # resource, unit, kind, role
+
+
+def _is_unit(layout: Layout, term: object) -> bool:
+    return (
+        isinstance(term, NamedNode)
+        and not layout.is_record_local(term.value)
+        and not (layout.is_part(term.value))
+    )
+
+
+def _read_resource(store: Store, layout: Layout, iri: str, found: _Edges) -> None:
+    """Read one Instance or Work's edges (``found`` gains them); a resource gone adds nothing."""
+    node = NamedNode(iri)
+    works = sorted(
+        q.object.value for q in store.quads_for_pattern(node, BF.instanceOf, None, None)
+        if isinstance(q.object, NamedNode)
+    )  # fmt: skip
+    is_work = layout.kind(iri) == "work"
+    if works:
+        found.kind[iri] = INSTANCE
+        found.work_of[iri] = works[0]  # functional: the store keeps one (graph.ledger)
+    elif is_work and next(store.quads_for_pattern(node, None, None, None), None) is not None:
+        found.kind[iri] = WORK
+    else:
+        return
+    for predicate, kind in _UNIT_PROPERTIES:
+        for quad in store.quads_for_pattern(node, predicate, None, None):
+            if _is_unit(layout, quad.object) and quad.object.value != iri:
+                found.edges.add((iri, quad.object.value, kind, ""))
+    for quad in store.quads_for_pattern(node, BF.contribution, None, None):
+        contribution = quad.object
+        if not isinstance(contribution, NamedNode):
+            continue
+        agents = [
+            q.object.value for q in store.quads_for_pattern(contribution, BF.agent, None, None)
+            if _is_unit(layout, q.object)
+        ]  # fmt: skip
+        roles = [
+            q.object.value for q in store.quads_for_pattern(contribution, BF.role, None, None)
+            if isinstance(q.object, NamedNode)
+        ] or [""]  # fmt: skip
+        for agent in agents:
+            for role in roles:
+                found.edges.add((iri, agent, CONTRIBUTOR, role))
+
+
+def _read_hierarchy(store: Store, layout: Layout) -> set[tuple[str, str, int]]:
+    """Every (narrower, broader, relation) the store states between units."""
+    links: set[tuple[str, str, int]] = set()
+    for predicate, kind, inverted in (
+        (SKOS.broader, BROADER, False),
+        (SKOS.narrower, BROADER, True),
+        (CG.hasComponent, COMPONENT, False),
+    ):
+        for quad in store.quads_for_pattern(None, predicate, None, None):
+            a, b = quad.subject, quad.object
+            if _is_unit(layout, a) and _is_unit(layout, b) and a != b:
+                child, parent = (b, a) if inverted else (a, b)
+                links.add((child.value, parent.value, kind))
+    return links
+
+
+def _instances_of_graphs(store: Store, graphs: Iterable[str]) -> dict[str, str]:
+    """The Instance each record graph describes (its ``cg:WorkLink``'s ``cg:linkedInstance``)."""
+    found: dict[str, str] = {}
+    for graph in graphs:
+        for quad in store.quads_for_pattern(None, CG.linkedInstance, None, NamedNode(graph)):
+            if isinstance(quad.object, NamedNode):
+                found[graph] = min(quad.object.value, found.get(graph, quad.object.value))
+    return found
+
+
+def _instances_of_work(store: Store, work: str) -> set[str]:
+    return {
+        q.subject.value for q in store.quads_for_pattern(None, BF.instanceOf, NamedNode(work), None)
+        if isinstance(q.subject, NamedNode)
+    }  # fmt: skip
+
+
+def _index_rows(db: sqlite3.Connection) -> tuple[dict[str, str], set[str]]:
+    """Record graphs with their hashes ('' when untrusted), and the unit edits' hashes."""
+    rows = {graph: content_hash or "" for graph, content_hash in db.execute(
+        "SELECT graph, content_hash FROM record_graph"
+    )}  # fmt: skip
+    try:
+        edits = {bytes(h).hex() for (h,) in db.execute("SELECT hash FROM unit_edit")}
+    except sqlite3.OperationalError:  # an index without a ledger yet
+        edits = set()
+    return rows, edits
+
+
+def _edit_subjects(db: sqlite3.Connection, hashes: set[str]) -> set[str]:
+    """The subjects of the writers' unit edits named by ``hashes`` (their resource, without fragment)."""
+    subjects: set[str] = set()
+    wanted = [bytes.fromhex(h) for h in hashes]
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for (quad,) in db.execute(f"SELECT quad FROM unit_edit WHERE hash IN ({marks})", chunk):  # noqa: S608
+            line = bytes(quad).decode("utf-8", "replace")
+            if line.startswith("<"):
+                subjects.add(line[1 : line.index(">")].partition("#")[0])
+    return subjects
+
+
+# ------------------------------------------------------------ building
+
+
+def _assemble(
+    base: str,
+    previous: Projection | None,
+    keep: np.ndarray | None,
+    fresh: _Edges,
+    hierarchy: set[tuple[str, str, int]],
+    manifest: dict[str, tuple[str, str]],
+    edits: set[str],
+) -> Projection:
+    """Arrays in IRI order: the rows ``keep`` of ``previous`` (an update) and the ``fresh`` edges
+    read from the store (all a full build has). Index arithmetic in numpy, so an update costs
+    what it reads, not the size of the projection.
+
+    The resources are the Instances the record graphs link (``cg:linkedInstance``) and
+    their Works, whatever else was read (an edited unit that is neither).
+    """
+    fresh_resources = sorted(fresh.kind)
+    names = _strings(fresh_resources)
+    kinds = _kinds(fresh, fresh_resources)
+    work_names = _strings(fresh.work_of.get(r, "") for r in fresh_resources)
+    old_rows = old_edges = np.array([], dtype=np.int64)
+    if previous is not None and keep is not None:
+        old_rows = np.flatnonzero(keep)
+        old_work = previous.instance_work[old_rows]
+        old_names = np.where(old_work >= 0, previous.resources[np.maximum(old_work, 0)], "")
+        names = np.concatenate([previous.resources[old_rows], names])
+        kinds = np.concatenate([previous.resource_kind[old_rows], kinds])
+        work_names = np.concatenate([old_names, work_names])
+        old_edges = np.flatnonzero(keep[previous.edge_resource])
+    instances = _strings(sorted({i for _h, i in manifest.values() if i}))
+    is_instance = (kinds == INSTANCE) & np.isin(names, instances)
+    is_work = (kinds == WORK) & np.isin(names, np.unique(work_names[is_instance]))
+    wanted = is_instance | is_work
+    order = np.argsort(names[wanted], kind="stable")
+    resources = names[wanted][order]
+    resource_kind = kinds[wanted][order].astype(np.int8)
+    instance_work = _positions(resources, work_names[wanted][order])
+
+    fresh_edges = sorted(fresh.edges)
+    unit_parts = [
+        _strings(e[1] for e in fresh_edges),
+        _strings(h[0] for h in hierarchy),
+        _strings(h[1] for h in hierarchy),
+    ]
+    role_parts = [_strings(e[3] for e in fresh_edges if e[3])]
+    if previous is not None:
+        unit_parts.append(previous.units[np.unique(previous.edge_unit[old_edges])])
+        used_roles = np.unique(previous.edge_role[old_edges])
+        role_parts.append(previous.roles[used_roles[used_roles >= 0]])
+    units = _union(unit_parts)
+    roles = _union(role_parts)
+
+    edge_resource = [_positions(resources, _strings(e[0] for e in fresh_edges))]
+    edge_unit = [_positions(units, _strings(e[1] for e in fresh_edges))]
+    edge_kind = [np.array([e[2] for e in fresh_edges], dtype=np.int8)]
+    edge_role = [_positions(roles, _strings(e[3] for e in fresh_edges))]
+    if previous is not None:
+        edge_resource.append(
+            _positions(resources, previous.resources)[previous.edge_resource[old_edges]]
+        )
+        edge_unit.append(_positions(units, previous.units)[previous.edge_unit[old_edges]])
+        edge_kind.append(previous.edge_kind[old_edges])
+        old_roles = previous.edge_role[old_edges]
+        role_map = _positions(roles, previous.roles)
+        mapped = (
+            role_map[np.maximum(old_roles, 0)] if len(role_map) else np.full(len(old_roles), -1)
+        )
+        edge_role.append(np.where(old_roles >= 0, mapped, -1))
+    e_res, e_unit = np.concatenate(edge_resource), np.concatenate(edge_unit)
+    e_kind, e_role = np.concatenate(edge_kind).astype(np.int8), np.concatenate(edge_role)
+    present = e_res >= 0
+    e_res, e_unit, e_kind, e_role = (
+        e_res[present],
+        e_unit[present],
+        e_kind[present],
+        e_role[present],
+    )
+    order = np.lexsort((e_role, e_kind, e_unit, e_res))
+    e_res, e_unit, e_kind, e_role = e_res[order], e_unit[order], e_kind[order], e_role[order]
+    distinct = np.ones(len(e_res), dtype=bool)
+    distinct[1:] = (
+        (e_res[1:] != e_res[:-1]) | (e_unit[1:] != e_unit[:-1])
+        | (e_kind[1:] != e_kind[:-1]) | (e_role[1:] != e_role[:-1])
+    )  # fmt: skip
+    links = sorted(hierarchy)
+    graphs = sorted(manifest)
+    projection = Projection(
+        token="",
+        base=base,
+        resources=resources,
+        resource_kind=resource_kind,
+        instance_work=instance_work,
+        units=units,
+        edge_resource=e_res[distinct].astype(np.int32),
+        edge_unit=e_unit[distinct].astype(np.int32),
+        edge_kind=e_kind[distinct],
+        edge_role=e_role[distinct].astype(np.int32),
+        roles=roles,
+        hier_child=_positions(units, _strings(h[0] for h in links)),
+        hier_parent=_positions(units, _strings(h[1] for h in links)),
+        hier_kind=np.array([h[2] for h in links], dtype=np.int8),
+        manifest_graph=_strings(graphs),
+        manifest_hash=_strings(manifest[g][0] for g in graphs),
+        manifest_instance=_strings(manifest[g][1] for g in graphs),
+        edits=_strings(sorted(edits)),
+    )
+    projection.token = content_token(projection)
+    return projection
+
+
+def content_token(projection: Projection) -> str:
+    """The token of a projection: a digest of its base and arrays, so the same store gives the
+    same token (and the same derived graph) however it was reached."""
+    digest = hashlib.blake2b(projection.base.encode("utf-8"), digest_size=16)
+    for name in _ARRAYS[: _ARRAYS.index("list_source")]:
+        array = np.ascontiguousarray(getattr(projection, name))
+        digest.update(f"{name}:{array.dtype.str}:{array.shape}".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def _kinds(found: _Edges, names: list[str]) -> np.ndarray:
+    return np.array([found.kind[r] for r in names], dtype=np.int8)
+
+
+def _union(parts: list[np.ndarray]) -> np.ndarray:
+    parts = [part for part in parts if len(part)]
+    return np.unique(np.concatenate(parts)) if parts else _strings(())
+
+
+def _positions(sorted_names: np.ndarray, names: np.ndarray) -> np.ndarray:
+    """Where each of ``names`` is in ``sorted_names``, -1 where it is not.
+
+    >>> _positions(np.array(["a", "c"]), np.array(["c", "b", "a"])).tolist()
+    [1, -1, 0]
+    """
+    if not len(names):
+        return np.array([], dtype=np.int32)
+    if not len(sorted_names):
+        return np.full(len(names), -1, dtype=np.int32)
+    at = np.minimum(np.searchsorted(sorted_names, names), len(sorted_names) - 1)
+    return np.where(sorted_names[at] == names, at, -1).astype(np.int32)
+
+
+def build(store: Store, db: sqlite3.Connection, layout: Layout) -> Projection:
+    """A full build: every record graph's Instance, and its Work, read from ``store``."""
+    rows, edits = _index_rows(db)
+    links: dict[str, str] = {}
+    for quad in store.quads_for_pattern(None, CG.linkedInstance, None, None):
+        graph = quad.graph_name
+        if (
+            isinstance(graph, NamedNode)
+            and graph.value in rows
+            and isinstance(quad.object, NamedNode)
+        ):
+            links[graph.value] = min(quad.object.value, links.get(graph.value, quad.object.value))
+    found = _Edges()
+    instances = set(links.values())
+    for iri in sorted(instances):
+        _read_resource(store, layout, iri, found)
+    for work in sorted(set(found.work_of.values())):
+        _read_resource(store, layout, work, found)
+    manifest = {g: (h, links.get(g, "")) for g, h in rows.items()}
+    hierarchy = _read_hierarchy(store, layout)
+    return _assemble(layout.base, None, None, found, hierarchy, manifest, edits)
+
+
+def update(
+    previous: Projection, store: Store, db: sqlite3.Connection, layout: Layout
+) -> Projection:
+    """``previous`` brought up to the store's state, reading only what changed (module docstring)."""
+    rows, edits = _index_rows(db)
+    old = {
+        g: (h, i) for g, h, i in zip(
+            previous.manifest_graph.tolist(), previous.manifest_hash.tolist(),
+            previous.manifest_instance.tolist(), strict=True,
+        )
+    }  # fmt: skip
+    changed = [g for g, h in rows.items() if not h or old.get(g, (None,))[0] != h]
+    gone = [g for g in old if g not in rows]
+    new_links = _instances_of_graphs(store, changed)
+    touched: set[str] = {old[g][1] for g in (*changed, *gone) if g in old and old[g][1]}
+    touched |= set(new_links.values())
+    old_edits = set(previous.edits.tolist())
+    edited = _edit_subjects(db, edits ^ old_edits) if edits != old_edits else set()
+    touched |= edited
+    # an Instance read again brings its Work (old and new); a Work edited brings nothing more
+    resources = previous.resources
+    for iri in list(touched):
+        row = previous.row(iri)
+        if row is not None and previous.instance_work[row] >= 0:
+            touched.add(str(resources[previous.instance_work[row]]))
+    fresh = _Edges()
+    for iri in sorted(touched):
+        _read_resource(store, layout, iri, fresh)
+    works_now = {w for w in fresh.work_of.values() if w not in touched}
+    for iri in sorted(works_now):  # an Instance now of another Work: that Work is read again too
+        _read_resource(store, layout, iri, fresh)
+    touched |= works_now
+    keep = (
+        ~np.isin(resources, _strings(touched)) if touched else np.ones(len(resources), dtype=bool)
+    )
+    hierarchy = _read_hierarchy(store, layout)
+    old_hierarchy = {
+        (str(previous.units[c]), str(previous.units[p]), int(k))
+        for c, p, k in zip(
+            previous.hier_child, previous.hier_parent, previous.hier_kind, strict=True
+        )
+    }
+    manifest = {g: (h, new_links.get(g, old.get(g, ("", ""))[1])) for g, h in rows.items()}
+    result = _assemble(
+        layout.base, previous, keep, fresh, hierarchy, manifest, edits
+    )
+    read_again = touched | set(fresh.kind)
+    units = {e[1] for e in fresh.edges}
+    before_mask = np.isin(previous.resources, _strings(read_again))
+    units |= set(previous.units[previous.edge_unit[before_mask[previous.edge_resource]]].tolist())
+    for c, p, _k in hierarchy ^ old_hierarchy:
+        units |= {c, p}
+    result.changed_resources, result.changed_units = read_again, units
+    return result
+
+
+@dataclass
+class Refresh:
+    """What ``refresh`` did, for the ingest's summary and the benchmark."""
+
+    projection: Projection
+    full: bool
+    reason: str
+    seconds: float
+
+
+def refresh(
+    store: Store, db: sqlite3.Connection, layout: Layout, data_dir: Path | str, token: str | None
+) -> Refresh:
+    """The projection of ``store`` now: ``token``'s (the one the store's derived graph names) updated,
+    or a full build when there is none to trust. Not saved: the caller saves it once the derived
+    graph that names it is written (``save``)."""
+    started = time.perf_counter()
+    previous = load(data_dir, token) if token else None
+    if previous is not None and previous.base != layout.base:
+        previous = None
+    if previous is None:
+        reason = "no projection matches the store" if token else "the store has no projection yet"
+        projection = build(store, db, layout)
+        return Refresh(projection, True, reason, time.perf_counter() - started)
+    projection = update(previous, store, db, layout)
+    return Refresh(projection, False, "updated", time.perf_counter() - started)

@@ -1,0 +1,425 @@
+"""Associative retrieval: what is related to a resource, through the units they share, and why.
+
+Over the projection (``graph.projection``) each Work is a row of the sparse
+matrix ``W`` (works × units): the units its own statements use and those of
+its Instances (subjects, genres, contributors with their roles, series,
+related works), each with the weight of its kind (``KIND_WEIGHTS``). Works,
+not Instances, are ranked: ten editions of one work are one result ("and N
+other editions"), which is the diversity a reader expects.
+
+**Rarity.** A unit used by few works says more than one used by thousands:
+each unit weighs ``1 / ln(1 + df)``, ``df`` the number of works using it (the
+Adamic-Adar weight of link prediction: a shared neighbour counts by the
+inverse log of its degree). A subject on 3 works weighs 0.72, on 3,000 works
+0.13, six times less; on one work alone 1.44. Unlike ``log(N / df)`` it does
+not depend on the size of the whole collection ``N``, so adding records
+changes the weights of the units those records use and of no other, and an
+update stays local (``AssociationIndex.affected``). ``df`` is counted in works, not
+instances, so fifty editions of one book do not make its subjects look
+common. Above ``EXACT_DF`` the count is rounded down to a grid of ratio
+2^(1/4) (at most a 3 % change of weight), so one more record on a common
+subject leaves its weight, and the lists of its thousands of works, alone.
+
+**Spreading activation in two bounded steps.** A seed (a Work, an Instance,
+an agent, a concept, a place, or several with weights) is a vector over
+units; activation spreads one step along the hierarchy (a subject reaches
+its broader and narrower concepts and its components at half strength,
+``HIERARCHY``), then one sparse product gives every work's score::
+
+    score(s, t) = W[s] · M · W[t]ᵀ / sqrt(|s| · |t|),   M = D(√w) (I + ½ H) D(√w)
+
+(``|t|``: how many units ``t`` uses, so a record with forty subjects does not
+outrank one with four). ``M`` is symmetric, so ``score(s, t) = score(t, s)``,
+which ``AssociationIndex.affected`` relies on. Two mat-vec steps, whatever the graph's size.
+
+**Explanations.** ``AssociationIndex.reasons`` gives the units behind a
+score: the shared ones, and those met through the hierarchy (its subject
+*Jazz*, narrower than the seed's *Music*), with their weights and shares;
+``query.related`` labels them and says it in words.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+from graph.projection import (
+    BROADER,
+    CONTRIBUTOR,
+    EDGE_KINDS,
+    GENRE,
+    INSTANCE,
+    RELATED,
+    SERIES,
+    SUBJECT,
+    WORK,
+    Projection,
+)
+from ontology.errors import NotFoundError
+
+#: Weight of a unit by how a work uses it.
+KIND_WEIGHTS = {SUBJECT: 1.0, GENRE: 0.5, CONTRIBUTOR: 1.0, SERIES: 0.7, RELATED: 1.0}
+#: Weight of the Work its editions share (each Work is a unit its Instances use).
+WORK_WEIGHT = 1.0
+#: Strength at which activation reaches a broader, narrower or component concept.
+HIERARCHY = 0.5
+#: Works counted exactly up to this many; above, on a grid of ratio 2^(1/4).
+EXACT_DF = 8
+#: Results most asked for (API and CLI), and materialised per work in the derived graph.
+MAX_LIMIT = 100
+TOP_K = 10
+#: Units named in one explanation.
+MAX_REASONS = 6
+#: Works scored together when every list is computed (memory: one batch of scores).
+BATCH = 256
+#: Scores are rounded to this many decimals, so ties break by IRI the same way on every run.
+DECIMALS = 9
+
+
+def unit_weight(df: np.ndarray) -> np.ndarray:
+    """``1 / ln(1 + df)``, with ``df`` above ``EXACT_DF`` rounded down to a grid of ratio 2^(1/4).
+
+    >>> [round(float(x), 2) for x in unit_weight(np.array([1, 3, 3000]))]
+    [1.44, 0.72, 0.13]
+    >>> bool(unit_weight(np.array([2000]))[0] == unit_weight(np.array([2001]))[0])
+    True
+    """
+    df = np.maximum(np.asarray(df, dtype=np.float64), 1.0)
+    grid = np.exp2(np.floor(4.0 * np.log2(np.maximum(df, 1.0))) / 4.0)
+    rounded = np.where(df > EXACT_DF, np.floor(grid), df)
+    return 1.0 / np.log1p(rounded)
+
+
+def _strongest(
+    rows: np.ndarray, cols: np.ndarray, weights: np.ndarray, shape: tuple[int, int]
+) -> sparse.csr_matrix:
+    """A sparse matrix of ``weights``; several edges to one cell (two roles...) keep the strongest."""
+    order = np.lexsort((-weights, cols, rows))
+    rows, cols, weights = rows[order], cols[order], weights[order]
+    first = np.ones(len(rows), dtype=bool)
+    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+    return sparse.csr_matrix((weights[first], (rows[first], cols[first])), shape=shape)
+
+
+class AssociationIndex:
+    """The matrices of one projection, ready for scoring (built once per projection)."""
+
+    def __init__(self, projection: Projection) -> None:
+        p = self.projection = projection
+        n_units = len(p.units)
+        kinds = p.resource_kind
+        self.works = np.flatnonzero(kinds == WORK)
+        self.work_pos = np.full(len(p.resources), -1, dtype=np.int64)
+        self.work_pos[self.works] = np.arange(len(self.works))
+        # Each Work is also a unit of its own (column n_units + its position), which its
+        # Instances use: so two editions share their Work, and say so.
+        self.unit_names = (
+            np.concatenate([p.units, p.resources[self.works]]) if len(self.works) else p.units
+        )
+        n_units = len(self.unit_names)
+        editions = np.flatnonzero((kinds == INSTANCE) & (p.instance_work >= 0))
+        editions = editions[self.work_pos[p.instance_work[editions]] >= 0]
+        edge_resource = np.concatenate([p.edge_resource, editions]).astype(np.int64)
+        edge_unit = np.concatenate(
+            [p.edge_unit, len(p.units) + self.work_pos[p.instance_work[editions]]]
+        ).astype(np.int64)
+        kind_weight = np.concatenate(
+            [
+                np.array([KIND_WEIGHTS[k] for k in range(len(EDGE_KINDS))])[p.edge_kind],
+                np.full(len(editions), WORK_WEIGHT),
+            ]
+        )
+        #: resources × units: what each Instance or Work uses itself
+        self.R = _strongest(edge_resource, edge_unit, kind_weight, (len(p.resources), n_units))
+        # works × units: every edge goes to the work of its resource (an Instance's to its Work)
+        owner = np.where(
+            kinds[edge_resource] == INSTANCE, p.instance_work[edge_resource], edge_resource
+        )
+        keep = owner >= 0
+        keep[keep] = self.work_pos[owner[keep]] >= 0
+        self.W = _strongest(
+            self.work_pos[owner[keep]],
+            edge_unit[keep],
+            kind_weight[keep],
+            (len(self.works), n_units),
+        )
+        self.df = np.diff(self.W.tocsc().indptr)
+        self.weight = unit_weight(self.df)
+        self.length = np.maximum(np.diff(self.W.indptr), 1).astype(np.float64)
+        h = sparse.csr_matrix(
+            (np.full(len(p.hier_child), HIERARCHY), (p.hier_child, p.hier_parent)),
+            shape=(n_units, n_units),
+        )
+        h = h.maximum(h.T)
+        h.setdiag(0)
+        h.eliminate_zeros()
+        self.H = h.tocsr()
+        root = sparse.diags(np.sqrt(self.weight))
+        self.M = (root @ (sparse.identity(n_units, format="csr") + self.H) @ root).tocsr()
+        self.editions = np.bincount(
+            self.work_pos[p.instance_work[(kinds == INSTANCE) & (p.instance_work >= 0)]],
+            minlength=len(self.works),
+        )
+        self.WT = self.W.T.tocsr()
+        self._relations: dict[tuple[int, int], int] | None = None
+        # each work's editions, and the edges of the work and its editions, as slices
+        by_work = np.argsort(self.work_pos[p.instance_work[editions]], kind="stable")
+        self.edition_rows = editions[by_work]
+        self.edition_start = np.searchsorted(
+            self.work_pos[p.instance_work[self.edition_rows]], np.arange(len(self.works) + 1)
+        )
+        edge_owner = np.where(
+            kinds[p.edge_resource] == INSTANCE, p.instance_work[p.edge_resource], p.edge_resource
+        )
+        edge_owner = np.where(edge_owner >= 0, self.work_pos[np.maximum(edge_owner, 0)], -1)
+        self.edge_order = np.argsort(edge_owner, kind="stable")
+        self.edge_start = np.searchsorted(
+            edge_owner[self.edge_order], np.arange(len(self.works) + 1)
+        )
+
+    # ------------------------------------------------------------ seeds
+
+    def work_iri(self, position: int) -> str:
+        return str(self.projection.resources[self.works[position]])
+
+    def seed(self, iri: str) -> tuple[sparse.csr_matrix, set[int]]:
+        """The unit vector of a resource, and the works it stands for (left out of its results).
+
+        Raises ``NotFoundError`` when the projection does not know ``iri``.
+        """
+        p = self.projection
+        row = p.row(iri)
+        if row is not None:
+            if p.resource_kind[row] == WORK:
+                position = int(self.work_pos[row])
+                return self.W[position], {position}
+            work = int(p.instance_work[row])
+            # the Work's own units and this Instance's (not those of its other editions)
+            vector = self.R[row] if work < 0 else self.R[work].maximum(self.R[row])
+            # the seed's own work stays among the results (its other editions) if it has any
+            alone = work >= 0 and self.editions[self.work_pos[work]] <= 1
+            return vector, ({int(self.work_pos[work])} if alone else set())
+        unit = p.unit(iri)
+        if unit is None:
+            raise NotFoundError(
+                f"{iri} is not a resource that association knows (an instance, a work, an agent, a concept, a place)"
+            )
+        return sparse.csr_matrix(([1.0], ([0], [unit])), shape=(1, len(self.unit_names))), set()
+
+    def seeds(
+        self, iris: Sequence[str], weights: Sequence[float] | None = None
+    ) -> tuple[sparse.csr_matrix, set[int]]:
+        """Several seeds, each scaled by its weight (1 when not given); unknown IRIs are skipped."""
+        total = sparse.csr_matrix((1, len(self.unit_names)))
+        left_out: set[int] = set()
+        found = 0
+        for position, iri in enumerate(iris):
+            try:
+                vector, own = self.seed(iri)
+            except NotFoundError:
+                continue
+            found += 1
+            scale = float(weights[position]) if weights is not None else 1.0
+            peak = vector.max() or 1.0
+            total = total + vector * (scale / peak)
+            left_out |= own
+        if not found:
+            raise NotFoundError("none of the seeds is a resource that association knows")
+        return total.tocsr(), left_out
+
+    # ------------------------------------------------------------ scoring
+
+    def scores(self, vector: sparse.csr_matrix) -> np.ndarray:
+        """Every work's score for one seed vector (two sparse products)."""
+        spread = vector @ self.M
+        length = max(vector.count_nonzero(), 1)
+        raw = np.asarray((self.W @ spread.T).todense()).ravel()
+        return np.round(raw / np.sqrt(self.length * length), DECIMALS)
+
+    def top(self, scores: np.ndarray, k: int, left_out: set[int]) -> list[int]:
+        """The ``k`` best works (score, then IRI), none left out, none at zero."""
+        candidates = np.flatnonzero(scores > 0)
+        if left_out:
+            candidates = candidates[~np.isin(candidates, list(left_out))]
+        if len(candidates) > 4 * k:
+            cut = np.partition(scores[candidates], -k)[-k]
+            candidates = candidates[scores[candidates] >= cut]
+        iris = self.projection.resources[self.works[candidates]]
+        order = np.lexsort((iris, -scores[candidates]))
+        return candidates[order][:k].tolist()
+
+    def without(self, target: int, instance_row: int) -> sparse.csr_matrix:
+        """Work ``target``'s units without those only ``instance_row`` gives it (its other editions)."""
+        rows = self.edition_rows[self.edition_start[target] : self.edition_start[target + 1]]
+        others = rows[rows != instance_row]
+        work_row = int(self.works[target])
+        return sparse.vstack([self.R[work_row], self.R[others]]).max(axis=0).tocsr()
+
+    def score_row(self, vector: sparse.csr_matrix, row: sparse.csr_matrix) -> float:
+        """``vector``'s score for one work given as ``row`` (the formula of ``scores``)."""
+        raw = (vector @ self.M @ row.T).toarray()[0, 0]
+        return float(
+            np.round(
+                raw / math.sqrt(max(row.count_nonzero(), 1) * max(vector.count_nonzero(), 1)),
+                DECIMALS,
+            )
+        )
+
+    def row_units(self, matrix: sparse.csr_matrix, row: int) -> dict[int, float]:
+        """One row of ``matrix`` as {column: value} (without building a scipy row)."""
+        start, end = matrix.indptr[row], matrix.indptr[row + 1]
+        return dict(
+            zip(matrix.indices[start:end].tolist(), matrix.data[start:end].tolist(), strict=True)
+        )
+
+    def reasons(
+        self, seed: dict[int, float], target: int, row: dict[int, float] | None = None
+    ) -> list[Reason]:
+        """The units behind ``target``'s score for the ``seed`` units (``row``: its units, if not
+        ``W``'s), strongest first."""
+        names, weight, df, h = self.unit_names, self.weight, self.df, self.H
+        row = self.row_units(self.W, target) if row is None else row
+        found: list[Reason] = []
+        for unit, strength in row.items():
+            if unit in seed:
+                share = float(seed[unit] * strength * weight[unit])
+                found.append(
+                    Reason(str(names[unit]), float(weight[unit]), share, int(df[unit]), unit)
+                )
+                continue
+            for other, link in zip(
+                h.indices[h.indptr[unit] : h.indptr[unit + 1]].tolist(),
+                h.data[h.indptr[unit] : h.indptr[unit + 1]].tolist(),
+                strict=True,
+            ):
+                if other in seed:
+                    share = float(
+                        seed[other] * strength * link * math.sqrt(weight[unit] * weight[other])
+                    )
+                    found.append(
+                        Reason(
+                            str(names[unit]),
+                            float(weight[unit]),
+                            share,
+                            int(df[unit]),
+                            unit,
+                            via=str(names[other]),
+                            via_column=other,
+                        )
+                    )
+        found.sort(key=lambda r: (-r.share, r.unit))
+        return found
+
+    def relation(self, seed_unit: int, unit: int) -> str:
+        """How ``unit`` stands to ``seed_unit``: ``broader``, ``narrower``, ``component`` or ``whole``."""
+        if self._relations is None:
+            p = self.projection
+            self._relations = {
+                (c, q): int(k)
+                for c, q, k in zip(
+                    p.hier_child.tolist(), p.hier_parent.tolist(), p.hier_kind.tolist(), strict=True
+                )
+            }
+        up = self._relations.get((seed_unit, unit))
+        if up is not None:
+            return "broader" if up == BROADER else "component"
+        return "narrower" if self._relations.get((unit, seed_unit)) == BROADER else "whole"
+
+    def lists(self, positions: Iterable[int], k: int = TOP_K) -> dict[int, list[tuple[int, float]]]:
+        """The top ``k`` works related to each work of ``positions`` (batched sparse products)."""
+        wanted = sorted(set(positions))
+        found: dict[int, list[tuple[int, float]]] = {}
+        for start in range(0, len(wanted), BATCH):
+            batch = wanted[start : start + BATCH]
+            block = self.W[batch]
+            lengths = np.maximum(np.diff(block.indptr), 1)
+            raw = (block @ self.M @ self.WT).toarray()
+            scores = np.round(raw / np.sqrt(np.outer(lengths, self.length)), DECIMALS)
+            for offset, source in enumerate(batch):
+                row = scores[offset]
+                found[source] = [(t, float(row[t])) for t in self.top(row, k, {source})]
+        return found
+
+    def affected(
+        self,
+        before: AssociationIndex | None,
+        changed: set[str],
+        lists_before: dict[str, list[tuple[str, float]]],
+        changed_units: set[str],
+        k: int = TOP_K,
+    ) -> set[int]:
+        """The works whose lists may differ from ``lists_before`` (``before``'s lists) after a change.
+
+        A work's list changes only if (a) the work itself was read again, (b)
+        a unit it reaches changed weight or hierarchy, or (c) a work read
+        again enters, leaves or moves in it: every other score is unchanged.
+        (c) is found from the changed works' own scores, since scores are
+        symmetric.
+        """
+        p = self.projection
+        positions: set[int] = set()
+        changed_positions = [
+            int(self.work_pos[r])
+            for r in (p.row(i) for i in changed)
+            if r is not None and self.work_pos[r] >= 0
+        ]
+        positions.update(changed_positions)
+        if before is None:
+            return set(range(len(self.works)))
+        moved = set(changed_units)
+        old_weight = {
+            str(u): w
+            for u, w in zip(before.unit_names.tolist(), before.weight.tolist(), strict=True)
+        }
+        units = self.unit_names.tolist()
+        for unit, weight in zip(units, self.weight.tolist(), strict=True):
+            if old_weight.get(unit) != weight:
+                moved.add(unit)
+        column = {u: c for c, u in enumerate(units)}
+        moved_cols = [column[u] for u in moved if u in column]
+        if moved_cols:
+            reach = sparse.csr_matrix(
+                (np.ones(len(moved_cols)), (np.zeros(len(moved_cols), dtype=int), moved_cols)),
+                shape=(1, len(units)),
+            )
+            reach = reach + reach @ self.H
+            users = np.asarray((self.W @ reach.T).todense()).ravel()
+            positions.update(np.flatnonzero(users).tolist())
+        changed_iris = {self.work_iri(c) for c in changed_positions} | {
+            i for i in changed if p.row(i) is None
+        }
+        thresholds = np.zeros(len(self.works))  # a shorter list takes any work that scores at all
+        for source, items in lists_before.items():
+            row = p.row(source)
+            if row is None or self.work_pos[row] < 0:
+                continue
+            position = int(self.work_pos[row])
+            if any(target in changed_iris for target, _score in items):
+                positions.add(position)
+            elif len(items) >= k:
+                thresholds[position] = min(score for _t, score in items)
+        for start in range(0, len(changed_positions), BATCH):
+            batch = changed_positions[start : start + BATCH]
+            block = self.W[batch]
+            lengths = np.maximum(np.diff(block.indptr), 1)
+            raw = (block @ self.M @ self.WT).tocoo()
+            score = np.round(raw.data / np.sqrt(lengths[raw.row] * self.length[raw.col]), DECIMALS)
+            positions.update(np.unique(raw.col[score >= thresholds[raw.col]]).tolist())
+        return positions
+
+
+@dataclass
+class Reason:
+    """One unit behind a result: shared with the seed, or met through the hierarchy (``via``)."""
+
+    unit: str
+    weight: float
+    share: float
+    works: int
+    column: int = -1
+    via: str | None = None
+    via_column: int = -1

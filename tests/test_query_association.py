@@ -1,0 +1,326 @@
+"""Associative retrieval over real records: what is related, why, and that every way of asking agrees.
+
+The sample of ``data/`` is ingested with ``catalograph ingest``'s library
+function (which ends by refreshing the associations), into a real data
+directory; ``related`` is asked of the checkpoint it published and of the
+projection that checkpoint names. Hand-picked records from the sample:
+
+- Princeton's *Ars minor* fragments of Donatus (data/marcxml/princeton.xml,
+  001 4603408 and six other copies): seven editions of one Work, which also
+  shares the subject *Latin language--Grammar--Early works to 1500* with
+  Alexander de Villa Dei's *Doctrinale* (001 4612422), and no other work.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pymarc
+import pytest
+from pyoxigraph import NamedNode, QueryResultsFormat, RdfFormat, Variable
+
+from graph.derived import associations_graph, read_token
+from graph.projection import load
+from graph.snapshots import open_latest_snapshot
+from ingest.marc.vocab import relator_label
+from ontology.layout import Layout
+from ontology.namespaces import CG
+from query.association import AssociationIndex
+from query.related import Association, Labels
+from web.config import load_settings
+from web.ingest_command import run_ingest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = sorted((ROOT / "data" / "marc").glob("*")) + sorted((ROOT / "data" / "marcxml").glob("*"))
+PRINCETON = ROOT / "data" / "marcxml" / "princeton.xml"
+GWU = ROOT / "data" / "marcxml" / "gwu.xml"
+SHARED = Path(os.environ.get("CATALOGRAPH_SHARED_DATA", ROOT.parent / "shared" / "data"))
+BASE = "http://127.0.0.1:5000/"
+LAYOUT = Layout(BASE)
+ARS_MINOR = BASE + "instance/ctrl-marc-4603408"
+DONATUS = "Donatus, Aelius"
+LATIN_GRAMMAR = "Latin language--Grammar--Early works to 1500"
+DOCTRINALE = BASE + "instance/ctrl-marc-4612422"
+
+
+def ingest(data_dir: Path, paths: list[Path]) -> None:
+    report = run_ingest(load_settings(env={}, data_dir=data_dir), paths)
+    assert report.associations is not None
+
+
+def association_of(data_dir: Path) -> Association:
+    store = open_latest_snapshot(data_dir)
+    projection = load(data_dir, read_token(store, LAYOUT) or "")
+    assert projection is not None, "the checkpoint names no saved projection"
+    return Association(AssociationIndex(projection), store, LAYOUT)
+
+
+def labels(association: Association) -> Labels:
+    return Labels(association.store, ("en",), relator_label)
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data_dir = tmp_path_factory.mktemp("association") / "data"
+    ingest(data_dir, SAMPLE)
+    return data_dir
+
+
+@pytest.fixture(scope="module")
+def association(sample: Path) -> Association:
+    return association_of(sample)
+
+
+def work_of(association: Association, instance: str) -> str:
+    p = association.index.projection
+    return str(p.resources[p.instance_work[p.row(instance)]])
+
+
+# ------------------------------------------------------------ what is related, and why
+
+
+def test_other_editions_of_the_same_work_come_first_as_one_result(association: Association) -> None:
+    results = association.related(ARS_MINOR, 10, labels=labels(association))
+    first = results[0]
+    assert first.same_work and first.iri == work_of(association, ARS_MINOR)
+    assert first.editions == 7
+    assert first.because.startswith("Another edition of the same work (and 5 other editions)")
+    assert DONATUS in first.because
+    shared = {unit.label: unit for unit in first.units}
+    assert shared[DONATUS].relation == "contributor" and shared[DONATUS].kind == "agent"
+    assert any(unit.kind == "work" for unit in first.units)
+    # the seed itself is never a result, and its work only once
+    assert [r.iri for r in results].count(first.iri) == 1
+
+
+def test_a_record_sharing_a_rare_subject_is_related_and_the_subject_named(
+    association: Association,
+) -> None:
+    results = association.related(ARS_MINOR, 10, labels=labels(association))
+    doctrinale = work_of(association, DOCTRINALE)
+    found = next(r for r in results if r.iri == doctrinale)
+    unit = next(u for u in found.units if u.label == LATIN_GRAMMAR)
+    assert unit.relation == "subject" and unit.kind == "concept"
+    assert unit.works == 2  # the two works that carry it: rare, so weighty
+    assert f"the subject *{LATIN_GRAMMAR}*" in found.because
+    # rarity: this subject weighs more than any unit used by more works
+    index = association.index
+    assert unit.weight > float(index.weight[index.df > 2].max())
+
+
+def test_results_are_diverse_one_per_work(association: Association) -> None:
+    agent = next(u.iri for u in association.related(ARS_MINOR, 1)[0].units if u.label == DONATUS)
+    results = association.related(agent, 10, labels=labels(association))
+    iris = [r.iri for r in results]
+    assert len(iris) == len(set(iris))
+    ars = next(r for r in results if r.iri == work_of(association, ARS_MINOR))
+    assert ars.editions == 7 and "(and 6 other editions)" in ars.because
+    assert ars.because.startswith(f"Has the contributor *{DONATUS}*")
+    # seven instances of one work are one line, not seven
+    p = association.index.projection
+    instances_in_results = sum(
+        int(np.count_nonzero(p.instance_work == p.row(r.iri))) for r in results
+    )
+    assert instances_in_results > len(results)
+
+
+def test_any_kind_of_resource_can_be_a_seed(association: Association) -> None:
+    index = association.index
+    p = index.projection
+    kinds = {LAYOUT.kind(str(u)) for u in p.units}
+    assert {"agent", "concept"} <= kinds
+    for kind in ("agent", "concept", "place", "work"):
+        column = next(
+            c for c in np.argsort(-index.df[: len(p.units)])
+            if LAYOUT.kind(str(p.units[c])) == kind and index.df[c] > 0
+        )  # fmt: skip
+        results = association.related(str(p.units[column]), 5, labels=labels(association))
+        assert results, kind
+        assert all(r.because and r.units for r in results), kind
+    work = work_of(association, ARS_MINOR)
+    assert all(r.iri != work for r in association.related(work, 10))
+
+
+def test_a_subject_reaches_the_headings_it_is_part_of(association: Association) -> None:
+    """A component concept that no work uses on its own finds works through a complex heading."""
+    index = association.index
+    p = index.projection
+    components = {int(c) for c, k in zip(p.hier_parent, p.hier_kind, strict=True) if k == 1}
+    used = {int(c) for c in np.flatnonzero(index.df[: len(p.units)])}
+    seed = min(c for c in components if c not in used and LAYOUT.kind(str(p.units[c])) == "concept")
+    results = association.related(str(p.units[seed]), 5, labels=labels(association))
+    assert results
+    via = [u for r in results for u in r.units if u.via]
+    assert via and all(u.via["iri"] == str(p.units[seed]) for u in via)
+    assert all(u.via["relation"] == "whole" for u in via)
+    assert "a heading that contains *" in results[0].because
+
+
+def test_several_seeds_with_weights(association: Association) -> None:
+    one = association.related(ARS_MINOR, 5)
+    both = association.related_to_seeds([ARS_MINOR, DOCTRINALE], [1.0, 1.0], 5)
+    assert {r.iri for r in both} != {r.iri for r in one}
+    assert work_of(association, DOCTRINALE) not in {r.iri for r in both}  # a seed is not a result
+    with pytest.raises(Exception, match="none of the seeds"):
+        association.related_to_seeds([BASE + "instance/nothing-here"], [1.0])
+
+
+def test_unknown_resource_is_not_found(association: Association) -> None:
+    from ontology.errors import NotFoundError
+
+    with pytest.raises(NotFoundError):
+        association.related(BASE + "instance/nothing-here")
+
+
+# ------------------------------------------------------------ the derived graph
+
+
+ASSOCIATIONS_OF = """
+PREFIX cg: <https://w3id.org/catalograph/ontology#>
+SELECT ?g ?source ?target ?score ?rank ?text WHERE {
+  GRAPH ?g { ?a cg:source ?source ; cg:target ?target ; cg:score ?score ; cg:rank ?rank ;
+                cg:explanation ?text }
+} ORDER BY ?rank
+"""
+
+
+def test_the_sparql_association_graph_agrees_with_the_api(association: Association) -> None:
+    store = association.store
+    graph = associations_graph(LAYOUT)
+    index = association.index
+    checked = 0
+    for position in range(0, len(index.works), max(1, len(index.works) // 40)):
+        work = index.work_iri(position)
+        api = association.related(work, 10, labels=labels(association))
+        bound = {Variable("source"): NamedNode(work), Variable("g"): graph}
+        rows = list(store.query(ASSOCIATIONS_OF, substitutions=bound))
+        assert [r["target"].value for r in rows] == [r.iri for r in api]
+        assert [round(float(r["score"].value), 6) for r in rows] == [round(r.score, 6) for r in api]
+        assert [r["text"].value for r in rows] == [r.because for r in api]
+        checked += bool(rows)
+    assert checked >= 20
+    # bounded: at most ten per work, and every statement in the one derived graph
+    sources = [q.object for q in store.quads_for_pattern(None, CG.source, None, None)]
+    assert max(sources.count(s) for s in set(sources)) <= 10
+    assert {q.graph_name for q in store.quads_for_pattern(None, CG.source, None, None)} == {graph}
+
+
+def test_the_example_query_lists_association_nodes(sample: Path) -> None:
+    from query.sparql import run_query
+
+    text = (ROOT / "query" / "examples" / "10-association-nodes.rq").read_text(encoding="utf-8")
+    result = run_query(
+        open_latest_snapshot(sample),
+        text,
+        results_format=QueryResultsFormat.TSV,
+        graph_format=RdfFormat.TURTLE,
+        max_rows=100,
+        max_bytes=1_000_000,
+    )
+    assert result.body.count(b"work/") >= 20
+
+
+# ------------------------------------------------------------ incremental = full
+
+
+def deletions(path: Path, into: Path, count: int) -> Path:
+    with path.open("rb") as handle:
+        records = [r for r in pymarc.MARCReader(handle, to_unicode=True, force_utf8=True) if r][
+            :count
+        ]
+    for record in records:
+        record.leader = record.leader[:5] + "d" + record.leader[6:]  # leader/05 = d: deleted
+    into.write_bytes(b"".join(r.as_marc() for r in records))
+    return into
+
+
+def derived_state(data_dir: Path) -> tuple[object, list[str]]:
+    store = open_latest_snapshot(data_dir)
+    projection = load(data_dir, read_token(store, LAYOUT) or "")
+    quads = sorted(
+        str(q) for q in store.quads_for_pattern(None, None, None, associations_graph(LAYOUT))
+        if not q.predicate.value.endswith("#projection")
+    )  # fmt: skip
+    return projection, quads
+
+
+def test_incremental_updates_after_adding_and_removing_records_equal_a_full_build(
+    tmp_path: Path,
+) -> None:
+    removed = deletions(ROOT / "data" / "marc" / "demoRecs.mrc", tmp_path / "deleted.mrc", 5)
+    stepwise, whole = tmp_path / "stepwise", tmp_path / "whole"
+    ingest(stepwise, SAMPLE[:8])
+    ingest(stepwise, SAMPLE[8:])
+    ingest(stepwise, [removed])
+    ingest(whole, [*SAMPLE, removed])
+    (p1, q1), (p2, q2) = derived_state(stepwise), derived_state(whole)
+    assert p1 is not None and p2 is not None
+    assert p1.same_as(p2) and p1.token == p2.token  # the token is a digest of the content
+    assert len(q1) > 1000 and q1 == q2
+
+
+def test_an_unchanged_reingest_changes_nothing(sample: Path) -> None:
+    before = (sample / "snapshots" / "CURRENT").read_text()
+    report = run_ingest(load_settings(env={}, data_dir=sample), SAMPLE[:3])
+    assert report.written == 0 and report.associations.resources_read == 0
+    assert (sample / "snapshots" / "CURRENT").read_text() == before  # no new checkpoint
+
+
+def test_a_store_without_a_trusted_projection_is_rebuilt(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    ingest(data_dir, [PRINCETON])
+    assert read_token(open_latest_snapshot(data_dir), LAYOUT)
+    for path in (data_dir / "projection").glob("*.npz"):
+        path.write_bytes(b"not a projection")
+    report = run_ingest(load_settings(env={}, data_dir=data_dir), [GWU])
+    assert (
+        report.associations.full and report.associations.reason == "no projection matches the store"
+    )
+    fresh = tmp_path / "fresh"
+    ingest(fresh, [PRINCETON, GWU])
+    assert derived_state(data_dir)[0].same_as(derived_state(fresh)[0])
+
+
+# ------------------------------------------------------------ shared records (translations)
+
+
+def test_translations_by_one_translator_are_related(tmp_path: Path) -> None:
+    """Polish translations of Austen: *Rozważna i romantyczna* (ISBN 9788392132226) and *Duma i
+    uprzedzenie* share their translator, Anna Przedpełska-Trzeciakowska."""
+    source = SHARED / "marc" / "marc4j" / "pride-and-prejudice-fixed.mrc"
+    if not source.exists():
+        pytest.skip(
+            f"the shared test corpus is not here ({source}); see tests/README or MANIFEST.md"
+        )
+    data_dir = tmp_path / "data"
+    ingest(data_dir, [source])
+    association = association_of(data_dir)
+    results = association.related(
+        BASE + "instance/isbn-9788392132226", 10, labels=labels(association)
+    )
+    duma = next(r for r in results if r.label.startswith("Duma i uprzedzenie"))
+    assert duma.editions > 1
+    assert any(u.label.startswith("Przedpelska-Trzeciakowska") for u in duma.units)
+    assert "Przedpelska-Trzeciakowska, Anna" in duma.because
+    assert results[0].same_work  # its other editions first
+
+
+# ------------------------------------------------------------ a checkpoint reads its own projection
+
+
+def test_a_reader_uses_the_projection_its_checkpoint_names(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    ingest(data_dir, [PRINCETON])
+    old_store = open_latest_snapshot(data_dir)
+    old_token = read_token(old_store, LAYOUT)
+    assert old_token
+    ingest(data_dir, [p for p in SAMPLE if p != PRINCETON])
+    new_store = open_latest_snapshot(data_dir)
+    assert read_token(new_store, LAYOUT) != old_token
+    # the server still on the older checkpoint finds its own projection
+    older = load(data_dir, old_token)
+    newer = load(data_dir, read_token(new_store, LAYOUT) or "")
+    assert older is not None and newer is not None
+    assert len(older.resources) < len(newer.resources)

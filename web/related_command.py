@@ -1,0 +1,48 @@
+"""``catalograph related``: what is related to a resource, as a table or JSON, from the newest checkpoint."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+from graph.snapshots import open_latest_snapshot
+from graph.writer import Writer
+from ingest import PIPELINE_VERSION
+from ingest.marc.vocab import relator_label
+from ontology.layout import Layout
+from query.related import Labels
+from web.association_build import refresh_associations
+from web.config import Settings
+from web.related import open_association, parse_iri, related_json
+
+#: Width of the explanation column of the table.
+WRAP = 100
+
+
+def run_related_command(settings: Settings, iri: str, limit: int, format_name: str) -> str:
+    """The results for ``iri`` as an aligned table (score, work, editions, why) or as JSON."""
+    iri = parse_iri(iri)
+    store = open_latest_snapshot(settings.data_dir)
+    association = open_association(store, settings)
+    results = association.related(iri, limit, labels=Labels(store, (), relator_label))
+    if format_name == "json":
+        return json.dumps(related_json(iri, results), ensure_ascii=False, indent=1) + "\n"
+    if not results:
+        return "nothing related found\n"
+    lines = []
+    for rank, result in enumerate(results, start=1):
+        editions = f" ({result.editions} editions)" if result.editions > 1 else ""
+        lines.append(f"{rank:>2}. {result.score:.3f}  {result.label}{editions}")
+        lines.append(f"    {result.iri}")
+        lines.extend(
+            textwrap.wrap(result.because, WRAP, initial_indent="    ", subsequent_indent="    ")
+        )
+    return "\n".join(lines) + "\n"
+
+
+def run_refresh_command(settings: Settings, *, full: bool) -> str:
+    """Bring the associations up to date with the live store (a writing session of its own)."""
+    layout = Layout(settings.base_iri)
+    with Writer(settings.data_dir, layout, PIPELINE_VERSION) as writer:
+        done = refresh_associations(writer, layout, settings.data_dir, full=full)
+    return done.summary()
