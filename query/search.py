@@ -73,6 +73,9 @@ class SearchQuery:
     year_to: int | None = None
     limit: int = DEFAULT_LIMIT
     offset: int = 0
+    #: Any of the words, not all (BM25 still ranks documents holding more of them first):
+    #: the seeds of a text for related resources, where no one document need hold them all.
+    any_term: bool = False
 
     @classmethod
     def build(
@@ -86,6 +89,7 @@ class SearchQuery:
         limit: int = DEFAULT_LIMIT,
         offset: int = 0,
         prefix: bool = False,
+        any_term: bool = False,
     ) -> SearchQuery:
         if len(text) > MAX_QUERY_CHARS:
             raise UsageError(f"the search text is longer than {MAX_QUERY_CHARS} characters")
@@ -98,11 +102,15 @@ class SearchQuery:
         if len(terms) > MAX_TERMS:
             raise UsageError(f"the search text has more than {MAX_TERMS} words; ask with fewer")
         if any(kind_ == "cjk" and len(run) > MAX_CJK_RUN for kind_, run in terms):
-            raise UsageError(f"a run of CJK characters is longer than {MAX_CJK_RUN}; ask with fewer")
+            raise UsageError(
+                f"a run of CJK characters is longer than {MAX_CJK_RUN}; ask with fewer"
+            )
         kinds = sorted(set(kinds_by_class().values()))
         if kind is not None and kind not in kinds:
             raise UsageError(f"unknown kind {kind!r}; one of: {', '.join(kinds)}")
-        if language is not None and not (language.isascii() and language.isalpha() and len(language) <= 8):
+        if language is not None and not (
+            language.isascii() and language.isalpha() and len(language) <= 8
+        ):
             raise UsageError(f"a language is a code such as eng or chi, not {language!r}")
         for name, year in (("from", year_from), ("to", year_to)):
             if year is not None and not MIN_YEAR <= year <= MAX_YEAR:
@@ -112,7 +120,16 @@ class SearchQuery:
         if not 0 <= offset <= MAX_OFFSET:
             raise UsageError(f"the offset must be between 0 and {MAX_OFFSET}")
         return cls(
-            text, terms, prefix, kind, language and language.lower(), year_from, year_to, limit, offset
+            text,
+            terms,
+            prefix,
+            kind,
+            language and language.lower(),
+            year_from,
+            year_to,
+            limit,
+            offset,
+            any_term,
         )
 
     def match_expression(self) -> str:
@@ -122,13 +139,15 @@ class SearchQuery:
             last = number == len(self.terms) - 1
             if kind == "cjk":
                 if len(value) == 1:
-                    parts.append(f"{_quoted(value)}*")  # a prefix of its bigrams, or a last character
+                    parts.append(
+                        f"{_quoted(value)}*"
+                    )  # a prefix of its bigrams, or a last character
                 else:
                     parts.append(_quoted(" ".join(grams(value)[:-1])))  # the bigrams, in order
                 continue
             star = "*" if last and self.prefix and len(value) >= MIN_PREFIX_CHARS else ""
             parts.append(_quoted(value) + star)
-        return " ".join(parts)
+        return (" OR " if self.any_term else " ").join(parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,9 +207,7 @@ class SearchResult:
 
 
 _YEAR = "COALESCE(d.year, (SELECT min(i.year) FROM search_doc AS i WHERE i.work = d.iri))"
-_LANGUAGES = (
-    "trim(d.languages || ' ' || COALESCE((SELECT w.languages FROM search_doc AS w WHERE w.iri = d.work), ''))"
-)
+_LANGUAGES = "trim(d.languages || ' ' || COALESCE((SELECT w.languages FROM search_doc AS w WHERE w.iri = d.work), ''))"
 _SELECT = f"""
 SELECT d.iri, d.kind, d.label, {_YEAR} AS year, {_LANGUAGES} AS languages,
        -bm25(search_fts, {", ".join(str(WEIGHTS[name]) for name in FIELDS)}) AS score,
@@ -255,7 +272,9 @@ def search_in(
         rows = db.execute(_SELECT, parameters).fetchall()
     except sqlite3.OperationalError as exc:
         if time.monotonic() > stop_at:
-            raise QueryTimeoutError(f"the search took longer than {deadline_s:g} s and was stopped") from exc
+            raise QueryTimeoutError(
+                f"the search took longer than {deadline_s:g} s and was stopped"
+            ) from exc
         raise UsageError(f"cannot search for {query.text!r}: {exc}") from exc  # an unforeseen edge
     finally:
         db.set_progress_handler(None, 0)
@@ -276,7 +295,9 @@ def search_in(
 
 def _matched_field(highlighted: tuple[str | None, ...]) -> str:
     """The best-weighted field whose text FTS5 marked as holding a query term."""
-    marked = [name for name, text in zip(FIELDS, highlighted, strict=True) if text and _HIT_START in text]
+    marked = [
+        name for name, text in zip(FIELDS, highlighted, strict=True) if text and _HIT_START in text
+    ]
     return max(marked, key=WEIGHTS.__getitem__) if marked else FIELDS[0]
 
 

@@ -90,6 +90,9 @@ def test_related_as_json(url: str) -> None:
         ({"iri": ARS_MINOR, "limit": "100000"}, 400),
         ({"iri": BASE + "instance/no-such-thing"}, 404),
         ({"iri": "http://example.org/'; DROP GRAPH <x> ; #"}, 400),
+        ({"iri": ARS_MINOR, "q": "grammar"}, 400),  # one or the other
+        ({"q": ""}, 400),
+        ({"q": "grammar", "colour": "red"}, 400),
     ],
 )
 def test_errors_are_problem_details(url: str, params: dict[str, str], status: int) -> None:
@@ -97,6 +100,35 @@ def test_errors_are_problem_details(url: str, params: dict[str, str], status: in
     assert got == status
     assert content_type == "application/problem+json"
     assert body["status"] == status and body["title"] and body["detail"]
+
+
+def test_related_to_words_starts_from_the_seed_search(url: str) -> None:
+    """``?q=``: the seed search's hits are the seeds; Donatus's *Ars minor* is found by its
+    words (all eight records), and what is related to them comes with its reasons, the seeds left out."""
+    status, _, body = get(url, q="ars minor", limit="5")
+    assert status == 200
+    seeds = {seed["iri"] for seed in body["seeds"]}
+    assert ARS_MINOR in seeds
+    assert body["results"] and all(r["because"] for r in body["results"])
+    assert not seeds & {r["iri"] for r in body["results"]}
+
+
+def test_words_no_document_holds_together_still_give_seeds(url: str) -> None:
+    """No document holds both "Mozart" and "symphonies" (a work's document holds its titles,
+    not its creators): the seeds are then documents with any of the words."""
+    status, _, body = get(url, q="Mozart symphonies")
+    assert status == 200
+    labels = " ".join(seed["label"] for seed in body["seeds"])
+    assert "Mozart" in labels and "Symphon" in labels
+    assert body["results"]
+
+
+def test_cli_related_to_words(data_dir: Path) -> None:
+    done = catalograph(data_dir, "related", "--text", "ars minor", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    assert ARS_MINOR in {seed["iri"] for seed in json.loads(done.stdout)["seeds"]}
+    both = catalograph(data_dir, "related", ARS_MINOR, "--text", "grammar")
+    assert both.returncode == 2 and "not both" in both.stderr
 
 
 def test_cli_table_and_json(data_dir: Path) -> None:

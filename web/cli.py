@@ -202,19 +202,31 @@ def search(
     "with --full, rebuild them whole.",
 )
 @click.option("--full", is_flag=True, help="With --refresh: rebuild instead of updating.")
+@click.option(
+    "--text", help="Start from these words instead of one resource: the seed search's best hits."
+)
 @click.pass_obj
 def related(
-    settings: Settings, iri: str | None, limit: int, format_name: str, refresh: bool, full: bool
+    settings: Settings,
+    iri: str | None,
+    limit: int,
+    format_name: str,
+    refresh: bool,
+    full: bool,
+    text: str | None,
 ) -> None:
-    """What is related to a resource (instance, work, agent, concept, place), and why."""
+    """What is related to a resource (instance, work, agent, concept, place), or to some
+    words, and why."""
     from web.related_command import run_refresh_command, run_related_command
 
+    if iri and text is not None:
+        raise click.UsageError("give a resource IRI or --text, not both")
     if refresh:
         click.echo(run_refresh_command(settings, full=full), err=True)
-    if iri:
-        click.echo(run_related_command(settings, iri, limit, format_name), nl=False)
+    if iri or text is not None:
+        click.echo(run_related_command(settings, iri, limit, format_name, text), nl=False)
     elif not refresh:
-        raise click.UsageError("give a resource IRI (or --refresh)")
+        raise click.UsageError("give a resource IRI, or --text WORDS (or --refresh)")
 
 
 @cli.command()

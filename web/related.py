@@ -1,11 +1,13 @@
 """``GET /api/related?iri=…&limit=…``: what is related to a resource, and why, as JSON.
 
-Answers from the checkpoint the app serves and the projection that matches
+``?q=words`` starts from the seed search's best hits instead of one resource
+(``related_to_hits``). Answers from the checkpoint the app serves and the projection that matches
 it (``web.association_build.projection_of``: the checkpoint names the
 projection's token), loaded once per checkpoint and shared by every request;
 nothing is built on a request. Errors are RFC 9457 problem details
-(``application/problem+json``): a malformed IRI or limit is a 400, an IRI the
-projection does not know a 404, a checkpoint without associations a 503.
+(``application/problem+json``, ``web.errors`` as for all of ``/api/``): a
+malformed IRI or limit is a 400, an IRI the projection does not know a 404, a
+checkpoint without associations a 503.
 """
 
 from __future__ import annotations
@@ -13,23 +15,24 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 from flask import Blueprint, Flask, Response, current_app, request
 from pyoxigraph import NamedNode, Store
 
 from ingest.marc.vocab import relator_label
-from ontology.errors import CatalographError, NotFoundError, StoreError, UsageError
+from ontology.errors import StoreError, UsageError
 from ontology.layout import Layout
 from query.association import MAX_LIMIT, AssociationIndex
 from query.related import Association, Labels, Related
+from query.search import SearchQuery, SearchResult, search
 from web.association_build import projection_of
 from web.config import Settings
-from web.state import settings, store
+from web.state import settings, store_holder
 
 blueprint = Blueprint("related", __name__)
 
 _EXTENSION = "catalograph.related"
-PROBLEM = "application/problem+json"
 
 
 class AssociationsMissingError(StoreError):
@@ -98,16 +101,43 @@ def related_json(iri: str, results: list[Related]) -> dict[str, object]:
     return {"iri": iri, "results": [r.as_json() for r in results]}
 
 
-def _problem(error: CatalographError) -> Response:
-    status = getattr(error, "http_status", 500)
-    titles = {400: "Bad request", 404: "Not found", 503: "Unavailable"}
-    body = {
-        "type": "about:blank",
-        "title": titles.get(status, "Error"),
-        "status": status,
-        "detail": error.format_message(),
+#: Seed-search hits a text's related results start from.
+SEED_HITS = 20
+
+
+def seed_hits(checkpoint: Path | str | None, text: str) -> SearchResult:
+    """The seed search's best hits for ``text``: those holding all its words, else any.
+
+    "Mozart symphonies" has no one document with both words (a work's document
+    holds its titles, not its creators' names); its seeds are then the works
+    titled *Symphonies* and the agent Mozart, which together lead to what a
+    reader means.
+    """
+    found = search(checkpoint, SearchQuery.build(text, limit=SEED_HITS))
+    if found.hits:
+        return found
+    return search(checkpoint, SearchQuery.build(text, limit=SEED_HITS, any_term=True))
+
+
+def related_to_hits(
+    association: Association, found: SearchResult, limit: int, labels: Labels
+) -> list[Related]:
+    """What is related to a text: its search hits as seeds, each weighted by its rank score
+    (normalised to the best), so the best-matching resources count most."""
+    if not found.hits:
+        return []
+    best = max(hit.score for hit in found.hits) or 1.0
+    return association.related_to_seeds(
+        found.iris, [max(hit.score, 0.0) / best for hit in found.hits], limit, labels=labels
+    )
+
+
+def seeds_json(text: str, found: SearchResult, results: list[Related]) -> dict[str, object]:
+    return {
+        "q": text,
+        "seeds": [{"iri": hit.iri, "label": hit.label, "kind": hit.kind} for hit in found.hits],
+        "results": [r.as_json() for r in results],
     }
-    return Response(json.dumps(body, ensure_ascii=False), status=status, content_type=PROBLEM)
 
 
 def _cache(app: Flask) -> AssociationCache:
@@ -116,19 +146,28 @@ def _cache(app: Flask) -> AssociationCache:
 
 @blueprint.get("/api/related")
 def related() -> Response:
-    try:
+    """``?iri=`` (a resource) or ``?q=`` (words: the seed search's hits are the seeds)."""
+    unknown = sorted(set(request.args) - {"iri", "q", "limit"})
+    if unknown:
+        raise UsageError(f"unknown parameter(s): {', '.join(unknown)}; known: iri, q, limit")
+    if ("iri" in request.args) == ("q" in request.args):
+        raise UsageError("give either a resource's IRI (?iri=…) or words to start from (?q=…)")
+    limit = parse_limit(request.args.get("limit"))
+    config = settings()
+    holder = store_holder()
+    current = holder.get()
+    association = _cache(current_app).get(current, config)
+    languages = [lang for lang, _ in request.accept_languages]
+    labels = Labels(association.store, languages, relator_label)
+    if "iri" in request.args:
         iri = parse_iri(request.args.get("iri"))
-        limit = parse_limit(request.args.get("limit"))
-        config = settings()
-        association = _cache(current_app).get(store(), config)
-        languages = [lang for lang, _ in request.accept_languages]
-        results = association.related(
-            iri, limit, labels=Labels(association.store, languages, relator_label)
-        )
-    except (UsageError, NotFoundError, AssociationsMissingError) as exc:
-        return _problem(exc)
+        body = related_json(iri, association.related(iri, limit, labels=labels))
+    else:
+        text = request.args["q"]
+        seeds = seed_hits(holder.path, text)
+        body = seeds_json(text, seeds, related_to_hits(association, seeds, limit, labels))
     response = Response(
-        json.dumps(related_json(iri, results), ensure_ascii=False, indent=1),
+        json.dumps(body, ensure_ascii=False, indent=1),
         content_type="application/json; charset=utf-8",
     )
     response.headers["Vary"] = "Accept-Language"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import textwrap
 
-from graph.snapshots import open_latest_snapshot
+from graph.snapshots import latest_snapshot, open_latest_snapshot
 from graph.writer import Writer
 from ingest import PIPELINE_VERSION
 from ingest.marc.vocab import relator_label
@@ -13,20 +13,37 @@ from ontology.layout import Layout
 from query.related import Labels
 from web.association_build import refresh_associations
 from web.config import Settings
-from web.related import open_association, parse_iri, related_json
+from web.related import (
+    open_association,
+    parse_iri,
+    related_json,
+    related_to_hits,
+    seed_hits,
+    seeds_json,
+)
 
 #: Width of the explanation column of the table.
 WRAP = 100
 
 
-def run_related_command(settings: Settings, iri: str, limit: int, format_name: str) -> str:
-    """The results for ``iri`` as an aligned table (score, work, editions, why) or as JSON."""
-    iri = parse_iri(iri)
+def run_related_command(
+    settings: Settings, iri: str | None, limit: int, format_name: str, text: str | None = None
+) -> str:
+    """The results for ``iri`` (or for the seed search's hits for ``text``) as an aligned
+    table (score, work, editions, why) or as JSON."""
     store = open_latest_snapshot(settings.data_dir)
     association = open_association(store, settings)
-    results = association.related(iri, limit, labels=Labels(store, (), relator_label))
+    labels = Labels(store, (), relator_label)
+    if text is not None:
+        found = seed_hits(latest_snapshot(settings.data_dir), text)
+        results = related_to_hits(association, found, limit, labels)
+        body = seeds_json(text, found, results)
+    else:
+        iri = parse_iri(iri)
+        results = association.related(iri, limit, labels=labels)
+        body = related_json(iri, results)
     if format_name == "json":
-        return json.dumps(related_json(iri, results), ensure_ascii=False, indent=1) + "\n"
+        return json.dumps(body, ensure_ascii=False, indent=1) + "\n"
     if not results:
         return "nothing related found\n"
     lines = []
