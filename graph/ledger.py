@@ -64,7 +64,7 @@ from functools import lru_cache
 
 from pyoxigraph import Quad, RdfFormat, Store, parse
 
-from ontology.records import KEY_SIZE, group_bodies, group_nquads, line_graph, line_key, unit_id
+from ontology.records import KEY_SIZE, group_fields, group_nquads, line_graph, line_key, unit_id
 from ontology.vocabulary import functional_properties
 
 log = logging.getLogger(__name__)
@@ -289,6 +289,21 @@ def group_present(candidates: dict[bytes, int], edits: dict[bytes, int]) -> set[
     return set() if best is None else {best[1]}
 
 
+def most_given(candidates: dict[bytes, int]) -> bytes | None:
+    """``group_present`` when no writer edited the property: the value most records give
+    (ties: the first in code-point order), or ``None`` if none does. A batch settles one
+    functional value per new instance, so this runs about once per record.
+
+    >>> most_given({b"b": 2, b"a": 2, b"c": 1}), most_given({b"a": 0})
+    (b'a', None)
+    """
+    best, best_refs = None, 0
+    for line, refs in candidates.items():
+        if refs > best_refs or (refs == best_refs and refs > 0 and line < best):
+            best, best_refs = line, refs
+    return best
+
+
 class Ledger:
     """The unit-group tables of one record index (its SQLite connection)."""
 
@@ -329,10 +344,17 @@ class Ledger:
             if data and not groups:
                 data, groups = group_nquads(data, functional_properties())
             keys = []
-            for group, body in group_bodies(data, groups):
-                keys.append(group.key)
-                known[group.key] = (group.unit, choice_key(body) if group.functional else None)
-                texts[group.key] = body
+            start = 0
+            for key, unit, size, functional in group_fields(groups):
+                end = start + size
+                keys.append(key)
+                # A key is the hash of its lines: a group met again in the batch (most are:
+                # records that mention a unit mostly say the same of it) is not cut out again.
+                if key not in known:
+                    body = data[start:end]
+                    known[key] = (unit, choice_key(body) if functional else None)
+                    texts[key] = body
+                start = end
             stored.append(b"".join(keys))
             if old_units:
                 new, old = set(keys), set(split_keys(old_units))
@@ -407,10 +429,19 @@ class Ledger:
         for choice, changed in before.items():
             now = after.get(choice, {})
             was = {line: refs for line, refs in now.items() if line not in changed} | changed
-            edits = self.edits.by_choice.get(choice, {})
-            kept_before, kept_after = group_present(was, edits), group_present(now, edits)
-            plan.add.extend(kept_after - kept_before)
-            plan.remove.extend(kept_before - kept_after)
+            edits = self.edits.by_choice.get(choice)
+            if edits:
+                kept_before, kept_after = group_present(was, edits), group_present(now, edits)
+                plan.add.extend(kept_after - kept_before)
+                plan.remove.extend(kept_before - kept_after)
+                continue
+            # no writer chose (nearly always): what group_present gives, without its sets
+            value_before, value_after = most_given(was), most_given(now)
+            if value_after != value_before:
+                if value_after is not None:
+                    plan.add.append(value_after)
+                if value_before is not None:
+                    plan.remove.append(value_before)
 
     def candidates(self, choices: Iterable[bytes]) -> dict[bytes, dict[bytes, int]]:
         """Every value records give for each functional property ``<s> <p>`` of ``choices``:

@@ -134,6 +134,13 @@ class ProvenanceNQuads:
         self._version = f" {CG.pipelineVersion} {Literal(pipeline_version)}{self._end}"
         self._time = f" {PROV.generatedAtTime} {generated_at}{self._end}"
         self._integer = f"^^{XSD.integer}"
+        # the predicates' N-Triples forms, once per session rather than once per record
+        self._position = f" {CG.sourcePosition} "
+        self._hash = f" {CG.contentHash} "
+        self._offset = f" {CG.byteOffset} "
+        self._line = f" {CG.sourceLine} "
+        self._identifier = f" {CG.sourceIdentifier} "
+        self._datestamp = f" {CG.sourceDatestamp} "
         self._sources: dict[str, str] = {}
 
     def record(
@@ -161,19 +168,19 @@ class ProvenanceNQuads:
         parts = [
             subject, self._head,
             subject, source,
-            subject, f' {CG.sourcePosition} "{int(position)}"{integer}{end}',
-            subject, f" {CG.contentHash} {Literal(content_hash)}{end}",
+            subject, f'{self._position}"{int(position)}"{integer}{end}',
+            subject, f"{self._hash}{Literal(content_hash)}{end}",
             subject, self._version,
             subject, self._time,
         ]  # fmt: skip
         if byte_offset is not None:
-            parts += (subject, f' {CG.byteOffset} "{int(byte_offset)}"{integer}{end}')
+            parts += (subject, f'{self._offset}"{int(byte_offset)}"{integer}{end}')
         if line is not None:
-            parts += (subject, f' {CG.sourceLine} "{int(line)}"{integer}{end}')
+            parts += (subject, f'{self._line}"{int(line)}"{integer}{end}')
         if identifier is not None:
-            parts += (subject, f" {CG.sourceIdentifier} {Literal(identifier)}{end}")
+            parts += (subject, f"{self._identifier}{Literal(identifier)}{end}")
         if datestamp is not None:
-            parts += (subject, f" {CG.sourceDatestamp} {Literal(datestamp)}{end}")
+            parts += (subject, f"{self._datestamp}{Literal(datestamp)}{end}")
         return "".join(parts)
 
 

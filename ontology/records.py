@@ -120,13 +120,11 @@ def unpack_groups(data: bytes) -> list[UnitGroup]:
     return [UnitGroup(*fields) for fields in _GROUP.iter_unpack(data)]
 
 
-def group_bodies(units: bytes, groups: bytes) -> Iterator[tuple[UnitGroup, bytes]]:
-    """Each group a ``RecordGraph`` packs, with its N-Quads lines cut from its ``units``."""
-    offset = 0
-    for fields in _GROUP.iter_unpack(groups):
-        group = UnitGroup(*fields)
-        yield group, units[offset : offset + group.size]
-        offset += group.size
+def group_fields(groups: bytes) -> Iterator[tuple[bytes, int, int, bool]]:
+    """``(key, unit, size, functional)`` of each group a ``RecordGraph.unit_groups`` packs, as
+    plain tuples: the writer walks every group of every record, and a ``UnitGroup`` each costs
+    more than the walk (``graph.ledger.Ledger.plan``)."""
+    return _GROUP.iter_unpack(groups)
 
 
 @dataclass(frozen=True, slots=True)
