@@ -65,6 +65,7 @@ from ontology.namespaces import PREFIXES  # noqa: E402
 def _load(name: str):  # bench/*.py, imported by path ('ingest' is our package)
     spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "bench" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
