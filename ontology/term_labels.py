@@ -140,11 +140,23 @@ def vocabulary_label(iri: str | NamedNode, preferred: list[str] | tuple[str, ...
     >>> vocabulary_label("http://example.org/x") is None
     True
     """
+    found = vocabulary_label_and_language(iri, preferred)
+    return found[0] if found else None
+
+
+def vocabulary_label_and_language(
+    iri: str | NamedNode, preferred: list[str] | tuple[str, ...] = ()
+) -> tuple[str, str] | None:
+    """``vocabulary_label`` with the language tag of the label chosen, for ``lang=`` on a page.
+
+    >>> vocabulary_label_and_language("http://id.loc.gov/vocabulary/languages/fre", ["zh"])
+    ('法语', 'zh')
+    """
     labels = _labels(iri.value if isinstance(iri, NamedNode) else iri)
     if not labels:
         return None
     for tag in preferred:
         primary = tag.split("-", 1)[0].strip().lower()
         if primary in labels:
-            return labels[primary]
-    return labels["en"]
+            return labels[primary], primary
+    return labels["en"], "en"

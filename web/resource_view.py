@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 from pyoxigraph import BlankNode, Literal, NamedNode
 
 from ontology.namespaces import BF, PREFIXES, RDF, RDFS, SKOS
-from ontology.term_labels import vocabulary_label
+from ontology.term_labels import vocabulary_label, vocabulary_label_and_language
 from ontology.vocabulary import label_for, term_labels
 from query.listings import Description, Listing, Reference, Value, best_label
 
@@ -217,6 +217,13 @@ class _Shower:
     def labelled(self, term: NamedNode | BlankNode | Literal, labels: list[Literal]) -> Shown:
         best = best_label(labels, self.languages)
         if best is None:
+            known = (
+                vocabulary_label_and_language(term, self.languages)
+                if isinstance(term, NamedNode)
+                else None
+            )
+            if known is not None:  # a vocabulary term: its label in the reader's language
+                return Shown(known[0], known[1])
             return Shown(self.name(term))
         parallel = [(lab.value, lab.language) for lab in labels if lab.value != best.value]
         return Shown(best.value, best.language, parallel=list(dict.fromkeys(parallel)))

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime
+from functools import cache
 
 from flask import Blueprint, Response, current_app, render_template, request
 from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, Store, Triple, serialize
@@ -103,6 +104,11 @@ def _described(triples: list[Triple]) -> list[dict]:
     return [{"subject": e["subject"], "rows": list(e["rows"].values())} for e in subjects.values()]
 
 
+@cache
+def _ontology_labels() -> dict[str, str]:
+    return term_labels()
+
+
 def _term(term: NamedNode | BlankNode | Literal | Triple) -> dict:
     if isinstance(term, BlankNode):
         anchor = f"b-{term.value}"
@@ -111,7 +117,7 @@ def _term(term: NamedNode | BlankNode | Literal | Triple) -> dict:
         return {"id": None, "text": term.value, "href": None, "iri": None, "lang": term.language}
     if isinstance(term, NamedNode):
         iri = term.value
-        known = vocabulary_label(iri) or term_labels().get(iri)
+        known = vocabulary_label(iri) or _ontology_labels().get(iri)
         return {"id": iri, "text": known or iri, "href": iri, "iri": iri, "lang": None}
     return {"id": None, "text": str(term), "href": None, "iri": None, "lang": None}
 
