@@ -165,6 +165,8 @@ def test_void_html_shows_the_datasets_figures(url: str) -> None:
         if t.predicate == NamedNode(VOID + "triples") and t.subject.value.endswith("#dataset")
     ]
     page = get(url, "/.well-known/void", **BROWSER).text
+    examples = [t.object.value for t in triples if t.predicate == NamedNode(VOID + "exampleResource")]
+    assert examples and all(f'href="/{iri[len(BASE):]}"' in page for iri in examples)
     assert re.search(r'<th scope="row" title="http://rdfs.org/ns/void#triples">[^<]+</th>\s*'
                      rf"<td><ul><li><span>{count}</span>", page)
 

@@ -6,10 +6,13 @@ query for non-browsers) are RDF in whatever format the client negotiates
 browsers, chosen by the one negotiation function (RDF first, so a client that
 says nothing gets Turtle); the HTML view's JSON twin (``?_format=json``) holds
 the rows it shows. ``/ns/context.jsonld`` serves ``ontology/context.jsonld``
-as ``application/ld+json`` at a stable address. Service URLs (the SPARQL and Graph Store endpoints) are those
-the client reached; dataset IRIs live under ``base_iri``, where the data is
-published. VoID's resource figures are the app's (``web.state.figures``,
-from ``graph.stats``), the ones the home page and ``/-/stats`` show; the
+as ``application/ld+json`` at a stable address.
+
+Service URLs (the SPARQL and Graph Store endpoints) are those the client
+reached; dataset IRIs live under ``base_iri``, where the data is published
+(the HTML view links them to their pages here). VoID's resource figures are
+the app's (``web.state.figures``, from ``graph.stats``), the ones the home
+page and ``/-/stats`` show; the
 triples per property (``query.void.usage``) are counted once per checkpoint:
 the store object the app reads changes exactly when a new checkpoint is
 opened, so it is the cache key.
@@ -118,7 +121,9 @@ def _term(term: NamedNode | BlankNode | Literal | Triple) -> dict:
     if isinstance(term, NamedNode):
         iri = term.value
         known = vocabulary_label(iri) or _ontology_labels().get(iri)
-        return {"id": iri, "text": known or iri, "href": iri, "iri": iri, "lang": None}
+        base = settings().base_iri  # a resource of ours links to its page on this server
+        href = request.script_root + "/" + iri[len(base) :] if iri.startswith(base) else iri
+        return {"id": iri, "text": known or iri, "href": href, "iri": iri, "lang": None}
     return {"id": None, "text": str(term), "href": None, "iri": None, "lang": None}
 
 
