@@ -17,8 +17,8 @@ from urllib.parse import urlencode
 
 from pyoxigraph import BlankNode, Literal, NamedNode
 
-from ingest.marc.vocab import language_name, relator_label
-from ontology.namespaces import BF, LANGUAGES, PREFIXES, RDF, RDFS, SKOS
+from ontology.namespaces import BF, PREFIXES, RDF, RDFS, SKOS
+from ontology.term_labels import vocabulary_label, vocabulary_label_and_language
 from ontology.vocabulary import label_for, term_labels
 from query.listings import Description, Listing, Reference, Value, best_label
 
@@ -217,6 +217,13 @@ class _Shower:
     def labelled(self, term: NamedNode | BlankNode | Literal, labels: list[Literal]) -> Shown:
         best = best_label(labels, self.languages)
         if best is None:
+            known = (
+                vocabulary_label_and_language(term, self.languages)
+                if isinstance(term, NamedNode)
+                else None
+            )
+            if known is not None:  # a vocabulary term: its label in the reader's language
+                return Shown(known[0], known[1])
             return Shown(self.name(term))
         parallel = [(lab.value, lab.language) for lab in labels if lab.value != best.value]
         return Shown(best.value, best.language, parallel=list(dict.fromkeys(parallel)))
@@ -228,11 +235,9 @@ class _Shower:
         if isinstance(term, Literal):
             return term.value
         iri = term.value
-        if iri.startswith(LANGUAGES.iri):
-            return language_name(iri[len(LANGUAGES.iri) :]) or iri
-        role = relator_label(term)
-        if role:
-            return role
+        known = vocabulary_label(iri, self.languages)  # roles, languages, issuance, schemes...
+        if known:
+            return known
         if iri.startswith(self.base):
             return iri[len(self.base) :]
         if iri in _term_labels():

@@ -4,7 +4,9 @@ The request path is mapped to ``base + path`` whatever trusted Host the
 request came in on (``web.hosts``), so a copy served under another name still
 finds its resources. One URL answers HTML to browsers and RDF to clients (the
 same negotiation as /sparql), and ``.ttl`` / ``.nt`` / ``.jsonld`` twins name a
-format outright. How a page shows its resource is ``web.resource_view``'s job.
+format outright; ``?_format=json`` is the page's JSON twin (``web.json_twin``):
+the same ``Page`` the template is given. Every answer's ``Link`` header names
+the others. How a page shows its resource is ``web.resource_view``'s job.
 
 What a page or twin holds is gathered in a query worker under the page limits
 (``web.page_limits``) and in slices: each list shows at most
@@ -34,6 +36,7 @@ from query.negotiation import (
     negotiate,
 )
 from query.resource_job import NOTHING, PAGE, Candidate
+from web.json_twin import json_link, json_response, wants_json
 from web.page_limits import PageTooLargeError, answer_resource
 from web.resource_view import Page
 from web.state import settings
@@ -82,6 +85,8 @@ def resource(kind: str, rest: str) -> Response:
 
 def _wanted() -> str:
     """What the client wants of a resource: its page, an RDF format, or nothing it can have."""
+    if wants_json():
+        return PAGE
     try:
         fmt = negotiate(request.headers.get("Accept"), [*RDF_FORMATS, HTML])
     except NotAcceptableError:
@@ -119,6 +124,10 @@ def _page(description: Description, path: str) -> Response:
         size=settings().page_list_size,
     )
     twins = [(f.name, f"{local}.{f.file_extension}", media_type(f)) for f in TWINS]
+    if wants_json():
+        return json_response(
+            {"page": view, "twins": [{"name": n, "href": h, "type": t} for n, h, t in twins]}
+        )
     body = render_template("resource.html", page=view, twins=twins)
     limit = settings().max_response_bytes
     if len(body) > limit:  # characters: at least as many bytes
@@ -162,4 +171,6 @@ def _link_header(path: str) -> str:
         f'<{local}.{fmt.file_extension}>; rel="alternate"; type="{media_type(fmt)}"'
         for fmt in TWINS
     ]
+    links.append(f'<{local}>; rel="alternate"; type="text/html"')
+    links.append(json_link(local))
     return ", ".join(links)

@@ -1,7 +1,8 @@
 """System pages: the home page and the ``/-/`` pages about the service itself.
 
-``/`` shows what the graph holds and ``/-/stats`` the same figures as JSON
-(both from ``web.state.figures``, so they agree with ``catalograph stats``
+``/`` shows what the graph holds, and its JSON twin (``/?_format=json``,
+``web.json_twin``) and ``/-/stats`` the same figures as JSON (all from
+``web.state.figures``, so they agree with ``catalograph stats``
 and VoID); ``/-/health`` says whether the store can be read (for load
 balancers and monitors); ``/-/version`` which versions answer.
 """
@@ -18,6 +19,7 @@ from flask import Blueprint, Response, jsonify, render_template
 
 from ontology.errors import CatalographError
 from query.negotiation import HTML, content_type
+from web.json_twin import json_link, json_response, wants_json
 from web.state import app_state, figures, settings
 
 _ROOT = Path(__file__).resolve().parent.parent
@@ -27,8 +29,13 @@ blueprint = Blueprint("system", __name__)
 
 @blueprint.get("/")
 def home() -> Response:
-    body = render_template("home.html", groups=figures().groups, base=settings().base_iri)
-    return Response(body, content_type=content_type(HTML))
+    groups, base = figures().groups, settings().base_iri
+    if wants_json():
+        return json_response({"groups": groups, "base": base})
+    body = render_template("home.html", groups=groups, base=base)
+    response = Response(body, content_type=content_type(HTML))
+    response.headers["Link"] = json_link()
+    return response
 
 
 @blueprint.get("/-/stats")

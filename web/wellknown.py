@@ -1,10 +1,18 @@
-"""Self-description: the VoID description at ``/.well-known/void`` and the service description.
+"""Self-description: VoID at ``/.well-known/void``, the service description, the JSON-LD context.
 
-Both are RDF in whatever format the client negotiates (``Accept`` or
-``?format=``). Service URLs (the SPARQL and Graph Store endpoints) are those
-the client reached; dataset IRIs live under ``base_iri``, where the data is
-published. VoID's resource figures are the app's (``web.state.figures``,
-from ``graph.stats``), the ones the home page and ``/-/stats`` show; the
+VoID and the service description (``/-/service``, and ``/sparql`` without a
+query for non-browsers) are RDF in whatever format the client negotiates
+(``Accept`` or ``?format=``) and an HTML view of the same statements for
+browsers, chosen by the one negotiation function (RDF first, so a client that
+says nothing gets Turtle); the HTML view's JSON twin (``?_format=json``) holds
+the rows it shows. ``/ns/context.jsonld`` serves ``ontology/context.jsonld``
+as ``application/ld+json`` at a stable address.
+
+Service URLs (the SPARQL and Graph Store endpoints) are those the client
+reached; dataset IRIs live under ``base_iri``, where the data is published
+(the HTML view links them to their pages here). VoID's resource figures are
+the app's (``web.state.figures``, from ``graph.stats``), the ones the home
+page and ``/-/stats`` show; the
 triples per property (``query.void.usage``) are counted once per checkpoint:
 the store object the app reads changes exactly when a new checkpoint is
 opened, so it is the cache key.
@@ -14,19 +22,31 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime
+from functools import cache
 
-from flask import Blueprint, Response, current_app, request
-from pyoxigraph import NamedNode, Store, Triple, serialize
+from flask import Blueprint, Response, current_app, render_template, request
+from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, Store, Triple, serialize
 
 from graph import latest_snapshot
+from ontology.term_labels import vocabulary_label
+from ontology.vocabulary import context_path, label_for, term_labels
 from query.description import rdf_format_iris, service_triples, used_prefixes
-from query.negotiation import RDF_FORMATS, content_type, negotiate
+from query.negotiation import HTML, RDF_FORMATS, content_type, media_type, negotiate
 from query.void import Usage, usage, void_triples
+from web.json_twin import json_link, json_response, wants_json
 from web.state import figures, settings, store
 
 blueprint = Blueprint("wellknown", __name__)
 
 VOID_PATH = "/.well-known/void"
+SERVICE_PATH = "/-/service"
+CONTEXT_PATH = "/ns/context.jsonld"
+JSON_LD = "application/ld+json"
+#: The formats an HTML view links to (``?format=``), by their short names.
+_VIEW_FORMATS = tuple(
+    (fmt.name, fmt.file_extension, fmt)
+    for fmt in (RdfFormat.TURTLE, RdfFormat.N_TRIPLES, RdfFormat.JSON_LD, RdfFormat.RDF_XML)
+)
 GRAPH_STORE_PATH = "/rdf-graph-store"
 _CACHE = "catalograph.void"
 
@@ -40,18 +60,75 @@ def dataset_iri() -> NamedNode:
     return NamedNode(settings().base_iri + VOID_PATH.lstrip("/") + "#dataset")
 
 
-def rdf_response(triples: list[Triple]) -> Response:
-    """``triples`` in the negotiated RDF format."""
+def rdf_response(triples: list[Triple], title: str = "", browsers: bool = False) -> Response:
+    """``triples`` in the negotiated RDF format, or (``browsers``) their HTML view or its JSON twin."""
     values = request.args.getlist("format")
-    fmt = negotiate(request.headers.get("Accept"), RDF_FORMATS, ",".join(values) or None)
-    body = serialize(triples, format=fmt, prefixes=used_prefixes(triples))
-    response = Response(body, content_type=content_type(fmt))
+    offered = [*RDF_FORMATS, HTML] if browsers else RDF_FORMATS
+    if browsers and wants_json():
+        return json_response({"title": title, "subjects": _described(triples)})
+    fmt = negotiate(request.headers.get("Accept"), offered, ",".join(values) or None)
+    if fmt == HTML:
+        body = render_template(
+            "rdf_document.html",
+            title=title,
+            subjects=_described(triples),
+            formats=[(name, short, media_type(fmt)) for name, short, fmt in _VIEW_FORMATS],
+        )
+        response = Response(body, content_type=content_type(HTML))
+    else:
+        body = serialize(triples, format=fmt, prefixes=used_prefixes(triples))
+        response = Response(body, content_type=content_type(fmt))
     response.headers["Vary"] = "Accept"
+    if browsers:
+        here = request.script_root + request.path
+        links = [
+            f'<{here}?format={short}>; rel="alternate"; type="{media_type(fmt)}"'
+            for _, short, fmt in _VIEW_FORMATS
+        ]
+        links += [f'<{here}>; rel="alternate"; type="text/html"', json_link(here)]
+        response.headers["Link"] = ", ".join(links)
     return response
 
 
-def service_description() -> Response:
-    """The SPARQL 1.1 Service Description of ``/sparql`` (a GET without a query)."""
+def _described(triples: list[Triple]) -> list[dict]:
+    """The statements grouped by subject, every term with the words a reader needs.
+
+    Blank nodes (VoID's partitions) get an anchor, so a row pointing at one links to it.
+    """
+    subjects: dict[str, dict] = {}
+    for triple in triples:
+        key = _term(triple.subject)
+        entry = subjects.setdefault(key["id"], {"subject": key, "rows": {}})
+        row = entry["rows"].setdefault(
+            triple.predicate.value,
+            {"label": label_for(triple.predicate.value), "iri": triple.predicate.value, "objects": []},
+        )
+        row["objects"].append(_term(triple.object))
+    return [{"subject": e["subject"], "rows": list(e["rows"].values())} for e in subjects.values()]
+
+
+@cache
+def _ontology_labels() -> dict[str, str]:
+    return term_labels()
+
+
+def _term(term: NamedNode | BlankNode | Literal | Triple) -> dict:
+    if isinstance(term, BlankNode):
+        anchor = f"b-{term.value}"
+        return {"id": anchor, "text": "(node)", "href": f"#{anchor}", "iri": None, "lang": None}
+    if isinstance(term, Literal):
+        return {"id": None, "text": term.value, "href": None, "iri": None, "lang": term.language}
+    if isinstance(term, NamedNode):
+        iri = term.value
+        known = vocabulary_label(iri) or _ontology_labels().get(iri)
+        base = settings().base_iri  # a resource of ours links to its page on this server
+        href = request.script_root + "/" + iri[len(base) :] if iri.startswith(base) else iri
+        return {"id": iri, "text": known or iri, "href": href, "iri": iri, "lang": None}
+    return {"id": None, "text": str(term), "href": None, "iri": None, "lang": None}
+
+
+def service_description(browsers: bool = False) -> Response:
+    """The SPARQL 1.1 Service Description of ``/sparql`` (a GET without a query), or its HTML view."""
     root = root_url()
     return rdf_response(
         service_triples(
@@ -59,8 +136,26 @@ def service_description() -> Response:
             graph_store=root + GRAPH_STORE_PATH.lstrip("/"),
             void_document=root + VOID_PATH.lstrip("/"),
             dataset=dataset_iri(),
-        )
+        ),
+        title="SPARQL service description",
+        browsers=browsers,
     )
+
+
+@blueprint.get(SERVICE_PATH)
+def service() -> Response:
+    """The service description at an address of its own, for browsers too."""
+    return service_description(browsers=True)
+
+
+@blueprint.get(CONTEXT_PATH)
+def context() -> Response:
+    """The JSON-LD context of our prefixes and ``cg:`` terms, for clients that compact our JSON-LD."""
+    response = Response(
+        context_path().read_text(encoding="utf-8"), content_type=f"{JSON_LD}; charset=utf-8"
+    )
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 def current_usage() -> Usage:
@@ -94,5 +189,7 @@ def void() -> Response:
             sparql_endpoint=root_url() + "sparql",
             formats=rdf_format_iris(),
             modified=_checkpoint_time(),
-        )
+        ),
+        title="VoID description of the dataset",
+        browsers=True,
     )

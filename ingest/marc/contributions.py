@@ -26,8 +26,6 @@ agents are local to the record and never merged), are the record's own.
 
 from __future__ import annotations
 
-from importlib import resources
-
 from pymarc import Field
 from pyoxigraph import NamedNode
 
@@ -39,6 +37,7 @@ from ingest.marc.titles import is_collective
 from ingest.marc.works import name_title_key
 from ingest.quads import clean_text
 from ontology.namespaces import RELATORS
+from ontology.term_labels import relators
 
 _TITLE_PORTION = frozenset("tfkmnoprs")
 _NAME_A = frozenset("a")
@@ -46,10 +45,8 @@ _UNCONTROLLED_CLASSES = {"1": BF.Person, "2": BF.Organization}
 
 
 def _instance_roles() -> frozenset[str]:
-    """IRIs of the relators ``relators.tsv`` marks ``instance`` (read once, at import)."""
-    text = resources.files("ingest.marc").joinpath("relators.tsv").read_text(encoding="utf-8")
-    rows = (line.split("\t") for line in text.splitlines() if line and not line.startswith("#"))
-    return frozenset(RELATORS[row[0]].value for row in rows if len(row) > 2 and row[2] == "instance")
+    """IRIs of the relators ``ontology/vocabularies/relators.tsv`` marks ``instance``."""
+    return frozenset(RELATORS[code].value for code, row in relators().items() if row.instance)
 
 
 #: Roles in one manifestation, one copy or one edition's text: stated on the Instance.

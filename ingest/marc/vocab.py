@@ -5,8 +5,9 @@ field), and returns ``None`` for a value it does not recognise rather than
 raising. Headings that name the same thing must meet in one node, so the IRIs
 given here are the canonical ``http://`` forms id.loc.gov publishes.
 
-The code lists (``relators.tsv``, ``languages.tsv``) are the Library of
-Congress MARC Code Lists; ``relator_terms.tsv`` adds the abbreviations and
+The code lists (relators, languages) are the Library of Congress MARC Code
+Lists, kept with their labels in ``ontology/vocabularies`` and read through
+``ontology.term_labels`` (the pages read the same copy); ``relator_terms.tsv`` adds the abbreviations and
 variants of $e terms catalogues use, ``scripts.tsv`` the Unicode blocks of
 each ISO 15924 script. All are read once, at import.
 """
@@ -22,6 +23,7 @@ from importlib import resources
 from pyoxigraph import NamedNode
 
 from ontology.namespaces import LANGUAGES, RELATORS
+from ontology.term_labels import languages, relators
 
 _RELATOR_BASE = RELATORS.iri
 
@@ -32,13 +34,13 @@ def _rows(name: str) -> list[list[str]]:
 
 
 #: relator code -> English label
-RELATOR_LABELS: dict[str, str] = {row[0]: row[1] for row in _rows("relators.tsv")}
+RELATOR_LABELS: dict[str, str] = {code: row.label for code, row in relators().items()}
 #: Discontinued relator codes and the code that replaced them.
 _RELATOR_REPLACED = {"clb": "ctb", "voc": "sng"}
 
 #: MARC language code -> (ISO 639-1 code or "", English name, replacement code or "")
 _LANGUAGES: dict[str, tuple[str, str, str]] = {
-    row[0]: (row[1], row[2], row[3] if len(row) > 3 else "") for row in _rows("languages.tsv")
+    code: (row.iso639_1, row.english, row.replaced_by) for code, row in languages().items()
 }
 
 # ---------------------------------------------------------------- relators
