@@ -27,7 +27,7 @@ from browser_cdp import CHROMIUM, Chromium
 from flask import Flask
 from web_fixtures import build_data_dir, running_server, settings_for
 
-from ontology.namespaces import CG
+from ontology.namespaces import BF, CG
 from web import i18n
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,6 +100,16 @@ def test_every_kind_of_page_is_translated(url: str) -> None:
     assert "<h1>404 · 未找到</h1>" in missing.text
     # The server's own message stays English, and says so.
     assert re.search(r'<p class="message" lang="en">', missing.text)
+
+
+def test_resource_pages_name_properties_and_types_in_the_interface_language(url: str) -> None:
+    instance_of = '<th scope="row" title="http://id.loc.gov/ontologies/bibframe/instanceOf">'
+    chinese = get(url, INSTANCE_PATH, "zh-CN").text
+    assert instance_of + "所属作品" in chinese
+    assert '<dt title="http://id.loc.gov/ontologies/bibframe/mainTitle">正题名</dt>' in chinese
+    assert ">实例</a>" in chinese  # the type line: bf:Instance by its @zh label
+    english = get(url, INSTANCE_PATH).text
+    assert instance_of + "instance of" in english and ">Instance</a>" in english
 
 
 def test_api_errors_stay_english(url: str) -> None:
@@ -194,7 +204,8 @@ def test_ontology_labels_follow_the_interface() -> None:
     term = CG.Association.value
     with app.test_request_context("/", headers={"Accept-Language": "zh-CN"}):
         assert i18n.term_label(term) == "关联"
-        assert i18n.term_label("http://id.loc.gov/ontologies/bibframe/instanceOf") == "instance of"
+        assert i18n.term_label(BF.instanceOf.value) == "所属作品"
+        assert i18n.term_label(CG.linkedInstance.value) == "linked instance"  # no @zh: English
     with app.test_request_context("/", headers={"Accept-Language": "en"}):
         assert i18n.term_label(term) == "Association"
 
@@ -271,4 +282,8 @@ def test_the_chinese_home_page_is_drawn_with_a_cjk_font(url: str, tmp_path: Path
         shot = browser.screenshot(tmp_path / "home-zh.png")
         assert shot.stat().st_size > 10_000
         print(f"screenshot: {shot}")
+        browser.navigate(url + INSTANCE_PATH)  # the choice holds on the next page
+        assert browser.evaluate("document.documentElement.lang") == "zh-Hans"
+        assert browser.evaluate("document.querySelector('section.properties h2').textContent") == "描述"
+        browser.screenshot(tmp_path / "resource-zh.png")
         assert browser.console_problems() == []

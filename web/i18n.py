@@ -77,6 +77,21 @@ def interface_language() -> str:
     return locale.language if locale is not None and locale.language in LANGUAGES else DEFAULT
 
 
+def reader_languages() -> list[str]:
+    """The languages to prefer among parallel literals: the browser's, Chinese first when the
+    interface is Chinese.
+
+    A reader who switched to Chinese sees Chinese titles first where a record has
+    them, whatever the browser says; English is the default and changes nothing
+    (untagged literals keep coming before ``@en`` ones, ``query.listings.best_label``).
+    """
+    browser = [lang for lang, _ in request.accept_languages]
+    if interface_language() == DEFAULT:
+        return browser
+    first = LANGUAGES[interface_language()][0]
+    return [first, *(lang for lang in browser if lang != first)]
+
+
 def html_lang() -> str:
     """The interface language as ``<html lang>`` wants it (``zh-Hans``: the script matters)."""
     return LANGUAGES[interface_language()][0]

@@ -243,7 +243,7 @@ class _Shower:
         if iri.startswith(self.base):
             return iri[len(self.base) :]
         if iri in _term_labels():
-            return _term_labels()[iri]
+            return label_for(iri)  # the ontology's label, in the interface language
         if any(iri.startswith(namespace) for namespace in PREFIXES.values()):
             return label_for(iri)  # a vocabulary term: its local name, spelled out
         return iri
