@@ -4,7 +4,8 @@ Everything else in the suite runs from the editable install, where a data file
 missing from ``pyproject.toml``'s package data goes unnoticed: the code finds
 it beside itself in the repository. Here the wheel is built from a copy of the
 five packages, must hold every file they have, and, installed on its own, must
-ingest a sample record and serve the SPARQL page with its local scripts.
+ingest a sample record and serve the SPARQL page with its local scripts, and the
+home page in Chinese from the compiled catalogue it ships.
 """
 
 from __future__ import annotations
@@ -118,6 +119,12 @@ def test_the_installed_wheel_ingests_and_serves_without_the_source_tree(
             timeout=30,
         )
         assert int(answer.json()["results"]["bindings"][0]["n"]["value"]) > 0
+        # The compiled Chinese catalogue ships in the wheel (web/translations/*.mo).
+        home = requests.get(
+            url + "/", headers={"Accept": "text/html", "Accept-Language": "zh-CN"}, timeout=30
+        )
+        assert home.status_code == 200 and '<html lang="zh-Hans">' in home.text
+        assert "<caption>本图谱收录</caption>" in home.text, home.text[:2000]
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Flask, Response, request
 from pyoxigraph import Store
 
-from web import cors, errors, hosts, state
+from web import cors, errors, hosts, i18n, state
 from web.api import blueprint as api_blueprint
 from web.config import Settings, load_settings
 from web.gsp import blueprint as gsp_blueprint
@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     hosts.register(app, settings)  # unknown Host: 400; redirects never repeat the Host
     app.jinja_env.globals["home_href"] = lambda: request.script_root + "/"
     errors.register(app)
+    i18n.register(app)  # English or Chinese per reader: Flask-Babel, /-/lang
 
     app.register_blueprint(system_blueprint)
     app.register_blueprint(sparql_blueprint)

@@ -16,6 +16,7 @@ import json
 import logging
 
 from flask import Flask, Response, render_template, request
+from flask_babel import gettext
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ontology.errors import CatalographError, QueryError
@@ -34,19 +35,27 @@ class UnsupportedMediaTypeError(QueryError):
 
 
 _TEXT = "text/plain"
+
+
+def N_(message: str) -> str:
+    """Marks ``message`` for the catalogue (``pybabel extract``) without translating it here."""
+    return message
+
+
+#: In English in problem documents (a program's field), translated on error pages.
 _TITLES = {
-    400: "Bad request",
-    401: "Credentials needed",
-    403: "Forbidden",
-    404: "Not found",
-    405: "Method not allowed",
-    406: "Not acceptable",
-    413: "Too large",
-    415: "Unsupported media type",
-    429: "Too many requests",
-    500: "Server error",
-    503: "Unavailable",
-    507: "Insufficient storage",
+    400: N_("Bad request"),
+    401: N_("Credentials needed"),
+    403: N_("Forbidden"),
+    404: N_("Not found"),
+    405: N_("Method not allowed"),
+    406: N_("Not acceptable"),
+    413: N_("Too large"),
+    415: N_("Unsupported media type"),
+    429: N_("Too many requests"),
+    500: N_("Server error"),
+    503: N_("Unavailable"),
+    507: N_("Insufficient storage"),
 }
 
 
@@ -69,8 +78,9 @@ def error_response(status: int, message: str) -> Response:
         wants_html = negotiate(request.headers.get("Accept"), [_TEXT, HTML]) == HTML
     except NotAcceptableError:
         wants_html = False
-    title = _TITLES.get(status, "Error")
+    title = _TITLES.get(status, N_("Error"))
     if wants_html:
+        title = gettext(title)  # a message id of _TITLES above
         body = render_template("error.html", status=status, title=title, message=message)
         response = Response(body, status=status, content_type=content_type(HTML))
     else:

@@ -14,6 +14,7 @@ from functools import lru_cache
 from importlib.resources import files
 
 from flask import url_for
+from flask_babel import gettext
 
 from ontology.namespaces import PREFIXES
 
@@ -78,4 +79,26 @@ def page_config(default_query: str) -> dict[str, object]:
         "defaultQuery": default_query,
         "examples": [asdict(example) for example in load_examples()],
         "graphViewMaxTriples": GRAPH_VIEW_MAX_TRIPLES,
+        "messages": script_messages(),
+    }
+
+
+def script_messages() -> dict[str, str]:
+    """What ``sparql-ui.js`` may say, in the reader's language (the script has no catalogue).
+
+    ``{shown}`` and ``{total}`` are filled in by the script.
+    """
+    return {
+        "editorMissing": gettext(
+            "The query editor (YASGUI) did not load: /static/vendor/yasgui.min.js is missing. "
+            "The plain form below still works."
+        ),
+        "downloadGraph": gettext("Download the graph (N-Triples)"),
+        "graphCut": gettext(
+            "Showing the first {shown} of {total} triples (download for all of them)."
+        ),
+        "graphAll": gettext("{total} triples. Click a node to see its IRI."),
+        "graphMissing": gettext(
+            "The graph view needs /static/vendor/cytoscape.min.js, which did not load."
+        ),
     }

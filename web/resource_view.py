@@ -15,12 +15,14 @@ from functools import cache
 from typing import Any
 from urllib.parse import urlencode
 
+from flask_babel import gettext
 from pyoxigraph import BlankNode, Literal, NamedNode
 
 from ontology.namespaces import BF, PREFIXES, RDF, RDFS, SKOS
 from ontology.term_labels import vocabulary_label, vocabulary_label_and_language
-from ontology.vocabulary import label_for, term_labels
+from ontology.vocabulary import term_labels
 from query.listings import Description, Listing, Reference, Value, best_label
+from web.i18n import term_label as label_for  # the ontology's label in the interface language
 
 #: Shown as the page's heading, so not repeated in its table.
 _HEADING_PREDICATES = frozenset({RDFS.label, SKOS.prefLabel, RDF.type})
@@ -77,7 +79,12 @@ class Listed:
         """
         shown = len(self.values)
         if shown and shown < self.count:
-            return f"{self.start + 1:,}–{self.start + shown:,} of {self.count:,}"
+            return gettext(
+                "%(first)s–%(last)s of %(count)s",
+                first=f"{self.start + 1:,}",
+                last=f"{self.start + shown:,}",
+                count=f"{self.count:,}",
+            )
         return f"{self.count:,}"
 
 
@@ -133,11 +140,11 @@ class Page:
             properties=properties,
             references=references,
             reference_total=d.reference_total,
-            records=nav.listed(d.records, "Source records", records)
+            records=nav.listed(d.records, gettext("Source records"), records)
             if nav.wanted(d.records)
             else None,
             members=nav.listed(
-                d.members, "Described in this record", [show.value(v) for v in d.members.items]
+                d.members, gettext("Described in this record"), [show.value(v) for v in d.members.items]
             )
             if nav.wanted(d.members)
             else None,
@@ -231,7 +238,7 @@ class _Shower:
     def name(self, term: NamedNode | BlankNode | Literal) -> str:
         """What to call a term the store gives no label."""
         if isinstance(term, BlankNode):
-            return "(unnamed node)"
+            return gettext("(unnamed node)")
         if isinstance(term, Literal):
             return term.value
         iri = term.value
@@ -241,7 +248,7 @@ class _Shower:
         if iri.startswith(self.base):
             return iri[len(self.base) :]
         if iri in _term_labels():
-            return _term_labels()[iri]
+            return label_for(iri)  # the ontology's label, in the interface language
         if any(iri.startswith(namespace) for namespace in PREFIXES.values()):
             return label_for(iri)  # a vocabulary term: its local name, spelled out
         return iri

@@ -36,6 +36,7 @@ from query.negotiation import (
     negotiate,
 )
 from query.resource_job import NOTHING, PAGE, Candidate
+from web.i18n import reader_languages
 from web.json_twin import json_link, json_response, wants_json
 from web.page_limits import PageTooLargeError, answer_resource
 from web.resource_view import Page
@@ -120,7 +121,7 @@ def _page(description: Description, path: str) -> Response:
         base=settings().base_iri,
         root=_local_root(),
         local=local,
-        languages=[lang for lang, _ in request.accept_languages],
+        languages=reader_languages(),  # the interface language's literals first
         size=settings().page_list_size,
     )
     twins = [(f.name, f"{local}.{f.file_extension}", media_type(f)) for f in TWINS]

@@ -12,6 +12,7 @@ name or media type).
 from __future__ import annotations
 
 from flask import Blueprint, Response, render_template, request
+from flask_babel import gettext
 
 from ontology.errors import UsageError
 from ontology.namespaces import PREFIXES
@@ -148,7 +149,7 @@ def _answer(text: str) -> Response:
 
 
 def _form_page() -> str:
-    formats = [("", "as negotiated (Accept)")] + [
+    formats = [("", gettext("as negotiated (Accept)"))] + [
         (fmt.file_extension, fmt.name) for fmt in RESULTS_FORMATS + RDF_FORMATS
     ]
     return render_template(

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template
+from flask_babel import lazy_gettext
 
 from ontology.errors import CatalographError
 from query.negotiation import HTML, content_type
@@ -26,13 +27,24 @@ _ROOT = Path(__file__).resolve().parent.parent
 
 blueprint = Blueprint("system", __name__)
 
+#: The home page's rows: each kind of knowledge unit (``graph.stats.group_name``) by its name.
+GROUP_LABELS = {
+    "works": lazy_gettext("Works"),
+    "instances": lazy_gettext("Instances"),
+    "agents": lazy_gettext("Agents"),
+    "concepts": lazy_gettext("Concepts"),
+    "places": lazy_gettext("Places"),
+    "events": lazy_gettext("Events"),
+    "identifiers": lazy_gettext("Identifiers"),
+}
+
 
 @blueprint.get("/")
 def home() -> Response:
     groups, base = figures().groups, settings().base_iri
     if wants_json():
         return json_response({"groups": groups, "base": base})
-    body = render_template("home.html", groups=groups, base=base)
+    body = render_template("home.html", groups=groups, group_labels=GROUP_LABELS, base=base)
     response = Response(body, content_type=content_type(HTML))
     response.headers["Link"] = json_link()
     return response

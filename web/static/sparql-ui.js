@@ -15,9 +15,7 @@
   const SKOS_PREF_LABEL = "http://www.w3.org/2004/02/skos/core#prefLabel";
 
   if (typeof window.Yasgui !== "function") {
-    status.textContent =
-      "The query editor (YASGUI) did not load: /static/vendor/yasgui.min.js is missing. " +
-      "The plain form below still works.";
+    status.textContent = config.messages.editorMissing;
     status.classList.add("problem");
     return;
   }
@@ -110,7 +108,7 @@
         contentType: "application/n-triples",
         getData: () => results.getOriginalResponseAsString(),
         filename: `${filename || "graph"}.nt`,
-        title: "Download the graph (N-Triples)",
+        title: config.messages.downloadGraph,
       };
     }
 
@@ -129,14 +127,14 @@
       note.className = "graph-view-note";
       note.textContent =
         statements.length > limit
-          ? `Showing the first ${limit} of ${statements.length} triples (download for all of them).`
-          : `${statements.length} triples. Click a node to see its IRI.`;
+          ? config.messages.graphCut.replace("{shown}", limit).replace("{total}", statements.length)
+          : config.messages.graphAll.replace("{total}", statements.length);
       const canvas = document.createElement("div");
       canvas.className = "graph-view-canvas";
       wrapper.append(note, canvas);
       this.yasr.resultsEl.appendChild(wrapper);
       if (typeof window.cytoscape !== "function") {
-        note.textContent = "The graph view needs /static/vendor/cytoscape.min.js, which did not load.";
+        note.textContent = config.messages.graphMissing;
         return;
       }
       this.cy = window.cytoscape({
