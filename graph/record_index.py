@@ -68,6 +68,7 @@ from graph.ledger import (
 )
 from graph.provenance import drop_record_graph
 from graph.search_index import PUBLISHED_FILE, SearchIndex, SearchUpdate, subjects
+from graph.sqlite_transaction import ImmediateTransaction
 from ontology.errors import StoreError
 from ontology.layout import Layout
 from ontology.namespaces import CG, RDF
@@ -558,9 +559,9 @@ class RecordIndex:
 
     # ------------------------------------------------------------ helpers
 
-    def transaction(self) -> _Transaction:
+    def transaction(self) -> ImmediateTransaction:
         """``BEGIN IMMEDIATE`` ... ``COMMIT`` on the index (``ROLLBACK`` on an exception)."""
-        return _Transaction(self.db)
+        return ImmediateTransaction(self.db)
 
     _transaction = transaction
 
@@ -597,21 +598,4 @@ def _layout_of(metadata_graph: str) -> Layout | None:
 
 def _is_empty(store: Store) -> bool:
     return next(iter(store), None) is None
-
-
-class _Transaction:
-    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on an exception)."""
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
-
-    def __enter__(self) -> sqlite3.Connection:
-        self.db.execute("BEGIN IMMEDIATE")
-        return self.db
-
-    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
-        if exc_type is None:
-            self.db.execute("COMMIT")
-        elif self.db.in_transaction:  # SQLite rolls back by itself after some errors (disk full)
-            self.db.execute("ROLLBACK")
 

@@ -51,6 +51,7 @@ from graph.search_documents import (
     kinds_by_class,
 )
 from graph.search_text import index_text
+from graph.sqlite_transaction import ImmediateTransaction
 from ontology.namespaces import CG, RDF
 
 log = logging.getLogger(__name__)
@@ -135,7 +136,7 @@ class SearchIndex:
         for table in _TABLES:
             db.execute(f"DROP TABLE IF EXISTS {table}")  # noqa: S608 - our own names
         db.executescript(SCHEMA)
-        with _transaction(db):
+        with ImmediateTransaction(db):
             self.rebuild(store)
             db.execute("INSERT OR REPLACE INTO about VALUES ('search', ?)", (SEARCH_VERSION,))
         return True
@@ -296,7 +297,7 @@ class SearchIndex:
         db = self.db
         db.execute("ATTACH DATABASE ? AS published", (str(path),))
         try:
-            with _transaction(db):
+            with ImmediateTransaction(db):
                 for shadow in _FTS_SHADOWS:
                     table = f"search_fts_{shadow}"
                     db.execute(f"DELETE FROM published.{table}")  # noqa: S608 - our own names
@@ -306,27 +307,6 @@ class SearchIndex:
         finally:
             db.execute("DETACH DATABASE published")
         return time.perf_counter() - started
-
-
-def _transaction(db: sqlite3.Connection) -> _Immediate:
-    return _Immediate(db)
-
-
-class _Immediate:
-    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on an exception)."""
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
-
-    def __enter__(self) -> sqlite3.Connection:
-        self.db.execute("BEGIN IMMEDIATE")
-        return self.db
-
-    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
-        if exc_type is None:
-            self.db.execute("COMMIT")
-        elif self.db.in_transaction:
-            self.db.execute("ROLLBACK")
 
 
 def _derived(source: Statements, iris: Iterable[str]) -> SearchUpdate:

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
@@ -40,9 +39,11 @@ from rapidfuzz import fuzz
 from stdnum import isbn as isbn_number
 from stdnum import issn as issn_number
 
+from graph.search_text import fold as drop_untyped_marks
 from ontology.errors import StoreError, UsageError
 from ontology.namespaces import BF, LANGUAGES, MADS, PREFIXES, RDFS, RELATORS, SKOS
 from query.search import SearchQuery, search
+from query.subject_index import fold as fold_case_and_diacritics
 
 #: Most queries in one batch (OpenRefine sends 10 by default).
 MAX_QUERIES = 50
@@ -381,16 +382,17 @@ def _properties(key: str, given: Any) -> tuple[PropertyValue, ...]:
 
 
 def fold(text: str) -> str:
-    """Text compared as catalogers compare headings: no case, diacritics or punctuation.
+    """Text compared as catalogers compare headings: no case, diacritics, untyped
+    romanisation marks or punctuation (``graph.search_text.fold`` then
+    ``query.subject_index.fold``, the forms the indexes use, then words only).
 
     >>> fold("Dvořák, Antonín,")
     'dvorak antonin'
-    >>> fold("Ḥākim al-Nīsābūrī")
-    'hakim al nisaburi'
+    >>> fold("Ḥākim al-Nīsābūrī, Muḥammad ibn ʻAbd Allāh")
+    'hakim al nisaburi muhammad ibn abd allah'
     """
-    decomposed = unicodedata.normalize("NFKD", text)
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(re.sub(r"[^\w]+", " ", bare.casefold()).split())
+    folded = fold_case_and_diacritics(drop_untyped_marks(text))
+    return " ".join(re.sub(r"[^\w]+", " ", folded).split())
 
 
 def split_dates(heading: str) -> tuple[str, tuple[int, ...]]:
