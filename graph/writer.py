@@ -41,6 +41,7 @@ Record graphs come as ``ontology.records.RecordGraph``, the one type both
 from __future__ import annotations
 
 import functools
+import gc
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
@@ -341,11 +342,18 @@ class Writer:
                 raise ValueError(
                     f"a record graph of this batch is not valid N-Quads: {exc}"
                 ) from exc
+            retry = [r for r in batch if id(r) not in faulty], [*rejected, *faulty.values()]
+        else:
+            retry = None
+        if retry is not None:
+            # The journal rolled the whole batch back: write it again without them, once the
+            # failed load has let go of the store. Its error sits in a cycle (the error's
+            # traceback holds the loading frame, whose futures hold the error), which keeps
+            # that frame's store alive until the cyclic collector runs; a reopen during the
+            # retry then found RocksDB's lock still held by this process (seen once in CI).
             del store
-            # The journal rolled the whole batch back: write it again without them.
-            return self._write(
-                [r for r in batch if id(r) not in faulty], [*rejected, *faulty.values()]
-            )
+            gc.collect()
+            return self._write(*retry)
         result.quads = sum(r.quad_count for r in load)
         result.unit_statements = sum(r.unit_count for r in load)
         self.totals.add(result)

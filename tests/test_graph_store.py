@@ -249,6 +249,7 @@ def test_a_record_that_is_not_n_quads_is_rejected_and_the_rest_of_its_batch_writ
     batch = [*graphs[:12], broken, *graphs[12:]]  # in the third of four parts
     with Writer(tmp_path, MINTER.layout, VERSION) as writer:
         writer.load_parts, writer.min_part_records = 4, 5
+        writer.memory_budget_mb = 1  # a reopen after each batch: the retry must let go of the store
         result = writer.write(batch)
         assert (result.written, result.records) == (20, 21)
         (rejected,) = result.rejected
