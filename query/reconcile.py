@@ -748,7 +748,8 @@ class Reconciler:
 
     # -- data extension
 
-    def propose_properties(self, type_id: str, limit: int = len(PROPERTIES)) -> dict[str, Any]:
+    @staticmethod
+    def propose_properties(type_id: str, limit: int = len(PROPERTIES)) -> dict[str, Any]:
         """The properties data extension offers for a type."""
         kind = _TYPE_ALIASES.get(type_id)
         if kind is None:

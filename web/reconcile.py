@@ -75,7 +75,7 @@ def propose_properties() -> Response:
     limit = request.args.get("limit", str(MAX_LIMIT))
     if not (limit.isascii() and limit.isdigit() and len(limit) <= 4):
         raise UsageError("limit is a whole number")
-    return _json(Reconciler(None, "", lambda *_: []).propose_properties(type_id, int(limit)))
+    return _json(Reconciler.propose_properties(type_id, int(limit)))
 
 
 @blueprint.get("/preview")
