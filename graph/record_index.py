@@ -523,12 +523,23 @@ class RecordIndex:
 
     def publish_search(self, store: Store, checkpoint: Path) -> float:
         """Give a checkpoint being published (``graph.snapshots.checkpoint``) its copy of the
-        search index; returns the seconds it took. After writes the index could not follow
-        (``open_store`` for writing: ``invalidate``) the search is derived again first."""
+        search index, settled first (``settle_search``); returns the seconds the copy took.
+        After writes the index could not follow (``open_store`` for writing:
+        ``invalidate``) the search is derived again first."""
         if self.db.execute("SELECT 1 FROM about WHERE key = 'records'").fetchone() is not None:
             with self._transaction():
                 self.search.rebuild(store)
+        self.settle_search(store)
         return self.search.publish(checkpoint / PUBLISHED_FILE)
+
+    def settle_search(self, store: Store) -> int:
+        """Derive the documents the session's batches left stale (``SearchIndex.settle``);
+        returns how many. The writer's session calls it before it publishes or ends."""
+        started = time.perf_counter()
+        settled = self.search.settle(store)
+        if settled:
+            log.info("settled %d search document(s) in %.1f s", settled, time.perf_counter() - started)
+        return settled
 
     def refresh(self, store: Store, graphs: Iterable[str]) -> None:
         """Set the rows of ``graphs`` to what the store now holds (after an edit naming them).

@@ -14,18 +14,30 @@ Tables (``SCHEMA``)::
     search_feed(graph, iri)                                    which resources each graph
                                                                says something about that a
                                                                document reads
+    search_stale(iri)                                          documents to derive again
+                                                               before the session ends
 
 What a change touches is worked out without reading the store (``touched``):
 the resources that a written record graph's statements are about, those that
 the graphs it replaces or drops used to describe (``search_feed``), and the
-subjects of unit statements that entered or left the store. Each is then
-derived again after the writes and before the commit
-(``graph.search_documents``): from the store if the store held it before
-(it has ``search_feed`` rows), else from the batch's own N-Quads
-(``graph.search_batch``), which hold all it has and cost a fraction of
-reading the store. Readers never open this file: each checkpoint carries
-a copy of the index as it was when the checkpoint was taken (``publish``), so
-a search answers from the same state as the SPARQL of the same checkpoint.
+subjects of unit statements that entered or left the store. A resource new
+to the store (no ``search_feed`` rows) is derived in the batch's commit from
+the batch's own N-Quads (``graph.search_batch``), which hold all it has and
+cost a fraction of reading the store. A resource the store held before is
+only marked stale (``search_stale``, in the same commit) and derived from the
+store once, when the session settles the index (``settle``: before every
+checkpoint's copy and at the end of every writer session). Deriving it in each
+batch read back from the store every record graph that describes it, again
+for each new record: an Instance that 18 records share (copies with one ISBN)
+was read 18 times, 1 + 2 + ... + 18 graphs in all, and that took the ingest
+from 1,081 to 252 records/s (docs/benchmarks.md). A stale row is committed
+with the batch that made it, so a session killed before it settles leaves the
+rows for the next session to settle: the index is never wrong about a
+resource without knowing it.
+
+Readers never open this file: each checkpoint carries a copy of the index as
+it was when the checkpoint was taken (``publish``), settled first, so a search
+answers from the same state as the SPARQL of the same checkpoint.
 """
 
 from __future__ import annotations
@@ -78,13 +90,16 @@ CREATE TABLE IF NOT EXISTS search_feed (
     PRIMARY KEY (graph, iri)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS search_feed_iri ON search_feed(iri);
+CREATE TABLE IF NOT EXISTS search_stale (iri TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(
     {", ".join(FIELDS)},
     tokenize = 'unicode61 remove_diacritics 2',
     prefix = '2 3'
 );
 """
-_TABLES = ("search_doc", "search_feed", "search_fts")
+_TABLES = ("search_doc", "search_feed", "search_fts", "search_stale")
+#: Stale documents derived per transaction when the index is settled.
+SETTLE_CHUNK = 2000
 #: FTS5's own tables behind ``search_fts``: a checkpoint's copy takes them as they are.
 _FTS_SHADOWS = ("data", "idx", "content", "docsize", "config")
 
@@ -97,15 +112,18 @@ class SearchUpdate:
     documents: dict[str, Document | None] = field(default_factory=dict)
     #: iri -> the graphs holding statements about it that its document reads (``search_feed``)
     feeds: dict[str, set[str]] = field(default_factory=dict)
+    #: Resources whose documents the change may have made stale, derived when the index settles.
+    stale: set[str] = field(default_factory=set)
     #: Seconds spent deriving them.
     seconds: float = 0.0
 
     def __bool__(self) -> bool:
-        return bool(self.documents)
+        return bool(self.documents or self.stale)
 
     def merge(self, other: SearchUpdate) -> None:
         self.documents.update(other.documents)
         self.feeds.update(other.feeds)
+        self.stale |= other.stale
         self.seconds += other.seconds
 
 
@@ -179,16 +197,30 @@ class SearchIndex:
             found.update(iri for (iri,) in self.db.execute(query, chunk))
         return found
 
-    def derive_batch(self, store: Store, touched: set[str], lines: BatchStatements) -> SearchUpdate:
-        """The documents of ``touched`` after a batch that wrote ``lines`` (its records'
-        N-Quads and the unit statements that entered the store): what the store held
-        before is read from it, what is new from the lines."""
+    def derive_batch(self, touched: set[str], lines: BatchStatements) -> SearchUpdate:
+        """The change to the index of a batch that wrote ``lines`` (its records' N-Quads and
+        the unit statements that entered the store) and touched ``touched``: what is new
+        to the store derived from the lines, what the store held before marked stale."""
         known = self.known(touched)
-        update = self.derive(store, known)
-        new = touched - known
-        if new:
-            update.merge(_derived(lines, new))
+        update = _derived(lines, touched - known)
+        update.stale = known
         return update
+
+    def settle(self, store: Store) -> int:
+        """Derive every stale document from ``store`` as it is now, in transactions of
+        ``SETTLE_CHUNK`` documents (each also clears their stale rows, so one cut short
+        is simply run again). Returns how many were derived."""
+        settled = 0
+        while True:
+            with ImmediateTransaction(self.db):
+                iris = [iri for (iri,) in self.db.execute("SELECT iri FROM search_stale LIMIT ?", (SETTLE_CHUNK,))]
+                if not iris:
+                    return settled
+                self.apply(self.derive(store, iris))
+            settled += len(iris)
+
+    def stale_count(self) -> int:
+        return self.db.execute("SELECT count(*) FROM search_stale").fetchone()[0]
 
     @staticmethod
     def derive(store: Store, iris: Iterable[str]) -> SearchUpdate:
@@ -196,11 +228,14 @@ class SearchIndex:
         return _derived(StoreStatements(store), iris)
 
     def apply(self, update: SearchUpdate) -> None:
-        """Inside the change's commit: replace the rows of every resource derived again."""
+        """Inside the change's commit: replace the rows of every resource derived again, and
+        mark the stale ones."""
         if not update:
             return
         db = self.db
         iris = list(update.documents)
+        delete_many(db, "search_stale", iris, column="iri")
+        insert_many(db, "INSERT OR IGNORE INTO search_stale (iri)", ((iri,) for iri in update.stale), 1)
         old: dict[str, int] = {}
         for start in range(0, len(iris), max_parameters(db)):
             chunk = iris[start : start + max_parameters(db)]

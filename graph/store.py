@@ -237,6 +237,7 @@ class StoreSession:
                     try:
                         with self.watching("flush"):
                             self.index.recover(self._store)
+                            self.index.settle_search(self._store)
                             self._store.flush()
                     except (OSError, sqlite3.Error) as exc:
                         raise self.fail(exc, "flush") from exc

@@ -14,10 +14,12 @@ One batch (a thousand records by default) goes through these steps::
     4 load       bulk loads of the new data, the new unit statements and the
                  provenance, several at once (fast, not transactional)
     5 commit     flush the drops (if any), derive the search documents of the
-                 resources the batch touched (``_search_update``: from the
-                 store, or for a resource new to it from the batch's own
-                 N-Quads), then record the batch and those documents in the
-                 index and clear the journal (one SQLite commit)
+                 resources new to the store from the batch's own N-Quads and
+                 mark the others it touched stale (``_search_update``), then
+                 record the batch, those documents and marks in the index and
+                 clear the journal (one SQLite commit); the stale documents
+                 are derived from the store once, when the session ends or
+                 publishes a checkpoint (``graph.search_index``)
 
 One record's fault never costs the others: a record whose provenance the
 store cannot hold (a name or identifier that is not Unicode text) is set
@@ -329,7 +331,7 @@ class Writer:
                     (self._indexed(r, u) for r, u in zip(load, stated, strict=True)),
                     (g for g in drop if g not in loaded),
                     units,
-                    self._search_update(store, load, drop, units),
+                    self._search_update(load, drop, units),
                 )
                 result.unit_statements_added = len(units.add)
                 result.unit_statements_removed = len(units.remove)
@@ -366,19 +368,17 @@ class Writer:
             self.reopened += 1
         return result
 
-    def _search_update(
-        self, store: Store, load: list[RecordGraph], drop: list[str], units: UnitPlan
-    ) -> SearchUpdate:
-        """The search documents the batch changed, derived from the store after its writes,
-        for the batch's commit (``graph.search_index``): the resources its records'
-        statements are about, those the graphs it drops described, and the subjects of
-        the unit statements that entered or left the store; a resource new to the store
-        is read from the batch's own N-Quads, the others from the store."""
+    def _search_update(self, load: list[RecordGraph], drop: list[str], units: UnitPlan) -> SearchUpdate:
+        """The change to the search index for the batch's commit (``graph.search_index``),
+        over the resources its records' statements are about, those the graphs it drops
+        described, and the subjects of the unit statements that entered or left the
+        store: a resource new to the store is derived from the batch's own N-Quads, the
+        others are marked stale, derived once when the session settles the index."""
         started = time.perf_counter()
         search = self.session.index.search
         lines = BatchStatements([*(r.nquads for r in load), b"".join(units.add)])
         touched = search.touched(lines.resources(), (r.graph for r in load), drop, units.remove)
-        update = search.derive_batch(store, touched, lines)
+        update = search.derive_batch(touched, lines)
         self.search_seconds += time.perf_counter() - started
         return update
 

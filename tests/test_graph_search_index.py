@@ -91,6 +91,15 @@ def retitled(record: SourceRecord, title: str) -> RecordGraph:
     return mapped(SourceRecord(record.position, record.format, marc))
 
 
+def copied(record: SourceRecord) -> RecordGraph:
+    """Another record of the same edition: the same fields under another control number."""
+    marc = copy.deepcopy(record.payload)
+    control = marc.get("001")
+    marc.remove_fields("001")
+    marc.add_ordered_field(Field("001", data=(control.data if control else "") + "-copy"))
+    return mapped(SourceRecord(record.position, record.format, marc))
+
+
 def instance_of(record: RecordGraph) -> str:
     return next(line.split(b" ")[0][1:-1].decode() for line in record.nquads.splitlines() if b"/instance/" in line.split(b" ")[0])
 
@@ -207,6 +216,43 @@ def test_a_batch_killed_after_its_writes_then_rerun(tmp_path: Path, records: lis
     assert set(after) < set(before)
     write(tmp_path, graphs[:25])  # the rerun writes them again
     assert assert_in_step(tmp_path) == before
+
+
+def test_stale_documents_of_a_killed_session_are_settled_by_the_next(
+    tmp_path: Path, records: list[SourceRecord]
+) -> None:
+    """Resources the store already held are marked stale by a batch and derived when the
+    session ends; a session killed after its batches' commits, before it settles, leaves
+    the marks, and the next session settles them."""
+    graphs = [mapped(r) for r in records[:25]]
+    write(tmp_path, graphs)
+    assert_in_step(tmp_path)
+    # copies of the records under other control numbers: their Instances (named by ISBN or
+    # LCCN) and Works are in the store already, so the batch marks them stale
+    _killed_child(
+        tmp_path,
+        f"""
+        import os, signal, sys
+        sys.path.insert(0, {str(ROOT)!r})
+        import graph.record_index as record_index
+        from tests.test_graph_search_index import copied, write
+        from tests.test_graph_units import source_records
+        def die(self, store):
+            os.kill(os.getpid(), signal.SIGKILL)
+        record_index.RecordIndex.settle_search = die
+        records = source_records("nlm.xml")[:20] + source_records("gwu.xml")
+        write({str(tmp_path)!r}, [copied(r) for r in records[:25]])
+        """,
+    )
+    with closing(sqlite3.connect(index_path(tmp_path))) as db:
+        stale = {iri for (iri,) in db.execute("SELECT iri FROM search_stale")}
+        assert stale, "no document was left stale: the test would prove nothing"
+    with Writer(tmp_path, LAYOUT, VERSION, make_checkpoint=False) as writer:
+        assert not writer.recovered  # the batches committed: nothing to roll back
+    found = assert_in_step(tmp_path)
+    assert stale & set(found)
+    with closing(sqlite3.connect(index_path(tmp_path))) as db:
+        assert db.execute("SELECT count(*) FROM search_stale").fetchone()[0] == 0
 
 
 def test_an_edit_killed_before_it_is_recorded(tmp_path: Path, records: list[SourceRecord]) -> None:
