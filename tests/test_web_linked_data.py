@@ -171,6 +171,27 @@ def test_void_html_shows_the_datasets_figures(url: str) -> None:
                      rf"<td><ul><li><span>{count}</span>", page)
 
 
+def test_void_html_shows_partitions_as_tables_whose_rows_links_reach(url: str) -> None:
+    """VoID's class and property partitions are rows of tables, not a section each (that made
+    the page about 26,000 pixels tall), and every link to a partition finds its row."""
+    triples = list(parse(get(url, "/.well-known/void").content, format=RdfFormat.TURTLE))
+    classes = {t.object.value for t in triples if t.predicate == NamedNode(VOID + "class")}
+    properties = {t.object.value for t in triples if t.predicate == NamedNode(VOID + "property")}
+    assert len(classes) >= 3 and len(properties) >= 3
+    page = get(url, "/.well-known/void", **BROWSER).text
+    tables = re.findall(r'<section class="partitions" id="([^"]+)">', page)
+    assert len(tables) == 2
+    rows = re.findall(r'<tr id="([^"]+)">', page)
+    assert len(rows) == len(classes) + len(properties)
+    # the dataset links to each table once, with how many rows it holds
+    counts = dict(re.findall(r'<a href="#([^"]+)">(\d+), in the table below</a>', page))
+    assert sorted(map(int, counts.values())) == sorted([len(classes), len(properties)])
+    assert set(counts) == set(tables)
+    linked = set(re.findall(r'href="/.well-known/void#([^"]+)"', page))
+    anchors = set(re.findall(r'<(?:tr|section class="properties") id="([^"]+)">', page))
+    assert linked <= anchors
+
+
 def test_sparql_without_a_query_still_describes_the_service_to_clients(url: str) -> None:
     response = get(url, "/sparql", Accept="text/turtle")
     assert response.headers["Content-Type"] == "text/turtle; charset=utf-8"
