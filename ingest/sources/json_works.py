@@ -1,0 +1,288 @@
+"""JSON files of scholarly works (Crossref, OpenAlex, DataCite), streamed item by item.
+
+The APIs wrap works in envelopes of their own: a Crossref work is
+``{"message": {...}}`` and a page of works ``{"message": {"items": [...]}}``
+(Crossref's data files: ``{"items": [...]}``); OpenAlex pages are
+``{"results": [...]}``; DataCite's REST API gives ``{"data": {...}}`` or
+``{"data": [...]}``; dumps are JSON Lines (OpenAlex snapshots) or a bare
+array; a single work may be a bare object. One walker reads all of these:
+``message``, ``items``, ``results`` and ``data`` are containers whose
+elements are the works, anything else at the top is a bare work.
+
+The file is never loaded whole: ijson (yajl, in C) turns it into events and
+each work is built from them alone, under limits (events, nesting, text), so
+a file of gigabytes costs the memory of one work and a hostile work is cut
+at a stated size, skipped and reported while reading goes on. A JSON syntax
+error cannot be stepped over (there is no record boundary to resynchronise
+at), so it ends the file with one rejection standing for the rest, after the
+works already read, as an XML syntax error does.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+import ijson
+
+from ingest.model import Position, Rejected, SourceRecord
+from ingest.sources.base import Selector, Source
+from ingest.sources.compressed import open_input
+
+#: The most JSON events (keys, values, brackets) of one work: the largest real
+#: Crossref work seen (1,000+ references) takes about 40,000.
+MAX_ITEM_EVENTS = 1_000_000
+#: The most characters of text in one work.
+MAX_ITEM_CHARS = 16 * 1024 * 1024
+#: The deepest nesting inside one work (real works nest about 6 deep).
+MAX_DEPTH = 64
+#: Keys whose array elements (or, for ``message`` and ``data``, whose object) are the works.
+_CONTAINERS = frozenset({"items", "results", "data"})
+_BUFFER = 64 * 1024
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class _Budget:
+    """What one item may still cost while it is built."""
+
+    __slots__ = ("events", "chars", "fault")
+
+    def __init__(self) -> None:
+        self.events = MAX_ITEM_EVENTS
+        self.chars = MAX_ITEM_CHARS
+        self.fault: str | None = None
+
+
+def _build(events: Iterator[tuple[str, Any]], event: str, value: Any, budget: _Budget | None,
+           depth: int = 0) -> Any:
+    """The value that starts with ``(event, value)``; with ``budget`` ``None`` it is skipped.
+
+    Iterative, so a deeply nested hostile value cannot exhaust the stack; past
+    its budget the value is still consumed to its end (the stream must stay in
+    step) but no longer built, and ``budget.fault`` says why.
+    """
+    if event not in ("start_map", "start_array"):
+        if budget is not None and isinstance(value, str):
+            budget.chars -= len(value)
+            if budget.chars < 0 and budget.fault is None:
+                budget.fault = f"more than {MAX_ITEM_CHARS:,} characters of text"
+        return value
+    building = budget is not None
+    root: Any = {} if event == "start_map" else []
+    stack: list[tuple[Any, str | None]] = [(root, None)]
+    key: str | None = None
+    for event, value in events:
+        if building:
+            budget.events -= 1
+            if budget.events < 0 or len(stack) + depth > MAX_DEPTH:
+                budget.fault = (f"more than {MAX_ITEM_EVENTS:,} JSON values" if budget.events < 0
+                                else f"nested more than {MAX_DEPTH} deep")
+                building = False
+        if event == "map_key":
+            key = value
+            continue
+        if event in ("end_map", "end_array"):
+            done, _ = stack.pop()
+            if not stack:
+                return root if building else None
+            key = None
+            continue
+        if event == "start_map" or event == "start_array":
+            child: Any = {} if event == "start_map" else []
+            if building:
+                _attach(stack[-1][0], key, child)
+            stack.append((child, key))
+            key = None
+            continue
+        if building:
+            if isinstance(value, str):
+                budget.chars -= len(value)
+                if budget.chars < 0:
+                    budget.fault = f"more than {MAX_ITEM_CHARS:,} characters of text"
+                    building = False
+                    continue
+            _attach(stack[-1][0], key, value)
+        key = None
+    raise ijson.IncompleteJSONError("the file ends inside a value")
+
+
+def _attach(parent: Any, key: str | None, value: Any) -> None:
+    if isinstance(parent, dict):
+        parent[key] = value
+    else:
+        parent.append(value)
+
+
+class JsonItems:
+    """The works of one JSON file, as ``(number, item or fault)``; see the module docstring."""
+
+    def __init__(self, want: Callable[[int], bool]) -> None:
+        self.want = want
+        self.number = 0
+
+    def _item(self, events, event: str, value: Any) -> Iterator[tuple[int, Any, str | None]]:
+        self.number += 1
+        number = self.number
+        if not self.want(number):
+            _build(events, event, value, None)
+            return
+        budget = _Budget()
+        item = _build(events, event, value, budget)
+        yield number, item, budget.fault
+
+    def _array(self, events) -> Iterator[tuple[int, Any, str | None]]:
+        for event, value in events:
+            if event == "end_array":
+                return
+            yield from self._item(events, event, value)
+
+    def _frame(self, events, top: bool) -> Iterator[tuple[int, Any, str | None]]:
+        """An object: a container of works (an envelope) or, if it holds none, a work."""
+        fields: dict[str, Any] = {}
+        budget = _Budget()
+        contained = False
+        for event, value in events:
+            if event == "end_map":
+                break
+            key = value
+            event, value = next(events)
+            if key in _CONTAINERS and event == "start_array":
+                contained = True
+                yield from self._array(events)
+            elif key == "data" and top and event == "start_map":
+                contained = True
+                yield from self._item(events, event, value)
+            elif key == "message" and top and event == "start_map":
+                contained = True
+                yield from self._frame(events, top=False)
+            else:
+                fields[key] = _build(events, event, value, budget if budget.fault is None else None)
+        if not contained:
+            self.number += 1
+            if self.want(self.number):
+                yield self.number, fields, budget.fault
+
+    def read(self, events) -> Iterator[tuple[int, Any, str | None]]:
+        for event, value in events:
+            if event == "start_map":
+                yield from self._frame(events, top=True)
+            elif event == "start_array":
+                yield from self._array(events)
+            else:
+                self.number += 1
+                if self.want(self.number):
+                    yield self.number, value, None
+
+
+class JsonWorksSource(Source):
+    """A JSON source of works; subclasses name their format and say which works are theirs."""
+
+    format: ClassVar[str]
+    #: The kind ``json_kind`` gives a head of this format.
+    kind: ClassVar[str]
+    sniff_bytes: ClassVar[int] = 16 * 1024
+
+    @classmethod
+    def sniff(cls, head: bytes) -> bool:
+        return json_kind(head) == cls.kind
+
+    @staticmethod
+    def identify(item: dict) -> str | None:
+        """What the source calls the work (its DOI), for positions; ``None`` if unknown."""
+        return None
+
+    def read(self, path: Path, name: str | None = None, select: Selector | None = None
+             ) -> Iterator[SourceRecord | Rejected]:
+        source = name or str(path)
+        walker = JsonItems(select or (lambda _number: True))
+        with open_input(path) as handle:
+            events = ijson.basic_parse(handle, multiple_values=True, use_float=True, buf_size=_BUFFER)
+            try:
+                for number, item, fault in walker.read(events):
+                    yield self._record(source, number, item, fault)
+            except (ijson.JSONError, ijson.IncompleteJSONError, UnicodeDecodeError, ValueError) as exc:
+                damage = getattr(handle, "damage", None)
+                rule, reason = ("compressed-stream", damage) if damage else ("json-syntax", str(exc))
+                yield Rejected(Position(source, walker.number + 1), rule,
+                               f"{reason}; the rest of the file is not read")
+
+    def _record(self, source: str, number: int, item: Any, fault: str | None) -> SourceRecord | Rejected:
+        identifier = self.identify(item) if isinstance(item, dict) else None
+        position = Position(source, number, identifier=identifier)
+        if fault is not None:
+            return Rejected(position, "record-size", f"a work with {fault}: skipped")
+        if not isinstance(item, dict):
+            return Rejected(position, "json-structure", f"a work must be a JSON object, not {_kind(item)}")
+        return SourceRecord(position, self.format, item)
+
+
+def _kind(value: Any) -> str:
+    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean",
+            type(None): "null"}.get(type(value), "a number")
+
+
+# ---------------------------------------------------------------------- sniffing
+
+
+def head_keys(head: bytes, limit: int = 4000) -> tuple[set[str], dict[str, str]]:
+    """The object keys seen in ``head`` and the first string value of each, up to ``limit`` events.
+
+    ``head`` is usually cut mid-value; what was read up to the cut counts.
+    """
+    keys: set[str] = set()
+    values: dict[str, str] = {}
+    if head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:]
+    stripped = head.lstrip()
+    if not stripped[:1] in (b"{", b"["):
+        return keys, values
+    key = None
+    try:
+        for count, (event, value) in enumerate(
+            ijson.basic_parse(io.BytesIO(head), multiple_values=True, use_float=True)
+        ):
+            if count > limit:
+                break
+            if event == "map_key":
+                keys.add(value)
+                key = value
+                continue
+            if event == "string" and key is not None and key not in values:
+                values[key] = value[:200]
+            key = None
+    except (ijson.JSONError, ijson.IncompleteJSONError, UnicodeDecodeError, ValueError):
+        pass
+    return keys, values
+
+
+def json_kind(head: bytes) -> str | None:
+    """``crossref``, ``openalex`` or ``datacite``: whose works a JSON file holds, from its keys.
+
+    >>> json_kind(b'{"status":"ok","message-type":"work-list","message":{"items":[')
+    'crossref'
+    >>> json_kind(b'{"id":"https://openalex.org/W2741809807","doi":"https://doi.org/10.7717/peerj.4375"}')
+    'openalex'
+    >>> json_kind(b'{"data":{"id":"10.5061/dryad.8515","type":"dois","attributes":{"doi":"10.5061/dryad.8515"')
+    'datacite'
+    >>> json_kind(b'{"name": "not a work"}') is None
+    True
+    """
+    keys, values = head_keys(head)
+    if not keys:
+        return None
+    if values.get("message-type", "").startswith("work") or {"DOI", "reference-count"} <= keys or (
+        "DOI" in keys and ("container-title" in keys or "issued" in keys or "member" in keys)
+    ):
+        return "crossref"
+    if values.get("id", "").startswith("https://openalex.org/W") or "authorships" in keys:
+        return "openalex"
+    if values.get("type") == "dois" or ({"creators", "titles"} <= keys and (
+        "types" in keys or "publicationYear" in keys or "doi" in keys
+    )):
+        return "datacite"
+    return None
