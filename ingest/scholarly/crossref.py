@@ -13,7 +13,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ingest.identifiers import normalise_doi, normalise_isbn, normalise_issn, normalise_orcid, normalise_ror
+from ingest.identifiers import (
+    normalise_doi,
+    normalise_isbn,
+    normalise_issn,
+    normalise_orcid,
+    normalise_ror,
+)
 from ingest.model import SourceRecord
 from ingest.scholarly.mapper import mapper_for
 from ingest.scholarly.text import strip_markup
@@ -158,10 +164,9 @@ def convert(record: SourceRecord) -> ScholarlyWork:
         work.issued = date_parts(item.get(key))
         if work.issued:
             break
-    for key, kind_ in (("created", "created"), ("accepted", "accepted")):
-        value = date_parts(item.get(key))
-        if value and kind_ == "accepted":
-            work.dates.append((kind_, value))
+    accepted = date_parts(item.get("accepted"))
+    if accepted:
+        work.dates.append(("accepted", accepted))
     work.publisher = _text(item.get("publisher"))
     work.publisher_place = _text(item.get("publisher-location"))
     abstract = _text(item.get("abstract"))

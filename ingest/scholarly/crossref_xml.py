@@ -15,7 +15,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from xml.etree.ElementTree import Element
 
-from ingest.identifiers import normalise_doi, normalise_isbn, normalise_issn, normalise_orcid, normalise_ror
+from ingest.identifiers import (
+    normalise_doi,
+    normalise_isbn,
+    normalise_issn,
+    normalise_orcid,
+    normalise_ror,
+)
 from ingest.model import SourceRecord
 from ingest.scholarly.datacite import _child, _value
 from ingest.scholarly.mapper import mapper_for
@@ -177,8 +183,9 @@ def convert(record: SourceRecord) -> ScholarlyWork:
     pages = _child(element, "pages")
     if pages is not None:
         work.first_page, work.last_page = _value(_child(pages, "first_page")), _value(_child(pages, "last_page"))
-    item_number = _child(_child(element, "publisher_item") or Element("_"), "item_number")
-    work.article_number = _value(item_number)
+    publisher_item = _child(element, "publisher_item")
+    if publisher_item is not None:
+        work.article_number = _value(_child(publisher_item, "item_number"))
     dates = [d for d in element if d.tag in ("publication_date", "posted_date", "approval_date")]
     if issue is not None:
         dates += [d for d in issue if d.tag == "publication_date"]

@@ -132,9 +132,9 @@ def convert_attributes(attrs: dict, warn_source: str = "datacite") -> ScholarlyW
         elif kind in _DATES:
             work.dates.append((_DATES[kind], entry["date"].strip()))
     for entry in _list(attrs.get("descriptions")):
-        if isinstance(entry, dict) and _text(entry.get("description")):
-            if entry.get("descriptionType", "Abstract") == "Abstract":
-                work.abstracts.append((strip_markup(entry["description"]), _text(entry.get("lang"))))
+        if isinstance(entry, dict) and _text(entry.get("description")) and entry.get(
+                "descriptionType", "Abstract") == "Abstract":
+            work.abstracts.append((strip_markup(entry["description"]), _text(entry.get("lang"))))
     for entry in _list(attrs.get("rightsList")):
         if isinstance(entry, dict):
             uri = _text(entry.get("rightsUri"))
@@ -250,7 +250,7 @@ def from_xml(resource: Element) -> dict:
                 key = {"relatedIdentifier": "relatedIdentifier", "date": "date", "title": "title",
                        "subject": "subject", "alternateIdentifier": "alternateIdentifier"}[singular]
                 entry[key] = _value(element)
-            entry = {("lang" if k.endswith("lang") else k): v for k, v in entry.items()}
+            entry = {("lang" if k.endswith("lang") else k.replace("URI", "Uri")): v for k, v in entry.items()}
             entries.append(entry)
         attrs[plural] = entries
     for name in ("publisher", "publicationYear", "language", "version"):

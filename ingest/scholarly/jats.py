@@ -194,7 +194,10 @@ def convert(record: SourceRecord) -> ScholarlyWork:
                     funder_doi = normalise_doi(_value(ident))
                 elif kind == "ror":
                     ror = normalise_ror(_value(ident))
-        name = element_text(_child(source, "institution-wrap") or source) if source is not None else None
+        name = None
+        if source is not None:
+            wrap = _child(source, "institution-wrap")
+            name = element_text(_child(wrap, "institution") if wrap is not None else source)
         work.funding.append(Funding(name or None, funder_doi, ror, ids_))
     refs = _find(article, "back", "ref-list")
     for ref in refs.iter("ref") if refs is not None else ():

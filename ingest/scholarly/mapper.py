@@ -83,6 +83,9 @@ def _iso_639_1_to_marc() -> dict[str, str]:
 
 
 _MARC_LANGUAGES = _iso_639_1_to_marc()
+#: How each source is named in the labels of its concept schemes.
+SOURCE_NAMES = {"crossref": "Crossref", "openalex": "OpenAlex", "datacite": "DataCite", "jats": "JATS",
+                "pubmed": "PubMed"}
 
 
 def mapper_for(convert: Callable[[SourceRecord], ScholarlyWork | str]) -> Callable:
@@ -194,6 +197,7 @@ class _Mapping:
         self.counters: dict[str, int] = {}
         self.organisations: dict[str, NamedNode] = {}
         self.lang = work.language.split("-")[0].lower() if work.language else None
+        self.source_name = SOURCE_NAMES.get(work.source, work.source)
 
     def local(self, kind: str) -> NamedNode:
         n = self.counters.get(kind, 0) + 1
@@ -242,7 +246,7 @@ class _Mapping:
         b.type(node, BF.Work, _CONTENT.get(self.work.content, BF.Work))
         b.label(node, self.work.title)
         if self.work.genre:
-            self.concept(node, BF.genreForm, self.work.genre, f"{self.work.source} types")
+            self.concept(node, BF.genreForm, self.work.genre, f"{self.source_name} types")
 
     def title(self, instance: NamedNode) -> None:
         b, work = self.b, self.work
@@ -495,7 +499,7 @@ class _Mapping:
     def subjects(self) -> None:
         for subject in self.work.subjects:
             if subject.label.strip():
-                scheme = subject.scheme or f"{self.work.source} keywords"
+                scheme = subject.scheme or f"{self.source_name} keywords"
                 self.concept(self.work_node, BF.subject, subject.label.strip(), scheme,
                              subject.scheme_uri, subject.uri)
 

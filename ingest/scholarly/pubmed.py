@@ -68,7 +68,7 @@ def convert(record: SourceRecord) -> ScholarlyWork | tuple[str, str]:
     if isinstance(record.payload, str):  # a PMID of a <DeleteCitation>
         return ("pubmed", record.payload)
     element: Element = record.payload
-    citation = _child(element, "MedlineCitation") or _child(element, "BookDocument")
+    citation = _child(element, "MedlineCitation")
     article = _child(citation, "Article") if citation is not None else None
     pmid = _value(_child(citation, "PMID")) if citation is not None else None
     if citation is None or article is None or not pmid:

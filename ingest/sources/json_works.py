@@ -239,7 +239,7 @@ def head_keys(head: bytes, limit: int = 4000) -> tuple[set[str], dict[str, str]]
     if head.startswith(b"\xef\xbb\xbf"):
         head = head[3:]
     stripped = head.lstrip()
-    if not stripped[:1] in (b"{", b"["):
+    if stripped[:1] not in (b"{", b"["):
         return keys, values
     key = None
     try:
