@@ -14,7 +14,7 @@ import functools
 from pathlib import Path
 
 import pytest
-from pyoxigraph import NamedNode, RdfFormat, Store
+from pyoxigraph import RdfFormat, Store
 
 from ingest.iri import IriMinter
 from ingest.mapping import map_record
