@@ -21,6 +21,7 @@ works already read, as an XML syntax error does.
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -124,15 +125,24 @@ class JsonItems:
     def __init__(self, want: Callable[[int], bool]) -> None:
         self.want = want
         self.number = 0
+        #: Whether work ``number`` is being read (a syntax error then belongs to it).
+        self.inside = False
+
+    def next_number(self) -> int:
+        """The number of the work a syntax error at this point belongs to."""
+        return self.number if self.inside else self.number + 1
 
     def _item(self, events, event: str, value: Any) -> Iterator[tuple[int, Any, str | None]]:
         self.number += 1
         number = self.number
+        self.inside = True
         if not self.want(number):
             _build(events, event, value, None)
+            self.inside = False
             return
         budget = _Budget()
         item = _build(events, event, value, budget)
+        self.inside = False
         yield number, item, budget.fault
 
     def _array(self, events) -> Iterator[tuple[int, Any, str | None]]:
@@ -201,15 +211,48 @@ class JsonWorksSource(Source):
         source = name or str(path)
         walker = JsonItems(select or (lambda _number: True))
         with open_input(path) as handle:
-            events = ijson.basic_parse(handle, multiple_values=True, use_float=True, buf_size=_BUFFER)
+            lines = _Lines(handle)
+            first = lines.head_line()
+            if first is not None and _is_json_lines(first, lines.after(len(first) + 1)):
+                lines.next_line()
+                yield from self._read_lines(source, walker, first, lines)
+                return
+            stream = lines
+            events = ijson.basic_parse(stream, multiple_values=True, use_float=True, buf_size=_BUFFER)
             try:
                 for number, item, fault in walker.read(events):
                     yield self._record(source, number, item, fault)
-            except (ijson.JSONError, ijson.IncompleteJSONError, UnicodeDecodeError, ValueError) as exc:
+            except _SYNTAX as exc:
                 damage = getattr(handle, "damage", None)
                 rule, reason = ("compressed-stream", damage) if damage else ("json-syntax", str(exc))
-                yield Rejected(Position(source, walker.number + 1), rule,
+                yield Rejected(Position(source, walker.next_number()), rule,
                                f"{reason}; the rest of the file is not read")
+
+    def _read_lines(self, source: str, walker: JsonItems, first: bytes, lines: _Lines
+                    ) -> Iterator[SourceRecord | Rejected]:
+        """JSON Lines: each line read on its own, so a bad line costs that line only."""
+        line: bytes | None = first
+        too_long = False
+        while line is not None:
+            if too_long:
+                walker.number += 1
+                yield Rejected(Position(source, walker.number), "record-size",
+                               f"a line of more than {MAX_LINE_BYTES:,} bytes: skipped")
+            elif line.strip():
+                start = walker.number
+                try:
+                    events = ijson.basic_parse(io.BytesIO(line), multiple_values=True, use_float=True)
+                    for number, item, fault in walker.read(events):
+                        yield self._record(source, number, item, fault)
+                except _SYNTAX as exc:
+                    walker.number = max(walker.number, start + 1)
+                    yield Rejected(Position(source, walker.number), "json-syntax",
+                                   f"a line that is not JSON ({exc}): skipped")
+            line, too_long = lines.next_line()
+        damage = getattr(lines.handle, "damage", None)
+        if damage:
+            yield Rejected(Position(source, walker.number + 1), "compressed-stream",
+                           f"{damage}; the rest of the file is not read")
 
     def _record(self, source: str, number: int, item: Any, fault: str | None) -> SourceRecord | Rejected:
         identifier = self.identify(item) if isinstance(item, dict) else None
@@ -219,6 +262,80 @@ class JsonWorksSource(Source):
         if not isinstance(item, dict):
             return Rejected(position, "json-structure", f"a work must be a JSON object, not {_kind(item)}")
         return SourceRecord(position, self.format, item)
+
+
+_SYNTAX = (ijson.JSONError, ijson.IncompleteJSONError, UnicodeDecodeError, ValueError)
+#: The longest line of a JSON Lines file (one work); a longer first line means the file is
+#: one JSON document (a minified API page), read as a stream instead.
+MAX_LINE_BYTES = MAX_ITEM_CHARS
+
+
+def _is_json_lines(first: bytes, following: bytes) -> bool:
+    """A first line that is a whole JSON object, followed by nothing or by another object."""
+    if not first.strip().startswith(b"{") or following not in (b"", b"{"):
+        return False
+    try:
+        return isinstance(json.loads(first), dict)
+    except (ValueError, RecursionError):
+        return False
+
+
+class _Lines:
+    """Lines of a byte stream, each at most ``MAX_LINE_BYTES`` (a longer one is skipped to its end)."""
+
+    def __init__(self, handle: Any) -> None:
+        self.handle = handle
+        self.buffer = b""
+
+    def _fill(self) -> bool:
+        chunk = self.handle.read(_BUFFER)
+        self.buffer += chunk
+        return bool(chunk)
+
+    def head_line(self) -> bytes | None:
+        """The first line if it ends within ``MAX_LINE_BYTES``, else ``None``; nothing is taken."""
+        while True:
+            end = self.buffer.find(b"\n")
+            if end >= 0:
+                return self.buffer[:end]
+            if len(self.buffer) > MAX_LINE_BYTES:
+                return None
+            if not self._fill():
+                return self.buffer
+
+    def after(self, start: int) -> bytes:
+        """The first byte that is not white space from ``start`` on (``b""`` at the end)."""
+        while not self.buffer[start:].strip() and self._fill():
+            pass
+        return self.buffer[start:].lstrip()[:1]
+
+    def next_line(self) -> tuple[bytes | None, bool]:
+        """``(line, too_long)``; ``(None, False)`` at the end."""
+        while True:
+            end = self.buffer.find(b"\n")
+            if end >= 0:
+                line, self.buffer = self.buffer[:end], self.buffer[end + 1:]
+                return line, False
+            if len(self.buffer) > MAX_LINE_BYTES:
+                self.buffer = b""
+                while True:
+                    chunk = self.handle.read(_BUFFER)
+                    end = chunk.find(b"\n")
+                    if not chunk or end >= 0:
+                        self.buffer = chunk[end + 1:] if chunk else b""
+                        return b"", True
+            if not self._fill():
+                line, self.buffer = self.buffer, b""
+                return (line, False) if line else (None, False)
+
+    def read(self, size: int = -1) -> bytes:
+        """The stream from where the lines stand (what is buffered first), for ijson."""
+        if size == 0:  # ijson asks for nothing to learn whether the stream gives bytes
+            return b""
+        if self.buffer:
+            data, self.buffer = self.buffer, b""
+            return data
+        return self.handle.read(size)
 
 
 def _kind(value: Any) -> str:
