@@ -201,6 +201,19 @@ class JsonWorksSource(Source):
     def sniff(cls, head: bytes) -> bool:
         return json_kind(head) == cls.kind
 
+    @classmethod
+    def refusal(cls, head: bytes) -> str | None:
+        """JSON that no scholarly source claims is named as such, with the keys it has.
+
+        >>> JsonWorksSource.refusal(b'{"records": [{"title": "Pride and prejudice"}]}')
+        'JSON, but not of Crossref, OpenAlex or DataCite works (its keys: records, title)'
+        """
+        keys, _values = head_keys(head)
+        if not keys and not _starts_as_json(head):
+            return None
+        shown = ", ".join(sorted(keys)[:8]) + (", ..." if len(keys) > 8 else "")
+        return "JSON, but not of Crossref, OpenAlex or DataCite works" + (f" (its keys: {shown})" if keys else "")
+
     @staticmethod
     def identify(item: dict) -> str | None:
         """What the source calls the work (its DOI), for positions; ``None`` if unknown."""
@@ -375,6 +388,15 @@ def head_keys(head: bytes, limit: int = 4000) -> tuple[set[str], dict[str, str]]
     except (ijson.JSONError, ijson.IncompleteJSONError, UnicodeDecodeError, ValueError):
         pass
     return keys, values
+
+
+def _starts_as_json(head: bytes) -> bool:
+    """Whether the first few values of ``head`` parse as JSON (``[section]`` of an INI file does not)."""
+    try:
+        events = ijson.basic_parse(io.BytesIO(head.removeprefix(b"\xef\xbb\xbf")), multiple_values=True)
+        return sum(1 for _ in zip(range(3), events, strict=False)) > 0 and head.lstrip()[:1] in (b"{", b"[")
+    except _SYNTAX:
+        return False
 
 
 def json_kind(head: bytes) -> str | None:
