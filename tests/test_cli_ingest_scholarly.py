@@ -93,3 +93,14 @@ def test_a_marc_record_and_a_crossref_record_of_one_article_are_one_instance_of_
     after = {r["l"] for r in rows(data, f"SELECT ?l WHERE {{ <{works[0]['w']}> bf:subject [ rdfs:label ?l ] }}")}
     assert after == subjects - {"Arabidopsis--Growth"}
     assert len(rows(data, f"SELECT ?s WHERE {{ <{works[0]['w']}> bf:summary ?s }}")) == 1
+
+
+def test_the_store_does_not_depend_on_the_worker_count(tmp_path: Path) -> None:
+    """Workers share JSON pages, Crossref XML and PubMed sets by record number, as MARC files."""
+    from tests.test_cli_ingest import sorted_dump
+
+    inputs = [str(TEST_DATA / "oa")]
+    serial, parallel = tmp_path / "serial", tmp_path / "parallel"
+    assert catalograph(serial, "ingest", "--workers", "1", *inputs).returncode == 0
+    assert catalograph(parallel, "ingest", "--workers", "3", *inputs).returncode == 0
+    assert sorted_dump(serial, drop_times=True) == sorted_dump(parallel, drop_times=True)

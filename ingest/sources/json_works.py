@@ -243,7 +243,8 @@ class JsonWorksSource(Source):
 
     def _read_lines(self, source: str, walker: JsonItems, first: bytes, lines: _Lines
                     ) -> Iterator[SourceRecord | Rejected]:
-        """JSON Lines: each line read on its own, so a bad line costs that line only."""
+        """JSON Lines: each line read on its own (at most ``MAX_LINE_BYTES``), so a bad line costs
+        that line only."""
         line: bytes | None = first
         too_long = False
         while line is not None:
@@ -278,14 +279,18 @@ class JsonWorksSource(Source):
 
 
 _SYNTAX = (ijson.JSONError, ijson.IncompleteJSONError, UnicodeDecodeError, ValueError)
-#: The longest line of a JSON Lines file (one work); a longer first line means the file is
-#: one JSON document (a minified API page), read as a stream instead.
+#: The longest line of a JSON Lines file (one work).
 MAX_LINE_BYTES = MAX_ITEM_CHARS
+#: A file is taken for JSON Lines when its first line, a whole JSON object, ends within this
+#: many bytes and another object follows. Otherwise (a minified API page is one long line) it
+#: is streamed as JSON documents, which reads JSON Lines too, only without stepping over a bad
+#: line; so what is held to decide is bounded by this, not by the line.
+JSON_LINES_WINDOW = 1024 * 1024
 
 
 def _is_json_lines(first: bytes, following: bytes) -> bool:
-    """A first line that is a whole JSON object, followed by nothing or by another object."""
-    if not first.strip().startswith(b"{") or following not in (b"", b"{"):
+    """A first line that is a whole JSON object, followed by another object on the next line."""
+    if not first.strip().startswith(b"{") or following != b"{":
         return False
     try:
         return isinstance(json.loads(first), dict)
@@ -299,19 +304,22 @@ class _Lines:
     def __init__(self, handle: Any) -> None:
         self.handle = handle
         self.buffer = b""
+        #: Bytes of ``buffer`` already handed to ``read`` (which is used alone, once streaming).
+        self.taken = 0
 
     def _fill(self) -> bool:
         chunk = self.handle.read(_BUFFER)
-        self.buffer += chunk
+        if chunk:
+            self.buffer = self.buffer + chunk if self.buffer else chunk
         return bool(chunk)
 
     def head_line(self) -> bytes | None:
-        """The first line if it ends within ``MAX_LINE_BYTES``, else ``None``; nothing is taken."""
+        """The first line if it ends within ``JSON_LINES_WINDOW``, else ``None``; nothing is taken."""
         while True:
             end = self.buffer.find(b"\n")
             if end >= 0:
-                return self.buffer[:end]
-            if len(self.buffer) > MAX_LINE_BYTES:
+                return self.buffer[:end] if end <= JSON_LINES_WINDOW else None
+            if len(self.buffer) > JSON_LINES_WINDOW:
                 return None
             if not self._fill():
                 return self.buffer
@@ -346,7 +354,11 @@ class _Lines:
         if size == 0:  # ijson asks for nothing to learn whether the stream gives bytes
             return b""
         if self.buffer:
-            data, self.buffer = self.buffer, b""
+            size = len(self.buffer) if size is None or size < 0 else size
+            data = self.buffer[self.taken:self.taken + size]
+            self.taken += len(data)
+            if self.taken >= len(self.buffer):
+                self.buffer, self.taken = b"", 0
             return data
         return self.handle.read(size)
 
