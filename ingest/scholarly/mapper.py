@@ -196,6 +196,7 @@ class _Mapping:
         self.graph = builder.graph
         self.counters: dict[str, int] = {}
         self.organisations: dict[str, NamedNode] = {}
+        self.schemes: dict[tuple[str, str | None], NamedNode] = {}
         self.lang = work.language.split("-")[0].lower() if work.language else None
         self.source_name = SOURCE_NAMES.get(work.source, work.source)
 
@@ -476,12 +477,16 @@ class _Mapping:
     # ------------------------------------------------------------------ subjects
 
     def scheme(self, name: str, uri: str | None) -> NamedNode:
+        known = self.schemes.get((name, uri))
+        if known is not None:
+            return known
         b = self.b
         node = safe_iri(uri.rstrip("/")) if uri else None
         if node is None:
             node = self.minter.from_key("concept", f"scheme|{name}")
         b.type(node, SKOS.ConceptScheme)
         b.label(node, name)
+        self.schemes[(name, uri)] = node
         return node
 
     def concept(self, owner: NamedNode, prop: NamedNode, label: str, scheme_name: str,
