@@ -88,11 +88,12 @@ SOURCE_NAMES = {"crossref": "Crossref", "openalex": "OpenAlex", "datacite": "Dat
                 "pubmed": "PubMed"}
 
 
-def mapper_for(convert: Callable[[SourceRecord], ScholarlyWork | str]) -> Callable:
+def mapper_for(convert: Callable[[SourceRecord], ScholarlyWork | tuple[str, str]]) -> Callable:
     """The ``SourceFormat.mapper`` of a format whose converter is ``convert``.
 
-    ``convert`` returns the work, or the name of a record graph to delete
-    (a PubMed ``DeleteCitation``), or raises :class:`RecordFault`.
+    ``convert`` returns the work, or ``(source, id)`` of a record whose graph
+    is to go (each PMID of a PubMed ``DeleteCitation``), or raises
+    :class:`RecordFault`, which becomes a ``Rejected`` with its rule.
     """
 
     def mapper(record: SourceRecord, minter: IriMinter, default_source: str = "") -> RecordGraph | Rejected:
