@@ -329,3 +329,38 @@ def test_every_shared_file_is_detected_and_its_records_map(relative: str) -> Non
     rejected = [g for g in graphs if isinstance(g, Rejected)]
     assert len(rejected) == UNMAPPED.get(relative, 0), [str(r) for r in rejected]
     assert all(r.rule == "no-title" for r in rejected)
+
+
+def test_a_crossref_deposit_with_two_articles_in_one_journal_gives_two_records(tmp_path: Path) -> None:
+    """A deposit (``doi_batch``) puts several articles under one ``<journal>``: each is a record,
+    and each gets the journal's title, ISSN and issue. Made from crossref.xml's ``<journal>``,
+    its article repeated under a second DOI, in the deposit schema 5.3.1's namespace."""
+    text = test_path("oa/crossref/crossref.xml").read_text()
+    journal = text[text.index("<journal>"):text.index("</journal>") + len("</journal>")]
+    article = journal[journal.index("<journal_article"):journal.index("</journal_article>") + len(
+        "</journal_article>")]
+    second = article.replace("10.7554/eLife.01567</doi>", "10.7554/eLife.99999</doi>")
+    deposit = tmp_path / "deposit.xml"
+    deposit.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<doi_batch xmlns="http://www.crossref.org/schema/5.3.1" '
+        'xmlns:jats="http://www.ncbi.nlm.nih.gov/JATS1" version="5.3.1"><head><doi_batch_id>1</doi_batch_id>'
+        "</head><body>" + journal.replace("</journal>", second + "</journal>") + "</body></doi_batch>")
+    name, graphs = mapped(deposit)
+    assert name == "crossref-xml"
+    assert [g.position.number for g in graphs] == [1, 2]
+    assert [g.position.identifier for g in graphs] == ["10.7554/elife.01567", "10.7554/elife.99999"]
+    store = store_of(deposit)
+    serial = MINTER.from_identifier("instance", "issn", "2050-084X").value
+    for doi in ("10.7554/elife.01567", "10.7554/elife.99999"):
+        assert values(store, f"SELECT ?s WHERE {{ <{doi_instance(doi)}> bf:partOf ?s }}") == [serial]
+        assert values(store, f"SELECT ?v WHERE {{ <{doi_instance(doi)}> schema:volumeNumber ?v }}") == ["3"]
+
+
+def test_one_orcid_in_a_crossref_page_is_one_agent_for_all_his_works() -> None:
+    # test_works_field_queries.json (query.author=carl boettiger, read from ../shared/data): 12 of
+    # its 20 works give Carl Boettiger's ORCID 0000-0002-1642-628X.
+    store = store_of(shared_path("oa/crossref/habanero/test_works_field_queries.json"))
+    boettiger = "https://orcid.org/0000-0002-1642-628X"
+    instances = values(store, f"SELECT DISTINCT ?i WHERE {{ ?i bf:instanceOf [ bf:contribution [ bf:agent <{boettiger}> ] ] }}")
+    assert len(instances) == 12
+    assert values(store, f"SELECT ?l WHERE {{ <{boettiger}> rdfs:label ?l }}") == ["Boettiger, Carl"]
