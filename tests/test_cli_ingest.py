@@ -107,7 +107,7 @@ def test_a_folder_with_other_files_reads_the_records_and_names_what_it_skipped(
     skipped = done.stderr.split("files not read:\n", 1)[1].rstrip().splitlines()
     assert skipped == [
         f"  {folder / 'empty.mrc'}: empty file",
-        f"  {folder / 'holdings.json'}: not a format catalograph reads (MARC21, MARCXML)",
+        f"  {folder / 'holdings.json'}: JSON, but not of Crossref, OpenAlex or DataCite works (its keys: items)",
     ]
 
 

@@ -234,7 +234,7 @@ def test_a_marc21_harvest_is_still_read():
 def test_json_and_text_are_not_called_xml(tmp_path):
     path = tmp_path / "records.json"
     path.write_text('{"records": [{"title": "Pride and prejudice"}]}', encoding="utf-8")
-    assert refusal(path) == "not a format catalograph reads (MARC21, MARCXML)"
+    assert refusal(path) == "JSON, but not of Crossref, OpenAlex or DataCite works (its keys: records, title)"
 
 
 # -- the work one record may cost -----------------------------------------------------

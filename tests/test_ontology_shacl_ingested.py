@@ -77,3 +77,19 @@ def test_all_mapped_records_conform_together(
     """Records that share works, agents and concepts must still conform once merged."""
     report = validate([graph.all_nquads for graph in marc_graphs + marcxml_graphs])
     assert report.conforms, "\n" + report.text(limit=200)
+
+
+def test_mapped_scholarly_records_conform() -> None:
+    """Every committed Crossref, OpenAlex, DataCite, JATS and PubMed record, as one store would hold them."""
+    from ingest.sources import detect_format
+
+    minter = IriMinter(BASE)
+    graphs = []
+    for path in sorted((TEST_DATA / "oa").glob("*/*")):
+        for item in get_source(detect_format(path)).read(path, name=path.name):
+            mapped = map_record(item, minter) if not isinstance(item, Rejected) else item
+            assert isinstance(mapped, RecordGraph), str(mapped)
+            graphs.append(mapped.all_nquads)
+    assert len(graphs) >= 15
+    report = validate(graphs)
+    assert report.conforms, "\n" + report.text(limit=200)

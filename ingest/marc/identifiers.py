@@ -1,8 +1,11 @@
 """Identifiers (001/003, 010, 020, 022, 024, 035) and the Instance IRI chosen from the strongest.
 
 The Instance is named from, in order: a well-formed LCCN (010 $a), the first
-valid ISBN (020 $a, as ISBN-13 digits), the first valid ISSN (022 $a), else
-the record's own name (003 + 001, as the record graph is named). Two records
+valid ISBN (020 $a, as ISBN-13 digits), the first valid ISSN (022 $a), the
+first DOI (024 7_ $2 doi, lower case as ``ingest.identifiers.normalise_doi``
+gives it, so the Crossref, DataCite, OpenAlex, JATS or PubMed record of that
+DOI names the same Instance), else the record's own name (003 + 001, as the
+record graph is named). Two records
 that share one of these identifiers therefore describe one Instance node,
 which is the point (a library's record and the LC record of one printing
 meet); the cost is that a record quoting a wrong LCCN or a set ISBN joins the
@@ -16,6 +19,7 @@ import re
 
 from pyoxigraph import Literal, NamedNode
 
+from ingest.identifiers import normalise_doi
 from ingest.marc.bibcontext import BibContext, Version, first, indicator, trim
 from ingest.marc.common import control_number_instance
 from ingest.marc.terms import BF, RDF
@@ -121,6 +125,11 @@ def instance_iri(ctx: BibContext) -> NamedNode:
         issn = normalise_issn(value) if value else None
         if issn:
             return minter.from_identifier("instance", "issn", issn)
+    for field in ctx.fields("024"):
+        if indicator(field, 0) == "7" and trim(first(field, "2") or "").lower() == "doi":
+            doi = normalise_doi(first(field, "a"))
+            if doi:
+                return minter.from_identifier("instance", "doi", doi)
     return control_number_instance(minter, ctx.graph)
 
 

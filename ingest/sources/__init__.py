@@ -46,6 +46,13 @@ class SourceFormat:
 FORMATS: tuple[SourceFormat, ...] = (
     SourceFormat("marc", "ingest.sources.marc_binary:MarcBinarySource", "ingest.marc.mapper:map_marc", "MARC21"),
     SourceFormat("marcxml", "ingest.sources.marc_xml:MarcXmlSource", "ingest.marc.mapper:map_marc", "MARCXML"),
+    SourceFormat("crossref", "ingest.sources.scholarly:CrossrefJsonSource", "ingest.scholarly.crossref:map_crossref", "Crossref JSON"),
+    SourceFormat("crossref-xml", "ingest.sources.scholarly:CrossrefXmlSource", "ingest.scholarly.crossref_xml:map_crossref_xml", "Crossref XML"),
+    SourceFormat("openalex", "ingest.sources.scholarly:OpenAlexSource", "ingest.scholarly.openalex:map_openalex", "OpenAlex JSON"),
+    SourceFormat("datacite", "ingest.sources.scholarly:DataCiteJsonSource", "ingest.scholarly.datacite:map_datacite", "DataCite JSON"),
+    SourceFormat("datacite-xml", "ingest.sources.scholarly:DataCiteXmlSource", "ingest.scholarly.datacite:map_datacite_xml", "DataCite XML"),
+    SourceFormat("jats", "ingest.sources.scholarly:JatsSource", "ingest.scholarly.jats:map_jats", "JATS XML"),
+    SourceFormat("pubmed", "ingest.sources.scholarly:PubMedSource", "ingest.scholarly.pubmed:map_pubmed", "PubMed XML"),
 )
 _REGISTRY: dict[str, SourceFormat] = {entry.name: entry for entry in FORMATS}
 
