@@ -233,6 +233,8 @@ def test_user_commands_do_not_load_the_store(tmp_path: Path) -> None:
         (("user", "--help"), ""),
         (("user", "add", "carol", "--password-stdin"), PASSWORD + "\n"),
         (("user", "list"), ""),
+        (("user", "set-role", "carol", "reviewer"), ""),
+        (("user", "passwd", "carol", "--password-stdin"), "another password\n"),
         (("user", "remove", "carol"), ""),
     ]:
         modules = imported_modules(tmp_path, *args, stdin=stdin)
