@@ -242,9 +242,9 @@ def test_login_is_throttled_per_client_without_telling_names_apart(url: str) -> 
         assert "Too many failed sign-ins" in body
     bodies = [re.sub(r"\d+|value=\"[^\"]*\"", "N", body) for _h, body in answers.values()]
     assert bodies[0] == bodies[1]
-    # carl's name is throttled from everywhere now (even his right password waits);
-    # another account from another client is not affected.
-    assert log_in(requests.Session(), url, "carl").status_code == 429
+    # Another account from another client is not affected. (That carl's name is now
+    # throttled from everywhere, for a while that depends on the machine's speed, is
+    # tests/test_web_auth_throttle.py's: the form and HTTP Basic share the throttle.)
     assert log_in(requests.Session(), url, "vera").status_code == 303
 
 
