@@ -177,3 +177,10 @@ def register(app: Flask) -> None:
         role_label=lambda role: ROLE_LABELS.get(role, role),
         may_edit=lambda principal: principal is not None and principal.may(EDIT),
     )
+
+    @app.after_request
+    def private(response: Response) -> Response:
+        """A page made for a signed-in account (its name, its CSRF token) is for it alone."""
+        if g.get("session_principal") is not None:
+            response.headers["Cache-Control"] = "private, no-store"
+        return response
