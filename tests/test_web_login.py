@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -254,3 +255,16 @@ def test_sessions_per_account_are_bounded(url: str, data_dir: Path) -> None:
     with sqlite3.connect(data_dir / "accounts.sqlite") as db:
         held = db.execute("SELECT count(*) FROM session WHERE account = 'vera'").fetchone()[0]
     assert held == SESSIONS_PER_ACCOUNT
+
+
+def test_sessions_survive_a_restart_with_a_private_key(data_dir: Path) -> None:
+    """The signing key lives in the data directory (0600): a new server process over the
+    same directory knows the cookies the last one gave."""
+    browser = requests.Session()
+    with running_server(settings_for(data_dir)) as first:
+        assert log_in(browser, first, "carl").status_code == 303
+    key = data_dir / "session.key"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600 and len(key.read_bytes().strip()) == 64
+    with running_server(settings_for(data_dir)) as second:
+        page = editor(browser, second)
+        assert page.status_code == 200 and "Signed in as carl" in page.text
