@@ -139,6 +139,21 @@ def test_a_legacy_reader_signs_in_but_may_not_edit(url: str) -> None:
     assert "rita" in home.text and "reader (old role: may not edit)" in home.text
 
 
+def test_only_an_admin_sees_the_accounts(url: str) -> None:
+    admin, cataloger = requests.Session(), requests.Session()
+    assert log_in(admin, url, "ada").status_code == 303
+    assert log_in(cataloger, url, "carl").status_code == 303
+    assert 'href="/editor/accounts"' in editor(admin, url).text
+    assert "/editor/accounts" not in editor(cataloger, url).text
+    page = admin.get(url + "/editor/accounts", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    rows = re.findall(r"<tr><td>([^<]+)</td><td>([^<]+)</td>", page.text)
+    assert ("ada", "administrator") in rows and ("vera", "reviewer") in rows
+    assert ("rita", "reader (old role: may not edit)") in rows
+    refused = cataloger.get(url + "/editor/accounts", headers={"Accept": "text/html"})
+    assert refused.status_code == 403
+
+
 def test_role_password_and_removal_take_effect_at_once(url: str, data_dir: Path) -> None:
     browser = requests.Session()
     assert log_in(browser, url, "ada").status_code == 303

@@ -26,7 +26,7 @@ from web.accounts import add_user
 from web.app import create_app
 from web.auth import open_to_all, requires
 from web.config import load_settings
-from web.permissions import EDIT, PERMISSIONS
+from web.permissions import EDIT, PERMISSIONS, may
 
 WRITING_METHODS = {"POST", "PUT", "DELETE", "PATCH"}
 PASSWORD = "a long enough password"
@@ -88,6 +88,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
     data_dir.mkdir()
     legacy_users_file(data_dir, {"rita": ("reader", PASSWORD)})
     add_user(data_dir, "carl", PASSWORD, "cataloger")
+    add_user(data_dir, "ada", PASSWORD, "admin")
     app = create_app(load_settings(env={}, data_dir=data_dir))
     app.config["TESTING"] = True
     return app
@@ -104,7 +105,7 @@ def test_every_route_that_writes_declares_a_permission(app: Flask) -> None:
     assert open_routes == set(OPEN_ROUTES), "a route opened without a permission: review it"
     # The walk sees the routes that matter (it is not vacuous).
     endpoints = {endpoint for endpoint, *_rest in guarded_rules(app)}
-    assert {"sparql.endpoint", "gsp.graph_store", "editor.landing"} <= endpoints
+    assert {"sparql.endpoint", "gsp.graph_store", "editor.landing", "editor.accounts"} <= endpoints
 
 
 def test_a_new_writing_route_without_a_permission_is_caught(tmp_path: Path) -> None:
@@ -169,6 +170,8 @@ def test_every_guarded_route_refuses_strangers_readers_and_forged_requests(app: 
     sign_in(reader, "rita")
     cataloger = app.test_client()
     token = sign_in(cataloger, "carl")
+    admin = app.test_client()
+    sign_in(admin, "ada")
     checked = 0
     for endpoint, path, guard, methods in guarded_rules(app):
         for request in requests_for(endpoint, path, guard):
@@ -178,8 +181,10 @@ def test_every_guarded_route_refuses_strangers_readers_and_forged_requests(app: 
             assert status == 401, (endpoint, request, status, body)
             status, body = call(reader, request)
             assert status == 403 and "reader" in body, (endpoint, request, status, body)
-            if request["method"] == "GET":
-                assert call(cataloger, request)[0] == 200, (endpoint, request)
+            if request["method"] == "GET":  # a page: as the role allows
+                for client, role in ((cataloger, "cataloger"), (admin, "admin")):
+                    expected = 200 if may(role, guard.permission) else 403
+                    assert call(client, request)[0] == expected, (endpoint, role)
             else:
                 status, body = call(cataloger, request)  # the session's cookie alone
                 assert status == 403 and "CSRF" in body, (endpoint, request, status, body)
