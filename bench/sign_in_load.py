@@ -17,7 +17,7 @@ an account with the real ``web.accounts``, and starts the real server
    query every 0.2 s.
 
 It prints the statuses, how long the wave and the query took, the query's
-p50/p95 in phase 2, and the process's peak memory (scrypt needs 32 MiB per
+p50/p95 in phase 2, and the process's peak memory (argon2id needs 64 MiB per
 hash running). Nothing is asserted: it prints figures (docs/web.md quotes them).
 """
 

@@ -38,10 +38,11 @@ def send(
     source: str = "127.0.0.1",
     auth: tuple[str, str] | None = None,
     form: dict[str, str] | None = None,
+    cookie: str | None = None,
 ) -> Answer:
     """One request from the loopback address ``source``: status, headers, body."""
     parts = urlsplit(url)
-    headers = {}
+    headers = {"Cookie": cookie} if cookie else {}
     body = None
     if auth is not None:
         token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode("ascii")

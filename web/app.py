@@ -2,7 +2,8 @@
 
 Only the factory lives here: the app's state and its accessors are in
 ``web.state``, the routes in the blueprints (``web.system``, ``web.sparql``,
-``web.gsp``, ``web.wellknown``, ``web.resources``, ``web.api``, ``web.reconcile``),
+``web.gsp``, ``web.wellknown``, ``web.resources``, ``web.api``, ``web.reconcile``,
+``web.login``, ``web.editor``),
 which import ``web.state`` and never this module.
 """
 
@@ -11,9 +12,10 @@ from __future__ import annotations
 from flask import Flask, Response, request
 from pyoxigraph import Store
 
-from web import cors, errors, hosts, i18n, state
+from web import cors, errors, hosts, i18n, login, sessions, state
 from web.api import blueprint as api_blueprint
 from web.config import Settings, load_settings
+from web.editor import blueprint as editor_blueprint
 from web.gsp import blueprint as gsp_blueprint
 from web.reconcile import blueprint as reconcile_blueprint
 from web.related import blueprint as related_blueprint
@@ -45,6 +47,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.jinja_env.globals["home_href"] = lambda: request.script_root + "/"
     errors.register(app)
     i18n.register(app)  # English or Chinese per reader: Flask-Babel, /-/lang
+    sessions.register(app, settings.data_dir, settings.base_iri)  # signed cookie, key in data_dir
+    login.register(app)  # /login, /logout, who is signed in (page header)
 
     app.register_blueprint(system_blueprint)
     app.register_blueprint(sparql_blueprint)
@@ -55,6 +59,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.register_blueprint(reconcile_blueprint)
     app.register_blueprint(suggest_api_blueprint)
     app.register_blueprint(related_blueprint)
+    app.register_blueprint(editor_blueprint)
     cors.register(app)
 
     @app.after_request

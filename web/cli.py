@@ -19,6 +19,7 @@ import click
 from ingest import PIPELINE_VERSION
 from ingest.sources import formats
 from web.config import Settings, load_settings
+from web.permissions import ROLES
 
 FORMAT_HELP = "table (default), json, csv, tsv, xml; for CONSTRUCT/DESCRIBE turtle, ntriples, nquads, rdfxml, jsonld; or a media type"
 
@@ -288,53 +289,78 @@ def suggest(
 
 @cli.group()
 def user() -> None:
-    """Accounts that may write (role cataloger) or only read (role reader), in DATA_DIR/users.json."""
+    """Accounts of catalogers, reviewers and admins, in DATA_DIR/accounts.sqlite (readers need none)."""
+
+
+def _new_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+_ROLE_HELP = (
+    "cataloger: edits (editor, SPARQL Update, Graph Store writes); reviewer: also settles "
+    "the review queue; admin: also manages accounts."
+)
+_FROM_STDIN_HELP = "Read the password from the first line of stdin instead of prompting."
 
 
 @user.command("add")
 @click.argument("name")
 @click.option(
-    "--role",
-    type=click.Choice(["cataloger", "reader"]),
-    default="cataloger",
-    show_default=True,
-    help="cataloger: may send SPARQL updates and Graph Store writes; reader: may not.",
+    "--role", type=click.Choice(ROLES), default="cataloger", show_default=True, help=_ROLE_HELP
 )
-@click.option(
-    "--password-stdin",
-    is_flag=True,
-    help="Read the password from the first line of stdin instead of prompting.",
-)
+@click.option("--password-stdin", is_flag=True, help=_FROM_STDIN_HELP)
 @click.option("--replace", is_flag=True, help="Set a new password and role for an existing user.")
 @click.pass_obj
 def user_add(settings: Settings, name: str, role: str, password_stdin: bool, replace: bool) -> None:
-    """Create an account; the password is stored as a salted scrypt hash, never in clear."""
-    from web.accounts import add_user, users_path
+    """Create an account; the password is stored as an argon2id hash, never in clear."""
+    from web.accounts import accounts_path, add_user
 
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    existed = add_user(settings.data_dir, name, password, role, replace=replace)
+    existed = add_user(settings.data_dir, name, _new_password(password_stdin), role, replace=replace)
     verb = "updated" if existed else "added"
-    click.echo(f"{verb} {name} ({role}) in {users_path(settings.data_dir)}")
+    click.echo(f"{verb} {name} ({role}) in {accounts_path(settings.data_dir)}")
 
 
 @user.command("list")
 @click.pass_obj
 def user_list(settings: Settings) -> None:
-    """Names and roles of the accounts."""
+    """Names, roles and when each account last changed."""
     from web.accounts import list_users
 
     for name, role, changed in list_users(settings.data_dir):
         click.echo(f"{name}\t{role}\t{changed}")
 
 
+@user.command("set-role")
+@click.argument("name")
+@click.argument("role", type=click.Choice(ROLES))
+@click.pass_obj
+def user_set_role(settings: Settings, name: str, role: str) -> None:
+    """Give an account another role (its open sessions take it at once)."""
+    from web.accounts import set_role
+
+    set_role(settings.data_dir, name, role)
+    click.echo(f"{name} is now {role}")
+
+
+@user.command("passwd")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help=_FROM_STDIN_HELP)
+@click.pass_obj
+def user_passwd(settings: Settings, name: str, password_stdin: bool) -> None:
+    """Set a new password; the account's browser sessions end."""
+    from web.accounts import set_password
+
+    set_password(settings.data_dir, name, _new_password(password_stdin))
+    click.echo(f"new password for {name}; its sessions are ended")
+
+
 @user.command("remove")
 @click.argument("name")
 @click.pass_obj
 def user_remove(settings: Settings, name: str) -> None:
-    """Delete an account (a running server notices at once)."""
+    """Delete an account and its sessions (a running server notices at once)."""
     from web.accounts import remove_user
 
     remove_user(settings.data_dir, name)

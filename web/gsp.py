@@ -32,10 +32,11 @@ from ontology.errors import NotFoundError, UsageError
 from ontology.layout import Layout
 from ontology.namespaces import PREFIXES
 from query.negotiation import RDF_FORMATS, content_type, negotiate
-from web.auth import require_writer
+from web.auth import require_writer, requires, writes_by_method
 from web.errors import UnsupportedMediaTypeError
 from web.limits import client_address
 from web.page_limits import PageLimits
+from web.permissions import EDIT
 from web.state import settings, store
 from web.update import allow_upload, edited_response, write
 from web.wellknown import GRAPH_STORE_PATH
@@ -66,6 +67,7 @@ def _target() -> NamedNode | DefaultGraph:
 
 
 @blueprint.route(GRAPH_STORE_PATH, methods=["GET", "PUT", "POST", "DELETE"])
+@requires(EDIT, when=writes_by_method)
 def graph_store() -> Response:
     graph = _target()
     if request.method in ("GET", "HEAD"):

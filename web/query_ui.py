@@ -15,8 +15,11 @@ from importlib.resources import files
 
 from flask import url_for
 from flask_babel import gettext
+from flask_wtf.csrf import generate_csrf
 
 from ontology.namespaces import PREFIXES
+from web.auth import session_principal
+from web.permissions import EDIT
 
 #: Most triples the graph view draws from a CONSTRUCT answer (a bigger graph is unreadable).
 GRAPH_VIEW_MAX_TRIPLES = 500
@@ -72,7 +75,13 @@ def load_examples() -> tuple[Example, ...]:
 
 
 def page_config(default_query: str) -> dict[str, object]:
-    """The JSON the page's script reads: endpoint, prefixes, examples, limits."""
+    """The JSON the page's script reads: endpoint, prefixes, examples, limits.
+
+    For a browser signed in with a role that may edit, also the session's CSRF
+    token, which the script sends as ``X-CSRFToken`` with every request: the
+    session's cookie alone never makes an update (``web.auth.require``).
+    """
+    editor = session_principal()
     return {
         "endpoint": url_for("sparql.endpoint"),
         "prefixes": PREFIXES,
@@ -80,6 +89,7 @@ def page_config(default_query: str) -> dict[str, object]:
         "examples": [asdict(example) for example in load_examples()],
         "graphViewMaxTriples": GRAPH_VIEW_MAX_TRIPLES,
         "messages": script_messages(),
+        "csrfToken": generate_csrf() if editor is not None and editor.may(EDIT) else None,
     }
 
 

@@ -24,6 +24,7 @@ from query.reconcile import (
     Reconciler,
     manifest,
 )
+from web.auth import open_to_all
 from web.page_limits import answer_job
 from web.state import settings
 
@@ -37,6 +38,7 @@ PREVIEW_POLICY = (
 
 
 @blueprint.route("", methods=["GET", "POST"])
+@open_to_all("reads only: OpenRefine sends query batches by POST (Reconciliation API)")
 def service() -> Response:
     """The manifest, or a query batch's results (``queries``), or an extension (``extend``)."""
     values = request.values

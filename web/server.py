@@ -65,7 +65,8 @@ def create_server(settings: Settings, app: Flask | None = None) -> Server:
 
 
 def _proxy(settings: Settings) -> dict[str, object]:
-    """Trust X-Forwarded-For from the configured proxy only: it then names the client.
+    """Trust X-Forwarded-For and -Proto from the configured proxy only: they then name the
+    client, and whether it came over TLS (a session cookie is then ``Secure``).
 
     waitress sets ``REMOTE_ADDR`` to the address the proxy saw (the rightmost
     entry), which is what per-client query limits count by.
@@ -75,7 +76,7 @@ def _proxy(settings: Settings) -> dict[str, object]:
     return {
         "trusted_proxy": settings.trusted_proxy,
         "trusted_proxy_count": 1,
-        "trusted_proxy_headers": {"x-forwarded-for"},
+        "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"},
     }
 
 

@@ -27,8 +27,10 @@ from query.negotiation import (
 )
 from query.sparql import QueryTooLargeError, UpdateRefusedError
 from web import query_ui
+from web.auth import requires
 from web.errors import UnsupportedMediaTypeError
 from web.limits import run_limited
+from web.permissions import EDIT
 from web.state import settings, store_holder
 from web.update import answer_update, is_update_request
 from web.wellknown import service_description
@@ -44,6 +46,7 @@ _UPDATE_BY_POST = (
 
 
 @blueprint.route("/sparql", methods=["GET", "POST"])
+@requires(EDIT, when=is_update_request)
 def endpoint() -> Response:
     if "update" in request.args:
         raise UpdateRefusedError(_UPDATE_BY_POST)

@@ -22,6 +22,7 @@ from flask import Blueprint, Response, current_app, request
 
 from ontology.errors import QueryError
 from query.suggest import MAX_LIMIT, SubjectQuery, Suggestion, suggest
+from web.auth import open_to_all
 from web.state import settings, store
 from web.suggest_service import SubjectIndexCache
 
@@ -45,6 +46,7 @@ class SuggestRequestError(QueryError):
 
 
 @blueprint.post("/api/suggest")
+@open_to_all("reads only: a record's words in, suggested concepts out (POST for the body)")
 def api_suggest() -> Response:
     query, limit = parse_request()
     index = subject_indexes().get(store(), settings().base_iri)

@@ -1,10 +1,11 @@
 """How often, and how many at once, password checks may run.
 
-A password check is an scrypt hash: ~0.13 s of one core and 32 MiB. Before
-this module, 40 wrong passwords sent at once were all hashed, took every
-waitress thread and both cores, and an anonymous query waited seconds behind
-them. So a Basic sign-in that the server does not already remember passes,
-before any hash:
+A password check is an argon2id hash: ~0.15 s of CPU and 64 MiB (an scrypt
+hash, 32 MiB, when this module was written). Before this module, 40 wrong
+passwords sent at once were all hashed, took every waitress thread and both
+cores, and an anonymous query waited seconds behind them. So a sign-in
+(HTTP Basic or the ``/login`` form) that the server does not already
+remember passes, before any hash:
 
 1. the **client's** token bucket (its address; an IPv6 client by its /64,
    since one host holds a whole /64) and the **account's** bucket (the name
@@ -14,9 +15,10 @@ before any hash:
    gives it back;
 2. the **hashing gate**: one hash at a time and one request waiting for it;
    any other is a 503 with ``Retry-After`` at once instead of holding a
-   server thread. CPython's scrypt releases the GIL while it hashes
-   (measured: a pure-Python loop kept ~85 % of its speed beside a thread
-   hashing in a loop), so the one hash costs a core, never the interpreter.
+   server thread. argon2-cffi releases the GIL while it hashes (measured:
+   a pure-Python loop beside a thread hashing without pause never waited
+   more than 52 ms, where one hash took ~400 ms on that loaded machine), so
+   the one hash costs CPU, never the interpreter.
 
 Buckets are small hand-written arithmetic rather than the ``limits`` library,
 whose memory storage keeps every key until it expires (no bound on how many

@@ -10,7 +10,8 @@ switch to it at once. Success is ``204 No Content``.
 
 An update never travels by GET nor inside ``query=`` (``web.sparql`` refuses
 those with 403), so a link or a cross-site form cannot trigger one; and it is
-authenticated by the ``Authorization`` header, never by a cookie (no CSRF).
+authenticated by the ``Authorization`` header, or by a browser's session
+together with its CSRF token (``web.auth.require``), never by a cookie alone.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from ontology.layout import Layout
 from ontology.namespaces import PREFIXES
 from query.update_check import check_update
 from web.auth import SIGN_IN_ERRORS, request_principal, require_writer
+from web.permissions import EDIT
 from web.state import settings, store_holder
 
 log = logging.getLogger(__name__)
@@ -50,7 +52,7 @@ def allow_upload() -> None:
         writer = request_principal()
     except SIGN_IN_ERRORS:  # said when an update needs it; a query does not
         return
-    if writer is not None and writer.may_write:
+    if writer is not None and writer.may(EDIT):
         limit = settings().max_upload_bytes
         request.max_content_length = limit
         request.max_form_memory_size = limit

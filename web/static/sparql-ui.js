@@ -230,22 +230,24 @@
   Yasgui.Yasr.registerPlugin("Graph", GraphView);
 
   // --- YASGUI itself --------------------------------------------------------------------
+  // A signed-in cataloger's updates carry the session's CSRF token; a reader's requests none.
+  const headers = config.csrfToken ? { "X-CSRFToken": config.csrfToken } : {};
   const yasgui = new Yasgui(document.getElementById("yasgui"), {
-    requestConfig: { endpoint, method: "POST" },
+    requestConfig: { endpoint, method: "POST", headers },
     copyEndpointOnNewTab: true,
     endpointCatalogueOptions: { getData: () => [{ endpoint }] },
     persistenceId: "catalograph",
     yasqe: { value: `${prefixLines}\n\n${config.defaultQuery}`, collapsePrefixesOnLoad: true },
   });
-  // Tabs kept in the browser from another address of this server still ask this one.
-  for (const id of Object.keys(yasgui._tabs)) {
-    const tab = yasgui.getTab(id);
-    if (tab && tab.getEndpoint() !== endpoint) tab.setEndpoint(endpoint);
+  // Tabs kept in the browser from another address of this server still ask this one, with
+  // this page's token (a stored tab's token belongs to a session that may be over).
+  function adopt(tab) {
+    if (!tab) return;
+    if (tab.getEndpoint() !== endpoint) tab.setEndpoint(endpoint);
+    tab.setRequestConfig({ headers });
   }
-  yasgui.on("tabAdd", (instance, id) => {
-    const tab = instance.getTab(id);
-    if (tab && tab.getEndpoint() !== endpoint) tab.setEndpoint(endpoint);
-  });
+  for (const id of Object.keys(yasgui._tabs)) adopt(yasgui.getTab(id));
+  yasgui.on("tabAdd", (instance, id) => adopt(instance.getTab(id)));
   // A graph answer (CONSTRUCT, DESCRIBE) opens in the graph view, a table answer in the table.
   yasgui.on("queryResponse", (instance, tab) => {
     setTimeout(() => {
@@ -273,7 +275,7 @@
       yasgui.selectTabId(tab.getId());
     } else {
       const name = yasgui.createTabName(example.title);
-      tab = yasgui.addTab(true, { name, yasqe: { value: example.query }, requestConfig: { endpoint } });
+      tab = yasgui.addTab(true, { name, yasqe: { value: example.query }, requestConfig: { endpoint, headers } });
     }
     tab.getYasqe().query().catch(() => {});
   }
