@@ -19,6 +19,7 @@ import pymarc
 import pytest
 from pyoxigraph import RdfFormat, Store
 
+from ingest.sources import format_titles
 from tests.conftest import ROOT, SHARED_DATA, TEST_DATA, shared_path, test_path
 
 TRAJECT = sorted((TEST_DATA / "marc" / "traject").glob("*.marc"))
@@ -107,7 +108,7 @@ def test_a_folder_with_other_files_reads_the_records_and_names_what_it_skipped(
     skipped = done.stderr.split("files not read:\n", 1)[1].rstrip().splitlines()
     assert skipped == [
         f"  {folder / 'empty.mrc'}: empty file",
-        f"  {folder / 'holdings.json'}: not a format catalograph reads (MARC21, MARCXML)",
+        f"  {folder / 'holdings.json'}: not a format catalograph reads ({format_titles()})",
     ]
 
 

@@ -121,7 +121,7 @@ def instance_iri(ctx: BibContext) -> NamedNode:
         issn = normalise_issn(value) if value else None
         if issn:
             return minter.from_identifier("instance", "issn", issn)
-    return control_number_instance(minter, ctx.graph)
+    return control_number_instance(minter, ctx.record_name)
 
 
 def map_control_number(ctx: BibContext) -> None:

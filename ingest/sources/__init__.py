@@ -46,6 +46,7 @@ class SourceFormat:
 FORMATS: tuple[SourceFormat, ...] = (
     SourceFormat("marc", "ingest.sources.marc_binary:MarcBinarySource", "ingest.marc.mapper:map_marc", "MARC21"),
     SourceFormat("marcxml", "ingest.sources.marc_xml:MarcXmlSource", "ingest.marc.mapper:map_marc", "MARCXML"),
+    SourceFormat("oai-pmh", "ingest.sources.oai_pmh:OaiPmhSource", "ingest.oai.mapper:map_oai", "OAI-PMH"),
 )
 _REGISTRY: dict[str, SourceFormat] = {entry.name: entry for entry in FORMATS}
 

@@ -1,0 +1,405 @@
+"""What an open-access record says, gathered in one shape, and how it becomes BIBFRAME.
+
+Dublin Core and arXiv's formats say the same few things in different words
+(a title, creators, subjects, dates, identifiers, an abstract, a licence), so
+each reader fills a ``Description`` and ``describe`` writes it, once, into the
+model the MARC mapper writes: a ``bf:Work`` and its ``bf:Instance`` in the
+record's graph, agents and concepts as shared units.
+
+Where records meet, they meet as MARC's do (``ingest.marc``):
+
+* the Instance is named from an ISBN (``instance/isbn-{ISBN-13}``, the MARC
+  mapper's own normalisation, ``ingest.marc.identifiers``), else a DOI
+  (``instance/doi-{hash of the lower-cased DOI}``, normalised by idutils),
+  else the source's own identifier (an arXiv id), else the OAI identifier;
+* the Work from ``creator|title`` normalised (``cg:SameCreatorAndTitle``, as
+  MARC's 1XX + 245 key), else it is the record's own (``cg:RecordOnly``);
+* an agent from its name as MARC keys a heading without an authority link;
+* a subject from ``{scheme IRI}|{label}`` in the scheme of its source (one per
+  repository, ``concept_scheme``), as MARC keys a heading of a thesaurus.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import idutils
+from pyoxigraph import Literal, NamedNode
+
+from ingest.iri import IriMinter, normalise
+from ingest.marc import vocab
+from ingest.marc.identifiers import normalise_isbn, normalise_issn
+from ingest.marc.terms import BF, CG, RDF, RDFS, SKOS, XSD
+from ingest.quads import GraphBuilder, clean_text
+from ontology.namespaces import DCT, RELATORS
+from ontology.term_labels import languages
+
+_YEAR = re.compile(r"^(\d{4})(?:$|[-/ T])")
+_LINK_SCHEMES = ("http://", "https://", "ftp://")
+#: ISO 639-1 code -> MARC code, for ``dc:language`` values such as ``en``.
+_BY_ISO639_1 = {row.iso639_1: code for code, row in languages().items() if row.iso639_1}
+_BY_NAME = {row.english.casefold(): code for code, row in languages().items()}
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    """An agent as a record names it; ``person`` when the format says it is one."""
+
+    label: str
+    person: bool = False
+
+
+@dataclass(slots=True)
+class Description:
+    """One record's statements, in the terms every open-access reader fills."""
+
+    #: ``(text, language tag or None)``
+    titles: list[tuple[str, str | None]] = field(default_factory=list)
+    creators: list[Name] = field(default_factory=list)
+    contributors: list[Name] = field(default_factory=list)
+    #: Subject labels in the source's scheme, and ``(notation, label)`` in the arXiv scheme.
+    subjects: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    genres: list[str] = field(default_factory=list)
+    dates: list[str] = field(default_factory=list)
+    #: Values as given (``doi:10.1/x``, ``ISBN 0-14...``, a URL): told apart by ``identifier_kind``.
+    identifiers: list[str] = field(default_factory=list)
+    summaries: list[tuple[str, str | None]] = field(default_factory=list)
+    languages: list[str] = field(default_factory=list)
+    rights: list[str] = field(default_factory=list)
+    publishers: list[str] = field(default_factory=list)
+    #: ``(note type, text)``: relation, source, format, coverage, comments, journal reference...
+    notes: list[tuple[str, str]] = field(default_factory=list)
+    #: The source's own identifier for the resource (an arXiv id), named before the OAI one.
+    own_identifier: tuple[str, str] | None = None
+    #: The DOI of a published version that is another Instance of the Work (arXiv's ``<doi>``).
+    published_doi: str | None = None
+    electronic: bool = False
+    text: bool = False
+
+
+def normalise_doi(value: str) -> str | None:
+    """The DOI in ``value`` (``doi:``, ``https://doi.org/`` forms too), lower-cased, else ``None``.
+
+    DOIs are case-insensitive (the DOI Handbook, 2.4), so two sources that
+    differ in case name one Instance.
+
+    >>> normalise_doi("https://doi.org/10.1016/J.ACHA.2012.03.009")
+    '10.1016/j.acha.2012.03.009'
+    >>> normalise_doi("doi:10.1103/PhysRevD.91.023525")
+    '10.1103/physrevd.91.023525'
+    >>> normalise_doi("http://example.org/x") is None
+    True
+    """
+    value = value.strip()
+    if not idutils.is_doi(value):
+        return None
+    return idutils.normalize_doi(value).strip().lower() or None
+
+
+def identifier_kind(value: str) -> tuple[NamedNode, str]:
+    """``(BIBFRAME identifier class, normalised value)`` of a ``dc:identifier``-like value.
+
+    >>> identifier_kind("ISBN 0-14-043426-1")[1]
+    '9780140434262'
+    >>> identifier_kind("urn:issn:0028-0836")[0].value.rsplit("/", 1)[1]
+    'Issn'
+    >>> identifier_kind("http://hdl.handle.net/2027/mdp.39015")[0].value.rsplit("/", 1)[1]
+    'Hdl'
+    """
+    doi = normalise_doi(value)
+    if doi:
+        return BF.Doi, doi
+    lowered = value.casefold()
+    if "isbn" in lowered or re.fullmatch(r"[0-9Xx\- ]{10,17}", value.strip()):
+        isbn = normalise_isbn(value)
+        if isbn:
+            return BF.Isbn, isbn
+    if "issn" in lowered or re.fullmatch(r"\d{4}-?\d{3}[\dXx]", value.strip()):
+        issn = normalise_issn(value)
+        if issn:
+            return BF.Issn, issn
+    schemes = idutils.detect_identifier_schemes(value.strip())
+    if "handle" in schemes and "doi" not in schemes:
+        return BF.Hdl, value.strip()
+    if "urn" in schemes:
+        return BF.Urn, value.strip()
+    return BF.Identifier, value.strip()
+
+
+def language_code(value: str) -> str | None:
+    """A MARC language code for a ``dc:language`` value: ``eng``, ``en``, ``en-US``, ``English``.
+
+    >>> [language_code(v) for v in ("eng", "en-GB", "French", "xx")]
+    ['eng', 'eng', 'fre', None]
+    """
+    text = value.strip().casefold()
+    if not text:
+        return None
+    if vocab.language_iri(text) is not None and len(text) == 3:
+        return text
+    primary = re.split(r"[-_]", text, maxsplit=1)[0]
+    if primary in _BY_ISO639_1:
+        return _BY_ISO639_1[primary]
+    if len(primary) == 3 and vocab.language_iri(primary) is not None:
+        return primary
+    return _BY_NAME.get(text)
+
+
+def concept_scheme(minter: IriMinter, key: str) -> NamedNode:
+    """The SKOS scheme of one source's subjects (``key``: ``oai:{repository}``, ``arxiv``)."""
+    return minter.from_key("concept", f"scheme|{key}")
+
+
+def describe(
+    d: Description,
+    builder: GraphBuilder,
+    minter: IriMinter,
+    record_key: str,
+    scheme: tuple[str, str],
+) -> None:
+    """State ``d`` in ``builder``'s graph: Work, Instance and what they relate to.
+
+    ``record_key`` names the Instance when the record has no stronger identifier
+    (the OAI identifier); ``scheme`` is ``(key, label)`` of the subjects' scheme.
+    """
+    b = builder
+    graph = builder.graph
+    counters: dict[str, int] = {}
+
+    def local(kind: str) -> NamedNode:
+        counters[kind] = counters.get(kind, 0) + 1
+        return IriMinter.local(graph, kind, counters[kind])
+
+    identifiers = [(value, *identifier_kind(value)) for value in d.identifiers if value.strip()]
+    instance = _instance_iri(d, identifiers, minter, record_key)
+    title = next((clean_text(text) for text, _ in d.titles if clean_text(text)), "")
+    creators = [name for name in d.creators if clean_text(name.label)]
+    agents = {name.label: _agent(b, minter, name) for name in [*creators, *d.contributors]
+              if clean_text(name.label)}
+
+    work, reason, key = _work(minter, instance, creators, title)
+    b.add(instance, BF.instanceOf, work)
+    link = IriMinter.local(graph, "work", "link")
+    b.type(link, CG.WorkLink)
+    b.add(link, CG.linkedInstance, instance)
+    b.add(link, CG.linkedWork, work)
+    b.add(link, CG.reason, reason)
+    b.text(link, CG.matchKey, key)
+    b.type(work, BF.Work)
+    b.label(work, title or record_key)
+    if d.text:
+        b.type(work, BF.Text)
+    b.type(instance, BF.Instance)
+    if d.electronic:
+        b.type(instance, BF.Electronic)
+
+    for n, (text, lang) in enumerate(d.titles):
+        text = clean_text(text)
+        if not text:
+            continue
+        node = local("title")
+        b.add(instance, BF.title, node)
+        b.type(node, BF.Title)
+        b.text(node, BF.mainTitle, text, lang)
+        b.text(instance, RDFS.label, text, lang)
+        if n:
+            b.type(node, BF.VariantTitle)
+    if not title:  # every Instance has a title (ontology/shapes.ttl): the record's name stands in
+        node = local("title")
+        b.add(instance, BF.title, node)
+        b.type(node, BF.Title)
+        b.text(node, BF.mainTitle, record_key)
+
+    for index, name in enumerate(creators):
+        _contribution(b, work, agents[name.label], RELATORS.cre, primary=index == 0)
+    for name in d.contributors:
+        if name.label in agents:
+            _contribution(b, work, agents[name.label], RELATORS.ctb, primary=False)
+
+    scheme_node = concept_scheme(minter, scheme[0])
+    if d.subjects or d.genres:
+        b.type(scheme_node, SKOS.ConceptScheme)
+        b.label(scheme_node, scheme[1])
+    for label in d.subjects:
+        concept = _concept(b, minter, scheme_node, label)
+        if concept is not None:
+            b.add(work, BF.subject, concept)
+    for label in d.genres:
+        concept = _concept(b, minter, scheme_node, label)
+        if concept is not None:
+            b.type(concept, BF.GenreForm)
+            b.add(work, BF.genreForm, concept)
+    if d.categories:
+        arxiv = concept_scheme(minter, "arxiv")
+        b.type(arxiv, SKOS.ConceptScheme)
+        b.label(arxiv, "arXiv category taxonomy")
+        for category in d.categories:
+            concept = minter.from_identifier("concept", "arxiv", category)
+            b.type(concept, SKOS.Concept)
+            b.add(concept, SKOS.inScheme, arxiv)
+            b.text(concept, SKOS.notation, category)
+            b.label(concept, category)
+            b.add(work, BF.subject, concept)
+
+    _provision(b, instance, local, d.dates, d.publishers)
+    for value, cls, normalised in identifiers:
+        if cls is BF.Identifier and value.lower().startswith(_LINK_SCHEMES):
+            _locator(b, instance, value)
+        _identifier(b, instance, local("identifier"), cls, normalised)
+    if d.own_identifier is not None:
+        scheme_name, value = d.own_identifier
+        node = _identifier(b, instance, local("identifier"), BF.Identifier, value)
+        source = local("source")
+        b.type(source, BF.Source)
+        b.label(source, scheme_name)
+        b.add(node, BF.source, source)
+    if d.published_doi:
+        doi = normalise_doi(d.published_doi)
+        if doi:
+            published = minter.from_identifier("instance", "doi", doi)
+            b.type(published, BF.Instance)
+            b.add(published, BF.instanceOf, work)
+            if title:  # the published version's title is the e-print's, as far as this record knows
+                node = local("title")
+                b.add(published, BF.title, node)
+                b.type(node, BF.Title)
+                b.text(node, BF.mainTitle, title)
+            _identifier(b, published, local("identifier"), BF.Doi, doi)
+            b.add(instance, BF.hasEquivalent, published)
+
+    for text, lang in d.summaries:
+        text = " ".join(text.split())
+        if text:
+            node = local("summary")
+            b.add(work, BF.summary, node)
+            b.type(node, BF.Summary)
+            b.text(node, RDFS.label, text, lang)
+    for value in d.languages:
+        code = language_code(value)
+        iri = vocab.language_iri(code) if code else None
+        if iri is not None:
+            b.add(instance, BF.language, iri)
+            b.add(work, BF.language, iri)
+    for value in d.rights:
+        value = " ".join(value.split())
+        if not value:
+            continue
+        node = local("policy")
+        b.add(instance, BF.usageAndAccessPolicy, node)
+        b.type(node, BF.UsePolicy)
+        b.label(node, value)
+        if value.lower().startswith(_LINK_SCHEMES):
+            iri = _iri(value)
+            if iri is not None:
+                b.add(instance, DCT.license, iri)
+    for note_type, text in d.notes:
+        text = " ".join(text.split())
+        if text:
+            node = local("note")
+            b.add(instance, BF.note, node)
+            b.type(node, BF.Note)
+            b.text(node, BF.noteType, note_type)
+            b.label(node, text)
+
+
+def _instance_iri(
+    d: Description, identifiers: list[tuple[str, NamedNode, str]], minter: IriMinter, record_key: str
+) -> NamedNode:
+    for _value, cls, normalised in identifiers:
+        if cls is BF.Isbn:
+            return minter.from_identifier("instance", "isbn", normalised)
+    for _value, cls, normalised in identifiers:
+        if cls is BF.Doi:
+            return minter.from_identifier("instance", "doi", normalised)
+    if d.own_identifier is not None:
+        scheme_name, value = d.own_identifier
+        return minter.from_identifier("instance", scheme_name.lower(), value)
+    return minter.from_identifier("instance", "oai", record_key)
+
+
+def _work(
+    minter: IriMinter, instance: NamedNode, creators: list[Name], title: str
+) -> tuple[NamedNode, NamedNode, str]:
+    creator = normalise(creators[0].label) if creators else ""
+    proper = normalise(title)
+    if creator and proper:
+        key = f"{creator}|{proper}"
+        return minter.from_key("work", key), CG.SameCreatorAndTitle, key
+    key = f"instance|{instance.value}"
+    return minter.from_key("work", key), CG.RecordOnly, key
+
+
+def _agent(b: GraphBuilder, minter: IriMinter, name: Name) -> NamedNode:
+    label = clean_text(name.label)
+    agent = minter.from_key("agent", label)
+    if name.person:
+        b.type(agent, BF.Agent, BF.Person)
+    else:
+        b.type(agent, BF.Agent)
+    b.label(agent, label)
+    return agent
+
+
+def _contribution(b: GraphBuilder, work: NamedNode, agent: NamedNode, role: NamedNode, primary: bool) -> None:
+    """A part of the Work named after its agent, as MARC's Work contributions are."""
+    node = IriMinter.part(work, "contribution", agent.value)
+    b.add(work, BF.contribution, node)
+    b.type(node, BF.Contribution)
+    if primary:
+        b.type(node, BF.PrimaryContribution)
+    b.add(node, BF.agent, agent)
+    b.add(node, BF.role, role)
+
+
+def _concept(b: GraphBuilder, minter: IriMinter, scheme: NamedNode, label: str) -> NamedNode | None:
+    label = clean_text(" ".join(label.split()))
+    if not label:
+        return None
+    concept = minter.from_key("concept", f"{scheme.value}|{label}")
+    b.type(concept, SKOS.Concept)
+    b.add(concept, SKOS.inScheme, scheme)
+    b.label(concept, label)
+    return concept
+
+
+def _provision(b: GraphBuilder, instance: NamedNode, local, dates: list[str], publishers: list[str]) -> None:  # noqa: ANN001
+    """dc:date and dc:publisher -> one bf:Publication; its year also as xsd:gYear, as MARC's 008."""
+    dates = [" ".join(d.split()) for d in dates if d.strip()]
+    publishers = [" ".join(p.split()) for p in publishers if p.strip()]
+    if not dates and not publishers:
+        return
+    node = local("provision")
+    b.add(instance, BF.provisionActivity, node)
+    b.type(node, BF.ProvisionActivity, BF.Publication)
+    for name in publishers:
+        agent = local("agent")
+        b.add(node, BF.agent, agent)
+        b.type(agent, BF.Agent)
+        b.label(agent, name)
+    for value in dates:
+        b.text(node, BF.date, value)
+    years = [m.group(1) for m in map(_YEAR.match, dates) if m]
+    if years:
+        b.typed(node, BF.date, min(years), XSD.gYear)
+
+
+def _identifier(b: GraphBuilder, owner: NamedNode, node: NamedNode, cls: NamedNode, value: str) -> NamedNode:
+    b.add(owner, BF.identifiedBy, node)
+    b.type(node, cls)
+    b.add(node, RDF.value, Literal(value))
+    return node
+
+
+def _iri(value: str) -> NamedNode | None:
+    try:
+        return NamedNode(value.strip())
+    except ValueError:
+        return None
+
+
+def _locator(b: GraphBuilder, instance: NamedNode, value: str) -> None:
+    iri = _iri(value)
+    if iri is not None:
+        b.add(instance, BF.electronicLocator, iri)
