@@ -123,8 +123,9 @@ def harvest_items(
         if not pages:
             report.origin = f"{request.endpoint} (no records match)"
     except HarvestError as exc:
-        report.failure = (f"{exc.message}; {pages} page(s) were committed, and the same command "
-                          "resumes the harvest")
+        report.failure = exc.message + (
+            f"; {pages} page(s) were committed, and the same command resumes the harvest"
+            if pages else "; nothing was harvested")
     finally:
         harvester.close()
 

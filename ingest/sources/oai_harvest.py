@@ -49,7 +49,7 @@ from urllib.parse import urlsplit
 
 import httpx2
 from oaipmh_scythe import Scythe, exceptions
-from oaipmh_scythe.iterator import OAIResponseIterator
+from oaipmh_scythe.iterator import OAIItemIterator, OAIResponseIterator
 from oaipmh_scythe.models import ResumptionToken
 
 from ingest import PIPELINE_VERSION
@@ -429,7 +429,8 @@ class Harvester:
 
     def _formats(self) -> str:
         try:
-            prefixes = [fmt.metadataPrefix for fmt in self._scythe.list_metadata_formats()]
+            listing = OAIItemIterator(self._scythe, {"verb": "ListMetadataFormats"})
+            prefixes = [fmt.metadataPrefix for fmt in listing]
         except Exception:  # noqa: BLE001 - only to enrich a message
             return ""
         return ", ".join(sorted(p for p in prefixes if p))
