@@ -101,8 +101,8 @@ def normalise_doi(value: str) -> str | None:
 def identifier_kind(value: str) -> tuple[NamedNode, str]:
     """``(BIBFRAME identifier class, normalised value)`` of a ``dc:identifier``-like value.
 
-    >>> identifier_kind("ISBN 0-14-043426-1")[1]
-    '9780140434262'
+    >>> identifier_kind("ISBN 0-7914-5833-4 (alk. paper)")[1]
+    '9780791458334'
     >>> identifier_kind("urn:issn:0028-0836")[0].value.rsplit("/", 1)[1]
     'Issn'
     >>> identifier_kind("http://hdl.handle.net/2027/mdp.39015")[0].value.rsplit("/", 1)[1]

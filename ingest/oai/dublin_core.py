@@ -12,6 +12,7 @@ DC namespace, or in none (some repositories leave it out).
 
 from __future__ import annotations
 
+import re
 from xml.etree.ElementTree import Element
 
 from ingest.oai.description import Description, Name
@@ -21,6 +22,10 @@ DC_NS = "http://purl.org/dc/elements/1.1/"
 OAI_DC_NS = "http://www.openarchives.org/OAI/2.0/oai_dc/"
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _NOTES = {"relation": "relation", "source": "source", "format": "format", "coverage": "coverage"}
+_ARXIV = re.compile(
+    r"^(?:arxiv:|https?://(?:export\.|www\.)?arxiv\.org/abs/)((?:[a-z-]+(?:\.[A-Z]{2})?/\d{7})|\d{4}\.\d{4,5})(?:v\d+)?$",
+    re.IGNORECASE,
+)
 _TEXT_TYPES = frozenset({"text", "article", "book", "info:eu-repo/semantics/article"})
 
 
@@ -55,6 +60,9 @@ def read_dublin_core(element: Element) -> Description:
             d.dates.append(value)
         elif name == "identifier":
             d.identifiers.append(value)
+            arxiv = arxiv_id(value)
+            if arxiv and d.own_identifier is None:
+                d.own_identifier = ("arXiv", arxiv)
         elif name == "language":
             d.languages.append(value)
         elif name == "rights":
@@ -68,6 +76,21 @@ def read_dublin_core(element: Element) -> Description:
         elif name in _NOTES:
             d.notes.append((_NOTES[name], value))
     return d
+
+
+def arxiv_id(value: str) -> str | None:
+    """The arXiv id of an ``arXiv:`` value or an arxiv.org abstract URL, without its version.
+
+    arXiv's own ``oai_dc`` records identify the e-print by its URL; named from
+    the id, the Instance is the one its ``arXiv`` record names.
+
+    >>> arxiv_id("http://arxiv.org/abs/1507.03011"), arxiv_id("arXiv:hep-th/9901001v2")
+    ('1507.03011', 'hep-th/9901001')
+    >>> arxiv_id("https://example.org/abs/1507.03011") is None
+    True
+    """
+    match = _ARXIV.match(value.strip())
+    return match.group(1) if match else None
 
 
 def _language_tag(value: str | None) -> str | None:
