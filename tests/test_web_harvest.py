@@ -376,3 +376,51 @@ def test_arxiv_records_are_harvested(tmp_path, capsys):
     assert "read 150 records" in err and re.search(r"written\s+150 ", err)
     assert repo.requests[1] == {"verb": "ListRecords", "metadataPrefix": "arXiv", "set": "physics"}
     assert len(record_graphs(tmp_path)) == 150
+
+
+def test_endless_empty_pages_are_stopped(tmp_path, capsys):
+    """The server stands in for a broken remote repository: empty pages, each with a new token, for ever."""
+    empty = re.sub(rb"<record>.*</record>", b"", body(FIRST), flags=re.DOTALL)
+    assert b"<record>" not in empty and b"dummy_resumption" in empty
+    counter = iter(range(1_000))
+
+    def answer(params):
+        if params.get("verb") == "Identify":
+            return Reply(body(IDENTIFY))
+        return Reply(empty.replace(b"dummy_resumption", b"token-%d" % next(counter)))
+
+    limits = HarvestLimits(timeout=2.0, retries=0, max_empty_pages=5)
+    with OaiRepository(answer) as repo:
+        code, err = harvest(tmp_path, repo.url, capsys, limits=limits)
+    assert code == 1
+    assert "5 pages in a row without a record" in err
+    assert len(repo.requests) == 1 + 5  # Identify and five pages, no more
+
+
+def test_the_page_budget_is_kept(tmp_path, capsys):
+    """The server stands in for a remote repository with more pages than the harvest may take."""
+    limits = HarvestLimits(timeout=2.0, retries=0, max_pages=1)
+    with OaiRepository(two_pages) as repo:
+        code, err = harvest(tmp_path, repo.url, capsys, limits=limits)
+    assert code == 1
+    assert "more than 1 pages: stopped" in err
+    assert record_graphs(tmp_path) == {GRAPH_FIRST} and state(tmp_path)["token"] == "dummy_resumption"
+
+
+def test_the_command_line(tmp_path):
+    """The server stands in for a remote repository; the command runs as users run it."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "web.cli", "--data-dir", str(tmp_path / "data"),
+                               "harvest", *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+    bad = run("ftp://example.org/oai")
+    assert bad.returncode == 2 and bad.stderr.strip() == "Error: not an http(s) URL: 'ftp://example.org/oai'"
+    with OaiRepository(two_pages) as repo:
+        done = run(repo.url, "--metadata-prefix", "oai_dc", "--timeout", "5", "-q")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.startswith(f"read 2 records from 2 page(s) of {repo.url}")  # -q: no page lines

@@ -132,6 +132,7 @@ def ingest(
 @click.option("--retries", type=click.IntRange(0, 20), default=5, show_default=True, help="Tries after the first for one page (HTTP 503/429, timeouts, a page cut short).")
 @click.option("--max-pages", type=click.IntRange(1), default=100_000, show_default=True, help="Stop after this many pages.")
 @click.option("--max-response-mb", type=click.IntRange(1, 4096), default=64, show_default=True, help="Refuse a response larger than this, decompressed.")
+@click.option("--max-seconds", type=click.FloatRange(1), help="Stop the harvest after this long (the next run resumes).")
 @click.option(
     "--report",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -151,6 +152,7 @@ def harvest(
     retries: int,
     max_pages: int,
     max_response_mb: int,
+    max_seconds: float | None,
     report: Path | None,
     quiet: bool,
 ) -> None:
@@ -182,6 +184,7 @@ def harvest(
             retries=retries,
             max_pages=max_pages,
             max_response_bytes=max_response_mb * 1024 * 1024,
+            max_seconds=max_seconds,
         ),
     )
     sys.exit(code)

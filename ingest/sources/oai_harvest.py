@@ -78,6 +78,8 @@ class HarvestLimits:
     #: The longest ``Retry-After`` honoured, in seconds (a longer one is waited this long).
     max_retry_after: float = 300.0
     max_pages: int = 100_000
+    #: Pages in a row with no record that end the harvest as stuck.
+    max_empty_pages: int = 100
     #: Seconds the whole harvest may take (``None``: no limit).
     max_seconds: float | None = None
 
@@ -271,6 +273,7 @@ class _CheckedPages(OAIResponseIterator):
         self.pages = 0
         self.records = 0
         self.tokens: set[str] = set()
+        self.empty = 0  # pages in a row without a record
         self.started = time.monotonic()
         super().__init__(scythe, query, ignore_deleted)
 
@@ -305,6 +308,10 @@ class _CheckedPages(OAIResponseIterator):
         self.pages += 1
         self.records += info.records
         token = info.token or None
+        self.empty = 0 if info.records else self.empty + 1
+        if token is not None and self.empty >= self.scythe.limits.max_empty_pages:
+            raise HarvestError(f"page {self.pages}: {self.empty} pages in a row without a record, "
+                               "each with a new token: the harvest is stuck; stopped")
         if token is not None:
             if token in self.tokens:
                 raise HarvestError(
@@ -363,7 +370,14 @@ class Harvester:
 
     def granularity(self) -> str | None:
         """The datestamp granularity Identify gives (``YYYY-MM-DD`` or ``YYYY-MM-DDThh:mm:ssZ``)."""
-        identify = self._call(self._scythe.identify)
+        try:
+            identify = self._call(self._scythe.identify)
+        except HarvestError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a repository's Identify is not worth the harvest
+            self._scythe.notice(f"Identify gave no granularity ({type(exc).__name__}: {exc}); "
+                                "dates are sent as given")
+            return None
         return getattr(identify, "granularity", None)
 
     def pages(self) -> Iterator[Page]:
