@@ -37,6 +37,7 @@ from ontology.term_labels import languages
 
 _YEAR = re.compile(r"^(\d{4})(?:$|[-/ T])")
 _LINK_SCHEMES = ("http://", "https://", "ftp://")
+_HEADING_DATES = re.compile(r",?\s*(?:b\.|d\.|ca\.|fl\.)?\s*\d{3,4}\??-?(?:\d{3,4}\??)?\.?\s*$")
 #: ISO 639-1 code -> MARC code, for ``dc:language`` values such as ``en``.
 _BY_ISO639_1 = {row.iso639_1: code for code, row in languages().items() if row.iso639_1}
 _BY_NAME = {row.english.casefold(): code for code, row in languages().items()}
@@ -319,10 +320,23 @@ def _instance_iri(
     return minter.from_identifier("instance", "oai", record_key)
 
 
+def creator_key(name: str) -> str:
+    """A creator's name as MARC's work key has it: normalised, without the dates a heading ends with.
+
+    MARC keys a Work by the main entry's $a $b, so "Austen, Jane, 1775-1817" and
+    "Austen, Jane" cluster together; a Dublin Core creator written as a
+    heading must give the same key.
+
+    >>> creator_key("Austen, Jane, 1775-1817."), creator_key("Doe, John, b. 1950-")
+    ('austen jane', 'doe john')
+    """
+    return normalise(_HEADING_DATES.sub("", name))
+
+
 def _work(
     minter: IriMinter, instance: NamedNode, creators: list[Name], title: str
 ) -> tuple[NamedNode, NamedNode, str]:
-    creator = normalise(creators[0].label) if creators else ""
+    creator = creator_key(creators[0].label) if creators else ""
     proper = normalise(title)
     if creator and proper:
         key = f"{creator}|{proper}"
