@@ -84,10 +84,19 @@ class Checkpoint:
     """A mark in a stream of records: ``committed`` runs once everything before it is in the store.
 
     A harvest puts one after each page, to remember where to resume only when
-    the page's records are committed (``web.harvest_command``).
+    the page's records are committed (``web.harvest_command``). It rides on the
+    next batch written rather than cutting one short: a batch per page of 150
+    records cost a harvest most of its time. The records after it that share
+    its batch are committed too, which only means that a resumed harvest may
+    fetch them again. A mark older than ``CHECKPOINT_SECONDS`` is written with
+    whatever batch there is, so a slow repository's pages are not held back.
     """
 
     committed: Callable[[], None]
+
+
+#: The longest a ``Checkpoint`` waits for its batch to fill before it is written anyway.
+CHECKPOINT_SECONDS = 30.0
 
 
 def run_ingest(
@@ -185,7 +194,22 @@ def ingest_items(
         report_writer.writerow(["file", "record", "byte", "line", "kind", "rule", "message"])
     minter = IriMinter(settings.base_iri)
     batch: list[RecordGraph] = []
+    marks: list[Callable[[], None]] = []  # checkpoints that ride on the next batch
+    marked_at = 0.0
     rejecting = threading.Lock()  # the reader's rejections and the writer thread's meet here
+
+    def after_batch() -> Callable[[], None] | None:
+        """The checkpoints waiting for the batch about to be submitted, run in order after it."""
+        if not marks:
+            return None
+        ready = tuple(marks)
+        marks.clear()
+
+        def run_marks() -> None:
+            for committed in ready:
+                committed()
+
+        return run_marks
 
     def reject(item: Rejected) -> None:
         with rejecting:
@@ -234,8 +258,12 @@ def ingest_items(
         try:
             for item in items:
                 if isinstance(item, Checkpoint):
-                    background.submit(batch, after=item.committed)
-                    batch = []
+                    if not marks:
+                        marked_at = time.monotonic()
+                    marks.append(item.committed)
+                    if time.monotonic() - marked_at > CHECKPOINT_SECONDS:
+                        background.submit(batch, after=after_batch())
+                        batch = []
                     continue
                 report.read += 1
                 if isinstance(item, Rejected):
@@ -258,10 +286,10 @@ def ingest_items(
                                 )
                 batch.append(item)
                 if len(batch) >= batch_size:
-                    background.submit(batch)
+                    background.submit(batch, after=after_batch())
                     batch = []
-            if batch:
-                background.submit(batch)
+            if batch or marks:
+                background.submit(batch, after=after_batch())
         finally:
             background.close()  # waits for the batch being written: the store stays consistent
         if associations:
