@@ -155,7 +155,7 @@ def test_arxiv_record_maps_authors_categories_doi_and_licence():
 
 def test_a_doi_names_one_instance_whatever_its_case_and_form():
     """arXiv's <doi> and a DOI URL in dc:identifier, differing in case: one Instance."""
-    from ingest.oai.description import normalise_doi
+    from ingest.oai.values import normalise_doi
 
     assert normalise_doi("https://doi.org/10.1016/J.ACHA.2012.03.009") == normalise_doi(
         "doi:10.1016/j.acha.2012.03.009") == "10.1016/j.acha.2012.03.009"
