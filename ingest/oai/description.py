@@ -92,77 +92,102 @@ def describe(
     ``record_key`` names the Instance when the record has no stronger identifier
     (the OAI identifier); ``scheme`` is ``(key, label)`` of the subjects' scheme.
     """
-    b = builder
-    graph = builder.graph
-    counters: dict[str, int] = {}
+    statements = _Statements(d, builder, minter, record_key)
+    statements.titles()
+    statements.contributions()
+    statements.subjects(scheme)
+    _provision(builder, statements.instance, statements.local, d.dates, d.publishers)
+    statements.identifiers()
+    statements.published_version()
+    statements.texts()
 
-    def local(kind: str) -> NamedNode:
-        counters[kind] = counters.get(kind, 0) + 1
-        return IriMinter.local(graph, kind, counters[kind])
 
-    identifiers = [(value, *identifier_kind(value)) for value in d.identifiers if value.strip()]
-    instance = _instance_iri(d, identifiers, minter, record_key)
-    title = next((clean_text(text) for text, _ in d.titles if clean_text(text)), "")
-    creators = [name for name in d.creators if clean_text(name.label)]
-    agents = {name.label: _agent(b, minter, name) for name in [*creators, *d.contributors]
-              if clean_text(name.label)}
+class _Statements:
+    """One record's Work and Instance, and the parts ``describe`` states about them."""
 
-    work, reason, key = _work(minter, instance, creators, title)
-    b.add(instance, BF.instanceOf, work)
-    link = IriMinter.local(graph, "work", "link")
-    b.type(link, CG.WorkLink)
-    b.add(link, CG.linkedInstance, instance)
-    b.add(link, CG.linkedWork, work)
-    b.add(link, CG.reason, reason)
-    b.text(link, CG.matchKey, key)
-    b.type(work, BF.Work)
-    b.label(work, title or record_key)
-    if d.text:
-        b.type(work, BF.Text)
-    b.type(instance, BF.Instance)
-    if d.electronic:
-        b.type(instance, BF.Electronic)
+    def __init__(self, d: Description, b: GraphBuilder, minter: IriMinter, record_key: str) -> None:
+        self.d, self.b, self.minter, self.record_key = d, b, minter, record_key
+        self._counters: dict[str, int] = {}
+        self.identified = [(value, *identifier_kind(value)) for value in d.identifiers if value.strip()]
+        self.instance = _instance_iri(d, self.identified, minter, record_key)
+        self.title = next((clean_text(text) for text, _ in d.titles if clean_text(text)), "")
+        self.creators = [name for name in d.creators if clean_text(name.label)]
+        self.work = self._work_link()
 
-    for n, (text, lang) in enumerate(d.titles):
-        text = clean_text(text)
-        if not text:
-            continue
-        node = local("title")
-        b.add(instance, BF.title, node)
-        b.type(node, BF.Title)
-        b.text(node, BF.mainTitle, text, lang)
-        b.text(instance, RDFS.label, text, lang)
-        if n:
-            b.type(node, BF.VariantTitle)
-    if not title:  # every Instance has a title (ontology/shapes.ttl): the record's name stands in
-        node = local("title")
-        b.add(instance, BF.title, node)
-        b.type(node, BF.Title)
-        b.text(node, BF.mainTitle, record_key)
+    def local(self, kind: str) -> NamedNode:
+        """The next node of ``kind`` local to the record: ``{graph}#{kind}-{n}``."""
+        self._counters[kind] = self._counters.get(kind, 0) + 1
+        return IriMinter.local(self.b.graph, kind, self._counters[kind])
 
-    for index, name in enumerate(creators):
-        _contribution(b, work, agents[name.label], RELATORS.cre, primary=index == 0)
-    for name in d.contributors:
-        if name.label in agents:
-            _contribution(b, work, agents[name.label], RELATORS.ctb, primary=False)
+    def _work_link(self) -> NamedNode:
+        """The Work, the Instance's link to it with its reason (``cg:WorkLink``), both typed."""
+        b, d, instance = self.b, self.d, self.instance
+        work, reason, key = _work(self.minter, instance, self.creators, self.title)
+        b.add(instance, BF.instanceOf, work)
+        link = IriMinter.local(b.graph, "work", "link")
+        b.type(link, CG.WorkLink)
+        b.add(link, CG.linkedInstance, instance)
+        b.add(link, CG.linkedWork, work)
+        b.add(link, CG.reason, reason)
+        b.text(link, CG.matchKey, key)
+        b.type(work, BF.Work)
+        b.label(work, self.title or self.record_key)
+        if d.text:
+            b.type(work, BF.Text)
+        b.type(instance, BF.Instance)
+        if d.electronic:
+            b.type(instance, BF.Electronic)
+        return work
 
-    scheme_node = concept_scheme(minter, scheme[0])
-    if d.subjects or d.genres:
-        b.type(scheme_node, SKOS.ConceptScheme)
-        b.label(scheme_node, scheme[1])
-    for label in d.subjects:
-        concept = _concept(b, minter, scheme_node, label)
-        if concept is not None:
-            b.add(work, BF.subject, concept)
-    for label in d.genres:
-        concept = _concept(b, minter, scheme_node, label)
-        if concept is not None:
-            b.type(concept, BF.GenreForm)
-            b.add(work, BF.genreForm, concept)
-    if d.categories:
-        arxiv = concept_scheme(minter, "arxiv")
-        b.type(arxiv, SKOS.ConceptScheme)
-        b.label(arxiv, "arXiv category taxonomy")
+    def _title(self, owner: NamedNode, text: str, lang: str | None = None) -> NamedNode:
+        node = self.local("title")
+        self.b.add(owner, BF.title, node)
+        self.b.type(node, BF.Title)
+        self.b.text(node, BF.mainTitle, text, lang)
+        return node
+
+    def titles(self) -> None:
+        """Each title a ``bf:Title`` (the second and later ``bf:VariantTitle``s) and a label."""
+        for n, (text, lang) in enumerate(self.d.titles):
+            text = clean_text(text)
+            if text:
+                node = self._title(self.instance, text, lang)
+                self.b.text(self.instance, RDFS.label, text, lang)
+                if n:
+                    self.b.type(node, BF.VariantTitle)
+        if not self.title:  # every Instance has a title (ontology/shapes.ttl): the record's name stands in
+            self._title(self.instance, self.record_key)
+
+    def contributions(self) -> None:
+        """Creators (the first primary) and contributors: parts of the Work named after their agents."""
+        agents = {name.label: _agent(self.b, self.minter, name)
+                  for name in [*self.creators, *self.d.contributors] if clean_text(name.label)}
+        for index, name in enumerate(self.creators):
+            _contribution(self.b, self.work, agents[name.label], RELATORS.cre, primary=index == 0)
+        for name in self.d.contributors:
+            if name.label in agents:
+                _contribution(self.b, self.work, agents[name.label], RELATORS.ctb, primary=False)
+
+    def subjects(self, scheme: tuple[str, str]) -> None:
+        """Subjects and genres in the source's scheme; arXiv categories in arXiv's."""
+        b, d, minter, work = self.b, self.d, self.minter, self.work
+        scheme_node = concept_scheme(minter, scheme[0])
+        if d.subjects or d.genres:
+            b.type(scheme_node, SKOS.ConceptScheme)
+            b.label(scheme_node, scheme[1])
+        for label in d.subjects:
+            concept = _concept(b, minter, scheme_node, label)
+            if concept is not None:
+                b.add(work, BF.subject, concept)
+        for label in d.genres:
+            concept = _concept(b, minter, scheme_node, label)
+            if concept is not None:
+                b.type(concept, BF.GenreForm)
+                b.add(work, BF.genreForm, concept)
+        if d.categories:
+            arxiv = concept_scheme(minter, "arxiv")
+            b.type(arxiv, SKOS.ConceptScheme)
+            b.label(arxiv, "arXiv category taxonomy")
         for category in d.categories:
             concept = minter.from_identifier("concept", "arxiv", category)
             b.type(concept, SKOS.Concept)
@@ -171,65 +196,70 @@ def describe(
             b.label(concept, category)
             b.add(work, BF.subject, concept)
 
-    _provision(b, instance, local, d.dates, d.publishers)
-    for value, cls, normalised in identifiers:
-        if cls is BF.Identifier and value.lower().startswith(_LINK_SCHEMES):
-            _locator(b, instance, value)
-        _identifier(b, instance, local("identifier"), cls, normalised)
-    if d.own_identifier is not None:
-        scheme_name, value = d.own_identifier
-        node = _identifier(b, instance, local("identifier"), BF.Identifier, value)
-        source = local("source")
-        b.type(source, BF.Source)
-        b.label(source, scheme_name)
-        b.add(node, BF.source, source)
-    if d.published_doi:
-        doi = normalise_doi(d.published_doi)
-        if doi:
-            published = minter.from_identifier("instance", "doi", doi)
-            b.type(published, BF.Instance)
-            b.add(published, BF.instanceOf, work)
-            if title:  # the published version's title is the e-print's, as far as this record knows
-                node = local("title")
-                b.add(published, BF.title, node)
-                b.type(node, BF.Title)
-                b.text(node, BF.mainTitle, title)
-            _identifier(b, published, local("identifier"), BF.Doi, doi)
-            b.add(instance, BF.hasEquivalent, published)
+    def identifiers(self) -> None:
+        """Each identifier a node of its class; a URL also a locator; the source's own id with its source."""
+        b, instance = self.b, self.instance
+        for value, cls, normalised in self.identified:
+            if cls is BF.Identifier and value.lower().startswith(_LINK_SCHEMES):
+                _locator(b, instance, value)
+            _identifier(b, instance, self.local("identifier"), cls, normalised)
+        if self.d.own_identifier is not None:
+            scheme_name, value = self.d.own_identifier
+            node = _identifier(b, instance, self.local("identifier"), BF.Identifier, value)
+            source = self.local("source")
+            b.type(source, BF.Source)
+            b.label(source, scheme_name)
+            b.add(node, BF.source, source)
 
-    for text, lang in d.summaries:
-        text = " ".join(text.split())
-        if text:
-            node = local("summary")
-            b.add(work, BF.summary, node)
-            b.type(node, BF.Summary)
-            b.text(node, RDFS.label, text, lang)
-    for value in d.languages:
-        code = language_code(value)
-        iri = vocab.language_iri(code) if code else None
-        if iri is not None:
-            b.add(instance, BF.language, iri)
-            b.add(work, BF.language, iri)
-    for value in d.rights:
-        value = " ".join(value.split())
-        if not value:
-            continue
-        node = local("policy")
-        b.add(instance, BF.usageAndAccessPolicy, node)
-        b.type(node, BF.UsePolicy)
-        b.label(node, value)
-        if value.lower().startswith(_LINK_SCHEMES):
-            iri = _iri(value)
+    def published_version(self) -> None:
+        """arXiv's ``<doi>``: the article, another Instance of the Work, named from its DOI."""
+        doi = normalise_doi(self.d.published_doi) if self.d.published_doi else None
+        if not doi:
+            return
+        b = self.b
+        published = self.minter.from_identifier("instance", "doi", doi)
+        b.type(published, BF.Instance)
+        b.add(published, BF.instanceOf, self.work)
+        if self.title:  # the article's title is the e-print's, as far as this record knows
+            self._title(published, self.title)
+        _identifier(b, published, self.local("identifier"), BF.Doi, doi)
+        b.add(self.instance, BF.hasEquivalent, published)
+
+    def texts(self) -> None:
+        """Summaries, languages, rights and typed notes."""
+        b, d, instance, work = self.b, self.d, self.instance, self.work
+        for text, lang in d.summaries:
+            text = " ".join(text.split())
+            if text:
+                node = self.local("summary")
+                b.add(work, BF.summary, node)
+                b.type(node, BF.Summary)
+                b.text(node, RDFS.label, text, lang)
+        for value in d.languages:
+            code = language_code(value)
+            iri = vocab.language_iri(code) if code else None
+            if iri is not None:
+                b.add(instance, BF.language, iri)
+                b.add(work, BF.language, iri)
+        for value in d.rights:
+            value = " ".join(value.split())
+            if not value:
+                continue
+            node = self.local("policy")
+            b.add(instance, BF.usageAndAccessPolicy, node)
+            b.type(node, BF.UsePolicy)
+            b.label(node, value)
+            iri = _iri(value) if value.lower().startswith(_LINK_SCHEMES) else None
             if iri is not None:
                 b.add(instance, DCT.license, iri)
-    for note_type, text in d.notes:
-        text = " ".join(text.split())
-        if text:
-            node = local("note")
-            b.add(instance, BF.note, node)
-            b.type(node, BF.Note)
-            b.text(node, BF.noteType, note_type)
-            b.label(node, text)
+        for note_type, text in d.notes:
+            text = " ".join(text.split())
+            if text:
+                node = self.local("note")
+                b.add(instance, BF.note, node)
+                b.type(node, BF.Note)
+                b.text(node, BF.noteType, note_type)
+                b.label(node, text)
 
 
 def _instance_iri(
