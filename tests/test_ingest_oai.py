@@ -221,6 +221,19 @@ def test_hostile_responses_are_refused(tmp_path):
     assert all(isinstance(i, SourceRecord) for i in items[:-1]) and len(items) > 2
 
 
+def test_an_oversized_record_is_rejected_alone(tmp_path):
+    """sickle's ListRecords with the first record's description made 5 M characters long."""
+    text = test_path("oai_pmh/sickle/ListRecords.xml").read_bytes()
+    two = text.replace(b"<ListRecords>", b"<ListRecords>" + re.search(
+        rb"<record>\s*<header>\s*<identifier>oai:test.example.com:1585322.*?</record>", text,
+        flags=re.DOTALL).group(0).replace(b"1585322</identifier>", b"big</identifier>").replace(
+        b"Lorem ipsum", b"Lorem ipsum" + b" lorem" * 1_000_000), 1)
+    (tmp_path / "big.xml").write_bytes(two)
+    items = list(get_source("oai-pmh").read(tmp_path / "big.xml"))
+    assert [type(i).__name__ for i in items] == ["Rejected", "SourceRecord", "SourceRecord"]
+    assert items[0].rule == "record-size" and items[0].position.identifier == "oai:test.example.com:big"
+
+
 def test_catalograph_ingest_reads_oai_files_and_honours_deletions(tmp_path):
     """The command itself: a folder of responses, told apart by content."""
     folder = tmp_path / "in"

@@ -42,6 +42,8 @@ FORMAT = "oai-pmh"
 MAX_RECORD_CHARS = MAX_RECORD_SIZE
 #: Elements one record may hold.
 MAX_RECORD_ELEMENTS = 200_000
+#: Characters kept of an envelope element (a token, a date, an error message); the rest is dropped.
+MAX_ENVELOPE_CHARS = 64 * 1024
 CHUNK_BYTES = 64 * 1024
 #: The verbs whose answers hold records.
 _RECORD_LISTS = frozenset({"ListRecords", "GetRecord"})
@@ -97,6 +99,7 @@ class _Builder:
         self.stack: list[Element] = []  # elements of the record being read
         self.depth = 0  # elements open in the record being read (itself included)
         self.text: list[str] | None = None  # text of an envelope element being read
+        self.text_chars = 0
         self.chars = 0
         self.elements = 0
         self.too_big = False
@@ -144,8 +147,9 @@ class _Builder:
                 last.tail = (last.tail or "") + text
             else:
                 element.text = (element.text or "") + text
-        elif self.text is not None:
-            self.text.append(text)
+        elif self.text is not None and self.text_chars < MAX_ENVELOPE_CHARS:
+            self.text.append(text[: MAX_ENVELOPE_CHARS - self.text_chars])
+            self.text_chars += len(text)
 
     def end(self, tag: str) -> None:
         local = self.path.pop()
@@ -160,6 +164,7 @@ class _Builder:
             return
         text = "".join(self.text).strip()
         self.text = None
+        self.text_chars = 0
         if local == "error":
             self.info.errors.append((self._error_code, text))
         elif local == "responseDate":
