@@ -424,3 +424,20 @@ def test_the_command_line(tmp_path):
         done = run(repo.url, "--metadata-prefix", "oai_dc", "--timeout", "5", "-q")
     assert done.returncode == 0, done.stderr
     assert done.stderr.startswith(f"read 2 records from 2 page(s) of {repo.url}")  # -q: no page lines
+
+
+def test_no_response_with_a_doctype_reaches_a_parser(tmp_path, capsys):
+    """The server stands in for a hostile remote repository whose Identify carries an external entity.
+
+    Identify is parsed by the library's lxml, not by our reader: the transport refuses it first.
+    """
+    hostile = body(IDENTIFY).replace(
+        b"<OAI-PMH", b'<!DOCTYPE OAI-PMH [<!ENTITY e SYSTEM "file:///etc/hostname">]><OAI-PMH', 1)
+
+    def answer(params):
+        return Reply(hostile) if params.get("verb") == "Identify" else two_pages(params)
+
+    with OaiRepository(answer) as repo:
+        code, err = harvest(tmp_path, repo.url, capsys)
+    assert code == 1
+    assert "sent XML with a DOCTYPE" in err and repo.verbs() == ["Identify"]

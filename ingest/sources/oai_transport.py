@@ -11,7 +11,10 @@ date, as RFC 9110 allows; capped at ``max_retry_after``), a connection error,
 a dropped connection or a timeout after a back-off that doubles;
 ``retries`` times, then a ``HarvestError`` that says so. (oaipmh-scythe's own
 retry reads ``Retry-After`` with ``int()``, which an HTTP date fails, and
-waits as long as it says.)
+waits as long as it says.) A response with a DOCTYPE in its first 64 kB is
+refused here, before any parser sees it: the library parses Identify and
+ListMetadataFormats answers with lxml (entities not resolved, no DTD loaded),
+and the pages are parsed again by defusedxml, which refuses DOCTYPEs anyway.
 """
 
 from __future__ import annotations
@@ -28,6 +31,10 @@ import httpx2
 from ontology.errors import HarvestError
 
 _DECODED = frozenset({"gzip", "x-gzip", "deflate"})
+#: A DOCTYPE in any of the encodings XML is sent in; it can only stand before the root element.
+_DOCTYPES = tuple("<!DOCTYPE".encode(encoding) for encoding in ("utf-8", "utf-16-le", "utf-16-be"))
+#: Bytes at the start of a response searched for a DOCTYPE.
+_PROLOG_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -117,6 +124,10 @@ class GuardedTransport(httpx2.BaseTransport):
                 self._sleep(wait)
                 attempt += 1
                 continue
+            if any(doctype in body[:_PROLOG_BYTES] for doctype in _DOCTYPES):
+                raise HarvestError(
+                    f"{request.url.host} sent XML with a DOCTYPE: DOCTYPEs, entity declarations "
+                    "and external entities are not allowed (no response reaches a parser with one)")
             headers = [(name, value) for name, value in response.headers.raw
                        if name.lower() not in (b"content-encoding", b"content-length", b"transfer-encoding")]
             return httpx2.Response(response.status_code, headers=headers, content=body, request=request)
