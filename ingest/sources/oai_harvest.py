@@ -186,7 +186,7 @@ class _CheckedPages(OAIResponseIterator):
 
 
 class _Scythe(Scythe):
-    """A ``Scythe`` whose HTTP client goes through ``_GuardedTransport``."""
+    """A ``Scythe`` whose HTTP client goes through ``GuardedTransport``."""
 
     def __init__(self, endpoint: str, limits: HarvestLimits, notice: Callable[[str], None],
                  sleep: Callable[[float], None]) -> None:
