@@ -197,6 +197,23 @@ def test_marcxml_in_an_oai_envelope_is_mapped_by_the_marc_mapper_into_the_oai_gr
         assert "/instance/" in instance and "graph/oai" not in instance
 
 
+def test_another_format_goes_through_its_own_reader_and_mapper_into_the_oai_graph():
+    """The bridge for formats other than Dublin Core and arXiv (``ingest.oai.other_formats``),
+    on INSPIRE's MARCXML: the MARCXML reader and MARC mapper, then the graph renamed, give
+    byte for byte what the direct MARC path gives."""
+    from ingest.oai.other_formats import document, map_other_format
+
+    path = shared_path(ARXIV + "sample_inspire_response_listrecords.xml")
+    for item, direct in zip(get_source("oai-pmh").read(path), mapped(path), strict=True):
+        root = document(item.payload.metadata).split(b">", 2)[1]  # after the XML declaration
+        assert root.startswith(b"\n<record ") and b' xmlns="http://www.loc.gov/MARC21/slim"' in root
+        graph = MINTER.graph("oai", item.payload.identifier)
+        bridged = map_other_format(item.payload.metadata, item.position, graph, MINTER, "marc")
+        assert bridged.graph == direct.graph == graph.value
+        assert bridged.nquads == direct.nquads and bridged.units == direct.units
+        assert bridged.content_hash == direct.content_hash
+
+
 def test_metadata_of_an_unknown_format_is_rejected_with_its_namespace(tmp_path):
     raw = test_path("oai_pmh/sickle/GetRecord.xml").read_bytes()
     raw = re.sub(rb"<metadata>.*</metadata>",

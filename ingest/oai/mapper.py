@@ -7,7 +7,9 @@ saved to a file and ingested names the same graph as the harvest. The
 metadata is mapped by its namespace: Dublin Core (``ingest.oai.dublin_core``),
 arXiv and arXivRaw (``ingest.oai.arxiv``), MARCXML (read by the MARCXML
 reader and mapped by the MARC mapper into the OAI graph); any other format is
-rejected with its name (rule ``oai-format``).
+offered to the other readers of the registry, as a file would be
+(``ingest.oai.other_formats``), and rejected with its name (rule
+``oai-format``) if none claims it.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from ingest.model import RecordGraph, Rejected, SourceRecord
 from ingest.oai.arxiv import is_arxiv, read_arxiv
 from ingest.oai.description import describe
 from ingest.oai.dublin_core import is_dublin_core, read_dublin_core
+from ingest.oai.other_formats import map_other_format
 from ingest.quads import GraphBuilder
+from ingest.sources import format_titles
 from ingest.sources.marc_xml import MARC_NS, records_in
 from ingest.sources.oai_pmh import OaiRecord, local_name
 
@@ -66,10 +70,13 @@ def map_oai(
         metadata.tag.startswith(f"{{{MARC_NS}}}")
     ):
         return _map_marc(record, source_record, minter, default_source, graph)
+    other = map_other_format(metadata, position, graph, minter, default_source)
+    if other is not None:
+        return other
     namespace = metadata.tag[1:].partition("}")[0] if metadata.tag[:1] == "{" else "no namespace"
     return Rejected(position, "oai-format", (
         f"metadata <{local_name(metadata.tag)}> in {namespace}: not a format catalograph maps "
-        "(oai_dc, arXiv, arXivRaw, MARCXML)"))
+        f"(oai_dc, arXiv, arXivRaw, MARCXML, or a format `catalograph ingest` reads: {format_titles()})"))
 
 
 def _map_marc(record: OaiRecord, source_record: SourceRecord, minter: IriMinter,
