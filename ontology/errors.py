@@ -88,3 +88,13 @@ class NotFoundError(CatalographError):
 
     code = "not-found"
     http_status = 404
+
+
+class HarvestError(CatalographError):
+    """An OAI-PMH repository could not be harvested: it answered an error, or not at all (HTTP 502).
+
+    What was committed before stays, and the next harvest resumes from it.
+    """
+
+    code = "harvest"
+    http_status = 502

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from ingest.model import Rejected, SourceRecord
-from ingest.sources import detect_format, leader, refusal
+from ingest.sources import detect_format, format_titles, leader, refusal
 from ingest.sources.limits import MAX_RECORD_FIELDS, MAX_RECORD_SUBFIELDS
 from ingest.sources.marc_binary import MarcBinarySource
 from ingest.sources.marc_xml import MARC_NS, MarcXmlSource
@@ -217,18 +217,22 @@ def test_garbage_between_records_costs_only_itself(tmp_path):
 # -- XML of another schema -----------------------------------------------------------
 
 
-def test_an_oai_dc_harvest_is_named_by_its_root_not_read():
-    path = shared_path("oa/oai_pmh/traject/sample-oai-pmh.xml")  # 10 oai_dc records
+def test_xml_of_another_schema_is_named_by_its_root_not_read(tmp_path):
+    path = tmp_path / "export.xml"
+    path.write_text('<?xml version="1.0"?><records xmlns="http://example.org/x"><record>'
+                    "<title>Pride and prejudice</title></record></records>", encoding="utf-8")
     assert detect_format(path) is None
     assert refusal(path).startswith(
-        "not MARCXML: XML whose root element is <OAI-PMH> "
-        "(namespace http://www.openarchives.org/OAI/2.0/), and no record in the MARC21 slim"
+        "not MARCXML: XML whose root element is <records> "
+        "(namespace http://example.org/x), and no record in the MARC21 slim"
     )
 
 
-def test_a_marc21_harvest_is_still_read():
-    path = shared_path("oa/arxiv_oai/invenio-oaiharvester/sample_inspire_response_listrecords.xml")
-    assert detect_format(path) == "marcxml"
+def test_oai_pmh_harvests_go_to_the_oai_reader_whatever_their_metadata():
+    """oai_dc and MARC21 alike: the OAI reader reads the headers (deletions) too."""
+    for name in ("oa/oai_pmh/traject/sample-oai-pmh.xml",
+                 "oa/arxiv_oai/invenio-oaiharvester/sample_inspire_response_listrecords.xml"):
+        assert detect_format(shared_path(name)) == "oai-pmh"
 
 
 def test_json_and_text_are_not_called_xml(tmp_path):

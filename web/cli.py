@@ -93,7 +93,7 @@ def ingest(
     report: Path | None,
     quiet: bool,
 ) -> None:
-    """Read MARC21 / MARCXML files or folders into the store.
+    """Read MARC21 / MARCXML / OAI-PMH response files or folders into the store.
 
     A named pipe, such as <(curl -s URL), is read as a stream. Bad records
     are reported (file, record number, byte offset, rule) and skipped; the
@@ -113,6 +113,80 @@ def ingest(
         report_path=report,
         progress=not quiet
         and (sys.stderr.isatty() or os.environ.get("CATALOGRAPH_PROGRESS") == "1"),
+    )
+    sys.exit(code)
+
+
+@cli.command()
+@click.argument("url")
+@click.option(
+    "--metadata-prefix",
+    default="oai_dc",
+    show_default=True,
+    help="Metadata format to ask for: oai_dc, marc21, marcxml, arXiv, arXivRaw (the mappers catalograph has).",
+)
+@click.option("--set", "set_spec", help="Harvest only this set (setSpec).")
+@click.option("--from", "from_date", help="Only records changed on or after this UTC date (YYYY-MM-DD[Thh:mm:ssZ]); default: where the last harvest of URL, prefix and set ended.")
+@click.option("--until", "until_date", help="Only records changed on or before this UTC date.")
+@click.option("--restart", is_flag=True, help="Do not resume an unfinished harvest: start it again.")
+@click.option("--timeout", type=click.FloatRange(1, 3600), default=60.0, show_default=True, help="Seconds to wait for the repository's next bytes.")
+@click.option("--retries", type=click.IntRange(0, 20), default=5, show_default=True, help="Tries after the first for one page (HTTP 503/429, timeouts, a page cut short).")
+@click.option("--max-pages", type=click.IntRange(1), default=100_000, show_default=True, help="Stop after this many pages.")
+@click.option("--max-response-mb", type=click.IntRange(1, 4096), default=64, show_default=True, help="Refuse a response larger than this, decompressed.")
+@click.option("--max-seconds", type=click.FloatRange(1), help="Stop the harvest after this long (the next run resumes).")
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write every rejection and warning to this file (TSV, as ingest's).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
+@click.pass_obj
+def harvest(
+    settings: Settings,
+    url: str,
+    metadata_prefix: str,
+    set_spec: str | None,
+    from_date: str | None,
+    until_date: str | None,
+    restart: bool,
+    timeout: float,
+    retries: int,
+    max_pages: int,
+    max_response_mb: int,
+    max_seconds: float | None,
+    report: Path | None,
+    quiet: bool,
+) -> None:
+    """Harvest an OAI-PMH repository (its base URL) into the store.
+
+    Resumption tokens are followed to the end; deleted records drop their
+    graphs. After each page the next token is remembered once the page is
+    committed, so a harvest that stops is resumed by the same command; a
+    finished one is followed by an incremental harvest of what changed since.
+    Exit 0 success (noRecordsMatch included), 1 rejected records or a
+    harvest that stopped (OAI error, no answer), 2 bad usage, 3 store busy,
+    4 disk full, as ingest.
+    """
+    from ingest.sources.oai_harvest import HarvestLimits
+    from web.harvest_command import run_harvest_command
+
+    code = run_harvest_command(
+        settings,
+        url,
+        metadata_prefix=metadata_prefix,
+        set_spec=set_spec,
+        from_date=from_date,
+        until_date=until_date,
+        restart=restart,
+        report_path=report,
+        quiet=quiet,
+        limits=HarvestLimits(
+            timeout=timeout,
+            retries=retries,
+            max_pages=max_pages,
+            max_response_bytes=max_response_mb * 1024 * 1024,
+            max_seconds=max_seconds,
+        ),
     )
     sys.exit(code)
 

@@ -11,7 +11,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,6 +65,10 @@ class IngestReport:
     seconds: float = 0.0
     #: What keeping the associations in step did (``web.association_build``), for the summary.
     associations: AssociationRefresh | None = None
+    #: Where the records came from when not from files (``3 pages of https://...``), for the summary.
+    origin: str | None = None
+    #: Why a stream ended before its end (a harvest's repository failed), for the summary.
+    failure: str | None = None
 
     @property
     def accounted(self) -> bool:
@@ -73,6 +77,26 @@ class IngestReport:
             self.read
             == self.written + self.unchanged + self.superseded + self.deleted + self.rejected
         )
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A mark in a stream of records: ``committed`` runs once everything before it is in the store.
+
+    A harvest puts one after each page, to remember where to resume only when
+    the page's records are committed (``web.harvest_command``). It rides on the
+    next batch written rather than cutting one short: a batch per page of 150
+    records cost a harvest most of its time. The records after it that share
+    its batch are committed too, which only means that a resumed harvest may
+    fetch them again. A mark older than ``CHECKPOINT_SECONDS`` is written with
+    whatever batch there is, so a slow repository's pages are not held back.
+    """
+
+    committed: Callable[[], None]
+
+
+#: The longest a ``Checkpoint`` waits for its batch to fill before it is written anyway.
+CHECKPOINT_SECONDS = 30.0
 
 
 def run_ingest(
@@ -130,15 +154,62 @@ def _run_ingest(
     started = time.perf_counter()
     files, skipped = input_files(paths, format_name, spool)
     report = IngestReport(files=len(files), skipped_files=skipped)
+    workers = workers or default_workers()
+    items = (item for _file, item in mapped_items(files, settings.base_iri, default_source, workers))
+    return ingest_items(
+        settings,
+        items,
+        report,
+        batch_size=batch_size,
+        report_file=report_file,
+        progress=progress,
+        on_stall=on_stall,
+        associations=associations,
+        started=started,
+    )
+
+
+def ingest_items(
+    settings: Settings,
+    items: Iterable[RecordGraph | Rejected | Checkpoint],
+    report: IngestReport,
+    *,
+    batch_size: int = 1000,
+    report_file: TextIO | None = None,
+    progress: bool = False,
+    on_stall: Callable[[StoreError], None] | None = None,
+    associations: bool = True,
+    started: float | None = None,
+) -> IngestReport:
+    """Write mapped records into the store of ``settings``, counting them in ``report``.
+
+    The one loop behind ``catalograph ingest`` (records of files) and
+    ``catalograph harvest`` (records of pages, with a ``Checkpoint`` after each).
+    """
+    started = time.perf_counter() if started is None else started
     report_writer = (
         csv.writer(report_file, delimiter="\t", lineterminator="\n") if report_file else None
     )
     if report_writer:
         report_writer.writerow(["file", "record", "byte", "line", "kind", "rule", "message"])
     minter = IriMinter(settings.base_iri)
-    workers = workers or default_workers()
     batch: list[RecordGraph] = []
+    marks: list[Callable[[], None]] = []  # checkpoints that ride on the next batch
+    marked_at = 0.0
     rejecting = threading.Lock()  # the reader's rejections and the writer thread's meet here
+
+    def after_batch() -> Callable[[], None] | None:
+        """The checkpoints waiting for the batch about to be submitted, run in order after it."""
+        if not marks:
+            return None
+        ready = tuple(marks)
+        marks.clear()
+
+        def run_marks() -> None:
+            for committed in ready:
+                committed()
+
+        return run_marks
 
     def reject(item: Rejected) -> None:
         with rejecting:
@@ -185,7 +256,15 @@ def _run_ingest(
 
         background = BackgroundWriter(writer, count)
         try:
-            for _file, item in mapped_items(files, settings.base_iri, default_source, workers):
+            for item in items:
+                if isinstance(item, Checkpoint):
+                    if not marks:
+                        marked_at = time.monotonic()
+                    marks.append(item.committed)
+                    if time.monotonic() - marked_at > CHECKPOINT_SECONDS:
+                        background.submit(batch, after=after_batch())
+                        batch = []
+                    continue
                 report.read += 1
                 if isinstance(item, Rejected):
                     reject(item)
@@ -207,10 +286,10 @@ def _run_ingest(
                                 )
                 batch.append(item)
                 if len(batch) >= batch_size:
-                    background.submit(batch)
+                    background.submit(batch, after=after_batch())
                     batch = []
-            if batch:
-                background.submit(batch)
+            if batch or marks:
+                background.submit(batch, after=after_batch())
         finally:
             background.close()  # waits for the batch being written: the store stays consistent
         if associations:
@@ -236,23 +315,30 @@ class BackgroundWriter:
     def __init__(self, writer: Writer, on_result: Callable[[int, BatchResult], None]) -> None:
         self._writer = writer
         self._on_result = on_result
-        self._queue: queue.Queue[list[RecordGraph] | None] = queue.Queue(maxsize=1)
+        self._queue: queue.Queue[tuple[list[RecordGraph], Callable[[], None] | None] | None] = (
+            queue.Queue(maxsize=1)
+        )
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="catalograph-writer", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
-        while (batch := self._queue.get()) is not None:
+        while (task := self._queue.get()) is not None:
             if self._error is not None:
                 continue  # drain after a failure; the caller raises it
+            batch, after = task
             try:
-                self._on_result(len(batch), self._writer.write(batch))
+                if batch:
+                    self._on_result(len(batch), self._writer.write(batch))
+                if after is not None:  # every batch before it is committed: batches go in order
+                    after()
             except BaseException as exc:  # noqa: BLE001 - handed to the caller
                 self._error = exc
 
-    def submit(self, batch: list[RecordGraph]) -> None:
+    def submit(self, batch: list[RecordGraph], after: Callable[[], None] | None = None) -> None:
+        """Write ``batch`` (it may be empty), then call ``after`` if everything went in."""
         self._raise_error()
-        self._queue.put(batch)
+        self._queue.put((batch, after))
 
     def close(self) -> None:
         self._queue.put(None)
@@ -297,8 +383,9 @@ def _progress(enabled: bool) -> Iterator[object | None]:
 def summary(report: IngestReport) -> str:
     """The lines printed at the end of an ingest."""
     rate = report.read / report.seconds if report.seconds else 0.0
+    origin = report.origin or f"{report.files} file(s)"
     lines = [
-        f"read {report.read} records from {report.files} file(s) in {report.seconds:.1f} s "
+        f"read {report.read} records from {origin} in {report.seconds:.1f} s "
         f"({rate:,.0f} records/s)",
         f"  written    {report.written:>8}  ({report.quads:,} quads in their own graphs, "
         f"{report.unit_statements:,} statements about shared units: "
@@ -339,6 +426,8 @@ def summary(report: IngestReport) -> str:
     if report.skipped_files:
         lines.append("files not read:")
         lines.extend(f"  {line}" for line in report.skipped_files)
+    if report.failure:
+        lines.append(f"stopped: {report.failure}")
     if not report.accounted:
         lines.append(
             "WARNING: records read != written + unchanged + deleted + rejected; please report this"
@@ -397,6 +486,30 @@ def run_ingest_command(
     progress: bool,
 ) -> int:
     """Run, print the summary on stderr, and return the exit code (1 if anything was rejected)."""
+
+    def ingest(report_file: TextIO | None, on_stall: Callable[[StoreError], None]) -> IngestReport:
+        return run_ingest(
+            settings,
+            paths,
+            format_name=format_name,
+            default_source=default_source,
+            workers=workers,
+            batch_size=batch_size,
+            report_file=report_file,
+            progress=progress,
+            on_stall=on_stall,
+        )
+
+    return run_reported(settings, report_path, ingest)
+
+
+def run_reported(
+    settings: Settings,
+    report_path: Path | None,
+    run: Callable[[TextIO | None, Callable[[StoreError], None]], IngestReport],
+) -> int:
+    """What every command that writes records does around ``run``: its ``--report`` file, a
+    lower priority, an end on a full disk, the summary on stderr; returns the exit code."""
     report_file = _open_report(report_path) if report_path else None
     priority = _lower_priority(settings.ingest_nice)
 
@@ -419,21 +532,16 @@ def run_ingest_command(
         os._exit(error.exit_code)
 
     try:
-        report = run_ingest(
-            settings,
-            paths,
-            format_name=format_name,
-            default_source=default_source,
-            workers=workers,
-            batch_size=batch_size,
-            report_file=report_file,
-            progress=progress,
-            on_stall=end_on_stall,
-        )
+        report = run(report_file, end_on_stall)
     finally:
         if report_file:
             report_file.close()
         _restore_priority(priority)
     click.echo(summary(report), err=True)
-    failed = report.rejected or report.skipped_files or not report.accounted
+    return exit_code(report)
+
+
+def exit_code(report: IngestReport) -> int:
+    """0 if every record went in; 1 if any was rejected, a file was not read, or the input failed."""
+    failed = report.rejected or report.skipped_files or report.failure or not report.accounted
     return 1 if failed else 0

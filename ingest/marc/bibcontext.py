@@ -103,6 +103,7 @@ class BibContext:
         "b",
         "minter",
         "graph",
+        "record_name",
         "leader",
         "f008",
         "by_tag",
@@ -123,6 +124,8 @@ class BibContext:
         self.b = builder
         self.minter = minter if isinstance(minter, RememberingMinter) else RememberingMinter(minter)
         self.graph = builder.graph
+        #: The graph the record's own 003 + 001 name (``graph`` unless a harvest names it).
+        self.record_name = builder.graph
         self.leader = str(record.leader or "").ljust(24)
         by_tag: dict[str, list[Field]] = {}
         for field in record.fields:

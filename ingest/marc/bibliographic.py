@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from pymarc import Field, Record
 from pymarc.field import RawField
+from pyoxigraph import NamedNode
 
 from ingest.iri import IriMinter
 from ingest.marc import (
@@ -48,9 +49,17 @@ HANDLERS: dict[str, Handler] = {
 _TEXT = frozenset("abcdefghijklmnopqrstuvwxyz")
 
 
-def map_bibliographic(record: Record, builder: GraphBuilder, minter: IriMinter) -> None:
-    """State the Work, Instance and everything they relate to in ``builder``'s graph."""
+def map_bibliographic(
+    record: Record, builder: GraphBuilder, minter: IriMinter, record_name: NamedNode | None = None
+) -> None:
+    """State the Work, Instance and everything they relate to in ``builder``'s graph.
+
+    ``record_name``: the graph the record's 003 + 001 name, when ``builder`` states it in another
+    (an OAI-PMH harvest's); an Instance without LCCN, ISBN or ISSN is named after it.
+    """
     ctx = BibContext(record, builder, minter)
+    if record_name is not None:
+        ctx.record_name = record_name
     works.record_language(ctx)
     unlinked, unreadable = pair_880s(ctx)
     ctx.instance = identifiers.instance_iri(ctx)

@@ -130,7 +130,7 @@ def instance_iri(ctx: BibContext) -> NamedNode:
             doi = normalise_doi(first(field, "a"))
             if doi:
                 return minter.from_identifier("instance", "doi", doi)
-    return control_number_instance(minter, ctx.graph)
+    return control_number_instance(minter, ctx.record_name)
 
 
 def map_control_number(ctx: BibContext) -> None:

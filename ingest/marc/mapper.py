@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pyoxigraph import NamedNode
+
 from ingest.iri import IriMinter
 from ingest.marc.common import (
     holdings_type,
@@ -15,10 +17,18 @@ from ingest.quads import GraphBuilder
 
 
 def map_marc(
-    source_record: SourceRecord, minter: IriMinter, default_source: str = "marc"
+    source_record: SourceRecord,
+    minter: IriMinter,
+    default_source: str = "marc",
+    graph: NamedNode | None = None,
 ) -> RecordGraph | Rejected:
+    """``graph``: the graph to state the record in when its source names it (an OAI-PMH
+    harvest names it from the OAI identifier, which its deletions give alone); the
+    Instance is still named from the record's own 003 + 001 when it has no LCCN,
+    ISBN or ISSN, so a record meets itself whichever way it came."""
     record = source_record.payload
-    graph = record_graph_iri(record, minter, default_source)
+    own_graph = record_graph_iri(record, minter, default_source)
+    graph = graph or own_graph
     if is_deleted(record):
         return RecordGraph(
             graph=graph.value,
@@ -54,7 +64,7 @@ def map_marc(
     else:
         from ingest.marc.bibliographic import map_bibliographic
 
-        map_bibliographic(record, builder, minter)
+        map_bibliographic(record, builder, minter, own_graph)
         if holdings is not None:  # a bibliographic record typed as holdings, with its 852s
             from ingest.marc.holdings import embedded_instance, map_items
 

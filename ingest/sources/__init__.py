@@ -46,6 +46,7 @@ class SourceFormat:
 FORMATS: tuple[SourceFormat, ...] = (
     SourceFormat("marc", "ingest.sources.marc_binary:MarcBinarySource", "ingest.marc.mapper:map_marc", "MARC21"),
     SourceFormat("marcxml", "ingest.sources.marc_xml:MarcXmlSource", "ingest.marc.mapper:map_marc", "MARCXML"),
+    SourceFormat("oai-pmh", "ingest.sources.oai_pmh:OaiPmhSource", "ingest.oai.mapper:map_oai", "OAI-PMH"),
     SourceFormat("crossref", "ingest.sources.scholarly:CrossrefJsonSource", "ingest.scholarly.crossref:map_crossref", "Crossref JSON"),
     SourceFormat("crossref-xml", "ingest.sources.scholarly:CrossrefXmlSource", "ingest.scholarly.crossref_xml:map_crossref_xml", "Crossref XML"),
     SourceFormat("openalex", "ingest.sources.scholarly:OpenAlexSource", "ingest.scholarly.openalex:map_openalex", "OpenAlex JSON"),

@@ -34,6 +34,7 @@ from ingest.sources.compressed import open_input
 from ingest.sources.fields import control_field, data_field, indicators, subfield
 from ingest.sources.leader import repair as leader_repair
 from ingest.sources.limits import MAX_RECORD_FIELDS, MAX_RECORD_SIZE, MAX_RECORD_SUBFIELDS
+from ingest.sources.oai_pmh import OaiPmhSource
 
 MARC_NS = "http://www.loc.gov/MARC21/slim"
 RECORD_TYPES = frozenset({"Bibliographic", "Authority", "Holdings", "Classification", "Community"})
@@ -64,11 +65,14 @@ class MarcXmlSource(Source):
     def sniff(cls, head: bytes) -> bool:
         """MARC21 slim ``record`` or ``collection`` elements, as the root or inside a wrapper.
 
-        As the root they may be in no namespace. Inside a wrapper (an OAI-PMH
-        or SRU response, say) they must be in the MARC21 slim namespace, and
-        the first of them must start within ``head``.
+        As the root they may be in no namespace. Inside a wrapper (an SRU
+        response, say) they must be in the MARC21 slim namespace, and the
+        first of them must start within ``head``. An OAI-PMH response is left
+        to ``ingest.sources.oai_pmh``, which reads its headers too.
         """
         text = _head_text(head)
+        if OaiPmhSource.sniff(head):  # its own reader reads the OAI headers (deletions) too
+            return False
         match = _PROLOG.match(text)
         if match is None:
             return _wrapped_records(text)
@@ -503,3 +507,42 @@ class _RecordBuilder:
             reason += "; the rest of the file is not read"
         self.number += 1
         return Rejected(Position(self.source, self.number, line=line), rule, reason)
+
+
+class _Bytes:
+    """In-memory XML handed to ``_read_document`` as a stream that is never damaged."""
+
+    damage = None
+
+    def __init__(self, data: bytes) -> None:
+        self._data = memoryview(data)
+        self._at = 0
+
+    def read(self, size: int) -> bytes:
+        chunk = bytes(self._data[self._at : self._at + size])
+        self._at += len(chunk)
+        return chunk
+
+
+def records_in(data: bytes, source: str) -> list[SourceRecord | Rejected]:
+    """The MARCXML records of ``data`` (the metadata of an OAI-PMH record, say), read as a file's.
+
+    The same builder, limits, warnings and rejections as ``MarcXmlSource``; ``data`` is
+    one document.
+    """
+    builder = _RecordBuilder(source, MarcXmlSource.format)
+    found: list[SourceRecord | Rejected] = []
+    handle = _Bytes(data)
+    following: bytes | None = b""
+    while following is not None:
+        following = _collect(found, _read_document(handle, following, builder))
+    return found
+
+
+def _collect(found: list, generator) -> bytes | None:  # noqa: ANN001
+    """Run ``generator`` to its end, collecting what it yields in ``found``; return its value."""
+    while True:
+        try:
+            found.append(next(generator))
+        except StopIteration as done:
+            return done.value
