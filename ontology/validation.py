@@ -23,6 +23,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple
 
 from ontology.errors import InputError
+from ontology.namespaces import compact
 from ontology.vocabulary import ontology_path, shapes_path
 
 if TYPE_CHECKING:
@@ -356,7 +357,7 @@ class ValidationTally:
                     f"  {shape}: {self.violations.get(shape, 0)} / {self.warnings.get(shape, 0)}"
                 )
         lines.append("focus nodes checked per class:")
-        lines += [f"  {cls}: {count}" for cls, count in sorted(self.checked.items())]
+        lines += [f"  {compact(cls)}: {count}" for cls, count in sorted(self.checked.items())]
         ordered = sorted(self.shown, key=lambda r: (r.severity != "Violation", r.shape or "", r))
         for result in ordered:
             lines.append(f"{result}" + (f" [{_short(result.shape)}]" if result.shape else ""))

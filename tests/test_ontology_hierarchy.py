@@ -5,10 +5,7 @@ from __future__ import annotations
 from pyoxigraph import NamedNode, Triple
 
 from ontology.hierarchy import ClassHierarchy, class_hierarchy
-from ontology.namespaces import BF, CG, RDFS, SDO, SKOS
-from ontology.namespaces import Namespace
-
-DCMITYPE = Namespace("http://purl.org/dc/dcmitype/")
+from ontology.namespaces import BF, CG, DCMITYPE, RDFS, SDO, SKOS
 
 
 def test_the_kinds_of_unit_are_the_ontologys() -> None:
