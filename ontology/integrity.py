@@ -12,6 +12,7 @@ warning: the terms the data uses must have one (a test checks it on
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from pyoxigraph import NamedNode
@@ -120,3 +121,26 @@ def _shape_problems(declared: set[str]) -> list[str]:
     ]
     return problems
 
+
+
+def term_gaps(iris: Iterable[str]) -> dict[str, list[str]]:
+    """For each IRI that is not fully described: what it lacks (a declaration, a label or a
+    definition in English or Chinese). Fully described IRIs are left out.
+
+    >>> term_gaps(["http://id.loc.gov/ontologies/bibframe/instanceOf"])
+    {}
+    >>> term_gaps(["http://example.org/v#undeclared"])["http://example.org/v#undeclared"][:1]
+    ['declaration']
+    """
+    terms = ontology_reference().terms
+    gaps: dict[str, list[str]] = {}
+    for iri in iris:
+        term = terms.get(iri)
+        if term is None:
+            gaps[iri] = ["declaration", "label@en", "label@zh", "definition@en", "definition@zh"]
+            continue
+        missing = [f"label@{tag}" for tag in ("en", "zh") if tag not in term.labels]
+        missing += [f"definition@{tag}" for tag in ("en", "zh") if tag not in term.definitions]
+        if missing:
+            gaps[iri] = missing
+    return gaps
