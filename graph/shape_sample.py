@@ -119,6 +119,8 @@ def _slice(store: Store, cls: NamedNode, focus: list, cap: int) -> ShapeSlice:
             complete.add(_name(node))
             for triple in statements:
                 triples.add(triple)
+                if triple.predicate == RDF.type:
+                    continue  # a class is not a node to describe (the ontology may be in the store)
                 if isinstance(triple.object, NamedNode | BlankNode) and triple.object not in seen:
                     seen.add(triple.object)
                     following.append(triple.object)
