@@ -55,8 +55,9 @@ def run_validate(
     if data:
         tally = validate_store(settings, limit=limit, chunk=chunk, shown=shown)
         parts.append(
-            f"data (latest checkpoint of {settings.data_dir}; at most "
-            f"{'every' if limit == 0 else limit} focus node(s) per class, {chunk} at a time):"
+            f"data (latest checkpoint of {settings.data_dir}; "
+            + ("every focus node" if limit == 0 else f"at most {limit} focus nodes")
+            + f" of each class, {chunk} at a time):"
         )
         parts.append(tally.text())
         ok = ok and tally.conforms
