@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 import rdflib
-from rdflib.compare import isomorphic
 from pymarc import Field, Record, Subfield
+from rdflib.compare import isomorphic
 
 from ontology.vocabulary import ontology_path
 from tests.conftest import SAMPLE_DATA
