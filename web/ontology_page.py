@@ -23,6 +23,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 from pyoxigraph import RdfFormat
 
 from ontology.document import ontology_document
+from ontology.namespaces import compact
 from ontology.reference import OntologyReference, Term, ontology_reference
 from query.negotiation import HTML, RDF_FORMATS, content_type, media_type, negotiate
 from web.i18n import interface_language
@@ -81,16 +82,10 @@ def _entry(model: OntologyReference, iri: str, language: str) -> dict[str, Any]:
     """What a page shows for a term named by ``iri``: its label and where it links."""
     term = model.terms.get(iri)
     if term is None:
-        return {"text": _compact(iri), "href": iri, "lang": None, "iri": iri}
+        return {"text": compact(iri), "href": iri, "lang": None, "iri": iri}
     label = term.label(language)
     lang = language if language in term.labels else ("en" if "en" in term.labels else None)
     return {"text": label, "href": f"#{term.anchor}", "lang": lang, "iri": iri, "curie": term.curie}
-
-
-def _compact(iri: str) -> str:
-    from ontology.namespaces import compact
-
-    return compact(iri)
 
 
 def _twin(model: OntologyReference) -> dict[str, Any]:
