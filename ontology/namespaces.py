@@ -62,6 +62,7 @@ DCT = Namespace("http://purl.org/dc/terms/")
 PROV = Namespace("http://www.w3.org/ns/prov#")
 MADS = Namespace("http://www.loc.gov/mads/rdf/v1#")
 SDO = Namespace("http://schema.org/")
+DCMITYPE = Namespace("http://purl.org/dc/dcmitype/")
 VOID = Namespace("http://rdfs.org/ns/void#")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 
@@ -85,6 +86,7 @@ PREFIXES: dict[str, str] = {
     "prov": str(PROV),
     "madsrdf": str(MADS),
     "schema": str(SDO),
+    "dcmitype": str(DCMITYPE),
     "void": str(VOID),
     "cg": str(CG),
     "lang": str(LANGUAGES),

@@ -23,6 +23,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple
 
 from ontology.errors import InputError
+from ontology.namespaces import compact
 from ontology.vocabulary import ontology_path, shapes_path
 
 if TYPE_CHECKING:
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
 DEFAULT_MAX_STATEMENTS = 500_000
 
 _SH = "http://www.w3.org/ns/shacl#"
+#: The namespace of the shapes in ``shapes.ttl``.
+SHAPES_NAMESPACE = "https://w3id.org/catalograph/shapes#"
 _RDFS_SUBCLASS = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
@@ -123,7 +126,8 @@ def validate(
         )
     except ReportableRuntimeError as exc:
         raise InputError(f"the shapes graph cannot be used: {exc.message}") from exc
-    return ValidationReport(conforms=bool(conforms), results=_results(results_graph))
+    used = shapes if shapes is not None else _shapes_graph()
+    return ValidationReport(conforms=bool(conforms), results=_results(results_graph, used))
 
 
 def ontology_graph() -> rdflib.Graph:
@@ -214,13 +218,32 @@ def _parse_nquads(chunk: bytes, number: int) -> Iterable[tuple]:
         raise InputError(f"data to validate is not valid N-Quads: {exc}") from exc
 
 
+def _short(shape: str) -> str:
+    """``cgsh:InstanceShape`` for a shape of ``shapes.ttl``."""
+    return "cgsh:" + shape[len(SHAPES_NAMESPACE) :] if shape.startswith(SHAPES_NAMESPACE) else shape
+
+
+def _shape_name(shape: object, shapes: rdflib.Graph) -> str | None:
+    """The IRI of the shape a result came from: an unnamed property shape is named by its node shape."""
+    from rdflib import BNode, URIRef
+
+    for _hop in range(12):  # a property shape, or one in an sh:or list, inside a node shape
+        if not isinstance(shape, BNode):
+            break
+        owner = next(iter(shapes.subjects(None, shape)), None)
+        if owner is None:
+            break
+        shape = owner
+    return str(shape) if isinstance(shape, URIRef) else None
+
+
 def _too_big(limit: int) -> InputError:
     return InputError(
         f"more than {limit} statements to validate; validate smaller slices or raise max_statements"
     )
 
 
-def _results(report: rdflib.Graph) -> list[ValidationResult]:
+def _results(report: rdflib.Graph, shapes: rdflib.Graph) -> list[ValidationResult]:
     from rdflib import RDF, BNode, Literal, URIRef
 
     sh = {
@@ -261,8 +284,84 @@ def _results(report: rdflib.Graph) -> list[ValidationResult]:
                 message="; ".join(messages) or component.rsplit("#", 1)[-1],
                 severity=severity.rsplit("#", 1)[-1],
                 value=show(one(node, "value")),
-                shape=show(one(node, "sourceShape")),
+                shape=_shape_name(one(node, "sourceShape"), shapes),
             )
         )
     results.sort(key=lambda r: (r.severity != "Violation", r.focus_node, r.path or "", r.message))
     return results
+
+
+@dataclass
+class ValidationTally:
+    """Results of many validations of slices of one store, added up for one report.
+
+    Each slice names the nodes whose results count (``complete``): a node seen
+    only at the edge of a slice may lack statements its shape needs. A node
+    checked in several slices (a work shared by many instances) is counted
+    once per distinct result. Only the first ``keep`` results are kept for
+    showing; the counts are of all of them.
+    """
+
+    keep: int = 50
+    checked: dict[str, int] = field(default_factory=dict)
+    violations: dict[str, int] = field(default_factory=dict)
+    warnings: dict[str, int] = field(default_factory=dict)
+    skipped: int = 0
+    shown: list[ValidationResult] = field(default_factory=list)
+    _seen: set[tuple] = field(default_factory=set, repr=False)
+
+    @property
+    def conforms(self) -> bool:
+        return not self.violations
+
+    @property
+    def violation_count(self) -> int:
+        return sum(self.violations.values())
+
+    @property
+    def warning_count(self) -> int:
+        return sum(self.warnings.values())
+
+    def add(
+        self, target: str, focus_count: int, report: ValidationReport, complete: Iterable[str],
+        skipped: int = 0,
+    ) -> None:
+        """Count ``report``'s results about the ``complete`` nodes of one slice of ``target``."""
+        self.checked[target] = self.checked.get(target, 0) + focus_count
+        self.skipped += skipped
+        counted = frozenset(complete)
+        for result in report.results:
+            if result.focus_node not in counted:
+                continue
+            key = (result.focus_node, result.path, result.message, result.value)
+            if key in self._seen:
+                continue
+            self._seen.add(key)
+            table = self.violations if result.severity == "Violation" else self.warnings
+            shape = _short(result.shape) if result.shape else "(unnamed shape)"
+            table[shape] = table.get(shape, 0) + 1
+            if len(self.shown) < self.keep:
+                self.shown.append(result)
+
+    def text(self) -> str:
+        """A readable report: totals, counts per shape, focus nodes per class, then the results kept."""
+        lines = [
+            f"conforms: {self.conforms}; {self.violation_count} violations, "
+            f"{self.warning_count} warnings; {sum(self.checked.values())} focus nodes checked"
+            + (f", {self.skipped} nodes too large to check" if self.skipped else "")
+        ]
+        if self.violations or self.warnings:
+            lines.append("per shape (violations / warnings):")
+            for shape in sorted(set(self.violations) | set(self.warnings)):
+                lines.append(
+                    f"  {shape}: {self.violations.get(shape, 0)} / {self.warnings.get(shape, 0)}"
+                )
+        lines.append("focus nodes checked per class:")
+        lines += [f"  {compact(cls)}: {count}" for cls, count in sorted(self.checked.items())]
+        ordered = sorted(self.shown, key=lambda r: (r.severity != "Violation", r.shape or "", r))
+        for result in ordered:
+            lines.append(f"{result}" + (f" [{_short(result.shape)}]" if result.shape else ""))
+        shown_total = self.violation_count + self.warning_count
+        if shown_total > len(self.shown):
+            lines.append(f"... and {shown_total - len(self.shown)} more")
+        return "\n".join(lines)

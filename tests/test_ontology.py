@@ -289,15 +289,12 @@ def test_clustering_reasons_and_review_statuses_are_closed_sets() -> None:
 
 
 def test_ontology_loads_as_owl_in_owlready2(tmp_path: Path) -> None:
-    owlready2 = pytest.importorskip(
+    pytest.importorskip(
         "owlready2", reason="owlready2 is the optional [ontology] extra: pip install .[ontology]"
     )
-    ntriples = tmp_path / "catalograph.nt"
-    ntriples.write_bytes(
-        serialize(parse(path=ontology_path(), format=RdfFormat.TURTLE), format=RdfFormat.N_TRIPLES)
-    )
-    world = owlready2.World()
-    onto = world.get_ontology(ntriples.as_uri()).load(format="ntriples")
+    from ontology.owl_model import load_owl_model
+
+    world, onto = load_owl_model(tmp_path)  # tests/test_ontology_owl.py tests more
     unit = world[CG.KnowledgeUnit.value]
     work = world[BF.Work.value]
     assert unit is not None and work is not None

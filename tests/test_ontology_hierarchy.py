@@ -5,7 +5,7 @@ from __future__ import annotations
 from pyoxigraph import NamedNode, Triple
 
 from ontology.hierarchy import ClassHierarchy, class_hierarchy
-from ontology.namespaces import BF, CG, RDFS, SKOS
+from ontology.namespaces import BF, CG, DCMITYPE, RDFS, SDO, SKOS
 
 
 def test_the_kinds_of_unit_are_the_ontologys() -> None:
@@ -13,9 +13,12 @@ def test_the_kinds_of_unit_are_the_ontologys() -> None:
     assert hierarchy.units == (
         BF.Work, BF.Instance, BF.Agent, SKOS.Concept, BF.Place, BF.Event, BF.Identifier,
     )  # fmt: skip
-    assert hierarchy.ancestors(BF.Manuscript) == (BF.Work, CG.KnowledgeUnit)  # BIBFRAME 2.2
-    assert hierarchy.ancestors(BF.Print) == (BF.Instance, CG.KnowledgeUnit)
-    assert hierarchy.ancestors(BF.MusicAudio) == (BF.Audio, BF.Work, CG.KnowledgeUnit)
+    # BIBFRAME 2.2, then the alignments to schema.org and DCMI types (nearest first)
+    assert hierarchy.ancestors(BF.Manuscript) == (BF.Work, CG.KnowledgeUnit, SDO.CreativeWork)
+    assert hierarchy.ancestors(BF.Print) == (BF.Instance, CG.KnowledgeUnit, SDO.CreativeWork)
+    assert hierarchy.ancestors(BF.MusicAudio) == (
+        BF.Audio, BF.Work, DCMITYPE.Sound, CG.KnowledgeUnit, SDO.CreativeWork,
+    )  # fmt: skip
     assert not set(hierarchy.ancestors(BF.Title)) & set(hierarchy.units)
     assert BF.Manuscript in hierarchy.descendants(BF.Work)
     assert BF.Manuscript not in hierarchy.descendants(BF.Instance)

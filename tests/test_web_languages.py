@@ -205,7 +205,9 @@ def test_ontology_labels_follow_the_interface() -> None:
     with app.test_request_context("/", headers={"Accept-Language": "zh-CN"}):
         assert i18n.term_label(term) == "关联"
         assert i18n.term_label(BF.instanceOf.value) == "所属作品"
-        assert i18n.term_label(CG.linkedInstance.value) == "linked instance"  # no @zh: English
+        assert i18n.term_label(CG.linkedInstance.value) == "所链接实例"
+        # a term the ontology does not label: its local name spelled out, in English
+        assert i18n.term_label("http://example.org/v#copyrightHolder") == "copyright holder"
     with app.test_request_context("/", headers={"Accept-Language": "en"}):
         assert i18n.term_label(term) == "Association"
 

@@ -17,6 +17,7 @@ from web.api import blueprint as api_blueprint
 from web.config import Settings, load_settings
 from web.editor import blueprint as editor_blueprint
 from web.gsp import blueprint as gsp_blueprint
+from web.ontology_page import blueprint as ontology_blueprint
 from web.reconcile import blueprint as reconcile_blueprint
 from web.related import blueprint as related_blueprint
 from web.resources import blueprint as resources_blueprint
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.register_blueprint(suggest_api_blueprint)
     app.register_blueprint(related_blueprint)
     app.register_blueprint(editor_blueprint)
+    app.register_blueprint(ontology_blueprint)
     cors.register(app)
 
     @app.after_request
