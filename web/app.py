@@ -15,6 +15,7 @@ from web import cors, errors, hosts, i18n, state
 from web.api import blueprint as api_blueprint
 from web.browse import blueprint as browse_blueprint
 from web.config import Settings, load_settings
+from web.graph_view import blueprint as graph_view_blueprint
 from web.gsp import blueprint as gsp_blueprint
 from web.reconcile import blueprint as reconcile_blueprint
 from web.related import blueprint as related_blueprint
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.register_blueprint(suggest_api_blueprint)
     app.register_blueprint(related_blueprint)
     app.register_blueprint(browse_blueprint)
+    app.register_blueprint(graph_view_blueprint)
     cors.register(app)
 
     @app.after_request

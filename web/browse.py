@@ -66,7 +66,7 @@ GROUP_KINDS = {f"{kind}s": kind for kind in KINDS}
 
 def use_phrase(kind: str, count: int | None) -> str:
     """How an entry's count reads: a work's editions, a unit's works."""
-    if count is None:
+    if not count:  # not counted, or used by none (a publisher, a heading of a deleted record)
         return ""
     if kind == "work":
         return ngettext("%(n)s edition", "%(n)s editions", count, n=f"{count:,}")
