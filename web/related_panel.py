@@ -70,16 +70,17 @@ def related_panel(iri: str, languages: list[str]) -> list[RelatedItem]:
         results = association.related(iri, SHOWN, labels=labels)
     except (CatalographError, KeyError, IndexError, ValueError):
         return []
-    return [_item(result) for result in results]
+    return [_item(result, iri) for result in results]
 
 
-def _item(result: Related) -> RelatedItem:
+def _item(result: Related, seed: str) -> RelatedItem:
     return RelatedItem(
         href=resource_href(result.iri),
         label=result.label,
         score=round(result.score, 3),
         lead=_lead(result),
-        reasons=[_reason(unit) for unit in result.units if unit.relation != "work"],
+        # the seed itself (an agent's page: "has the contributor <the agent>") goes without saying
+        reasons=[_reason(u) for u in result.units if u.relation != "work" and u.iri != seed],
     )
 
 

@@ -136,6 +136,10 @@
       name: "breadthfirst", circle: true, roots: cy.getElementById(first.center),
       spacingFactor: 1.15, avoidOverlap: true, animate: false, fit: fit, padding: 30
     }).run();
+    if (fit && cy.zoom() > 1.2) { // a small neighbourhood is not blown up
+      cy.zoom(1.2);
+      cy.center();
+    }
   }
 
   function say(text, node) {
