@@ -246,10 +246,9 @@ class BrowseIndex:
         self.schemes: dict[str, Ordering] = {}
         self.tops: dict[str, Ordering] = {}
         members: dict[str, list[int]] = {}
-        for n in order:
-            if kinds[n] == "concept":
-                for scheme in schemes.get(iris[n], ()):
-                    members.setdefault(scheme, []).append(n)
+        for n in order:  # a scheme's members: its concepts, and its places (geographic headings)
+            for scheme in schemes.get(iris[n], ()):
+                members.setdefault(scheme, []).append(n)
         for scheme, rows in members.items():
             self.schemes[scheme] = self._ordering(rows, keys, counted=counts is not None)
             top = [n for n in rows if not self._has_broader_in(iris[n], scheme, schemes)]

@@ -43,7 +43,7 @@ from query.search import open_index
 from web.i18n import reader_languages
 from web.json_twin import json_link, json_response, wants_json
 from web.related import AssociationsMissingError, association_cache
-from web.state import settings, store_holder
+from web.state import figures, settings, store_holder
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("browse", __name__)
@@ -201,6 +201,9 @@ class BrowsePage:
     prev_href: str | None = None
     next_href: str | None = None
     hierarchical: bool = True
+    #: The home page's figure for this kind (``graph.stats``), which also counts the nodes
+    #: named only inside one record (an imprint's place): they have no page to list.
+    recorded: int | None = None
 
 
 def resource_href(iri: str) -> str:
@@ -330,6 +333,8 @@ def _page(index: BrowseIndex, kind: str, args: dict[str, str | None], view: str)
         result.prev_href = _href(kind, sort=_nondefault(sort), start=str(before) if before else None, **here)
     if start + PAGE_SIZE < total:
         result.next_href = _href(kind, sort=_nondefault(sort), start=str(start + PAGE_SIZE), **here)
+    if scheme is None and args["under"] is None:
+        result.recorded = figures().groups.get(f"{kind}s")
     if kind == "concept":
         result.schemes = [
             _scheme_link(s, n, store, languages, current=s == scheme)
