@@ -43,7 +43,7 @@ from query.search import open_index
 from web.i18n import reader_languages
 from web.json_twin import json_link, json_response, wants_json
 from web.related import AssociationsMissingError, association_cache
-from web.state import figures, settings, store_holder
+from web.state import app_state, settings, store_holder
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("browse", __name__)
@@ -333,8 +333,9 @@ def _page(index: BrowseIndex, kind: str, args: dict[str, str | None], view: str)
         result.prev_href = _href(kind, sort=_nondefault(sort), start=str(before) if before else None, **here)
     if start + PAGE_SIZE < total:
         result.next_href = _href(kind, sort=_nondefault(sort), start=str(start + PAGE_SIZE), **here)
-    if scheme is None and args["under"] is None:
-        result.recorded = figures().groups.get(f"{kind}s")
+    counted = app_state().counts.counted(store)  # never waits for a count (minutes at 100k)
+    if scheme is None and args["under"] is None and counted is not None:
+        result.recorded = counted.groups.get(f"{kind}s")
     if kind == "concept":
         result.schemes = [
             _scheme_link(s, n, store, languages, current=s == scheme)

@@ -378,7 +378,10 @@ class _Shower:
     def rows(self, statements: list[tuple[NamedNode, Value]]) -> list[Row]:
         grouped: dict[NamedNode, list[Shown]] = {}
         for predicate, value in statements:
-            grouped.setdefault(predicate, []).append(self.value(value))
+            shown = self.value(value)
+            if predicate == RDF.type:  # a class is named, not followed off the site
+                shown.href, shown.external = None, False
+            grouped.setdefault(predicate, []).append(shown)
         return sorted(
             (Row(label_for(p.value), p.value, values) for p, values in grouped.items()),
             key=lambda row: (row.iri != RDF.type.value, row.label.casefold()),
