@@ -16,7 +16,9 @@ Where the pieces come from:
   counted for its work; for a work, its editions), so a browse count, the
   related panel and the scores agree;
 - concept schemes (``skos:inScheme``) and the hierarchy (``skos:broader``,
-  ``skos:narrower`` inverted): three predicate scans of the store.
+  ``skos:narrower`` inverted, and a complex heading under its first
+  component: *Africa--History* under *Africa*, as LCSH displays file them;
+  ``cg:hasComponent``): four predicate scans of the store.
 
 Labels sort folded (case, diacritics and leading punctuation ignored). The
 letter jump is made from the initials the data has, script by script: each
@@ -37,7 +39,7 @@ import numpy as np
 from pyoxigraph import Literal, NamedNode, Store
 
 from ontology.errors import NotFoundError, UsageError
-from ontology.namespaces import BF, MADS, RDFS, SKOS
+from ontology.namespaces import BF, CG, MADS, RDFS, SKOS
 
 #: The kinds of resource that can be browsed, in the home page's order.
 KINDS = ("work", "instance", "agent", "concept", "place", "event")
@@ -296,6 +298,11 @@ class BrowseIndex:
         for quad in store.quads_for_pattern(None, SKOS.narrower, None, None):
             if isinstance(quad.object, NamedNode) and isinstance(quad.subject, NamedNode):
                 broader.setdefault(quad.object.value, set()).add(quad.subject.value)
+        label_of = dict(zip(iris, labels, strict=True))
+        for quad in store.quads_for_pattern(None, CG.hasComponent, None, None):
+            heading, part = quad.subject.value, quad.object.value
+            if _subdivides(label_of.get(heading, ""), label_of.get(part, "")):
+                broader.setdefault(heading, set()).add(part)
         return cls(iris, kinds, labels, years, counts, schemes, broader)
 
     # ------------------------------------------------------------ reading
@@ -345,6 +352,16 @@ class BrowseIndex:
         """Each scheme's number of concepts, largest first."""
         sizes = {scheme: len(listing) for scheme, listing in self.schemes.items()}
         return dict(sorted(sizes.items(), key=lambda pair: (-pair[1], pair[0])))
+
+
+def _subdivides(heading: str, part: str) -> bool:
+    """Whether a complex heading is its first component subdivided (*Africa--History* of
+    *Africa*): filed under it in a scheme's hierarchy, as LCSH's own displays do.
+
+    >>> _subdivides("Africa--History--Juvenile literature", "Africa"), _subdivides("Africa--History", "History")
+    (True, False)
+    """
+    return bool(part) and heading.startswith(part) and heading[len(part) :].lstrip().startswith("--")
 
 
 def labels_of(store: Store, iri: str, limit: int = 50) -> list[Literal]:
