@@ -113,7 +113,11 @@ def test_an_authoritys_own_iri_has_a_page_here_and_a_link_there(url: str) -> Non
     gnd = row["s"]
     shown = twin(url, "/about?iri=" + requests.utils.quote(gnd, safe=""))
     assert [a["authority_name"] for a in shown["authorities"]] == ["GND"]
-    body = page(url, "/about?iri=" + requests.utils.quote(gnd, safe="")).text
+    about = page(url, "/about?iri=" + requests.utils.quote(gnd, safe=""))
+    body = about.text
+    quoted = requests.utils.quote(gnd, safe="")
+    assert f'</about?iri={quoted}&_format=json>; rel="alternate"; type="application/json"' in about.headers["Link"]
+    assert f'</about?iri={quoted}&format=ttl>; rel="alternate"; type="text/turtle"' in about.headers["Link"]
     assert f'<a class="external" href="{gnd}" rel="nofollow noopener"' in body
     # a work's subject links to that page, with the authority beside it
     (work,) = select(url, f"SELECT ?w WHERE {{ ?w bf:subject <{gnd}> }} LIMIT 1")

@@ -230,5 +230,5 @@ def _link_header(local: str) -> str:
         for fmt in TWINS
     ]
     links.append(f'<{local}>; rel="alternate"; type="text/html"')
-    links.append(json_link(local))
+    links.append(json_link(local.split("?", 1)[0]))  # /about keeps its ?iri= from the request
     return ", ".join(links)
