@@ -8,7 +8,7 @@
 its narrower ones (``under=IRI`` lists every narrower concept of one).
 
 The orders come from ``query.browse.BrowseIndex``, made once per checkpoint
-(``BrowseCache``): a page is a slice of a precomputed array plus a few
+(``web.browse_index``): a page is a slice of a precomputed array plus a few
 indexed reads for the labels of the fifty entries shown, so its cost does
 not grow with the list's length or the page number. Every page has its JSON
 twin (``?_format=json``) made of the same ``BrowsePage``.
@@ -16,13 +16,11 @@ twin (``?_format=json``) made of the same ``BrowsePage``.
 
 from __future__ import annotations
 
-import logging
 import re
-import threading
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from flask import Blueprint, Flask, Response, current_app, render_template, request
+from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext, lazy_gettext, ngettext
 from pyoxigraph import Store
 
@@ -39,15 +37,12 @@ from query.browse import (
     labels_of,
 )
 from query.listings import best_label
-from query.search import open_index
+from web.browse_index import browse_index
 from web.i18n import reader_languages
 from web.json_twin import json_link, json_response, wants_json
-from web.related import AssociationsMissingError, association_cache
 from web.state import app_state, settings, store_holder
 
-log = logging.getLogger(__name__)
 blueprint = Blueprint("browse", __name__)
-_EXTENSION = "catalograph.browse"
 _START = re.compile(r"0|[1-9][0-9]{0,8}")
 _PARAMETERS = {"sort", "start", "scheme", "view", "under", "_format"}
 
@@ -71,87 +66,6 @@ def use_phrase(kind: str, count: int | None) -> str:
     if kind == "work":
         return ngettext("%(n)s edition", "%(n)s editions", count, n=f"{count:,}")
     return ngettext("%(n)s work", "%(n)s works", count, n=f"{count:,}")
-
-
-# ------------------------------------------------------------ the index of the checkpoint served
-
-
-class BrowseCache:
-    """The ``BrowseIndex`` of the checkpoint served; a newer checkpoint's is made in the
-    background while the older one keeps answering (only the first is waited for)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._first = threading.Lock()
-        self._entry: tuple[Store, BrowseIndex] | None = None
-        self._pending: Store | None = None
-
-    def get(self, app: Flask, store: Store, checkpoint: str | None) -> BrowseIndex:
-        with self._lock:
-            entry = self._entry
-            if entry is not None and entry[0] is store:
-                return entry[1]
-            if entry is not None:
-                if self._pending is not store:
-                    self._pending = store
-                    threading.Thread(
-                        target=self._build_later, args=(app, store, checkpoint), daemon=True,
-                        name="browse-index",
-                    ).start()
-                return entry[1]
-        with self._first:
-            with self._lock:
-                if self._entry is not None:
-                    return self._entry[1]
-            index = _build(app, store, checkpoint)
-            with self._lock:
-                self._entry = (store, index)
-            return index
-
-    def _build_later(self, app: Flask, store: Store, checkpoint: str | None) -> None:
-        try:
-            index = _build(app, store, checkpoint)
-        except Exception:  # the older index keeps answering; the next request tries again
-            log.exception("the browse index of a new checkpoint could not be made")
-            with self._lock:
-                self._pending = None
-            return
-        with self._lock:
-            self._entry, self._pending = (store, index), None
-
-
-def _build(app: Flask, store: Store, checkpoint: str | None) -> BrowseIndex:
-    if checkpoint is None:
-        raise NotFoundError("browsing needs a checkpoint with its search index; ingest first")
-    with app.app_context():
-        counts = _use_counts(app, store)
-    db = open_index(checkpoint)
-    try:
-        return BrowseIndex.build(db, store, counts)
-    finally:
-        db.close()
-
-
-def _use_counts(app: Flask, store: Store) -> dict[str, int] | None:
-    """Works that use each unit, and each work's editions, from the association index."""
-    try:
-        index = association_cache(app).get(store, settings()).index
-    except AssociationsMissingError:
-        return None
-    names = index.unit_names
-    units = len(index.projection.units)
-    counts = {str(names[i]): int(index.df[i]) for i in range(units)}
-    for position, work in enumerate(index.projection.resources[index.works]):
-        counts[str(work)] = int(index.editions[position])
-    return counts
-
-
-def browse_index() -> BrowseIndex:
-    holder = store_holder()
-    store = holder.get()
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    cache = app.extensions.setdefault(_EXTENSION, BrowseCache())
-    return cache.get(app, store, str(holder.path) if holder.path else None)
 
 
 # ------------------------------------------------------------ what a page shows
