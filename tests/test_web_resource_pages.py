@@ -10,6 +10,7 @@ IRIs (``https://d-nb.info/gnd/…``).
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from web_fixtures import running_server, settings_for
+from web_fixtures import HOSTILE_NAME, HOSTILE_TITLE, hostile_record, running_server, settings_for
 
 from web.ingest_command import run_ingest
 
@@ -30,8 +31,9 @@ HTML = {"Accept": "text/html"}
 
 @pytest.fixture(scope="module")
 def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    settings = settings_for(tmp_path_factory.mktemp("resource-pages") / "data")
-    report = run_ingest(settings, SAMPLE, workers=1)
+    tmp = tmp_path_factory.mktemp("resource-pages")
+    settings = settings_for(tmp / "data")
+    report = run_ingest(settings, [*SAMPLE, hostile_record(tmp / "hostile.mrc")], workers=1)
     assert report.associations is not None
     with running_server(settings) as root:
         yield root
@@ -207,3 +209,29 @@ def test_the_page_carries_the_view_its_list_and_a_policy_without_inline_script(u
     assert "<script>" not in body  # no inline script at all
     text_list = body.split('<details class="graph-list" open>', 1)[1].split("</details>", 1)[0]
     assert "Donatus, Aelius" in text_list and text_list.count("Ars minor [fragment]") == 7
+
+
+def test_a_hostile_title_stays_text_in_the_page_the_view_and_browse(url: str) -> None:
+    (row,) = select(url, f"SELECT ?w WHERE {{ ?w a bf:Work ; rdfs:label {json.dumps(HOSTILE_TITLE)} }}")
+    work = "/" + row["w"][len(BASE) :]
+    body = page(url, work).text
+    assert "<script>alert" not in body and "<b>Bold</b>" not in body
+    data = re.search(r'<script type="application/json" id="graph-data">(.*?)</script>', body, re.S)
+    view = json.loads(data[1])
+    assert {n["label"] for n in view["nodes"]} >= {HOSTILE_TITLE, HOSTILE_NAME}
+    for kind, label in (("work", HOSTILE_TITLE), ("agent", HOSTILE_NAME)):
+        body = _browse_page_with(url, kind, label)
+        assert html.escape(label, quote=False) in body.replace("&#39;", "'")
+        assert "<script>alert" not in body and "<b>Bold</b>" not in body
+
+
+def _browse_page_with(url: str, kind: str, label: str) -> str:
+    """The HTML of the browse page of ``kind`` that lists ``label``."""
+    start = 0
+    while True:
+        page = twin(url, f"/browse/{kind}?start={start}")
+        if any(item["text"] == label for item in page["items"]):
+            return requests.get(url + f"/browse/{kind}", params={"start": str(start)},
+                                headers=HTML, timeout=30).text  # fmt: skip
+        assert page["next_href"], f"{label!r} is not listed"
+        start += len(page["items"])
