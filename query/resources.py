@@ -217,13 +217,22 @@ class ResourceQueries:
             listing.items = [self._reference(row["s"], listing, found.get(row["s"])) for row in rows]
         else:
             rows = self._rows("property_values", *span, iri=iri, p=listing.predicate)
-            found = self._many("labels_many", "node", [row["o"] for row in rows])
-            listing.items = [self._value(row["o"], found.get(row["o"])) for row in rows]
+            objects = [row["o"] for row in rows]
+            found = self._many("labels_many", "node", objects)
+            inner = self._many(
+                "node_statements_many", "node",
+                [o for o in objects if self.is_subsidiary(o)], per_node=MAX_NESTED + 1,
+            )  # fmt: skip
+            listing.items = [self._value(o, found.get(o), inner.get(o)) for o in objects]
 
-    def _many(self, name: str, variable: str, terms: list[Term]) -> dict[Term, list]:
-        """The rows of ``rq/{name}.rq`` for each IRI of ``terms`` (at most ``MAX_LABEL_ROWS``
-        each), in one query instead of one per item: a list of a hundred values cost a
-        hundred parses and plans (a work's page at 100,000 records: 109 queries, 80 ms).
+    def _many(
+        self, name: str, variable: str, terms: list[Term], per_node: int = MAX_LABEL_ROWS
+    ) -> dict[Term, list]:
+        """The rows of ``rq/{name}.rq`` for each IRI of ``terms`` (at most ``per_node`` each),
+        in one query instead of one per item: a list of a hundred values cost a hundred
+        parses and plans (a work's page at 100,000 records: 109 queries, 80 ms). At most
+        ``per_node`` rows per IRI are read in all; when that is reached, one item may have
+        had more than its share, and the result is empty: each item then asks alone.
 
         The IRIs go in the query's ``VALUES`` block as pyoxigraph writes them (a
         ``NamedNode`` cannot hold ``>``, a space or a brace), and they come from the
@@ -237,20 +246,28 @@ class ResourceQueries:
         text = sparql(name).replace(
             f"VALUES ?{variable} {{}}", f"VALUES ?{variable} {{ {' '.join(map(str, named))} }}", 1
         )
+        cap = per_node * len(named)
         try:
             rows = self.store.query(text, prefixes=PREFIXES, use_default_graph_as_union=True)
-            for row in islice(rows, MAX_LABEL_ROWS * len(named)):  # type: ignore[arg-type]
+            read = 0
+            for row in islice(rows, cap):  # type: ignore[arg-type]
+                read += 1
                 mine = found.get(row[variable])
-                if mine is not None and len(mine) < MAX_LABEL_ROWS:
+                if mine is not None and len(mine) < per_node:
                     mine.append(row)
         except OSError as exc:
             raise StoreError(f"the store could not be read: {exc}") from exc
+        if read >= cap:  # one item may have taken the others' share: each asks alone
+            return {}
         return found
 
-    def _value(self, term: Term, labels: list | None = None) -> Value:
+    def _value(
+        self, term: Term, labels: list | None = None, statements: list | None = None
+    ) -> Value:
         """A value with its labels and, for a subsidiary node, its own statements.
 
-        ``labels``: its rows of ``labels.rq`` when they were read with its list's (``_many``).
+        ``labels``, ``statements``: its rows of ``labels.rq`` and ``node_statements.rq``
+        when they were read with its list's (``_many``).
         """
         if isinstance(term, Literal):
             return Value(_short(term))
@@ -262,7 +279,10 @@ class ResourceQueries:
             _add_label(value.titles, row["title"])
         if self.is_subsidiary(term):
             room = min(MAX_NESTED, self._nested_left)
-            rows = self._rows("node_statements", 0, room + 1, node=term)
+            if statements is None:
+                rows = self._rows("node_statements", 0, room + 1, node=term)
+            else:
+                rows = statements[: room + 1]
             value.more = len(rows) > room
             nested: dict[tuple[NamedNode, Term], Value] = {}
             for row in rows[:room]:
