@@ -20,7 +20,8 @@ from scipy import sparse
 
 from graph.projection import CONTRIBUTOR, GENRE, INSTANCE, RELATED, SERIES, SUBJECT
 from ontology.layout import Layout
-from ontology.namespaces import BF, MADS, RDFS, SKOS
+from ontology.namespaces import BF, MADS, RDFS, RELATORS, SKOS
+from ontology.term_labels import vocabulary_label
 from query.association import MAX_LIMIT, MAX_REASONS, AssociationIndex, Reason
 from query.listings import best_label
 
@@ -65,6 +66,15 @@ class Related:
                 for u in self.units  # noqa: PLC1802
             ],
         }
+
+
+def role_names(languages: Sequence[str] = ()) -> Callable[[NamedNode], str | None]:
+    """Names of relator roles in ``languages`` (``ontology.term_labels``, the one place pages,
+    the API, the CLI and the derived graph take them from); ``None`` for any other IRI."""
+    wanted = tuple(languages)
+    return lambda node: (
+        vocabulary_label(node, wanted) if node.value.startswith(RELATORS.iri) else None
+    )
 
 
 class Labels:

@@ -141,6 +141,30 @@ def test_values_are_bound_not_pasted(queries: ResourceQueries) -> None:
 
 
 
+def test_a_lists_labels_read_at_once_equal_those_read_one_by_one(queries: ResourceQueries) -> None:
+    """``_many`` (one query with the slice's IRIs in VALUES, written by pyoxigraph) finds for
+    each item what ``labels.rq`` bound to that item finds, and nothing for an unknown IRI."""
+    whole = queries.describe(INSTANCE)
+    terms = [v.term for ls in whole.properties for v in ls.items if isinstance(v.term, NamedNode)]
+    terms.append(NamedNode(BASE + "work/nothing-here"))
+    found = queries._many("labels_many", "node", terms)
+    for term in terms:
+        alone = queries._rows("labels", 0, 50, node=term)
+        key = lambda row: (str(row["label"]), str(row["title"]))  # noqa: E731
+        assert sorted(map(key, found[term])) == sorted(map(key, alone)), term
+    assert found[NamedNode(BASE + "work/nothing-here")] == []
+    assert any(found[t] for t in terms)
+    nodes = [t for t in terms if queries.is_subsidiary(t)]
+    statements = queries._many("node_statements_many", "node", nodes, per_node=51)
+    assert nodes and all(statements[t] for t in nodes)
+    for node in nodes:
+        alone = queries._rows("node_statements", 0, 51, node=node)
+        key = lambda row: (str(row["p"]), str(row["o"]), str(row["label"]))  # noqa: E731
+        assert sorted(map(key, statements[node])) == sorted(map(key, alone)), node
+    # a share too small for one node's rows: nothing is trusted, each node asks alone
+    assert queries._many("node_statements_many", "node", nodes, per_node=1) == {}
+
+
 def test_lists_are_sliced_with_their_full_counts(queries: ResourceQueries) -> None:
     """george_eliot.marc identifies its instance several times (two ISBNs, an LCCN...): with
     one item per list, each page of that list shows one, and past the last there is none."""

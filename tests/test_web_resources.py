@@ -95,7 +95,7 @@ def test_work_page_shows_contributions_subjects_and_instances(url: str, work_pat
     assert re.search(r'<a href="/agent/\w+">Paris, Bernard J\.</a>', body)
     assert "subject" in shown and "Psychology in literature" in shown
     assert "language English" in shown  # lang:eng, named from the MARC code list
-    assert "Referenced by" in shown and "instance of" in shown
+    assert "Referenced by" in shown and "Editions of this work" in shown
     assert f'<a href="{INSTANCE_PATH}">' in body
 
 
@@ -112,7 +112,7 @@ def test_agent_page_lists_its_works(url: str) -> None:
     (row,) = select(url, 'SELECT ?a WHERE { ?a a bf:Person ; rdfs:label "Paris, Bernard J." }')
     shown = text(page(url, local(row["a"])))
     assert "Paris, Bernard J." in shown
-    assert "Referenced by (1) contribution › agent (1) Rereading George Eliot" in shown
+    assert "Referenced by (1) Works and instances it contributed to (1) Rereading George Eliot" in shown
 
 
 def test_parallel_scripts_and_accept_language(url: str) -> None:
@@ -231,7 +231,7 @@ def test_home_counts_match_sparql(url: str) -> None:
     body = page(url, "/").text
     (row,) = select(url, "SELECT (COUNT(DISTINCT ?i) AS ?n) WHERE { ?i a bf:Instance }")
     assert row["n"] == "10"
-    assert '<td data-group="instances">10</td>' in body
+    assert '<td data-group="instances"><a href="/browse/instance">10</a></td>' in body
     assert 'href="/sparql"' in body
 
 

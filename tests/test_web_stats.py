@@ -74,7 +74,7 @@ def cli_figures(data_dir: Path) -> dict:
 def home_groups(url: str) -> dict[str, int]:
     response = requests.get(url + "/", headers={"Accept": "text/html"})
     assert response.status_code == 200
-    found = re.findall(r'<td data-group="(\w+)">([\d,]+)</td>', response.text)
+    found = re.findall(r'<td data-group="(\w+)">(?:<a [^>]*>)?([\d,]+)(?:</a>)?</td>', response.text)
     return {name: int(figure.replace(",", "")) for name, figure in found}
 
 
@@ -229,7 +229,7 @@ def test_a_given_store_is_counted_again_after_the_ttl(
         time.sleep(0.05)
     monkeypatch.setattr(state, "COUNTS_TTL_S", 60.0)
     assert client.get("/-/stats").get_json()["works"] == 1
-    assert '<td data-group="works">1</td>' in client.get("/").get_data(as_text=True)
+    assert '<td data-group="works"><a href="/browse/work">1</a></td>' in client.get("/").get_data(as_text=True)
 
 
 def test_a_new_store_is_counted_off_the_request_path(tmp_path: Path) -> None:

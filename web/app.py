@@ -14,8 +14,10 @@ from pyoxigraph import Store
 
 from web import cors, errors, hosts, i18n, login, sessions, state
 from web.api import blueprint as api_blueprint
+from web.browse import blueprint as browse_blueprint
 from web.config import Settings, load_settings
 from web.editor import blueprint as editor_blueprint
+from web.graph_view import blueprint as graph_view_blueprint
 from web.gsp import blueprint as gsp_blueprint
 from web.ontology_page import blueprint as ontology_blueprint
 from web.reconcile import blueprint as reconcile_blueprint
@@ -62,6 +64,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.register_blueprint(related_blueprint)
     app.register_blueprint(editor_blueprint)
     app.register_blueprint(ontology_blueprint)
+    app.register_blueprint(browse_blueprint)
+    app.register_blueprint(graph_view_blueprint)
     cors.register(app)
 
     @app.after_request

@@ -30,10 +30,9 @@ from pyoxigraph import Store
 from graph.derived import AssociationNode, read_token, write_associations
 from graph.projection import Projection, load, refresh, save
 from graph.writer import Writer
-from ingest.marc.vocab import relator_label
 from ontology.layout import Layout
 from query.association import TOP_K, AssociationIndex
-from query.related import Association, Labels
+from query.related import Association, Labels, role_names
 
 
 @dataclass
@@ -128,7 +127,7 @@ def _nodes(
 ) -> dict[str, list[AssociationNode]]:
     """The association nodes of each listed work, explained as ``related`` explains them."""
     association = Association(index, store, layout)
-    labels = Labels(store, ("en",), role_names=relator_label)
+    labels = Labels(store, ("en",), role_names=role_names(("en",)))
     nodes: dict[str, list[AssociationNode]] = {}
     for source, items in lists.items():
         seed = index.row_units(index.W, source)

@@ -58,6 +58,12 @@ class FiguresCache:
                     self._entry = (time.monotonic(), store, found)
             return found
 
+    def counted(self, store: Store) -> Figures | None:
+        """The figures of ``store`` if they are counted already, else ``None`` (never waits:
+        for pages that only mention a figure, such as browse beside its own counts)."""
+        with self._lock:
+            return self._fresh(store, None)
+
     def _fresh(self, store: Store, ttl_s: float | None) -> Figures | None:
         when, counted, found = self._entry
         if counted is not store or (ttl_s is not None and time.monotonic() - when > ttl_s):

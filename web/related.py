@@ -20,11 +20,10 @@ from pathlib import Path
 from flask import Blueprint, Flask, Response, current_app, request
 from pyoxigraph import NamedNode, Store
 
-from ingest.marc.vocab import relator_label
 from ontology.errors import StoreError, UsageError
 from ontology.layout import Layout
 from query.association import MAX_LIMIT, AssociationIndex
-from query.related import Association, Labels, Related
+from query.related import Association, Labels, Related, role_names
 from query.search import SearchQuery, SearchResult, search
 from web.association_build import projection_of
 from web.config import Settings
@@ -140,7 +139,8 @@ def seeds_json(text: str, found: SearchResult, results: list[Related]) -> dict[s
     }
 
 
-def _cache(app: Flask) -> AssociationCache:
+def association_cache(app: Flask) -> AssociationCache:
+    """The app's ``AssociationCache`` (the related panel, ``/api/related`` and browse counts)."""
     return app.extensions.setdefault(_EXTENSION, AssociationCache())
 
 
@@ -156,9 +156,9 @@ def related() -> Response:
     config = settings()
     holder = store_holder()
     current = holder.get()
-    association = _cache(current_app).get(current, config)
+    association = association_cache(current_app).get(current, config)
     languages = [lang for lang, _ in request.accept_languages]
-    labels = Labels(association.store, languages, relator_label)
+    labels = Labels(association.store, languages, role_names(languages))
     if "iri" in request.args:
         iri = parse_iri(request.args.get("iri"))
         body = related_json(iri, association.related(iri, limit, labels=labels))

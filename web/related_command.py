@@ -8,9 +8,8 @@ import textwrap
 from graph.snapshots import latest_snapshot, open_latest_snapshot
 from graph.writer import Writer
 from ingest import PIPELINE_VERSION
-from ingest.marc.vocab import relator_label
 from ontology.layout import Layout
-from query.related import Labels
+from query.related import Labels, role_names
 from web.association_build import refresh_associations
 from web.config import Settings
 from web.related import (
@@ -33,7 +32,7 @@ def run_related_command(
     table (score, work, editions, why) or as JSON."""
     store = open_latest_snapshot(settings.data_dir)
     association = open_association(store, settings)
-    labels = Labels(store, (), relator_label)
+    labels = Labels(store, (), role_names())
     if text is not None:
         found = seed_hits(latest_snapshot(settings.data_dir), text)
         results = related_to_hits(association, found, limit, labels)

@@ -15,10 +15,10 @@ from functools import cache
 from typing import Any
 from urllib.parse import urlencode
 
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from pyoxigraph import BlankNode, Literal, NamedNode
 
-from ontology.namespaces import BF, PREFIXES, RDF, RDFS, SKOS
+from ontology.namespaces import BF, CG, OWL, PREFIXES, RDF, RDFS, SKOS
 from ontology.term_labels import vocabulary_label, vocabulary_label_and_language
 from ontology.vocabulary import term_labels
 from query.listings import Description, Listing, Reference, Value, best_label
@@ -26,6 +26,67 @@ from web.i18n import term_label as label_for  # the ontology's label in the inte
 
 #: Shown as the page's heading, so not repeated in its table.
 _HEADING_PREDICATES = frozenset({RDFS.label, SKOS.prefLabel, RDF.type})
+
+#: The facts a reader looks for first, in this order; the others follow by label.
+_FIRST = [
+    BF.title, BF.contribution, BF.instanceOf, BF.hasInstance, BF.responsibilityStatement,
+    BF.editionStatement, BF.provisionActivity, BF.provisionActivityStatement, BF.originDate,
+    BF.language, BF.subject, BF.genreForm, BF.hasSeries, BF.seriesStatement, BF.summary,
+    BF.tableOfContents, BF.extent, BF.dimensions, BF.issuance, BF.carrier, BF.media,
+    BF.content, BF.identifiedBy, BF.classification, SKOS.altLabel, SKOS.broader,
+    SKOS.narrower, SKOS.related, CG.hasComponent, SKOS.inScheme, SKOS.scopeNote, SKOS.note,
+    BF.note,
+]  # fmt: skip
+_RANK = {p.value: n for n, p in enumerate(_FIRST)}
+
+#: What points at a resource, said as a reader would (the list's key -> its heading).
+REFERENCE_PHRASES = {
+    "^bf:subject": lazy_gettext("Works and instances about this"),
+    "^bf:agent/^bf:contribution": lazy_gettext("Works and instances it contributed to"),
+    "^bf:instanceOf": lazy_gettext("Editions of this work"),
+    "^bf:genreForm": lazy_gettext("Works of this genre or form"),
+    "^skos:broader": lazy_gettext("Narrower concepts"),
+    "^skos:narrower": lazy_gettext("Broader concepts"),
+    "^skos:related": lazy_gettext("Related concepts"),
+    "^cg:hasComponent": lazy_gettext("Headings that contain it"),
+    "^bf:hasSeries": lazy_gettext("In this series"),
+    "^bf:hasPart": lazy_gettext("Part of"),
+    "^bf:relatedTo": lazy_gettext("Related works"),
+    "^bf:place/^bf:provisionActivity": lazy_gettext("Published or produced here"),
+    "^bf:agent/^bf:provisionActivity": lazy_gettext("Published or produced by it"),
+}
+
+#: Authority files whose IRIs a page links to, by the start of their IRIs.
+AUTHORITIES = (
+    ("http://id.loc.gov/", "id.loc.gov"),
+    ("https://id.loc.gov/", "id.loc.gov"),
+    ("https://d-nb.info/gnd/", "GND"),
+    ("http://d-nb.info/gnd/", "GND"),
+    ("http://viaf.org/viaf/", "VIAF"),
+    ("https://viaf.org/viaf/", "VIAF"),
+    ("https://orcid.org/", "ORCID"),
+    ("http://orcid.org/", "ORCID"),
+    ("http://www.wikidata.org/entity/", "Wikidata"),
+    ("https://www.wikidata.org/wiki/", "Wikidata"),
+    ("http://id.worldcat.org/fast/", "FAST"),
+    ("http://id.nlm.nih.gov/mesh/", "MeSH"),
+    ("https://isni.org/isni/", "ISNI"),
+    ("http://isni.org/isni/", "ISNI"),
+    ("https://ror.org/", "ROR"),
+)
+#: Properties whose values name the same thing elsewhere.
+_SAME = frozenset({OWL.sameAs.value, SKOS.exactMatch.value, SKOS.closeMatch.value})
+
+
+def authority_name(iri: str) -> str | None:
+    """The authority file an IRI is in, for a link's text.
+
+    >>> authority_name("https://d-nb.info/gnd/118540238"), authority_name("https://example.org/x")
+    ('GND', None)
+    """
+    if iri.startswith(("http://id.loc.gov/vocabulary/", "http://id.loc.gov/ontologies/")):
+        return None  # vocabulary terms and classes: labelled, not authorities
+    return next((name for prefix, name in AUTHORITIES if iri.startswith(prefix)), None)
 
 
 @dataclass(slots=True)
@@ -46,6 +107,9 @@ class Shown:
     agent: Shown | None = None
     #: What tells it from others of the same name (an instance's date, publisher, language).
     note: str = ""
+    #: An authority's IRI the value has (its own IRI, when the store describes it under it).
+    authority: str | None = None
+    authority_name: str | None = None
 
 
 @dataclass(slots=True)
@@ -102,6 +166,14 @@ class Page:
     whole_href: str | None = None
     #: More properties or references than a page lists.
     lists_cut: bool = False
+    #: The kind of resource (``work``, ``agent``...; ``""`` for a record graph or another node).
+    kind: str = ""
+    #: The same thing in authority files (its own IRI, ``owl:sameAs``, ``skos:exactMatch``...).
+    authorities: list[Shown] = field(default_factory=list)
+    #: Filled by ``web.resources``: the related panel, the neighbourhood and its list.
+    related: list[Any] = field(default_factory=list)
+    graph: Any = None
+    graph_list: list[Any] = field(default_factory=list)
 
     @classmethod
     def build(
@@ -116,12 +188,13 @@ class Page:
             for ls in shown
             if ls.predicate is not None and nav.wanted(ls)
         ]
-        properties.sort(key=lambda row: row.label.casefold())
+        properties.sort(key=lambda row: (_RANK.get(row.iri, len(_RANK)), row.label.casefold()))
         references = [
             nav.listed(ls, _reference_label(ls), [show.reference(r) for r in ls.items])
             for ls in d.references
             if nav.wanted(ls)
         ]
+        references.sort(key=lambda group: (group.key not in REFERENCE_PHRASES, -group.count))
         for group in references:
             _tell_apart_the_same(group.values)
         records = [
@@ -133,10 +206,23 @@ class Page:
             }
             for p in d.records.items
         ]
+        types = [show.value(v) for v in d.types]
+        for shown_type in types:  # a class is named, not followed off the site
+            shown_type.href, shown_type.external = None, False
+        authorities = []
+        if authority_name(d.iri.value):
+            authorities.append(Shown(d.iri.value, href=d.iri.value, external=True,
+                                     authority_name=authority_name(d.iri.value)))  # fmt: skip
+        for predicate, value in d.statements:
+            iri = value.term.value if isinstance(value.term, NamedNode) else ""
+            if predicate.value in _SAME and iri.startswith(("http://", "https://")):
+                authorities.append(Shown(iri, href=iri, external=True,
+                                         authority_name=authority_name(iri) or gettext("elsewhere")))  # fmt: skip
         return cls(
             iri=d.iri.value,
             heading=show.labelled(d.iri, d.labels),
-            types=[show.value(v) for v in d.types],
+            types=types,
+            authorities=authorities,
             properties=properties,
             references=references,
             reference_total=d.reference_total,
@@ -180,7 +266,8 @@ class _Nav:
 
     def href(self, key: str, page: int) -> str:
         query = {"list": key, **({"page": str(page)} if page > 1 else {})}
-        return f"{self.local}?{urlencode(query)}"
+        joiner = "&" if "?" in self.local else "?"
+        return f"{self.local}{joiner}{urlencode(query)}"
 
 
 @cache
@@ -203,6 +290,9 @@ def _tell_apart_the_same(items: list[Shown]) -> None:
 def _reference_label(listing: Listing) -> str:
     predicate, via = listing.predicate, listing.via
     assert predicate is not None
+    phrase = REFERENCE_PHRASES.get(listing.key)
+    if phrase is not None:
+        return str(phrase)
     if via is None:
         return label_for(predicate.value)
     return f"{label_for(via.value)} › {label_for(predicate.value)}"
@@ -271,6 +361,9 @@ class _Shower:
         shown = self.labelled(term, value.labels)
         if isinstance(term, NamedNode):
             shown.href, shown.external = self.href(term.value)
+            if shown.external and value.labels:  # described here: its page here, the authority beside
+                shown.authority, shown.authority_name = term.value, authority_name(term.value)
+                shown.href, shown.external = f"{self.root}about?{urlencode({'iri': term.value})}", False
         if value.nested or value.more:
             types = {v.term for p, v in value.nested if p == RDF.type}
             agents = [v for p, v in value.nested if p == BF.agent]
@@ -285,7 +378,10 @@ class _Shower:
     def rows(self, statements: list[tuple[NamedNode, Value]]) -> list[Row]:
         grouped: dict[NamedNode, list[Shown]] = {}
         for predicate, value in statements:
-            grouped.setdefault(predicate, []).append(self.value(value))
+            shown = self.value(value)
+            if predicate == RDF.type:  # a class is named, not followed off the site
+                shown.href, shown.external = None, False
+            grouped.setdefault(predicate, []).append(shown)
         return sorted(
             (Row(label_for(p.value), p.value, values) for p, values in grouped.items()),
             key=lambda row: (row.iri != RDF.type.value, row.label.casefold()),

@@ -19,13 +19,15 @@ from __future__ import annotations
 
 import contextlib
 import re
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urlencode
 
 from flask import Blueprint, Response, render_template, request
 from pyoxigraph import NamedNode, RdfFormat
 
+from graph.search_documents import kinds_by_class
 from ingest.iri import KINDS
 from ontology.errors import NotFoundError, UsageError
+from query.browse import KINDS as READER_KINDS
 from query.listings import Description, Paging
 from query.negotiation import (
     HTML,
@@ -35,10 +37,13 @@ from query.negotiation import (
     media_type,
     negotiate,
 )
-from query.resource_job import NOTHING, PAGE, Candidate
+from query.resource_job import NOTHING, PAGE, Candidate, ResourceAnswer
+from web.graph_view import GRAPH_VIEW_POLICY, KIND_NAMES, neighbourhood, script_messages, text_list
 from web.i18n import reader_languages
-from web.json_twin import json_link, json_response, wants_json
+from web.json_twin import json_link, json_response, plain, wants_json
 from web.page_limits import PageTooLargeError, answer_resource
+from web.related import parse_iri
+from web.related_panel import related_panel
 from web.resource_view import Page
 from web.state import settings
 
@@ -69,8 +74,37 @@ def resource(kind: str, rest: str) -> Response:
         raise NotFoundError(f"nothing is known about {iri.value}")
     if answer.index == 1:
         path = stem
+    return _answer(answer, _local_root() + path, kind)
+
+
+@blueprint.get("/about")
+def about() -> Response:
+    """``?iri=``: the page of a resource the store describes under an outside IRI (an
+    authority's: ``https://d-nb.info/gnd/…``), which has no path under the base.
+    ``format=ttl`` (or another RDF extension) names a twin outright."""
+    unknown = sorted(set(request.args) - {"iri", "format", "list", "page", "_format"})
+    if unknown:
+        raise UsageError(f"unknown parameter(s): {', '.join(u[:30] for u in unknown)}")
+    iri = parse_iri(request.args.get("iri"))
+    wanted = _wanted()
+    if request.args.get("format"):
+        fmt = RdfFormat.from_extension(request.args["format"][:20])
+        if fmt is None:
+            raise UsageError("'format' is an RDF extension: ttl, nt, jsonld, rdf")
+        wanted = fmt.media_type
+    answer = answer_resource(settings().base_iri, [Candidate(iri, wanted)], _paging())
+    if answer is None:
+        raise NotFoundError(f"nothing is known about {iri}")
+    local = f"{_local_root()}about?{urlencode({'iri': iri})}"
+    return _answer(answer, local, "")
+
+
+def _answer(answer: ResourceAnswer, local: str, kind: str) -> Response:
+    """The page, twin or refusal for a gathered ``answer`` about the resource at ``local``."""
     if answer.description is not None:
-        response = _page(answer.description, path)
+        response = _page(answer.description, local, kind)
+        if response.mimetype == "text/html":  # the graph view's library sets one fixed style
+            response.headers["Content-Security-Policy"] = GRAPH_VIEW_POLICY
     elif answer.rdf is not None:
         response = Response(answer.rdf.body, content_type=answer.rdf.content_type)
         response.headers["X-Catalograph-Rows"] = str(answer.rdf.rows)
@@ -80,7 +114,7 @@ def resource(kind: str, rest: str) -> Response:
         negotiate(request.headers.get("Accept"), [*RDF_FORMATS, HTML])
         raise NotAcceptableError("none of this resource's formats is acceptable")
     response.headers["Vary"] = "Accept, Accept-Language"
-    response.headers["Link"] = _link_header(path)
+    response.headers["Link"] = _link_header(local)
     return response
 
 
@@ -114,8 +148,7 @@ def _paging() -> Paging:
     return Paging(size=size, items=10 * size, focus=lists[0] if lists else None, page=page)
 
 
-def _page(description: Description, path: str) -> Response:
-    local = _local_root() + path
+def _page(description: Description, local: str, kind: str) -> Response:
     view = Page.build(
         description,
         base=settings().base_iri,
@@ -124,12 +157,24 @@ def _page(description: Description, path: str) -> Response:
         languages=reader_languages(),  # the interface language's literals first
         size=settings().page_list_size,
     )
-    twins = [(f.name, f"{local}.{f.file_extension}", media_type(f)) for f in TWINS]
+    twins = [(f.name, _twin_href(local, f), media_type(f)) for f in TWINS]
+    view.kind = kind or _kind_of(description)
+    if description.focus is None and view.kind in READER_KINDS:  # not a record graph
+        view.related = related_panel(view.iri, reader_languages())
+        view.graph = neighbourhood(view.iri)
+        view.graph_list = text_list(view.graph) if view.graph is not None else []
     if wants_json():
         return json_response(
             {"page": view, "twins": [{"name": n, "href": h, "type": t} for n, h, t in twins]}
         )
-    body = render_template("resource.html", page=view, twins=twins)
+    body = render_template(
+        "resource.html",
+        page=view,
+        twins=twins,
+        graph_data=plain(view.graph) if view.graph is not None else None,
+        graph_messages=script_messages(),
+        kind_names=KIND_NAMES,
+    )
     limit = settings().max_response_bytes
     if len(body) > limit:  # characters: at least as many bytes
         raise PageTooLargeError(
@@ -166,12 +211,24 @@ def _iri(path: str) -> NamedNode:
         raise NotFoundError(f"not a resource path: /{path}") from None
 
 
-def _link_header(path: str) -> str:
-    local = _local_root() + path
+def _twin_href(local: str, fmt: RdfFormat) -> str:
+    """A twin's address: ``{page}.ttl``, or ``/about?iri=…&format=ttl`` for an outside IRI."""
+    if "?" in local:
+        return f"{local}&{urlencode({'format': fmt.file_extension})}"
+    return f"{local}.{fmt.file_extension}"
+
+
+def _kind_of(description: Description) -> str:
+    """The kind of an outside IRI's resource, from its types (``""`` if none is a kind)."""
+    kinds = kinds_by_class()
+    return next((kinds[v.term.value] for v in description.types if v.term.value in kinds), "")
+
+
+def _link_header(local: str) -> str:
     links = [f'<{local}>; rel="canonical"'] + [
-        f'<{local}.{fmt.file_extension}>; rel="alternate"; type="{media_type(fmt)}"'
+        f'<{_twin_href(local, fmt)}>; rel="alternate"; type="{media_type(fmt)}"'
         for fmt in TWINS
     ]
     links.append(f'<{local}>; rel="alternate"; type="text/html"')
-    links.append(json_link(local))
+    links.append(json_link(local.split("?", 1)[0]))  # /about keeps its ?iri= from the request
     return ", ".join(links)

@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext
 
 from ontology.errors import CatalographError
 from query.negotiation import HTML, content_type
+from web.browse import GROUP_KINDS
 from web.json_twin import json_link, json_response, wants_json
 from web.state import app_state, figures, settings
 
@@ -44,7 +45,9 @@ def home() -> Response:
     groups, base = figures().groups, settings().base_iri
     if wants_json():
         return json_response({"groups": groups, "base": base})
-    body = render_template("home.html", groups=groups, group_labels=GROUP_LABELS, base=base)
+    body = render_template(
+        "home.html", groups=groups, group_labels=GROUP_LABELS, base=base, browsable=GROUP_KINDS
+    )
     response = Response(body, content_type=content_type(HTML))
     response.headers["Link"] = json_link()
     return response
