@@ -86,6 +86,8 @@ RELEVANT = frozenset(
 )  # fmt: skip
 _YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 _RECORD_GRAPH = re.compile(r"/graph/([^/#]+)/[^/#]+$")
+#: Parallel forms of a document's label kept at most (``Document.forms``).
+MAX_FORMS = 8
 #: Kinds of knowledge unit that are not searched as resources of their own.
 _UNSEARCHED = frozenset({"identifier"})
 
@@ -103,6 +105,9 @@ class Document:
     texts: dict[str, list[str]] = field(default_factory=dict)
     #: ``(facet, value)`` pairs, sorted (``FACETS``): IRIs for subject, agent and type.
     facets: tuple[tuple[str, str], ...] = ()
+    #: The forms ``label`` was chosen among, ``(text, language tag or "")``, sorted: a page
+    #: shows the one in the reader's script where a record has parallel scripts.
+    forms: tuple[tuple[str, str], ...] = ()
 
     def text(self, name: str) -> str:
         return "\n".join(self.texts.get(name, ()))
@@ -287,6 +292,7 @@ def derive(source: Statements, iri: str) -> tuple[Document | None, set[str]]:
         work,
         {name: list(values) for name, values in texts.items() if values},
         tuple(sorted(facets)),
+        tuple(sorted({(v.value, v.language or "") for v in (labels or titles)}))[:MAX_FORMS],
     )
     return document, graphs
 

@@ -9,7 +9,7 @@ neither (SQLite FTS5 against tantivy: docs/benchmarks.md, "Seed search").
 
 Tables (``SCHEMA``)::
 
-    search_doc(id, iri, kind, label, year, languages, work)   one row per resource
+    search_doc(id, iri, kind, label, year, languages, work, forms)   one row per resource
     search_fts(title, creator, label, variant, abstract, note) FTS5, rowid = search_doc.id
     search_facet(doc, facet, value)                            a document's facet values
     search_feed(graph, iri)                                    which resources each graph
@@ -43,6 +43,7 @@ answers from the same state as the SPARQL of the same checkpoint.
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import time
@@ -83,7 +84,8 @@ CREATE TABLE IF NOT EXISTS search_doc (
     label TEXT NOT NULL,
     year INTEGER,
     languages TEXT NOT NULL,
-    work TEXT
+    work TEXT,
+    forms TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX IF NOT EXISTS search_doc_work ON search_doc(work) WHERE work IS NOT NULL;
 CREATE TABLE IF NOT EXISTS search_feed (
@@ -298,11 +300,12 @@ class SearchIndex:
                 number, next_id = next_id, next_id + 1
             docs.append(
                 (number, iri, document.kind, document.label, document.year,
-                 " ".join(document.languages), document.work)
+                 " ".join(document.languages), document.work,
+                 json.dumps(document.forms, ensure_ascii=False))
             )  # fmt: skip
             texts.append((number, *(index_text(document.text(name)) for name in FIELDS)))
             facets.extend((number, facet, value) for facet, value in document.facets)
-        insert_many(db, "INSERT INTO search_doc (id, iri, kind, label, year, languages, work)", docs, 7)
+        insert_many(db, "INSERT INTO search_doc (id, iri, kind, label, year, languages, work, forms)", docs, 8)
         insert_many(db, f"INSERT INTO search_fts (rowid, {', '.join(FIELDS)})", texts, 1 + len(FIELDS))
         insert_many(db, "INSERT INTO search_facet (doc, facet, value)", facets, 3)
         insert_many(

@@ -209,6 +209,8 @@ class SearchHit:
     score: float
     #: The best-weighted field that holds a term of the query (``title``, ``label``...).
     field: str
+    #: The parallel forms the label was chosen among: ``(text, language tag or "")``.
+    forms: tuple[tuple[str, str], ...] = ()
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -277,7 +279,7 @@ FILTERS = f"""search_fts MATCH :match
 {_FACET_FILTERS}"""  # noqa: S608 - our own facet names; every value is a parameter
 YEAR = _YEAR
 _SELECT = f"""
-SELECT d.iri, d.kind, d.label, {_YEAR} AS year, {_LANGUAGES} AS languages,
+SELECT d.iri, d.kind, d.label, {_YEAR} AS year, {_LANGUAGES} AS languages, d.forms,
        -bm25(search_fts, {", ".join(str(WEIGHTS[name]) for name in FIELDS)}) AS score,
        {", ".join(f"highlight(search_fts, {n}, char(2), char(3))" for n in range(len(FIELDS)))}
 FROM search_fts JOIN search_doc AS d ON d.id = search_fts.rowid
@@ -341,8 +343,9 @@ def search_in(
             label=row[2],
             year=row[3],
             languages=tuple(dict.fromkeys(row[4].split())),
-            score=row[5],
-            field=_matched_field(row[6:]),
+            score=row[6],
+            field=_matched_field(row[7:]),
+            forms=tuple((text, tag) for text, tag in json.loads(row[5])),
         )
         for row in rows[: query.limit]
     ]

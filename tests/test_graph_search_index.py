@@ -33,7 +33,7 @@ from tests.test_graph_units import LAYOUT, ROOT, VERSION, deletion, live, mapped
 
 _ROWS = """
 SELECT d.iri, d.kind, d.label, d.year, d.languages, d.work, f.title, f.label, f.variant, f.abstract, f.note,
-       f.creator,
+       f.creator, d.forms,
        (SELECT group_concat(facet || '=' || value, ' | ') FROM
            (SELECT facet, value FROM search_facet AS x WHERE x.doc = d.id ORDER BY facet, value))
 FROM search_doc AS d JOIN search_fts AS f ON f.rowid = d.id
@@ -354,7 +354,7 @@ def test_works_carry_their_contributors_names_and_follow_an_edit_of_one(
     name = next(live(tmp_path).quads_for_pattern(NamedNode(agent), RDFS.label, None, NamedNode(agent))).object.value
     for work in works[agent]:
         assert name in found[work][10], (work, found[work])  # the creator column
-        assert f"agent={agent}" in found[work][11]
+        assert f"agent={agent}" in found[work][12]
     apply_update(
         tmp_path,
         f"DELETE WHERE {{ GRAPH <{agent}> {{ <{agent}> <{RDFS.label.value}> ?label }} }} ; "

@@ -36,7 +36,7 @@ def api_search() -> Response:
     query = _search_query()
     holder = store_holder()
     holder.get()  # the newest checkpoint: the search answers from the one pages answer from
-    with _search_clients().slot(client_address()):
+    with search_clients().slot(client_address()):
         result = search(holder.path, query)
     response = jsonify(result.as_json())
     response.headers["Cache-Control"] = "no-cache"
@@ -80,7 +80,7 @@ def _flag(name: str) -> bool:
     raise UsageError(f"{name} is true or false, not {value[:20]!r}")
 
 
-def _search_clients() -> ClientLimiter:
+def search_clients() -> ClientLimiter:
     app = current_app._get_current_object()
     found = app.extensions.get(_EXTENSION)
     if found is None:
