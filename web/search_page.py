@@ -71,7 +71,7 @@ FACET_LABELS = {
     "type": lazy_gettext("Resource type"),
     "agent": lazy_gettext("Contributor"),
     "subject": lazy_gettext("Subject"),
-    "language": lazy_gettext("Language"),
+    "language": lazy_gettext("Languages"),
     "decade": lazy_gettext("Year"),
     "source": lazy_gettext("Source"),
 }
