@@ -367,3 +367,25 @@ def test_works_carry_their_contributors_names_and_follow_an_edit_of_one(
     found = assert_in_step(tmp_path)
     assert set(hits(tmp_path, "plonkwhistle", kind="work")) == works[agent]
     assert all(name not in found[work][10] for work in works[agent])
+
+
+def test_a_unit_statement_entering_or_leaving_touches_the_works_it_feeds(
+    tmp_path: Path, records: list[SourceRecord]
+) -> None:
+    """What a batch touches when the ledger adds or removes a statement of an agent's unit
+    graph (another record starts or stops stating its name): the works naming the agent."""
+    graphs = [mapped(r) for r in records]
+    write(tmp_path, graphs)
+    works = _contributors(graphs)
+    agent = max(works, key=lambda a: len(works[a]))
+    line = next(
+        line + b"\n"
+        for r in graphs
+        for line in r.units.splitlines()
+        if line.startswith(f"<{agent}> <{RDFS.label.value}>".encode())
+    )
+    with closing(sqlite3.connect(index_path(tmp_path))) as db:
+        index = SearchIndex(db)
+        assert works[agent] <= index.touched(set(), [], [], [line])
+        assert works[agent] <= index.touched(set(), [], [], [], [line])
+        assert not works[agent] & index.touched(set(), [], [], [])

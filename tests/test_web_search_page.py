@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 import requests
 from browser_cdp import CHROMIUM, Chromium
+from markupsafe import escape
 from pyoxigraph import NamedNode
-from web_fixtures import running_server, settings_for
+from web_fixtures import HOSTILE_TITLE, build_data_dir, running_server, settings_for
 
 from graph import latest_snapshot, open_latest_snapshot
 from query.search import SearchQuery, search
@@ -244,3 +245,17 @@ def test_the_twin_is_the_page(url: str) -> None:
     assert '_format=json' in html.headers["Link"]
     for line in page["lines"]:
         assert json.dumps(line["title"], ensure_ascii=False)[1:-1] in html.text
+
+
+def test_a_hostile_records_title_and_name_stay_text(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The traject records and one whose title and name carry markup (``web_fixtures``): found,
+    shown as text in the results and in the suggestions' JSON."""
+    data_dir = build_data_dir(tmp_path_factory.mktemp("search-hostile"))
+    with running_server(settings_for(data_dir)) as root:
+        html = requests.get(root + "/search", params={"q": "pwned other tales"}, timeout=30).text
+        assert "<script>alert" not in html
+        assert str(escape(HOSTILE_TITLE)) in html  # as Jinja escapes it
+        page = requests.get(root + "/search", params={"q": "pwned", "_format": "json"}, timeout=30).json()
+        assert HOSTILE_TITLE in [line["title"] for line in page["lines"]]
+        named = requests.get(root + "/search", params={"q": "Hara Bold"}, timeout=30).text
+        assert "<b>Bold</b>" not in named and "&lt;b&gt;Bold&lt;/b&gt;" in named
