@@ -37,7 +37,7 @@ from query.execution import QueryTimeoutError
 from query.listings import best_label
 from query.negotiation import HTML, content_type
 from query.search import MAX_OFFSET, SearchHit, SearchQuery, open_index, search_in
-from query.search_facets import FACET_CAP, Facets, facet_counts, shown_with
+from query.search_facets import FACET_CAP, Facets, Shown, facet_counts, shown_with
 from web.api import search_clients
 from web.i18n import reader_languages, term_label
 from web.json_twin import PARAMETER, json_link, json_response, wants_json
@@ -128,8 +128,8 @@ def search_page() -> Response:
     body = render_template(
         "search.html",
         page=page,
-        facet_labels=FACET_LABELS,
-        kind_labels=KIND_LABELS,
+        facet_labels={name: str(label) for name, label in FACET_LABELS.items()},  # translated once
+        kind_labels={name: str(label) for name, label in KIND_LABELS.items()},
         filtered=bool(page.chosen or page.year_from is not None or page.year_to is not None),
         home_q=_href([("q", page.query)]) if page.query else None,
         cap=FACET_CAP,
@@ -211,7 +211,7 @@ def _search() -> SearchPage:
     return page
 
 
-def _line(hit: SearchHit, shown: object, languages: list[str]) -> ResultLine:
+def _line(hit: SearchHit, shown: Shown, languages: list[str]) -> ResultLine:
     title, lang, parallel = _title(hit, languages)
     creators = [(iri, resource_href(iri), label) for iri, label in shown.creators]
     line = ResultLine(
