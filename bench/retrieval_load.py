@@ -25,7 +25,14 @@ its own loopback address so per-client limits count them apart):
   1. ``/api/search`` with words drawn from the store's titles and names (single
      words, pairs, prefixes for autocomplete, CJK words, a kind filter);
   2. ``/api/related?iri=`` for works, instances, agents and concepts drawn from
-     the store.
+     the store;
+  3. ``/search?q=`` (the reader's HTML search page: hits, facet counts over at
+     most 1,000 hits, creators) with the same kinds of words, and a second page;
+  4. ``/search`` with facet filters: a contributor, a subject, a language, a
+     kind, a year range, and two contributors at once (OR within a facet).
+
+``--phases`` picks some of them; ``--data-dir`` serves another data directory
+(a copy re-indexed by another version, say) instead of the cached one.
 
 Each phase prints requests/s, p50, p95 and errors, and its p95 as a multiple
 of the baseline's; the targets of issue 12 are printed beside them (search
@@ -73,7 +80,8 @@ def _load(name: str):  # bench/*.py, imported by path ('ingest' is our package)
 BENCH_INGEST = _load("ingest")
 SPARQL_LOAD = _load("sparql_load")
 CACHE = Path(tempfile.gettempdir()) / "catalograph-bench" / "retrieval"
-TARGETS_MS = {"search": 50.0, "related": 150.0}
+TARGETS_MS = {"search": 50.0, "related": 150.0, "page": 100.0, "facets": 100.0}
+PHASES = ("health", "search", "related", "page", "facets")
 
 # ----------------------------------------------------------------- the store
 
@@ -158,7 +166,43 @@ def draw(data_dir: Path, seed: int, count: int = 2000) -> dict[str, list[Ask]]:
     for _ in range(count):
         kind = rng.choice(kinds)
         related.append(Ask(kind, "/api/related?" + urlencode({"iri": rng.choice(found[kind])})))
-    return {"health": [Ask("health", "/-/health")], "search": search, "related": related}
+    page: list[Ask] = []
+    for _ in range(count):
+        roll = rng.random()
+        if roll < 0.5 or not words:
+            ask = ("page word", {"q": rng.choice(words)})
+        elif roll < 0.8:
+            ask = ("page two words", {"q": f"{rng.choice(words)} {rng.choice(words)}"})
+        elif roll < 0.9 and cjk:
+            ask = ("page cjk", {"q": rng.choice(cjk)})
+        else:
+            ask = ("page 2", {"q": rng.choice(words), "page": "2"})
+        page.append(Ask(ask[0], "/search?" + urlencode(ask[1])))
+    facets: list[Ask] = []
+    for _ in range(count):
+        roll = rng.random()
+        word = rng.choice(words)
+        if roll < 0.25 and found["agent"]:
+            ask = ("contributor", [("q", word), ("agent", rng.choice(found["agent"]))])
+        elif roll < 0.45 and found["concept"]:
+            ask = ("subject", [("q", word), ("subject", rng.choice(found["concept"]))])
+        elif roll < 0.6:
+            ask = ("language", [("q", word), ("language", rng.choice(["eng", "fre", "ger", "chi"]))])
+        elif roll < 0.75:
+            ask = ("kind+years", [("q", word), ("kind", "work"), ("from", "1950"), ("to", "1999")])
+        elif found["agent"]:
+            ask = ("two contributors", [("q", word), ("agent", rng.choice(found["agent"])),
+                                        ("agent", rng.choice(found["agent"]))])  # fmt: skip
+        else:
+            ask = ("kind", [("q", word), ("kind", "instance")])
+        facets.append(Ask(ask[0], "/search?" + urlencode(ask[1])))
+    return {
+        "health": [Ask("health", "/-/health")],
+        "search": search,
+        "related": related,
+        "page": page,
+        "facets": facets,
+    }
 
 
 # ----------------------------------------------------------------- the load
@@ -236,10 +280,18 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=30.0, help="seconds per phase")
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--rebuild", action="store_true", help="build the store again")
+    parser.add_argument("--phases", default=",".join(PHASES), help="which phases, comma-separated")
+    parser.add_argument("--data-dir", type=Path, help="serve this data directory instead of the cached store")
     args = parser.parse_args()
+    phases = [p for p in PHASES if p in args.phases.split(",")]
 
     print(f"load average at start: {os.getloadavg()[0]:.1f}")
-    data_dir, info = build_store(args.min_records, args.rebuild)
+    if args.data_dir:
+        data_dir = args.data_dir
+        marker = data_dir / "bench.json"
+        info = json.loads(marker.read_text()) if marker.exists() else {"records": 0, "copies": 0, "ingest_s": 0}
+    else:
+        data_dir, info = build_store(args.min_records, args.rebuild)
     print(
         f"store: {info['records']:,} records ({info['copies']} copies of the benchmark set, "
         f"fresh 001s; built in {info['ingest_s']} s) at {data_dir}"
@@ -247,10 +299,11 @@ def main() -> None:
     asks = draw(data_dir, args.seed)
     server = SPARQL_LOAD.Server(data_dir)
     try:
-        load(server.url, asks["search"][:50] + asks["related"][:50], 2, 5.0)  # warm up
+        warm = [a for phase in phases if phase != "health" for a in asks[phase][:50]]
+        load(server.url, warm or asks["health"], 2, 5.0)  # warm up
         rows = []
         baseline = None
-        for phase in ("health", "search", "related"):
+        for phase in ["health", *(p for p in phases if p != "health")]:
             figures = load(server.url, asks[phase], args.clients, args.duration)
             p95 = pct(figures.all, 0.95)
             baseline = baseline or p95

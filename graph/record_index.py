@@ -469,7 +469,8 @@ class RecordIndex:
                 drop_record_graph(store, NamedNode(graph), NamedNode(metadata_graph))
             store.flush()
             # what the rolled-back graphs described before, and the units that changed
-            touched = self.search.fed_by(graphs) | subjects(b"".join(settled))
+            changed_units = subjects(b"".join(settled))
+            touched = self.search.fed_by(graphs) | changed_units | self.search.unit_feeds(changed_units)
             self.search.apply(self.search.derive(store, touched - set(graphs)))
             delete_many(db, "record_graph", graphs, column="graph")
             db.execute("DELETE FROM pending")

@@ -64,6 +64,22 @@ class BatchStatements:
     def about(self, subject: str) -> list[Statement]:
         return [_statement(line) for line in self._by_subject.get(subject.encode(), ())]
 
+    def linked(self, predicate: str) -> set[str]:
+        """The shared resources (IRIs without a fragment) the lines point to under ``predicate``:
+        a work's contributors' agents, whose names a work's document reads."""
+        wanted = b"> <" + predicate.encode() + b"> <"
+        found: set[str] = set()
+        for lines in self._by_subject.values():
+            for line in lines:
+                at = line.find(wanted)
+                if at < 0:
+                    continue
+                start = at + len(wanted)
+                target = line[start : line.find(b">", start)]
+                if b"#" not in target:
+                    found.add(target.decode())
+        return found
+
     def of_node(self, node: str, graph: str) -> list[Statement]:
         return [s for s in self.about(node) if s[2] == graph]
 

@@ -43,7 +43,9 @@ from ontology.hierarchy import class_hierarchy
 from ontology.namespaces import BF, LANGUAGES, MADS, RDF, RDFS, SKOS, XSD
 
 #: The text fields of a document, in the order of the full-text table's columns.
-FIELDS = ("title", "label", "variant", "abstract", "note")
+FIELDS = ("title", "creator", "label", "variant", "abstract", "note")
+#: The facets a document carries (``search_facet`` rows; ``query.search`` adds kind and year).
+FACETS = ("subject", "agent", "language", "type", "source")
 
 _TITLE_PARTS = frozenset(
     p.value for p in (BF.mainTitle, BF.subtitle, BF.partName, BF.partNumber, RDFS.label)
@@ -69,12 +71,23 @@ _INSTANCE_OF = BF.instanceOf.value
 _GYEAR = XSD.gYear.value
 _NODE_LABELS = frozenset((RDFS.label.value, RDF.value.value))
 _PROVISION_DATES = frozenset((BF.date.value,))
+_CONTRIBUTION = BF.contribution.value
+_AGENT = BF.agent.value
+_SUBJECT = BF.subject.value
+_ADMIN = BF.adminMetadata.value
+_ASSIGNER = BF.assigner.value
+#: Read only on the nodes a resource points to, never scanned on the resource itself.
+_NODE_ONLY = frozenset({_AGENT, _ASSIGNER})
 #: Every predicate a document reads, of the resource or of the nodes it points to.
 RELEVANT = frozenset(
     {_TYPE, _TITLE, _PROVISION, _LANGUAGE, _INSTANCE_OF, *_TITLE_PARTS, *_LABELS, *_VARIANTS,
-     *_NODE_TEXT, *_STATEMENTS, *_DATES, *_NODE_LABELS, *_PROVISION_DATES}
+     *_NODE_TEXT, *_STATEMENTS, *_DATES, *_NODE_LABELS, *_PROVISION_DATES,
+     _CONTRIBUTION, _AGENT, _SUBJECT, _ADMIN, _ASSIGNER}
 )  # fmt: skip
 _YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
+_RECORD_GRAPH = re.compile(r"/graph/([^/#]+)/[^/#]+$")
+#: Parallel forms of a document's label kept at most (``Document.forms``).
+MAX_FORMS = 8
 #: Kinds of knowledge unit that are not searched as resources of their own.
 _UNSEARCHED = frozenset({"identifier"})
 
@@ -90,6 +103,11 @@ class Document:
     languages: tuple[str, ...] = ()
     work: str | None = None
     texts: dict[str, list[str]] = field(default_factory=dict)
+    #: ``(facet, value)`` pairs, sorted (``FACETS``): IRIs for subject, agent and type.
+    facets: tuple[tuple[str, str], ...] = ()
+    #: The forms ``label`` was chosen among, ``(text, language tag or "")``, sorted: a page
+    #: shows the one in the reader's script where a record has parallel scripts.
+    forms: tuple[tuple[str, str], ...] = ()
 
     def text(self, name: str) -> str:
         return "\n".join(self.texts.get(name, ()))
@@ -112,6 +130,12 @@ def kinds_by_class() -> dict[str, str]:
         for cls in (unit, *hierarchy.descendants(unit)):
             kinds.setdefault(cls.value, kind)
     return kinds
+
+
+@lru_cache(maxsize=1)
+def kind_roots() -> frozenset[str]:
+    """The classes that are kinds themselves (``bf:Work``...): a type facet says more than them."""
+    return frozenset(unit.value for unit in class_hierarchy().units)
 
 
 class Term(NamedTuple):
@@ -149,7 +173,7 @@ class StoreStatements:
     against 390 ms for one scan of all their statements filtered here.
     """
 
-    _PREDICATES = tuple(NamedNode(p) for p in sorted(RELEVANT))
+    _PREDICATES = tuple(NamedNode(p) for p in sorted(RELEVANT - _NODE_ONLY))
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -204,6 +228,9 @@ def derive(source: Statements, iri: str) -> tuple[Document | None, set[str]]:
     work: str | None = None
     titles: list[Term] = []
     labels: list[Term] = []
+    facets: set[tuple[str, str]] = set()
+    sources: set[str] = set()
+    roots = kind_roots()
     for predicate, value, graph in statements:
         if value.literal:
             if predicate in _LABELS:
@@ -229,9 +256,33 @@ def derive(source: Statements, iri: str) -> tuple[Document | None, set[str]]:
         elif predicate == _PROVISION:
             years += _years(_node(source, value, graph, _PROVISION_DATES))
         elif predicate == _LANGUAGE:
-            languages[_language_code(value.value)] = None
+            code = _language_code(value.value)
+            languages[code] = None
+            facets.add(("language", code))
         elif predicate == _INSTANCE_OF:
             work = value.value
+        elif predicate == _TYPE:
+            if value.value not in roots and not value.value.startswith("_:"):
+                facets.add(("type", value.value))
+        elif predicate == _SUBJECT:
+            if not value.value.startswith("_:") and "#" not in value.value:
+                facets.add(("subject", value.value))
+        elif predicate == _CONTRIBUTION:
+            for agent in _links(source, value, graph, _AGENT):
+                if "#" in agent.value:  # a record's own agent node: its name is in that graph
+                    names = _node(source, agent, graph, _LABELS)
+                else:  # a shared agent: its name is in its unit graph, which feeds this document
+                    names = _node(source, agent, agent.value, _LABELS)
+                    graphs.add(agent.value)
+                    facets.add(("agent", agent.value))
+                for name in names:
+                    texts["creator"][name.value] = None
+        elif predicate == _ADMIN:
+            for assigner in _links(source, value, graph, _ASSIGNER):
+                sources.update(name.value.strip() for name in _node(source, assigner, graph, _LABELS))
+    if kind == "instance" and not sources:
+        sources.update(filter(None, (_graph_source(g) for g in graphs)))
+    facets.update(("source", name) for name in sources if name)
     document = Document(
         iri,
         kind,
@@ -240,6 +291,8 @@ def derive(source: Statements, iri: str) -> tuple[Document | None, set[str]]:
         tuple(languages),
         work,
         {name: list(values) for name, values in texts.items() if values},
+        tuple(sorted(facets)),
+        tuple(sorted({(v.value, v.language or "") for v in (labels or titles)}))[:MAX_FORMS],
     )
     return document, graphs
 
@@ -250,6 +303,24 @@ def _node(source: Statements, node: Term, graph: str, predicates: frozenset[str]
         return []
     found = [o for p, o, _ in source.of_node(node.value, graph) if p in predicates and o.literal]
     return sorted(found, key=_term_order)
+
+
+def _links(source: Statements, node: Term, graph: str, predicate: str) -> list[Term]:
+    """The IRIs ``node`` points to in ``graph`` under ``predicate``, in a fixed order."""
+    if node.literal or node.value.startswith("_:"):
+        return []
+    found = {o for p, o, _ in source.of_node(node.value, graph) if p == predicate and not o.literal}
+    return sorted((o for o in found if not o.value.startswith("_:")), key=_term_order)
+
+
+def _graph_source(graph: str) -> str | None:
+    """The source of a record graph ``{base}graph/{source}/{id}`` (``None`` for another graph).
+
+    >>> _graph_source("http://e.org/graph/marc/12"), _graph_source("http://e.org/work/k1")
+    ('marc', None)
+    """
+    found = _RECORD_GRAPH.search(graph)
+    return found.group(1) if found else None
 
 
 def _order(statement: Statement) -> tuple:

@@ -9,8 +9,9 @@ neither (SQLite FTS5 against tantivy: docs/benchmarks.md, "Seed search").
 
 Tables (``SCHEMA``)::
 
-    search_doc(id, iri, kind, label, year, languages, work)   one row per resource
-    search_fts(title, label, variant, abstract, note)          FTS5, rowid = search_doc.id
+    search_doc(id, iri, kind, label, year, languages, work, forms)   one row per resource
+    search_fts(title, creator, label, variant, abstract, note) FTS5, rowid = search_doc.id
+    search_facet(doc, facet, value)                            a document's facet values
     search_feed(graph, iri)                                    which resources each graph
                                                                says something about that a
                                                                document reads
@@ -42,6 +43,7 @@ answers from the same state as the SPARQL of the same checkpoint.
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import time
@@ -57,6 +59,7 @@ from graph.search_batch import BatchStatements
 from graph.search_documents import (
     FIELDS,
     Document,
+    Statement,
     Statements,
     StoreStatements,
     derive,
@@ -64,14 +67,14 @@ from graph.search_documents import (
 )
 from graph.search_text import index_text
 from graph.sqlite_transaction import ImmediateTransaction
-from ontology.namespaces import CG, RDF
+from ontology.namespaces import BF, CG, RDF
 
 log = logging.getLogger(__name__)
 
 #: The copy of the index each checkpoint holds (``publish``), beside RocksDB's files.
 PUBLISHED_FILE = "search.sqlite"
 #: Bump when the tables or what goes in them change: the index is rebuilt from the store.
-SEARCH_VERSION = "3"
+SEARCH_VERSION = "4"
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS search_doc (
@@ -81,7 +84,8 @@ CREATE TABLE IF NOT EXISTS search_doc (
     label TEXT NOT NULL,
     year INTEGER,
     languages TEXT NOT NULL,
-    work TEXT
+    work TEXT,
+    forms TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX IF NOT EXISTS search_doc_work ON search_doc(work) WHERE work IS NOT NULL;
 CREATE TABLE IF NOT EXISTS search_feed (
@@ -91,13 +95,20 @@ CREATE TABLE IF NOT EXISTS search_feed (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS search_feed_iri ON search_feed(iri);
 CREATE TABLE IF NOT EXISTS search_stale (iri TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS search_facet (
+    doc INTEGER NOT NULL,
+    facet TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (doc, facet, value)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS search_facet_value ON search_facet(facet, value);
 CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(
     {", ".join(FIELDS)},
     tokenize = 'unicode61 remove_diacritics 2',
     prefix = '2 3'
 );
 """
-_TABLES = ("search_doc", "search_feed", "search_fts", "search_stale")
+_TABLES = ("search_doc", "search_feed", "search_fts", "search_stale", "search_facet")
 #: Stale documents derived per transaction when the index is settled.
 SETTLE_CHUNK = 2000
 #: FTS5's own tables behind ``search_fts``: a checkpoint's copy takes them as they are.
@@ -172,16 +183,34 @@ class SearchIndex:
             found.update(iri for (iri,) in self.db.execute(query, chunk))
         return found
 
-    def touched(self, written: set[str], graphs: Iterable[str], dropped: Iterable[str], removed: Iterable[bytes]) -> set[str]:
+    def touched(
+        self,
+        written: set[str],
+        graphs: Iterable[str],
+        dropped: Iterable[str],
+        removed: Iterable[bytes],
+        added: Iterable[bytes] = (),
+    ) -> set[str]:
         """The resources a batch may have changed.
 
         ``written``: the resources its lines are about (``BatchStatements.resources``);
         ``graphs``: the record graphs it wrote (no resources); ``dropped``: the graphs it
-        dropped or replaced (what they described, from ``search_feed``); ``removed``: the
-        unit statements that left the store.
+        dropped or replaced (what they described, from ``search_feed``); ``removed`` and
+        ``added``: the unit statements that left or entered the store, and with them what
+        their unit graphs feed (``unit_feeds``: a work reads its contributors' names).
         """
         dropped = set(dropped)
-        return (written | self.fed_by(dropped) | subjects(b"".join(removed))) - dropped - set(graphs)
+        removed_subjects = subjects(b"".join(removed))
+        found = written | self.fed_by(dropped) | removed_subjects
+        found |= self.unit_feeds(removed_subjects | subjects(b"".join(added)))
+        return found - dropped - set(graphs)
+
+    def unit_feeds(self, units: set[str]) -> set[str]:
+        """The other resources whose documents read the unit graphs of ``units`` (a unit's
+        graph is named by its IRI): the works of an agent whose name changed. A common agent
+        may feed thousands of works; they are marked stale and derived once when the
+        index settles, not in the batch."""
+        return self.fed_by(units) - units if units else set()
 
     # ------------------------------------------------------------ derive, then write
 
@@ -197,12 +226,23 @@ class SearchIndex:
             found.update(iri for (iri,) in self.db.execute(query, chunk))
         return found
 
-    def derive_batch(self, touched: set[str], lines: BatchStatements) -> SearchUpdate:
+    def derive_batch(self, touched: set[str], lines: BatchStatements, store: Store | None = None) -> SearchUpdate:
         """The change to the index of a batch that wrote ``lines`` (its records' N-Quads and
         the unit statements that entered the store) and touched ``touched``: what is new
-        to the store derived from the lines, what the store held before marked stale."""
+        to the store derived from the lines, what the store held before marked stale.
+
+        A new work may name an agent the store held before: the agent's name is not in
+        the lines (its statements did not enter the store again), so the names of such
+        agents are read from ``store`` (already holding the batch), a few statements each
+        (``_LinesThenStore``)."""
         known = self.known(touched)
-        update = _derived(lines, touched - known)
+        fresh = touched - known
+        source: Statements = lines
+        if store is not None and fresh:
+            held = self.known(lines.linked(BF.agent.value))
+            if held:
+                source = _LinesThenStore(lines, StoreStatements(store), held)
+        update = _derived(source, fresh)
         update.stale = known
         return update
 
@@ -246,10 +286,12 @@ class SearchIndex:
         # before the deletions: an id freed here is kept by its own resource, never given to another
         next_id = (db.execute("SELECT max(id) FROM search_doc").fetchone()[0] or 0) + 1
         delete_many(db, "search_fts", ids, column="rowid")
+        delete_many(db, "search_facet", ids, column="doc")
         delete_many(db, "search_doc", ids, column="id")
         delete_many(db, "search_feed", iris, column="iri")
         docs: list[tuple[object, ...]] = []
         texts: list[tuple[object, ...]] = []
+        facets: list[tuple[object, ...]] = []
         for iri, document in update.documents.items():
             if document is None:
                 continue
@@ -258,11 +300,14 @@ class SearchIndex:
                 number, next_id = next_id, next_id + 1
             docs.append(
                 (number, iri, document.kind, document.label, document.year,
-                 " ".join(document.languages), document.work)
+                 " ".join(document.languages), document.work,
+                 json.dumps(document.forms, ensure_ascii=False))
             )  # fmt: skip
             texts.append((number, *(index_text(document.text(name)) for name in FIELDS)))
-        insert_many(db, "INSERT INTO search_doc (id, iri, kind, label, year, languages, work)", docs, 7)
+            facets.extend((number, facet, value) for facet, value in document.facets)
+        insert_many(db, "INSERT INTO search_doc (id, iri, kind, label, year, languages, work, forms)", docs, 8)
         insert_many(db, f"INSERT INTO search_fts (rowid, {', '.join(FIELDS)})", texts, 1 + len(FIELDS))
+        insert_many(db, "INSERT INTO search_facet (doc, facet, value)", facets, 3)
         insert_many(
             db,
             "INSERT OR IGNORE INTO search_feed (graph, iri)",
@@ -337,11 +382,27 @@ class SearchIndex:
                     table = f"search_fts_{shadow}"
                     db.execute(f"DELETE FROM published.{table}")  # noqa: S608 - our own names
                     db.execute(f"INSERT INTO published.{table} SELECT * FROM main.{table}")  # noqa: S608
-                for table in ("search_doc",):
+                for table in ("search_doc", "search_facet"):
                     db.execute(f"INSERT INTO published.{table} SELECT * FROM main.{table}")  # noqa: S608
         finally:
             db.execute("DETACH DATABASE published")
         return time.perf_counter() - started
+
+
+class _LinesThenStore:
+    """A batch's lines, except the nodes in ``held`` (agents the store held before the
+    batch), read from the store: the same statements the store holds, so the same document."""
+
+    def __init__(self, lines: BatchStatements, store: StoreStatements, held: set[str]) -> None:
+        self.lines, self.store, self.held = lines, store, held
+
+    def about(self, subject: str) -> list[Statement]:
+        return self.lines.about(subject)
+
+    def of_node(self, node: str, graph: str) -> list[Statement]:
+        if node in self.held:
+            return self.store.of_node(node, graph)
+        return self.lines.of_node(node, graph)
 
 
 def _derived(source: Statements, iris: Iterable[str]) -> SearchUpdate:

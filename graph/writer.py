@@ -377,8 +377,8 @@ class Writer:
         started = time.perf_counter()
         search = self.session.index.search
         lines = BatchStatements([*(r.nquads for r in load), b"".join(units.add)])
-        touched = search.touched(lines.resources(), (r.graph for r in load), drop, units.remove)
-        update = search.derive_batch(touched, lines)
+        touched = search.touched(lines.resources(), (r.graph for r in load), drop, units.remove, units.add)
+        update = search.derive_batch(touched, lines, self.session.store)
         self.search_seconds += time.perf_counter() - started
         return update
 

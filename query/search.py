@@ -23,20 +23,21 @@ every search is a few index lookups and a sort of the matching rows.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from graph.search_documents import FIELDS, kinds_by_class
+from graph.search_documents import FACETS, FIELDS, kinds_by_class
 from graph.search_index import PUBLISHED_FILE
 from graph.search_text import grams, query_terms
 from ontology.errors import StoreError, UsageError
 from query.execution import QueryTimeoutError
 
 #: BM25 weight of each field, in ``graph.search_documents.FIELDS`` order.
-WEIGHTS = {"title": 10.0, "label": 8.0, "variant": 5.0, "abstract": 2.0, "note": 1.0}
+WEIGHTS = {"title": 10.0, "creator": 9.0, "label": 8.0, "variant": 5.0, "abstract": 2.0, "note": 1.0}
 #: Longest query text, in characters, and most terms (words and CJK runs) in it.
 MAX_QUERY_CHARS = 256
 MAX_TERMS = 12
@@ -46,6 +47,9 @@ MAX_CJK_RUN = 32
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
 MAX_OFFSET = 1000
+#: Values one facet filter may hold (OR within a facet), and the longest value.
+MAX_FACET_VALUES = 20
+MAX_FACET_VALUE_CHARS = 512
 #: Years a filter may name.
 MIN_YEAR, MAX_YEAR = 0, 9999
 #: A search stops (``QueryTimeoutError``) after this long: far beyond what a bounded query
@@ -76,6 +80,27 @@ class SearchQuery:
     #: Any of the words, not all (BM25 still ranks documents holding more of them first):
     #: the seeds of a text for related resources, where no one document need hold them all.
     any_term: bool = False
+    #: Facet filters: ``(facet, values)`` (``graph.search_documents.FACETS`` and ``kind``),
+    #: all facets required, any value of one facet (AND across, OR within).
+    facets: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def facet_values(self, facet: str) -> tuple[str, ...]:
+        """The values the query filters ``facet`` by (none: not filtered)."""
+        return next((values for name, values in self.facets if name == facet), ())
+
+    def parameters(self) -> dict[str, object]:
+        """The SQL parameters of the query's filters (``_FILTERS``): every value a parameter."""
+        found: dict[str, object] = {
+            "match": self.match_expression(),
+            "kind": self.kind,
+            "language": self.language,
+            "year_from": self.year_from,
+            "year_to": self.year_to,
+        }
+        for facet in (*FACETS, "kind"):
+            values = self.facet_values(facet)
+            found[f"f_{facet}"] = json.dumps(list(values)) if values else None
+        return found
 
     @classmethod
     def build(
@@ -90,6 +115,7 @@ class SearchQuery:
         offset: int = 0,
         prefix: bool = False,
         any_term: bool = False,
+        facets: dict[str, list[str]] | None = None,
     ) -> SearchQuery:
         if len(text) > MAX_QUERY_CHARS:
             raise UsageError(f"the search text is longer than {MAX_QUERY_CHARS} characters")
@@ -119,6 +145,7 @@ class SearchQuery:
             raise UsageError(f"the limit must be between 1 and {MAX_LIMIT}")
         if not 0 <= offset <= MAX_OFFSET:
             raise UsageError(f"the offset must be between 0 and {MAX_OFFSET}")
+        chosen = _checked_facets(facets or {}, kinds)
         return cls(
             text,
             terms,
@@ -130,6 +157,7 @@ class SearchQuery:
             limit,
             offset,
             any_term,
+            chosen,
         )
 
     def match_expression(self) -> str:
@@ -150,6 +178,25 @@ class SearchQuery:
         return (" OR " if self.any_term else " ").join(parts)
 
 
+def _checked_facets(facets: dict[str, list[str]], kinds: list[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Facet filters as a query holds them, or ``UsageError`` for what cannot be one."""
+    known = (*FACETS, "kind")
+    chosen = []
+    for name in sorted(facets):
+        if name not in known:
+            raise UsageError(f"unknown facet {name!r}; one of: {', '.join(known)}")
+        values = tuple(dict.fromkeys(v for v in facets[name] if v))
+        if len(values) > MAX_FACET_VALUES:
+            raise UsageError(f"at most {MAX_FACET_VALUES} values of the facet {name}")
+        if any(len(v) > MAX_FACET_VALUE_CHARS for v in values):
+            raise UsageError(f"a value of the facet {name} is longer than {MAX_FACET_VALUE_CHARS} characters")
+        if name == "kind" and any(v not in kinds for v in values):
+            raise UsageError(f"unknown kind; one of: {', '.join(kinds)}")
+        if values:
+            chosen.append((name, values))
+    return tuple(chosen)
+
+
 @dataclass(frozen=True, slots=True)
 class SearchHit:
     """One resource found: what it is, how it is shown, and why it ranked."""
@@ -162,6 +209,8 @@ class SearchHit:
     score: float
     #: The best-weighted field that holds a term of the query (``title``, ``label``...).
     field: str
+    #: The parallel forms the label was chosen among: ``(text, language tag or "")``.
+    forms: tuple[tuple[str, str], ...] = ()
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -198,6 +247,7 @@ class SearchResult:
                 "from": q.year_from,
                 "to": q.year_to,
                 "prefix": q.prefix,
+                **{name: list(values) for name, values in q.facets},
             },
             "limit": q.limit,
             "offset": q.offset,
@@ -208,16 +258,35 @@ class SearchResult:
 
 _YEAR = "COALESCE(d.year, (SELECT min(i.year) FROM search_doc AS i WHERE i.work = d.iri))"
 _LANGUAGES = "trim(d.languages || ' ' || COALESCE((SELECT w.languages FROM search_doc AS w WHERE w.iri = d.work), ''))"
-_SELECT = f"""
-SELECT d.iri, d.kind, d.label, {_YEAR} AS year, {_LANGUAGES} AS languages,
-       -bm25(search_fts, {", ".join(str(WEIGHTS[name]) for name in FIELDS)}) AS score,
-       {", ".join(f"highlight(search_fts, {n}, char(2), char(3))" for n in range(len(FIELDS)))}
-FROM search_fts JOIN search_doc AS d ON d.id = search_fts.rowid
-WHERE search_fts MATCH :match
+#: The documents of a hit ``d`` whose facets count as its own: itself, its work (an instance
+#: takes its work's subjects, contributors and languages) and its instances (a work takes
+#: its editions' sources and types). Each is looked up from ``d`` by the primary key
+#: (doc, facet, value): a filter costs a few index lookups per match, never a scan of the
+#: documents that have a common value (``eng``).
+_FAMILY_HAS = """(EXISTS (SELECT 1 FROM search_facet AS f
+        WHERE f.doc = d.id AND f.facet = '{facet}' AND f.value IN (SELECT value FROM json_each(:f_{facet})))
+     OR EXISTS (SELECT 1 FROM search_doc AS w CROSS JOIN search_facet AS f ON f.doc = w.id
+        WHERE w.iri = d.work AND f.facet = '{facet}' AND f.value IN (SELECT value FROM json_each(:f_{facet})))
+     OR EXISTS (SELECT 1 FROM search_doc AS i CROSS JOIN search_facet AS f ON f.doc = i.id
+        WHERE i.work = d.iri AND f.facet = '{facet}' AND f.value IN (SELECT value FROM json_each(:f_{facet}))))"""
+_FACET_FILTERS = "\n".join(
+    f"  AND (:f_{facet} IS NULL OR {_FAMILY_HAS.format(facet=facet)})" for facet in FACETS
+)
+#: The WHERE clause of a search: the match and every filter, each a parameter (``parameters``).
+FILTERS = f"""search_fts MATCH :match
   AND (:kind IS NULL OR d.kind = :kind)
+  AND (:f_kind IS NULL OR d.kind IN (SELECT value FROM json_each(:f_kind)))
   AND (:language IS NULL OR instr(' ' || {_LANGUAGES} || ' ', ' ' || :language || ' ') > 0)
   AND (:year_from IS NULL OR {_YEAR} >= :year_from)
   AND (:year_to IS NULL OR {_YEAR} <= :year_to)
+{_FACET_FILTERS}"""  # noqa: S608 - our own facet names; every value is a parameter
+YEAR = _YEAR
+_SELECT = f"""
+SELECT d.iri, d.kind, d.label, {_YEAR} AS year, {_LANGUAGES} AS languages, d.forms,
+       -bm25(search_fts, {", ".join(str(WEIGHTS[name]) for name in FIELDS)}) AS score,
+       {", ".join(f"highlight(search_fts, {n}, char(2), char(3))" for n in range(len(FIELDS)))}
+FROM search_fts JOIN search_doc AS d ON d.id = search_fts.rowid
+WHERE {FILTERS}
 ORDER BY score DESC, d.iri
 LIMIT :limit OFFSET :offset
 """  # noqa: S608 - our own column names and weights; every value is a parameter
@@ -259,15 +328,7 @@ def search_in(
     """``search`` on an open index connection."""
     stop_at = time.monotonic() + deadline_s
     db.set_progress_handler(lambda: time.monotonic() > stop_at, _PROGRESS_STEPS)
-    parameters = {
-        "match": query.match_expression(),
-        "kind": query.kind,
-        "language": query.language,
-        "year_from": query.year_from,
-        "year_to": query.year_to,
-        "limit": query.limit + 1,
-        "offset": query.offset,
-    }
+    parameters = {**query.parameters(), "limit": query.limit + 1, "offset": query.offset}
     try:
         rows = db.execute(_SELECT, parameters).fetchall()
     except sqlite3.OperationalError as exc:
@@ -285,8 +346,9 @@ def search_in(
             label=row[2],
             year=row[3],
             languages=tuple(dict.fromkeys(row[4].split())),
-            score=row[5],
-            field=_matched_field(row[6:]),
+            score=row[6],
+            field=_matched_field(row[7:]),
+            forms=tuple((text, tag) for text, tag in json.loads(row[5])),
         )
         for row in rows[: query.limit]
     ]

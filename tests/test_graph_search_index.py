@@ -32,13 +32,19 @@ from query.search import SearchQuery, search_in
 from tests.test_graph_units import LAYOUT, ROOT, VERSION, deletion, live, mapped, source_records
 
 _ROWS = """
-SELECT d.iri, d.kind, d.label, d.year, d.languages, d.work, f.title, f.label, f.variant, f.abstract, f.note
+SELECT d.iri, d.kind, d.label, d.year, d.languages, d.work, f.title, f.label, f.variant, f.abstract, f.note,
+       f.creator, d.forms,
+       (SELECT group_concat(facet || '=' || value, ' | ') FROM
+           (SELECT facet, value FROM search_facet AS x WHERE x.doc = d.id ORDER BY facet, value))
 FROM search_doc AS d JOIN search_fts AS f ON f.rowid = d.id
 """
 
 
 def rows(db: sqlite3.Connection) -> dict[str, tuple]:
+    """Every document's row, text and facets (the facets of a document as one string)."""
     found = {row[0]: row[1:] for row in db.execute(_ROWS)}
+    orphans = db.execute("SELECT count(*) FROM search_facet WHERE doc NOT IN (SELECT id FROM search_doc)")
+    assert orphans.fetchone()[0] == 0, "facet rows of no document"
     fts = db.execute("SELECT count(*) FROM search_fts").fetchone()[0]
     assert fts == len(found), "full-text rows without a document, or documents without text"
     return found
@@ -317,3 +323,69 @@ def test_a_resource_derived_again_keeps_its_id_and_a_new_one_gets_another() -> N
         index.apply(index.derive(store, [a.value, b.value]))
         assert rows(db) == fresh_rows(store)
         assert search_in(db, SearchQuery.build("bittern")).iris == [b.value]
+
+
+def _contributors(graphs: list[RecordGraph]) -> dict[str, set[str]]:
+    """Each shared agent the records' works name as a contributor -> those works."""
+    works: dict[str, set[str]] = {}
+    for record in graphs:
+        for line in record.units.splitlines():
+            parts = line.split(b" ")
+            if parts[1] == f"<{BF.agent.value}>".encode() and b"#contribution-" in parts[0]:
+                work = parts[0][1:-1].decode().partition("#")[0]
+                works.setdefault(parts[2][1:-1].decode(), set()).add(work)
+    return works
+
+
+def test_works_carry_their_contributors_names_and_follow_an_edit_of_one(
+    tmp_path: Path, records: list[SourceRecord]
+) -> None:
+    """A work's document holds its contributors' names (from the agents' own unit graphs):
+    the first batch writes the agents, the second new works naming agents the store held
+    already (their names are not among that batch's lines), and an edit of an agent's name
+    reaches every work it contributed to."""
+    graphs = [mapped(r) for r in records]
+    write(tmp_path, graphs[:30])
+    write(tmp_path, graphs[30:])
+    found = assert_in_step(tmp_path)
+    works = _contributors(graphs)
+    agent = max(works, key=lambda a: len(works[a]))
+    assert len(works[agent]) >= 2, "no agent shared by two works: the test would prove nothing"
+    name = next(live(tmp_path).quads_for_pattern(NamedNode(agent), RDFS.label, None, NamedNode(agent))).object.value
+    for work in works[agent]:
+        assert name in found[work][10], (work, found[work])  # the creator column
+        assert f"agent={agent}" in found[work][12]
+    apply_update(
+        tmp_path,
+        f"DELETE WHERE {{ GRAPH <{agent}> {{ <{agent}> <{RDFS.label.value}> ?label }} }} ; "
+        f'INSERT DATA {{ GRAPH <{agent}> {{ <{agent}> <{RDFS.label.value}> "Plonkwhistle, Ottoline" }} }}',
+        iris=[agent],
+        all_graphs=False,
+        layout=LAYOUT,
+        who="test",
+    )
+    found = assert_in_step(tmp_path)
+    assert set(hits(tmp_path, "plonkwhistle", kind="work")) == works[agent]
+    assert all(name not in found[work][10] for work in works[agent])
+
+
+def test_a_unit_statement_entering_or_leaving_touches_the_works_it_feeds(
+    tmp_path: Path, records: list[SourceRecord]
+) -> None:
+    """What a batch touches when the ledger adds or removes a statement of an agent's unit
+    graph (another record starts or stops stating its name): the works naming the agent."""
+    graphs = [mapped(r) for r in records]
+    write(tmp_path, graphs)
+    works = _contributors(graphs)
+    agent = max(works, key=lambda a: len(works[a]))
+    line = next(
+        line + b"\n"
+        for r in graphs
+        for line in r.units.splitlines()
+        if line.startswith(f"<{agent}> <{RDFS.label.value}>".encode())
+    )
+    with closing(sqlite3.connect(index_path(tmp_path))) as db:
+        index = SearchIndex(db)
+        assert works[agent] <= index.touched(set(), [], [], [line])
+        assert works[agent] <= index.touched(set(), [], [], [], [line])
+        assert not works[agent] & index.touched(set(), [], [], [])

@@ -27,16 +27,21 @@ blueprint = Blueprint("api", __name__, url_prefix="/api")
 _EXTENSION = "catalograph.search_clients"
 _CREATING = threading.Lock()
 #: The parameters ``/api/search`` reads; any other is refused, so a misspelt filter is not ignored.
-SEARCH_PARAMETERS = frozenset({"q", "kind", "lang", "from", "to", "limit", "offset", "prefix"})
+SEARCH_PARAMETERS = frozenset(
+    {"q", "kind", "lang", "from", "to", "limit", "offset", "prefix", "subject", "agent", "type", "source"}
+)
+#: Facet filters ``/api/search`` takes, each repeatable (any of its values: OR within, AND across).
+FACET_PARAMETERS = ("subject", "agent", "type", "source")
 
 
 @blueprint.get("/search")
 def api_search() -> Response:
-    """``GET /api/search?q=&kind=&lang=&from=&to=&limit=&offset=&prefix=`` (docs/web.md)."""
+    """``GET /api/search?q=&kind=&lang=&from=&to=&limit=&offset=&prefix=&subject=&agent=&type=&source=``
+    (docs/web.md)."""
     query = _search_query()
     holder = store_holder()
     holder.get()  # the newest checkpoint: the search answers from the one pages answer from
-    with _search_clients().slot(client_address()):
+    with search_clients().slot(client_address()):
         result = search(holder.path, query)
     response = jsonify(result.as_json())
     response.headers["Cache-Control"] = "no-cache"
@@ -59,6 +64,7 @@ def _search_query() -> SearchQuery:
         limit=_integer("limit") or DEFAULT_LIMIT,
         offset=_integer("offset") or 0,
         prefix=_flag("prefix"),
+        facets={name: args.getlist(name) for name in FACET_PARAMETERS if args.getlist(name)},
     )
 
 
@@ -80,7 +86,7 @@ def _flag(name: str) -> bool:
     raise UsageError(f"{name} is true or false, not {value[:20]!r}")
 
 
-def _search_clients() -> ClientLimiter:
+def search_clients() -> ClientLimiter:
     app = current_app._get_current_object()
     found = app.extensions.get(_EXTENSION)
     if found is None:

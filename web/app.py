@@ -23,6 +23,7 @@ from web.ontology_page import blueprint as ontology_blueprint
 from web.reconcile import blueprint as reconcile_blueprint
 from web.related import blueprint as related_blueprint
 from web.resources import blueprint as resources_blueprint
+from web.search_page import blueprint as search_page_blueprint
 from web.sparql import blueprint as sparql_blueprint
 from web.suggest_api import blueprint as suggest_api_blueprint
 from web.system import blueprint as system_blueprint
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.register_blueprint(gsp_blueprint)
     app.register_blueprint(wellknown_blueprint)
     app.register_blueprint(resources_blueprint)
+    app.register_blueprint(search_page_blueprint)  # /search: the reader's search page
     app.register_blueprint(api_blueprint)
     app.register_blueprint(reconcile_blueprint)
     app.register_blueprint(suggest_api_blueprint)
