@@ -19,7 +19,6 @@ import pymarc
 import pytest
 from pyoxigraph import RdfFormat, Store
 
-from ingest.sources import format_titles
 from tests.conftest import ROOT, SHARED_DATA, TEST_DATA, shared_path, test_path
 
 TRAJECT = sorted((TEST_DATA / "marc" / "traject").glob("*.marc"))

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from ingest.model import Rejected, SourceRecord
-from ingest.sources import detect_format, format_titles, leader, refusal
+from ingest.sources import detect_format, leader, refusal
 from ingest.sources.limits import MAX_RECORD_FIELDS, MAX_RECORD_SUBFIELDS
 from ingest.sources.marc_binary import MarcBinarySource
 from ingest.sources.marc_xml import MARC_NS, MarcXmlSource
