@@ -22,17 +22,23 @@ projection of the checkpoint it serves, which stays consistent with it.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pyoxigraph import Store
 
-from graph.derived import AssociationNode, read_token, write_associations
+from graph.derived import (
+    AssociationNode,
+    Reranked,
+    read_token,
+    rebuild_associations,
+    update_associations,
+)
 from graph.projection import Projection, load, refresh, save
 from graph.writer import Writer
 from ingest.marc.vocab import relator_label
 from ontology.layout import Layout
-from query.association import TOP_K, AssociationIndex
+from query.association import TOP_K, AssociationIndex, Relisting
 from query.related import Association, Labels
 
 
@@ -67,44 +73,46 @@ def refresh_associations(
     store = writer.store
     token = None if full else read_token(store, layout)
     done = refresh(store, writer.session.index.db, layout, data_dir, token)
-    projection = done.projection
-    if not done.full and not projection.changed_resources and not projection.changed_units:
+    projection, previous = done.projection, done.previous
+    if previous is not None and not projection.changed_resources and not projection.changed_units:
         return AssociationRefresh(
             False, "nothing changed", 0, 0, 0, 0, done.seconds, 0.0, 0.0, token or ""
         )
     started = time.perf_counter()
     index = AssociationIndex(projection)
-    previous = load(data_dir, token) if token and not done.full else None
-    lists_before = previous.lists() if previous is not None else {}
     if previous is None:
-        positions = set(range(len(index.works)))
+        lists = index.lists(range(len(index.works)))
+        nodes = _Explainer(index, store, layout).lists(lists)
+        lists_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        projection.set_lists(
+            {
+                int(index.works[s]): [(int(index.works[t]), x) for t, x in items]
+                for s, items in lists.items()
+            }
+        )
+        # a store with no association at all keeps no derived quad (not even the token)
+        token_stated = projection.token if len(projection.list_source) else None
+        written = rebuild_associations(store, layout, token_stated, nodes)
+        listed, changed = len(lists), len(lists)
     else:
-        positions = index.affected(
+        relisting = index.relist(
             AssociationIndex(previous),
             projection.changed_resources or set(),
-            lists_before,
-            projection.changed_units or set(),
+            projection.hierarchy_units or set(),
         )
-    lists = index.lists(positions)
-    if previous is not None:  # a list that came out as it was keeps its nodes as they are
-        lists = {
-            p: items for p, items in lists.items()
-            if [(index.work_iri(t), score) for t, score in items] != lists_before.get(index.work_iri(p), [])
-        }  # fmt: skip
-    nodes = _nodes(index, store, layout, lists)
-    lists_seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    current = {index.work_iri(p) for p in range(len(index.works))}
-    gone = [source for source in lists_before if source not in current]
-    merged = {s: items for s, items in lists_before.items() if s in current}
-    merged.update({source: [(n.target, n.score) for n in items] for source, items in nodes.items()})
-    merged = {s: items for s, items in merged.items() if items}
-    # a store with no association at all keeps no derived quad (not even the token)
-    token_stated = projection.token if merged else None
-    written = write_associations(
-        store, layout, token_stated, nodes, replace_all=previous is None, gone=gone
-    )
-    projection.set_lists(merged)
+        edits = _edits(index, relisting, _Explainer(index, store, layout))
+        lists_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        projection.list_source = relisting.list_source
+        projection.list_target = relisting.list_target
+        projection.list_score = relisting.list_score
+        token_stated = projection.token if len(projection.list_source) else None
+        written = update_associations(
+            store, layout, token_stated,
+            computed=edits.computed, reranked=edits.reranked, dropped=edits.dropped,
+        )  # fmt: skip
+        listed, changed = len(relisting.computed), edits.lists_changed
     save(projection, data_dir)
     writer.session.changed = True
     return AssociationRefresh(
@@ -113,8 +121,8 @@ def refresh_associations(
         resources_read=len(projection.changed_resources)
         if projection.changed_resources is not None
         else len(projection.resources),
-        works_listed=len(positions),
-        lists_changed=len(lists),
+        works_listed=listed,
+        lists_changed=changed,
         quads_written=written,
         projection_seconds=done.seconds,
         lists_seconds=lists_seconds,
@@ -123,30 +131,82 @@ def refresh_associations(
     )
 
 
-def _nodes(
-    index: AssociationIndex, store: Store, layout: Layout, lists: dict[int, list[tuple[int, float]]]
-) -> dict[str, list[AssociationNode]]:
-    """The association nodes of each listed work, explained as ``related`` explains them."""
-    association = Association(index, store, layout)
-    labels = Labels(store, ("en",), role_names=relator_label)
-    nodes: dict[str, list[AssociationNode]] = {}
-    for source, items in lists.items():
-        seed = index.row_units(index.W, source)
+@dataclass
+class _Edits:
+    """What an update writes in the derived graph (``graph.derived.update_associations``)."""
+
+    computed: list[AssociationNode] = field(default_factory=list)
+    reranked: list[Reranked] = field(default_factory=list)
+    dropped: list[tuple[str, str]] = field(default_factory=list)
+    lists_changed: int = 0
+
+
+def _edits(index: AssociationIndex, relisting: Relisting, explainer: _Explainer) -> _Edits:
+    """Each list computed again against what the graph holds of it: a node whose pair is as it was
+    (``AssociationIndex.same_pair``) keeps its statements and at most changes rank; the others
+    are explained again (the writer then writes only what differs); targets gone are dropped."""
+    edits = _Edits()
+    for source, old_source_targets in relisting.gone.items():
+        edits.dropped += [(source, target) for target in old_source_targets]
+        edits.lists_changed += 1
+    for source, items in sorted(relisting.computed.items()):
         source_iri = index.work_iri(source)
-        nodes[source_iri] = []
-        for rank, (target, score) in enumerate(items[:TOP_K], start=1):
-            units, words = association.explain(seed, target, labels)
-            nodes[source_iri].append(
-                AssociationNode(
-                    source=source_iri,
-                    target=index.work_iri(target),
-                    rank=rank,
-                    score=score,
-                    units=tuple(u.iri for u in units),
-                    explanation=words,
-                )
-            )
-    return nodes
+        before = relisting.old.get(source, [])
+        held = {iri: (rank, score) for rank, (_t, iri, score) in enumerate(before, start=1)}
+        if [(t, x) for t, _iri, x in before] == items and all(
+            index.same_pair(relisting.change, source, t) for t, _ in items
+        ):
+            continue  # the list and every node as they were
+        edits.lists_changed += 1
+        now = set()
+        for rank, (target, score) in enumerate(items, start=1):
+            target_iri = index.work_iri(target)
+            now.add(target_iri)
+            was = held.get(target_iri)
+            if (
+                was is not None
+                and was[1] == score
+                and index.same_pair(relisting.change, source, target)
+            ):
+                if was[0] != rank:
+                    edits.reranked.append(Reranked(source_iri, target_iri, was[0], rank))
+                continue
+            edits.computed.append(explainer.node(source, target, rank, score))
+        edits.dropped += [(source_iri, iri) for iri in held if iri not in now]
+    return edits
+
+
+class _Explainer:
+    """Association nodes explained as ``related`` explains them (labels in English)."""
+
+    def __init__(self, index: AssociationIndex, store: Store, layout: Layout) -> None:
+        self.index = index
+        self.association = Association(index, store, layout)
+        self.labels = Labels(store, ("en",), role_names=relator_label)
+        self._seed: tuple[int, dict[int, float]] = (-1, {})
+
+    def node(self, source: int, target: int, rank: int, score: float) -> AssociationNode:
+        if self._seed[0] != source:
+            self._seed = (source, self.index.row_units(self.index.W, source))
+        units, words = self.association.explain(self._seed[1], target, self.labels)
+        return AssociationNode(
+            source=self.index.work_iri(source),
+            target=self.index.work_iri(target),
+            rank=rank,
+            score=score,
+            units=tuple(u.iri for u in units),
+            explanation=words,
+        )
+
+    def lists(self, lists: dict[int, list[tuple[int, float]]]) -> dict[str, list[AssociationNode]]:
+        """The nodes of every list (a full build)."""
+        return {
+            self.index.work_iri(source): [
+                self.node(source, target, rank, score)
+                for rank, (target, score) in enumerate(items[:TOP_K], start=1)
+            ]
+            for source, items in lists.items()
+        }
 
 
 def projection_of(store: Store, layout: Layout, data_dir: Path) -> Projection | None:
