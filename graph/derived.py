@@ -59,13 +59,15 @@ class AssociationNode:
 
 
 @dataclass(frozen=True, slots=True)
-class Reranked:
-    """A node that stays as it is but for its rank."""
+class Restated:
+    """A node that stays as it is but for its rank or its score (its explanation is unchanged)."""
 
     source: str
     target: str
     old_rank: int
     new_rank: int
+    old_score: float
+    new_score: float
 
 
 def associations_graph(layout: Layout) -> NamedNode:
@@ -100,19 +102,23 @@ def read_token(store: Store, layout: Layout) -> str | None:
     return None
 
 
+_TYPE, _ASSOCIATION, _SOURCE, _TARGET = RDF.type, CG.Association, CG.source, CG.target
+_RANK, _SCORE, _EXPLAINED_BY, _EXPLANATION = CG.rank, CG.score, CG.explainedBy, CG.explanation
+
+
 def _quads(layout: Layout, node: AssociationNode) -> list[Quad]:
     graph = associations_graph(layout)
     subject = node_iri(layout, node.source, node.target)
     quads = [
-        Quad(subject, RDF.type, CG.Association, graph),
-        Quad(subject, CG.source, NamedNode(node.source), graph),
-        Quad(subject, CG.target, NamedNode(node.target), graph),
-        Quad(subject, CG.rank, _rank(node.rank), graph),
-        Quad(subject, CG.score, decimal(node.score), graph),
+        Quad(subject, _TYPE, _ASSOCIATION, graph),
+        Quad(subject, _SOURCE, NamedNode(node.source), graph),
+        Quad(subject, _TARGET, NamedNode(node.target), graph),
+        Quad(subject, _RANK, _rank(node.rank), graph),
+        Quad(subject, _SCORE, decimal(node.score), graph),
     ]
-    quads += [Quad(subject, CG.explainedBy, NamedNode(unit), graph) for unit in node.units]
+    quads += [Quad(subject, _EXPLAINED_BY, NamedNode(unit), graph) for unit in node.units]
     if node.explanation:
-        quads.append(Quad(subject, CG.explanation, Literal(node.explanation, language="en"), graph))
+        quads.append(Quad(subject, _EXPLANATION, Literal(node.explanation, language="en"), graph))
     return quads
 
 
@@ -163,16 +169,16 @@ def update_associations(
     token: str | None,
     *,
     computed: Iterable[AssociationNode] = (),
-    reranked: Iterable[Reranked] = (),
+    restated: Iterable[Restated] = (),
     dropped: Iterable[tuple[str, str]] = (),
 ) -> int:
     """Bring the nodes an update names up to date; every other node stays as it is.
 
     ``computed``: nodes made exactly what they say (what the graph holds of
-    each is read and only the difference written); ``reranked``: nodes whose
-    rank alone changes (their other statements are known to be unchanged, so
-    they are not read); ``dropped``: (source, target) nodes that go. Returns
-    the number of quads added.
+    each is read and only the difference written); ``restated``: nodes whose
+    rank or score alone changes (their other statements are known to be
+    unchanged, so they are not read); ``dropped``: (source, target) nodes
+    that go. Returns the number of quads added.
     """
     graph = associations_graph(layout)
     _drop_token(store, graph)
@@ -183,10 +189,14 @@ def update_associations(
             store.remove(quad)
     added = 0
     pending: list[Quad] = []
-    for moved in reranked:
+    for moved in restated:
         subject = node_iri(layout, moved.source, moved.target)
-        store.remove(Quad(subject, CG.rank, _rank(moved.old_rank), graph))
-        pending.append(Quad(subject, CG.rank, _rank(moved.new_rank), graph))
+        if moved.old_rank != moved.new_rank:
+            store.remove(Quad(subject, _RANK, _rank(moved.old_rank), graph))
+            pending.append(Quad(subject, _RANK, _rank(moved.new_rank), graph))
+        if moved.old_score != moved.new_score:
+            store.remove(Quad(subject, _SCORE, decimal(moved.old_score), graph))
+            pending.append(Quad(subject, _SCORE, decimal(moved.new_score), graph))
     for node in computed:
         subject = node_iri(layout, node.source, node.target)
         held = set(store.quads_for_pattern(subject, None, None, graph))

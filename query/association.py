@@ -167,6 +167,13 @@ class AssociationIndex:
         )
         self.WT = self.W.T.tocsr()
         self._relations: dict[tuple[int, int], int] | None = None
+        self._work_iris: list[str] | None = None
+        self._unit_sets: dict[int, set[int]] = {}
+        self._work_units: dict[int, dict[int, float]] = {}
+        self._links: dict[int, list[tuple[int, float]]] = {}
+        self._names: list[str] | None = None
+        self._weights: list[float] = []
+        self._dfs: list[int] = []
         # each work's editions, and the edges of the work and its editions, as slices
         by_work = np.argsort(self.work_pos[p.instance_work[editions]], kind="stable")
         self.edition_rows = editions[by_work]
@@ -185,7 +192,9 @@ class AssociationIndex:
     # ------------------------------------------------------------ seeds
 
     def work_iri(self, position: int) -> str:
-        return str(self.projection.resources[self.works[position]])
+        if self._work_iris is None:
+            self._work_iris = self.projection.resources[self.works].tolist()
+        return self._work_iris[position]
 
     def seed(self, iri: str) -> tuple[sparse.csr_matrix, set[int]]:
         """The unit vector of a resource, and the works it stands for (left out of its results).
@@ -270,6 +279,24 @@ class AssociationIndex:
             )
         )
 
+    def work_units(self, work: int) -> dict[int, float]:
+        """``W``'s row of ``work`` as {column: value}, kept (an update asks for the same ones often)."""
+        found = self._work_units.get(work)
+        if found is None:
+            found = self._work_units[work] = self.row_units(self.W, work)
+        return found
+
+    def _linked(self, unit: int) -> list[tuple[int, float]]:
+        """The units the hierarchy links to ``unit``, with the link's strength."""
+        found = self._links.get(unit)
+        if found is None:
+            h = self.H
+            part = slice(h.indptr[unit], h.indptr[unit + 1])
+            found = self._links[unit] = list(
+                zip(h.indices[part].tolist(), h.data[part].tolist(), strict=True)
+            )
+        return found
+
     def row_units(self, matrix: sparse.csr_matrix, row: int) -> dict[int, float]:
         """One row of ``matrix`` as {column: value} (without building a scipy row)."""
         start, end = matrix.indptr[row], matrix.indptr[row + 1]
@@ -282,33 +309,31 @@ class AssociationIndex:
     ) -> list[Reason]:
         """The units behind ``target``'s score for the ``seed`` units (``row``: its units, if not
         ``W``'s), strongest first."""
-        names, weight, df, h = self.unit_names, self.weight, self.df, self.H
-        row = self.row_units(self.W, target) if row is None else row
+        if self._names is None:
+            self._names = self.unit_names.tolist()
+            self._weights = self.weight.tolist()
+            self._dfs = self.df.tolist()
+        names, weight, df = self._names, self._weights, self._dfs
+        row = self.work_units(target) if row is None else row
         found: list[Reason] = []
         for unit, strength in row.items():
             if unit in seed:
                 share = float(seed[unit] * strength * weight[unit])
-                found.append(
-                    Reason(str(names[unit]), float(weight[unit]), share, int(df[unit]), unit)
-                )
+                found.append(Reason(names[unit], weight[unit], share, df[unit], unit))
                 continue
-            for other, link in zip(
-                h.indices[h.indptr[unit] : h.indptr[unit + 1]].tolist(),
-                h.data[h.indptr[unit] : h.indptr[unit + 1]].tolist(),
-                strict=True,
-            ):
+            for other, link in self._linked(unit):
                 if other in seed:
                     share = float(
                         seed[other] * strength * link * math.sqrt(weight[unit] * weight[other])
                     )
                     found.append(
                         Reason(
-                            str(names[unit]),
-                            float(weight[unit]),
+                            names[unit],
+                            weight[unit],
                             share,
-                            int(df[unit]),
+                            df[unit],
                             unit,
-                            via=str(names[other]),
+                            via=names[other],
                             via_column=other,
                         )
                     )
@@ -480,7 +505,13 @@ class AssociationIndex:
         moved[linked[linked >= 0]] = True
         units = np.flatnonzero(moved)
         users = set(np.unique(self.WT[units].indices).tolist()) if len(units) else set()
-        return Change(works=works, units=set(units.tolist()), users=works | users)
+        was = positions(q.resources, p.resources[self.works])
+        return Change(
+            works=works,
+            units=set(units.tolist()),
+            users=works | users,
+            before=np.where(was >= 0, before.work_pos[np.maximum(was, 0)], -1).tolist(),
+        )
 
     def same_pair(self, change: Change, source: int, target: int) -> bool:
         """Whether ``source``'s association with ``target`` (score and explanation) is as it was:
@@ -490,7 +521,7 @@ class AssociationIndex:
             return False
         if source not in change.users and target not in change.users:
             return True
-        mine, theirs = self.row_units(self.W, source), self.row_units(self.W, target)
+        mine, theirs = self._units_of(source), self._units_of(target)
         h = self.H
         for own, other in ((mine, theirs), (theirs, mine)):
             for unit in change.units.intersection(own):
@@ -499,6 +530,36 @@ class AssociationIndex:
                 if any(n in other for n in h.indices[h.indptr[unit] : h.indptr[unit + 1]].tolist()):
                     return False
         return True
+
+    def same_explanation(
+        self, before: AssociationIndex, change: Change, source: int, target: int
+    ) -> bool:
+        """Whether ``source``'s association with ``target`` is explained in the same words as in
+        ``before``, though its score may differ: neither work was read again (so their units,
+        roles, kinds and editions are as they were), and the units behind the score come in the
+        same order, with the same paths (weights that changed moved shares, not ranks)."""
+        if source in change.works or target in change.works:
+            return False
+        old_source, old_target = change.before[source], change.before[target]
+        if old_source < 0 or old_target < 0:
+            return False
+        now = self.reasons(self.work_units(source), target)[:MAX_REASONS]
+        then = before.reasons(before.work_units(old_source), old_target)[:MAX_REASONS]
+        return [_path(self, r) for r in now] == [_path(before, r) for r in then]
+
+    def _units_of(self, work: int) -> set[int]:
+        found = self._unit_sets.get(work)
+        if found is None:
+            found = set(self.W.indices[self.W.indptr[work] : self.W.indptr[work + 1]].tolist())
+            self._unit_sets[work] = found
+        return found
+
+
+def _path(index: AssociationIndex, reason: Reason) -> tuple[str, str | None, str | None]:
+    """What an explanation says of one reason: the unit, and the seed's unit it was met through."""
+    if reason.via is None:
+        return reason.unit, None, None
+    return reason.unit, reason.via, index.relation(reason.via_column, reason.column)
 
 
 #: Below a list's tenth score, how far a work scored from its own side may still be at or above
@@ -513,6 +574,7 @@ class Change:
     works: set[int]  # works read again
     units: set[int]  # columns whose weight or hierarchy changed (``U``)
     users: set[int]  # ``A``: the works read again and the users of ``U``
+    before: list[int]  # each work's position in the index before (-1: a new work)
 
 
 @dataclass

@@ -29,7 +29,7 @@ from pyoxigraph import Store
 
 from graph.derived import (
     AssociationNode,
-    Reranked,
+    Restated,
     read_token,
     rebuild_associations,
     update_associations,
@@ -96,12 +96,11 @@ def refresh_associations(
         written = rebuild_associations(store, layout, token_stated, nodes)
         listed, changed = len(lists), len(lists)
     else:
+        before = AssociationIndex(previous)
         relisting = index.relist(
-            AssociationIndex(previous),
-            projection.changed_resources or set(),
-            projection.hierarchy_units or set(),
+            before, projection.changed_resources or set(), projection.hierarchy_units or set()
         )
-        edits = _edits(index, relisting, _Explainer(index, store, layout))
+        edits = _edits(index, before, relisting, _Explainer(index, store, layout))
         lists_seconds = time.perf_counter() - started
         started = time.perf_counter()
         projection.list_source = relisting.list_source
@@ -110,7 +109,7 @@ def refresh_associations(
         token_stated = projection.token if len(projection.list_source) else None
         written = update_associations(
             store, layout, token_stated,
-            computed=edits.computed, reranked=edits.reranked, dropped=edits.dropped,
+            computed=edits.computed, restated=edits.restated, dropped=edits.dropped,
         )  # fmt: skip
         listed, changed = len(relisting.computed), edits.lists_changed
     save(projection, data_dir)
@@ -136,24 +135,28 @@ class _Edits:
     """What an update writes in the derived graph (``graph.derived.update_associations``)."""
 
     computed: list[AssociationNode] = field(default_factory=list)
-    reranked: list[Reranked] = field(default_factory=list)
+    restated: list[Restated] = field(default_factory=list)
     dropped: list[tuple[str, str]] = field(default_factory=list)
     lists_changed: int = 0
 
 
-def _edits(index: AssociationIndex, relisting: Relisting, explainer: _Explainer) -> _Edits:
+def _edits(
+    index: AssociationIndex, before: AssociationIndex, relisting: Relisting, explainer: _Explainer
+) -> _Edits:
     """Each list computed again against what the graph holds of it: a node whose pair is as it was
-    (``AssociationIndex.same_pair``) keeps its statements and at most changes rank; the others
-    are explained again (the writer then writes only what differs); targets gone are dropped."""
+    (``AssociationIndex.same_pair``) keeps its statements and at most changes rank; one whose
+    explanation is provably the same (``AssociationIndex.same_explanation``) changes its score
+    and rank only; the others are explained again (the writer then writes only what differs);
+    targets gone are dropped."""
     edits = _Edits()
     for source, old_source_targets in relisting.gone.items():
         edits.dropped += [(source, target) for target in old_source_targets]
         edits.lists_changed += 1
     for source, items in sorted(relisting.computed.items()):
         source_iri = index.work_iri(source)
-        before = relisting.old.get(source, [])
-        held = {iri: (rank, score) for rank, (_t, iri, score) in enumerate(before, start=1)}
-        if [(t, x) for t, _iri, x in before] == items and all(
+        old = relisting.old.get(source, [])
+        held = {iri: (rank, score) for rank, (_t, iri, score) in enumerate(old, start=1)}
+        if [(t, x) for t, _iri, x in old] == items and all(
             index.same_pair(relisting.change, source, t) for t, _ in items
         ):
             continue  # the list and every node as they were
@@ -163,13 +166,14 @@ def _edits(index: AssociationIndex, relisting: Relisting, explainer: _Explainer)
             target_iri = index.work_iri(target)
             now.add(target_iri)
             was = held.get(target_iri)
-            if (
-                was is not None
-                and was[1] == score
-                and index.same_pair(relisting.change, source, target)
+            if was is not None and (
+                (was[1] == score and index.same_pair(relisting.change, source, target))
+                or index.same_explanation(before, relisting.change, source, target)
             ):
-                if was[0] != rank:
-                    edits.reranked.append(Reranked(source_iri, target_iri, was[0], rank))
+                if was != (rank, score):
+                    edits.restated.append(
+                        Restated(source_iri, target_iri, was[0], rank, was[1], score)
+                    )
                 continue
             edits.computed.append(explainer.node(source, target, rank, score))
         edits.dropped += [(source_iri, iri) for iri in held if iri not in now]
@@ -187,7 +191,7 @@ class _Explainer:
 
     def node(self, source: int, target: int, rank: int, score: float) -> AssociationNode:
         if self._seed[0] != source:
-            self._seed = (source, self.index.row_units(self.index.W, source))
+            self._seed = (source, self.index.work_units(source))
         units, words = self.association.explain(self._seed[1], target, self.labels)
         return AssociationNode(
             source=self.index.work_iri(source),
