@@ -219,9 +219,14 @@ def _held(store: Store, source: str, graph: NamedNode) -> set[Quad]:
     return held
 
 
+#: From this many quads on, a bulk load (it writes files of its own: a fixed cost of about a
+#: second, measured, which a transaction of a few thousand quads does not pay).
+BULK_FROM = BATCH_QUADS
+
+
 def _flush(store: Store, pending: list[Quad]) -> int:
     count = len(pending)
-    if count >= 10_000:
+    if count >= BULK_FROM:
         store.bulk_extend(pending)
     elif count:
         store.extend(pending)
