@@ -33,7 +33,7 @@ no token, which the next session rebuilds whole instead of trusting.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from pyoxigraph import Literal, NamedNode, Quad, Store
@@ -133,33 +133,45 @@ def _state_token(store: Store, graph: NamedNode, token: str | None) -> None:
 
 
 def rebuild_associations(
-    store: Store, layout: Layout, token: str | None, lists: Mapping[str, Sequence[AssociationNode]]
+    store: Store,
+    layout: Layout,
+    token: str | None,
+    lists: Iterable[tuple[str, Sequence[AssociationNode]]],
 ) -> int:
     """Make the graph hold exactly the nodes of ``lists`` (a full build), writing only the difference.
 
-    What the graph holds is found source by source (the nodes whose ``cg:source``
-    it is, however they are named), so memory stays bounded however many lists
-    there are; a source the graph holds and ``lists`` does not loses its nodes.
-    New quads go in batches of ``BATCH_QUADS``. Returns the number of quads added.
+    ``lists`` is a stream of (source, its nodes), each source once: one list
+    is in memory at a time, with what the graph holds of it (the nodes whose
+    ``cg:source`` it is, however they are named); a source the graph holds
+    and the stream does not name loses its nodes at the end. New quads go in
+    batches of ``BATCH_QUADS``. The token is stated only if some list has a
+    node (a store with no association keeps no derived quad). Returns the
+    number of quads added.
     """
     graph = associations_graph(layout)
     _drop_token(store, graph)
-    sources = {
-        q.object.value for q in store.quads_for_pattern(None, CG.source, None, graph)
-        if isinstance(q.object, NamedNode) and q.object.value not in lists
-    }  # fmt: skip
     added = 0
     pending: list[Quad] = []
-    for source in sorted(sources | set(lists)):
+    seen: set[str] = set()
+    for source, nodes in lists:
+        seen.add(source)
         held = _held(store, source, graph)
-        wanted = {q for node in lists.get(source, ()) for q in _quads(layout, node)}
+        wanted = {q for node in nodes for q in _quads(layout, node)}
         for quad in held - wanted:
             store.remove(quad)
         pending.extend(wanted - held)
         if len(pending) >= BATCH_QUADS:
             added += _flush(store, pending)
     added += _flush(store, pending)
-    _state_token(store, graph, token)
+    stale = {
+        q.object.value for q in store.quads_for_pattern(None, CG.source, None, graph)
+        if isinstance(q.object, NamedNode) and q.object.value not in seen
+    }  # fmt: skip
+    for source in sorted(stale):
+        for quad in _held(store, source, graph):
+            store.remove(quad)
+    if next(store.quads_for_pattern(None, CG.source, None, graph), None) is not None:
+        _state_token(store, graph, token)
     return added
 
 

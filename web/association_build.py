@@ -22,6 +22,7 @@ projection of the checkpoint it serves, which stays consistent with it.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,20 +82,18 @@ def refresh_associations(
     started = time.perf_counter()
     index = AssociationIndex(projection)
     if previous is None:
-        lists = index.lists(range(len(index.works)))
-        nodes = _Explainer(index, store, layout).lists(lists)
-        lists_seconds = time.perf_counter() - started
-        started = time.perf_counter()
+        explainer = _Explainer(index, store, layout)
+        kept: dict[int, list[tuple[int, float]]] = {}
+        token_stated = projection.token
+        written = rebuild_associations(store, layout, token_stated, explainer.stream(kept))
+        lists_seconds, write_started = explainer.seconds, started + explainer.seconds
         projection.set_lists(
             {
                 int(index.works[s]): [(int(index.works[t]), x) for t, x in items]
-                for s, items in lists.items()
+                for s, items in kept.items()
             }
         )
-        # a store with no association at all keeps no derived quad (not even the token)
-        token_stated = projection.token if len(projection.list_source) else None
-        written = rebuild_associations(store, layout, token_stated, nodes)
-        listed, changed = len(lists), len(lists)
+        listed, changed = len(index.works), len(kept)
     else:
         before = AssociationIndex(previous)
         relisting = index.relist(
@@ -102,7 +101,7 @@ def refresh_associations(
         )
         edits = _edits(index, before, relisting, _Explainer(index, store, layout))
         lists_seconds = time.perf_counter() - started
-        started = time.perf_counter()
+        write_started = time.perf_counter()
         projection.list_source = relisting.list_source
         projection.list_target = relisting.list_target
         projection.list_score = relisting.list_score
@@ -125,7 +124,7 @@ def refresh_associations(
         quads_written=written,
         projection_seconds=done.seconds,
         lists_seconds=lists_seconds,
-        write_seconds=time.perf_counter() - started,
+        write_seconds=time.perf_counter() - write_started,
         token=projection.token,
     )
 
@@ -188,6 +187,7 @@ class _Explainer:
         self.association = Association(index, store, layout)
         self.labels = Labels(store, ("en",), role_names=relator_label)
         self._seed: tuple[int, dict[int, float]] = (-1, {})
+        self.seconds = 0.0
 
     def node(self, source: int, target: int, rank: int, score: float) -> AssociationNode:
         if self._seed[0] != source:
@@ -202,15 +202,22 @@ class _Explainer:
             explanation=words,
         )
 
-    def lists(self, lists: dict[int, list[tuple[int, float]]]) -> dict[str, list[AssociationNode]]:
-        """The nodes of every list (a full build)."""
-        return {
-            self.index.work_iri(source): [
-                self.node(source, target, rank, score)
-                for rank, (target, score) in enumerate(items[:TOP_K], start=1)
-            ]
-            for source, items in lists.items()
-        }
+    def stream(
+        self, kept: dict[int, list[tuple[int, float]]]
+    ) -> Iterator[tuple[str, list[AssociationNode]]]:
+        """Every work's list with its nodes, one at a time (a full build: memory for one list, not
+        all of them); each non-empty list is also put in ``kept``; ``seconds`` counts the time
+        spent here (scores and explanations), not in the writer that consumes the stream."""
+        index = self.index
+        clock = time.perf_counter()
+        for source, works, scores in index.score_rows(range(len(index.works))):
+            items = index.best(source, works, scores, TOP_K)
+            if items:
+                kept[source] = items
+            nodes = [self.node(source, t, rank, x) for rank, (t, x) in enumerate(items, start=1)]
+            self.seconds += time.perf_counter() - clock
+            yield index.work_iri(source), nodes
+            clock = time.perf_counter()
 
 
 def projection_of(store: Store, layout: Layout, data_dir: Path) -> Projection | None:
