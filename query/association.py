@@ -335,9 +335,10 @@ class AssociationIndex:
                             unit,
                             via=names[other],
                             via_column=other,
+                            link=link,
                         )
                     )
-        found.sort(key=lambda r: (-r.share, r.unit))
+        found.sort(key=lambda r: (-r.share, r.unit, r.via or ""))  # a total order
         return found
 
     def relation(self, seed_unit: int, unit: int) -> str:
@@ -511,6 +512,10 @@ class AssociationIndex:
             units=set(units.tolist()),
             users=works | users,
             before=np.where(was >= 0, before.work_pos[np.maximum(was, 0)], -1).tolist(),
+            linked=set(linked[linked >= 0].tolist()),
+            weight_then=np.where(
+                old_column >= 0, before.weight[np.maximum(old_column, 0)], np.nan
+            ).tolist(),
         )
 
     def same_pair(self, change: Change, source: int, target: int) -> bool:
@@ -543,6 +548,21 @@ class AssociationIndex:
         old_source, old_target = change.before[source], change.before[target]
         if old_source < 0 or old_target < 0:
             return False
+        if change.linked.isdisjoint(self._units_of(target)):
+            # the same reasons as before (the rows and the hierarchy around them are unchanged),
+            # with their shares then: the same formula over the weights then, so the same floats
+            # as ``before.reasons`` computes, without its rows and links
+            seed, row = self.work_units(source), self.work_units(target)
+            now = self.reasons(seed, target)
+            if len(now) <= 1:
+                return True
+            then = sorted(
+                now,
+                key=lambda r: (-_share_then(change.weight_then, seed, row, r), r.unit, r.via or ""),
+            )
+            return [(r.unit, r.via) for r in now[:MAX_REASONS]] == [
+                (r.unit, r.via) for r in then[:MAX_REASONS]
+            ]
         now = self.reasons(self.work_units(source), target)[:MAX_REASONS]
         then = before.reasons(before.work_units(old_source), old_target)[:MAX_REASONS]
         return [_path(self, r) for r in now] == [_path(before, r) for r in then]
@@ -553,6 +573,19 @@ class AssociationIndex:
             found = set(self.W.indices[self.W.indptr[work] : self.W.indptr[work + 1]].tolist())
             self._unit_sets[work] = found
         return found
+
+
+def _share_then(
+    weight_then: list[float], seed: dict[int, float], row: dict[int, float], reason: Reason
+) -> float:
+    """``reason``'s share with the weights of before (``AssociationIndex.reasons``' formula)."""
+    unit, strength = reason.column, row[reason.column]
+    if reason.via is None:
+        return float(seed[unit] * strength * weight_then[unit])
+    other = reason.via_column
+    return float(
+        seed[other] * strength * reason.link * math.sqrt(weight_then[unit] * weight_then[other])
+    )
 
 
 def _path(index: AssociationIndex, reason: Reason) -> tuple[str, str | None, str | None]:
@@ -575,6 +608,8 @@ class Change:
     units: set[int]  # columns whose weight or hierarchy changed (``U``)
     users: set[int]  # ``A``: the works read again and the users of ``U``
     before: list[int]  # each work's position in the index before (-1: a new work)
+    linked: set[int]  # columns whose hierarchy changed
+    weight_then: list[float]  # each column's weight before (NaN: a new unit)
 
 
 @dataclass
@@ -601,3 +636,4 @@ class Reason:
     column: int = -1
     via: str | None = None
     via_column: int = -1
+    link: float = 0.0  # the hierarchy's strength between the unit and ``via``
