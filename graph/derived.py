@@ -231,8 +231,8 @@ def _held(store: Store, source: str, graph: NamedNode) -> set[Quad]:
     return held
 
 
-#: From this many quads on, a bulk load (it writes files of its own: a fixed cost of about a
-#: second, measured, which a transaction of a few thousand quads does not pay).
+#: From this many quads on, a bulk load; fewer go in one transaction (an update's ten thousand
+#: quads: 0.88 s in a transaction against 1.18 s by bulk load, measured under the profiler).
 BULK_FROM = BATCH_QUADS
 
 
