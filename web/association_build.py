@@ -4,10 +4,12 @@ Composition (it wires ``graph`` and ``query``, which may not import each
 other's callers): at the end of a writing session, before its checkpoint,
 ``refresh_associations`` brings the projection up to date
 (``graph.projection.refresh``: incremental unless none can be trusted),
-recomputes the association lists of the works a change can have touched
-(``query.association.AssociationIndex.affected``), writes their nodes in the
-derived graph (``graph.derived``) with the new projection's token, and saves
-the projection. The checkpoint the session then publishes carries that token,
+recomputes the association lists a change can have touched
+(``query.association.AssociationIndex.relist``: exact, not approximate), sorts
+their nodes into those that stay, those whose rank or score alone changes and
+those explained again (``_edits``), writes only those in the derived graph
+(``graph.derived``) with the new projection's token, and saves the projection.
+A full build streams every list to the writer, one at a time. The checkpoint the session then publishes carries that token,
 so the server loads the projection that matches what it serves.
 
 Why at the end of ``catalograph ingest`` and not after each edit of a
