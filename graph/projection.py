@@ -64,7 +64,8 @@ log = logging.getLogger(__name__)
 
 PROJECTION_DIR = "projection"
 #: Bumped when the arrays change meaning: an older file is then rebuilt, never misread.
-FORMAT_VERSION = 2
+#: 3: the lists as rows of ``resources`` (not IRIs), and association nodes named by source and target.
+FORMAT_VERSION = 3
 #: Projections kept, newest first (as many as checkpoints, plus the one being built).
 KEEP = 3
 
@@ -109,15 +110,19 @@ class Projection:
     manifest_hash: np.ndarray  # str ('' = untrusted)
     manifest_instance: np.ndarray  # str ('' = none)
     edits: np.ndarray  # str: hex of the writers' unit edits seen
-    #: The association lists materialised from this projection (``graph.derived``):
-    #: source work, target work, score, in rank order per source.
-    list_source: np.ndarray = field(default_factory=lambda: _strings(()))
-    list_target: np.ndarray = field(default_factory=lambda: _strings(()))
+    #: The association lists materialised from this projection (``graph.derived``): rows of
+    #: ``resources`` (source work, target work) and the score, sources in row order, each
+    #: source's targets in rank order. Rows, not IRIs: loading and saving cost the lists' length
+    #: in numbers, not in strings (they are the largest arrays: ten per work).
+    list_source: np.ndarray = field(default_factory=lambda: np.array([], dtype=np.int32))
+    list_target: np.ndarray = field(default_factory=lambda: np.array([], dtype=np.int32))
     list_score: np.ndarray = field(default_factory=lambda: np.array([], dtype=np.float64))
-    #: What the last ``refresh`` changed (not stored): the resources read again, and
-    #: the units whose users or hierarchy changed; ``None`` after a full build.
+    #: What the last ``refresh`` changed (not stored): the resources read again, the units
+    #: their edges use (before and after), and the units whose hierarchy changed (both ends
+    #: of a link added or gone); ``None`` after a full build.
     changed_resources: set[str] | None = field(default=None, compare=False)
     changed_units: set[str] | None = field(default=None, compare=False)
+    hierarchy_units: set[str] | None = field(default=None, compare=False)
 
     def row(self, iri: str) -> int | None:
         return _find(self.resources, iri)
@@ -129,9 +134,9 @@ class Projection:
         """The same edges, hierarchy and manifest (the tokens aside)."""
         return all(np.array_equal(getattr(self, n), getattr(other, n)) for n in _ARRAYS)
 
-    def lists(self) -> dict[str, list[tuple[str, float]]]:
-        """The materialised association lists, per source."""
-        found: dict[str, list[tuple[str, float]]] = {}
+    def lists(self) -> dict[int, list[tuple[int, float]]]:
+        """The materialised association lists: {source row: [(target row, score), ...]}."""
+        found: dict[int, list[tuple[int, float]]] = {}
         for source, target, score in zip(
             self.list_source.tolist(),
             self.list_target.tolist(),
@@ -141,10 +146,11 @@ class Projection:
             found.setdefault(source, []).append((target, score))
         return found
 
-    def set_lists(self, lists: dict[str, list[tuple[str, float]]]) -> None:
-        sources = sorted(lists)
-        self.list_source = _strings(s for s in sources for _ in lists[s])
-        self.list_target = _strings(t for s in sources for t, _ in lists[s])
+    def set_lists(self, lists: dict[int, list[tuple[int, float]]]) -> None:
+        """Keep ``lists`` ({source row: [(target row, score), ...]}; empty lists are left out)."""
+        sources = sorted(s for s, items in lists.items() if items)
+        self.list_source = np.array([s for s in sources for _ in lists[s]], dtype=np.int32)
+        self.list_target = np.array([t for s in sources for t, _ in lists[s]], dtype=np.int32)
         self.list_score = np.array([x for s in sources for _, x in lists[s]], dtype=np.float64)
 
 
@@ -404,7 +410,7 @@ def _assemble(
     order = np.argsort(names[wanted], kind="stable")
     resources = names[wanted][order]
     resource_kind = kinds[wanted][order].astype(np.int8)
-    instance_work = _positions(resources, work_names[wanted][order])
+    instance_work = positions(resources, work_names[wanted][order])
 
     fresh_edges = sorted(fresh.edges)
     unit_parts = [
@@ -420,18 +426,18 @@ def _assemble(
     units = _union(unit_parts)
     roles = _union(role_parts)
 
-    edge_resource = [_positions(resources, _strings(e[0] for e in fresh_edges))]
-    edge_unit = [_positions(units, _strings(e[1] for e in fresh_edges))]
+    edge_resource = [positions(resources, _strings(e[0] for e in fresh_edges))]
+    edge_unit = [positions(units, _strings(e[1] for e in fresh_edges))]
     edge_kind = [np.array([e[2] for e in fresh_edges], dtype=np.int8)]
-    edge_role = [_positions(roles, _strings(e[3] for e in fresh_edges))]
+    edge_role = [positions(roles, _strings(e[3] for e in fresh_edges))]
     if previous is not None:
         edge_resource.append(
-            _positions(resources, previous.resources)[previous.edge_resource[old_edges]]
+            positions(resources, previous.resources)[previous.edge_resource[old_edges]]
         )
-        edge_unit.append(_positions(units, previous.units)[previous.edge_unit[old_edges]])
+        edge_unit.append(positions(units, previous.units)[previous.edge_unit[old_edges]])
         edge_kind.append(previous.edge_kind[old_edges])
         old_roles = previous.edge_role[old_edges]
-        role_map = _positions(roles, previous.roles)
+        role_map = positions(roles, previous.roles)
         mapped = (
             role_map[np.maximum(old_roles, 0)] if len(role_map) else np.full(len(old_roles), -1)
         )
@@ -466,8 +472,8 @@ def _assemble(
         edge_kind=e_kind[distinct],
         edge_role=e_role[distinct].astype(np.int32),
         roles=roles,
-        hier_child=_positions(units, _strings(h[0] for h in links)),
-        hier_parent=_positions(units, _strings(h[1] for h in links)),
+        hier_child=positions(units, _strings(h[0] for h in links)),
+        hier_parent=positions(units, _strings(h[1] for h in links)),
         hier_kind=np.array([h[2] for h in links], dtype=np.int8),
         manifest_graph=_strings(graphs),
         manifest_hash=_strings(manifest[g][0] for g in graphs),
@@ -498,10 +504,10 @@ def _union(parts: list[np.ndarray]) -> np.ndarray:
     return np.unique(np.concatenate(parts)) if parts else _strings(())
 
 
-def _positions(sorted_names: np.ndarray, names: np.ndarray) -> np.ndarray:
+def positions(sorted_names: np.ndarray, names: np.ndarray) -> np.ndarray:
     """Where each of ``names`` is in ``sorted_names``, -1 where it is not.
 
-    >>> _positions(np.array(["a", "c"]), np.array(["c", "b", "a"])).tolist()
+    >>> positions(np.array(["a", "c"]), np.array(["c", "b", "a"])).tolist()
     [1, -1, 0]
     """
     if not len(names):
@@ -578,16 +584,14 @@ def update(
         )
     }
     manifest = {g: (h, new_links.get(g, old.get(g, ("", ""))[1])) for g, h in rows.items()}
-    result = _assemble(
-        layout.base, previous, keep, fresh, hierarchy, manifest, edits
-    )
+    result = _assemble(layout.base, previous, keep, fresh, hierarchy, manifest, edits)
     read_again = touched | set(fresh.kind)
     units = {e[1] for e in fresh.edges}
     before_mask = np.isin(previous.resources, _strings(read_again))
     units |= set(previous.units[previous.edge_unit[before_mask[previous.edge_resource]]].tolist())
-    for c, p, _k in hierarchy ^ old_hierarchy:
-        units |= {c, p}
-    result.changed_resources, result.changed_units = read_again, units
+    linked = {unit for c, p, _k in hierarchy ^ old_hierarchy for unit in (c, p)}
+    result.changed_resources, result.changed_units = read_again, units | linked
+    result.hierarchy_units = linked
     return result
 
 
@@ -599,6 +603,9 @@ class Refresh:
     full: bool
     reason: str
     seconds: float
+    #: The projection updated (``None`` after a full build): its lists are what the derived
+    #: graph holds, and its matrices tell which lists may change.
+    previous: Projection | None = None
 
 
 def refresh(
@@ -616,4 +623,4 @@ def refresh(
         projection = build(store, db, layout)
         return Refresh(projection, True, reason, time.perf_counter() - started)
     projection = update(previous, store, db, layout)
-    return Refresh(projection, False, "updated", time.perf_counter() - started)
+    return Refresh(projection, False, "updated", time.perf_counter() - started, previous)

@@ -14,7 +14,7 @@ inverse log of its degree). A subject on 3 works weighs 0.72, on 3,000 works
 0.13, six times less; on one work alone 1.44. Unlike ``log(N / df)`` it does
 not depend on the size of the whole collection ``N``, so adding records
 changes the weights of the units those records use and of no other, and an
-update stays local (``AssociationIndex.affected``). ``df`` is counted in works, not
+update stays local (``AssociationIndex.relist``). ``df`` is counted in works, not
 instances, so fifty editions of one book do not make its subjects look
 common. Above ``EXACT_DF`` the count is rounded down to a grid of ratio
 2^(1/4) (at most a 3 % change of weight), so one more record on a common
@@ -30,7 +30,7 @@ its broader and narrower concepts and its components at half strength,
 
 (``|t|``: how many units ``t`` uses, so a record with forty subjects does not
 outrank one with four). ``M`` is symmetric, so ``score(s, t) = score(t, s)``,
-which ``AssociationIndex.affected`` relies on. Two mat-vec steps, whatever the graph's size.
+which ``AssociationIndex.relist`` relies on. Two mat-vec steps, whatever the graph's size.
 
 **Explanations.** ``AssociationIndex.reasons`` gives the units behind a
 score: the shared ones, and those met through the hierarchy (its subject
@@ -41,7 +41,7 @@ score: the shared ones, and those met through the hierarchy (its subject
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,6 +58,7 @@ from graph.projection import (
     SUBJECT,
     WORK,
     Projection,
+    positions,
 )
 from ontology.errors import NotFoundError
 
@@ -166,6 +167,13 @@ class AssociationIndex:
         )
         self.WT = self.W.T.tocsr()
         self._relations: dict[tuple[int, int], int] | None = None
+        self._work_iris: list[str] | None = None
+        self._unit_sets: dict[int, set[int]] = {}
+        self._work_units: dict[int, dict[int, float]] = {}
+        self._links: dict[int, list[tuple[int, float]]] = {}
+        self._names: list[str] | None = None
+        self._weights: list[float] = []
+        self._dfs: list[int] = []
         # each work's editions, and the edges of the work and its editions, as slices
         by_work = np.argsort(self.work_pos[p.instance_work[editions]], kind="stable")
         self.edition_rows = editions[by_work]
@@ -184,7 +192,9 @@ class AssociationIndex:
     # ------------------------------------------------------------ seeds
 
     def work_iri(self, position: int) -> str:
-        return str(self.projection.resources[self.works[position]])
+        if self._work_iris is None:
+            self._work_iris = self.projection.resources[self.works].tolist()
+        return self._work_iris[position]
 
     def seed(self, iri: str) -> tuple[sparse.csr_matrix, set[int]]:
         """The unit vector of a resource, and the works it stands for (left out of its results).
@@ -269,6 +279,24 @@ class AssociationIndex:
             )
         )
 
+    def work_units(self, work: int) -> dict[int, float]:
+        """``W``'s row of ``work`` as {column: value}, kept (an update asks for the same ones often)."""
+        found = self._work_units.get(work)
+        if found is None:
+            found = self._work_units[work] = self.row_units(self.W, work)
+        return found
+
+    def _linked(self, unit: int) -> list[tuple[int, float]]:
+        """The units the hierarchy links to ``unit``, with the link's strength."""
+        found = self._links.get(unit)
+        if found is None:
+            h = self.H
+            part = slice(h.indptr[unit], h.indptr[unit + 1])
+            found = self._links[unit] = list(
+                zip(h.indices[part].tolist(), h.data[part].tolist(), strict=True)
+            )
+        return found
+
     def row_units(self, matrix: sparse.csr_matrix, row: int) -> dict[int, float]:
         """One row of ``matrix`` as {column: value} (without building a scipy row)."""
         start, end = matrix.indptr[row], matrix.indptr[row + 1]
@@ -281,37 +309,36 @@ class AssociationIndex:
     ) -> list[Reason]:
         """The units behind ``target``'s score for the ``seed`` units (``row``: its units, if not
         ``W``'s), strongest first."""
-        names, weight, df, h = self.unit_names, self.weight, self.df, self.H
-        row = self.row_units(self.W, target) if row is None else row
+        if self._names is None:
+            self._names = self.unit_names.tolist()
+            self._weights = self.weight.tolist()
+            self._dfs = self.df.tolist()
+        names, weight, df = self._names, self._weights, self._dfs
+        row = self.work_units(target) if row is None else row
         found: list[Reason] = []
         for unit, strength in row.items():
             if unit in seed:
                 share = float(seed[unit] * strength * weight[unit])
-                found.append(
-                    Reason(str(names[unit]), float(weight[unit]), share, int(df[unit]), unit)
-                )
+                found.append(Reason(names[unit], weight[unit], share, df[unit], unit))
                 continue
-            for other, link in zip(
-                h.indices[h.indptr[unit] : h.indptr[unit + 1]].tolist(),
-                h.data[h.indptr[unit] : h.indptr[unit + 1]].tolist(),
-                strict=True,
-            ):
+            for other, link in self._linked(unit):
                 if other in seed:
                     share = float(
                         seed[other] * strength * link * math.sqrt(weight[unit] * weight[other])
                     )
                     found.append(
                         Reason(
-                            str(names[unit]),
-                            float(weight[unit]),
+                            names[unit],
+                            weight[unit],
                             share,
-                            int(df[unit]),
+                            df[unit],
                             unit,
-                            via=str(names[other]),
+                            via=names[other],
                             via_column=other,
+                            link=link,
                         )
                     )
-        found.sort(key=lambda r: (-r.share, r.unit))
+        found.sort(key=lambda r: (-r.share, r.unit, r.via or ""))  # a total order
         return found
 
     def relation(self, seed_unit: int, unit: int) -> str:
@@ -329,87 +356,273 @@ class AssociationIndex:
             return "broader" if up == BROADER else "component"
         return "narrower" if self._relations.get((unit, seed_unit)) == BROADER else "whole"
 
-    def lists(self, positions: Iterable[int], k: int = TOP_K) -> dict[int, list[tuple[int, float]]]:
-        """The top ``k`` works related to each work of ``positions`` (batched sparse products)."""
-        wanted = sorted(set(positions))
-        found: dict[int, list[tuple[int, float]]] = {}
+    def score_rows(self, works: Iterable[int]) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+        """Each work of ``works`` (ascending) with its scores: (work, the works it scores with, their
+        scores), the nonzero part of its row of ``scores`` only.
+
+        Row by row the same numbers whatever the batch (a sparse product computes each row of its
+        result from the same row of its left operand alone), so a list computed again by an
+        update equals the one a full build computes.
+        """
+        wanted = np.array(sorted(set(works)), dtype=np.int64)
         for start in range(0, len(wanted), BATCH):
             batch = wanted[start : start + BATCH]
             block = self.W[batch]
             lengths = np.maximum(np.diff(block.indptr), 1)
-            raw = (block @ self.M @ self.WT).toarray()
-            scores = np.round(raw / np.sqrt(np.outer(lengths, self.length)), DECIMALS)
-            for offset, source in enumerate(batch):
-                row = scores[offset]
-                found[source] = [(t, float(row[t])) for t in self.top(row, k, {source})]
+            raw = (block @ self.M @ self.WT).tocsr()
+            row_of = np.repeat(np.arange(len(batch)), np.diff(raw.indptr))
+            scores = np.round(
+                raw.data / np.sqrt(lengths[row_of] * self.length[raw.indices]), DECIMALS
+            )
+            for offset, source in enumerate(batch.tolist()):
+                part = slice(raw.indptr[offset], raw.indptr[offset + 1])
+                yield source, raw.indices[part], scores[part]
+
+    @staticmethod
+    def best(source: int, works: np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """The ``k`` best of one row of scores (score, then IRI: works are in IRI order), without
+        ``source`` itself and without zeros (``top`` for a sparse row)."""
+        keep = (scores > 0) & (works != source)
+        works, scores = works[keep], scores[keep]
+        if len(works) > k:
+            cut = np.partition(scores, -k)[-k]
+            works, scores = works[scores >= cut], scores[scores >= cut]
+        order = np.lexsort((works, -scores))[:k]
+        return list(zip(works[order].tolist(), scores[order].tolist(), strict=True))
+
+    def lists(self, works: Iterable[int], k: int = TOP_K) -> dict[int, list[tuple[int, float]]]:
+        """The top ``k`` works related to each of ``works`` (batched sparse products)."""
+        return {s: self.best(s, found, scores, k) for s, found, scores in self.score_rows(works)}
+
+    def relist(
+        self,
+        before: AssociationIndex,
+        changed: set[str],
+        hierarchy_units: set[str],
+        k: int = TOP_K,
+    ) -> Relisting:
+        """The lists an update must compute again, computed: ``before``'s index holds the lists the
+        derived graph holds (its projection's), this one the store now.
+
+        Exact, not approximate. ``score(s, t)`` sums ``W[s, a] M[a, b] W[t, b]``; it
+        can differ from before only if the row of ``s`` or ``t`` changed (a work
+        read again) or an entry ``M[a, b]`` did, which takes a weight or a
+        hierarchy link of ``a`` or ``b`` (the units ``U``). So every pair whose
+        score changed has a work of ``A`` = (works read again) ∪ (users of ``U``).
+        The lists of ``A`` are computed again; so is the list of any other work
+        that held a work of ``A`` (or one gone), and of any other work that a
+        work of ``A`` now scores at or above the list's tenth (read from ``A``'s
+        own rows: scores are symmetric; ``SYMMETRY_MARGIN`` covers the last bit
+        that summing in another order may change). Every other list keeps its
+        ten: their scores are unchanged and nothing new reaches their tenth.
+        Common units whose ``df`` stays on its grid (``EXACT_DF``) keep their
+        weight, so a new record on a subject of thousands of works leaves
+        those works out of ``A``.
+        """
+        p, q = self.projection, before.projection
+        change = self._change(before, changed, hierarchy_units)
+        affected = change.users
+        # the old lists, in this index's positions (-1: a work gone)
+        to_new = positions(p.resources, q.resources)
+        position_of = np.where(to_new >= 0, self.work_pos[np.maximum(to_new, 0)], -1)
+        source, target = position_of[q.list_source], position_of[q.list_target]
+        score = q.list_score
+        vanished = (target < 0) | np.isin(target, np.array(sorted(affected), dtype=np.int64))
+        held_changed = set(np.unique(source[vanished & (source >= 0)]).tolist())
+        tenth = np.full(len(self.works), np.inf)
+        counts = np.bincount(source[source >= 0], minlength=len(self.works))
+        listed = source >= 0
+        np.minimum.at(tenth, source[listed], score[listed])  # lists are in rank order: the last
+        tenth[counts < k] = -np.inf  # a shorter list takes any work that scores at all
+        computed: dict[int, list[tuple[int, float]]] = {}
+        reached: set[int] = set()
+        for work, works, scores in self.score_rows(affected):
+            computed[work] = self.best(work, works, scores, k)
+            reached.update(works[scores >= tenth[works] - SYMMETRY_MARGIN].tolist())
+        more = (reached | held_changed) - affected
+        computed.update(self.lists(more, k))
+        # what the derived graph holds of the lists computed again, and of the sources gone
+        wanted = np.isin(source, np.array(sorted(computed), dtype=np.int64)) | (source < 0)
+        old: dict[int, list[tuple[int, str, float]]] = {}
+        gone: dict[str, list[str]] = {}
+        for s, old_source, t, old_target, x in zip(
+            source[wanted].tolist(),
+            q.list_source[wanted].tolist(),
+            target[wanted].tolist(),
+            q.list_target[wanted].tolist(),
+            score[wanted].tolist(),
+            strict=True,
+        ):
+            target_iri = str(q.resources[old_target])
+            if s < 0:
+                gone.setdefault(str(q.resources[old_source]), []).append(target_iri)
+            else:
+                old.setdefault(s, []).append((t, target_iri, x))
+        # every list now: those kept (in this index's rows) and those computed
+        keep = (source >= 0) & ~wanted
+        new_sources = [s for s in sorted(computed) for _ in computed[s]]
+        rows = np.concatenate(
+            [self.works[source[keep]], self.works[np.array(new_sources, dtype=np.int64)]]
+        )
+        targets = np.concatenate(
+            [
+                self.works[target[keep]],
+                self.works[
+                    np.array([t for s in sorted(computed) for t, _ in computed[s]], dtype=np.int64)
+                ],
+            ]
+        )
+        scores_now = np.concatenate(
+            [
+                score[keep],
+                np.array([x for s in sorted(computed) for _, x in computed[s]], dtype=np.float64),
+            ]
+        )
+        order = np.argsort(rows, kind="stable")
+        return Relisting(
+            computed=computed,
+            old=old,
+            gone=gone,
+            change=change,
+            list_source=rows[order].astype(np.int32),
+            list_target=targets[order].astype(np.int32),
+            list_score=scores_now[order],
+        )
+
+    def _change(
+        self, before: AssociationIndex, changed: set[str], hierarchy_units: set[str]
+    ) -> Change:
+        """The works read again, the units (columns) whose weight or hierarchy changed, and ``A``."""
+        p, q = self.projection, before.projection
+        rows = [p.row(iri) for iri in changed]
+        works = {int(self.work_pos[r]) for r in rows if r is not None and self.work_pos[r] >= 0}
+        # each column's counterpart before: a unit by its IRI, a Work's own column by its Work
+        old_work = positions(q.resources[before.works], p.resources[self.works])
+        old_column = np.concatenate(
+            [positions(q.units, p.units), np.where(old_work >= 0, len(q.units) + old_work, -1)]
+        )
+        moved = (old_column < 0) | (before.weight[np.maximum(old_column, 0)] != self.weight)
+        linked = positions(p.units, np.array(sorted(hierarchy_units), dtype=str))
+        moved[linked[linked >= 0]] = True
+        units = np.flatnonzero(moved)
+        users = set(np.unique(self.WT[units].indices).tolist()) if len(units) else set()
+        was = positions(q.resources, p.resources[self.works])
+        return Change(
+            works=works,
+            units=set(units.tolist()),
+            users=works | users,
+            before=np.where(was >= 0, before.work_pos[np.maximum(was, 0)], -1).tolist(),
+            linked=set(linked[linked >= 0].tolist()),
+            weight_then=np.where(
+                old_column >= 0, before.weight[np.maximum(old_column, 0)], np.nan
+            ).tolist(),
+        )
+
+    def same_pair(self, change: Change, source: int, target: int) -> bool:
+        """Whether ``source``'s association with ``target`` (score and explanation) is as it was:
+        neither was read again, and no unit whose weight or hierarchy changed takes part in it
+        (one of theirs shared, or linked by the hierarchy to one of the other's)."""
+        if source in change.works or target in change.works:
+            return False
+        if source not in change.users and target not in change.users:
+            return True
+        mine, theirs = self._units_of(source), self._units_of(target)
+        h = self.H
+        for own, other in ((mine, theirs), (theirs, mine)):
+            for unit in change.units.intersection(own):
+                if unit in other:
+                    return False
+                if any(n in other for n in h.indices[h.indptr[unit] : h.indptr[unit + 1]].tolist()):
+                    return False
+        return True
+
+    def same_explanation(
+        self, before: AssociationIndex, change: Change, source: int, target: int
+    ) -> bool:
+        """Whether ``source``'s association with ``target`` is explained in the same words as in
+        ``before``, though its score may differ: neither work was read again (so their units,
+        roles, kinds and editions are as they were), and the units behind the score come in the
+        same order, with the same paths (weights that changed moved shares, not ranks)."""
+        if source in change.works or target in change.works:
+            return False
+        old_source, old_target = change.before[source], change.before[target]
+        if old_source < 0 or old_target < 0:
+            return False
+        if change.linked.isdisjoint(self._units_of(target)):
+            # the same reasons as before (the rows and the hierarchy around them are unchanged),
+            # with their shares then: the same formula over the weights then, so the same floats
+            # as ``before.reasons`` computes, without its rows and links
+            seed, row = self.work_units(source), self.work_units(target)
+            now = self.reasons(seed, target)
+            if len(now) <= 1:
+                return True
+            then = sorted(
+                now,
+                key=lambda r: (-_share_then(change.weight_then, seed, row, r), r.unit, r.via or ""),
+            )
+            return [(r.unit, r.via) for r in now[:MAX_REASONS]] == [
+                (r.unit, r.via) for r in then[:MAX_REASONS]
+            ]
+        now = self.reasons(self.work_units(source), target)[:MAX_REASONS]
+        then = before.reasons(before.work_units(old_source), old_target)[:MAX_REASONS]
+        return [_path(self, r) for r in now] == [_path(before, r) for r in then]
+
+    def _units_of(self, work: int) -> set[int]:
+        found = self._unit_sets.get(work)
+        if found is None:
+            found = set(self.W.indices[self.W.indptr[work] : self.W.indptr[work + 1]].tolist())
+            self._unit_sets[work] = found
         return found
 
-    def affected(
-        self,
-        before: AssociationIndex | None,
-        changed: set[str],
-        lists_before: dict[str, list[tuple[str, float]]],
-        changed_units: set[str],
-        k: int = TOP_K,
-    ) -> set[int]:
-        """The works whose lists may differ from ``lists_before`` (``before``'s lists) after a change.
 
-        A work's list changes only if (a) the work itself was read again, (b)
-        a unit it reaches changed weight or hierarchy, or (c) a work read
-        again enters, leaves or moves in it: every other score is unchanged.
-        (c) is found from the changed works' own scores, since scores are
-        symmetric.
-        """
-        p = self.projection
-        positions: set[int] = set()
-        changed_positions = [
-            int(self.work_pos[r])
-            for r in (p.row(i) for i in changed)
-            if r is not None and self.work_pos[r] >= 0
-        ]
-        positions.update(changed_positions)
-        if before is None:
-            return set(range(len(self.works)))
-        moved = set(changed_units)
-        old_weight = {
-            str(u): w
-            for u, w in zip(before.unit_names.tolist(), before.weight.tolist(), strict=True)
-        }
-        units = self.unit_names.tolist()
-        for unit, weight in zip(units, self.weight.tolist(), strict=True):
-            if old_weight.get(unit) != weight:
-                moved.add(unit)
-        column = {u: c for c, u in enumerate(units)}
-        moved_cols = [column[u] for u in moved if u in column]
-        if moved_cols:
-            reach = sparse.csr_matrix(
-                (np.ones(len(moved_cols)), (np.zeros(len(moved_cols), dtype=int), moved_cols)),
-                shape=(1, len(units)),
-            )
-            reach = reach + reach @ self.H
-            users = np.asarray((self.W @ reach.T).todense()).ravel()
-            positions.update(np.flatnonzero(users).tolist())
-        changed_iris = {self.work_iri(c) for c in changed_positions} | {
-            i for i in changed if p.row(i) is None
-        }
-        thresholds = np.zeros(len(self.works))  # a shorter list takes any work that scores at all
-        for source, items in lists_before.items():
-            row = p.row(source)
-            if row is None or self.work_pos[row] < 0:
-                continue
-            position = int(self.work_pos[row])
-            if any(target in changed_iris for target, _score in items):
-                positions.add(position)
-            elif len(items) >= k:
-                thresholds[position] = min(score for _t, score in items)
-        for start in range(0, len(changed_positions), BATCH):
-            batch = changed_positions[start : start + BATCH]
-            block = self.W[batch]
-            lengths = np.maximum(np.diff(block.indptr), 1)
-            raw = (block @ self.M @ self.WT).tocoo()
-            score = np.round(raw.data / np.sqrt(lengths[raw.row] * self.length[raw.col]), DECIMALS)
-            positions.update(np.unique(raw.col[score >= thresholds[raw.col]]).tolist())
-        return positions
+def _share_then(
+    weight_then: list[float], seed: dict[int, float], row: dict[int, float], reason: Reason
+) -> float:
+    """``reason``'s share with the weights of before (``AssociationIndex.reasons``' formula)."""
+    unit, strength = reason.column, row[reason.column]
+    if reason.via is None:
+        return float(seed[unit] * strength * weight_then[unit])
+    other = reason.via_column
+    return float(
+        seed[other] * strength * reason.link * math.sqrt(weight_then[unit] * weight_then[other])
+    )
+
+
+def _path(index: AssociationIndex, reason: Reason) -> tuple[str, str | None, str | None]:
+    """What an explanation says of one reason: the unit, and the seed's unit it was met through."""
+    if reason.via is None:
+        return reason.unit, None, None
+    return reason.unit, reason.via, index.relation(reason.via_column, reason.column)
+
+
+#: Below a list's tenth score, how far a work scored from its own side may still be at or above
+#: it when scored from the list's side (the sums run in other orders; rounded to ``DECIMALS``).
+SYMMETRY_MARGIN = 1e-8
+
+
+@dataclass
+class Change:
+    """What an update changed, in an index's positions (``AssociationIndex.relist``)."""
+
+    works: set[int]  # works read again
+    units: set[int]  # columns whose weight or hierarchy changed (``U``)
+    users: set[int]  # ``A``: the works read again and the users of ``U``
+    before: list[int]  # each work's position in the index before (-1: a new work)
+    linked: set[int]  # columns whose hierarchy changed
+    weight_then: list[float]  # each column's weight before (NaN: a new unit)
+
+
+@dataclass
+class Relisting:
+    """The lists an update computed again, what the derived graph held of them, and every list now."""
+
+    computed: dict[int, list[tuple[int, float]]]  # work -> [(work, score)], rank order
+    old: dict[int, list[tuple[int, str, float]]]  # work -> [(work or -1 if gone, IRI, score)]
+    gone: dict[str, list[str]]  # a source no longer a work -> the targets its nodes named
+    change: Change
+    list_source: np.ndarray  # every list now, as ``Projection.list_*``
+    list_target: np.ndarray
+    list_score: np.ndarray
 
 
 @dataclass
@@ -423,3 +636,4 @@ class Reason:
     column: int = -1
     via: str | None = None
     via_column: int = -1
+    link: float = 0.0  # the hierarchy's strength between the unit and ``via``

@@ -4,10 +4,12 @@ Composition (it wires ``graph`` and ``query``, which may not import each
 other's callers): at the end of a writing session, before its checkpoint,
 ``refresh_associations`` brings the projection up to date
 (``graph.projection.refresh``: incremental unless none can be trusted),
-recomputes the association lists of the works a change can have touched
-(``query.association.AssociationIndex.affected``), writes their nodes in the
-derived graph (``graph.derived``) with the new projection's token, and saves
-the projection. The checkpoint the session then publishes carries that token,
+recomputes the association lists a change can have touched
+(``query.association.AssociationIndex.relist``: exact, not approximate), sorts
+their nodes into those that stay, those whose rank or score alone changes and
+those explained again (``_edits``), writes only those in the derived graph
+(``graph.derived``) with the new projection's token, and saves the projection.
+A full build streams every list to the writer, one at a time. The checkpoint the session then publishes carries that token,
 so the server loads the projection that matches what it serves.
 
 Why at the end of ``catalograph ingest`` and not after each edit of a
@@ -22,16 +24,23 @@ projection of the checkpoint it serves, which stays consistent with it.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pyoxigraph import Store
 
-from graph.derived import AssociationNode, read_token, write_associations
+from graph.derived import (
+    AssociationNode,
+    Restated,
+    read_token,
+    rebuild_associations,
+    update_associations,
+)
 from graph.projection import Projection, load, refresh, save
 from graph.writer import Writer
 from ontology.layout import Layout
-from query.association import TOP_K, AssociationIndex
+from query.association import TOP_K, AssociationIndex, Relisting
 from query.related import Association, Labels, role_names
 
 
@@ -66,44 +75,43 @@ def refresh_associations(
     store = writer.store
     token = None if full else read_token(store, layout)
     done = refresh(store, writer.session.index.db, layout, data_dir, token)
-    projection = done.projection
-    if not done.full and not projection.changed_resources and not projection.changed_units:
+    projection, previous = done.projection, done.previous
+    if previous is not None and not projection.changed_resources and not projection.changed_units:
         return AssociationRefresh(
             False, "nothing changed", 0, 0, 0, 0, done.seconds, 0.0, 0.0, token or ""
         )
     started = time.perf_counter()
     index = AssociationIndex(projection)
-    previous = load(data_dir, token) if token and not done.full else None
-    lists_before = previous.lists() if previous is not None else {}
     if previous is None:
-        positions = set(range(len(index.works)))
-    else:
-        positions = index.affected(
-            AssociationIndex(previous),
-            projection.changed_resources or set(),
-            lists_before,
-            projection.changed_units or set(),
+        explainer = _Explainer(index, store, layout)
+        kept: dict[int, list[tuple[int, float]]] = {}
+        token_stated = projection.token
+        written = rebuild_associations(store, layout, token_stated, explainer.stream(kept))
+        lists_seconds, write_started = explainer.seconds, started + explainer.seconds
+        projection.set_lists(
+            {
+                int(index.works[s]): [(int(index.works[t]), x) for t, x in items]
+                for s, items in kept.items()
+            }
         )
-    lists = index.lists(positions)
-    if previous is not None:  # a list that came out as it was keeps its nodes as they are
-        lists = {
-            p: items for p, items in lists.items()
-            if [(index.work_iri(t), score) for t, score in items] != lists_before.get(index.work_iri(p), [])
-        }  # fmt: skip
-    nodes = _nodes(index, store, layout, lists)
-    lists_seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    current = {index.work_iri(p) for p in range(len(index.works))}
-    gone = [source for source in lists_before if source not in current]
-    merged = {s: items for s, items in lists_before.items() if s in current}
-    merged.update({source: [(n.target, n.score) for n in items] for source, items in nodes.items()})
-    merged = {s: items for s, items in merged.items() if items}
-    # a store with no association at all keeps no derived quad (not even the token)
-    token_stated = projection.token if merged else None
-    written = write_associations(
-        store, layout, token_stated, nodes, replace_all=previous is None, gone=gone
-    )
-    projection.set_lists(merged)
+        listed, changed = len(index.works), len(kept)
+    else:
+        before = AssociationIndex(previous)
+        relisting = index.relist(
+            before, projection.changed_resources or set(), projection.hierarchy_units or set()
+        )
+        edits = _edits(index, before, relisting, _Explainer(index, store, layout))
+        lists_seconds = time.perf_counter() - started
+        write_started = time.perf_counter()
+        projection.list_source = relisting.list_source
+        projection.list_target = relisting.list_target
+        projection.list_score = relisting.list_score
+        token_stated = projection.token if len(projection.list_source) else None
+        written = update_associations(
+            store, layout, token_stated,
+            computed=edits.computed, restated=edits.restated, dropped=edits.dropped,
+        )  # fmt: skip
+        listed, changed = len(relisting.computed), edits.lists_changed
     save(projection, data_dir)
     writer.session.changed = True
     return AssociationRefresh(
@@ -112,40 +120,105 @@ def refresh_associations(
         resources_read=len(projection.changed_resources)
         if projection.changed_resources is not None
         else len(projection.resources),
-        works_listed=len(positions),
-        lists_changed=len(lists),
+        works_listed=listed,
+        lists_changed=changed,
         quads_written=written,
         projection_seconds=done.seconds,
         lists_seconds=lists_seconds,
-        write_seconds=time.perf_counter() - started,
+        write_seconds=time.perf_counter() - write_started,
         token=projection.token,
     )
 
 
-def _nodes(
-    index: AssociationIndex, store: Store, layout: Layout, lists: dict[int, list[tuple[int, float]]]
-) -> dict[str, list[AssociationNode]]:
-    """The association nodes of each listed work, explained as ``related`` explains them."""
-    association = Association(index, store, layout)
-    labels = Labels(store, ("en",), role_names=role_names(("en",)))
-    nodes: dict[str, list[AssociationNode]] = {}
-    for source, items in lists.items():
-        seed = index.row_units(index.W, source)
+@dataclass
+class _Edits:
+    """What an update writes in the derived graph (``graph.derived.update_associations``)."""
+
+    computed: list[AssociationNode] = field(default_factory=list)
+    restated: list[Restated] = field(default_factory=list)
+    dropped: list[tuple[str, str]] = field(default_factory=list)
+    lists_changed: int = 0
+
+
+def _edits(
+    index: AssociationIndex, before: AssociationIndex, relisting: Relisting, explainer: _Explainer
+) -> _Edits:
+    """Each list computed again against what the graph holds of it: a node whose pair is as it was
+    (``AssociationIndex.same_pair``) keeps its statements and at most changes rank; one whose
+    explanation is provably the same (``AssociationIndex.same_explanation``) changes its score
+    and rank only; the others are explained again (the writer then writes only what differs);
+    targets gone are dropped."""
+    edits = _Edits()
+    for source, old_source_targets in relisting.gone.items():
+        edits.dropped += [(source, target) for target in old_source_targets]
+        edits.lists_changed += 1
+    for source, items in sorted(relisting.computed.items()):
         source_iri = index.work_iri(source)
-        nodes[source_iri] = []
-        for rank, (target, score) in enumerate(items[:TOP_K], start=1):
-            units, words = association.explain(seed, target, labels)
-            nodes[source_iri].append(
-                AssociationNode(
-                    source=source_iri,
-                    target=index.work_iri(target),
-                    rank=rank,
-                    score=score,
-                    units=tuple(u.iri for u in units),
-                    explanation=words,
-                )
-            )
-    return nodes
+        old = relisting.old.get(source, [])
+        held = {iri: (rank, score) for rank, (_t, iri, score) in enumerate(old, start=1)}
+        if [(t, x) for t, _iri, x in old] == items and all(
+            index.same_pair(relisting.change, source, t) for t, _ in items
+        ):
+            continue  # the list and every node as they were
+        edits.lists_changed += 1
+        now = set()
+        for rank, (target, score) in enumerate(items, start=1):
+            target_iri = index.work_iri(target)
+            now.add(target_iri)
+            was = held.get(target_iri)
+            if was is not None and (
+                (was[1] == score and index.same_pair(relisting.change, source, target))
+                or index.same_explanation(before, relisting.change, source, target)
+            ):
+                if was != (rank, score):
+                    edits.restated.append(
+                        Restated(source_iri, target_iri, was[0], rank, was[1], score)
+                    )
+                continue
+            edits.computed.append(explainer.node(source, target, rank, score))
+        edits.dropped += [(source_iri, iri) for iri in held if iri not in now]
+    return edits
+
+
+class _Explainer:
+    """Association nodes explained as ``related`` explains them (labels in English)."""
+
+    def __init__(self, index: AssociationIndex, store: Store, layout: Layout) -> None:
+        self.index = index
+        self.association = Association(index, store, layout)
+        self.labels = Labels(store, ("en",), role_names=role_names(("en",)))
+        self._seed: tuple[int, dict[int, float]] = (-1, {})
+        self.seconds = 0.0
+
+    def node(self, source: int, target: int, rank: int, score: float) -> AssociationNode:
+        if self._seed[0] != source:
+            self._seed = (source, self.index.work_units(source))
+        units, words = self.association.explain(self._seed[1], target, self.labels)
+        return AssociationNode(
+            source=self.index.work_iri(source),
+            target=self.index.work_iri(target),
+            rank=rank,
+            score=score,
+            units=tuple(u.iri for u in units),
+            explanation=words,
+        )
+
+    def stream(
+        self, kept: dict[int, list[tuple[int, float]]]
+    ) -> Iterator[tuple[str, list[AssociationNode]]]:
+        """Every work's list with its nodes, one at a time (a full build: memory for one list, not
+        all of them); each non-empty list is also put in ``kept``; ``seconds`` counts the time
+        spent here (scores and explanations), not in the writer that consumes the stream."""
+        index = self.index
+        clock = time.perf_counter()
+        for source, works, scores in index.score_rows(range(len(index.works))):
+            items = index.best(source, works, scores, TOP_K)
+            if items:
+                kept[source] = items
+            nodes = [self.node(source, t, rank, x) for rank, (t, x) in enumerate(items, start=1)]
+            self.seconds += time.perf_counter() - clock
+            yield index.work_iri(source), nodes
+            clock = time.perf_counter()
 
 
 def projection_of(store: Store, layout: Layout, data_dir: Path) -> Projection | None:
