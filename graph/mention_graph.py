@@ -4,9 +4,14 @@ One graph, ``{base}graph/derived/mentions``, holds every mention node and
 nothing else; a node is a fragment of it, named from the work, the unit and
 the field, so the same mention found again is the same node::
 
-    <…/mentions#m3fa…> a cg:Mention ; cg:mentionIn <work/k1> ;
-        cg:mentionedUnit <concept/k3> ; cg:mentionField "summary" ;
+    <…/mentions#m3fa…> a cg:Mention ; cg:mentionedIn <work/k1> ;
+        cg:mentionOf <concept/k3> ; cg:textProperty bf:summary ;
         cg:mentionCount 2 .
+    <work/k1> cg:mentions <concept/k3> .
+
+(the ontology's mention terms; a node stands for every occurrence of the unit
+in that property's texts, so it carries a count and no offsets). The direct
+``cg:mentions`` link is for queries that need no count.
 
 Written by the writer that holds the store (``web.mentions_command``), work
 by work and only the difference with what the graph holds, so refreshing a
@@ -21,9 +26,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from pyoxigraph import Literal, NamedNode, Quad, Store
 
 from ontology.layout import Layout
-from ontology.namespaces import CG, RDF, XSD
+from ontology.namespaces import BF, CG, RDF, XSD
 
 MENTIONS = "derived/mentions"
+#: The field names of ``query.mentions`` -> the property whose texts they are.
+FIELDS = {"summary": BF.summary, "tableOfContents": BF.tableOfContents}
 #: New mention quads written at once.
 BATCH_QUADS = 50_000
 
@@ -42,17 +49,18 @@ def _quads(layout: Layout, work: str, unit: str, field: str, count: int) -> list
     node = node_iri(layout, work, unit, field)
     return [
         Quad(node, RDF.type, CG.Mention, graph),
-        Quad(node, CG.mentionIn, NamedNode(work), graph),
-        Quad(node, CG.mentionedUnit, NamedNode(unit), graph),
-        Quad(node, CG.mentionField, Literal(field), graph),
+        Quad(node, CG.mentionedIn, NamedNode(work), graph),
+        Quad(node, CG.mentionOf, NamedNode(unit), graph),
+        Quad(node, CG.textProperty, FIELDS[field], graph),
         Quad(node, CG.mentionCount, Literal(str(count), datatype=XSD.integer), graph),
+        Quad(NamedNode(work), CG.mentions, NamedNode(unit), graph),
     ]
 
 
 def held_works(store: Store, layout: Layout) -> set[str]:
     """The works the graph holds mentions of."""
     graph = mentions_graph(layout)
-    return {q.object.value for q in store.quads_for_pattern(None, CG.mentionIn, None, graph)}
+    return {q.object.value for q in store.quads_for_pattern(None, CG.mentionedIn, None, graph)}
 
 
 def write_mentions(
@@ -67,8 +75,8 @@ def write_mentions(
     added = removed = 0
     pending: list[Quad] = []
     for work in sorted(set(found) | set(gone)):
-        held: set[Quad] = set()
-        for quad in store.quads_for_pattern(None, CG.mentionIn, NamedNode(work), graph):
+        held = set(store.quads_for_pattern(NamedNode(work), CG.mentions, None, graph))
+        for quad in store.quads_for_pattern(None, CG.mentionedIn, NamedNode(work), graph):
             held.update(store.quads_for_pattern(quad.subject, None, None, graph))
         wanted = {q for unit, field, count in found.get(work, ()) for q in _quads(layout, work, unit, field, count)}
         for quad in held - wanted:

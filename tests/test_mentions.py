@@ -83,8 +83,8 @@ def rows(store: Store, sparql: str) -> list[tuple[str, ...]]:
 
 MENTIONS_OF = """
 SELECT ?label ?field ?count WHERE {{
-  GRAPH <{graph}> {{ ?m cg:mentionIn <{work}> ; cg:mentionedUnit ?unit ; cg:mentionField ?field ;
-                     cg:mentionCount ?count }}
+  GRAPH <{graph}> {{ ?m cg:mentionedIn <{work}> ; cg:mentionOf ?unit ; cg:textProperty ?field ;
+                     cg:mentionCount ?count . <{work}> cg:mentions ?unit }}
   ?unit rdfs:label ?label
 }} ORDER BY ?label ?field ?count
 """
@@ -96,12 +96,13 @@ def test_the_command_links_a_summary_to_the_place_it_names(sample_dir: Path) -> 
     store = open_latest_snapshot(sample_dir)
     work = f"{BASE}work/k1ca988fc1b90c194c3b4"
     found = rows(store, MENTIONS_OF.format(graph=GRAPH, work=work))
-    assert ("Iran", "summary", "2") in found
-    # Every mention node has its four statements, and nothing else is in the graph.
+    assert ("Iran", BF.summary.value, "2") in found
+    # Every mention node has its five statements, a cg:mentions link per (work, unit), nothing else.
     counts = rows(store, f"SELECT (COUNT(DISTINCT ?m) AS ?n) WHERE {{ GRAPH <{GRAPH}> {{ ?m a cg:Mention }} }}")
+    links = rows(store, f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{GRAPH}> {{ ?w cg:mentions ?u }} }}")
     whole = rows(store, f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{GRAPH}> {{ ?s ?p ?o }} }}")
     assert int(counts[0][0]) > 100
-    assert int(whole[0][0]) == 5 * int(counts[0][0])
+    assert int(whole[0][0]) == 5 * int(counts[0][0]) + int(links[0][0])
 
 
 def test_a_second_refresh_matches_nothing(sample_dir: Path) -> None:
@@ -192,5 +193,5 @@ def test_the_mention_terms_are_declared() -> None:
     from ontology.vocabulary import ontology_triples
 
     declared = {t.subject.value for t in ontology_triples() if isinstance(t.subject, NamedNode)}
-    for term in (CG.Mention, CG.mentionIn, CG.mentionedUnit, CG.mentionField, CG.mentionCount):
+    for term in (CG.Mention, CG.mentionedIn, CG.mentionOf, CG.textProperty, CG.mentionCount, CG.mentions):
         assert term.value in declared
