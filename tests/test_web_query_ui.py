@@ -49,6 +49,11 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )  # fmt: skip
     # exit 1 only says some records were rejected, which .ci/up allows too
     assert ingest.returncode in (0, 1), ingest.stderr[-3000:]
+    mentions = subprocess.run(  # the derived graph the mentions example reads
+        [sys.executable, "-m", "web.cli", "--data-dir", str(data_dir), "mentions", "--refresh"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert mentions.returncode == 0, mentions.stderr[-3000:]
     with running_server(settings_for(data_dir)) as url:
         yield url
 

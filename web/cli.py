@@ -305,6 +305,18 @@ def related(
 
 
 @cli.command()
+@click.option("--refresh", is_flag=True, required=True, help="Bring the derived graph of mentions up to date.")
+@click.option("--full", is_flag=True, help="Match every work again instead of those whose texts changed.")
+@click.pass_obj
+def mentions(settings: Settings, refresh: bool, full: bool) -> None:
+    """Link works to the concepts, agents and places their abstracts and contents notes
+    mention (the graph {base}graph/derived/mentions)."""
+    from web.mentions_command import run_mentions_command
+
+    click.echo(run_mentions_command(settings, full=full), err=True)
+
+
+@cli.command()
 @click.option("--host", help="Interface to listen on (default: the host setting, 127.0.0.1).")
 @click.option(
     "--port", type=click.IntRange(0, 65535), help="Port (default: the port setting, 5000)."

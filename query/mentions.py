@@ -1,0 +1,298 @@
+"""Which knowledge units a work's abstracts and contents notes mention, by their labels.
+
+A spaCy pipeline with no trained parts (``spacy.blank("xx")``, the
+multi-language tokenizer: no official trained model installs from the package
+registries, and an unofficial re-upload is never used; ``model`` takes the name
+of an installed trained pipeline instead) and a ``PhraseMatcher`` built from
+every label of the store's concepts (``rdfs:label``, ``skos:prefLabel``,
+``skos:altLabel``, all languages), agents and places (``rdfs:label``),
+read by ``rq/mention_labels.rq`` through ``query.subject_index``'s reader.
+
+Why a phrase matcher and not a statistical linker: the labels are the
+catalog's own authority data, so an exact (tokenised) match is explainable,
+and the only errors left are labels that are also ordinary words; the guards
+of ``usable_label`` and the case rules of ``case_sensitive`` are where those
+are stopped, and ``tests/data/mentions/precision.tsv`` measures what gets
+through.
+
+Chinese and Japanese have no spaces between words: every CJK character is
+made a token of its own (``segment``) on both sides, so a label of n
+characters matches as a character n-gram wherever it occurs. Chosen over
+spaCy's Chinese tokenizer with jieba because it needs no extra package and
+never splits a label across a word boundary the segmenter chose differently
+(jieba's ``音乐史`` would hide the label ``音乐``); the price is that a short
+label can match inside a longer word, so CJK labels need two characters.
+
+Bounded: at most ``MAX_TEXT_CHARS`` characters of a work's text are read, at
+most ``MAX_LABEL_TOKENS`` tokens per label, and at most ``MAX_LABELS`` labels.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from pyoxigraph import Store
+
+from query.subject_index import _rows
+
+#: Characters of one work's texts (all fields together) that are matched.
+MAX_TEXT_CHARS = 20_000
+#: Tokens of a label, at most (longer labels are headings no prose repeats).
+MAX_LABEL_TOKENS = 12
+#: Distinct labels in one matcher, at most (some 100 bytes of patterns each).
+MAX_LABELS = 2_000_000
+#: Letters (or digits) a non-CJK label needs; shorter ones ("Ga", "UK"
+#: aside, see ``case_sensitive``) match ordinary words and initials.
+MIN_LETTERS = 3
+#: Characters a CJK label needs: one character is a word fragment.
+MIN_CJK_CHARS = 2
+
+_CJK = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af])")
+_TRAILING = re.compile(r"[\s.,;:/=\]\[]+$")
+#: "Armstrong, Louis, 1901-1971" -> family "Armstrong", given "Louis".
+_INVERTED_NAME = re.compile(r"^([^,()]+), ([^,()\d]+?)(?:,.*)?$")
+_DATES = re.compile(r",?\s*(?:\d{3,4}\??-?(?:\d{3,4}\??)?|b\. \d+|d\. \d+|fl\. .*)\.?$")
+
+#: Labels that are function words or filler in the languages of the sample:
+#: a vocabulary that has them as concepts (a heading "The") is wrong, and the
+#: mentions they would make are noise.
+_STOP_WORDS = """the and for with from this that these those which their there here about into over
+    under between among other others also such than then they them some many more most
+    les des une dans pour avec sur par der die das und mit von den dem ein eine
+    los las del por para con una uno che per gli
+    introduction conclusion summary abstract contents chapter part volume index appendix
+    preface results methods method background study studies data paper article analysis
+    review case cases new general"""
+STOP_LABELS = frozenset(_STOP_WORDS.split())
+
+
+def segment(text: str) -> str:
+    """``text`` with a space between every two CJK characters, so each is a token
+    (runs of white space become one space: only tokens matter here).
+
+    >>> segment("日本音楽 and  jazz")
+    '日 本 音 楽 and jazz'
+    """
+    return " ".join(_CJK.sub(r" \1 ", text).split())
+
+
+def _letters(label: str) -> int:
+    return sum(1 for c in label if c.isalnum())
+
+
+def clean_label(label: str) -> str:
+    """A label as prose would write it: NFC, single spaces, no trailing MARC punctuation.
+
+    >>> clean_label("Music --  History.")
+    'Music -- History'
+    """
+    text = " ".join(unicodedata.normalize("NFC", label).split())
+    return _TRAILING.sub("", text)
+
+
+def usable_label(label: str) -> bool:
+    """Whether a (cleaned) label may become a pattern: long enough, not a number, not a stop word.
+
+    >>> [usable_label(x) for x in ("Music", "Ga", "1984", "The", "音乐", "音", "X-rays", "AI")]
+    [True, False, False, False, True, False, True, False]
+    """
+    if not label or not any(c.isalpha() for c in label):
+        return False
+    cjk = len(_CJK.findall(label))
+    if cjk:
+        return cjk >= MIN_CJK_CHARS or _letters(label) - cjk >= MIN_LETTERS
+    if _letters(label) < MIN_LETTERS:
+        return False
+    return label.casefold() not in STOP_LABELS
+
+
+def case_sensitive(label: str, kind: str) -> bool:
+    """Whether a label matches only with its own case.
+
+    Names (agents, places) are matched as written: "Bath" the city is not
+    "bath", "Nature" the publisher is not "nature". So are acronyms and short
+    labels ("AIDS" is not "aids", "Iron" the place is not "iron"); other
+    concept labels ("Music", "Jazz") match in any case, as headings
+    capitalise what prose does not.
+
+    >>> case_sensitive("Music", "concept"), case_sensitive("AIDS", "concept")
+    (False, True)
+    >>> case_sensitive("Berlin", "place"), case_sensitive("Cell", "concept")
+    (True, True)
+    """
+    if kind != "concept":
+        return True
+    letters = [c for c in label if c.isalpha()]
+    return len(letters) <= 4 or (len(letters) > 1 and all(c.isupper() for c in letters))
+
+
+def label_variants(label: str, kind: str) -> list[str]:
+    """The forms of a label that prose uses: itself, and for an inverted personal name
+    without its dates, the name in reading order.
+
+    >>> label_variants("Armstrong, Louis, 1901-1971", "agent")
+    ['Armstrong, Louis, 1901-1971', 'Louis Armstrong']
+    >>> label_variants("Music.", "concept")
+    ['Music']
+    """
+    text = clean_label(label)
+    out = [text] if text else []
+    if kind == "agent":
+        found = _INVERTED_NAME.match(_DATES.sub("", text))
+        if found:
+            given, family = found[2].strip(), found[1].strip()
+            if given and family:
+                out.append(f"{given} {family}")
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """One unit mentioned in one field of a work's texts, ``count`` times."""
+
+    unit: str
+    field: str
+    count: int
+
+
+@dataclass
+class MentionMatcher:
+    """The labels of a store as one spaCy ``PhraseMatcher`` (two: one per case rule)."""
+
+    nlp: object
+    exact: object
+    folded: object
+    #: matcher key -> the units the label names (one label can name several)
+    units: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    labels: int = 0
+    skipped: int = 0
+
+    def mentions(self, texts: Iterable[tuple[str, str]]) -> list[Mention]:
+        """The mentions in one work's ``(field, text)`` pairs, counted per unit and field.
+
+        Overlapping matches keep the longest ("New York Public Library" is not
+        also "New York"); a span that is the label of several units counts
+        for each.
+        """
+        counts: Counter = Counter()
+        for field_name, _, key in self.matches(texts):
+            for unit in self.units[key]:
+                counts[(unit, field_name)] += 1
+        return [Mention(unit, f, n) for (unit, f), n in sorted(counts.items())]
+
+    def matches(self, texts: Iterable[tuple[str, str]]) -> Iterator[tuple[str, str, int]]:
+        """``(field, matched text, matcher key)`` of every kept match, in text order."""
+        budget = MAX_TEXT_CHARS
+        for field_name, text in texts:
+            if budget <= 0:
+                break
+            doc = self.nlp.make_doc(segment(text[:budget]))
+            budget -= len(text)
+            spans = [
+                _Span(key, start, end)
+                for matcher in (self.exact, self.folded)
+                for key, start, end in matcher(doc)
+            ]
+            for span in sorted(_longest(spans), key=lambda s: (s.start, s.key)):
+                yield field_name, doc[span.start : span.end].text, span.key
+
+    def form(self, key: int) -> str:
+        """The label a matcher key stands for (as matched: folded unless case-sensitive)."""
+        return self.nlp.vocab.strings[key][1:]
+
+
+@dataclass(frozen=True, slots=True)
+class _Span:
+    key: int
+    start: int
+    end: int
+
+
+def _longest(spans: list[_Span]) -> Iterator[_Span]:
+    """Spans that no longer span overlaps, longest first then leftmost (as ``filter_spans``),
+    every key of an identical span kept."""
+    taken: set[int] = set()
+    ordered = sorted(spans, key=lambda s: (-(s.end - s.start), s.start, s.key))
+    chosen: dict[tuple[int, int], bool] = {}
+    for span in ordered:
+        where = (span.start, span.end)
+        if where in chosen:
+            if chosen[where]:
+                yield span
+            continue
+        free = not any(i in taken for i in range(span.start, span.end))
+        chosen[where] = free
+        if free:
+            taken.update(range(span.start, span.end))
+            yield span
+
+
+def blank_pipeline(model: str | None = None):
+    """A tokenizer-only spaCy pipeline (``spacy.blank("xx")``), or the installed pipeline ``model``."""
+    import spacy
+
+    if model:
+        return spacy.load(model, exclude=["parser", "ner", "lemmatizer", "textcat"])
+    return spacy.blank("xx")
+
+
+def build_matcher(labels: Iterable[tuple[str, str, str]], model: str | None = None) -> MentionMatcher:
+    """A matcher of ``(unit, kind, label)`` rows (``read_labels``), guarded by ``usable_label``."""
+    from spacy.matcher import PhraseMatcher
+
+    nlp = blank_pipeline(model)
+    by_form: dict[tuple[str, bool], set[str]] = defaultdict(set)
+    skipped = 0
+    for unit, kind, label in labels:
+        for form in label_variants(label, kind):
+            if not usable_label(form):
+                skipped += 1
+                continue
+            exact = case_sensitive(form, kind)
+            key = (form if exact else form.casefold(), exact)
+            if key not in by_form and len(by_form) >= MAX_LABELS:
+                skipped += 1
+                continue
+            by_form[key].add(unit)
+    matcher = MentionMatcher(nlp, PhraseMatcher(nlp.vocab, attr="ORTH"), PhraseMatcher(nlp.vocab, attr="LOWER"))
+    forms = sorted(by_form)
+    for (form, exact), doc in zip(forms, nlp.tokenizer.pipe(segment(f) for f, _ in forms), strict=True):
+        if len(doc) > MAX_LABEL_TOKENS:
+            skipped += 1
+            continue
+        name = f"{'=' if exact else '~'}{form}"
+        key = nlp.vocab.strings.add(name)
+        (matcher.exact if exact else matcher.folded).add(name, [doc])
+        matcher.units[key] = tuple(sorted(by_form[(form, exact)]))
+    matcher.labels = len(matcher.units)
+    matcher.skipped = skipped
+    return matcher
+
+
+def read_labels(store: Store) -> Iterator[tuple[str, str, str]]:
+    """Every ``(unit IRI, kind, label)`` of the store's concepts, agents and places."""
+    for row in _rows(store, "mention_labels"):
+        yield row["unit"].value, row["kind"].value, row["label"].value
+
+
+def read_texts(store: Store) -> dict[str, list[tuple[str, str]]]:
+    """Each work's ``(field, text)`` pairs, in a stable order, at most ``MAX_TEXT_CHARS`` per work.
+
+    Held in memory (a few hundred bytes per work with an abstract: some 60 MB
+    for 100,000 abstracts of 600 characters) because the rows of one work do
+    not come together from the store.
+    """
+    texts: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    sizes: Counter = Counter()
+    for row in _rows(store, "mention_texts"):
+        work, text = row["work"].value, row["text"].value
+        if sizes[work] < MAX_TEXT_CHARS:
+            texts[work].append((row["field"].value, text[: MAX_TEXT_CHARS - sizes[work]]))
+            sizes[work] += len(text)
+    for pairs in texts.values():
+        pairs.sort()
+    return dict(texts)
