@@ -11,15 +11,21 @@ derived graph to be accepted or rejected:
   (``query.reconcile.split_dates``), are the same: the same heading but for
   punctuation (``agent-punctuation``), one with dates and one without, or
   dates one of which extends the other (``agent-dates``), an authority-linked
-  heading and the same heading without the link (``agent-authority``). Two
-  headings with dates that disagree name two people and are not proposed;
-  neither are two different authority IRIs (the authorities keep them apart);
+  heading and the same heading without the link (``agent-authority``); with
+  lower scores, below ``THRESHOLD``, dates that nearly agree (one year off by
+  one or by a digit: a typo, an uncertain birth year) and the same heading
+  under two authority files (a Crossref funder DOI and a ROR IRI,
+  ``agent-authorities``). Headings with dates that disagree otherwise name two
+  people and are not proposed; neither are two IRIs of one authority file
+  (it keeps its namesakes apart);
 - **works** from different sources (a catalogue record and an open-access
   record, or two open-access sources: the source is the first segment of the
   record graph's name, and the open-access ones are those the caller names,
   ``web.candidates_command`` those of ``ingest.scholarly`` and ``ingest.oai``,
-  since query never imports ingest; two catalogue records of a work already
-  share its work unit, ``ingest.marc``) whose folded
+  since query never imports ingest). Works are units shared by the records
+  whose normalised creator and title keys agree (``ingest.marc.works``,
+  ``ingest.scholarly.mapper``); what is left are works whose keys differ
+  (a name with initials or dates, a subtitle, a typo) and whose folded
   titles agree closely (rapidfuzz ``token_sort_ratio``) and whose primary
   contributors share a family name (``work-title``).
 
@@ -132,6 +138,33 @@ def _initials_only(name: str) -> bool:
     return len(words) < 2 or all(len(w) == 1 for w in words[1:])
 
 
+def _dates_nearly_agree(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
+    """Whether two headings' years differ only as a typo or an uncertain year does: the same
+    number of years, all but one equal, and that one off by one or by one digit.
+
+    >>> _dates_nearly_agree((1913, 1987), (1913, 1988)), _dates_nearly_agree((1897, 1959), (1897, 1950))
+    (True, True)
+    >>> _dates_nearly_agree((1769, 1821), (1876, 1815)), _dates_nearly_agree((1900,), (1957,))
+    (False, False)
+    """
+    if len(a) != len(b) or not a:
+        return False
+    differ = [(x, y) for x, y in zip(a, b, strict=True) if x != y]
+    if len(differ) != 1:
+        return False
+    x, y = differ[0]
+    digits = sum(p != q for p, q in zip(str(x), str(y), strict=False))
+    return abs(x - y) <= 1 or (len(str(x)) == len(str(y)) and digits == 1)
+
+
+def _host(iri: str) -> str:
+    return iri.split("/")[2] if iri.count("/") >= 2 else iri
+
+
+def _years(years: tuple[int, ...]) -> str:
+    return "-".join(map(str, years)) + ("-" if len(years) == 1 else "")
+
+
 def compare_headings(a: Heading, b: Heading) -> MatchCandidate | None:
     """The candidate two headings with the same folded name make, or ``None`` if they are not one.
 
@@ -142,13 +175,28 @@ def compare_headings(a: Heading, b: Heading) -> MatchCandidate | None:
     >>> compare_headings(heading(m + "k1", "Eliot, George, 1819-1880", m),
     ...                  heading(m + "k2", "Eliot, George, 1900-1950", m)) is None
     True
+    >>> compare_headings(heading("https://ror.org/021nxhr62", "National Science Foundation", m),
+    ...                  heading("https://doi.org/10.13039/100000001", "National Science Foundation", m)).score
+    0.85
     """
-    if a.iri == b.iri or a.name != b.name or not a.name or (a.authority and b.authority):
-        return None
-    if not _dates_agree(a.years, b.years):
+    if a.iri == b.iri or a.name != b.name or not a.name:
         return None
     reasons = []
-    if a.authority or b.authority:
+    if a.authority and b.authority:
+        # one authority file keeps its namesakes apart; two files (a funder DOI, a ROR) may agree
+        if _host(a.iri) == _host(b.iri) or a.years != b.years:
+            return None
+        rule, score = "agent-authorities", 0.85
+        reasons.append(f"same heading under two authorities ({_host(a.iri)}, {_host(b.iri)})")
+    elif not _dates_agree(a.years, b.years):
+        if not _dates_nearly_agree(a.years, b.years):
+            return None  # two people of one name
+        rule, score = "agent-dates", 0.8
+        reasons.append(
+            f"same name, dates {_years(a.years)} and {_years(b.years)} nearly agree "
+            "(a typo or an uncertain year?)"
+        )
+    elif a.authority or b.authority:
         rule, score = "agent-authority", 0.97
         reasons.append("same heading, one linked to an authority and one without the link")
     elif a.years == b.years:
@@ -156,19 +204,17 @@ def compare_headings(a: Heading, b: Heading) -> MatchCandidate | None:
         reasons.append("same heading but for punctuation or case")
     else:
         rule, score = "agent-dates", 0.93
-    if a.years != b.years:
+    if a.years != b.years and _dates_agree(a.years, b.years):
         if not a.years or not b.years:
             reasons.append("same name without dates")
             score -= 0.03 if rule == "agent-authority" else 0.0
         else:
-            shown = sorted((a.years, b.years), key=len)
-            reasons.append(
-                f"dates {'-'.join(map(str, shown[0]))}- and {'-'.join(map(str, shown[1]))} agree"
-            )
+            short, long = sorted((a.years, b.years), key=len)
+            reasons.append(f"dates {_years(short)} and {_years(long)} agree")
             score += 0.02
     if _initials_only(a.name):
         score -= 0.15
-        reasons.append("only a family name and initials")
+        reasons.append("a short heading (one word, or a family name and initials)")
     return MatchCandidate(a.iri, b.iri, rule, round(min(score, 0.99), 3), tuple(reasons))
 
 
@@ -194,13 +240,14 @@ def agent_candidates(store: Store, layout: Layout) -> list[MatchCandidate]:
 
 @dataclass(slots=True)
 class WorkTitle:
-    """One work as compared: its source (and whether an open-access one), folded title and its
-    creators' family names."""
+    """One work as compared: the sources of the records that describe it (and which of them are
+    open-access), its folded titles (whole, and before a subtitle's colon) and its primary
+    contributors' family names."""
 
     iri: str
-    source: str
-    open_access: bool
-    title: str
+    sources: set[str]
+    open_access: set[str]
+    titles: set[str]
     families: set[str]
 
 
@@ -217,6 +264,19 @@ def family_name(label: str) -> str:
     return words[-1] if words else ""
 
 
+def title_forms(title: str) -> set[str]:
+    """A title folded whole and without its subtitle (what follows the first colon), when long
+    enough to say something (``MIN_TITLE_WORDS``).
+
+    >>> sorted(title_forms("Automated histology of roots : an image-based approach"))
+    ['automated histology of roots', 'automated histology of roots an image based approach']
+    >>> title_forms("Selections")
+    set()
+    """
+    forms = {fold(title), fold(title.split(":", 1)[0])}
+    return {form for form in forms if len(form.split()) >= MIN_TITLE_WORDS}
+
+
 def _source(graph: str, layout: Layout) -> str:
     return graph[len(layout.graphs) :].split("/", 1)[0]
 
@@ -230,22 +290,30 @@ def title_similarity(a: str, b: str) -> float:
     return round(max(fuzz.token_sort_ratio(a, b), fuzz.ratio(a, b)) / 100, 3)
 
 
-def compare_works(a: WorkTitle, b: WorkTitle) -> MatchCandidate | None:
-    """The candidate two works of different sources make, or ``None``.
+def _across_sources(a: WorkTitle, b: WorkTitle) -> bool:
+    """Whether a record of one and a record of the other come from different sources, one of
+    them open-access (two catalogue records of a work share its key already, or do not)."""
+    return any(x != y and (x in a.open_access or y in b.open_access) for x in a.sources for y in b.sources)
 
-    >>> title = "the mill on the floss a novel"
-    >>> a = WorkTitle("http://x/graph/marc/1#work-1", "marc", False, title, {"eliot"})
-    >>> b = WorkTitle("http://x/graph/crossref/2#work-1", "crossref", True, title, {"eliot"})
+
+def compare_works(a: WorkTitle, b: WorkTitle) -> MatchCandidate | None:
+    """The candidate two works described by different sources make, or ``None``.
+
+    >>> title = {"the mill on the floss a novel"}
+    >>> a = WorkTitle("http://x/work/k1", {"marc"}, set(), title, {"eliot"})
+    >>> b = WorkTitle("http://x/work/k2", {"crossref"}, {"crossref"}, title, {"eliot"})
     >>> compare_works(a, b).reasons
     ('title similarity 1.00, same first author family name',)
-    >>> compare_works(a, WorkTitle(b.iri, "crossref", True, b.title, {"smith"})) is None
+    >>> compare_works(a, WorkTitle(b.iri, {"crossref"}, {"crossref"}, title, {"smith"})) is None
     True
-    >>> compare_works(a, WorkTitle(b.iri, "dlc", False, b.title, {"eliot"})) is None  # two catalogue records
+    >>> compare_works(a, WorkTitle(b.iri, {"dlc"}, set(), title, {"eliot"})) is None  # catalogue only
     True
     """
-    if a.source == b.source or a.iri == b.iri or not (a.open_access or b.open_access):
+    if a.iri == b.iri or not _across_sources(a, b):
         return None
-    similarity = title_similarity(a.title, b.title)
+    similarity, short = max(
+        (title_similarity(x, y), min(len(x.split()), len(y.split()))) for x in a.titles for y in b.titles
+    )
     if similarity < MIN_TITLE_SIMILARITY:
         return None
     if a.families and b.families:
@@ -256,49 +324,48 @@ def compare_works(a: WorkTitle, b: WorkTitle) -> MatchCandidate | None:
     else:
         score = similarity - 0.12
         reason = f"title similarity {similarity:.2f}, no author on one side to compare"
-    words = min(len(a.title.split()), len(b.title.split()))
-    if words < 5:
+    if short < 5:
         score -= 0.05
-        reason += f", a short title ({words} words)"
+        reason += f", a short title ({short} words)"
     return MatchCandidate(a.iri, b.iri, "work-title", round(score, 3), (reason,))
 
 
 def _blocking_keys(work: WorkTitle) -> Iterable[tuple[str, str]]:
     yield from (("creator", family) for family in work.families)
-    yield ("title", " ".join(work.title.split()[:3]))
+    yield from (("title", " ".join(title.split()[:3])) for title in work.titles)
 
 
 def work_candidates(store: Store, layout: Layout, open_access: Set[str]) -> list[MatchCandidate]:
-    """Works of different sources that may be one: close titles, a shared creator (module
-    docstring); ``open_access``: the sources of open-access record graphs."""
+    """Works described by different sources that may be one: close titles, a shared creator
+    (module docstring); ``open_access``: the sources of open-access record graphs."""
     works: dict[str, WorkTitle] = {}
     for row in _rows(store, "candidate_works", layout):
         iri = row["work"].value
         work = works.get(iri)
         if work is None:
-            source = _source(row["g"].value, layout)
-            work = works[iri] = WorkTitle(
-                iri, source, source in open_access, fold(row["title"].value), set()
-            )
+            work = works[iri] = WorkTitle(iri, set(), set(), set(), set())
+        source = _source(row["g"].value, layout)
+        work.sources.add(source)
+        if source in open_access:
+            work.open_access.add(source)
+        work.titles |= title_forms(row["title"].value)
         if row["creator"] is not None and (family := family_name(row["creator"].value)):
             work.families.add(family)
     blocks: dict[tuple[str, str], list[WorkTitle]] = defaultdict(list)
     for work in works.values():
-        if len(work.title.split()) >= MIN_TITLE_WORDS:
-            for key in _blocking_keys(work):
+        if work.titles:
+            for key in set(_blocking_keys(work)):
                 blocks[key].append(work)
     found: dict[tuple[str, str], MatchCandidate] = {}
     for members in blocks.values():
-        if (
-            len(members) > MAX_BLOCK
-            or len({w.source for w in members}) < 2
-            or not any(w.open_access for w in members)
-        ):
+        if len(members) > MAX_BLOCK or not any(w.open_access for w in members):
             continue
         for a, b in combinations(members, 2):
+            if (a.iri, b.iri) in found or (b.iri, a.iri) in found:
+                continue
             candidate = compare_works(a, b)
             if candidate is not None:
-                found.setdefault(candidate.pair, candidate)
+                found[candidate.pair] = candidate
     return list(found.values())
 
 
