@@ -168,3 +168,15 @@ def test_a_marc_record_and_a_crossref_record_without_a_shared_identifier_are_a_c
     assert sorted(described_by.values(), key=sorted) == [{"crossref"}, {"xxtest"}]
     assert found.reasons == ("title similarity 1.00, same first author family name",)
     assert found.score >= THRESHOLD
+
+
+def test_the_candidates_conform_to_the_shapes(catalogue: Path) -> None:
+    from pyoxigraph import RdfFormat, serialize
+
+    from ontology.validation import validate
+
+    store = open_latest_snapshot(catalogue)
+    quads = list(store.quads_for_pattern(None, None, None, candidates_graph(LAYOUT)))
+    assert len(quads) > 300
+    report = validate(serialize(quads, format=RdfFormat.N_QUADS))
+    assert report.conforms, report.results[:5]
