@@ -16,8 +16,8 @@ the second: the terms the ontology declared for the review queue.)
 
 The IRI is a hash of the sorted pair, not of a position, so a candidate keeps
 its IRI across rebuilds whatever else changed: a later rejection, stated
-against that IRI, stays attached to the same pair and can be honoured when
-the candidates are rebuilt. Only the writer writes the graph, and only the
+against that IRI (``cg:status cg:Rejected``), stays attached to the same pair
+and is kept when the candidates are rebuilt (``write_candidates``). Only the writer writes the graph, and only the
 difference with what it holds.
 """
 
@@ -81,7 +81,9 @@ def decimal_text(score: float) -> str:
     return format(Decimal(f"{score:.3f}").normalize(), "f")
 
 
-def candidate_quads(layout: Layout, candidate: MatchCandidate) -> list[Quad]:
+def candidate_quads(
+    layout: Layout, candidate: MatchCandidate, status: NamedNode = CG.Pending
+) -> list[Quad]:
     graph = candidates_graph(layout)
     subject = candidate_iri(layout, candidate.first, candidate.second)
     first, second = candidate.pair
@@ -89,7 +91,7 @@ def candidate_quads(layout: Layout, candidate: MatchCandidate) -> list[Quad]:
         Quad(subject, RDF.type, CG.MatchCandidate, graph),
         Quad(subject, CG.candidateFor, NamedNode(first), graph),
         Quad(subject, CG.proposedMatch, NamedNode(second), graph),
-        Quad(subject, CG.status, CG.Pending, graph),
+        Quad(subject, CG.status, status, graph),
         Quad(subject, CG.matchRule, Literal(candidate.rule), graph),
         Quad(subject, CG.matchScore, Literal(decimal_text(candidate.score), datatype=XSD.decimal), graph),
     ]
@@ -98,14 +100,24 @@ def candidate_quads(layout: Layout, candidate: MatchCandidate) -> list[Quad]:
 
 
 def write_candidates(store: Store, layout: Layout, candidates: Sequence[MatchCandidate]) -> tuple[int, int]:
-    """Make the candidates graph hold exactly ``candidates``; returns (quads added, quads removed).
+    """Make the candidates graph hold ``candidates``, and keep what catalogers decided;
+    returns (quads added, quads removed).
 
+    A candidate whose status is no longer ``cg:Pending`` (accepted or rejected,
+    by a later edit) keeps that status when it is found again, and is kept
+    whole when it is not: a rejected pair is remembered, never proposed anew.
     Only the difference is written: a rebuild that finds what the graph holds
     writes nothing, and the candidates that stayed keep their statements.
     """
     graph = candidates_graph(layout)
     held = set(store.quads_for_pattern(None, None, None, graph))
-    wanted = {quad for candidate in candidates for quad in candidate_quads(layout, candidate)}
+    decided = {q.subject: q.object for q in held if q.predicate == CG.status and q.object != CG.Pending}
+    wanted: set[Quad] = set()
+    for candidate in candidates:
+        iri = candidate_iri(layout, candidate.first, candidate.second)
+        wanted.update(candidate_quads(layout, candidate, decided.get(iri, CG.Pending)))
+    found = {quad.subject for quad in wanted}
+    wanted |= {quad for quad in held if quad.subject in decided and quad.subject not in found}
     gone = held - wanted
     for quad in gone:
         store.remove(quad)

@@ -404,6 +404,8 @@ class StoredCandidate:
     reasons: tuple[str, ...]
     first_label: str
     second_label: str
+    #: ``pending``, ``accepted`` or ``rejected`` (the local name of its ``cg:status``).
+    status: str
 
 
 def stored_candidates(store: Store, layout: Layout) -> list[StoredCandidate]:
@@ -421,6 +423,7 @@ def stored_candidates(store: Store, layout: Layout) -> list[StoredCandidate]:
             tuple(sorted(row["reasons"].value.split("\n"))) if row["reasons"] is not None else (),
             row["firstName"].value if row["firstName"] is not None else "",
             row["secondName"].value if row["secondName"] is not None else "",
+            row["status"].value.rsplit("#", 1)[-1].lower(),
         )  # fmt: skip
         for row in rows
     ]

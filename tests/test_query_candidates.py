@@ -180,3 +180,26 @@ def test_the_candidates_conform_to_the_shapes(catalogue: Path) -> None:
     assert len(quads) > 300
     report = validate(serialize(quads, format=RdfFormat.N_QUADS))
     assert report.conforms, report.results[:5]
+
+
+def test_a_rejected_candidate_is_remembered_across_rebuilds(tmp_path: Path) -> None:
+    """A rejection (here stated through the single writer, as the review queue will) survives
+    ``--refresh``: the pair keeps its IRI and its status, and is not proposed again as pending."""
+    from graph.writer import Writer
+
+    data = tmp_path / "store"
+    done = catalograph(data, "ingest", str(marc_article(tmp_path)), str(test_path("oa/crossref/crossref.json")))
+    assert done.returncode == 0, done.stderr
+    assert catalograph(data, "candidates", "--refresh").returncode == 0
+    (found,) = [c for c in stored_candidates(open_latest_snapshot(data), LAYOUT) if c.rule == "work-title"]
+    assert found.status == "pending"
+    graph = candidates_graph(LAYOUT)
+    with Writer(data, LAYOUT, "candidates-test") as writer:
+        writer.store.remove(Quad(NamedNode(found.iri), CG.status, CG.Pending, graph))
+        writer.store.add(Quad(NamedNode(found.iri), CG.status, CG.Rejected, graph))
+        writer.session.changed = True
+    done = catalograph(data, "candidates", "--refresh", "--json")
+    assert done.returncode == 0, done.stderr
+    assert "0 quads added, 0 removed" in done.stderr
+    (again,) = [c for c in json.loads(done.stdout)["candidates"] if c["rule"] == "work-title"]
+    assert (again["iri"], again["status"]) == (found.iri, "rejected")

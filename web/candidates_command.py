@@ -73,7 +73,8 @@ def run_list_command(settings: Settings, as_json: bool, limit: int | None = None
             "threshold": THRESHOLD,
             "candidates": [
                 {
-                    "iri": c.iri, "rule": c.rule, "score": c.score, "reasons": list(c.reasons),
+                    "iri": c.iri, "rule": c.rule, "score": c.score, "status": c.status,
+                    "reasons": list(c.reasons),
                     "first": {"iri": c.first, "label": c.first_label},
                     "second": {"iri": c.second, "label": c.second_label},
                 }  # fmt: skip
@@ -85,7 +86,8 @@ def run_list_command(settings: Settings, as_json: bool, limit: int | None = None
         return "no match candidates (run `catalograph candidates --refresh` after an ingest)\n"
     lines = []
     for c in held:
-        lines.append(f"{c.score:.3f}  {c.rule:<17}  {c.first_label}  <->  {c.second_label}")
+        status = "" if c.status == "pending" else f"  [{c.status}]"
+        lines.append(f"{c.score:.3f}  {c.rule:<17}  {c.first_label}  <->  {c.second_label}{status}")
         lines.append(f"       {c.first}")
         lines.append(f"       {c.second}")
         lines.append(f"       {'; '.join(c.reasons)}")
