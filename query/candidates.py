@@ -12,7 +12,9 @@ derived graph to be accepted or rejected:
   punctuation (``agent-punctuation``), one with dates and one without, or
   dates one of which extends the other (``agent-dates``), an authority-linked
   heading and the same heading without the link (``agent-authority``); with
-  lower scores, below ``THRESHOLD``, dates that nearly agree (one year off by
+  lower scores, below ``THRESHOLD``, an ORCID iD and the same name without it
+  (an ORCID names an author, not a heading, and namesakes among authors are
+  many), dates that nearly agree (one year off by
   one or by a digit: a typo, an uncertain birth year) and the same heading
   under two authority files (a Crossref funder DOI and a ROR IRI,
   ``agent-authorities``). Headings with dates that disagree otherwise name two
@@ -175,6 +177,9 @@ def compare_headings(a: Heading, b: Heading) -> MatchCandidate | None:
     >>> compare_headings(heading(m + "k1", "Eliot, George, 1819-1880", m),
     ...                  heading(m + "k2", "Eliot, George, 1900-1950", m)) is None
     True
+    >>> compare_headings(heading("https://orcid.org/0000-0002-7676-917X", "Fenton, Andy", m),
+    ...                  heading(m + "k3", "Fenton, Andy", m)).score
+    0.85
     >>> compare_headings(heading("https://ror.org/021nxhr62", "National Science Foundation", m),
     ...                  heading("https://doi.org/10.13039/100000001", "National Science Foundation", m)).score
     0.85
@@ -196,6 +201,10 @@ def compare_headings(a: Heading, b: Heading) -> MatchCandidate | None:
             f"same name, dates {_years(a.years)} and {_years(b.years)} nearly agree "
             "(a typo or an uncertain year?)"
         )
+    elif "orcid.org" in (_host(a.iri) if a.authority else _host(b.iri)):
+        # an ORCID iD names an author, not a heading: namesakes among authors are many
+        rule, score = "agent-authority", 0.85
+        reasons.append("same name, one with an ORCID iD and one without")
     elif a.authority or b.authority:
         rule, score = "agent-authority", 0.97
         reasons.append("same heading, one linked to an authority and one without the link")
