@@ -127,7 +127,7 @@ def test_the_candidate_iri_is_the_hash_of_the_pair_and_a_rebuild_writes_nothing(
 
 
 def test_the_example_query_lists_the_candidates(catalogue: Path) -> None:
-    text = (Path(__file__).resolve().parent.parent / "query/examples/14-match-candidates.rq").read_text()
+    text = (Path(__file__).resolve().parent.parent / "query/examples/15-match-candidates.rq").read_text()
     done = catalograph(catalogue, "query", "--format", "json", text)
     assert done.returncode == 0, done.stderr
     rows = json.loads(done.stdout)["results"]["bindings"]
