@@ -91,8 +91,20 @@ def test_example_declares_its_prefixes(example: Example) -> None:
     ox.Store().query(example.query)  # raises SyntaxError on an undeclared prefix
 
 
+#: Examples whose rows the shipped sample cannot give, and the test that runs them where it can.
+EMPTY_ON_THE_SAMPLE = {
+    # no two agents of data/ share a heading but for dates, punctuation or an authority link
+    "15-match-candidates": "tests/test_query_candidates.py::test_the_example_query_lists_the_candidates",
+}
+
+
 @pytest.mark.parametrize("example", EXAMPLES, ids=[e.id for e in EXAMPLES])
 def test_example_runs_on_the_sample(root: str, example: Example) -> None:
+    if example.id in EMPTY_ON_THE_SAMPLE:  # it runs, and the test named finds its rows elsewhere
+        assert row_count(run(root, example.query)) == 0
+        test_file, name = EMPTY_ON_THE_SAMPLE[example.id].split("::")
+        assert f"def {name}(" in (ROOT / test_file).read_text(encoding="utf-8")
+        return
     assert row_count(run(root, example.query)) > 0
 
 
