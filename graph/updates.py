@@ -316,6 +316,60 @@ def delete_graph(
     return _edit(data_dir, layout, who, [graph], run, reason)
 
 
+def apply_changes(
+    data_dir: Path | str,
+    *,
+    add: Iterable[Quad] = (),
+    remove: Iterable[Quad] = (),
+    layout: Layout,
+    who: str,
+    reason: str | None = None,
+    check: ChangeCheck | None = None,
+    about: Iterable[tuple[NamedNode, NamedNode | Literal]] = (),
+) -> Edit:
+    """Remove, then add, the given statements as one edit: the editor's way to write.
+
+    The graphs the quads name are the edit's targets (journaled, read back,
+    recorded like any other edit: see the module docstring), so an editor
+    never writes SPARQL text and no user's label or IRI is ever pasted into
+    a query. ``check`` runs inside the edit, after the change and before it
+    is recorded, on the store as the change leaves it, with what was really
+    added and removed: it raises (``InvalidChangeError`` with the problems)
+    and the graphs are put back. ``about`` adds statements about the
+    changeset itself (``cg:reverts``, say) to its graph.
+    """
+    additions = list(add)
+    removals = list(remove)
+    targets: list[Graph] = list(dict.fromkeys(q.graph_name for q in (*removals, *additions)))
+    if not targets:
+        return Edit()
+
+    def run(store: Store) -> None:
+        for quad in removals:
+            store.remove(quad)
+        store.extend(additions)
+
+    return _edit(data_dir, layout, who, targets, run, reason, check=check, about=about)
+
+
+class InvalidChangeError(UsageError):
+    """An edit that would leave the data invalid (HTTP 422); nothing was changed.
+
+    ``problems`` are the readable reasons, one per broken rule, for a form to show.
+    """
+
+    http_status = 422
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("the change was not made: " + "; ".join(self.problems))
+
+
+#: What ``apply_changes`` calls to validate an edit: the store after the change, what it added
+#: and what it removed; it raises ``InvalidChangeError`` to refuse it.
+ChangeCheck = Callable[[Store, list[Quad], list[Quad]], None]
+
+
 # ------------------------------------------------------------ the edit protocol
 
 
@@ -326,6 +380,9 @@ def _edit(
     targets: list[Graph],
     run: Callable[[Store], None],
     reason: str | None,
+    *,
+    check: ChangeCheck | None = None,
+    about: Iterable[tuple[NamedNode, NamedNode | Literal]] = (),
 ) -> Edit:
     """Journal, run, check, record (see the module docstring)."""
     _refuse_maintained(layout, targets)
@@ -341,6 +398,8 @@ def _edit(
             after = _read_graphs(store, targets)
             added, removed = _difference(before, after)
             _check_placement(layout, store, added)
+            if check is not None and (added or removed):
+                check(store, added, removed)
         except BaseException:
             changed = [g for g, quads in before.items() if quads != _graph_quads(store, g)]
             restore_graphs(store, {_key(g): _nquads(before[g]) for g in changed})
@@ -365,6 +424,7 @@ def _edit(
         unit_removed = [quad_line(q) for q in removed if _in_unit_graph(layout, q)]
         now = timestamp()
         store.extend(_changeset_quads(changeset, who, now, reason, added, removed))
+        store.extend(Quad(changeset, p, o, changeset) for p, o in about)
         ledger = index.ledger
         store.flush()
         index.refresh(store, record_graphs)
