@@ -91,6 +91,7 @@ def build_store(min_records: int, rebuild: bool) -> tuple[Path, dict]:
     data_dir = CACHE / f"store-{min_records}"
     marker = data_dir / "bench.json"
     if marker.exists() and not rebuild:
+        _bring_associations_up_to_date(data_dir)
         return data_dir, json.loads(marker.read_text())
     shutil.rmtree(data_dir, ignore_errors=True)
     files = BENCH_INGEST.benchmark_files()
@@ -115,6 +116,34 @@ def build_store(min_records: int, rebuild: bool) -> tuple[Path, dict]:
     }
     marker.write_text(json.dumps(info))
     return data_dir, info
+
+
+def _bring_associations_up_to_date(data_dir: Path) -> None:
+    """A cached store made by an older version may lack associations this version reads.
+
+    Without them the related panel is left out of every resource page and
+    browse cannot sort by use, so the figures would flatter the pages: bring
+    them up to date (``catalograph related --refresh``, as a user would) first.
+    """
+    from pyoxigraph import Store
+
+    from graph import latest_snapshot
+    from ontology.layout import Layout
+    from web.association_build import projection_of
+    from web.config import Settings
+
+    snapshot = latest_snapshot(data_dir)
+    current = Store.read_only(str(snapshot)) if snapshot is not None else None
+    base = Settings().base_iri  # what `catalograph ingest` used: the default configuration
+    if current is not None and projection_of(current, Layout(base), data_dir) is not None:
+        return
+    del current
+    print("  the cached store's associations are missing or of another version: refreshing",
+          file=sys.stderr)
+    command = [sys.executable, "-m", "web.cli", "--data-dir", str(data_dir), "related", "--refresh"]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"refreshing the associations failed:\n{done.stderr[-3000:]}")
 
 
 # ----------------------------------------------------------------- what to ask
