@@ -212,6 +212,18 @@ def test_ontology_labels_follow_the_interface() -> None:
         assert i18n.term_label(term) == "Association"
 
 
+def test_language_names_follow_the_interface() -> None:
+    """The search page's language facet and result lines name languages in the reader's language."""
+    from web.search_page import language_label
+
+    app = Flask("web")
+    i18n.register(app)
+    with app.test_request_context("/", headers={"Accept-Language": "zh-CN"}):
+        assert [language_label(code) for code in ("eng", "chi", "lat", "qqq")] == ["英语", "中文", "拉丁语", "qqq"]
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        assert [language_label(code) for code in ("eng", "chi", "lat")] == ["English", "Chinese", "Latin"]
+
+
 # --- The catalogue ---------------------------------------------------------------------------
 
 

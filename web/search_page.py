@@ -33,13 +33,14 @@ from flask_babel import gettext, lazy_gettext
 from graph.search_documents import FACETS
 from ingest.marc.vocab import language_name
 from ontology.errors import UsageError
+from ontology.term_labels import languages
 from query.execution import QueryTimeoutError
 from query.listings import best_label
 from query.negotiation import HTML, content_type
 from query.search import MAX_OFFSET, SearchHit, SearchQuery, open_index, search_in
 from query.search_facets import FACET_CAP, Facets, Shown, facet_counts, shown_with
 from web.api import search_clients
-from web.i18n import reader_languages, term_label
+from web.i18n import interface_language, reader_languages, term_label
 from web.json_twin import PARAMETER, json_link, json_response, wants_json
 from web.limits import client_address
 from web.state import settings, store_holder
@@ -299,11 +300,16 @@ def facet_label(name: str, value: str, label: str) -> str:
 
 
 def language_label(code: str) -> str:
-    """``eng`` -> ``English``; a code without a name as it is.
+    """``eng`` -> ``English`` (``英语`` in the Chinese interface, CLDR's name); a code without a
+    name as it is.
 
     >>> language_label("jpn"), language_label("qqq")
     ('Japanese', 'qqq')
     """
+    if interface_language() == "zh":
+        known = languages().get(code)
+        if known is not None and known.chinese:
+            return known.chinese
     return language_name(code) or code
 
 
