@@ -70,6 +70,10 @@ NESTED_PER_ITEM = 4
 MAX_LABEL_ROWS = 50
 #: Most lists of each kind (properties, references) a page shows; more are not listed.
 MAX_LISTS = 200
+#: A page whose property lists hold at most this many values in all reads them, their
+#: labels and their subsidiary nodes in three queries instead of three per list (an
+#: Instance's page at 100,000 records: 13 lists, 40 queries, most of its 27 ms).
+PREFETCH_VALUES = 2000
 
 _LABEL_PREDICATES = frozenset({RDFS.label, SKOS.prefLabel, MADS.authoritativeLabel})
 #: What a page's heading shows: listed on a list's page too.
@@ -154,8 +158,10 @@ class ResourceQueries:
                 raise NotFoundError(f"the list {paging.focus} has no page {paging.page}")
             takes = {id(ls): min(ls.count, paging.size) for ls in [*heading, d.focus]}
         self._nested_left = NESTED_PER_ITEM * paging.items
+        filled = self._fill_properties(iri, d.properties, takes) if paging.focus is None else set()
         for listing in everything:
-            self._fill(iri, listing, takes.get(id(listing), 0))
+            if id(listing) not in filled:
+                self._fill(iri, listing, takes.get(id(listing), 0))
         d.labels = [
             v.term
             for ls in heading
@@ -196,6 +202,33 @@ class ResourceQueries:
             members=Listing(MEMBERS, MEMBERS, int(members[0]["n"].value) if members else 0),
             lists_cut=len(counts) > MAX_LISTS or len(refs) > MAX_LISTS,
         )
+
+    def _fill_properties(self, iri: NamedNode, properties: list[Listing], takes: dict[int, int]) -> set[int]:
+        """Fill the first slice of every property list at once, when they are small together.
+
+        The same items, labels and nested statements as ``_fill`` list by list,
+        and in the same order (so the nested statements' budget is spent
+        alike), from three queries. Which lists it filled (their ``id``); none
+        when the lists together hold more than ``PREFETCH_VALUES`` values.
+        """
+        wanted = [ls for ls in properties if takes.get(id(ls), 0) > 0]
+        if not wanted or sum(ls.count for ls in wanted) > PREFETCH_VALUES:
+            return set()
+        values: dict[Term, list[Term]] = {ls.predicate: [] for ls in wanted if ls.predicate is not None}
+        for row in self._rows("property_values_all", 0, PREFETCH_VALUES + 1, iri=iri):
+            mine = values.get(row["p"])
+            if mine is not None:
+                mine.append(row["o"])
+        shown = {id(ls): values.get(ls.predicate, [])[: takes[id(ls)]] for ls in wanted}
+        objects = [o for ls in wanted for o in shown[id(ls)]]
+        found = self._many("labels_many", "node", objects)
+        inner = self._many(
+            "node_statements_many", "node",
+            [o for o in objects if self.is_subsidiary(o)], per_node=MAX_NESTED + 1,
+        )  # fmt: skip
+        for ls in wanted:
+            ls.items = [self._value(o, found.get(o), inner.get(o)) for o in shown[id(ls)]]
+        return {id(ls) for ls in wanted}
 
     def _fill(self, iri: NamedNode, listing: Listing, take: int) -> None:
         """Read ``take`` items of ``listing`` from its ``start``."""

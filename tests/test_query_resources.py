@@ -16,6 +16,7 @@ from web_fixtures import BASE, build_data_dir
 from graph import open_latest_snapshot
 from ontology.errors import NotFoundError
 from ontology.namespaces import BF, RDFS, compact
+from query import resources
 from query.listings import Paging, best_label
 from query.resources import ResourceQueries
 
@@ -202,3 +203,31 @@ def test_the_twin_is_cut_at_its_caps_and_says_so(queries: ResourceQueries) -> No
     assert len(list(parse(twin.body, format=RdfFormat.N_TRIPLES))) == 5
     small = queries.rdf(INSTANCE, RdfFormat.N_TRIPLES, max_triples=1000, max_bytes=300)
     assert small.truncated and small.cap == "max-bytes=300" and len(small.body) <= 300
+
+
+def test_a_page_read_in_three_queries_equals_one_read_list_by_list(
+    queries: ResourceQueries, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every other subject of the sample's store, described with its property lists read at once
+    (``PREFETCH_VALUES``) and one list at a time: the same page, item for item, nested
+    statements and their budget included; with small slices too, and a list's own pages
+    start where the page's slice ends."""
+    subjects = sorted(
+        {row["s"] for row in queries.store.query(
+            "SELECT DISTINCT ?s WHERE { ?s ?p ?o FILTER(isIRI(?s)) }", use_default_graph_as_union=True)},
+        key=str,
+    )  # fmt: skip
+    assert len(subjects) > 300
+    subjects = subjects[::2]  # every other one: 200 pages in each of four ways
+    pagings = [Paging(), Paging(size=2, items=7)]
+    together = [queries.describe(s, p) for s in subjects for p in pagings]
+    monkeypatch.setattr(resources, "PREFETCH_VALUES", -1)
+    apart = [queries.describe(s, p) for s in subjects for p in pagings]
+    differ = [str(d.iri) for d, a in zip(together, apart, strict=True) if d != a]
+    assert not differ, differ[:5]
+    assert any(len(ls.items) > 1 for d in together for ls in d.properties)
+    for d in together[1::2]:  # size 2: the second page of each list goes on where the page stopped
+        for ls in d.properties:
+            if ls.count > 2:
+                following = queries.describe(d.iri, Paging(size=2, focus=ls.key, page=2)).focus
+                assert following.items[0].term not in {v.term for v in ls.items}, (d.iri, ls.key)
