@@ -20,6 +20,8 @@ import re
 from pyoxigraph import Literal, NamedNode
 
 from ingest.identifiers import normalise_doi
+from ingest.identifiers import normalise_isbn as checked_isbn
+from ingest.identifiers import normalise_issn as checked_issn
 from ingest.marc.bibcontext import BibContext, Version, first, indicator, trim
 from ingest.marc.common import control_number_instance
 from ingest.marc.terms import BF, RDF
@@ -60,7 +62,9 @@ def normalise_lccn(value: str) -> str | None:
 
 
 def normalise_isbn(value: str) -> str | None:
-    """ISBN-13 digits of the first checksum-valid ISBN in ``value``, else ``None``.
+    """ISBN-13 digits of the ISBN that ``value`` (a 020 $a, qualifiers and all) starts with,
+    if its checksum is valid, else ``None``; the check is python-stdnum's, as for every
+    other source (``ingest.identifiers``), so a book meets itself across sources.
 
     >>> normalise_isbn("0791458334 (alk. paper)")
     '9780791458334'
@@ -70,25 +74,11 @@ def normalise_isbn(value: str) -> str | None:
     True
     """
     match = _ISBN_TOKEN.search(value)
-    if not match:
-        return None
-    digits = match.group(0).replace("-", "").replace(" ", "").upper()
-    if len(digits) == 10 and digits[:9].isdigit():
-        total = sum((10 - i) * int(d) for i, d in enumerate(digits[:9]))
-        check = (11 - total % 11) % 11
-        if digits[9] != ("X" if check == 10 else str(check)):
-            return None
-        digits = "978" + digits[:9]
-        total = sum((3 if i % 2 else 1) * int(d) for i, d in enumerate(digits))
-        return digits + str((10 - total % 10) % 10)
-    if len(digits) == 13 and digits.isdigit():
-        total = sum((3 if i % 2 else 1) * int(d) for i, d in enumerate(digits))
-        return digits if total % 10 == 0 else None
-    return None
+    return checked_isbn(match.group(0).replace(" ", "")) if match else None
 
 
 def normalise_issn(value: str) -> str | None:
-    """``1234-5679`` form of a checksum-valid ISSN in ``value``.
+    """``1234-5679`` form of the ISSN in ``value`` (a 022 $a), if its checksum is valid.
 
     >>> normalise_issn("0028-0836")
     '0028-0836'
@@ -96,14 +86,7 @@ def normalise_issn(value: str) -> str | None:
     True
     """
     match = _ISSN.search(value)
-    if not match:
-        return None
-    digits = (match.group(1) + match.group(2)).upper()
-    total = sum((8 - i) * int(d) for i, d in enumerate(digits[:7]))
-    check = (11 - total % 11) % 11
-    if digits[7] != ("X" if check == 10 else str(check)):
-        return None
-    return f"{digits[:4]}-{digits[4:]}"
+    return checked_issn(match.group(1) + match.group(2)) if match else None
 
 
 def instance_iri(ctx: BibContext) -> NamedNode:
