@@ -11,7 +11,8 @@ labels where the store has them.
 
 The filters reach the store as bound terms (``substitutions``), never pasted
 into the text; the IRIs of a diff's ``VALUES`` block come from the store and
-are written by pyoxigraph. Ordering by time reads every changeset's time
+are written by pyoxigraph (which binds only variables a query projects,
+so each bound variable is in its ``SELECT``). Ordering by time reads every changeset's time
 (changesets are few next to the records: ~10 ms for 1,000, docs/web.md).
 """
 
@@ -52,11 +53,11 @@ GROUP BY ?cs ?when ?who ORDER BY DESC(?when) DESC(?cs)
 """
 #: The changesets about ``?resource`` (its statements, or its unit graph), newest first.
 LIST_ABOUT = f"""
-SELECT {_COLUMNS} WHERE {{
+SELECT {_COLUMNS} ?resource WHERE {{
   GRAPH ?cs {{ {{ ?cs cg:subjectOfChange ?resource }} UNION {{ ?cs cg:changedGraph ?resource }}
               {_HEAD} }}
 }}
-GROUP BY ?cs ?when ?who ORDER BY DESC(?when) DESC(?cs)
+GROUP BY ?cs ?when ?who ?resource ORDER BY DESC(?when) DESC(?cs)
 """
 #: One changeset's head (``?cs`` bound).
 ONE = f"""
@@ -64,22 +65,25 @@ SELECT {_COLUMNS} WHERE {{ GRAPH ?cs {{ {_HEAD} }} }} GROUP BY ?cs ?when ?who
 """
 #: The changesets that revert ``?cs``.
 REVERTED_BY = """
-SELECT ?by ?when WHERE { GRAPH ?by { ?by cg:reverts ?cs ; prov:startedAtTime ?when } } ORDER BY ?when
+SELECT ?by ?when ?cs WHERE { GRAPH ?by { ?by cg:reverts ?cs ; prov:startedAtTime ?when } } ORDER BY ?when
 """
 #: Changesets after ``?after`` that added or removed the statement ``?s ?p ?o``.
 LATER_CHANGES = """
-SELECT DISTINCT ?cs ?when ?who WHERE {
+SELECT DISTINCT ?cs ?when ?who ?s ?p ?o ?after WHERE {
   GRAPH ?cs { ?st rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o .
               ?cs cg:addition|cg:removal ?st ; prov:startedAtTime ?when ;
                   prov:wasAssociatedWith/rdfs:label ?who }
   FILTER (?when > ?after)
 } ORDER BY ?when
 """
-#: The labels of the ``VALUES`` nodes (filled with IRIs from the store).
+#: The labels of the ``VALUES`` nodes (filled with IRIs from the store), an instance's
+#: main titles as its label.
 LABELS = """
 SELECT ?node ?label WHERE {
   VALUES ?node {}
-  ?node rdfs:label|skos:prefLabel|madsrdf:authoritativeLabel ?label
+  { ?node rdfs:label|skos:prefLabel|madsrdf:authoritativeLabel ?label }
+  UNION
+  { ?node bf:title/bf:mainTitle ?label }
 }
 """
 
@@ -154,6 +158,7 @@ class ChangesetHistory:
             found = self.store.query(
                 text,
                 prefixes=PREFIXES,
+                use_default_graph_as_union=True,
                 substitutions={Variable(k): v for k, v in bound.items()},  # type: ignore[misc]
             )
             return list(islice(found, start, stop))  # type: ignore[arg-type]
@@ -197,7 +202,23 @@ class ChangesetHistory:
         if summary is None:
             return None
         change = recorded(self.store, self.layout, iri)
-        signed = [("+", q) for q in change.added] + [("-", q) for q in change.removed]
+        resources, labels, shown = self.grouped(change.added, change.removed, languages)
+        reverted = [(r["by"].value, r["when"].value) for r in self._rows(REVERTED_BY, 0, 20, cs=NamedNode(iri))]
+        return ChangesetDiff(
+            summary=summary,
+            resources=resources,
+            added=len(change.added),
+            removed=len(change.removed),
+            shown=shown,
+            reverted_by=reverted,
+            labels=labels,
+        )
+
+    def grouped(
+        self, added: Iterable[Quad], removed: Iterable[Quad], languages: Iterable[str] = ()
+    ) -> tuple[list[ResourceDiff], dict[str, str], int]:
+        """Statements added and removed, grouped by resource and labelled; how many are shown."""
+        signed = [("+", q) for q in added] + [("-", q) for q in removed]
         signed.sort(key=lambda item: (str(item[1].subject), str(item[1].predicate), item[0], str(item[1].object)))
         shown = signed[:MAX_DIFF]
         nodes = [q.subject for _, q in shown] + [q.object for _, q in shown]
@@ -208,16 +229,8 @@ class ChangesetHistory:
             owner = self.layout.owner(subject)
             group = resources.setdefault(owner, ResourceDiff(owner, labels.get(owner)))
             group.lines.append(_line(sign, quad, subject, owner, labels))
-        reverted = [(r["by"].value, r["when"].value) for r in self._rows(REVERTED_BY, 0, 20, cs=NamedNode(iri))]
-        return ChangesetDiff(
-            summary=summary,
-            resources=sorted(resources.values(), key=lambda r: (r.label or r.iri).casefold()),
-            added=len(change.added),
-            removed=len(change.removed),
-            shown=len(shown),
-            reverted_by=reverted,
-            labels=labels,
-        )
+        ordered = sorted(resources.values(), key=lambda r: ((r.label or r.iri).casefold(), r.iri))
+        return ordered, labels, len(shown)
 
     def labels(self, nodes: list[NamedNode], languages: Iterable[str] = ()) -> dict[str, str]:
         """The label to show for each IRI that has one (at most ``MAX_LABELLED`` IRIs)."""
