@@ -231,3 +231,13 @@ def test_routes_refuse_strangers_and_readers(app: Flask, data_dir: Path) -> None
     token = sign_in(carl, "carl")
     assert carl.post("/editor/proposals/1/approve", data={"csrf_token": token}).status_code == 403
     assert carl.post("/editor/proposals/1/reject", data={"csrf_token": token}).status_code == 403
+
+
+def test_a_resource_page_links_its_history_for_editors_only(app: Flask) -> None:
+    path = "/" + INSTANCE.split("/", 3)[3]
+    anonymous = app.test_client().get(path, headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert "Rereading George Eliot" in anonymous and "/editor/history?resource=" not in anonymous
+    carl = app.test_client()
+    sign_in(carl, "carl")
+    page_html = carl.get(path, headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert f'href="/editor/history?resource={INSTANCE}"' in page_html
