@@ -216,6 +216,17 @@ def test_with_review_changes_a_catalogers_change_waits_for_a_reviewer(data_dir: 
         own = rita.post("/test/change", data={"s": INSTANCE, "p": SKOS.note.value, "o": "rita's note"},
                         headers={"X-CSRFToken": rita_token}).get_json()  # fmt: skip
         assert own["changeset"] is not None and own["proposal"] is None
+        # a proposal valid when made but not any more when approved is refused then
+        label = {"s": INSTANCE, "p": SKOS.prefLabel.value}
+        late = carl.post("/test/change", data={**label, "o": "Carl's title@en"}, headers={"X-CSRFToken": token})
+        number = late.get_json()["proposal"]
+        assert rita.post("/test/change", data={**label, "o": "Rita's title@en"},
+                         headers={"X-CSRFToken": rita_token}).get_json()["changeset"]  # fmt: skip
+        refused = rita.post(f"/editor/proposals/{number}/approve", data={"csrf_token": rita_token})
+        assert refused.status_code == 422
+        assert "2 preferred labels in language" in refused.get_data(as_text=True)
+        assert Proposals(data_dir).get(number).status == "pending"
+        assert not ask(carl, f'ASK {{ <{INSTANCE}> skos:prefLabel "Carl\'s title"@en }}')
     finally:
         close_app(app)
 

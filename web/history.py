@@ -174,6 +174,10 @@ def _reason() -> str | None:
 @blueprint.get("/editor/proposals")
 @requires(REVIEW)
 def proposals() -> Response:
+    return _proposals_page()
+
+
+def _proposals_page(problems: list[str] | None = None, status_code: int = 200) -> Response:
     status = request.args.get("status", PENDING)
     if status not in (PENDING, "approved", "rejected", "all"):
         raise UsageError("status is one of pending, approved, rejected, all")
@@ -187,9 +191,10 @@ def proposals() -> Response:
         return json_response({"status": status, "proposals": [p for p, _ in shown]})
     proposed = request.args.get("proposed", "")
     body = _render(
-        "proposals.html", shown=shown, status=status, proposed=proposed if _NUMBER.fullmatch(proposed) else None
-    )
-    return _html(body)
+        "proposals.html", shown=shown, status=status, problems=problems or [],
+        proposed=proposed if _NUMBER.fullmatch(proposed) else None,
+    )  # fmt: skip
+    return _html(body, status_code)
 
 
 def _proposal_number(number: str) -> int:
@@ -201,7 +206,10 @@ def _proposal_number(number: str) -> int:
 @blueprint.post("/editor/proposals/<number>/approve")
 @requires(REVIEW)
 def approve_proposal(number: str) -> Response:
-    edit = approve(_proposal_number(number))
+    try:
+        edit = approve(_proposal_number(number))
+    except InvalidChangeError as refused:  # checked again now: the store may have changed since
+        return _proposals_page(refused.problems, refused.http_status)
     if edit.changeset is None:
         return redirect(url_for("history.proposals", status="approved"), code=303)
     return redirect(url_for("history.changeset", key=edit.changeset[len(_layout().changesets):]), code=303)
