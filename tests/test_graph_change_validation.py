@@ -223,3 +223,17 @@ def test_proposals_are_kept_and_decided_once(tmp_path: Path) -> None:
         proposals.decide(number, status=REJECTED, by="rita")
     assert proposals.listed() == []
     assert {p.status for p in proposals.listed(None)} == {APPROVED, REJECTED}
+
+
+def test_shapes_are_checked_chunk_by_chunk(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A change touching more resources than one pyshacl run takes: each chunk is validated."""
+    import graph.change_validation as validation
+
+    monkeypatch.setattr(validation, "SHAPE_CHUNK", 2)
+    a, b, c = concepts(data_dir)
+    fine = [Quad(n, SKOS.altLabel, Literal(f"Alias {i}"), home(n)) for i, n in enumerate((a, b))]
+    padded = Quad(c, SKOS.altLabel, Literal("padded "), home(c))  # in the second chunk
+    problems = refused(data_dir=data_dir, add=[*fine, padded])
+    assert len(problems) == 1 and c.value in problems[0] and "trailing spaces" in problems[0]
+    monkeypatch.setattr(validation, "MAX_SHAPE_NODES", 2)
+    assert "at most 2 are checked" in refused(data_dir=data_dir, add=fine + [padded])[0]

@@ -6,9 +6,11 @@ anyone listing it here: one that accepts POST, PUT, DELETE or PATCH without
 read or only sign in and out) fails ``test_every_route_that_writes_declares_a_permission``.
 Then each guarded route is called for real (Flask's test client over a real
 data directory, real argon2 accounts, real sessions from the real login form)
-without credentials, as the old role ``reader``, and as a cataloger whose
-request lacks its CSRF token or forges it: all are refused, and the cataloger
-sees the pages. (A cataloger's update with the token, through a real server:
+without credentials, as the old role ``reader``, and as the weakest role
+allowed (a cataloger, or an admin for ``review``) whose request lacks its
+CSRF token or forges it: all are refused; a cataloger and an admin see the
+pages their roles allow (a page whose route takes a parameter may answer
+404 for the placeholder ``x``: the guard let them in). (A cataloger's update with the token, through a real server:
 ``tests/test_web_login.py``.)
 """
 
