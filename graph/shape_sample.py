@@ -103,6 +103,13 @@ def shape_slices(
             yield _slice(store, cls, batch, max_statements_per_node)
 
 
+def describe_nodes(
+    store: Store, nodes: Iterable[NamedNode | BlankNode], max_statements_per_node: int = MAX_STATEMENTS_PER_NODE
+) -> ShapeSlice:
+    """The slice the shapes need to judge ``nodes`` (whatever their classes): an edit's resources."""
+    return _slice(store, RDF.type, list(nodes), max_statements_per_node)
+
+
 def _slice(store: Store, cls: NamedNode, focus: list, cap: int) -> ShapeSlice:
     triples: set[Triple] = set()
     complete: set[str] = set()

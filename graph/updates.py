@@ -63,6 +63,11 @@ from pyoxigraph import (
     serialize,
 )
 
+from graph.change_validation import (  # InvalidChangeError: callers import it from here
+    ChangeCheck,
+    InvalidChangeError,  # noqa: F401
+    integrity,
+)
 from graph.ledger import quad_line
 from graph.provenance import timestamp
 from graph.record_index import restore_graphs
@@ -127,6 +132,9 @@ class Edit:
     #: Statements added and removed.
     added: int = 0
     removed: int = 0
+    #: The proposal waiting for a reviewer's approval, when the change was not applied.
+    proposal: int | None = None
+
 
 @contextmanager
 def writing(data_dir: Path | str, wait_s: float = WRITE_WAIT_S) -> Iterator[StoreSession]:
@@ -202,7 +210,7 @@ def apply_update(
         except (RuntimeError, ValueError) as exc:
             raise QueryError(f"the update could not be applied: {exc}") from None
 
-    return _edit(data_dir, layout, who, targets, run, reason)
+    return _edit(data_dir, layout, who, targets, run, reason, check=integrity)
 
 
 def parse_graph(body: bytes, fmt: RdfFormat, base_iri: str | None) -> list[Triple]:
@@ -296,7 +304,7 @@ def write_graph(
             store.add_graph(graph)
         store.extend(quads)
 
-    return _edit(data_dir, layout, who, [graph], run, reason)
+    return _edit(data_dir, layout, who, [graph], run, reason, check=integrity)
 
 
 def delete_graph(
@@ -326,6 +334,7 @@ def apply_changes(
     reason: str | None = None,
     check: ChangeCheck | None = None,
     about: Iterable[tuple[NamedNode, NamedNode | Literal]] = (),
+    dry_run: bool = False,
 ) -> Edit:
     """Remove, then add, the given statements as one edit: the editor's way to write.
 
@@ -336,7 +345,10 @@ def apply_changes(
     is recorded, on the store as the change leaves it, with what was really
     added and removed: it raises (``InvalidChangeError`` with the problems)
     and the graphs are put back. ``about`` adds statements about the
-    changeset itself (``cg:reverts``, say) to its graph.
+    changeset itself (``cg:reverts``, say) to its graph. ``dry_run``: all
+    of that but the recording; the graphs are put back and the ``Edit``
+    says what the change would add and remove (``changeset`` ``None``): a
+    change checked before it waits for a reviewer.
     """
     additions = list(add)
     removals = list(remove)
@@ -349,25 +361,25 @@ def apply_changes(
             store.remove(quad)
         store.extend(additions)
 
-    return _edit(data_dir, layout, who, targets, run, reason, check=check, about=about)
+    if not dry_run:
+        return _edit(data_dir, layout, who, targets, run, reason, check=check, about=about)
+    seen: list[Edit] = []
+
+    def check_then_stop(store: Store, added: list[Quad], removed: list[Quad]) -> None:
+        if check is not None:
+            check(store, added, removed)
+        seen.append(Edit(added=len(added), removed=len(removed)))
+        raise _DryRunDone("checked; nothing is kept")
+
+    try:
+        _edit(data_dir, layout, who, targets, run, reason, check=check_then_stop, about=about)
+    except _DryRunDone:
+        return seen[0]
+    return Edit()  # nothing would change
 
 
-class InvalidChangeError(UsageError):
-    """An edit that would leave the data invalid (HTTP 422); nothing was changed.
-
-    ``problems`` are the readable reasons, one per broken rule, for a form to show.
-    """
-
-    http_status = 422
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = list(problems)
-        super().__init__("the change was not made: " + "; ".join(self.problems))
-
-
-#: What ``apply_changes`` calls to validate an edit: the store after the change, what it added
-#: and what it removed; it raises ``InvalidChangeError`` to refuse it.
-ChangeCheck = Callable[[Store, list[Quad], list[Quad]], None]
+class _DryRunDone(CatalographError):
+    """Raised inside a dry run's edit once it is checked, so that the edit is put back."""
 
 
 # ------------------------------------------------------------ the edit protocol
@@ -398,7 +410,7 @@ def _edit(
             after = _read_graphs(store, targets)
             added, removed = _difference(before, after)
             _check_placement(layout, store, added)
-            if check is not None and (added or removed):
+            if check is not None:  # even for no change: a revert must find what it undoes
                 check(store, added, removed)
         except BaseException:
             changed = [g for g, quads in before.items() if quads != _graph_quads(store, g)]

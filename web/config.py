@@ -95,6 +95,9 @@ class Settings:
     #: Host names a request may name in ``Host`` besides the base IRI's (".example.org":
     #: it and its subdomains; "*": any); other hosts get 400.
     trusted_hosts: tuple[str, ...] = ()
+    #: A cataloger's change from the editor waits for a reviewer's approval (``/editor/proposals``)
+    #: instead of applying at once; reviewers' and admins' own changes apply at once.
+    review_changes: bool = False
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -105,6 +108,8 @@ _TYPES: dict[str, type] = {
     for name, hint in get_type_hints(Settings).items()
     if name in {f.name for f in fields(Settings)}
 }
+#: How a switch may be written in the environment (TOML has its own true and false).
+_BOOLEANS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False, "off": False}
 _IRI = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$")
 _HOST = re.compile(r"^\.?[A-Za-z0-9._-]+$")
 _ENDPOINT_PREFIX = re.compile(r"^https?://[^/?#\s<>\"{}|\\^`]+/[^\s<>\"{}|\\^`]*$")
@@ -178,6 +183,12 @@ def _validate(settings: Settings) -> None:
 def _coerce(name: str, value: Any, where: str) -> Any:
     """``value`` as the type of setting ``name``; strings (from the environment) are parsed."""
     wanted = _TYPES[name]
+    if wanted is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in _BOOLEANS:
+            return _BOOLEANS[value.strip().lower()]
+        raise ConfigurationError(f"{where}: {name} must be true or false, got {value!r}")
     if isinstance(value, bool):
         raise ConfigurationError(f"{where}: {name} must be {wanted.__name__}, got a boolean")
     if get_origin(wanted) is tuple:  # a list of strings: a TOML array, or comma-separated text

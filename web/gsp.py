@@ -38,7 +38,7 @@ from web.limits import client_address
 from web.page_limits import PageLimits
 from web.permissions import EDIT
 from web.state import settings, store
-from web.update import allow_upload, edited_response, write
+from web.update import allow_upload, edited_response, refuse_unreviewed, write
 from web.wellknown import GRAPH_STORE_PATH
 
 log = logging.getLogger(__name__)
@@ -73,6 +73,7 @@ def graph_store() -> Response:
     if request.method in ("GET", "HEAD"):
         return _read(graph)
     principal = require_writer()
+    refuse_unreviewed(principal)
     allow_upload()
     data_dir = settings().data_dir
     layout = Layout(settings().base_iri)

@@ -27,8 +27,9 @@ from ontology.errors import UsageError
 from ontology.layout import Layout
 from ontology.namespaces import PREFIXES
 from query.update_check import check_update
-from web.auth import SIGN_IN_ERRORS, request_principal, require_writer
-from web.permissions import EDIT
+from web.accounts import Principal
+from web.auth import SIGN_IN_ERRORS, ForbiddenError, request_principal, require_writer
+from web.permissions import EDIT, REVIEW
 from web.state import settings, store_holder
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,24 @@ def is_update_request() -> bool:
     return False
 
 
+def needs_review(principal: Principal) -> bool:
+    """With ``review_changes`` on, whether ``principal``'s changes wait for a reviewer.
+
+    Accounts that may not review do; a bearer token is not an account (the
+    server's administrator configured it, for programs) and does not.
+    """
+    return settings().review_changes and principal.via != "token" and not principal.may(REVIEW)
+
+
+def refuse_unreviewed(principal: Principal) -> None:
+    """SPARQL Update and Graph Store writes cannot wait for review: refused when they would need it."""
+    if needs_review(principal):
+        raise ForbiddenError(
+            f"{principal.name} ({principal.role}): changes here wait for a reviewer's approval; "
+            "make them in the editor (/editor), which keeps them as proposals"
+        )
+
+
 def write(action: Callable[[], T]) -> T:
     """Run a store write from a request; this process's readers see it on their next request."""
     try:
@@ -90,6 +109,7 @@ def edited_response(edit: Edit, status: int = 204) -> Response:
 
 def answer_update() -> Response:
     principal = require_writer()
+    refuse_unreviewed(principal)
     allow_upload()
     text = _update_text()
     for name in _DATASET_PARAMETERS:
