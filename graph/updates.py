@@ -64,6 +64,7 @@ from pyoxigraph import (
 )
 
 from graph.ledger import quad_line
+from graph.ontology_graph import seed_ontology
 from graph.provenance import timestamp
 from graph.record_index import restore_graphs
 from graph.store import StoreSession
@@ -389,6 +390,8 @@ def _edit(
     with writing(data_dir) as session:
         store = session.store
         index = session.index
+        if layout.ontology_graph in targets:
+            seed_ontology(store, layout)  # an older store gets the ontology before its first edit
         before = _read_graphs(store, targets)
         created = any(isinstance(t, NamedNode) and not store.contains_named_graph(t) for t in targets)
         changeset = layout.changeset(f"{_compact_time()}-{secrets.token_hex(4)}")
@@ -514,6 +517,8 @@ def _filed(layout: Layout, store: Store, subject: object) -> bool:
     """Whether the layout files statements about ``subject`` (ours, or a unit with its graph)."""
     if not isinstance(subject, NamedNode):
         return False
+    if layout.is_ontology_term(subject.value):
+        return True  # the ontology graph's, wherever a writer puts it
     return subject.value.startswith(layout.base) or store.contains_named_graph(
         NamedNode(layout.owner(subject.value))
     )
