@@ -12,10 +12,10 @@ a re-ingest by ``catalograph ingest`` and on a freshly started server; and
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
-from urllib.parse import quote
 from collections.abc import Iterator
+from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import requests
@@ -192,7 +192,7 @@ def test_labels_edited_per_language_and_a_deprecation_show_on_the_reference(url:
     term = reference(url)[iri]
     assert term["labels"] == {"en": "Codex", "zh": "册子本", "fr": "Codex (fr)"}
     assert term["definitions"] == {"en": "A bound book."}  # the Chinese definition was cleared
-    assert ask(url, f'ASK {{ GRAPH ?c {{ ?c cg:changeReason "labels per language" }} }}')
+    assert ask(url, 'ASK { GRAPH ?c { ?c cg:changeReason "labels per language" } }')
     chinese = requests.get(url + "/ontology", headers={**HTML, "Cookie": "lang=zh"}).text
     assert "册子本" in chinese
     page = browser.get(edit_url, headers=HTML)

@@ -25,7 +25,7 @@ from ontology.errors import StoreError
 from ontology.layout import Layout
 from ontology.reference import OntologyReference, build_reference, ontology_reference
 from ontology.vocabulary import ontology_triples
-from web.state import settings, store_holder
+from web.state import installed_state, settings, store_holder
 
 _CACHE = "catalograph.served_ontology"
 
@@ -58,8 +58,8 @@ def shipped() -> ServedOntology:
 
 def served_ontology() -> ServedOntology:
     """The ontology of the checkpoint this app serves (the file outside a request or without one)."""
-    if not has_app_context():
-        return shipped()
+    if not has_app_context() or installed_state(current_app) is None:
+        return shipped()  # outside a request, or an app that serves no store
     if has_request_context() and "catalograph_ontology" in g:
         return g.catalograph_ontology  # read once per request
     served = _current()
