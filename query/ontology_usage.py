@@ -29,7 +29,7 @@ from ontology.namespaces import RDF
 #: Statements counted for a delete page, at most.
 USAGE_CAP = 10_000
 #: Uses counted for each term of the trees, at most.
-TREE_CAP = 1_000
+TREE_CAP = 100
 #: Statements shown as examples of a use.
 SAMPLE = 10
 

@@ -69,7 +69,7 @@ from ontology.errors import NotFoundError
 from ontology.layout import Layout
 from ontology.namespaces import compact
 from ontology.reference import OntologyReference
-from query.ontology_usage import term_usage, use_counts
+from query.ontology_usage import TREE_CAP, USAGE_CAP, term_usage, use_counts
 from web.auth import CSRF_FIELD, requires
 from web.changes import submit_change
 from web.i18n import interface_language
@@ -151,6 +151,7 @@ def _hierarchy_page() -> Response:
             property_roots=property_roots,
             counts=_counts(served),
             from_store=served.from_store,
+            cap=TREE_CAP,
             saved=request.args.get("saved", ""),
             language=interface_language(),
         )
@@ -280,6 +281,7 @@ def delete_term() -> Response:
         term=served.reference.terms[iri],
         usage=usage,
         sample=[_statement(q) for q in usage.sample],
+        usage_cap=USAGE_CAP,
         shipped=iri in shipped_terms(),
         form=form,
         problems=problems,
