@@ -38,9 +38,9 @@ from ontology.vocabulary import ontology_triples  # noqa: E402
 BASE = "http://127.0.0.1:5000/"
 
 
-def timed(action) -> float:
+def timed(action, *args, **kwargs) -> float:
     started = time.perf_counter()
-    action()
+    action(*args, **kwargs)
     return time.perf_counter() - started
 
 
@@ -50,8 +50,8 @@ def seeding(runs: int, folder: Path) -> None:
     fresh, again = [], []
     for n in range(runs):
         store = Store(str(folder / f"seed-{n}"))
-        fresh.append(timed(lambda: seed_ontology(store, layout)))
-        again.append(timed(lambda: seed_ontology(store, layout)))
+        fresh.append(timed(seed_ontology, store, layout))
+        again.append(timed(seed_ontology, store, layout))
         store.flush()
         del store
     statements = len(ontology_triples())
@@ -81,8 +81,8 @@ def first_pages(folder: Path) -> None:
     client.post("/login", data={"name": "bench", "password": "a long enough password", "csrf_token": token})
     html = {"Accept": "text/html"}
     for path in ("/editor/ontology", "/ontology"):
-        first = timed(lambda: client.get(path, headers=html))
-        second = timed(lambda: client.get(path, headers=html))
+        first = timed(client.get, path, headers=html)
+        second = timed(client.get, path, headers=html)
         print(f"{path}: first request {first * 1000:.0f} ms, next {second * 1000:.1f} ms "
               f"(ratio {first / second:.0f}x)")  # fmt: skip
     from graph import open_latest_snapshot
@@ -92,7 +92,7 @@ def first_pages(folder: Path) -> None:
     store = open_latest_snapshot(data_dir)
     model = ontology_reference()
     terms = [*model.classes, *model.properties]
-    spent = timed(lambda: use_counts(store, terms, Layout(BASE)))
+    spent = timed(use_counts, store, terms, Layout(BASE))
     print(f"use counts of {len(terms)} terms over the sample ({len(store):,} quads): {spent * 1000:.0f} ms")
     close_app(app)
 

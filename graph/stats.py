@@ -15,11 +15,6 @@ figures, so they agree. What is counted:
   statement once per graph holding it, oxigraph#1919), ``named_graphs``, and
   ``record_graphs`` (``classes[cg:RecordGraph]``).
 
-The ontology's own terms (``bf:Work a owl:Class`` in the ontology graph,
-``ontology.layout.ONTOLOGY_NAMESPACES``) describe the catalogue, they are not
-in it: their types are not counted as resources (their statements are in
-``quads``).
-
 How: index scans, not SPARQL (all SPARQL text lives in ``query/``, which
 ``graph`` may not import), in constant memory. Every ``rdf:type`` quad is read
 once; Oxigraph returns them from its POSG index, so the quads of one class
@@ -43,7 +38,6 @@ from typing import Any
 from pyoxigraph import DefaultGraph, NamedNode, Quad, Store
 
 from ontology.hierarchy import ClassHierarchy, class_hierarchy
-from ontology.layout import ONTOLOGY_NAMESPACES
 from ontology.namespaces import CG, RDF, compact
 
 __all__ = ["Figures", "compact", "count", "group_name", "stats"]
@@ -126,8 +120,6 @@ def _typings(store: Store) -> Iterator[tuple[Any, Any, Any]]:
     previous = None
     for quad in store.quads_for_pattern(None, _TYPE, None, None):
         subject, cls = quad.subject, quad.object
-        if isinstance(subject, NamedNode) and subject.value.startswith(ONTOLOGY_NAMESPACES):
-            continue  # a term of the ontology, not a resource of the catalogue
         if previous is not None and subject == previous[0] and cls == previous[1]:
             continue  # the same statement in another record graph
         previous = (subject, cls)
