@@ -320,6 +320,33 @@ def hierarchy_problems(triples: Iterable[Triple]) -> list[str]:
     return problems
 
 
+def label_problems(triples: Iterable[Triple], added: Iterable[Quad]) -> list[str]:
+    """Two labels of a term in one language where ``added`` put one (an edit raced another).
+
+    >>> from pyoxigraph import Literal, NamedNode, Quad, Triple
+    >>> a = NamedNode("http://example.org/A")
+    >>> one, two = Literal("One", language="en"), Literal("Two", language="en")
+    >>> label_problems([Triple(a, RDFS.label, one), Triple(a, RDFS.label, two)], [Quad(a, RDFS.label, two)])
+    ['http://example.org/A has 2 labels in en: change one at a time']
+    """
+    wanted = {
+        (q.subject, _primary(q.object.language))
+        for q in added
+        if q.predicate == RDFS.label and isinstance(q.object, Literal)
+    }
+    counts: defaultdict[tuple[object, str], int] = defaultdict(int)
+    for t in triples:
+        if t.predicate == RDFS.label and isinstance(t.object, Literal):
+            key = (t.subject, _primary(t.object.language))
+            if key in wanted:
+                counts[key] += 1
+    return [
+        f"{compact(subject.value)} has {n} labels in {tag}: change one at a time"
+        for (subject, tag), n in sorted(counts.items(), key=str)
+        if n > 1
+    ]
+
+
 def terms_of(triples: Iterable[Triple]) -> dict[str, set[Triple]]:
     """Statements grouped by the named term they describe (blank nodes go with the term naming them).
 

@@ -59,6 +59,7 @@ from ontology.editing import (
     draft_of,
     hierarchy_problems,
     is_property,
+    label_problems,
     new_term_iri,
     removal,
     revise,
@@ -300,7 +301,8 @@ def _submit(change: TermChange, reason: str | None, still_unused: str | None = N
     layout = _layout()
 
     def check(live: Store, added: list[Quad], removed: list[Quad]) -> None:
-        problems = hierarchy_problems(ontology_graph_triples(live, layout))
+        held = ontology_graph_triples(live, layout)
+        problems = hierarchy_problems(held) + label_problems(held, added)
         if still_unused is not None:
             uses = term_usage(live, still_unused, layout, cap=1, sample=0).total
             if uses:
