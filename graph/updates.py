@@ -69,6 +69,7 @@ from graph.change_validation import (  # InvalidChangeError: callers import it f
     integrity,
 )
 from graph.ledger import quad_line
+from graph.ontology_graph import seed_ontology
 from graph.provenance import timestamp
 from graph.record_index import restore_graphs
 from graph.store import StoreSession
@@ -401,6 +402,8 @@ def _edit(
     with writing(data_dir) as session:
         store = session.store
         index = session.index
+        if layout.ontology_graph in targets:
+            seed_ontology(store, layout)  # an older store gets the ontology before its first edit
         before = _read_graphs(store, targets)
         created = any(isinstance(t, NamedNode) and not store.contains_named_graph(t) for t in targets)
         changeset = layout.changeset(f"{_compact_time()}-{secrets.token_hex(4)}")
@@ -526,6 +529,8 @@ def _filed(layout: Layout, store: Store, subject: object) -> bool:
     """Whether the layout files statements about ``subject`` (ours, or a unit with its graph)."""
     if not isinstance(subject, NamedNode):
         return False
+    if layout.is_ontology_term(subject.value):
+        return True  # the ontology graph's, wherever a writer puts it
     return subject.value.startswith(layout.base) or store.contains_named_graph(
         NamedNode(layout.owner(subject.value))
     )

@@ -58,6 +58,7 @@ from pyoxigraph import NamedNode, RdfFormat, Store, parse
 from graph.compaction import CompactionPriority
 from graph.disk_space import BATCH_SPACE_FACTOR, MIN_FREE_BYTES, require_room
 from graph.ledger import UnitPlan, parse_line
+from graph.ontology_graph import SeedReport, seed_ontology
 from graph.provenance import ProvenanceNQuads, drop_record_graph, timestamp
 from graph.record_index import IndexedGraph
 from graph.search_batch import BatchStatements
@@ -191,8 +192,12 @@ class Writer:
         memory_budget_mb: float | None = DEFAULT_MEMORY_BUDGET_MB,
         compaction_nice: int | None = None,
         on_stall: Callable[[StoreError], None] | None = None,
+        ontology: bool = False,
     ) -> None:
         self.layout = layout
+        #: Seed the ontology graph from ``catalograph.ttl`` at open (``graph.ontology_graph``);
+        #: ``catalograph ingest`` and ``harvest`` ask for it.
+        self.ontology = ontology
         self.metadata_graph = layout.metadata_graph
         self.pipeline_version = pipeline_version
         #: ``on_stall``: see ``StoreSession`` (a command ends its process on a full disk).
@@ -225,12 +230,21 @@ class Writer:
         self._provenance_nquads = self._new_provenance()
         #: Seconds this session spent deriving search documents from the store.
         self.search_seconds = 0.0
+        self.ontology_seed = SeedReport()
 
     # ------------------------------------------------------------ session
 
     def __enter__(self) -> Writer:
         functional_properties()  # read once, here: in the writer thread it waits for the GIL
         self.session.open()
+        if self.ontology:
+            try:  # what seeding the ontology graph did at the start of this session
+                self.ontology_seed = seed_ontology(self.session.store, self.layout)
+            except BaseException:
+                self.session.close(commit=False)
+                raise
+            if self.ontology_seed.changed:
+                self.session.changed = True
         self.generated_at = timestamp()
         self._provenance_nquads = self._new_provenance()  # this session's time
         return self

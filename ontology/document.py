@@ -8,9 +8,10 @@ format is serialised once per process.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 
-from pyoxigraph import RdfFormat, serialize
+from pyoxigraph import RdfFormat, Triple, serialize
 
 from ontology.errors import UsageError
 from ontology.namespaces import PREFIXES
@@ -52,5 +53,10 @@ def ontology_document(fmt: RdfFormat) -> bytes:
     >>> ontology_document(RdfFormat.TURTLE).startswith(b"@prefix")
     True
     """
+    return serialize_ontology(ontology_triples(), fmt)
+
+
+def serialize_ontology(triples: Iterable[Triple], fmt: RdfFormat) -> bytes:
+    """An ontology given as its statements (a store's edited copy, say) in ``fmt``, with our prefixes."""
     prefixes = {**PREFIXES, **_EXTRA_PREFIXES}
-    return serialize(ontology_triples(), format=fmt, prefixes=prefixes) or b""
+    return serialize(triples, format=fmt, prefixes=prefixes) or b""

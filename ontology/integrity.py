@@ -15,11 +15,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from pyoxigraph import NamedNode
+from pyoxigraph import NamedNode, Triple
 
-from ontology.hierarchy import class_hierarchy
+from ontology.hierarchy import ClassHierarchy, class_hierarchy
 from ontology.namespaces import RDFS, XSD, compact
-from ontology.reference import ontology_reference
+from ontology.reference import build_reference, ontology_reference
 from ontology.vocabulary import ontology_triples
 
 _SH = "http://www.w3.org/ns/shacl#"
@@ -53,14 +53,18 @@ class OntologyCheck:
         return "\n".join(lines)
 
 
-def check_ontology(shapes: bool = True) -> OntologyCheck:
+def check_ontology(shapes: bool = True, triples: Iterable[Triple] | None = None) -> OntologyCheck:
     """Every check above; ``shapes=False`` leaves out the shapes (SHACL's own check takes a second).
+
+    ``triples``: the ontology to check (a store's copy, as catalogers edited
+    it); ``catalograph.ttl`` when ``None``.
 
     >>> check = check_ontology(shapes=False)
     >>> check.ok, check.terms > 400
     (True, True)
     """
-    reference = ontology_reference()
+    statements = ontology_triples() if triples is None else tuple(triples)
+    reference = ontology_reference() if triples is None else build_reference(statements)
     terms = reference.terms
     check = OntologyCheck(terms=len(terms))
     for term in terms.values():
@@ -72,7 +76,7 @@ def check_ontology(shapes: bool = True) -> OntologyCheck:
                 check.problems.append(f"{term.curie} has no definition in {language}")
     classes = {iri for iri, term in terms.items() if term.kind == "class"}
     properties = {iri for iri, term in terms.items() if "property" in term.kind}
-    for t in ontology_triples():
+    for t in statements:
         if not isinstance(t.object, NamedNode) or not isinstance(t.subject, NamedNode):
             continue
         target = t.object.value
@@ -89,7 +93,7 @@ def check_ontology(shapes: bool = True) -> OntologyCheck:
                 f"{compact(t.subject.value)} rdfs:subPropertyOf {compact(target)}, "
                 "which is not a declared property"
             )
-    hierarchy = class_hierarchy()
+    hierarchy = class_hierarchy() if triples is None else ClassHierarchy.from_triples(statements)
     for cls in hierarchy.parents:
         if cls in hierarchy.ancestors(cls) or any(
             cls in hierarchy.parents.get(p, ()) for p in hierarchy.ancestors(cls)

@@ -11,6 +11,8 @@ and its validation live here, once::
     {base}graph/{source}/{id}#{n}   a node local to that record (its titles, notes, provision...)
     {base}graph/meta                provenance of every record graph
     {base}graph/changeset/{id}      one cataloger's change (who, when, what)
+    {base}graph/ontology            the library ontology as this store holds it (seeded
+                                    from ``catalograph.ttl``, edited by catalogers)
 
 **Every statement lives in one graph** (``home_graph``): a statement that
 mentions a node local to a record lives in that record's graph; any other
@@ -20,6 +22,14 @@ statement lives in the graph named by its subject, without the fragment (the
 graphs, and the default graph, the union of them all, is a set of triples on
 any engine (pyoxigraph 0.5 repeats a triple once per graph holding it:
 oxigraph#1919).
+
+A statement about a term of a vocabulary the ontology describes (a subject in
+``ONTOLOGY_NAMESPACES``: ``cg:``, BIBFRAME, SKOS, MADS, PROV, Dublin Core,
+schema.org, OWL, RDF(S)... and the ontology's own IRI) lives in the
+**ontology graph**: ``bf:Work rdfs:label "Work"@en`` and
+``cg:KnowledgeUnit rdfs:subClassOf ...`` are both there, whatever the shape of
+their IRIs (``#`` or ``/``). No source record states anything about those
+terms (ingest only uses them), so ingest never writes that graph.
 """
 
 from __future__ import annotations
@@ -29,6 +39,22 @@ from urllib.parse import quote
 
 from pyoxigraph import NamedNode
 
+from ontology.namespaces import (
+    BF,
+    BFLC,
+    CG,
+    DCMITYPE,
+    DCT,
+    MADS,
+    OWL,
+    PROV,
+    RDF,
+    RDFS,
+    SDO,
+    SKOS,
+    XSD,
+)
+
 #: Kinds of resource minted under the base and dereferenced by the web app.
 RESOURCE_KINDS = ("work", "instance", "agent", "concept", "place", "event", "item")
 #: The path segment of Catalograph's own graphs (record graphs, provenance, changesets).
@@ -36,7 +62,14 @@ GRAPHS = "graph"
 #: Kinds the web app dereferences: the resources and the graphs.
 KINDS = (*RESOURCE_KINDS, GRAPHS)
 #: Sources that name Catalograph's own graphs, never a source's record graphs.
-RESERVED_SOURCES = frozenset({"meta", "changeset", "derived"})
+RESERVED_SOURCES = frozenset({"meta", "changeset", "derived", "ontology"})
+#: Namespaces whose terms the ontology describes: statements about them live in the ontology graph.
+#: The first, the ontology's IRI without its ``#``, covers the ontology itself and every ``cg:`` term.
+ONTOLOGY_NAMESPACES = (
+    str(CG).rstrip("#"),
+    *(str(ns) for ns in (BF, BFLC, SKOS, MADS, PROV, DCT, DCMITYPE, SDO, OWL, RDF, RDFS, XSD)),
+    "http://purl.org/vocab/vann/",
+)
 
 _BASE = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$")
 
@@ -55,9 +88,13 @@ class Layout:
     'http://example.org/graph/marc/1'
     >>> layout.home_graph("http://example.org/work/k2#contribution-9f", None)
     'http://example.org/work/k2'
+    >>> layout.home_graph("https://w3id.org/catalograph/ontology#KnowledgeUnit", None)
+    'http://example.org/graph/ontology'
+    >>> layout.home_graph("http://id.loc.gov/ontologies/bibframe/Work", None)
+    'http://example.org/graph/ontology'
     """
 
-    __slots__ = ("base", "graphs", "metadata_graph", "changesets")
+    __slots__ = ("base", "graphs", "metadata_graph", "changesets", "ontology_graph")
 
     def __init__(self, base: str) -> None:
         if not _BASE.match(base):
@@ -67,6 +104,8 @@ class Layout:
         self.graphs = f"{self.base}{GRAPHS}/"
         self.metadata_graph = NamedNode(f"{self.graphs}meta")
         self.changesets = f"{self.graphs}changeset/"
+        #: The library ontology as this store holds it (``graph.ontology_graph``).
+        self.ontology_graph = NamedNode(f"{self.graphs}ontology")
 
     # ------------------------------------------------------------ minting
 
@@ -130,11 +169,24 @@ class Layout:
         kind = iri[len(self.base) :].partition("/")[0]
         return kind if kind in KINDS else None
 
+    def is_ontology_term(self, iri: str) -> bool:
+        """A term of a vocabulary the ontology describes (see the module docstring).
+
+        >>> layout = Layout("http://example.org/")
+        >>> layout.is_ontology_term("http://www.w3.org/2004/02/skos/core#Concept")
+        True
+        >>> layout.is_ontology_term("http://id.loc.gov/authorities/names/n79021164")
+        False
+        """
+        return iri.startswith(ONTOLOGY_NAMESPACES) and not iri.startswith(self.base)
+
     def home_graph(self, subject: str, object_iri: str | None) -> str:
         """The one graph a statement lives in (see the module docstring).
 
         ``object_iri`` is the object when it is an IRI, else ``None``.
         """
+        if self.is_ontology_term(subject):
+            return self.ontology_graph.value
         if object_iri is not None and object_iri.startswith(self.graphs) and "#" in object_iri:
             return object_iri.partition("#")[0]
         return self.owner(subject)

@@ -2,7 +2,8 @@
 
 The ``/ontology`` page and its JSON twin are drawn from this model, built once
 per process from the statements of ``catalograph.ttl`` (pyoxigraph, no
-reasoner): classes with their super- and subclasses, properties with their
+reasoner), or from a store's copy of the ontology as catalogers edited it
+(``build_reference``): classes with their super- and subclasses, properties with their
 kind, domain, range and superproperties, individuals with their classes.
 Labels and definitions are kept per language tag so the page can show the
 reader's language first; anchors are stable (a ``cg:`` term's anchor is its
@@ -12,12 +13,13 @@ redirected to the page lands on it).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from pyoxigraph import Literal, NamedNode
+from pyoxigraph import Literal, NamedNode, Triple
 
-from ontology.namespaces import CG, OWL, RDF, RDFS, SKOS, compact
+from ontology.namespaces import CG, DCT, OWL, RDF, RDFS, SKOS, compact
 from ontology.vocabulary import ONTOLOGY_IRI, ontology_triples
 
 #: ``rdf:type`` objects that declare a term, and the kind each makes it.
@@ -49,6 +51,10 @@ class Term:
     ranges: list[str] = field(default_factory=list)
     classes: list[str] = field(default_factory=list)
     own: bool = False
+    #: ``owl:deprecated true``: kept so old data still reads, not to be used for new data.
+    deprecated: bool = False
+    #: What to use instead (``dcterms:isReplacedBy``), for a deprecated term.
+    replaced_by: list[str] = field(default_factory=list)
 
     def label(self, language: str) -> str:
         """The label in ``language``, else English, else the compact IRI."""
@@ -91,7 +97,7 @@ def _sort_key(term: Term) -> tuple:
 
 @lru_cache(maxsize=1)
 def ontology_reference() -> OntologyReference:
-    """The reference model of the shipped ontology, built once per process.
+    """The reference model of the shipped ontology (``catalograph.ttl``), built once per process.
 
     >>> reference = ontology_reference()
     >>> work = reference.terms["http://id.loc.gov/ontologies/bibframe/Work"]
@@ -102,7 +108,21 @@ def ontology_reference() -> OntologyReference:
     >>> reference.anchor("https://w3id.org/catalograph/ontology#WorkLink")
     'WorkLink'
     """
-    triples = ontology_triples()
+    return build_reference(ontology_triples())
+
+
+def build_reference(triples: Iterable[Triple]) -> OntologyReference:
+    """The reference model of an ontology given as its statements (the file's, or a store's copy).
+
+    >>> from pyoxigraph import Literal, NamedNode, Triple
+    >>> from ontology.namespaces import OWL, RDF, RDFS
+    >>> term = NamedNode("https://w3id.org/catalograph/ontology#Draft")
+    >>> model = build_reference([Triple(term, RDF.type, OWL.Class),
+    ...     Triple(term, OWL.deprecated, Literal(True))])
+    >>> model.terms[term.value].deprecated, model.roots
+    (True, ('https://w3id.org/catalograph/ontology#Draft',))
+    """
+    triples = tuple(triples)
     terms: dict[str, Term] = {}
     version = ""
     for t in triples:
@@ -120,6 +140,9 @@ def ontology_reference() -> OntologyReference:
             continue
         term = terms[t.subject.value]
         value = t.object
+        if t.predicate == OWL.deprecated:
+            term.deprecated = isinstance(value, Literal) and value.value in ("true", "1")
+            continue
         if isinstance(value, Literal):
             language = (value.language or "en").split("-")[0].lower()
             if t.predicate == RDFS.label:
@@ -137,6 +160,8 @@ def ontology_reference() -> OntologyReference:
             term.domains.append(value.value)
         elif t.predicate == RDFS.range:
             term.ranges.append(value.value)
+        elif t.predicate == DCT.isReplacedBy:
+            term.replaced_by.append(value.value)
         elif t.predicate == RDF.type and value not in KINDS:
             term.classes.append(value.value)
     ordered = sorted(terms.values(), key=_sort_key)

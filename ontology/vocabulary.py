@@ -9,13 +9,15 @@ is declared. It is parsed with pyoxigraph (milliseconds), never rdflib.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, RdfFormat, Triple, parse
+from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, RdfFormat, Triple, parse
 
 from ontology.namespaces import BF, CG, OWL, RDF, RDFS
 
@@ -67,16 +69,42 @@ def load_ontology_quads(graph: str | NamedNode | None = None) -> list[Quad]:
         if graph is None
         else (graph if isinstance(graph, NamedNode) else NamedNode(graph))
     )
-    return [
-        Quad(t.subject, t.predicate, t.object, target)
-        for t in parse(path=ontology_path(), format=RdfFormat.TURTLE)
-    ]
+    return [Quad(t.subject, t.predicate, t.object, target) for t in ontology_triples()]
 
 
 @lru_cache(maxsize=1)
 def ontology_triples() -> tuple[Triple, ...]:
-    """The statements of ``catalograph.ttl`` in file order, parsed once per process."""
-    return tuple(parse(path=ontology_path(), format=RdfFormat.TURTLE))
+    """The statements of ``catalograph.ttl`` in file order, parsed once per process.
+
+    Blank nodes (the few ``owl:unionOf`` lists) are named by their order in
+    the file, not at random as the parser names them, so two readings of the
+    same file give the same statements: the store's copy of the ontology can
+    be compared with the file's (``graph.ontology_graph``).
+
+    >>> sorted({t.subject.value for t in ontology_triples() if isinstance(t.subject, BlankNode)})[:2]
+    ['cgontology1', 'cgontology2']
+    """
+    return stable_blank_nodes(parse(path=ontology_path(), format=RdfFormat.TURTLE))
+
+
+def stable_blank_nodes(triples: Iterable[Triple], prefix: str = "cgontology") -> tuple[Triple, ...]:
+    """``triples`` with each blank node renamed ``{prefix}{n}``, ``n`` counting in order of appearance."""
+    names: dict[BlankNode, BlankNode] = {}
+
+    def stable(term: Any) -> Any:
+        if isinstance(term, BlankNode):
+            if term not in names:
+                names[term] = BlankNode(f"{prefix}{len(names) + 1}")
+            return names[term]
+        return term
+
+    return tuple(Triple(stable(t.subject), t.predicate, stable(t.object)) for t in triples)
+
+
+@lru_cache(maxsize=1)
+def ontology_digest() -> str:
+    """A SHA-256 of ``catalograph.ttl``'s bytes: which shipped version a store was seeded from."""
+    return hashlib.sha256(ontology_path().read_bytes()).hexdigest()
 
 
 @lru_cache(maxsize=1)

@@ -179,8 +179,9 @@ def test_deleted_record_disappears(tmp_path: Path) -> None:
     assert "deleted           1" in done.stderr
     after = sorted_dump(data)
     assert not any("Rereading George Eliot" in line for line in after)
-    # Only the metadata graph may remain; no quad of the record's graph.
-    assert all("/graph/meta" in line.rsplit(" ", 2)[-2] for line in after)
+    # Only the metadata graph and the ontology the ingest seeded may remain; no quad of the record's graph.
+    assert all(line.rsplit(" ", 2)[-2].endswith(("/graph/meta>", "/graph/ontology>")) for line in after)
+    assert any(line.rsplit(" ", 2)[-2].endswith("/graph/meta>") for line in after)
 
 
 def test_bad_usage_exits_2_and_errors_are_one_line(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from web.editor import blueprint as editor_blueprint
 from web.graph_view import blueprint as graph_view_blueprint
 from web.gsp import blueprint as gsp_blueprint
 from web.history import blueprint as history_blueprint
+from web.ontology_editor import blueprint as ontology_editor_blueprint
 from web.ontology_page import blueprint as ontology_blueprint
 from web.reconcile import blueprint as reconcile_blueprint
 from web.related import blueprint as related_blueprint
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.register_blueprint(editor_blueprint)
     app.register_blueprint(history_blueprint)  # /editor/history, /editor/proposals
     app.register_blueprint(ontology_blueprint)
+    app.register_blueprint(ontology_editor_blueprint)  # /editor/ontology
     app.register_blueprint(browse_blueprint)
     app.register_blueprint(graph_view_blueprint)
     cors.register(app)

@@ -393,17 +393,27 @@ def ontology() -> None:
     """The library ontology: check it (and the data against its shapes), or export it."""
 
 
+_ONTOLOGY_SOURCES = ("auto", "store", "file")
+_SOURCE_HELP = (
+    "Where the ontology is read: the store's copy in --data-dir, as catalogers edited it (store), "
+    "the shipped catalograph.ttl (file), or the store's when it has one (auto)."
+)
+
+
 @ontology.command("validate")
 @click.option("--data", is_flag=True, help="Also check the store's latest checkpoint against the SHACL shapes.")
 @click.option("--limit", type=click.IntRange(0), default=200, show_default=True, help="With --data: focus nodes per class (0: all, still checked a chunk at a time).")
 @click.option("--chunk", type=click.IntRange(1, 5000), default=100, show_default=True, help="With --data: focus nodes checked together (bounds memory).")
 @click.option("--reason", is_flag=True, help="Also run the HermiT reasoner (needs owlready2 and Java).")
+@click.option("--source", type=click.Choice(_ONTOLOGY_SOURCES), default="auto", show_default=True, help=_SOURCE_HELP)
 @click.pass_obj
-def ontology_validate(settings: Settings, data: bool, limit: int, chunk: int, reason: bool) -> None:
+def ontology_validate(
+    settings: Settings, data: bool, limit: int, chunk: int, reason: bool, source: str
+) -> None:
     """Check the ontology is well formed and, with --data, the data against the shapes; exit 1 on a violation."""
     from web.ontology_command import ValidationFailed, run_validate
 
-    outcome = run_validate(settings, data=data, limit=limit, chunk=chunk, reason=reason)
+    outcome = run_validate(settings, data=data, limit=limit, chunk=chunk, reason=reason, source=source)
     click.echo(outcome.text, nl=False)
     if not outcome.ok:
         raise ValidationFailed("the ontology or the data does not pass its checks (see the report above)")
@@ -412,11 +422,13 @@ def ontology_validate(settings: Settings, data: bool, limit: int, chunk: int, re
 @ontology.command("export")
 @click.option("--format", "-f", "format_name", default="ttl", show_default=True, help="ttl, jsonld or owl (RDF/XML), or a media type.")
 @click.option("--output", "-o", type=click.File("wb"), default="-", show_default=True, help="File to write ('-': stdout).")
-def ontology_export(format_name: str, output: click.utils.LazyFile) -> None:
-    """Write the ontology (catalograph.ttl) as Turtle, JSON-LD or OWL (RDF/XML)."""
+@click.option("--source", type=click.Choice(_ONTOLOGY_SOURCES), default="auto", show_default=True, help=_SOURCE_HELP)
+@click.pass_obj
+def ontology_export(settings: Settings, format_name: str, output: click.utils.LazyFile, source: str) -> None:
+    """Write the ontology (the store's, as catalogers edited it, else catalograph.ttl) as Turtle, JSON-LD or OWL (RDF/XML)."""
     from web.ontology_command import run_export
 
-    output.write(run_export(format_name))
+    output.write(run_export(format_name, settings, source))
 
 
 @cli.group()

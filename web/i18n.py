@@ -22,15 +22,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from functools import cache
 
-from flask import Blueprint, Flask, Response, redirect, request
+from flask import Blueprint, Flask, Response, has_request_context, redirect, request
 from flask_babel import Babel, get_locale
-from pyoxigraph import Literal, NamedNode
 
 from ontology.errors import UsageError
-from ontology.namespaces import RDFS
-from ontology.vocabulary import label_for, ontology_triples
+from ontology.vocabulary import label_for
 
 #: Interface languages: code -> its BCP 47 tag for ``<html lang>`` and its own name.
 LANGUAGES = {"en": ("en", "English"), "zh": ("zh-Hans", "中文")}
@@ -158,27 +155,22 @@ def switch() -> Response:
     return response
 
 
-@cache
-def _chinese_labels() -> dict[str, str]:
-    found: dict[str, str] = {}
-    for t in ontology_triples():
-        if t.predicate != RDFS.label or not isinstance(t.subject, NamedNode):
-            continue
-        if isinstance(t.object, Literal) and (t.object.language or "").lower().startswith("zh"):
-            found.setdefault(t.subject.value, t.object.value)
-    return found
-
-
 def term_label(iri: str) -> str:
     """The ontology's label of ``iri`` in the interface language, else its English label.
+
+    The ontology is the one the app serves (``web.ontology_source``: the
+    store's copy as catalogers edited it, else the shipped file).
 
     >>> term_label("http://id.loc.gov/ontologies/bibframe/instanceOf")  # outside a request
     'instance of'
     """
-    if interface_language() == "zh":
-        chinese = _chinese_labels().get(iri)
-        if chinese:
-            return chinese
+    if has_request_context():
+        from web.ontology_source import served_label  # it reads the app's state: import at use
+
+        for language in dict.fromkeys((interface_language(), "en")):
+            found = served_label(iri, language)
+            if found:
+                return found
     return label_for(iri)
 
 

@@ -227,6 +227,7 @@ def ingest_items(
             PIPELINE_VERSION,
             compaction_nice=INGEST_COMPACTION_NICE,
             on_stall=on_stall,
+            ontology=True,  # the store's copy of the ontology, seeded or brought up to date
         ) as writer,
         _progress(progress) as bar,
     ):

@@ -3,10 +3,12 @@
 One address, negotiated by the one function (``query.negotiation``): RDF
 first (Turtle to a client that says nothing; JSON-LD, RDF/XML... by ``Accept``
 or ``?format=``), HTML to browsers, and the HTML page's JSON twin
-(``?_format=json``). The RDF is ``ontology.document``'s bytes, serialised once
-per process; the page is drawn from ``ontology.reference`` (built once) and
-rendered once per interface language, then served from memory: nothing is
-recomputed per request. Labels and definitions come in the reader's interface
+(``?_format=json``). The ontology is the one the store holds, as catalogers
+edited it (``web.ontology_source``; the shipped file when the store has no
+copy); its RDF is serialised once per checkpoint and format, and the page,
+drawn from its ``ontology.reference`` model, rendered once per checkpoint and
+interface language, then served from memory: nothing is recomputed per
+request. A deprecated term is marked, with its replacement. Labels and definitions come in the reader's interface
 language (English or Chinese), English where a term has no Chinese.
 
 Every term has an anchor; a ``cg:`` term's is its local name, so the term's
@@ -22,12 +24,12 @@ from typing import Any
 from flask import Blueprint, Response, current_app, render_template, request
 from pyoxigraph import RdfFormat
 
-from ontology.document import ontology_document
 from ontology.namespaces import compact
-from ontology.reference import OntologyReference, Term, ontology_reference
+from ontology.reference import OntologyReference, Term
 from query.negotiation import HTML, RDF_FORMATS, content_type, media_type, negotiate
 from web.i18n import interface_language
 from web.json_twin import json_link, json_response, wants_json
+from web.ontology_source import ServedOntology, served_ontology
 
 blueprint = Blueprint("ontology", __name__)
 
@@ -40,15 +42,16 @@ _LINKED = (RdfFormat.TURTLE, RdfFormat.JSON_LD, RdfFormat.RDF_XML)
 @blueprint.get(PATH)
 def reference() -> Response:
     """The ontology: RDF by negotiation, else the HTML reference, else its JSON twin."""
+    served = served_ontology()
     if wants_json():
-        return json_response(_twin(ontology_reference()))
+        return json_response(_twin(served.reference))
     # "owl" names OWL's exchange syntax, RDF/XML, as ``catalograph ontology export`` takes it
     values = ["rdf" if v.strip().lower() == "owl" else v for v in request.args.getlist("format")]
     fmt = negotiate(request.headers.get("Accept"), [*RDF_FORMATS, HTML], ",".join(values) or None)
     if fmt == HTML:
-        response = Response(_page(), content_type=content_type(HTML))
+        response = Response(_page(served), content_type=content_type(HTML))
     else:
-        response = Response(ontology_document(fmt), content_type=content_type(fmt))
+        response = Response(served.document(fmt), content_type=content_type(fmt))
     here = request.script_root + PATH
     links = [
         f'<{here}?format={f.file_extension}>; rel="alternate"; type="{media_type(f)}"' for f in _LINKED
@@ -58,16 +61,16 @@ def reference() -> Response:
     return response
 
 
-def _page() -> str:
-    """The rendered page for this request's language, rendered once and kept."""
-    state = current_app.extensions.setdefault(_CACHE, {"lock": threading.Lock(), "pages": {}})
+def _page(served: ServedOntology) -> str:
+    """The rendered page for this checkpoint and request's language, rendered once and kept."""
+    state = current_app.extensions.setdefault(_CACHE, {"lock": threading.Lock(), "pages": {}, "of": None})
     key = (interface_language(), request.script_root)
-    page = state["pages"].get(key)
-    if page is None:
-        with state["lock"]:
-            page = state["pages"].get(key)
-            if page is None:
-                page = state["pages"][key] = _render(ontology_reference(), key[0])
+    with state["lock"]:
+        if state["of"] != served.key:  # a new checkpoint: the pages of the old one go
+            state["pages"], state["of"] = {}, served.key
+        page = state["pages"].get(key)
+        if page is None:
+            page = state["pages"][key] = _render(served.reference, key[0])
     return page
 
 
@@ -102,6 +105,8 @@ def _twin(model: OntologyReference) -> dict[str, Any]:
             "domains": term.domains,
             "ranges": term.ranges,
             "classes": term.classes,
+            "deprecated": term.deprecated,
+            "replacedBy": term.replaced_by,
         }
 
     return {

@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 from flask_babel import gettext, lazy_gettext
 from pyoxigraph import BlankNode, Literal, NamedNode
 
+from ontology.layout import ONTOLOGY_NAMESPACES
 from ontology.namespaces import BF, CG, OWL, PREFIXES, RDF, RDFS, SKOS
 from ontology.term_labels import vocabulary_label, vocabulary_label_and_language
 from ontology.vocabulary import term_labels
@@ -358,6 +359,12 @@ class _Shower:
         term = value.term
         if isinstance(term, Literal):
             return Shown(term.value, term.language)
+        if isinstance(term, NamedNode) and term.value.startswith(ONTOLOGY_NAMESPACES):
+            # a class or property: named by the ontology in the interface language, not by the
+            # labels the store's ontology graph gives it in every language
+            shown = Shown(self.name(term))
+            shown.href, shown.external = self.href(term.value)
+            return shown
         shown = self.labelled(term, value.labels)
         if isinstance(term, NamedNode):
             shown.href, shown.external = self.href(term.value)
