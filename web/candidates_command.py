@@ -12,6 +12,8 @@ import json
 import time
 from dataclasses import dataclass
 
+from pyoxigraph import Store
+
 from graph.candidates import write_candidates
 from graph.snapshots import open_latest_snapshot
 from graph.writer import Writer
@@ -44,15 +46,12 @@ class CandidatesRefresh:
         )
 
 
-def run_refresh_command(settings: Settings) -> CandidatesRefresh:
-    """Rebuild the candidates graph from the live store (only the difference is written)."""
-    layout = Layout(settings.base_iri)
+def refresh_candidates(store: Store, layout: Layout) -> CandidatesRefresh:
+    """Bring the candidates graph of ``store`` (a writer's) up to date: only the difference is
+    written, and what reviewers decided is kept (``graph.candidates.write_candidates``)."""
     started = time.perf_counter()
-    with Writer(settings.data_dir, layout, PIPELINE_VERSION) as writer:
-        found = find_candidates(writer.store, layout, OPEN_ACCESS_SOURCES)
-        added, removed = write_candidates(writer.store, layout, found)
-        if added or removed:
-            writer.session.changed = True
+    found = find_candidates(store, layout, OPEN_ACCESS_SOURCES)
+    added, removed = write_candidates(store, layout, found)
     return CandidatesRefresh(
         len(found),
         sum(c.score >= THRESHOLD for c in found),
@@ -60,6 +59,16 @@ def run_refresh_command(settings: Settings) -> CandidatesRefresh:
         removed,
         time.perf_counter() - started,
     )
+
+
+def run_refresh_command(settings: Settings) -> CandidatesRefresh:
+    """Rebuild the candidates graph from the live store, in a writing session of its own."""
+    layout = Layout(settings.base_iri)
+    with Writer(settings.data_dir, layout, PIPELINE_VERSION) as writer:
+        done = refresh_candidates(writer.store, layout)
+        if done.added or done.removed:
+            writer.session.changed = True
+    return done
 
 
 def run_list_command(settings: Settings, as_json: bool, limit: int | None = None) -> str:
