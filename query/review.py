@@ -97,6 +97,11 @@ class QueuePage:
     by_kind: dict[str, int] = field(default_factory=dict)
 
 
+def empty_page(status: str = "pending", rule: str | None = None, kind: str | None = None) -> QueuePage:
+    """The queue of a data directory with no store yet: nothing to review."""
+    return QueuePage(status, rule, kind, 1, 1, 0, by_status=dict.fromkeys(STATUSES, 0))
+
+
 def all_candidates(store: Store, layout: Layout) -> list[QueuedCandidate]:
     """Every candidate of the derived graph, strongest first (ties by IRI, so pages are stable)."""
     rows = store.query(

@@ -105,7 +105,7 @@ def test_every_route_that_writes_declares_a_permission(app: Flask) -> None:
     assert open_routes == set(OPEN_ROUTES), "a route opened without a permission: review it"
     # The walk sees the routes that matter (it is not vacuous).
     endpoints = {endpoint for endpoint, *_rest in guarded_rules(app)}
-    assert {"sparql.endpoint", "gsp.graph_store", "editor.landing", "editor.accounts"} <= endpoints
+    assert {"sparql.endpoint", "gsp.graph_store", "editor.landing", "editor.accounts", "review_queue.accept"} <= endpoints
 
 
 def test_a_new_writing_route_without_a_permission_is_caught(tmp_path: Path) -> None:
@@ -171,7 +171,7 @@ def test_every_guarded_route_refuses_strangers_readers_and_forged_requests(app: 
     cataloger = app.test_client()
     token = sign_in(cataloger, "carl")
     admin = app.test_client()
-    sign_in(admin, "ada")
+    admin_token = sign_in(admin, "ada")
     checked = 0
     for endpoint, path, guard, methods in guarded_rules(app):
         for request in requests_for(endpoint, path, guard):
@@ -186,9 +186,14 @@ def test_every_guarded_route_refuses_strangers_readers_and_forged_requests(app: 
                     expected = 200 if may(role, guard.permission) else 403
                     assert call(client, request)[0] == expected, (endpoint, role)
             else:
-                status, body = call(cataloger, request)  # the session's cookie alone
+                user, user_token = cataloger, token
+                if not may("cataloger", guard.permission):  # refused for the role, CSRF or not
+                    status, body = call(cataloger, request, {"X-CSRFToken": token})
+                    assert status == 403 and "may not" in body, (endpoint, request, status, body)
+                    user, user_token = admin, admin_token
+                status, body = call(user, request)  # the session's cookie alone
                 assert status == 403 and "CSRF" in body, (endpoint, request, status, body)
-                forged = call(cataloger, request, {"X-CSRFToken": token[:-2] + "xx"})
+                forged = call(user, request, {"X-CSRFToken": user_token[:-2] + "xx"})
                 assert forged[0] == 403 and "CSRF" in forged[1], (endpoint, forged)
             checked += 1
     assert checked >= 3

@@ -26,10 +26,11 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
 from wtforms.validators import InputRequired, Length
 
+from graph import store_path
 from graph.review import ACCEPT, REJECT, UNDO, candidate_state, decide, decision_check
 from ontology.errors import UsageError
 from ontology.layout import Layout
-from query.review import STATUSES, queue_page
+from query.review import STATUSES, empty_page, queue_page
 from web.auth import request_principal, requires
 from web.changes import submit_change
 from web.i18n import reader_languages
@@ -88,10 +89,13 @@ def queue() -> Response:
     if not page_text.isdigit() or len(page_text) > 6 or int(page_text) < 1:
         raise UsageError("page is a whole number from 1")
     layout = Layout(settings().base_iri)
-    shown = queue_page(
-        store(), layout, status=status, rule=_filter("rule"), kind=_filter("kind"),
-        page=int(page_text), languages=reader_languages(),
-    )  # fmt: skip
+    if (store_path(settings().data_dir) / "CURRENT").exists():
+        shown = queue_page(
+            store(), layout, status=status, rule=_filter("rule"), kind=_filter("kind"),
+            page=int(page_text), languages=reader_languages(),
+        )  # fmt: skip
+    else:  # a new data directory, nothing ingested yet: an empty queue, not an error
+        shown = empty_page(status, _filter("rule"), _filter("kind"))
     principal = request_principal()
     assert principal is not None  # ``requires`` let the request in
     if wants_json():
