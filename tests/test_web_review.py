@@ -80,7 +80,7 @@ def test_the_queue_shows_both_sides_score_rule_and_reasons(url: str) -> None:
     item = item[: item.index("</li>")]
     assert f'href="/{first.split("/", 3)[3]}"' in item and f'href="/{second.split("/", 3)[3]}"' in item
     assert ">Monk, Thelonious</a>" in item and ">Monk, Thelonious, 1917-1982</a>" in item
-    assert "0.93" in item and "agents: same name, with and without dates" in item
+    assert "0.93" in item and "agents: same name, dates missing on one side or (nearly) agreeing" in item
     assert "same name without dates" in item and "(agent)" in item
     assert 'action="/editor/review/accept"' in item and 'action="/editor/review/reject"' in item
     body = queue_json(rita, url)
@@ -185,3 +185,18 @@ def test_the_queue_in_chinese(url: str) -> None:
 def test_the_editor_links_to_the_queue(url: str, tmp_path: Path) -> None:
     rita, _token = signed_in(url, "rita")
     assert 'href="/editor/review"' in rita.get(url + "/editor").text
+
+
+def test_the_example_query_shows_the_decisions(url: str) -> None:
+    """query/examples/16-review-decisions.rq over /sparql: who decided what, and the sameAs."""
+    rita, token = signed_in(url, "rita")
+    pair = ("http://127.0.0.1:5000/agent/kaf17459fd1ede95264a4", "http://127.0.0.1:5000/agent/kf9ed51c78dc1771280a3")
+    assert post(rita, url, "accept", pair, token, reason="one drummer").status_code == 303
+    text = (Path(__file__).resolve().parent.parent / "query/examples/16-review-decisions.rq").read_text()
+    answer = requests.get(url + "/sparql", params={"query": text}, headers={"Accept": "application/sparql-results+json"})
+    rows = [r for r in answer.json()["results"]["bindings"] if r["candidate"]["value"] == candidate(pair).value]
+    assert len(rows) == 1, rows
+    row = rows[0]
+    assert row["status"]["value"].endswith("#Accepted") and row["sameAs"]["value"] == "true"
+    assert row["who"]["value"] == "rita" and row["why"]["value"].endswith(": one drummer")
+    assert (row["firstLabel"]["value"], row["secondLabel"]["value"]) == ("Jones, Bobby", "Jones, Bobby, 1928-")

@@ -54,7 +54,7 @@ STATUS_NAMES = {
 #: What each rule compares, in words.
 RULE_NAMES = {
     "agent-punctuation": lazy_gettext("agents: same heading but for punctuation or case"),
-    "agent-dates": lazy_gettext("agents: same name, with and without dates"),
+    "agent-dates": lazy_gettext("agents: same name, dates missing on one side or (nearly) agreeing"),
     "agent-authority": lazy_gettext("agents: with and without an authority link"),
     "agent-authorities": lazy_gettext("agents: the same heading in two authority files"),
     "work-title": lazy_gettext("works: close titles from different sources"),
