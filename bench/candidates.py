@@ -49,8 +49,9 @@ def main() -> None:
             print("the ingest changed nothing: no refresh")
             return
         print(
-            f"  of which the candidates' refresh: {refreshed.seconds:.2f} s wall "
-            f"({refreshed.seconds / wall:.1%} of the ingest's wall time); "
+            f"  of which the candidates' refresh: {refreshed.cpu_seconds:.2f} s CPU "
+            f"({refreshed.cpu_seconds / cpu:.1%} of the ingest's), {refreshed.seconds:.2f} s wall "
+            f"({refreshed.seconds / wall:.1%}); "
             f"{refreshed.candidates} candidates, {refreshed.added} quads written"
         )
         layout = Layout(settings.base_iri)
