@@ -68,7 +68,7 @@ class DecisionForm(FlaskForm):
     class Meta:
         csrf = False  # ``web.auth.requires`` checked the session's token (a header-signed call has none)
 
-    candidate = HiddenField(validators=[InputRequired(), Length(max=300)])
+    candidate = HiddenField(validators=[InputRequired(), Length(max=2000)])
     reason = StringField(lazy_gettext("Why (optional)"), validators=[Length(max=MAX_REASON)])
     back = HiddenField(validators=[Length(max=2000)])
 
