@@ -1,16 +1,16 @@
 """The review queue: match candidates as a reviewer reads them, filtered, sorted, paged, counted.
 
-The derived graph of candidates (``graph.candidates``) is read once per
-request without labels (``rq/review_candidates.rq``: a few columns per
-candidate, at most ``query.candidates.MAX_CANDIDATES`` of them), filtered by
-status, rule and kind and sorted by score in Python; only the page shown is
-labelled (``rq/review_labels.rq``, one bound query per side), so a page costs
-the same whatever the queue holds. The counts a reviewer needs (by status,
-and of the chosen status by rule and by kind) come from the same read.
+A page costs what it shows, not what the queue holds (up to
+``query.candidates.MAX_CANDIDATES``): the counts by status and rule come from
+one aggregate (``rq/review_counts.rq``); the candidates of the status, rule
+and kind asked for are sorted by the store (``rq/review_page.rq``, every
+value bound) and read only as far as the page's end; and only the page's
+candidates are read whole (their pair and reasons, by pattern) and labelled
+(``rq/review_labels.rq``, one bound query per side).
 
-The kind of a side is what the layout says of an IRI under the base
-(``agent``, ``work``), else what the rule compares (an authority's IRI on an
-``agent-*`` rule is an agent).
+The kind of a candidate is what its rule compares (the rule's first word:
+``agent``, ``work``); the kind of a side is what the layout says of an IRI
+under the base, else the candidate's.
 """
 
 from __future__ import annotations
@@ -18,13 +18,14 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
+from itertools import islice
 from pathlib import Path
 
-from pyoxigraph import Literal, NamedNode, Store, Variable
+from pyoxigraph import Literal, NamedNode, QuerySolutions, Store, Variable
 
 from graph.candidates import candidates_graph
 from ontology.layout import Layout
-from ontology.namespaces import PREFIXES
+from ontology.namespaces import CG, PREFIXES
 from query.listings import best_label
 
 _RQ = Path(__file__).resolve().parent / "rq"
@@ -102,24 +103,38 @@ def empty_page(status: str = "pending", rule: str | None = None, kind: str | Non
     return QueuePage(status, rule, kind, 1, 1, 0, by_status=dict.fromkeys(STATUSES, 0))
 
 
-def all_candidates(store: Store, layout: Layout) -> list[QueuedCandidate]:
-    """Every candidate of the derived graph, strongest first (ties by IRI, so pages are stable)."""
-    rows = store.query(
-        sparql("review_candidates"),
+def _query(store: Store, name: str, bound: dict[str, NamedNode | Literal]) -> QuerySolutions:
+    return store.query(
+        sparql(name),
         prefixes=PREFIXES,
         use_default_graph_as_union=True,
-        substitutions={Variable("graph"): candidates_graph(layout)},
-    )
-    found = [
-        QueuedCandidate(
-            row["candidate"].value, row["first"].value, row["second"].value, row["rule"].value,
-            float(row["score"].value), row["status"].value.rsplit("#", 1)[-1].lower(),
-            tuple(sorted(row["reasons"].value.split("\n"))) if row["reasons"] is not None else (),
-        )  # fmt: skip
-        for row in rows
-    ]
-    found.sort(key=lambda c: (-c.score, c.iri))
+        substitutions={Variable(key): value for key, value in bound.items()},
+    )  # type: ignore[return-value]
+
+
+def _status_term(status: str) -> NamedNode:
+    return CG[status.capitalize()]
+
+
+def counts(store: Store, layout: Layout) -> Counter[tuple[str, str]]:
+    """How many candidates have each (status, rule)."""
+    found: Counter[tuple[str, str]] = Counter()
+    for row in _query(store, "review_counts", {"graph": candidates_graph(layout)}):
+        found[(row["status"].value.rsplit("#", 1)[-1].lower(), row["rule"].value)] += int(row["count"].value)
     return found
+
+
+def read_candidate(store: Store, layout: Layout, iri: NamedNode, status: str) -> QueuedCandidate | None:
+    """One candidate whole (its pair, rule, score, reasons), read by pattern."""
+    graph = candidates_graph(layout)
+
+    def values(predicate: NamedNode) -> list[str]:
+        return sorted(q.object.value for q in store.quads_for_pattern(iri, predicate, None, graph))
+
+    first, second, rule, score = (values(p) for p in (CG.candidateFor, CG.proposedMatch, CG.matchRule, CG.matchScore))
+    if not (first and second and rule and score):
+        return None
+    return QueuedCandidate(iri.value, first[0], second[0], rule[0], float(score[0]), status, tuple(values(CG.matchReason)))
 
 
 def queue_page(
@@ -136,29 +151,41 @@ def queue_page(
     """One page of the candidates of ``status`` (and ``rule``, ``kind`` when given), labelled.
 
     Unknown filter values select nothing (an empty page), never an error: they
-    come from a reader's URL.
+    come from a reader's URL; they are bound as literals, never pasted.
     """
-    held = all_candidates(store, layout)
-    by_status = Counter(c.status for c in held)
-    of_status = [c for c in held if c.status == status]
-    chosen = [c for c in of_status if (rule is None or c.rule == rule) and (kind is None or c.kind == kind)]
-    pages = max(1, -(-len(chosen) // size))
+    held = counts(store, layout)
+    by_status = {s: sum(n for (st, _r), n in held.items() if st == s) for s in STATUSES}
+    of_status = {r: n for (st, r), n in held.items() if st == status}
+    by_kind: Counter[str] = Counter()
+    for r, n in of_status.items():
+        by_kind[r.split("-", 1)[0]] += n
+    total = sum(n for r, n in of_status.items() if (rule is None or r == rule) and (kind is None or r.split("-", 1)[0] == kind))
+    pages = max(1, -(-total // size))
     page = min(max(1, page), pages, MAX_PAGE)
-    shown = chosen[(page - 1) * size : page * size]
     result = QueuePage(
-        status, rule, kind, page, pages, len(chosen),
-        by_status={s: by_status.get(s, 0) for s in STATUSES},
-        by_rule=dict(sorted(Counter(c.rule for c in of_status).items())),
-        by_kind=dict(sorted(Counter(c.kind for c in of_status).items())),
+        status, rule, kind, page, pages, total,
+        by_status=by_status, by_rule=dict(sorted(of_status.items())), by_kind=dict(sorted(by_kind.items())),
     )  # fmt: skip
-    for candidate in shown:
-        result.items.append(
-            (
-                candidate,
-                side(store, layout, candidate.first, candidate.kind, languages),
-                side(store, layout, candidate.second, candidate.kind, languages),
+    if status not in STATUSES or total == 0:
+        return result
+    bound: dict[str, NamedNode | Literal] = {
+        "graph": candidates_graph(layout),
+        "status": _status_term(status),
+        "kind": Literal(f"{kind}-" if kind else ""),
+    }
+    if rule is not None:
+        bound["rule"] = Literal(rule)
+    rows = islice(_query(store, "review_page", bound), (page - 1) * size, page * size)
+    for row in rows:
+        found = read_candidate(store, layout, row["candidate"], status)
+        if found is not None:
+            result.items.append(
+                (
+                    found,
+                    side(store, layout, found.first, found.kind, languages),
+                    side(store, layout, found.second, found.kind, languages),
+                )
             )
-        )
     return result
 
 

@@ -191,3 +191,27 @@ def test_only_candidates_of_the_graph_can_be_decided(data_dir: Path) -> None:
         with pytest.raises(NotFoundError):
             candidate_state(store, LAYOUT, wrong)
     assert next(store.quads_for_pattern(candidate(MONK), RDF.type, CG.MatchCandidate, None)) is not None
+
+
+def test_the_queue_pages_filters_and_counts(data_dir: Path) -> None:
+    store = live(data_dir)
+    whole = queue_page(store, LAYOUT, size=1000)
+    assert whole.total == len(whole.items) == whole.by_status["pending"] >= 5
+    seen = []
+    pages = queue_page(store, LAYOUT, size=4).pages
+    assert pages == -(-whole.total // 4)
+    for number in range(1, pages + 1):
+        page = queue_page(store, LAYOUT, size=4, page=number)
+        assert page.page == number and len(page.items) <= 4
+        seen += [c for c, *_ in page.items]
+    assert sorted(c.iri for c in seen) == sorted(c.iri for c, *_ in whole.items)  # each once
+    assert [c.score for c in seen] == sorted((c.score for c in seen), reverse=True)
+    assert queue_page(store, LAYOUT, size=4, page=10_000).page == pages  # past the end: the last
+    dates = queue_page(store, LAYOUT, rule="agent-dates", size=1000)
+    assert dates.total == whole.by_rule["agent-dates"] and {c.rule for c, *_ in dates.items} == {"agent-dates"}
+    assert queue_page(store, LAYOUT, kind="agent", size=1000).total == whole.by_kind["agent"]
+    for hostile in ('agent-dates" } } DROP ALL #', "agent", "*"):  # bound as a literal: selects nothing
+        assert queue_page(store, LAYOUT, rule=hostile).total == 0
+    assert queue_page(store, LAYOUT, kind="work").items == []
+    first, a, b = whole.items[0]
+    assert a.kind == b.kind == "agent" and a.label != a.iri and b.label != b.iri
