@@ -73,8 +73,13 @@ def pairs(body: dict) -> set[tuple[str, str]]:
 
 def test_the_queue_shows_both_sides_score_rule_and_reasons(url: str) -> None:
     rita, _token = signed_in(url, "rita")
-    page = rita.get(url + "/editor/review").text
+    answer = rita.get(url + "/editor/review")
+    page = answer.text
     assert "<h1>Review queue</h1>" in page
+    # the reader's pages' security headers, and a page for this account alone
+    assert "default-src" in answer.headers["Content-Security-Policy"]
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"
+    assert answer.headers["Cache-Control"] == "private, no-store"
     first, second = MONK
     item = page[page.index(f'id="c-{candidate(MONK).value.rsplit("#", 1)[1]}"'):]
     item = item[: item.index("</li>")]
