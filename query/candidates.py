@@ -389,14 +389,27 @@ def _already_one(store: Store) -> set[tuple[str, str]]:
     return pairs
 
 
+def has_open_access_works(store: Store, layout: Layout, open_access: Set[str]) -> bool:
+    """Whether a record graph of an open-access source links a work (else no work is compared:
+    a catalogue's own works met by their keys at ingest, and reading them all would be waste)."""
+    for source in sorted(open_access):
+        rows = store.query(
+            sparql("candidate_open_access"),
+            prefixes=PREFIXES,
+            use_default_graph_as_union=True,
+            substitutions={Variable("prefix"): Literal(f"{layout.graphs}{source}/")},
+        )
+        if next(iter(rows), None) is not None:
+            return True
+    return False
+
+
 def find_candidates(store: Store, layout: Layout, open_access: Set[str]) -> list[MatchCandidate]:
     """Every candidate of the store, strongest first, at most ``MAX_CANDIDATES``, none of a
     pair already said to be one (``owl:sameAs``); ``open_access`` as for ``work_candidates``."""
     one = _already_one(store)
-    found = [
-        c for c in agent_candidates(store, layout) + work_candidates(store, layout, open_access)
-        if c.pair not in one
-    ]  # fmt: skip
+    works = work_candidates(store, layout, open_access) if has_open_access_works(store, layout, open_access) else []
+    found = [c for c in agent_candidates(store, layout) + works if c.pair not in one]
     found.sort(key=lambda c: (-c.score, c.pair))
     return found[:MAX_CANDIDATES]
 

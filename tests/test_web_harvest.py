@@ -424,6 +424,7 @@ def test_the_command_line(tmp_path):
         done = run(repo.url, "--metadata-prefix", "oai_dc", "--timeout", "5", "-q")
     assert done.returncode == 0, done.stderr
     assert done.stderr.startswith(f"read 2 records from 2 page(s) of {repo.url}")  # -q: no page lines
+    assert "match candidates (" in done.stderr  # refreshed for the review queue (web.ingest_command)
 
 
 def test_no_response_with_a_doctype_reaches_a_parser(tmp_path, capsys):

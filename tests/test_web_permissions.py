@@ -107,7 +107,7 @@ def test_every_route_that_writes_declares_a_permission(app: Flask) -> None:
     assert open_routes == set(OPEN_ROUTES), "a route opened without a permission: review it"
     # The walk sees the routes that matter (it is not vacuous).
     endpoints = {endpoint for endpoint, *_rest in guarded_rules(app)}
-    assert {"sparql.endpoint", "gsp.graph_store", "editor.landing", "editor.accounts"} <= endpoints
+    assert {"sparql.endpoint", "gsp.graph_store", "editor.landing", "editor.accounts", "review_queue.accept"} <= endpoints
 
 
 def test_a_new_writing_route_without_a_permission_is_caught(tmp_path: Path) -> None:
@@ -194,11 +194,15 @@ def test_every_guarded_route_refuses_strangers_readers_and_forged_requests(app: 
                     if expected == {200} and names_something(path):
                         expected.add(404)  # let in, to learn that "x" names nothing
                     assert call(client, request)[0] in expected, (endpoint, role)
-            else:  # the weakest role allowed, by its session's cookie alone or a forged token
-                allowed, its_token = (cataloger, token) if may("cataloger", guard.permission) else (admin, admin_token)
-                status, body = call(allowed, request)
+            else:
+                user, user_token = cataloger, token
+                if not may("cataloger", guard.permission):  # refused for the role, CSRF or not
+                    status, body = call(cataloger, request, {"X-CSRFToken": token})
+                    assert status == 403 and "may not" in body, (endpoint, request, status, body)
+                    user, user_token = admin, admin_token
+                status, body = call(user, request)  # the session's cookie alone
                 assert status == 403 and "CSRF" in body, (endpoint, request, status, body)
-                forged = call(allowed, request, {"X-CSRFToken": its_token[:-2] + "xx"})
+                forged = call(user, request, {"X-CSRFToken": user_token[:-2] + "xx"})
                 assert forged[0] == 403 and "CSRF" in forged[1], (endpoint, forged)
             checked += 1
     assert checked >= 3

@@ -25,6 +25,7 @@ from web.ontology_page import blueprint as ontology_blueprint
 from web.reconcile import blueprint as reconcile_blueprint
 from web.related import blueprint as related_blueprint
 from web.resources import blueprint as resources_blueprint
+from web.review_queue import blueprint as review_queue_blueprint
 from web.search_page import blueprint as search_page_blueprint
 from web.sparql import blueprint as sparql_blueprint
 from web.suggest_api import blueprint as suggest_api_blueprint
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.register_blueprint(related_blueprint)
     app.register_blueprint(editor_blueprint)
     app.register_blueprint(history_blueprint)  # /editor/history, /editor/proposals
+    app.register_blueprint(review_queue_blueprint)  # /editor/review: the match candidates
     app.register_blueprint(ontology_blueprint)
     app.register_blueprint(ontology_editor_blueprint)  # /editor/ontology
     app.register_blueprint(browse_blueprint)

@@ -12,6 +12,8 @@ import json
 import time
 from dataclasses import dataclass
 
+from pyoxigraph import Store
+
 from graph.candidates import write_candidates
 from graph.snapshots import open_latest_snapshot
 from graph.writer import Writer
@@ -36,6 +38,8 @@ class CandidatesRefresh:
     added: int
     removed: int
     seconds: float
+    #: This process's CPU time for it (``seconds`` is wall time, which a busy machine stretches).
+    cpu_seconds: float = 0.0
 
     def summary(self) -> str:
         return (
@@ -44,22 +48,30 @@ class CandidatesRefresh:
         )
 
 
-def run_refresh_command(settings: Settings) -> CandidatesRefresh:
-    """Rebuild the candidates graph from the live store (only the difference is written)."""
-    layout = Layout(settings.base_iri)
-    started = time.perf_counter()
-    with Writer(settings.data_dir, layout, PIPELINE_VERSION) as writer:
-        found = find_candidates(writer.store, layout, OPEN_ACCESS_SOURCES)
-        added, removed = write_candidates(writer.store, layout, found)
-        if added or removed:
-            writer.session.changed = True
+def refresh_candidates(store: Store, layout: Layout) -> CandidatesRefresh:
+    """Bring the candidates graph of ``store`` (a writer's) up to date: only the difference is
+    written, and what reviewers decided is kept (``graph.candidates.write_candidates``)."""
+    started, cpu = time.perf_counter(), time.process_time()
+    found = find_candidates(store, layout, OPEN_ACCESS_SOURCES)
+    added, removed = write_candidates(store, layout, found)
     return CandidatesRefresh(
         len(found),
         sum(c.score >= THRESHOLD for c in found),
         added,
         removed,
         time.perf_counter() - started,
+        time.process_time() - cpu,
     )
+
+
+def run_refresh_command(settings: Settings) -> CandidatesRefresh:
+    """Rebuild the candidates graph from the live store, in a writing session of its own."""
+    layout = Layout(settings.base_iri)
+    with Writer(settings.data_dir, layout, PIPELINE_VERSION) as writer:
+        done = refresh_candidates(writer.store, layout)
+        if done.added or done.removed:
+            writer.session.changed = True
+    return done
 
 
 def run_list_command(settings: Settings, as_json: bool, limit: int | None = None) -> str:

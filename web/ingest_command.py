@@ -28,6 +28,7 @@ from ingest.model import Position, RecordGraph, Rejected
 from ingest.pipeline import default_workers, input_files, mapped_items
 from ontology.errors import StoreError, UsageError
 from web.association_build import AssociationRefresh, refresh_associations
+from web.candidates_command import CandidatesRefresh, refresh_candidates
 from web.config import Settings
 
 #: Rejections printed in the summary; ``--report`` has them all.
@@ -44,6 +45,8 @@ class IngestReport:
     unchanged: int = 0
     superseded: int = 0
     deleted: int = 0
+    #: Of ``deleted``: graphs that were in the store (the rest were deletions of absent records).
+    deleted_present: int = 0
     rejected: int = 0
     quads: int = 0
     #: Statements about shared units the written records make, and how many entered or left
@@ -65,10 +68,20 @@ class IngestReport:
     seconds: float = 0.0
     #: What keeping the associations in step did (``web.association_build``), for the summary.
     associations: AssociationRefresh | None = None
+    #: The match candidates refreshed at the end (``web.candidates_command``), when data changed.
+    candidates: CandidatesRefresh | None = None
     #: Where the records came from when not from files (``3 pages of https://...``), for the summary.
     origin: str | None = None
     #: Why a stream ended before its end (a harvest's repository failed), for the summary.
     failure: str | None = None
+
+    @property
+    def changed_data(self) -> bool:
+        """Whether the run wrote or deleted anything (else derived graphs have nothing new to see)."""
+        return bool(
+            self.written or self.deleted_present
+            or self.unit_statements_added or self.unit_statements_removed
+        )  # fmt: skip
 
     @property
     def accounted(self) -> bool:
@@ -243,6 +256,7 @@ def ingest_items(
             report.unchanged += result.unchanged
             report.superseded += result.superseded
             report.deleted += result.deleted + result.deleted_absent
+            report.deleted_present += result.deleted
             report.quads += result.quads
             report.unit_statements += result.unit_statements
             report.unit_statements_added += result.unit_statements_added
@@ -295,6 +309,8 @@ def ingest_items(
             background.close()  # waits for the batch being written: the store stays consistent
         if associations:
             report.associations = refresh_associations(writer, minter.layout, settings.data_dir)
+        if report.changed_data:  # the review queue sees what this run brought in
+            report.candidates = refresh_candidates(writer.store, minter.layout)
         if bar is not None and writer.compacts():
             bar.close()
             click.echo("compacting the store for readers (this ingest wrote much of it)...", err=True)
@@ -409,6 +425,8 @@ def summary(report: IngestReport) -> str:
         lines.append(f"  {report.compaction_skipped}")
     if report.associations:
         lines.append(f"  {report.associations.summary()}")
+    if report.candidates:
+        lines.append(f"  {report.candidates.summary()}")
     if report.rejections:
         lines.append("rejected records:")
         lines.extend(f"  {rejection}" for rejection in report.rejections)

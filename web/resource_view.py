@@ -216,7 +216,8 @@ class Page:
                                      authority_name=authority_name(d.iri.value)))  # fmt: skip
         for predicate, value in d.statements:
             iri = value.term.value if isinstance(value.term, NamedNode) else ""
-            if predicate.value in _SAME and iri.startswith(("http://", "https://")):
+            # one of ours (a reviewer's accepted match) is listed as "same as", linked here
+            if predicate.value in _SAME and iri.startswith(("http://", "https://")) and not iri.startswith(base):
                 authorities.append(Shown(iri, href=iri, external=True,
                                          authority_name=authority_name(iri) or gettext("elsewhere")))  # fmt: skip
         return cls(
