@@ -27,6 +27,7 @@ from web.search_page import blueprint as search_page_blueprint
 from web.sparql import blueprint as sparql_blueprint
 from web.suggest_api import blueprint as suggest_api_blueprint
 from web.system import blueprint as system_blueprint
+from web.vocabulary_editor import blueprint as vocabulary_editor_blueprint
 from web.wellknown import blueprint as wellknown_blueprint
 
 #: Sent with every answer: pages use only our own CSS, and no record text can run as script.
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.register_blueprint(suggest_api_blueprint)
     app.register_blueprint(related_blueprint)
     app.register_blueprint(editor_blueprint)
+    app.register_blueprint(vocabulary_editor_blueprint)  # /editor/vocabularies
     app.register_blueprint(ontology_blueprint)
     app.register_blueprint(browse_blueprint)
     app.register_blueprint(graph_view_blueprint)
