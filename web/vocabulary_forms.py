@@ -50,9 +50,9 @@ class EditForm(FlaskForm):
 class NewConceptForm(EditForm):
     scheme = StringField(lazy_gettext("Scheme"), validators=[Length(max=2000)])
     label_1 = StringField(lazy_gettext("Preferred label"), validators=[Length(max=1000)])
-    lang_1 = StringField(lazy_gettext("Language"), default="en", validators=[Length(max=35)])
+    lang_1 = StringField(lazy_gettext("Language tag"), default="en", validators=[Length(max=35)])
     label_2 = StringField(lazy_gettext("Preferred label"), validators=[Length(max=1000)])
-    lang_2 = StringField(lazy_gettext("Language"), default="zh", validators=[Length(max=35)])
+    lang_2 = StringField(lazy_gettext("Language tag"), default="zh", validators=[Length(max=35)])
     broader = StringField(lazy_gettext("Broader concept (label or IRI)"), validators=[Length(max=2000)])
 
 

@@ -16,13 +16,19 @@
       var text = input.value.trim();
       if (timer) { clearTimeout(timer); }
       if (text.length < 3 || /^https?:/.test(text) || text === asked) { return; }
-      timer = setTimeout(function () {
+      var ask = function (tries) {
         asked = text;
         fetch(endpoint, {
           method: "POST",
           headers: { "Content-Type": "application/json", Accept: "application/json" },
           body: JSON.stringify({ title: text, limit: 10 })
-        }).then(function (answer) { return answer.ok ? answer.json() : { suggestions: [] }; })
+        }).then(function (answer) {
+          if (answer.status === 503 && tries > 0) {  // the index is being made: ask again
+            setTimeout(function () { ask(tries - 1); }, 1000);
+            return { suggestions: [] };
+          }
+          return answer.ok ? answer.json() : { suggestions: [] };
+        })
           .then(function (found) {
             list.textContent = "";
             (found.suggestions || []).forEach(function (s) {
@@ -33,7 +39,8 @@
               list.appendChild(option);
             });
           }).catch(function () { list.textContent = ""; });
-      }, 250);
+      };
+      timer = setTimeout(function () { ask(10); }, 250);
     });
   });
 }());
