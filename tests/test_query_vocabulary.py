@@ -13,7 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store
+from pymarc import Field, Record, Subfield
+from pyoxigraph import NamedNode, Quad, RdfFormat, Store, parse
 
 from graph import Writer
 from graph.updates import InvalidChangeError, apply_changes
@@ -22,7 +23,8 @@ from ingest.mapping import map_record
 from ingest.model import RecordGraph, SourceRecord
 from ingest.sources import get_source
 from ontology.errors import UsageError
-from ontology.namespaces import BF, CG, DCT, OWL, RDF, SKOS
+from ontology.namespaces import BF, CG, RDF, SKOS
+from ontology.records import Position
 from query.skos_import import plan_import, read_skos
 from query.vocabulary import concept, references, scheme_concepts, schemes
 from query.vocabulary_edits import (
@@ -82,6 +84,18 @@ def _two_used_concepts(store: Store) -> tuple[str, str]:
     return ranked[0], next(iri for iri in ranked[1:] if _subjects(store, iri) - first)
 
 
+def _heading_concept(heading: str) -> NamedNode:
+    """The concept a record with ``650 _0 $a heading`` (LCSH) names, mapped by the MARC mapper."""
+    record = Record(force_utf8=True)
+    record.leader = record.leader[:5] + "nam" + record.leader[8:]
+    record.add_field(Field(tag="001", data="vocabulary-test-1"))
+    record.add_field(Field(tag="245", indicators=["1", "0"], subfields=[Subfield("a", "A title")]))
+    record.add_field(Field(tag="650", indicators=[" ", "0"], subfields=[Subfield("a", heading)]))
+    mapped = map_record(SourceRecord(Position("test.mrc", 1), "marc", record), MINTER)
+    quads = parse(mapped.all_nquads, RdfFormat.N_QUADS)
+    return next(q.object for q in quads if q.predicate == BF.subject)
+
+
 def test_language_tags_are_checked_as_bcp_47() -> None:
     assert [language_tag(t) for t in ("en", "zh-Hant-TW", "yue", "x-local", "es-419")] == [
         "en", "zh-hant-tw", "yue", "x-local", "es-419"
@@ -111,6 +125,7 @@ def test_a_new_concept_with_two_languages_narrower_than_another_survives_reinges
         store.quads_for_pattern(NamedNode(parent), SKOS.narrower, iri, None)
     )
     assert iri.value in {c.iri for c in scheme_concepts(store, LCSH, "telehe").concepts}
+    assert _heading_concept("Telehealth") == iri  # a record's heading later meets it in one node
     sizes = {s.iri: s.concepts for s in schemes(store)}
     for scheme, size in sizes.items():
         members = {q.subject for q in store.quads_for_pattern(None, SKOS.inScheme, NamedNode(scheme), None)}
@@ -302,4 +317,3 @@ def test_merge_refuses_what_is_not_a_concept(tmp_path: Path, records) -> None:
     concept_iri = _two_used_concepts(store)[0]
     with pytest.raises(InvalidChangeError, match="not a concept"):
         merge(store, LAYOUT, work, concept_iri)
-    assert OWL.deprecated and DCT.isReplacedBy and Literal  # the terms a merge writes exist
