@@ -156,6 +156,12 @@ def placed(layout: Layout, subject: NamedNode, predicate: NamedNode, obj: NamedN
     return Quad(subject, predicate, obj, NamedNode(home))
 
 
+def stated(store: Store, layout: Layout, subject: NamedNode, predicate: NamedNode, obj: NamedNode | Literal) -> list[Quad]:
+    """The statement as the store holds it, in whichever unit or record graph (to remove it)."""
+    found = [q for q in store.quads_for_pattern(subject, predicate, obj, None) if is_editable_graph(layout, q.graph_name)]
+    return found or [placed(layout, subject, predicate, obj)]
+
+
 def _existing_concept(store: Store, iri: str, problems: _Problems, role: str) -> ConceptView | None:
     view = concept(store, iri)
     if not view.is_concept:
@@ -195,7 +201,7 @@ def edit_literals(
             problems.append(f'"{text[:80]}" ({kind}, {lang or "-"}) is not on this concept (reload the page)')
             continue
         predicate = LITERAL_PROPERTIES[kind]
-        change.remove.append(placed(layout, node, predicate, Literal(text, language=lang or None)))
+        change.remove += stated(store, layout, node, predicate, Literal(text, language=lang or None))
     after = [row for row in view.literals if row not in set(remove)]
     for kind, text, lang in add:
         found = problems.check(literal, kind, text, lang)
@@ -223,7 +229,9 @@ def edit_relations(
         if (name, target) not in held or name not in RELATIONS:
             problems.append(f"<{target}> is not {name} of this concept (reload the page)")
             continue
-        change.remove += link_both_ways(layout, node, name, NamedNode(target))
+        predicate, inverse = RELATIONS[name]
+        change.remove += stated(store, layout, node, predicate, NamedNode(target))
+        change.remove += stated(store, layout, NamedNode(target), inverse, node)
     below = None
     for name, target_text in add:
         if name not in RELATIONS:
@@ -350,9 +358,8 @@ def merge(store: Store, layout: Layout, merged: str, survivor: str, derived: int
         if quad.subject == old:
             continue
         change.remove.append(quad)
-        is_link = quad.predicate in (SKOS.broader, SKOS.narrower, SKOS.related)
-        if quad.subject == new and is_link:
-            continue  # the survivor would point at itself
+        if quad.subject == new:
+            continue  # the survivor would point at itself (its broader, its component...)
         graph = quad.graph_name
         if not layout.is_record_graph(graph.value):
             graph = NamedNode(layout.home_graph(quad.subject.value, survivor))
