@@ -10,6 +10,7 @@ must still be there.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -317,3 +318,38 @@ def test_merge_refuses_what_is_not_a_concept(tmp_path: Path, records) -> None:
     concept_iri = _two_used_concepts(store)[0]
     with pytest.raises(InvalidChangeError, match="not a concept"):
         merge(store, LAYOUT, work, concept_iri)
+
+
+def test_a_reference_in_a_record_graph_moves_but_its_source_record_wins_on_reingest(
+    tmp_path: Path, records
+) -> None:
+    """No mapping states a concept from a record's own graph today; this one is made so.
+
+    The merge moves it like any other (counted apart in the plan); the record
+    graph is then marked edited, so re-ingesting its source record states it
+    again of the merged concept, which resolves to the survivor.
+    """
+    _write(tmp_path, records)
+    store = _store(tmp_path)
+    survivor, merged = _two_used_concepts(store)
+    del store
+    first = records[0]
+    local = f"<{first.graph}#vocabulary-test> <{BF.subject.value}> <{merged}> <{first.graph}> .\n".encode()
+    crafted = dataclasses.replace(first, nquads=first.nquads + local, quad_count=first.quad_count + 1,
+                                  content_hash=first.content_hash[:-4] + "beef")  # fmt: skip
+    batch = [crafted, *records[1:]]
+    _write(tmp_path, batch)
+    store = _store(tmp_path)
+    plan = merge(store, LAYOUT, merged, survivor)
+    assert plan.in_record_graphs == 1
+    del store
+    _apply(tmp_path, plan.change)
+    node = NamedNode(f"{first.graph}#vocabulary-test")
+    store = _store(tmp_path)
+    assert {q.object.value for q in store.quads_for_pattern(node, BF.subject, None, None)} == {survivor}
+    del store
+    _write(tmp_path, batch)  # the source record wins inside its own graph
+    store = _store(tmp_path)
+    assert {q.object.value for q in store.quads_for_pattern(node, BF.subject, None, None)} == {merged}
+    assert concept(store, merged).replaced_by == survivor  # which still leads to the survivor
+    assert _subjects(store, merged) == {node.value}  # the works' subjects, in unit graphs, stay moved

@@ -83,6 +83,19 @@ def test_schemes_are_listed_with_their_concepts(cataloger) -> None:
     assert "/editor/vocabularies/concept?iri=" in listing
     assert re.search(r"\d+ concepts", listing)
     assert 'href="/editor/vocabularies"' in page(client, "/editor")  # linked from the editor
+    total = int(re.search(r"(\d+) concepts", page(client, "/editor/vocabularies", scheme="http://id.nlm.nih.gov/mesh"))
+                .group(1))  # fmt: skip
+    assert total > 50
+    second = page(client, "/editor/vocabularies", scheme="http://id.nlm.nih.gov/mesh", start="50")
+    assert 'rel="prev"' in second and second.count("/editor/vocabularies/concept?iri=") == min(50, total - 50)
+
+
+def test_the_editor_speaks_chinese(app: Flask) -> None:
+    client = app.test_client()
+    sign_in(client, "carl")
+    client.get("/-/lang", query_string={"to": "zh", "next": "/editor/vocabularies"})
+    body = page(client, "/editor/vocabularies")
+    assert "新增概念" in body and "导入 SKOS 文件" in body and "合并两个概念" in body
 
 
 def test_a_new_concept_is_seen_at_once_by_its_page_search_and_sparql(cataloger) -> None:
