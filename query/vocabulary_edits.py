@@ -210,6 +210,8 @@ def edit_literals(
             change.add.append(placed(layout, node, predicate, value))
             after.append((kind, value.value, value.language or ""))
     _one_preferred_label_per_language(iri, after, problems)
+    if not view.headings and not any(kind == "prefLabel" for kind, _t, _l in after):
+        problems.append("a concept needs a preferred label: keep one, or add another first")
     problems.raise_any()
     return change
 

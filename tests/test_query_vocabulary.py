@@ -133,6 +133,9 @@ def test_a_new_concept_with_two_languages_narrower_than_another_survives_reinges
         assert size == len(members)
     assert sizes[LCSH] >= 1 and len(sizes) >= 2
     # the same concept again, a second preferred label in one language, a bad tag: refused in words
+    with pytest.raises(InvalidChangeError, match="needs a preferred label"):
+        edit_literals(store, LAYOUT, iri.value, remove=[("prefLabel", "Telehealth", "en"),
+                                                        ("prefLabel", "远程医疗", "zh")], add=[])  # fmt: skip
     with pytest.raises(InvalidChangeError, match="exists already"):
         new_concept(store, LAYOUT, iri, LCSH, [("Telehealth", "en")])
     other = MINTER.from_key("concept", f"{LCSH}|Other")
