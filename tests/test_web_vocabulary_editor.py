@@ -177,3 +177,23 @@ def test_a_skos_file_is_reported_before_it_is_imported(cataloger) -> None:
         "csrf_token": token, "scheme": "http://id.nlm.nih.gov/mesh", "file": (BytesIO(hostile), "x.rdf"),
     })  # fmt: skip
     assert answer.status_code == 422 and "DOCTYPE" in answer.get_data(as_text=True)
+
+
+def test_a_split_takes_the_chosen_references(cataloger) -> None:
+    client, token = cataloger
+    source = most_used_concepts(client)[3]
+    form = page(client, "/editor/vocabularies/split", iri=source)
+    works = re.findall(r'name="reference" value="([^"]+)"', form)
+    assert len(works) >= 2
+    answer = client.post("/editor/vocabularies/split", data={
+        "csrf_token": token, "iri": source, "label": ["A narrower sense", ""], "lang": ["en", "zh"],
+        "reference": works[0],
+    })  # fmt: skip
+    assert answer.status_code == 303, answer.get_data(as_text=True)[:2000]
+    new = re.search(r"iri=([^&]+)", answer.headers["Location"]).group(1).replace("%3A", ":").replace("%2F", "/")
+    assert ask(client, f'ASK {{ <{works[0]}> bf:subject <{new}> . <{new}> skos:prefLabel "A narrower sense"@en }}')
+    assert not ask(client, f"ASK {{ <{works[0]}> bf:subject <{source}> }}")
+    assert ask(client, f"ASK {{ <{works[1]}> bf:subject <{source}> }}")
+    refused = client.post("/editor/vocabularies/split", data={"csrf_token": token, "iri": source, "label": "",
+                                                              "lang": "en"})  # fmt: skip
+    assert refused.status_code == 422 and "needs a preferred label" in refused.get_data(as_text=True)
