@@ -36,6 +36,7 @@ from query.vocabulary_edits import (
     VocabularyChange,
     link_both_ways,
     placed,
+    strict_iri,
     text_value,
 )
 
@@ -114,6 +115,11 @@ def plan_import(store: Store, layout: Layout, triples: list, scheme: NamedNode) 
     _declare_scheme(store, layout, scheme, scheme_labels, plan)
     usable: set[NamedNode] = set()
     for node in named:
+        try:
+            strict_iri(node.value)
+        except ValueError:
+            plan.conflicts.append(f"<{node.value[:200]}> is not an http(s) IRI a concept can have: skipped")
+            continue
         if _concept_literals(store, layout, node, scheme, literals[node], plan):
             usable.add(node)
     new_edges: dict[str, set[str]] = defaultdict(set)  # parent -> children added by the file
@@ -192,6 +198,11 @@ def _concept_links(
     held = set(concept(store, node.value).relations)
     for name, target in dict.fromkeys(links):
         if (name, target.value) in held or target == node:
+            continue
+        try:
+            strict_iri(target.value)
+        except ValueError:
+            plan.conflicts.append(f"<{node.value}> {name} <{target.value[:200]}>: not an http(s) IRI: skipped")
             continue
         if target not in usable:
             other = concept(store, target.value)

@@ -289,6 +289,7 @@ def test_a_skos_slice_is_previewed_then_imported_as_one_changeset(tmp_path: Path
     ) + (
         "<http://id.nlm.nih.gov/mesh/D009369> skos:broader <http://id.nlm.nih.gov/mesh/D001943> .\n"
         "<http://id.nlm.nih.gov/mesh/D006801> skos:related <http://example.org/unknown> .\n"
+        "<javascript:alert(1)> a skos:Concept ; skos:prefLabel \"x\"@en .\n"
     )
     plan = plan_import(store, LAYOUT, read_skos(revised.encode(), RdfFormat.TURTLE), MESH)
     assert plan.new_concepts == []
@@ -296,6 +297,7 @@ def test_a_skos_slice_is_previewed_then_imported_as_one_changeset(tmp_path: Path
     assert any("D009371> has several preferred labels" in c for c in plan.conflicts)
     assert any("broader loop" in c for c in plan.conflicts)
     assert any("neither the file nor the graph" in c for c in plan.conflicts)
+    assert any("<javascript:alert(1)> is not an http(s) IRI" in c for c in plan.conflicts)
     del store
     _apply(tmp_path, plan.change)
     store = _store(tmp_path)

@@ -135,6 +135,8 @@ def test_a_new_concept_is_seen_at_once_by_its_page_search_and_sparql(cataloger) 
 def test_a_merge_shows_what_moves_then_moves_it(cataloger) -> None:
     client, token = cataloger
     survivor, merged = most_used_concepts(client)[1:3]
+    half = page(client, "/editor/vocabularies/merge", merged=merged)  # from a concept's page: one side given
+    assert f'value="{merged}"' in half and "What will move" not in half
     preview = page(client, "/editor/vocabularies/merge", merged=merged, survivor=survivor)
     counts = re.search(r'<th scope="row">bf:subject</th><td>(\d+)</td>', preview)
     assert "statements move." in preview or "statement moves." in preview

@@ -257,7 +257,7 @@ def merge_page() -> Response:
     form = MergeForm(request.form if request.method == "POST" else request.args, meta={"csrf": False})
     plan, problems = None, None
     merged_text, survivor_text = form.merged.data or "", form.survivor.data or ""
-    if merged_text.strip() or survivor_text.strip():
+    if (merged_text.strip() and survivor_text.strip()) or request.method == "POST":
         try:
             held = _need_store()
             merged = resolve_concept(held, merged_text, gettext("the concept to merge"))
