@@ -34,7 +34,7 @@ from graph.updates import apply_changes  # noqa: E402
 from ontology.layout import Layout  # noqa: E402
 from ontology.namespaces import CG, SKOS  # noqa: E402
 from query.vocabulary import references  # noqa: E402
-from query.vocabulary_edits import merge  # noqa: E402
+from query.vocabulary_merge import merge  # noqa: E402
 
 BASE = "http://127.0.0.1:5000/"
 

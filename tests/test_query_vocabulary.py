@@ -32,10 +32,9 @@ from query.vocabulary_edits import (
     edit_literals,
     edit_relations,
     language_tag,
-    merge,
     new_concept,
-    split,
 )
+from query.vocabulary_merge import merge, split
 
 ROOT = Path(__file__).resolve().parent.parent
 MINTER = IriMinter("http://127.0.0.1:5000/")

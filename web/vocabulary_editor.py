@@ -44,11 +44,10 @@ from query.vocabulary_edits import (
     VocabularyChange,
     edit_literals,
     edit_relations,
-    merge,
     new_concept,
-    split,
     strict_iri,
 )
+from query.vocabulary_merge import merge, split
 from web.auth import SIGN_IN_ERRORS, request_principal, requires
 from web.browse import resource_href, scheme_name
 from web.changes import submit_change
