@@ -146,6 +146,10 @@ def test_a_merge_shows_what_moves_then_moves_it(cataloger) -> None:
     assert answer.status_code == 303, answer.get_data(as_text=True)[:2000]
     assert not ask(client, f"ASK {{ ?w bf:subject <{merged}> }}")
     assert ask(client, f"ASK {{ <{merged}> owl:deprecated true ; dcterms:isReplacedBy <{survivor}> }}")
+    old_name = client.get("/sparql", headers={"Accept": "application/sparql-results+json"}, query_string={
+        "query": f"SELECT ?l WHERE {{ <{merged}> rdfs:label ?l }} LIMIT 1"}).get_json()["results"]["bindings"][0]["l"]["value"]
+    hits = client.get("/api/search", query_string={"q": old_name, "kind": "concept", "limit": 50}).get_json()["hits"]
+    assert survivor in [h["iri"] for h in hits]  # found by its new alternate label, at once
     alias = page(client, "/" + merged[len(BASE):])  # the merged IRI still resolves, and says so
     assert "Merged into" in alias and f'href="/{survivor[len(BASE):]}"' in alias
     again = client.post("/editor/vocabularies/merge", data={"csrf_token": token, "merged": merged, "survivor": survivor})
