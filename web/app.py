@@ -30,6 +30,7 @@ from web.search_page import blueprint as search_page_blueprint
 from web.sparql import blueprint as sparql_blueprint
 from web.suggest_api import blueprint as suggest_api_blueprint
 from web.system import blueprint as system_blueprint
+from web.vocabulary_editor import blueprint as vocabulary_editor_blueprint
 from web.wellknown import blueprint as wellknown_blueprint
 
 #: Sent with every answer: pages use only our own CSS, and no record text can run as script.
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.register_blueprint(editor_blueprint)
     app.register_blueprint(history_blueprint)  # /editor/history, /editor/proposals
     app.register_blueprint(review_queue_blueprint)  # /editor/review: the match candidates
+    app.register_blueprint(vocabulary_editor_blueprint)  # /editor/vocabularies
     app.register_blueprint(ontology_blueprint)
     app.register_blueprint(ontology_editor_blueprint)  # /editor/ontology
     app.register_blueprint(browse_blueprint)

@@ -19,7 +19,7 @@ from flask_babel import gettext, lazy_gettext
 from pyoxigraph import BlankNode, Literal, NamedNode
 
 from ontology.layout import ONTOLOGY_NAMESPACES
-from ontology.namespaces import BF, CG, OWL, PREFIXES, RDF, RDFS, SKOS
+from ontology.namespaces import BF, CG, DCT, OWL, PREFIXES, RDF, RDFS, SKOS
 from ontology.term_labels import vocabulary_label, vocabulary_label_and_language
 from ontology.vocabulary import term_labels
 from query.listings import Description, Listing, Reference, Value, best_label
@@ -175,6 +175,9 @@ class Page:
     related: list[Any] = field(default_factory=list)
     graph: Any = None
     graph_list: list[Any] = field(default_factory=list)
+    #: ``owl:deprecated true``: a merged concept kept as an alias, and what replaced it.
+    deprecated: bool = False
+    replaced_by: list[Shown] = field(default_factory=list)
 
     @classmethod
     def build(
@@ -220,8 +223,14 @@ class Page:
             if predicate.value in _SAME and iri.startswith(("http://", "https://")) and not iri.startswith(base):
                 authorities.append(Shown(iri, href=iri, external=True,
                                          authority_name=authority_name(iri) or gettext("elsewhere")))  # fmt: skip
+        deprecated = any(
+            p == OWL.deprecated and isinstance(v.term, Literal) and v.term.value == "true" for p, v in d.statements
+        )
+        replaced_by = [show.value(v) for p, v in d.statements if p == DCT.isReplacedBy]
         return cls(
             iri=d.iri.value,
+            deprecated=deprecated,
+            replaced_by=replaced_by,
             heading=show.labelled(d.iri, d.labels),
             types=types,
             authorities=authorities,
