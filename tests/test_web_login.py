@@ -83,7 +83,7 @@ def test_login_opens_the_editor_with_a_fresh_private_cookie(url: str) -> None:
     assert browser.cookies[COOKIE] != before
     page = editor(browser, url)
     assert page.status_code == 200 and page.headers["Cache-Control"] == "private, no-store"
-    assert "Signed in as carl, cataloger." in page.text and "What the editor will hold" in page.text
+    assert "Signed in as carl, cataloger." in page.text and "What the editor holds" in page.text
     assert 'action="/logout"' in page.text
     # The cookie the browser held before signing in (session fixation) signs nobody in.
     planted = requests.Session()
