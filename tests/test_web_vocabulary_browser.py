@@ -98,7 +98,7 @@ def text_of(browser: Chromium, selector: str) -> str:
     return browser.evaluate(f"(document.querySelector({json.dumps(selector)}) || {{}}).innerText || ''")
 
 
-def test_add_a_concept_link_it_and_merge_two(url: str, tmp_path: Path) -> None:
+def test_add_a_concept_link_it_merge_two_and_revert_the_merge(url: str, tmp_path: Path) -> None:
     with Chromium(tmp_path / "profile") as browser:
         sign_in(browser, url, "carl", "/editor/vocabularies?" + urlencode({"scheme": MESH, "q": "neopl"}))
         assert browser.evaluate("location.pathname") == "/editor/vocabularies"
@@ -147,9 +147,28 @@ def test_add_a_concept_link_it_and_merge_two(url: str, tmp_path: Path) -> None:
         browser.screenshot(tmp_path / "work-after-merge.png")
         browser.navigate(url + "/" + merged[len(BASE):])  # the merged IRI resolves, and says so
         assert "Merged into" in text_of(browser, "p.deprecated-notice")
+        assert sparql(url, f"ASK {{ <{work}> bf:subject <{survivor}> }}")["boolean"]
+        assert not sparql(url, f"ASK {{ <{work}> bf:subject <{merged}> }}")["boolean"]
+
+        # the merge reverted from the history: the newest changeset, its Revert button
+        browser.navigate(url + "/editor/history")
+        merge_key = browser.evaluate("document.querySelector('a.changeset').textContent")
+        submit(browser, "a.changeset")
+        assert "subject" in text_of(browser, "section.diff")  # the moved references, by their property
+        type_into(browser, "#reason", "merged by mistake")
+        submit(browser, "form.revert button")
+        head = text_of(browser, "dl.changeset-head")
+        assert "merged by mistake" in head and merge_key in head
+        browser.screenshot(tmp_path / "merge-reverted.png")
+        browser.navigate(url + "/" + merged[len(BASE):])  # a concept again, not an alias
+        assert text_of(browser, "p.deprecated-notice") == ""
+        browser.navigate(url + "/" + work[len(BASE):])
+        links = browser.evaluate("Array.from(document.querySelectorAll('a')).map(a => a.getAttribute('href'))")
+        assert "/" + merged[len(BASE):] in links
         assert browser.console_problems() == []
-    assert sparql(url, f"ASK {{ <{work}> bf:subject <{survivor}> }}")["boolean"]
-    assert not sparql(url, f"ASK {{ <{work}> bf:subject <{merged}> }}")["boolean"]
+    assert sparql(url, f"ASK {{ <{work}> bf:subject <{merged}> }}")["boolean"]
+    assert not sparql(url, f"ASK {{ <{work}> bf:subject <{survivor}> }}")["boolean"]
+    assert not sparql(url, f"ASK {{ <{merged}> owl:deprecated true }}")["boolean"]
 
 
 def test_without_the_role_the_editor_is_refused(url: str, tmp_path: Path) -> None:
