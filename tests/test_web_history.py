@@ -252,3 +252,36 @@ def test_a_resource_page_links_its_history_for_editors_only(app: Flask) -> None:
     sign_in(carl, "carl")
     page_html = carl.get(path, headers={"Accept": "text/html"}).get_data(as_text=True)
     assert f'href="/editor/history?resource={INSTANCE}"' in page_html
+
+
+def test_with_review_changes_the_editors_say_a_change_waits_for_a_reviewer(data_dir: Path) -> None:
+    """A cataloger's new concept and new class become proposals: the pages say so (not "saved",
+    not "nothing to change"), the store holds neither, and the reviewer sees both."""
+    app = make_app(data_dir, review_changes=True)
+    try:
+        carl = app.test_client()
+        token = sign_in(carl, "carl")
+        concept = carl.post("/editor/vocabularies/concepts", data={
+            "csrf_token": token, "scheme": "http://id.loc.gov/authorities/subjects",
+            "label_1": "Proposed concept", "lang_1": "en", "reason": "a test",
+        })  # fmt: skip
+        assert concept.status_code == 303 and "proposed=" in concept.headers["Location"], concept.headers
+        shown = page(carl, concept.headers["Location"].split("?")[0],
+                     proposed=concept.headers["Location"].rsplit("=", 1)[1])  # fmt: skip
+        assert "Sent to a reviewer as proposal" in shown
+        assert not ask(carl, 'ASK { ?c skos:prefLabel "Proposed concept"@en }')
+        term = carl.post("/editor/ontology/new", data={
+            "csrf_token": token, "local_name": "ProposedClass", "kind": "class",
+            "words-0-language": "en", "words-0-label": "Proposed class",
+            "words-0-definition": "A class proposed by a test.",
+        })  # fmt: skip
+        assert term.status_code == 303 and "proposed=" in term.headers["Location"], term.get_data(as_text=True)[:800]
+        number = term.headers["Location"].rsplit("=", 1)[1]
+        assert "Sent to a reviewer as proposal" in page(carl, "/editor/ontology", proposed=number)
+        assert not ask(carl, 'ASK { ?c rdfs:label "Proposed class"@en }')
+        rita = app.test_client()
+        sign_in(rita, "rita")
+        listed = page(rita, "/editor/proposals")
+        assert "Proposed concept" in listed and "Proposed class" in listed
+    finally:
+        close_app(app)

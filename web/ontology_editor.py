@@ -154,6 +154,7 @@ def _hierarchy_page() -> Response:
             from_store=served.from_store,
             cap=TREE_CAP,
             saved=request.args.get("saved", ""),
+            proposed=request.args.get("proposed", ""),
             language=interface_language(),
         )
     )
@@ -192,7 +193,8 @@ def new_term() -> Response:
         try:
             iri = new_term_iri(form.local_name.data or "", kind)
             change = declare(served.reference, iri, kind, _draft(form, kind), _layout().ontology_graph)
-            _submit(change, form.reason.data)
+            if proposal := _submit(change, form.reason.data):
+                return _proposed(proposal)
             return redirect(url_for(".edit_term", iri=iri, saved="created"), code=303)
         except (OntologyEditError, InvalidChangeError) as refused:
             problems = refused.problems
@@ -220,7 +222,8 @@ def edit_term() -> Response:
         try:
             draft = _draft(form, term.kind)
             change = revise(served.reference, served.triples, iri, draft, _layout().ontology_graph)
-            _submit(change, form.reason.data)
+            if proposal := _submit(change, form.reason.data):
+                return _proposed(proposal)
             return redirect(url_for(".edit_term", iri=iri, saved="saved"), code=303)
         except (OntologyEditError, InvalidChangeError) as refused:
             problems = refused.problems
@@ -244,9 +247,11 @@ def deprecate_term() -> Response:
         else:
             replacement = form.replacement.data or None
             change = deprecate(served.reference, served.triples, iri, replacement, graph)
-        _submit(change, None)
+        proposal = _submit(change, None)
     except (OntologyEditError, InvalidChangeError) as refused:
         return _term_page(_filled(served, iri), served, iri, refused.problems, 422)
+    if proposal:
+        return _proposed(proposal)
     return redirect(url_for(".edit_term", iri=iri, saved="deprecated" if not form.undo.data else "saved"), code=303)
 
 
@@ -272,7 +277,8 @@ def delete_term() -> Response:
         else:
             try:
                 change = removal(served.reference, served.triples, iri, usage.total, layout.ontology_graph)
-                _submit(change, None, still_unused=iri)
+                if proposal := _submit(change, None, still_unused=iri):
+                    return _proposed(proposal)
                 return redirect(url_for(".hierarchy", saved=compact(iri)), code=303)
             except (OntologyEditError, InvalidChangeError) as refused:
                 problems = refused.problems
@@ -294,10 +300,14 @@ def delete_term() -> Response:
 # ------------------------------------------------------------ helpers
 
 
-def _submit(change: TermChange, reason: str | None, still_unused: str | None = None) -> None:
-    """Hand the change to the editor's one door, with the ontology's checks run inside the edit."""
+def _submit(change: TermChange, reason: str | None, still_unused: str | None = None) -> int | None:
+    """Hand the change to the editor's one door, with the ontology's checks run inside the edit.
+
+    The number of the proposal it became when a reviewer must approve it first
+    (``review_changes``), else ``None`` (applied, or nothing to change).
+    """
     if change.empty:
-        return
+        return None
     layout = _layout()
 
     def check(live: Store, added: list[Quad], removed: list[Quad]) -> None:
@@ -311,12 +321,18 @@ def _submit(change: TermChange, reason: str | None, still_unused: str | None = N
             raise InvalidChangeError(problems)
 
     graph = layout.ontology_graph
-    submit_change(
+    edit = submit_change(
         add=[stored_quad(Triple(q.subject, q.predicate, q.object), graph) for q in change.add],
         remove=[stored_quad(Triple(q.subject, q.predicate, q.object), graph) for q in change.remove],
         reason=(reason or "").strip() or change.reason,
         check=check,
     )
+    return edit.proposal
+
+
+def _proposed(number: int) -> Response:
+    """After a change that waits for a reviewer: the hierarchy, saying so."""
+    return redirect(url_for(".hierarchy", proposed=number), code=303)
 
 
 def _statement(quad: Quad) -> tuple[str, str]:

@@ -24,7 +24,7 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from flask_babel import gettext
 from pyoxigraph import NamedNode, Store
 
-from graph.updates import InvalidChangeError
+from graph.updates import Edit, InvalidChangeError
 from ingest.iri import IriMinter
 from ontology.errors import NotFoundError, StoreError, UsageError
 from ontology.layout import Layout
@@ -91,15 +91,24 @@ def _served() -> Store | None:
         return None
 
 
-def _submit(change: VocabularyChange, form: EditForm) -> str | None:
+def _submit(change: VocabularyChange, form: EditForm) -> Edit:
     why = (form.reason.data or "").strip()
-    edit = submit_change(add=change.add, remove=change.remove,
+    return submit_change(add=change.add, remove=change.remove,
                          reason=f"{change.reason}: {why}" if why else change.reason)  # fmt: skip
-    return edit.changeset
 
 
-def _concept_page(iri: str, changeset: str | None) -> Response:
-    args = {"iri": iri, **({"saved": changeset} if changeset else {"unchanged": "1"})}
+def _outcome(edit: Edit | None) -> dict[str, str]:
+    """What the next page says of a submitted change: saved as a changeset, sent to a
+    reviewer as a proposal (``review_changes``), or nothing to change."""
+    if edit is not None and edit.changeset:
+        return {"saved": edit.changeset}
+    if edit is not None and edit.proposal:
+        return {"proposed": str(edit.proposal)}
+    return {"unchanged": "1"}
+
+
+def _concept_page(iri: str, edit: Edit) -> Response:
+    args = {"iri": iri, **_outcome(edit)}
     return redirect(f"{url_for('vocabulary_editor.concept_page')}?{urlencode(args)}", code=303)
 
 
@@ -159,10 +168,12 @@ def add_concept() -> Response:
     except InvalidChangeError as refused:
         return _refused_overview(form, refused)
     try:
-        changeset = _submit(change, form)
+        edit = _submit(change, form)
     except InvalidChangeError as refused:
         return _refused_overview(form, refused)
-    return _concept_page(change.concept, changeset)
+    if edit.proposal:  # the concept does not exist until a reviewer approves it
+        return redirect(f"{url_for('vocabulary_editor.overview')}?{urlencode({'proposed': edit.proposal})}", code=303)
+    return _concept_page(change.concept, edit)
 
 
 def _refused_overview(form: NewConceptForm, refused: InvalidChangeError) -> Response:
@@ -199,7 +210,8 @@ def _concept_view(iri_text: str, problems: list[str] | None = None, status: int 
         "vocabulary_concept.html", status, view=view, iri=iri, label=label_of(held, iri, languages),
         literals=literals, relations=relations, label_kinds=LABEL_KINDS, note_kinds=NOTE_KINDS,
         relation_names=list(RELATIONS), page_href=resource_href(iri), problems=problems,
-        saved=request.args.get("saved"), unchanged=request.args.get("unchanged"), form=EditForm(),
+        saved=request.args.get("saved"), unchanged=request.args.get("unchanged"),
+        proposed=request.args.get("proposed"), form=EditForm(),
         replaced_label=label_of(held, view.replaced_by, languages) if view.replaced_by else None,
         replaced_edit=view.replaced_by,
     )  # fmt: skip
@@ -341,9 +353,9 @@ def import_file() -> Response:
                                                   n=f"{settings().max_upload_bytes:,}")])  # fmt: skip
         plan = plan_import(held, _layout(), read_skos(body, FORMATS[extension]), scheme)
         if form.token.data:
-            changeset = _submit(plan.change, form) if not plan.empty else None
+            edit = _submit(plan.change, form) if not plan.empty else None
             take_upload(data_dir, form.token.data, principal.name, remove=True)
-            args = {"scheme": scheme.value, **({"saved": changeset} if changeset else {})}
+            args = {"scheme": scheme.value, **_outcome(edit)}
             return redirect(f"{url_for('vocabulary_editor.overview')}?{urlencode(args)}", code=303)
         form.token.data = keep_upload(data_dir, body, extension, principal.name)
     except (InvalidChangeError, UsageError, NotFoundError) as refused:
