@@ -94,9 +94,3 @@ def _current() -> ServedOntology:
             served = ServedOntology(key, ontology_triples(), ontology_reference(), False)
         state["served"] = served
         return served
-
-
-def served_label(iri: str, language: str) -> str | None:
-    """A term's label in ``language`` from the served ontology (``None`` when it has none)."""
-    term = served_ontology().reference.terms.get(iri)
-    return term.labels.get(language) if term is not None else None
