@@ -130,10 +130,27 @@ def seed_ontology(
 
 def ontology_graph_triples(store: Store, layout: Layout) -> list[Triple]:
     """The statements of the store's ontology graph (empty when it has none), skolem IRIs as blank nodes."""
-    return [
-        Triple(_unskolem(q.subject), q.predicate, _unskolem(q.object))
-        for q in store.quads_for_pattern(None, None, None, layout.ontology_graph)
-    ]
+    found = []
+    for q in store.quads_for_pattern(None, None, None, layout.ontology_graph):
+        subject, obj = q.subject, q.object
+        if subject.value.startswith(SKOLEM) or (isinstance(obj, NamedNode) and obj.value.startswith(SKOLEM)):
+            found.append(Triple(_unskolem(subject), q.predicate, _unskolem(obj)))
+        else:
+            found.append(q.triple)
+    return found
+
+
+def ontology_version(store: Store, layout: Layout) -> tuple[str, int]:
+    """What the ontology graph holds, told cheaply: the file it was seeded from and the edits since.
+
+    Every change of the graph is seeding (which stamps the file's digest) or
+    an edit (a changeset naming the graph), so two stores with the same
+    version hold the same ontology: a reader rereads the graph only when this
+    changes, not at every checkpoint an ingest publishes.
+    """
+    stamp = next(store.quads_for_pattern(layout.ontology_graph, CG.contentHash, None, layout.metadata_graph), None)
+    edits = sum(1 for _ in store.quads_for_pattern(None, CG.changedGraph, layout.ontology_graph, None))
+    return (stamp.object.value if stamp is not None else "", edits)
 
 
 def stored_quad(triple: Triple, graph: NamedNode) -> Quad:

@@ -23,11 +23,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from flask import Blueprint, Flask, Response, has_request_context, redirect, request
+from flask import Blueprint, Flask, Response, g, has_request_context, redirect, request
 from flask_babel import Babel, get_locale
 
 from ontology.errors import UsageError
 from ontology.vocabulary import label_for
+from web.ontology_source import served_ontology
 
 #: Interface languages: code -> its BCP 47 tag for ``<html lang>`` and its own name.
 LANGUAGES = {"en": ("en", "English"), "zh": ("zh-Hans", "中文")}
@@ -159,18 +160,22 @@ def term_label(iri: str) -> str:
     """The ontology's label of ``iri`` in the interface language, else its English label.
 
     The ontology is the one the app serves (``web.ontology_source``: the
-    store's copy as catalogers edited it, else the shipped file).
+    store's copy as catalogers edited it, else the shipped file), looked up
+    once per request: a page names dozens of properties.
 
     >>> term_label("http://id.loc.gov/ontologies/bibframe/instanceOf")  # outside a request
     'instance of'
     """
     if has_request_context():
-        from web.ontology_source import served_label  # it reads the app's state: import at use
-
-        for language in dict.fromkeys((interface_language(), "en")):
-            found = served_label(iri, language)
-            if found:
-                return found
+        found = g.get("catalograph_term_labels")
+        if found is None:
+            found = g.catalograph_term_labels = (interface_language(), served_ontology().reference.terms)
+        language, terms = found
+        term = terms.get(iri)
+        if term is not None:
+            text = term.labels.get(language) or term.labels.get("en")
+            if text:
+                return text
     return label_for(iri)
 
 

@@ -76,7 +76,7 @@ from web.changes import submit_change
 from web.i18n import interface_language
 from web.ontology_source import ServedOntology, served_ontology
 from web.permissions import EDIT
-from web.state import settings, store
+from web.state import settings, store, store_holder
 
 blueprint = Blueprint("ontology_editor", __name__)
 
@@ -164,12 +164,13 @@ def _counts(served: ServedOntology) -> dict[str, int]:
     """Uses of every class and property, once per checkpoint (``query.ontology_usage``, capped)."""
     if served.key == "file":
         return {}  # no store to count in
+    key = (str(store_holder().path), served.key)
     cache = current_app.extensions.setdefault(_COUNTS, {"lock": threading.Lock(), "key": None, "counts": {}})
     with cache["lock"]:
-        if cache["key"] != served.key:
+        if cache["key"] != key:
             model = served.reference
             cache["counts"] = use_counts(store(), [*model.classes, *model.properties], _layout())
-            cache["key"] = served.key
+            cache["key"] = key
         return cache["counts"]
 
 

@@ -62,11 +62,11 @@ def reference() -> Response:
 
 
 def _page(served: ServedOntology) -> str:
-    """The rendered page for this checkpoint and request's language, rendered once and kept."""
+    """The rendered page of this version of the ontology in the request's language, rendered once."""
     state = current_app.extensions.setdefault(_CACHE, {"lock": threading.Lock(), "pages": {}, "of": None})
     key = (interface_language(), request.script_root)
     with state["lock"]:
-        if state["of"] != served.key:  # a new checkpoint: the pages of the old one go
+        if state["of"] != served.key:  # the ontology changed: the old pages go
             state["pages"], state["of"] = {}, served.key
         page = state["pages"].get(key)
         if page is None:

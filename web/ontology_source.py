@@ -6,8 +6,10 @@ terms (``/ontology``, the labels of properties on resource pages, the
 editor) read it from the checkpoint the app serves, so an edit shows at
 once; a store without that graph (one written before it existed, or an
 empty one) falls back to the shipped file. The statements and the reference
-model built from them are read once per checkpoint (about 2,900 statements:
-see docs/storage.md for the time measured), never per request.
+model built from them are read again only when the ontology changed (its
+``graph.ontology_graph.ontology_version``: the file it was seeded from and the
+edits since, two index lookups per request), not at every checkpoint an
+ingest publishes, and never per request.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 from flask import current_app, g, has_app_context, has_request_context
 from pyoxigraph import RdfFormat, Triple
 
-from graph.ontology_graph import ontology_graph_triples
+from graph.ontology_graph import ontology_graph_triples, ontology_version
 from ontology.document import ontology_document, serialize_ontology
 from ontology.errors import StoreError
 from ontology.layout import Layout
@@ -34,7 +36,7 @@ _CACHE = "catalograph.served_ontology"
 class ServedOntology:
     """One checkpoint's ontology: its statements, its reference model, where it came from."""
 
-    #: What it was read for (the checkpoint's folder, or the store object and its size).
+    #: The version of the store's ontology it was read for (``"file"`` for the shipped one).
     key: Any
     triples: tuple[Triple, ...]
     reference: OntologyReference
@@ -75,13 +77,9 @@ def _current() -> ServedOntology:
     except StoreError:
         return shipped()  # no store yet: the file's ontology
     layout = Layout(settings().base_iri)
+    # the checkpoint changes with every ingest batch, the ontology rarely: key on what it holds
+    key = ontology_version(store, layout)
     state = current_app.extensions.setdefault(_CACHE, {"lock": threading.Lock(), "served": None})
-    if holder.path is not None:
-        key: Any = str(holder.path)
-        triples = None
-    else:  # a store that may change in place: read it to know
-        triples = tuple(ontology_graph_triples(store, layout))
-        key = (id(store), len(triples), hash(triples))
     served: ServedOntology | None = state["served"]
     if served is not None and served.key == key:
         return served
@@ -89,17 +87,10 @@ def _current() -> ServedOntology:
         served = state["served"]
         if served is not None and served.key == key:
             return served
-        if triples is None:
-            triples = tuple(ontology_graph_triples(store, layout))
+        triples = tuple(ontology_graph_triples(store, layout)) if key[0] else ()
         if triples:
             served = ServedOntology(key, triples, build_reference(triples), True)
         else:
             served = ServedOntology(key, ontology_triples(), ontology_reference(), False)
         state["served"] = served
         return served
-
-
-def served_label(iri: str, language: str) -> str | None:
-    """A term's label in ``language`` from the served ontology (``None`` when it has none)."""
-    term = served_ontology().reference.terms.get(iri)
-    return term.labels.get(language) if term is not None else None
