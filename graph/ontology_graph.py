@@ -47,9 +47,9 @@ from typing import Any
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad, Store, Triple
 
-from ontology.editing import terms_of
 from ontology.layout import Layout
 from ontology.namespaces import CG
+from ontology.ontology_checks import terms_of
 from ontology.vocabulary import ONTOLOGY_IRI, ontology_digest, ontology_triples
 
 log = logging.getLogger(__name__)

@@ -40,9 +40,7 @@ from ontology.editing import (
     declare,
     deprecate,
     draft_of,
-    hierarchy_problems,
     is_property,
-    label_problems,
     new_term_iri,
     removal,
     revise,
@@ -52,6 +50,7 @@ from ontology.editing import (
 from ontology.errors import NotFoundError
 from ontology.layout import Layout
 from ontology.namespaces import compact
+from ontology.ontology_checks import hierarchy_problems, label_problems
 from ontology.reference import OntologyReference
 from query.ontology_usage import TREE_CAP, USAGE_CAP, term_usage, use_counts
 from web.auth import requires
