@@ -42,14 +42,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad, Store, Triple
 
-from ontology.editing import terms_of
 from ontology.layout import Layout
 from ontology.namespaces import CG
+from ontology.ontology_checks import terms_of
 from ontology.vocabulary import ONTOLOGY_IRI, ontology_digest, ontology_triples
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,6 @@ class SeedReport:
     seconds: float = 0.0
     #: Whether the store was already seeded from this file (nothing read but one statement).
     current: bool = True
-    notes: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:

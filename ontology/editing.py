@@ -7,7 +7,8 @@ to remove and to add in the ontology graph, and the reason to record.
 Nothing here writes: the web layer hands the change to
 ``web.changes.submit_change``, which applies it as one changeset, and runs
 ``hierarchy_problems`` inside the edit on the store as the change leaves it,
-so a cycle that a concurrent edit would make is refused too.
+so a cycle that a concurrent edit would make is refused too
+(``ontology.ontology_checks``).
 
 Refused (``OntologyEditError``, HTTP 422, one readable reason per broken
 rule): a local name that is not a plain name (``LOCAL_NAME``: a letter, then
@@ -27,10 +28,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from pyoxigraph import BlankNode, Literal, NamedNode, Quad, Triple
+from pyoxigraph import Literal, NamedNode, Quad, Triple
 
 from ontology.errors import UsageError
 from ontology.namespaces import CG, DCT, OWL, RDF, RDFS, SKOS, XSD, compact
+from ontology.ontology_checks import terms_of
 from ontology.reference import OntologyReference, ontology_reference
 
 #: A new term's local name in the ``cg:`` namespace.
@@ -285,95 +287,6 @@ def draft_problems(model: OntologyReference, iri: str, kind: str, draft: TermDra
         f"{compact(p)} is {compact(iri)} or below it: that would make a cycle" for p in draft.parents if p in below
     ]
     return problems
-
-
-def hierarchy_problems(triples: Iterable[Triple]) -> list[str]:
-    """Cycles of ``rdfs:subClassOf`` or ``rdfs:subPropertyOf`` between named terms, one line each.
-
-    >>> from pyoxigraph import NamedNode, Triple
-    >>> a, b = NamedNode("http://example.org/A"), NamedNode("http://example.org/B")
-    >>> hierarchy_problems([Triple(a, RDFS.subClassOf, b), Triple(b, RDFS.subClassOf, a)])
-    ['http://example.org/A is below itself (rdfs:subClassOf)']
-    """
-    problems = []
-    statements = list(triples)
-    for link in (RDFS.subClassOf, RDFS.subPropertyOf):
-        up: defaultdict[str, set[str]] = defaultdict(set)
-        for t in statements:
-            if t.predicate == link and isinstance(t.subject, NamedNode) and isinstance(t.object, NamedNode):
-                up[t.subject.value].add(t.object.value)
-        reported: set[str] = set()
-        for start in sorted(up):
-            if start in reported:
-                continue
-            seen: set[str] = set()
-            todo = list(up[start])
-            while todo:
-                node = todo.pop()
-                if node == start:
-                    problems.append(f"{compact(start)} is below itself ({compact(link.value)})")
-                    reported |= seen | {start}  # the rest of this cycle is the same problem
-                    break
-                if node not in seen:
-                    seen.add(node)
-                    todo.extend(up.get(node, ()))
-    return problems
-
-
-def label_problems(triples: Iterable[Triple], added: Iterable[Quad]) -> list[str]:
-    """Two labels of a term in one language where ``added`` put one (an edit raced another).
-
-    >>> from pyoxigraph import Literal, NamedNode, Quad, Triple
-    >>> a = NamedNode("http://example.org/A")
-    >>> one, two = Literal("One", language="en"), Literal("Two", language="en")
-    >>> label_problems([Triple(a, RDFS.label, one), Triple(a, RDFS.label, two)], [Quad(a, RDFS.label, two)])
-    ['http://example.org/A has 2 labels in en: change one at a time']
-    """
-    wanted = {
-        (q.subject, _primary(q.object.language))
-        for q in added
-        if q.predicate == RDFS.label and isinstance(q.object, Literal)
-    }
-    counts: defaultdict[tuple[object, str], int] = defaultdict(int)
-    for t in triples:
-        if t.predicate == RDFS.label and isinstance(t.object, Literal):
-            key = (t.subject, _primary(t.object.language))
-            if key in wanted:
-                counts[key] += 1
-    return [
-        f"{compact(subject.value)} has {n} labels in {tag}: change one at a time"
-        for (subject, tag), n in sorted(counts.items(), key=str)
-        if n > 1
-    ]
-
-
-def terms_of(triples: Iterable[Triple]) -> dict[str, set[Triple]]:
-    """Statements grouped by the named term they describe (blank nodes go with the term naming them).
-
-    >>> a, p, b = NamedNode("http://example.org/a"), NamedNode("http://example.org/p"), BlankNode("x")
-    >>> {k: len(v) for k, v in terms_of([Triple(a, p, b), Triple(b, p, a)]).items()}
-    {'http://example.org/a': 2}
-    """
-    triples = list(triples)
-    links: defaultdict[object, list[BlankNode]] = defaultdict(list)
-    for t in triples:
-        if isinstance(t.object, BlankNode):
-            links[t.subject].append(t.object)
-    owner: dict[BlankNode, str] = {}
-    for t in triples:
-        if isinstance(t.subject, NamedNode):
-            todo = list(links.get(t.subject, ()))
-            while todo:
-                node = todo.pop()
-                if node not in owner:
-                    owner[node] = t.subject.value
-                    todo.extend(links.get(node, ()))
-    groups: defaultdict[str, set[Triple]] = defaultdict(set)
-    for t in triples:
-        subject = t.subject
-        key = subject.value if isinstance(subject, NamedNode) else owner.get(subject, str(subject))
-        groups[key].add(t)
-    return dict(groups)
 
 
 def draft_of(model: OntologyReference, iri: str) -> TermDraft:

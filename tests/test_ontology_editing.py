@@ -16,13 +16,13 @@ from ontology.editing import (
     TermDraft,
     declare,
     deprecate,
-    hierarchy_problems,
     new_term_iri,
     removal,
     revise,
     undeprecate,
 )
 from ontology.namespaces import BF, CG, DCT, OWL, RDFS, SKOS
+from ontology.ontology_checks import hierarchy_problems
 from ontology.reference import build_reference
 from ontology.vocabulary import ontology_triples
 

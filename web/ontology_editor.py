@@ -27,39 +27,20 @@ import threading
 from typing import Any
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
-from flask_babel import gettext, lazy_gettext
-from flask_wtf import FlaskForm
+from flask_babel import gettext
 from pyoxigraph import NamedNode, Quad, Store, Triple
-from wtforms import (
-    FieldList,
-    Form,
-    FormField,
-    HiddenField,
-    SelectField,
-    SelectMultipleField,
-    StringField,
-    TextAreaField,
-)
-from wtforms.validators import Length, Optional
 
 from graph.ontology_graph import ontology_graph_triples, stored_quad
 from graph.updates import InvalidChangeError
 from ontology.editing import (
     DATATYPES,
     KIND_TYPES,
-    MAX_DEFINITION,
-    MAX_LABEL,
-    MAX_VALUES,
     OntologyEditError,
     TermChange,
-    TermDraft,
-    clean_words,
     declare,
     deprecate,
     draft_of,
-    hierarchy_problems,
     is_property,
-    label_problems,
     new_term_iri,
     removal,
     revise,
@@ -69,11 +50,23 @@ from ontology.editing import (
 from ontology.errors import NotFoundError
 from ontology.layout import Layout
 from ontology.namespaces import compact
+from ontology.ontology_checks import hierarchy_problems, label_problems
 from ontology.reference import OntologyReference
 from query.ontology_usage import TREE_CAP, USAGE_CAP, term_usage, use_counts
-from web.auth import CSRF_FIELD, requires
+from web.auth import requires
 from web.changes import submit_change
 from web.i18n import interface_language
+from web.ontology_forms import (
+    KIND_LABELS,
+    DeleteForm,
+    DeprecateForm,
+    TermForm,
+    csrf_failed,
+    draft_from_form,
+    fill_words,
+    filled,
+    form_problems,
+)
 from web.ontology_source import ServedOntology, served_ontology
 from web.permissions import EDIT
 from web.state import settings, store, store_holder
@@ -81,45 +74,6 @@ from web.state import settings, store, store_holder
 blueprint = Blueprint("ontology_editor", __name__)
 
 _COUNTS = "catalograph.ontology_counts"
-#: Languages every term form offers a row for, before the term's others and one free row.
-FORM_LANGUAGES = ("en", "zh")
-KIND_LABELS = {
-    "class": lazy_gettext("class"),
-    "object property": lazy_gettext("object property"),
-    "datatype property": lazy_gettext("datatype property"),
-    "annotation property": lazy_gettext("annotation property"),
-}
-
-
-class WordsForm(Form):
-    """One language's label and definition (a subform: the outer form carries the CSRF token)."""
-
-    language = StringField(lazy_gettext("Language"), validators=[Optional(), Length(max=3)])
-    label = StringField(lazy_gettext("Label"), validators=[Optional(), Length(max=MAX_LABEL)])
-    definition = TextAreaField(lazy_gettext("Definition"), validators=[Optional(), Length(max=MAX_DEFINITION)])
-
-
-class TermForm(FlaskForm):
-    local_name = StringField(lazy_gettext("Name"), validators=[Optional(), Length(max=64)])
-    kind = SelectField(lazy_gettext("Kind"), choices=list(KIND_TYPES), validate_choice=False)
-    words = FieldList(FormField(WordsForm), min_entries=1, max_entries=MAX_VALUES + 1)
-    # choices are checked by ontology.editing against the declared terms, with readable reasons
-    parents = SelectMultipleField(lazy_gettext("Superclasses or superproperties"), validate_choice=False)
-    domains = SelectMultipleField(lazy_gettext("Domain"), validate_choice=False)
-    ranges = SelectMultipleField(lazy_gettext("Range"), validate_choice=False)
-    reason = StringField(lazy_gettext("Why (kept with the change)"), validators=[Optional(), Length(max=500)])
-
-
-class DeprecateForm(FlaskForm):
-    iri = HiddenField()
-    replacement = SelectField(lazy_gettext("Replaced by"), validate_choice=False)
-    undo = HiddenField()
-
-
-class DeleteForm(FlaskForm):
-    iri = HiddenField()
-
-
 def _layout() -> Layout:
     return Layout(settings().base_iri)
 
@@ -186,20 +140,20 @@ def new_term() -> Response:
         form.kind.data = request.args.get("kind", "class") if request.args.get("kind") in KIND_TYPES else "class"
         parent = request.args.get("parent", "")
         form.parents.data = [parent] if parent in served.reference.terms else []
-        _fill_words(form, {}, {})
+        fill_words(form, {}, {})
         return _term_page(form, served, None)
-    problems = _form_problems(form)
+    problems = form_problems(form)
     kind = form.kind.data if form.kind.data in KIND_TYPES else "class"
     if not problems:
         try:
             iri = new_term_iri(form.local_name.data or "", kind)
-            change = declare(served.reference, iri, kind, _draft(form, kind), _layout().ontology_graph)
+            change = declare(served.reference, iri, kind, draft_from_form(form, kind), _layout().ontology_graph)
             if proposal := _submit(change, form.reason.data):
                 return _proposed(proposal)
             return redirect(url_for(".edit_term", iri=iri, saved="created"), code=303)
         except (OntologyEditError, InvalidChangeError) as refused:
             problems = refused.problems
-    return _term_page(form, served, None, problems, status=400 if _csrf_failed(form) else 422)
+    return _term_page(form, served, None, problems, status=400 if csrf_failed(form) else 422)
 
 
 @blueprint.route("/editor/ontology/term", methods=["GET", "POST"])
@@ -216,19 +170,19 @@ def edit_term() -> Response:
     if request.method == "GET":
         draft = draft_of(served.reference, iri)
         form.parents.data, form.domains.data, form.ranges.data = draft.parents, draft.domains, draft.ranges
-        _fill_words(form, draft.labels, draft.definitions)
+        fill_words(form, draft.labels, draft.definitions)
         return _term_page(form, served, iri, saved=request.args.get("saved", ""))
-    problems = _form_problems(form)
+    problems = form_problems(form)
     if not problems:
         try:
-            draft = _draft(form, term.kind)
+            draft = draft_from_form(form, term.kind)
             change = revise(served.reference, served.triples, iri, draft, _layout().ontology_graph)
             if proposal := _submit(change, form.reason.data):
                 return _proposed(proposal)
             return redirect(url_for(".edit_term", iri=iri, saved="saved"), code=303)
         except (OntologyEditError, InvalidChangeError) as refused:
             problems = refused.problems
-    return _term_page(form, served, iri, problems, status=400 if _csrf_failed(form) else 422)
+    return _term_page(form, served, iri, problems, status=400 if csrf_failed(form) else 422)
 
 
 @blueprint.post("/editor/ontology/deprecate")
@@ -240,7 +194,7 @@ def deprecate_term() -> Response:
     if iri not in served.reference.terms:
         raise NotFoundError(f"the ontology declares no term {iri[:200]!r}")
     if not form.validate_on_submit():
-        return _term_page(_filled(served, iri), served, iri, [gettext("The form has expired; please try again.")], 400)
+        return _term_page(filled(served.reference, iri), served, iri, [gettext("The form has expired; please try again.")], 400)
     graph = _layout().ontology_graph
     try:
         if form.undo.data:
@@ -250,7 +204,7 @@ def deprecate_term() -> Response:
             change = deprecate(served.reference, served.triples, iri, replacement, graph)
         proposal = _submit(change, None)
     except (OntologyEditError, InvalidChangeError) as refused:
-        return _term_page(_filled(served, iri), served, iri, refused.problems, 422)
+        return _term_page(filled(served.reference, iri), served, iri, refused.problems, 422)
     if proposal:
         return _proposed(proposal)
     return redirect(url_for(".edit_term", iri=iri, saved="deprecated" if not form.undo.data else "saved"), code=303)
@@ -295,7 +249,7 @@ def delete_term() -> Response:
         problems=problems,
         language=interface_language(),
     )
-    return _html(body, 200 if not problems else (400 if _csrf_failed(form) else 422))
+    return _html(body, 200 if not problems else (400 if csrf_failed(form) else 422))
 
 
 # ------------------------------------------------------------ helpers
@@ -344,65 +298,6 @@ def _statement(quad: Quad) -> tuple[str, str]:
 
     graph = quad.graph_name.value if isinstance(quad.graph_name, NamedNode) else ""
     return f"{shown(quad.subject)} {shown(quad.predicate)} {shown(quad.object)}", graph
-
-
-def _draft(form: TermForm, kind: str) -> TermDraft:
-    labels: dict[str, str] = {}
-    definitions: dict[str, str] = {}
-    for entry in form.words.entries:
-        tag = (entry.form.language.data or "").strip().lower()
-        labels.update(clean_words({tag: entry.form.label.data or ""}))
-        definitions.update(clean_words({tag: entry.form.definition.data or ""}))
-    property_kind = is_property(kind)
-    return TermDraft(
-        labels=labels,
-        definitions=definitions,
-        parents=[p for p in form.parents.data or [] if p],
-        domains=[d for d in form.domains.data or [] if d] if property_kind else [],
-        ranges=[r for r in form.ranges.data or [] if r] if property_kind else [],
-    )
-
-
-def _form_problems(form: TermForm) -> list[str]:
-    if form.validate_on_submit():
-        return []
-    if _csrf_failed(form):
-        return [gettext("The form has expired; please try again.")]
-    return [f"{name}: {'; '.join(map(str, errors))}" for name, errors in _flat_errors(form.errors).items()]
-
-
-def _flat_errors(errors: Any, prefix: str = "") -> dict[str, list[str]]:
-    flat: dict[str, list[str]] = {}
-    if isinstance(errors, dict):
-        for key, value in errors.items():
-            flat.update(_flat_errors(value, f"{prefix}{key} "))
-    elif isinstance(errors, list) and errors and not isinstance(errors[0], str):
-        for n, value in enumerate(errors):
-            flat.update(_flat_errors(value, f"{prefix}{n + 1} "))
-    elif errors:
-        flat[prefix.strip()] = [str(e) for e in errors]
-    return flat
-
-
-def _csrf_failed(form: FlaskForm) -> bool:
-    return CSRF_FIELD in form.errors
-
-
-def _fill_words(form: TermForm, labels: dict[str, str], definitions: dict[str, str]) -> None:
-    """One row per language: English, Chinese, the term's others, and one free row for a new language."""
-    while form.words.entries:
-        form.words.pop_entry()
-    languages = [*FORM_LANGUAGES, *sorted((labels.keys() | definitions.keys()) - set(FORM_LANGUAGES)), ""]
-    for tag in languages[: MAX_VALUES + 1]:
-        form.words.append_entry({"language": tag, "label": labels.get(tag, ""), "definition": definitions.get(tag, "")})
-
-
-def _filled(served: ServedOntology, iri: str) -> TermForm:
-    form = TermForm(formdata=None)
-    draft = draft_of(served.reference, iri)
-    form.parents.data, form.domains.data, form.ranges.data = draft.parents, draft.domains, draft.ranges
-    _fill_words(form, draft.labels, draft.definitions)
-    return form
 
 
 def _choices(model: OntologyReference, language: str, kinds: set[str]) -> list[tuple[str, str]]:
