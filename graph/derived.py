@@ -43,7 +43,7 @@ from ontology.namespaces import CG, RDF, XSD
 
 ASSOCIATIONS = "derived/associations"
 #: New association quads written at once (a bulk load, or a transaction when fewer).
-BATCH_QUADS = 50_000
+BATCH_QUADS = 10_000
 
 
 @dataclass(frozen=True, slots=True)

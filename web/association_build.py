@@ -23,6 +23,7 @@ projection of the checkpoint it serves, which stays consistent with it.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ from graph.derived import (
     update_associations,
 )
 from graph.projection import Projection, load, refresh, save
+from graph.store import release_freed_memory
 from graph.writer import Writer
 from ontology.layout import Layout
 from query.association import TOP_K, AssociationIndex, Relisting
@@ -71,7 +73,20 @@ class AssociationRefresh:
 def refresh_associations(
     writer: Writer, layout: Layout, data_dir: Path, *, full: bool = False
 ) -> AssociationRefresh:
-    """Bring the projection and the derived graph of ``writer``'s store up to date (module docstring)."""
+    """Bring the projection and the derived graph of ``writer``'s store up to date (module docstring).
+
+    Memory: the refresh runs in the writer's process, at the end of an ingest, and reads the
+    whole store. It starts from the memory given back (``Writer.release_memory``: what the
+    ingest left in the heap and in RocksDB's tables), gives back what reading the projection
+    freed, and gives everything back at its end, before the checkpoint.
+    """
+    writer.release_memory()
+    done = _refresh(writer, layout, data_dir, full)  # its store and readers end with it
+    writer.release_memory()
+    return done
+
+
+def _refresh(writer: Writer, layout: Layout, data_dir: Path, full: bool) -> AssociationRefresh:
     store = writer.store
     token = None if full else read_token(store, layout)
     done = refresh(store, writer.session.index.db, layout, data_dir, token)
@@ -80,6 +95,8 @@ def refresh_associations(
         return AssociationRefresh(
             False, "nothing changed", 0, 0, 0, 0, done.seconds, 0.0, 0.0, token or ""
         )
+    gc.collect()
+    release_freed_memory()  # what reading the projection freed (its Python objects of IRIs)
     started = time.perf_counter()
     index = AssociationIndex(projection)
     if previous is None:
