@@ -17,7 +17,7 @@ the store, in ``data_dir/projection/<token>.npz``:
 - the **manifest** it was built from: each record graph of the record index
   with its content hash and its Instance, and the writers' unit edits seen.
 
-**Incremental.** ``refresh`` compares the record index with the manifest:
+**Incremental.** ``read`` compares the record index with the manifest:
 a record graph that is new, gone, or whose hash changed (or is NULL: edited,
 never trusted) names its Instance and its Work, old and new; only those
 resources are read again from the store (a dozen indexed lookups each). A
@@ -118,7 +118,7 @@ class Projection:
     list_source: np.ndarray = field(default_factory=lambda: np.array([], dtype=np.int32))
     list_target: np.ndarray = field(default_factory=lambda: np.array([], dtype=np.int32))
     list_score: np.ndarray = field(default_factory=lambda: np.array([], dtype=np.float64))
-    #: What the last ``refresh`` changed (not stored): the resources read again, the units
+    #: What the last update changed (not stored): the resources read again, the units
     #: their edges use (before and after), and the units whose hierarchy changed (both ends
     #: of a link added or gone); ``None`` after a full build.
     changed_resources: set[str] | None = field(default=None, compare=False)
@@ -547,8 +547,28 @@ def positions(sorted_names: np.ndarray, names: np.ndarray) -> np.ndarray:
     return np.where(sorted_names[at] == names, at, -1).astype(np.int32)
 
 
-def build(store: Store, db: sqlite3.Connection, layout: Layout) -> Projection:
-    """A full build: every record graph's Instance, and its Work, read from ``store``."""
+@dataclass
+class Reading:
+    """What a full build or an update read from the store, ready to be assembled into arrays.
+
+    It holds no reference to the store, so the writer can give RocksDB's memory for what
+    was read back (reopen the store) before the arrays are assembled: the two peaks then
+    come one after the other instead of one on top of the other (``read``, ``assemble``).
+    """
+
+    base: str
+    fresh: _Edges
+    hierarchy: set[tuple[str, str, int]]
+    manifest: dict[str, tuple[str, str]]
+    edits: set[str]
+    #: An update's: the projection updated, which of its rows stay, the resources read again.
+    previous: Projection | None = None
+    keep: np.ndarray | None = None
+    touched: set[str] = field(default_factory=set)
+
+
+def _read_all(store: Store, db: sqlite3.Connection, layout: Layout) -> Reading:
+    """A full build's reading: every record graph's Instance, and its Work."""
     rows, edits = _index_rows(db)
     links: dict[str, str] = {}
     for quad in store.quads_for_pattern(None, CG.linkedInstance, None, None):
@@ -566,14 +586,15 @@ def build(store: Store, db: sqlite3.Connection, layout: Layout) -> Projection:
     for work in sorted(set(found.work_of.values())):
         _read_resource(store, layout, work, found)
     manifest = {g: (h, links.get(g, "")) for g, h in rows.items()}
+    del rows, links, instances
     hierarchy = _read_hierarchy(store, layout)
-    return _assemble(layout.base, None, None, found, hierarchy, manifest, edits)
+    return Reading(layout.base, found, hierarchy, manifest, edits)
 
 
-def update(
+def _read_changes(
     previous: Projection, store: Store, db: sqlite3.Connection, layout: Layout
-) -> Projection:
-    """``previous`` brought up to the store's state, reading only what changed (module docstring)."""
+) -> Reading:
+    """An update's reading: only the resources whose record graphs or unit edits changed."""
     rows, edits = _index_rows(db)
     old = {
         g: (h, i) for g, h, i in zip(
@@ -606,15 +627,25 @@ def update(
         ~np.isin(resources, _strings(touched)) if touched else np.ones(len(resources), dtype=bool)
     )
     hierarchy = _read_hierarchy(store, layout)
+    manifest = {g: (h, new_links.get(g, old.get(g, ("", ""))[1])) for g, h in rows.items()}
+    return Reading(layout.base, fresh, hierarchy, manifest, edits, previous, keep, touched)
+
+
+def _assembled(reading: Reading) -> Projection:
+    """The arrays of ``reading`` (a full build's or an update's), and for an update what changed."""
+    previous, fresh, hierarchy = reading.previous, reading.fresh, reading.hierarchy
+    result = _assemble(
+        reading.base, previous, reading.keep, fresh, hierarchy, reading.manifest, reading.edits
+    )
+    if previous is None:
+        return result
     old_hierarchy = {
         (str(previous.units[c]), str(previous.units[p]), int(k))
         for c, p, k in zip(
             previous.hier_child, previous.hier_parent, previous.hier_kind, strict=True
         )
     }
-    manifest = {g: (h, new_links.get(g, old.get(g, ("", ""))[1])) for g, h in rows.items()}
-    result = _assemble(layout.base, previous, keep, fresh, hierarchy, manifest, edits)
-    read_again = touched | set(fresh.kind)
+    read_again = reading.touched | set(fresh.kind)
     units = {e[1] for e in fresh.edges}
     before_mask = np.isin(previous.resources, _strings(read_again))
     units |= set(previous.units[previous.edge_unit[before_mask[previous.edge_resource]]].tolist())
@@ -624,9 +655,21 @@ def update(
     return result
 
 
+def build(store: Store, db: sqlite3.Connection, layout: Layout) -> Projection:
+    """A full build: every record graph's Instance, and its Work, read from ``store``."""
+    return _assembled(_read_all(store, db, layout))
+
+
+def update(
+    previous: Projection, store: Store, db: sqlite3.Connection, layout: Layout
+) -> Projection:
+    """``previous`` brought up to the store's state, reading only what changed (module docstring)."""
+    return _assembled(_read_changes(previous, store, db, layout))
+
+
 @dataclass
 class Refresh:
-    """What ``refresh`` did, for the ingest's summary and the benchmark."""
+    """What a refresh (``read``, then ``assemble``) did, for the ingest's summary and the benchmark."""
 
     projection: Projection
     full: bool
@@ -637,19 +680,40 @@ class Refresh:
     previous: Projection | None = None
 
 
-def refresh(
+@dataclass
+class PendingRefresh:
+    """A refresh read from the store, not yet assembled (``read``, then ``assemble``)."""
+
+    reading: Reading
+    full: bool
+    reason: str
+    seconds: float
+
+
+def read(
     store: Store, db: sqlite3.Connection, layout: Layout, data_dir: Path | str, token: str | None
-) -> Refresh:
-    """The projection of ``store`` now: ``token``'s (the one the store's derived graph names) updated,
-    or a full build when there is none to trust. Not saved: the caller saves it once the derived
-    graph that names it is written (``save``)."""
+) -> PendingRefresh:
+    """What a refresh reads from the store: ``token``'s projection (the one the store's derived
+    graph names) and what changed since, or everything when there is none to trust. Then
+    ``assemble`` makes the projection of the store now; it is not saved: the caller saves it
+    once the derived graph that names it is written (``save``). Two steps, so that a writer
+    can give back the memory of what was read before the arrays are assembled."""
     started = time.perf_counter()
     previous = load(data_dir, token) if token else None
     if previous is not None and previous.base != layout.base:
         previous = None
     if previous is None:
         reason = "no projection matches the store" if token else "the store has no projection yet"
-        projection = build(store, db, layout)
-        return Refresh(projection, True, reason, time.perf_counter() - started)
-    projection = update(previous, store, db, layout)
-    return Refresh(projection, False, "updated", time.perf_counter() - started, previous)
+        reading = _read_all(store, db, layout)
+        return PendingRefresh(reading, True, reason, time.perf_counter() - started)
+    reading = _read_changes(previous, store, db, layout)
+    return PendingRefresh(reading, False, "updated", time.perf_counter() - started)
+
+
+def assemble(pending: PendingRefresh) -> Refresh:
+    """The projection of what ``pending`` read (no store needed: see ``Reading``)."""
+    started = time.perf_counter()
+    projection = _assembled(pending.reading)
+    seconds = pending.seconds + time.perf_counter() - started
+    return Refresh(projection, pending.full, pending.reason, seconds, pending.reading.previous)
+
