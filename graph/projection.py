@@ -17,7 +17,7 @@ the store, in ``data_dir/projection/<token>.npz``:
 - the **manifest** it was built from: each record graph of the record index
   with its content hash and its Instance, and the writers' unit edits seen.
 
-**Incremental.** ``refresh`` compares the record index with the manifest:
+**Incremental.** ``read`` compares the record index with the manifest:
 a record graph that is new, gone, or whose hash changed (or is NULL: edited,
 never trusted) names its Instance and its Work, old and new; only those
 resources are read again from the store (a dozen indexed lookups each). A
@@ -65,7 +65,8 @@ log = logging.getLogger(__name__)
 PROJECTION_DIR = "projection"
 #: Bumped when the arrays change meaning: an older file is then rebuilt, never misread.
 #: 3: the lists as rows of ``resources`` (not IRIs), and association nodes named by source and target.
-FORMAT_VERSION = 3
+#: 4: the manifest as UTF-8 bytes (a quarter of the memory of numpy's str arrays).
+FORMAT_VERSION = 4
 #: Projections kept, newest first (as many as checkpoints, plus the one being built).
 KEEP = 3
 
@@ -106,9 +107,9 @@ class Projection:
     hier_child: np.ndarray  # int32 unit
     hier_parent: np.ndarray  # int32 unit
     hier_kind: np.ndarray  # int8
-    manifest_graph: np.ndarray  # str, sorted
-    manifest_hash: np.ndarray  # str ('' = untrusted)
-    manifest_instance: np.ndarray  # str ('' = none)
+    manifest_graph: np.ndarray  # bytes (UTF-8), sorted
+    manifest_hash: np.ndarray  # bytes (hex; b'' = untrusted)
+    manifest_instance: np.ndarray  # bytes (UTF-8; b'' = none)
     edits: np.ndarray  # str: hex of the writers' unit edits seen
     #: The association lists materialised from this projection (``graph.derived``): rows of
     #: ``resources`` (source work, target work) and the score, sources in row order, each
@@ -117,7 +118,7 @@ class Projection:
     list_source: np.ndarray = field(default_factory=lambda: np.array([], dtype=np.int32))
     list_target: np.ndarray = field(default_factory=lambda: np.array([], dtype=np.int32))
     list_score: np.ndarray = field(default_factory=lambda: np.array([], dtype=np.float64))
-    #: What the last ``refresh`` changed (not stored): the resources read again, the units
+    #: What the last update changed (not stored): the resources read again, the units
     #: their edges use (before and after), and the units whose hierarchy changed (both ends
     #: of a link added or gone); ``None`` after a full build.
     changed_resources: set[str] | None = field(default=None, compare=False)
@@ -170,6 +171,25 @@ def _find(sorted_array: np.ndarray, iri: str) -> int | None:
 def _strings(values: Iterable[str]) -> np.ndarray:
     items = list(values)
     return np.array(items, dtype=str) if items else np.array([], dtype="<U1")
+
+
+def _utf8(values: Iterable[str]) -> np.ndarray:
+    """Strings as a numpy array of their UTF-8 bytes: numpy's str arrays hold four bytes a
+    character, padded to the longest, so the manifest's 55,000 graph IRIs, hashes and
+    Instances took 40 MB as str and take 10 MB as bytes. (Bytes keep the order of the
+    strings: UTF-8 sorts as code points do. An IRI or a hex digest ends with no NUL,
+    which numpy would strip.)
+
+    >>> _utf8(["é", ""]).tolist(), _texts(_utf8(["é", ""]))
+    ([b'\\xc3\\xa9', b''], ['é', ''])
+    """
+    items = [value.encode("utf-8") for value in values]
+    return np.array(items, dtype=bytes) if items else np.array([], dtype="S1")
+
+
+def _texts(array: np.ndarray) -> list[str]:
+    """The strings of a ``_utf8`` array."""
+    return [value.decode("utf-8") for value in array.tolist()]
 
 
 # ------------------------------------------------------------ storage
@@ -403,9 +423,14 @@ def _assemble(
         kinds = np.concatenate([previous.resource_kind[old_rows], kinds])
         work_names = np.concatenate([old_names, work_names])
         old_edges = np.flatnonzero(keep[previous.edge_resource])
-    instances = _strings(sorted({i for _h, i in manifest.values() if i}))
-    is_instance = (kinds == INSTANCE) & np.isin(names, instances)
-    is_work = (kinds == WORK) & np.isin(names, np.unique(work_names[is_instance]))
+    # membership through sets of the Python strings: np.isin over str arrays sorts copies of
+    # both (four bytes a character), the largest allocation of a full build
+    linked = {i for _h, i in manifest.values() if i}
+    name_list = names.tolist()
+    is_instance = (kinds == INSTANCE) & _members(name_list, linked)
+    of_linked = set(work_names[is_instance].tolist())
+    is_work = (kinds == WORK) & _members(name_list, of_linked)
+    del name_list, linked, of_linked
     wanted = is_instance | is_work
     order = np.argsort(names[wanted], kind="stable")
     resources = names[wanted][order]
@@ -475,9 +500,9 @@ def _assemble(
         hier_child=positions(units, _strings(h[0] for h in links)),
         hier_parent=positions(units, _strings(h[1] for h in links)),
         hier_kind=np.array([h[2] for h in links], dtype=np.int8),
-        manifest_graph=_strings(graphs),
-        manifest_hash=_strings(manifest[g][0] for g in graphs),
-        manifest_instance=_strings(manifest[g][1] for g in graphs),
+        manifest_graph=_utf8(graphs),
+        manifest_hash=_utf8(manifest[g][0] for g in graphs),
+        manifest_instance=_utf8(manifest[g][1] for g in graphs),
         edits=_strings(sorted(edits)),
     )
     projection.token = content_token(projection)
@@ -493,6 +518,10 @@ def content_token(projection: Projection) -> str:
         digest.update(f"{name}:{array.dtype.str}:{array.shape}".encode())
         digest.update(array.tobytes())
     return digest.hexdigest()
+
+
+def _members(names: list[str], wanted: set[str]) -> np.ndarray:
+    return np.fromiter((name in wanted for name in names), dtype=bool, count=len(names))
 
 
 def _kinds(found: _Edges, names: list[str]) -> np.ndarray:
@@ -518,8 +547,28 @@ def positions(sorted_names: np.ndarray, names: np.ndarray) -> np.ndarray:
     return np.where(sorted_names[at] == names, at, -1).astype(np.int32)
 
 
-def build(store: Store, db: sqlite3.Connection, layout: Layout) -> Projection:
-    """A full build: every record graph's Instance, and its Work, read from ``store``."""
+@dataclass
+class Reading:
+    """What a full build or an update read from the store, ready to be assembled into arrays.
+
+    It holds no reference to the store, so the writer can give RocksDB's memory for what
+    was read back (reopen the store) before the arrays are assembled: the two peaks then
+    come one after the other instead of one on top of the other (``read``, ``assemble``).
+    """
+
+    base: str
+    fresh: _Edges
+    hierarchy: set[tuple[str, str, int]]
+    manifest: dict[str, tuple[str, str]]
+    edits: set[str]
+    #: An update's: the projection updated, which of its rows stay, the resources read again.
+    previous: Projection | None = None
+    keep: np.ndarray | None = None
+    touched: set[str] = field(default_factory=set)
+
+
+def _read_all(store: Store, db: sqlite3.Connection, layout: Layout) -> Reading:
+    """A full build's reading: every record graph's Instance, and its Work."""
     rows, edits = _index_rows(db)
     links: dict[str, str] = {}
     for quad in store.quads_for_pattern(None, CG.linkedInstance, None, None):
@@ -537,19 +586,20 @@ def build(store: Store, db: sqlite3.Connection, layout: Layout) -> Projection:
     for work in sorted(set(found.work_of.values())):
         _read_resource(store, layout, work, found)
     manifest = {g: (h, links.get(g, "")) for g, h in rows.items()}
+    del rows, links, instances
     hierarchy = _read_hierarchy(store, layout)
-    return _assemble(layout.base, None, None, found, hierarchy, manifest, edits)
+    return Reading(layout.base, found, hierarchy, manifest, edits)
 
 
-def update(
+def _read_changes(
     previous: Projection, store: Store, db: sqlite3.Connection, layout: Layout
-) -> Projection:
-    """``previous`` brought up to the store's state, reading only what changed (module docstring)."""
+) -> Reading:
+    """An update's reading: only the resources whose record graphs or unit edits changed."""
     rows, edits = _index_rows(db)
     old = {
         g: (h, i) for g, h, i in zip(
-            previous.manifest_graph.tolist(), previous.manifest_hash.tolist(),
-            previous.manifest_instance.tolist(), strict=True,
+            _texts(previous.manifest_graph), _texts(previous.manifest_hash),
+            _texts(previous.manifest_instance), strict=True,
         )
     }  # fmt: skip
     changed = [g for g, h in rows.items() if not h or old.get(g, (None,))[0] != h]
@@ -577,15 +627,25 @@ def update(
         ~np.isin(resources, _strings(touched)) if touched else np.ones(len(resources), dtype=bool)
     )
     hierarchy = _read_hierarchy(store, layout)
+    manifest = {g: (h, new_links.get(g, old.get(g, ("", ""))[1])) for g, h in rows.items()}
+    return Reading(layout.base, fresh, hierarchy, manifest, edits, previous, keep, touched)
+
+
+def _assembled(reading: Reading) -> Projection:
+    """The arrays of ``reading`` (a full build's or an update's), and for an update what changed."""
+    previous, fresh, hierarchy = reading.previous, reading.fresh, reading.hierarchy
+    result = _assemble(
+        reading.base, previous, reading.keep, fresh, hierarchy, reading.manifest, reading.edits
+    )
+    if previous is None:
+        return result
     old_hierarchy = {
         (str(previous.units[c]), str(previous.units[p]), int(k))
         for c, p, k in zip(
             previous.hier_child, previous.hier_parent, previous.hier_kind, strict=True
         )
     }
-    manifest = {g: (h, new_links.get(g, old.get(g, ("", ""))[1])) for g, h in rows.items()}
-    result = _assemble(layout.base, previous, keep, fresh, hierarchy, manifest, edits)
-    read_again = touched | set(fresh.kind)
+    read_again = reading.touched | set(fresh.kind)
     units = {e[1] for e in fresh.edges}
     before_mask = np.isin(previous.resources, _strings(read_again))
     units |= set(previous.units[previous.edge_unit[before_mask[previous.edge_resource]]].tolist())
@@ -595,9 +655,21 @@ def update(
     return result
 
 
+def build(store: Store, db: sqlite3.Connection, layout: Layout) -> Projection:
+    """A full build: every record graph's Instance, and its Work, read from ``store``."""
+    return _assembled(_read_all(store, db, layout))
+
+
+def update(
+    previous: Projection, store: Store, db: sqlite3.Connection, layout: Layout
+) -> Projection:
+    """``previous`` brought up to the store's state, reading only what changed (module docstring)."""
+    return _assembled(_read_changes(previous, store, db, layout))
+
+
 @dataclass
 class Refresh:
-    """What ``refresh`` did, for the ingest's summary and the benchmark."""
+    """What a refresh (``read``, then ``assemble``) did, for the ingest's summary and the benchmark."""
 
     projection: Projection
     full: bool
@@ -608,19 +680,40 @@ class Refresh:
     previous: Projection | None = None
 
 
-def refresh(
+@dataclass
+class PendingRefresh:
+    """A refresh read from the store, not yet assembled (``read``, then ``assemble``)."""
+
+    reading: Reading
+    full: bool
+    reason: str
+    seconds: float
+
+
+def read(
     store: Store, db: sqlite3.Connection, layout: Layout, data_dir: Path | str, token: str | None
-) -> Refresh:
-    """The projection of ``store`` now: ``token``'s (the one the store's derived graph names) updated,
-    or a full build when there is none to trust. Not saved: the caller saves it once the derived
-    graph that names it is written (``save``)."""
+) -> PendingRefresh:
+    """What a refresh reads from the store: ``token``'s projection (the one the store's derived
+    graph names) and what changed since, or everything when there is none to trust. Then
+    ``assemble`` makes the projection of the store now; it is not saved: the caller saves it
+    once the derived graph that names it is written (``save``). Two steps, so that a writer
+    can give back the memory of what was read before the arrays are assembled."""
     started = time.perf_counter()
     previous = load(data_dir, token) if token else None
     if previous is not None and previous.base != layout.base:
         previous = None
     if previous is None:
         reason = "no projection matches the store" if token else "the store has no projection yet"
-        projection = build(store, db, layout)
-        return Refresh(projection, True, reason, time.perf_counter() - started)
-    projection = update(previous, store, db, layout)
-    return Refresh(projection, False, "updated", time.perf_counter() - started, previous)
+        reading = _read_all(store, db, layout)
+        return PendingRefresh(reading, True, reason, time.perf_counter() - started)
+    reading = _read_changes(previous, store, db, layout)
+    return PendingRefresh(reading, False, "updated", time.perf_counter() - started)
+
+
+def assemble(pending: PendingRefresh) -> Refresh:
+    """The projection of what ``pending`` read (no store needed: see ``Reading``)."""
+    started = time.perf_counter()
+    projection = _assembled(pending.reading)
+    seconds = pending.seconds + time.perf_counter() - started
+    return Refresh(projection, pending.full, pending.reason, seconds, pending.reading.previous)
+

@@ -292,6 +292,19 @@ class Writer:
         """The live store, for reads inside the session (never keep it past the session)."""
         return self.session.store
 
+    def release_memory(self) -> None:
+        """Give back what the process holds beyond what it needs: Python's garbage, the heap
+        pages malloc keeps once freed, and RocksDB's memory for the tables read so far (the
+        store is reopened, keeping the lock: ``StoreSession.reopen``). Between batches the
+        writer does this past its memory budget; a long step of the session that reads the
+        whole store (the association refresh at the end of an ingest) does it before and
+        after, so its peak is its own plus the store's, not added to what the ingest left.
+        Take ``store`` again afterwards: the one held before is closed.
+        """
+        gc.collect()
+        release_freed_memory()
+        self.session.reopen()
+
     @property
     def recovered(self) -> list[str]:
         return self.session.recovered

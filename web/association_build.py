@@ -3,7 +3,7 @@
 Composition (it wires ``graph`` and ``query``, which may not import each
 other's callers): at the end of a writing session, before its checkpoint,
 ``refresh_associations`` brings the projection up to date
-(``graph.projection.refresh``: incremental unless none can be trusted),
+(``graph.projection.read`` and ``assemble``: incremental unless none can be trusted),
 recomputes the association lists a change can have touched
 (``query.association.AssociationIndex.relist``: exact, not approximate), sorts
 their nodes into those that stay, those whose rank or score alone changes and
@@ -23,6 +23,7 @@ projection of the checkpoint it serves, which stays consistent with it.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -37,7 +38,8 @@ from graph.derived import (
     rebuild_associations,
     update_associations,
 )
-from graph.projection import Projection, load, refresh, save
+from graph.projection import PendingRefresh, Projection, assemble, load, read, save
+from graph.store import release_freed_memory
 from graph.writer import Writer
 from ontology.layout import Layout
 from query.association import TOP_K, AssociationIndex, Relisting
@@ -71,15 +73,40 @@ class AssociationRefresh:
 def refresh_associations(
     writer: Writer, layout: Layout, data_dir: Path, *, full: bool = False
 ) -> AssociationRefresh:
-    """Bring the projection and the derived graph of ``writer``'s store up to date (module docstring)."""
-    store = writer.store
-    token = None if full else read_token(store, layout)
-    done = refresh(store, writer.session.index.db, layout, data_dir, token)
+    """Bring the projection and the derived graph of ``writer``'s store up to date (module docstring).
+
+    Memory: the refresh runs in the writer's process, at the end of an ingest, and reads the
+    whole store. It starts from the memory given back (``Writer.release_memory``: what the
+    ingest left in the heap and in RocksDB's tables), gives back what reading the projection
+    freed, and gives everything back at its end, before the checkpoint.
+    """
+    writer.release_memory()
+    done = _refresh(writer, layout, data_dir, full)  # its store and readers end with it
+    writer.release_memory()
+    return done
+
+
+def _read(writer: Writer, layout: Layout, data_dir: Path, full: bool) -> tuple[PendingRefresh, str]:
+    """The projection's reading, and the token the derived graph states (its frame holds the
+    store, and ends before the store is reopened)."""
+    token = None if full else read_token(writer.store, layout)
+    return read(writer.store, writer.session.index.db, layout, data_dir, token), token or ""
+
+
+def _refresh(writer: Writer, layout: Layout, data_dir: Path, full: bool) -> AssociationRefresh:
+    pending, token = _read(writer, layout, data_dir, full)
+    # RocksDB's memory for the tables just read goes back before the arrays are assembled
+    writer.release_memory()
+    done = assemble(pending)
+    del pending
     projection, previous = done.projection, done.previous
     if previous is not None and not projection.changed_resources and not projection.changed_units:
         return AssociationRefresh(
-            False, "nothing changed", 0, 0, 0, 0, done.seconds, 0.0, 0.0, token or ""
+            False, "nothing changed", 0, 0, 0, 0, done.seconds, 0.0, 0.0, token
         )
+    gc.collect()
+    release_freed_memory()  # what assembling the projection freed (its Python objects of IRIs)
+    store = writer.store
     started = time.perf_counter()
     index = AssociationIndex(projection)
     if previous is None:
