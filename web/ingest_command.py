@@ -29,6 +29,7 @@ from ingest.pipeline import default_workers, input_files, mapped_items
 from ontology.errors import StoreError, UsageError
 from web.association_build import AssociationRefresh, refresh_associations
 from web.config import Settings
+from web.mentions_command import MentionRefresh, refresh_after_ingest
 
 #: Rejections printed in the summary; ``--report`` has them all.
 SHOWN_REJECTIONS = 20
@@ -65,6 +66,10 @@ class IngestReport:
     seconds: float = 0.0
     #: What keeping the associations in step did (``web.association_build``), for the summary.
     associations: AssociationRefresh | None = None
+    #: What keeping the mentions in step did (``web.mentions_command``); ``None``: nothing changed.
+    mentions: MentionRefresh | None = None
+    #: Some batch wrote or deleted a record graph (a deletion of an absent record changes nothing).
+    store_changed: bool = False
     #: Where the records came from when not from files (``3 pages of https://...``), for the summary.
     origin: str | None = None
     #: Why a stream ended before its end (a harvest's repository failed), for the summary.
@@ -242,6 +247,7 @@ def ingest_items(
             report.unchanged += result.unchanged
             report.superseded += result.superseded
             report.deleted += result.deleted + result.deleted_absent
+            report.store_changed |= bool(result.written or result.deleted)
             report.quads += result.quads
             report.unit_statements += result.unit_statements
             report.unit_statements_added += result.unit_statements_added
@@ -294,6 +300,9 @@ def ingest_items(
             background.close()  # waits for the batch being written: the store stays consistent
         if associations:
             report.associations = refresh_associations(writer, minter.layout, settings.data_dir)
+        report.mentions = refresh_after_ingest(
+            writer, minter.layout, settings.data_dir, report.store_changed
+        )
         if bar is not None and writer.compacts():
             bar.close()
             click.echo("compacting the store for readers (this ingest wrote much of it)...", err=True)
@@ -408,6 +417,8 @@ def summary(report: IngestReport) -> str:
         lines.append(f"  {report.compaction_skipped}")
     if report.associations:
         lines.append(f"  {report.associations.summary()}")
+    if report.mentions:
+        lines.append(f"  {report.mentions.summary()}")
     if report.rejections:
         lines.append("rejected records:")
         lines.extend(f"  {rejection}" for rejection in report.rejections)
