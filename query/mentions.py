@@ -35,8 +35,9 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from pyoxigraph import Store
+from pyoxigraph import Literal, NamedNode, Store
 
+from ontology.namespaces import BF, RDF, RDFS
 from query.subject_index import _rows
 
 #: Characters of one work's texts (all fields together) that are matched.
@@ -353,20 +354,52 @@ def read_labels(store: Store) -> Iterator[tuple[str, str, str]]:
         yield row["unit"].value, row["kind"].value, row["label"].value
 
 
-def read_texts(store: Store) -> dict[str, list[tuple[str, str]]]:
-    """Each work's ``(field, text)`` pairs, in a stable order, at most ``MAX_TEXT_CHARS`` per work.
-
-    Held in memory (a few hundred bytes per work with an abstract: some 60 MB
-    for 100,000 abstracts of 600 characters) because the rows of one work do
-    not come together from the store.
-    """
-    texts: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    sizes: Counter = Counter()
+def text_rows(store: Store) -> Iterator[tuple[str, str, str]]:
+    """Every ``(work, field, text)`` of the store, streamed (a work's rows do not come together)."""
     for row in _rows(store, "mention_texts"):
-        work, text = row["work"].value, row["text"].value
-        if sizes[work] < MAX_TEXT_CHARS:
-            texts[work].append((row["field"].value, text[: MAX_TEXT_CHARS - sizes[work]]))
-            sizes[work] += len(text)
-    for pairs in texts.values():
-        pairs.sort()
-    return dict(texts)
+        yield row["work"].value, row["field"].value, row["text"].value
+
+
+def _bounded(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """A work's pairs once each, in a stable order, cut at ``MAX_TEXT_CHARS`` in all."""
+    out, size = [], 0
+    for field_name, text in sorted(set(pairs)):
+        if size >= MAX_TEXT_CHARS:
+            break
+        out.append((field_name, text[: MAX_TEXT_CHARS - size]))
+        size += len(text)
+    return out
+
+
+def read_texts(store: Store) -> dict[str, list[tuple[str, str]]]:
+    """Each work's ``(field, text)`` pairs (``work_texts``'s), every work's in memory at once:
+    for the precision test and the benchmarks; a refresh reads works a chunk at a time."""
+    texts: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for work, field_name, text in text_rows(store):
+        texts[work].append((field_name, text))
+    return {work: _bounded(pairs) for work, pairs in texts.items()}
+
+
+_TEXT_FIELDS = (("summary", BF.summary), ("tableOfContents", BF.tableOfContents))
+
+
+def work_texts(store: Store, work: str) -> list[tuple[str, str]]:
+    """One work's ``(field, text)`` pairs, read by pattern (what ``rq/mention_texts.rq`` reads
+    for it): the labels of its own summaries and contents notes if it is a ``bf:Work``, and
+    of its instances'.
+
+    A refresh reads the works it matches this way, a chunk at a time, so its memory is
+    that of a chunk, not of every text in the store.
+    """
+    node = NamedNode(work)
+    holders = [q.subject for q in store.quads_for_pattern(None, BF.instanceOf, node, None)]
+    if next(store.quads_for_pattern(node, RDF.type, BF.Work, None), None) is not None:
+        holders.append(node)
+    pairs = []
+    for holder in set(holders):
+        for field_name, prop in _TEXT_FIELDS:
+            for quad in store.quads_for_pattern(holder, prop, None, None):
+                for label in store.quads_for_pattern(quad.object, RDFS.label, None, None):
+                    if isinstance(label.object, Literal):
+                        pairs.append((field_name, label.object.value))
+    return _bounded(pairs)

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import csv
 import re
+import sqlite3
 from collections import defaultdict
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -114,11 +116,40 @@ def test_a_second_refresh_matches_nothing(sample_dir: Path) -> None:
 
 def test_an_ingest_that_changes_nothing_does_not_touch_the_mentions(sample_dir: Path) -> None:
     """The same records again: unchanged, so the ingest skips the refresh (no line, no read)."""
-    before = (sample_dir / DIGESTS_FILE).stat().st_mtime_ns
+    before = digests(sample_dir)
     done = catalograph(sample_dir, "ingest", "--quiet", str(SAMPLE_DATA))
     assert done.returncode == 0, done.stderr
     assert re.search(r"written\s+0 ", done.stderr) and "mentions" not in done.stderr
-    assert (sample_dir / DIGESTS_FILE).stat().st_mtime_ns == before
+    assert digests(sample_dir) == before and before[2] == [("state", "clean")]
+
+
+def digests(data_dir: Path) -> tuple[list, list, list]:
+    with closing(sqlite3.connect(data_dir / DIGESTS_FILE)) as db:
+        return (sorted(db.execute("SELECT * FROM work_text")), sorted(db.execute("SELECT * FROM label")),
+                list(db.execute("SELECT key, value FROM meta WHERE key = 'state'")))
+
+
+def test_an_ingest_killed_before_its_refresh_is_made_good_by_the_next(tmp_path: Path) -> None:
+    """Records committed, then the process gone before the mentions were refreshed (as a
+    SIGKILL would leave it: the mark of ``mark_stale`` and no mentions): the next ingest finds
+    every record unchanged, and still refreshes."""
+    from web.config import load_settings
+    from web.ingest_command import IngestReport, ingest_items
+    from web.mentions_command import mark_stale
+
+    data_dir = tmp_path / "data"
+    settings = load_settings(None, env={}, data_dir=data_dir)
+    minter = IriMinter(BASE)
+    path = SAMPLE_DATA / "marcxml"
+    items = [item if isinstance(item, Rejected) else map_record(item, minter)
+             for file in sorted(path.glob("*.xml")) for item in get_source(detect_format(file)).read(file)]  # fmt: skip
+    with Writer(data_dir, LAYOUT, PIPELINE_VERSION) as writer:  # the ingest's writes, no refresh
+        mark_stale(data_dir)
+        writer.write([g for g in items if not isinstance(g, Rejected)])
+    assert digests(data_dir)[2] == [("state", "stale")]
+    report = ingest_items(settings, iter(items), IngestReport())
+    assert report.written == 0 and report.mentions is not None and report.mentions.full
+    assert report.mentions.mentions_found > 0 and digests(data_dir)[2] == [("state", "clean")]
 
 
 def test_an_edited_summary_is_matched_again_alone(sample_dir: Path) -> None:
@@ -243,7 +274,7 @@ def test_harvests_and_ingests_keep_the_mentions_a_full_rebuild_would_make(
     with OaiRepository(answer) as repo:
         code, err = harvest(sample_dir, repo.url, capsys, FAST, metadata_prefix="arXiv", set_spec="physics")
     assert code == 0, err
-    assert re.search(r"mentions updated in [\d.]+ s: .* \(150 with new texts", err), err
+    assert re.search(r"mentions updated in [\d.]+ s \(read .*\): .* \(150 with new texts", err), err
     count = rows(open_latest_snapshot(sample_dir), f"""SELECT (COUNT(*) AS ?n) WHERE {{
         GRAPH <{GRAPH}> {{ ?m cg:mentionedIn ?work }}
         FILTER EXISTS {{ ?instance bf:instanceOf ?work FILTER(STRSTARTS(STR(?instance), "{BASE}instance/arxiv-")) }} }}""")

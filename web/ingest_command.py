@@ -29,7 +29,7 @@ from ingest.pipeline import default_workers, input_files, mapped_items
 from ontology.errors import StoreError, UsageError
 from web.association_build import AssociationRefresh, refresh_associations
 from web.config import Settings
-from web.mentions_command import MentionRefresh, refresh_after_ingest
+from web.mentions_command import MentionRefresh, mark_stale, refresh_after_ingest
 
 #: Rejections printed in the summary; ``--report`` has them all.
 SHOWN_REJECTIONS = 20
@@ -260,6 +260,7 @@ def ingest_items(
             if bar is not None:
                 bar.update(batch_size)
 
+        mentions_lag = mark_stale(settings.data_dir)  # before any write: a kill leaves the mark
         background = BackgroundWriter(writer, count)
         try:
             for item in items:
@@ -301,7 +302,7 @@ def ingest_items(
         if associations:
             report.associations = refresh_associations(writer, minter.layout, settings.data_dir)
         report.mentions = refresh_after_ingest(
-            writer, minter.layout, settings.data_dir, report.store_changed
+            writer, minter.layout, settings.data_dir, report.store_changed or mentions_lag
         )
         if bar is not None and writer.compacts():
             bar.close()

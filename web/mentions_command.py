@@ -25,7 +25,10 @@ which write nothing new.
 
 ``refresh_after_ingest`` is the call at the end of ``catalograph ingest``
 and ``catalograph harvest`` (``web.ingest_command.ingest_items``): skipped,
-with no read at all, when the run wrote and deleted nothing.
+with no read at all, when the run wrote and deleted nothing, unless
+``mark_stale``, called before the run's first write, found that an earlier
+run was killed before its refresh ended (its records would now all be
+unchanged, and its mentions never made).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import time
+from collections import defaultdict
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +45,14 @@ from graph.mention_graph import held_works, works_mentioning, write_mentions
 from graph.writer import Writer
 from ingest import PIPELINE_VERSION
 from ontology.layout import Layout
-from query.mentions import build_matcher, label_forms, may_mention, read_labels, read_texts
+from query.mentions import (
+    build_matcher,
+    label_forms,
+    may_mention,
+    read_labels,
+    text_rows,
+    work_texts,
+)
 from web.config import Settings
 
 DIGESTS_FILE = "mentions.sqlite"
@@ -51,6 +62,8 @@ RULES_VERSION = "2"
 #: works a new label may be in (``query.mentions.may_mention``); beyond it every work is
 #: matched again, which then costs about as much (some 10 M substring tests a second).
 PREFILTER_BUDGET = 20_000_000
+#: Works matched and written at once: a refresh holds their texts and mentions, not every work's.
+CHUNK_WORKS = 500
 
 
 @dataclass
@@ -77,7 +90,8 @@ class MentionRefresh:
     def summary(self) -> str:
         how = "rebuilt" if self.full else "updated"
         return (
-            f"mentions {how} in {self.seconds:.1f} s: {self.works_with_text:,} work(s) with texts, "
+            f"mentions {how} in {self.seconds:.1f} s (read {self.seconds_read:.1f}, match "
+            f"{self.seconds_match:.1f}, write {self.seconds_write:.1f}): {self.works_with_text:,} work(s) with texts, "
             f"{self.works_matched:,} matched against {self.labels:,} label(s), "
             f"{self.mentions_found:,} mention(s) found, {self.quads_added:,} quad(s) added, "
             f"{self.quads_removed:,} removed"
@@ -85,12 +99,8 @@ class MentionRefresh:
         )
 
 
-def _digest(parts) -> str:
-    h = hashlib.blake2b(digest_size=16)
-    for part in parts:
-        h.update(part.encode("utf-8"))
-        h.update(b"\x00")
-    return h.hexdigest()
+def _row_hash(field_name: str, text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(f"{field_name}\t{text}".encode(), digest_size=16).digest(), "big")
 
 
 def _open_digests(data_dir: Path) -> sqlite3.Connection:
@@ -104,87 +114,138 @@ def _open_digests(data_dir: Path) -> sqlite3.Connection:
     return db
 
 
-def _to_match(
-    store, layout: Layout, texts: dict, changed: set[str],
+@dataclass
+class _Plan:
+    """What a refresh matches, found in one streaming pass over the texts."""
+
+    digests: dict[str, str]
+    todo: set[str]
+    gone: set[str]
+    reason: str
+
+
+def _plan(
+    store, layout: Layout, held: dict[str, str], full: bool,
     added: set[tuple[str, str, str]], removed: set[tuple[str, str, str]],
-) -> tuple[set[str], str]:  # fmt: skip
-    """The works to match again when the label set moved from ``removed`` to ``added``: those
-    whose texts changed, those that mention a unit that lost a label, and those whose texts
-    contain (squashed) a new label; every work when that test would cost more than matching."""
-    todo = set(changed) & set(texts)
+) -> _Plan:  # fmt: skip
+    """Each work's digest (a sum of its rows' hashes: no text kept), and the works to match:
+    every one when ``full``; else those whose texts changed, those that mention a unit that
+    lost a label, and those with a text that contains (squashed) a new label, or every one
+    when that test would cost more than matching."""
+    forms = {form for _u, kind, label in added for form in label_forms(label, kind)[0]} if not full else set()
+    test = bool(forms) and len(forms) * max(len(held), 1) <= PREFILTER_BUDGET
+    sums: dict[str, int] = defaultdict(int)
+    hits: set[str] = set()
+    for work, field_name, text in text_rows(store):
+        sums[work] = (sums[work] + _row_hash(field_name, text)) % (1 << 128)
+        if test and work not in hits and may_mention([(field_name, text)], forms):
+            hits.add(work)
+    digests = {work: f"{total:032x}" for work, total in sums.items()}
+    gone = (set(held) | held_works(store, layout)) - set(digests)
+    if full:
+        return _Plan(digests, set(digests), gone, "everything")
+    if forms and not test:
+        return _Plan(digests, set(digests), gone, f"{len(forms):,} new label forms: every work")
+    todo = {work for work, digest in digests.items() if held.get(work) != digest}
     reasons = [f"{len(todo):,} with new texts"] if todo else []
     if removed:
-        lost = works_mentioning(store, layout, {unit for unit, _k, _l in removed}) & set(texts)
+        lost = works_mentioning(store, layout, {unit for unit, _k, _l in removed}) & set(digests)
         todo |= lost
         reasons.append(f"{len(lost):,} mentioning a unit that lost a label")
-    forms = {form for _u, kind, label in added for form in label_forms(label, kind)[0]}
-    if forms and len(forms) * len(texts) > PREFILTER_BUDGET:
-        return set(texts), f"{len(forms):,} new label forms: every work"
     if forms:
-        hits = {work for work, pairs in texts.items() if work not in todo and may_mention(pairs, forms)}
         todo |= hits
         reasons.append(f"{len(hits):,} containing one of {len(forms):,} new label form(s)")
-    return todo, "; ".join(reasons) or "nothing changed"
+    return _Plan(digests, todo, gone, "; ".join(reasons) or "nothing changed")
 
 
 def refresh_mentions(writer: Writer, layout: Layout, data_dir: Path, *, full: bool = False) -> MentionRefresh:
     """Match the works whose texts changed, or that a changed label can concern, and write
-    their mentions (the module docstring says why this is exact)."""
+    their mentions (the module docstring says why this is exact), ``CHUNK_WORKS`` at a time."""
     store = writer.store
     started = time.perf_counter()
     labels = set(read_labels(store))
-    texts = read_texts(store)
-    digests = {work: _digest(f"{f}\t{t}" for f, t in pairs) for work, pairs in texts.items()}
     with closing(_open_digests(data_dir)) as db:
+        _set_state(db, "stale")  # until the digests below say what the graph now holds
         held = dict(db.execute("SELECT work, digest FROM work_text"))
         row = db.execute("SELECT value FROM meta WHERE key = 'rules'").fetchone()
         full = full or row is None or row[0] != RULES_VERSION
-        in_graph = held_works(store, layout)
-        gone = (set(held) | in_graph) - set(texts)
         if full:
-            todo, reason, added, removed = set(texts), "everything", labels, None
+            added, removed = labels, None
         else:
             held_labels = set(db.execute("SELECT unit, kind, label FROM label"))
             added, removed = labels - held_labels, held_labels - labels
-            changed = {w for w, d in digests.items() if held.get(w) != d}
-            todo, reason = _to_match(store, layout, texts, changed, added, removed)
+        plan = _plan(store, layout, held, full, added, removed or set())
+        del held
         read_seconds = time.perf_counter() - started
-        started = time.perf_counter()
-        matcher = build_matcher(labels) if todo else None
-        found: dict[str, list[tuple[str, str, int]]] = {}
-        count = 0
-        for work in sorted(todo):
-            mentions = matcher.mentions(texts[work]) if matcher else []
-            found[work] = [(m.unit, m.field, m.count) for m in mentions]
-            count += len(mentions)
-        match_seconds = time.perf_counter() - started
-        started = time.perf_counter()
-        added_quads, removed_quads = write_mentions(store, layout, found, gone)
+        match_seconds = write_seconds = 0.0
+        matcher = build_matcher(labels) if plan.todo else None
+        count = added_quads = removed_quads = 0
+        todo = sorted(plan.todo)
+        for start in range(0, len(todo), CHUNK_WORKS):
+            clock = time.perf_counter()
+            found = {}
+            for work in todo[start : start + CHUNK_WORKS]:
+                mentions = matcher.mentions(work_texts(store, work))
+                found[work] = [(m.unit, m.field, m.count) for m in mentions]
+                count += len(mentions)
+            match_seconds += time.perf_counter() - clock
+            clock = time.perf_counter()
+            plus, minus = write_mentions(store, layout, found)
+            added_quads, removed_quads = added_quads + plus, removed_quads + minus
+            with db:  # after the store: a kill in between matches these again, to the same result
+                db.executemany(
+                    "INSERT OR REPLACE INTO work_text (work, digest) VALUES (?, ?)",
+                    ((w, plan.digests[w]) for w in found),
+                )
+            write_seconds += time.perf_counter() - clock
+        clock = time.perf_counter()
+        plus, minus = write_mentions(store, layout, {}, plan.gone)
+        added_quads, removed_quads = added_quads + plus, removed_quads + minus
         if added_quads or removed_quads:
             writer.session.changed = True
         with db:
-            db.executemany("DELETE FROM work_text WHERE work = ?", ((w,) for w in gone))
-            db.executemany(
-                "INSERT OR REPLACE INTO work_text (work, digest) VALUES (?, ?)",
-                ((w, digests[w]) for w in todo),
-            )
+            db.executemany("DELETE FROM work_text WHERE work = ?", ((w,) for w in plan.gone))
             if removed is None:
                 db.execute("DELETE FROM label")
             else:
                 db.executemany("DELETE FROM label WHERE unit = ? AND kind = ? AND label = ?", removed)
             db.executemany("INSERT OR IGNORE INTO label (unit, kind, label) VALUES (?, ?, ?)", added)
             db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('rules', ?)", (RULES_VERSION,))
-        write_seconds = time.perf_counter() - started
+            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('state', 'clean')")
+        write_seconds += time.perf_counter() - clock
     return MentionRefresh(
-        full, len(texts), len(todo), count, added_quads, removed_quads,
-        matcher.labels if matcher else 0, read_seconds, match_seconds, write_seconds, reason,
+        full, len(plan.digests), len(todo), count, added_quads, removed_quads,
+        matcher.labels if matcher else 0, read_seconds, match_seconds, write_seconds, plan.reason,
     )  # fmt: skip
+
+
+def _set_state(db: sqlite3.Connection, state: str) -> None:
+    with db:
+        db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('state', ?)", (state,))
+
+
+def mark_stale(data_dir: Path) -> bool:
+    """Say, before an ingest writes anything, that the mentions may lag the store; returns
+    whether they already did (a refresh or an ingest killed before its refresh ended).
+
+    The mark stays if the process is killed, so the next ingest refreshes even if it finds
+    every record unchanged; ``refresh_after_ingest`` takes it off.
+    """
+    with closing(_open_digests(data_dir)) as db:
+        row = db.execute("SELECT value FROM meta WHERE key = 'state'").fetchone()
+        _set_state(db, "stale")
+    return row is not None and row[0] != "clean"
 
 
 def refresh_after_ingest(writer: Writer, layout: Layout, data_dir: Path, changed: bool) -> MentionRefresh | None:
     """The mentions brought up to date at the end of an ingest or a harvest that ``changed``
-    the store (records written or deleted); nothing at all, not even a read, when it did not."""
-    return refresh_mentions(writer, layout, data_dir) if changed else None
+    the store (records written or deleted, or an earlier run stopped before its refresh:
+    ``mark_stale``); when it did not, no read at all, the mark taken off."""
+    if changed:
+        return refresh_mentions(writer, layout, data_dir)
+    with closing(_open_digests(data_dir)) as db:
+        _set_state(db, "clean")
+    return None
 
 
 def run_mentions_command(settings: Settings, *, full: bool) -> str:
