@@ -14,10 +14,12 @@ every copy is new data, not records the store skips as unchanged; authors,
 ORCIDs, journals and concepts stay shared, as in a real corpus. Then, for each size, in one run:
 
 (a) ``catalograph ingest`` of the copies into a fresh store on disk, in a
-    subprocess whose process tree's resident memory is sampled (peak RSS):
+    subprocess whose process tree's resident memory is sampled every 50 ms:
     records read per second of wall time, the whole command (reading,
     mapping, the writer, the search index, the associations, and the
-    mentions refreshed at its end, whose own time its summary gives);
+    mentions refreshed at its end, whose own time its summary gives); peak
+    RSS over the whole run, and apart while the records stream (before the
+    refreshes at the end, dated back from the end by their durations);
 (b) the bare parse of the same files, the limit no reader can beat:
     ``ijson`` (streaming, every event) for JSON, ``defusedxml``'s iterparse
     (elements cleared as they end) for XML: records per second;
@@ -41,6 +43,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import ijson
@@ -123,7 +126,8 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _sample(pid: int, stop: threading.Event, peak: list[float]) -> None:
+def _sample(pid: int, stop: threading.Event, timeline: list[tuple[float, float]]) -> None:
+    """``(time, MB)`` of ``pid``'s process tree's resident memory, every 50 ms until ``stop``."""
     while not stop.is_set():
         total = 0
         for proc in [pid, *_children(pid)]:
@@ -132,25 +136,45 @@ def _sample(pid: int, stop: threading.Event, peak: list[float]) -> None:
                     total += next(int(x.split()[1]) for x in status if x.startswith("VmRSS:"))
             except (OSError, StopIteration):
                 pass
-        peak[0] = max(peak[0], total / 1024)
+        timeline.append((time.monotonic(), total / 1024))
         time.sleep(0.05)
 
 
-def cli(data_dir: Path, *args: str) -> tuple[float, float, str]:
-    """``catalograph`` run in a subprocess: (seconds, peak RSS of its process tree in MB, stderr)."""
+@dataclass
+class Run:
+    seconds: float
+    err: str
+    #: Peak RSS (MB) of the process tree over the whole run, and over the part before the
+    #: refreshes at the end of an ingest (associations, mentions: their own durations, from
+    #: the summary, dated back from the end, less a second for closing the store).
+    peak: float
+    peak_streaming: float
+    peak_after: float
+
+
+def _refresh_seconds(err: str) -> float:
+    return sum(float(x) for x in re.findall(r"^\s*(?:associations|mentions) \w+ in ([\d.]+) s", err, re.MULTILINE))
+
+
+def cli(data_dir: Path, *args: str) -> Run:
+    """``catalograph`` run in a subprocess, its memory sampled (``Run``)."""
     command = [sys.executable, "-m", "web.cli", "--data-dir", str(data_dir), *args]
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
-    stop, peak = threading.Event(), [0.0]
-    sampler = threading.Thread(target=_sample, args=(process.pid, stop, peak))
+    stop, timeline = threading.Event(), []
+    sampler = threading.Thread(target=_sample, args=(process.pid, stop, timeline))
     sampler.start()
     _out, err = process.communicate()
+    ended = time.monotonic()
     seconds = time.perf_counter() - started
     stop.set()
     sampler.join()
     if process.returncode not in (0, 1):  # 1: records rejected (a few hostile test files)
         raise SystemExit(f"{' '.join(args)} failed ({process.returncode}):\n{err}")
-    return seconds, peak[0], err
+    streamed = ended - _refresh_seconds(err) - 1.0
+    peak = max((mb for _t, mb in timeline), default=0.0)
+    return Run(seconds, err, peak, max((mb for t, mb in timeline if t <= streamed), default=0.0),
+               max((mb for t, mb in timeline if t > streamed), default=0.0))
 
 
 def line(err: str, start: str) -> str:
@@ -165,31 +189,38 @@ def count(err: str, name: str) -> int:
 def measure(files: list[Path], copies: int, work: Path) -> dict[str, float]:
     inputs, data_dir = work / f"in-{copies}", work / f"store-{copies}"
     size = write_copies(files, copies, inputs)
-    seconds, peak, err = cli(data_dir, "ingest", "--quiet", str(inputs))
+    ingest = cli(data_dir, "ingest", "--quiet", str(inputs))
+    seconds, err = ingest.seconds, ingest.err
     read = int(re.search(r"read (\d+) records", err)[1])
     mentions = line(err, "mentions")
     mention_seconds = float(re.search(r"in ([\d.]+) s", mentions)[1]) if mentions else 0.0
     parse = bare_parse(inputs)
-    full_seconds, full_peak, full_err = cli(data_dir, "mentions", "--refresh", "--full")
-    works = int(re.search(r"([\d,]+) work\(s\) with texts", full_err)[1].replace(",", ""))
-    again_seconds, _again_peak, again_err = cli(data_dir, "ingest", "--quiet", str(inputs))
+    full = cli(data_dir, "mentions", "--refresh", "--full")
+    works = int(re.search(r"([\d,]+) work\(s\) with texts", full.err)[1].replace(",", ""))
+    again = cli(data_dir, "ingest", "--quiet", str(inputs))
     print(f"\n== {copies} copies: {len(files) * copies:,} files, {size / 1e6:.1f} MB, {read:,} records read "
           f"({count(err, 'written'):,} written, {count(err, 'unchanged'):,} unchanged, "
           f"{count(err, 'replaced'):,} replaced, {count(err, 'rejected'):,} rejected)")
-    print(f"(a) catalograph ingest: {read / seconds:,.0f} records/s ({seconds:.1f} s), peak RSS {peak:,.0f} MB")
-    print(f"    of which mentions at its end: {mention_seconds:.1f} s ({mentions})")
+    print(f"(a) catalograph ingest: {read / seconds:,.0f} records/s ({seconds:.1f} s); peak RSS {ingest.peak:,.0f} MB, "
+          f"{ingest.peak_streaming:,.0f} MB while records streamed, {ingest.peak_after:,.0f} MB after (the refreshes)")
+    print(f"    {line(err, 'associations')}")
+    print(f"    mentions at its end: {mention_seconds:.1f} s ({mentions})")
     print(f"(b) bare parse (ijson / defusedxml iterparse): {read / parse:,.0f} records/s ({parse:.2f} s)")
     print(f"    (a) / (b) = {parse / seconds:.4f}")
-    print(f"(c) mentions --refresh --full: {works / full_seconds:,.0f} works/s ({works:,} works with texts, "
-          f"{full_seconds:.1f} s as a whole command), peak RSS {full_peak:,.0f} MB")
-    print(f"    {line(full_err, 'mentions')}")
-    print(f"(d) the same ingest again: {again_seconds:.1f} s, {count(again_err, 'written'):,} written "
+    print(f"(c) mentions --refresh --full: {works / full.seconds:,.0f} works/s ({works:,} works with texts, "
+          f"{full.seconds:.1f} s as a whole command), peak RSS {full.peak:,.0f} MB")
+    split = re.search(r"read ([\d.]+), match ([\d.]+), write ([\d.]+)", full.err)
+    print(f"    {line(full.err, 'mentions')}")
+    print(f"    match alone (matcher built, texts read by work, matched): {works / float(split[2]):,.0f} works/s; "
+          f"read {split[1]} s, write {split[3]} s")
+    print(f"(d) the same ingest again: {again.seconds:.1f} s, {count(again.err, 'written'):,} written "
           f"(records that share a graph with a later one of other content, in another batch), "
-          f"{count(again_err, 'unchanged'):,} unchanged")
-    print(f"    {line(again_err, 'mentions') or 'mentions not refreshed (nothing changed)'}")
+          f"{count(again.err, 'unchanged'):,} unchanged")
+    print(f"    {line(again.err, 'mentions') or 'mentions not refreshed (nothing changed)'}")
     shutil.rmtree(inputs, ignore_errors=True)
-    return {"records": read, "rate": read / seconds, "peak": peak, "parse": read / parse,
-            "mentions_peak": full_peak, "works": works}
+    return {"records": read, "rate": read / seconds, "peak": ingest.peak, "parse": read / parse,
+            "streaming": ingest.peak_streaming, "after": ingest.peak_after, "mentions_peak": full.peak,
+            "works": works}
 
 
 def main() -> None:
@@ -207,7 +238,9 @@ def main() -> None:
     if len(results) > 1:
         small, large = results[0], results[-1]
         print(f"\n{large['records'] / small['records']:.1f}x the records: ingest peak RSS "
-              f"{small['peak']:,.0f} -> {large['peak']:,.0f} MB, mentions --full peak RSS "
+              f"{small['peak']:,.0f} -> {large['peak']:,.0f} MB (while records streamed "
+              f"{small['streaming']:,.0f} -> {large['streaming']:,.0f} MB, after it "
+              f"{small['after']:,.0f} -> {large['after']:,.0f} MB), mentions --full peak RSS "
               f"{small['mentions_peak']:,.0f} -> {large['mentions_peak']:,.0f} MB; rate "
               f"{small['rate']:,.0f} -> {large['rate']:,.0f} records/s")
 
