@@ -63,6 +63,17 @@ def held_works(store: Store, layout: Layout) -> set[str]:
     return {q.object.value for q in store.quads_for_pattern(None, CG.mentionedIn, None, graph)}
 
 
+def works_mentioning(store: Store, layout: Layout, units: Iterable[str]) -> set[str]:
+    """The works the graph says mention any of ``units`` (a unit that lost a label: its works
+    are matched again)."""
+    graph = mentions_graph(layout)
+    return {
+        q.subject.value
+        for unit in units
+        for q in store.quads_for_pattern(None, CG.mentions, NamedNode(unit), graph)
+    }
+
+
 def write_mentions(
     store: Store,
     layout: Layout,

@@ -35,8 +35,9 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from pyoxigraph import Store
+from pyoxigraph import Literal, NamedNode, Store
 
+from ontology.namespaces import BF, RDF, RDFS
 from query.subject_index import _rows
 
 #: Characters of one work's texts (all fields together) that are matched.
@@ -66,7 +67,7 @@ _STOP_WORDS = """the and for with from this that these those which their there h
     los las del por para con una uno che per gli
     introduction conclusion summary abstract contents chapter part volume index appendix
     preface results methods method background study studies data paper article analysis
-    review case cases new general"""
+    review case cases new general information literature"""
 STOP_LABELS = frozenset(_STOP_WORDS.split())
 
 
@@ -192,10 +193,11 @@ class MentionMatcher:
                 break
             doc = self.nlp.make_doc(segment(text[:budget]))
             budget -= len(text)
-            spans = [
+            spans = [_Span(key, start, end) for key, start, end in self.exact(doc)]
+            spans += [
                 _Span(key, start, end)
-                for matcher in (self.exact, self.folded)
-                for key, start, end in matcher(doc)
+                for key, start, end in self.folded(doc)
+                if not inside_name(doc, start)
             ]
             for span in sorted(_longest(spans), key=lambda s: (s.start, s.key)):
                 yield field_name, doc[span.start : span.end].text, span.key
@@ -203,6 +205,36 @@ class MentionMatcher:
     def form(self, key: int) -> str:
         """The label a matcher key stands for (as matched: folded unless case-sensitive)."""
         return self.nlp.vocab.strings[key][1:]
+
+
+#: Words that join the parts of a name ("Department *of* Health", "Stories *for the* Heart").
+NAME_JOINERS = frozenset(["of", "for", "the", "and", "&", "de", "des", "du", "la", "le", "der", "die", "das", "für", "von", "y", "e", "et"])
+
+
+def inside_name(doc, start: int) -> bool:  # noqa: ANN001 - a spaCy Doc
+    """Whether the token at ``start``, written with a capital, continues a capitalised name
+    through joining words: "Health" in "Department of Health", "Heart" in "Stories for the
+    Heart". A concept's label matched there (in any case, as concept labels are) is a word
+    of that name, not a mention of the concept; names of agents and places are matched as
+    written, and are not asked. A capital after a plain word ("Korean War", "into Cancer")
+    or at the start of the text is not enough.
+
+    >>> import spacy
+    >>> nlp = spacy.blank("xx")
+    >>> doc = nlp.make_doc("the Department of Health and the health of women")
+    >>> inside_name(doc, 3), inside_name(doc, 6)
+    (True, False)
+    >>> inside_name(nlp.make_doc("Stories for the Heart, the Korean War"), 3)
+    True
+    >>> inside_name(nlp.make_doc("the Korean War"), 2)
+    False
+    """
+    if not doc[start].text[:1].isupper():
+        return False
+    i = start - 1
+    while i >= 0 and doc[i].lower_ in NAME_JOINERS:
+        i -= 1
+    return i >= 0 and i < start - 1 and doc[i].text[:1].isupper() and doc[i].is_alpha
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,6 +272,52 @@ def blank_pipeline(model: str | None = None):
     return spacy.blank("xx")
 
 
+def label_forms(label: str, kind: str) -> tuple[list[tuple[str, bool]], int]:
+    """The patterns one label gives, as ``(form, exact)`` (``exact``: matched only with its
+    own case; a folded form is casefolded), and how many of its variants were refused.
+
+    >>> label_forms("Armstrong, Louis, 1901-1971", "agent")
+    ([('Armstrong, Louis, 1901-1971', True), ('Louis Armstrong', True)], 0)
+    >>> label_forms("Music.", "concept"), label_forms("The", "concept")
+    (([('music', False)], 0), ([], 1))
+    """
+    forms, refused = [], 0
+    for form in label_variants(label, kind):
+        if not usable_label(form):
+            refused += 1
+            continue
+        exact = case_sensitive(form, kind)
+        forms.append((form if exact else form.casefold(), exact))
+    return forms, refused
+
+
+def squashed(text: str, exact: bool) -> str:
+    """``text`` without white space (and lower-cased unless ``exact``): a label can match a
+    text only if its squashed form is a substring of the text's, since tokens cover every
+    character but white space. A cheap test that needs no tokenizer.
+
+    >>> squashed("New  York,\\nNY", exact=False)
+    'newyork,ny'
+    """
+    text = "".join(text.split())
+    return text if exact else text.lower()
+
+
+def may_mention(texts: Iterable[tuple[str, str]], forms: Iterable[tuple[str, bool]]) -> bool:
+    """Whether any of ``forms`` (``label_forms``) can match in a work's ``(field, text)`` pairs.
+
+    >>> may_mention([("summary", "Letters from New\\nYork")], [("new york", False)])
+    True
+    >>> may_mention([("summary", "Letters from York")], [("New York", True)])
+    False
+    """
+    whole = " ".join(text for _, text in texts)
+    exact_text, folded_text = squashed(whole, True), squashed(whole, False)
+    return any(
+        squashed(form, exact) in (exact_text if exact else folded_text) for form, exact in forms
+    )
+
+
 def build_matcher(labels: Iterable[tuple[str, str, str]], model: str | None = None) -> MentionMatcher:
     """A matcher of ``(unit, kind, label)`` rows (``read_labels``), guarded by ``usable_label``."""
     from spacy.matcher import PhraseMatcher
@@ -248,12 +326,9 @@ def build_matcher(labels: Iterable[tuple[str, str, str]], model: str | None = No
     by_form: dict[tuple[str, bool], set[str]] = defaultdict(set)
     skipped = 0
     for unit, kind, label in labels:
-        for form in label_variants(label, kind):
-            if not usable_label(form):
-                skipped += 1
-                continue
-            exact = case_sensitive(form, kind)
-            key = (form if exact else form.casefold(), exact)
+        forms, refused = label_forms(label, kind)
+        skipped += refused
+        for key in forms:
             if key not in by_form and len(by_form) >= MAX_LABELS:
                 skipped += 1
                 continue
@@ -279,20 +354,52 @@ def read_labels(store: Store) -> Iterator[tuple[str, str, str]]:
         yield row["unit"].value, row["kind"].value, row["label"].value
 
 
-def read_texts(store: Store) -> dict[str, list[tuple[str, str]]]:
-    """Each work's ``(field, text)`` pairs, in a stable order, at most ``MAX_TEXT_CHARS`` per work.
-
-    Held in memory (a few hundred bytes per work with an abstract: some 60 MB
-    for 100,000 abstracts of 600 characters) because the rows of one work do
-    not come together from the store.
-    """
-    texts: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    sizes: Counter = Counter()
+def text_rows(store: Store) -> Iterator[tuple[str, str, str]]:
+    """Every ``(work, field, text)`` of the store, streamed (a work's rows do not come together)."""
     for row in _rows(store, "mention_texts"):
-        work, text = row["work"].value, row["text"].value
-        if sizes[work] < MAX_TEXT_CHARS:
-            texts[work].append((row["field"].value, text[: MAX_TEXT_CHARS - sizes[work]]))
-            sizes[work] += len(text)
-    for pairs in texts.values():
-        pairs.sort()
-    return dict(texts)
+        yield row["work"].value, row["field"].value, row["text"].value
+
+
+def _bounded(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """A work's pairs once each, in a stable order, cut at ``MAX_TEXT_CHARS`` in all."""
+    out, size = [], 0
+    for field_name, text in sorted(set(pairs)):
+        if size >= MAX_TEXT_CHARS:
+            break
+        out.append((field_name, text[: MAX_TEXT_CHARS - size]))
+        size += len(text)
+    return out
+
+
+def read_texts(store: Store) -> dict[str, list[tuple[str, str]]]:
+    """Each work's ``(field, text)`` pairs (``work_texts``'s), every work's in memory at once:
+    for the precision test and the benchmarks; a refresh reads works a chunk at a time."""
+    texts: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for work, field_name, text in text_rows(store):
+        texts[work].append((field_name, text))
+    return {work: _bounded(pairs) for work, pairs in texts.items()}
+
+
+_TEXT_FIELDS = (("summary", BF.summary), ("tableOfContents", BF.tableOfContents))
+
+
+def work_texts(store: Store, work: str) -> list[tuple[str, str]]:
+    """One work's ``(field, text)`` pairs, read by pattern (what ``rq/mention_texts.rq`` reads
+    for it): the labels of its own summaries and contents notes if it is a ``bf:Work``, and
+    of its instances'.
+
+    A refresh reads the works it matches this way, a chunk at a time, so its memory is
+    that of a chunk, not of every text in the store.
+    """
+    node = NamedNode(work)
+    holders = [q.subject for q in store.quads_for_pattern(None, BF.instanceOf, node, None)]
+    if next(store.quads_for_pattern(node, RDF.type, BF.Work, None), None) is not None:
+        holders.append(node)
+    pairs = []
+    for holder in set(holders):
+        for field_name, prop in _TEXT_FIELDS:
+            for quad in store.quads_for_pattern(holder, prop, None, None):
+                for label in store.quads_for_pattern(quad.object, RDFS.label, None, None):
+                    if isinstance(label.object, Literal):
+                        pairs.append((field_name, label.object.value))
+    return _bounded(pairs)

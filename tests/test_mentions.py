@@ -10,7 +10,10 @@ Precision is measured against ``tests/data/mentions/precision.tsv``: 50 works
 from __future__ import annotations
 
 import csv
+import re
+import sqlite3
 from collections import defaultdict
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -29,21 +32,21 @@ from ontology.namespaces import BF, CG, PREFIXES, RDF, RDFS, SKOS
 from query.mentions import build_matcher, read_labels, read_texts
 from tests.conftest import BASE, SAMPLE_DATA, SHARED_DATA
 from tests.test_cli_ingest import catalograph
-from web.mentions_command import refresh_mentions
+from web.mentions_command import DIGESTS_FILE, refresh_mentions
 
 JUDGED = Path(__file__).parent / "data" / "mentions" / "precision.tsv"
 LAYOUT = Layout(BASE)
 GRAPH = mentions_graph(LAYOUT).value
-#: Below this share of correct (work, label) pairs the guards have regressed (measured: 85/103).
-MIN_PRECISION = 0.8
+#: Below this share of correct (work, label) pairs the guards have regressed (measured: 85/95,
+#: 0.89; 85/103 before the rules of issue 15's last pass, docs/mentions.md).
+MIN_PRECISION = 0.88
 
 
 @pytest.fixture(scope="module")
 def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample ingested by the command, which builds the mentions at its end."""
     data_dir = tmp_path_factory.mktemp("mentions") / "data"
     done = catalograph(data_dir, "ingest", "--quiet", str(SAMPLE_DATA))
-    assert done.returncode == 0, done.stderr
-    done = catalograph(data_dir, "mentions", "--refresh")
     assert done.returncode == 0, done.stderr
     assert "mentions rebuilt" in done.stderr
     return data_dir
@@ -111,6 +114,44 @@ def test_a_second_refresh_matches_nothing(sample_dir: Path) -> None:
     assert " 0 matched" in done.stderr and "0 quad(s) added, 0 removed" in done.stderr
 
 
+def test_an_ingest_that_changes_nothing_does_not_touch_the_mentions(sample_dir: Path) -> None:
+    """The same records again: unchanged, so the ingest skips the refresh (no line, no read)."""
+    before = digests(sample_dir)
+    done = catalograph(sample_dir, "ingest", "--quiet", str(SAMPLE_DATA))
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"written\s+0 ", done.stderr) and "mentions" not in done.stderr
+    assert digests(sample_dir) == before and before[2] == [("state", "clean")]
+
+
+def digests(data_dir: Path) -> tuple[list, list, list]:
+    with closing(sqlite3.connect(data_dir / DIGESTS_FILE)) as db:
+        return (sorted(db.execute("SELECT * FROM work_text")), sorted(db.execute("SELECT * FROM label")),
+                list(db.execute("SELECT key, value FROM meta WHERE key = 'state'")))
+
+
+def test_an_ingest_killed_before_its_refresh_is_made_good_by_the_next(tmp_path: Path) -> None:
+    """Records committed, then the process gone before the mentions were refreshed (as a
+    SIGKILL would leave it: the mark of ``mark_stale`` and no mentions): the next ingest finds
+    every record unchanged, and still refreshes."""
+    from web.config import load_settings
+    from web.ingest_command import IngestReport, ingest_items
+    from web.mentions_command import mark_stale
+
+    data_dir = tmp_path / "data"
+    settings = load_settings(None, env={}, data_dir=data_dir)
+    minter = IriMinter(BASE)
+    path = SAMPLE_DATA / "marcxml"
+    items = [item if isinstance(item, Rejected) else map_record(item, minter)
+             for file in sorted(path.glob("*.xml")) for item in get_source(detect_format(file)).read(file)]  # fmt: skip
+    with Writer(data_dir, LAYOUT, PIPELINE_VERSION) as writer:  # the ingest's writes, no refresh
+        mark_stale(data_dir)
+        writer.write([g for g in items if not isinstance(g, Rejected)])
+    assert digests(data_dir)[2] == [("state", "stale")]
+    report = ingest_items(settings, iter(items), IngestReport())
+    assert report.written == 0 and report.mentions is not None and report.mentions.full
+    assert report.mentions.mentions_found > 0 and digests(data_dir)[2] == [("state", "clean")]
+
+
 def test_an_edited_summary_is_matched_again_alone(sample_dir: Path) -> None:
     """Rewrite one work's summary in a writer session: only that work is matched, its
     old mentions go and the new one comes."""
@@ -128,6 +169,30 @@ def test_an_edited_summary_is_matched_again_alone(sample_dir: Path) -> None:
     assert not done.full and done.works_matched == 1 and done.quads_removed > 0
     found = rows(open_latest_snapshot(sample_dir), MENTIONS_OF.format(graph=GRAPH, work=work.value))
     assert [label for label, _, _ in found] == ["Suriname"] * len(found) and found
+
+
+def test_a_label_gone_unmatches_its_works_alone(sample_dir: Path) -> None:
+    """The place Cairo loses its label (an edit): only the works the graph says mention it are
+    matched again, and the mention goes (a manuscript "signed in Cairo", its MARC 520)."""
+    work = f"{BASE}work/k32dd99c70c8b6a2e8fb7"
+    with Writer(sample_dir, LAYOUT, PIPELINE_VERSION) as writer:
+        store = writer.store
+        labelled = list(store.quads_for_pattern(None, RDFS.label, Literal("Cairo"), None))
+        places = {q.subject for q in labelled if any(store.quads_for_pattern(q.subject, RDF.type, BF.Place, None))}
+        assert places
+        mentioning = {
+            q.subject.value for p in places
+            for q in store.quads_for_pattern(None, CG.mentions, p, NamedNode(GRAPH))
+        }  # fmt: skip
+        assert work in mentioning
+        for quad in labelled:
+            if quad.subject in places:
+                store.remove(quad)
+        writer.session.changed = True
+        done = refresh_mentions(writer, LAYOUT, sample_dir)
+    assert not done.full and done.works_matched == len(mentioning) and "lost a label" in done.reason
+    found = rows(open_latest_snapshot(sample_dir), MENTIONS_OF.format(graph=GRAPH, work=work))
+    assert "Cairo" not in {label for label, _, _ in found} and "Jerusalem" in {label for label, _, _ in found}
 
 
 def test_a_full_refresh_rebuilds_the_same_graph(sample_dir: Path) -> None:
@@ -164,7 +229,7 @@ def test_precision_on_fifty_hand_labelled_works(pristine_sample: Store) -> None:
             assert found <= set(verdicts), f"{work}: matched but not judged: {found - set(verdicts)}"
             correct += sum(verdicts[form] for form in found)
             total += len(found)
-    assert total >= 100
+    assert total >= 90  # 103 pairs judged; the rules refuse 8 of them (docs/mentions.md)
     assert correct / total >= MIN_PRECISION, f"precision {correct}/{total}"
 
 
@@ -187,6 +252,74 @@ def test_chinese_and_japanese_labels_match_inside_unspaced_text() -> None:
     matcher = build_matcher(read_labels(store))
     found = {(m.unit, m.count) for m in matcher.mentions(read_texts(store)[work.value])}
     assert found == {(music.value, 2), (tokyo.value, 1)}
+
+
+def test_harvests_and_ingests_keep_the_mentions_a_full_rebuild_would_make(
+    sample_dir: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """On the sample's store: a harvest (the loopback server stands in for arXiv's
+    repository: its real answer of 150 physics records, read in place) ends by matching the
+    new abstracts against every label; an ingest of the open-access records then matches its
+    new works and the old works that contain one of its new labels. The graph they leave is
+    the one a full rebuild makes."""
+    from tests.conftest import shared_path
+    from tests.oai_repository import OaiRepository, Reply, file_reply
+    from tests.test_web_harvest import FAST, IDENTIFY, body, harvest
+
+    physics = shared_path("oa/arxiv_oai/invenio-oaiharvester/sample_arxiv_response_listrecords_physics.xml")
+
+    def answer(params: dict[str, str]) -> Reply:
+        return Reply(body(IDENTIFY)) if params.get("verb") == "Identify" else file_reply(physics)
+
+    with OaiRepository(answer) as repo:
+        code, err = harvest(sample_dir, repo.url, capsys, FAST, metadata_prefix="arXiv", set_spec="physics")
+    assert code == 0, err
+    assert re.search(r"mentions updated in [\d.]+ s \(read .*\): .* \(150 with new texts", err), err
+    count = rows(open_latest_snapshot(sample_dir), f"""SELECT (COUNT(*) AS ?n) WHERE {{
+        GRAPH <{GRAPH}> {{ ?m cg:mentionedIn ?work }}
+        FILTER EXISTS {{ ?instance bf:instanceOf ?work FILTER(STRSTARTS(STR(?instance), "{BASE}instance/arxiv-")) }} }}""")
+    assert int(count[0][0]) > 0, err
+    done = catalograph(sample_dir, "ingest", "--quiet", str(SHARED_DATA / "oa"))
+    assert done.returncode in (0, 1), done.stderr  # 1: a few hostile test files are rejected
+    line = next(x for x in done.stderr.splitlines() if "mentions updated" in x)
+    assert "with new texts" in line and re.search(r"; [1-9]\d* containing one of", line), line
+    graph = NamedNode(GRAPH)
+    before = set(open_latest_snapshot(sample_dir).quads_for_pattern(None, None, None, graph))
+    done = catalograph(sample_dir, "mentions", "--refresh", "--full")
+    assert done.returncode == 0 and "0 quad(s) added, 0 removed" in done.stderr, done.stderr
+    assert set(open_latest_snapshot(sample_dir).quads_for_pattern(None, None, None, graph)) == before
+
+
+#: Two real Chinese summaries of the sample (MARC 520 of two books on Chinese diplomacy), and
+#: what a concept labelled 外交 (diplomacy) and a place labelled 中国 (China) must find in
+#: them, counted by hand: 中国 in 从中国改革, 用于中国外交, 创建中国外交, 全书分中国外交 and
+#: in 新中国 four times; 外交 in 中国外交 three times, then in 的外交成就, 的外交历程,
+#: 从外交的, 新中国外交工作, 外交学, 新中国外交实践, 新中国外交史.
+CHINESE_SUMMARIES = {
+    "k86e10b1c397ad3133445": {"中国": 4, "外交": 3},
+    "ke4ca783da87947a6a7ef": {"中国": 4, "外交": 7},
+}
+
+
+def test_chinese_summaries_of_the_sample_are_matched_by_characters(pristine_sample: Store) -> None:
+    """Real unspaced Chinese: each label found where it occurs, counted, and the store's own
+    labels (Chinese and Japanese names among them) find nothing else in these texts."""
+    texts = read_texts(pristine_sample)
+    labels = list(read_labels(pristine_sample))
+    extra = [(f"{BASE}concept/test-diplomacy", "concept", "外交"), (f"{BASE}place/test-china", "place", "中国"),
+             (f"{BASE}concept/test-book", "concept", "书")]  # one character: never a pattern
+    matcher = build_matcher(labels + extra)
+    names = {f"{BASE}concept/test-diplomacy": "外交", f"{BASE}place/test-china": "中国"}
+    for work, expected in CHINESE_SUMMARIES.items():
+        found = {names.get(m.unit, m.unit): m.count for m in matcher.mentions(texts[f"{BASE}work/{work}"])}
+        assert found == expected, work
+
+
+def test_japanese_text_is_matched_by_characters() -> None:
+    """A real Japanese title (わが外交の近況, the Diplomatic Bluebook, in a George Washington
+    University record of ../shared/data): kana and kanji are tokens alike."""
+    matcher = build_matcher([(f"{BASE}concept/k1", "concept", "外交"), (f"{BASE}concept/k2", "concept", "近況報告")])
+    assert [(m.unit, m.count) for m in matcher.mentions([("summary", "わが外交の近況")])] == [(f"{BASE}concept/k1", 1)]
 
 
 def test_the_mention_terms_are_declared() -> None:

@@ -30,6 +30,7 @@ from ontology.errors import StoreError, UsageError
 from web.association_build import AssociationRefresh, refresh_associations
 from web.candidates_command import CandidatesRefresh, refresh_candidates
 from web.config import Settings
+from web.mentions_command import MentionRefresh, mark_stale, refresh_after_ingest
 
 #: Rejections printed in the summary; ``--report`` has them all.
 SHOWN_REJECTIONS = 20
@@ -70,6 +71,10 @@ class IngestReport:
     associations: AssociationRefresh | None = None
     #: The match candidates refreshed at the end (``web.candidates_command``), when data changed.
     candidates: CandidatesRefresh | None = None
+    #: What keeping the mentions in step did (``web.mentions_command``); ``None``: nothing changed.
+    mentions: MentionRefresh | None = None
+    #: Some batch wrote or deleted a record graph (a deletion of an absent record changes nothing).
+    store_changed: bool = False
     #: Where the records came from when not from files (``3 pages of https://...``), for the summary.
     origin: str | None = None
     #: Why a stream ended before its end (a harvest's repository failed), for the summary.
@@ -257,6 +262,7 @@ def ingest_items(
             report.superseded += result.superseded
             report.deleted += result.deleted + result.deleted_absent
             report.deleted_present += result.deleted
+            report.store_changed |= bool(result.written or result.deleted)
             report.quads += result.quads
             report.unit_statements += result.unit_statements
             report.unit_statements_added += result.unit_statements_added
@@ -269,6 +275,7 @@ def ingest_items(
             if bar is not None:
                 bar.update(batch_size)
 
+        mentions_lag = mark_stale(settings.data_dir)  # before any write: a kill leaves the mark
         background = BackgroundWriter(writer, count)
         try:
             for item in items:
@@ -311,6 +318,9 @@ def ingest_items(
             report.associations = refresh_associations(writer, minter.layout, settings.data_dir)
         if report.changed_data:  # the review queue sees what this run brought in
             report.candidates = refresh_candidates(writer.store, minter.layout)
+        report.mentions = refresh_after_ingest(
+            writer, minter.layout, settings.data_dir, report.store_changed or mentions_lag
+        )
         if bar is not None and writer.compacts():
             bar.close()
             click.echo("compacting the store for readers (this ingest wrote much of it)...", err=True)
@@ -427,6 +437,8 @@ def summary(report: IngestReport) -> str:
         lines.append(f"  {report.associations.summary()}")
     if report.candidates:
         lines.append(f"  {report.candidates.summary()}")
+    if report.mentions:
+        lines.append(f"  {report.mentions.summary()}")
     if report.rejections:
         lines.append("rejected records:")
         lines.extend(f"  {rejection}" for rejection in report.rejections)

@@ -4,15 +4,31 @@ Composition: ``query.mentions`` reads the labels and texts and matches them,
 ``graph.mention_graph`` writes the difference, inside one writing session
 (``graph.writer.Writer``: the store's lock, and a checkpoint for readers).
 
-Incremental by content, not by change log: a small SQLite table
+Incremental by content, not by change log: a small SQLite file
 (``mentions.sqlite`` in the data directory) keeps a digest of each work's
-texts and one of the whole label set. A refresh re-matches only the works
-whose texts changed, appeared or went, whatever wrote them (an ingest, a
-SPARQL Update, the Graph Store Protocol); a changed label set (a concept
-renamed, a place added) re-matches every work, as any text may mention the
-new label, but still writes only the nodes that differ. The table is written
-after the store: a refresh killed in between re-matches those works next time,
-which writes nothing new.
+texts and the label rows (unit, kind, label) the graph was matched with. A
+refresh matches again only the works it must, whatever wrote the store (an
+ingest, a harvest, a SPARQL Update, the Graph Store Protocol):
+
+* those whose texts changed, appeared or went;
+* for a label gone (a concept renamed, a unit deleted): the works the graph
+  says mention its unit (a mention can only come or go where it was);
+* for a label added: the works whose texts contain its form once white
+  space is taken out (``query.mentions.may_mention``, a substring test that
+  no match can escape, since tokens cover every character but white space).
+
+That is exact: any other work would be matched to the very mentions it has
+(a longest match that a new label could hide contains that label). The
+matcher is built only when some work is matched. The file is written after
+the store: a refresh killed in between sees the same differences next time,
+which write nothing new.
+
+``refresh_after_ingest`` is the call at the end of ``catalograph ingest``
+and ``catalograph harvest`` (``web.ingest_command.ingest_items``): skipped,
+with no read at all, when the run wrote and deleted nothing, unless
+``mark_stale``, called before the run's first write, found that an earlier
+run was killed before its refresh ended (its records would now all be
+unchanged, and its mentions never made).
 """
 
 from __future__ import annotations
@@ -20,25 +36,39 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import time
+from collections import defaultdict
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
-from graph.mention_graph import held_works, write_mentions
+from graph.mention_graph import held_works, works_mentioning, write_mentions
 from graph.writer import Writer
 from ingest import PIPELINE_VERSION
 from ontology.layout import Layout
-from query.mentions import build_matcher, read_labels, read_texts
+from query.mentions import (
+    build_matcher,
+    label_forms,
+    may_mention,
+    read_labels,
+    text_rows,
+    work_texts,
+)
 from web.config import Settings
 
 DIGESTS_FILE = "mentions.sqlite"
 #: Bumped when matching rules change, so that every work is matched again.
-RULES_VERSION = "1"
+RULES_VERSION = "2"
+#: Added label forms times works with texts, at most, for the substring test that picks the
+#: works a new label may be in (``query.mentions.may_mention``); beyond it every work is
+#: matched again, which then costs about as much (some 10 M substring tests a second).
+PREFILTER_BUDGET = 20_000_000
+#: Works matched and written at once: a refresh holds their texts and mentions, not every work's.
+CHUNK_WORKS = 500
 
 
 @dataclass
 class MentionRefresh:
-    """What a refresh did (for the command's line and ``bench/mentions.py``)."""
+    """What a refresh did (for the command's line, the ingest's summary and the benches)."""
 
     full: bool
     works_with_text: int
@@ -50,78 +80,172 @@ class MentionRefresh:
     seconds_read: float
     seconds_match: float
     seconds_write: float
+    #: Why the works matched were matched: texts changed, labels added or gone, everything.
+    reason: str = ""
+
+    @property
+    def seconds(self) -> float:
+        return self.seconds_read + self.seconds_match + self.seconds_write
 
     def summary(self) -> str:
         how = "rebuilt" if self.full else "updated"
-        total = self.seconds_read + self.seconds_match + self.seconds_write
         return (
-            f"mentions {how} in {total:.1f} s: {self.works_with_text:,} work(s) with texts, "
+            f"mentions {how} in {self.seconds:.1f} s (read {self.seconds_read:.1f}, match "
+            f"{self.seconds_match:.1f}, write {self.seconds_write:.1f}): {self.works_with_text:,} work(s) with texts, "
             f"{self.works_matched:,} matched against {self.labels:,} label(s), "
             f"{self.mentions_found:,} mention(s) found, {self.quads_added:,} quad(s) added, "
             f"{self.quads_removed:,} removed"
+            + (f" ({self.reason})" if self.reason and not self.full else "")
         )
 
 
-def _digest(parts) -> str:
-    h = hashlib.blake2b(digest_size=16)
-    for part in parts:
-        h.update(part.encode("utf-8"))
-        h.update(b"\x00")
-    return h.hexdigest()
+def _row_hash(field_name: str, text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(f"{field_name}\t{text}".encode(), digest_size=16).digest(), "big")
 
 
 def _open_digests(data_dir: Path) -> sqlite3.Connection:
     db = sqlite3.connect(data_dir / DIGESTS_FILE)
     db.execute("CREATE TABLE IF NOT EXISTS work_text (work TEXT PRIMARY KEY, digest TEXT NOT NULL)")
     db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS label (unit TEXT NOT NULL, kind TEXT NOT NULL, label TEXT NOT NULL, "
+        "PRIMARY KEY (unit, kind, label)) WITHOUT ROWID"
+    )
     return db
 
 
+@dataclass
+class _Plan:
+    """What a refresh matches, found in one streaming pass over the texts."""
+
+    digests: dict[str, str]
+    todo: set[str]
+    gone: set[str]
+    reason: str
+
+
+def _plan(
+    store, layout: Layout, held: dict[str, str], full: bool,
+    added: set[tuple[str, str, str]], removed: set[tuple[str, str, str]],
+) -> _Plan:  # fmt: skip
+    """Each work's digest (a sum of its rows' hashes: no text kept), and the works to match:
+    every one when ``full``; else those whose texts changed, those that mention a unit that
+    lost a label, and those with a text that contains (squashed) a new label, or every one
+    when that test would cost more than matching."""
+    forms = {form for _u, kind, label in added for form in label_forms(label, kind)[0]} if not full else set()
+    test = bool(forms) and len(forms) * max(len(held), 1) <= PREFILTER_BUDGET
+    sums: dict[str, int] = defaultdict(int)
+    hits: set[str] = set()
+    for work, field_name, text in text_rows(store):
+        sums[work] = (sums[work] + _row_hash(field_name, text)) % (1 << 128)
+        if test and work not in hits and may_mention([(field_name, text)], forms):
+            hits.add(work)
+    digests = {work: f"{total:032x}" for work, total in sums.items()}
+    gone = (set(held) | held_works(store, layout)) - set(digests)
+    if full:
+        return _Plan(digests, set(digests), gone, "everything")
+    if forms and not test:
+        return _Plan(digests, set(digests), gone, f"{len(forms):,} new label forms: every work")
+    todo = {work for work, digest in digests.items() if held.get(work) != digest}
+    reasons = [f"{len(todo):,} with new texts"] if todo else []
+    if removed:
+        lost = works_mentioning(store, layout, {unit for unit, _k, _l in removed}) & set(digests)
+        todo |= lost
+        reasons.append(f"{len(lost):,} mentioning a unit that lost a label")
+    if forms:
+        todo |= hits
+        reasons.append(f"{len(hits):,} containing one of {len(forms):,} new label form(s)")
+    return _Plan(digests, todo, gone, "; ".join(reasons) or "nothing changed")
+
+
 def refresh_mentions(writer: Writer, layout: Layout, data_dir: Path, *, full: bool = False) -> MentionRefresh:
-    """Match the works whose texts (or the labels) changed and write their mentions."""
+    """Match the works whose texts changed, or that a changed label can concern, and write
+    their mentions (the module docstring says why this is exact), ``CHUNK_WORKS`` at a time."""
     store = writer.store
     started = time.perf_counter()
-    labels = sorted(set(read_labels(store)))
-    label_digest = _digest([RULES_VERSION] + [f"{u}\t{k}\t{v}" for u, k, v in labels])
-    texts = read_texts(store)
-    digests = {work: _digest(f"{f}\t{t}" for f, t in pairs) for work, pairs in texts.items()}
+    labels = set(read_labels(store))
     with closing(_open_digests(data_dir)) as db:
+        _set_state(db, "stale")  # until the digests below say what the graph now holds
         held = dict(db.execute("SELECT work, digest FROM work_text"))
-        row = db.execute("SELECT value FROM meta WHERE key = 'labels'").fetchone()
-        full = full or row is None or row[0] != label_digest
-        in_graph = held_works(store, layout)
+        row = db.execute("SELECT value FROM meta WHERE key = 'rules'").fetchone()
+        full = full or row is None or row[0] != RULES_VERSION
         if full:
-            todo = set(texts)
-            gone = (set(held) | in_graph) - set(texts)
+            added, removed = labels, None
         else:
-            todo = {w for w, d in digests.items() if held.get(w) != d}
-            gone = (set(held) | in_graph) - set(texts)
+            held_labels = set(db.execute("SELECT unit, kind, label FROM label"))
+            added, removed = labels - held_labels, held_labels - labels
+        plan = _plan(store, layout, held, full, added, removed or set())
+        del held
         read_seconds = time.perf_counter() - started
-        started = time.perf_counter()
-        matcher = build_matcher(labels) if todo else None
-        found: dict[str, list[tuple[str, str, int]]] = {}
-        count = 0
-        for work in sorted(todo):
-            mentions = matcher.mentions(texts[work]) if matcher else []
-            found[work] = [(m.unit, m.field, m.count) for m in mentions]
-            count += len(mentions)
-        match_seconds = time.perf_counter() - started
-        started = time.perf_counter()
-        added, removed = write_mentions(store, layout, found, gone)
-        if added or removed:
+        match_seconds = write_seconds = 0.0
+        matcher = build_matcher(labels) if plan.todo else None
+        count = added_quads = removed_quads = 0
+        todo = sorted(plan.todo)
+        for start in range(0, len(todo), CHUNK_WORKS):
+            clock = time.perf_counter()
+            found = {}
+            for work in todo[start : start + CHUNK_WORKS]:
+                mentions = matcher.mentions(work_texts(store, work))
+                found[work] = [(m.unit, m.field, m.count) for m in mentions]
+                count += len(mentions)
+            match_seconds += time.perf_counter() - clock
+            clock = time.perf_counter()
+            plus, minus = write_mentions(store, layout, found)
+            added_quads, removed_quads = added_quads + plus, removed_quads + minus
+            with db:  # after the store: a kill in between matches these again, to the same result
+                db.executemany(
+                    "INSERT OR REPLACE INTO work_text (work, digest) VALUES (?, ?)",
+                    ((w, plan.digests[w]) for w in found),
+                )
+            write_seconds += time.perf_counter() - clock
+        clock = time.perf_counter()
+        plus, minus = write_mentions(store, layout, {}, plan.gone)
+        added_quads, removed_quads = added_quads + plus, removed_quads + minus
+        if added_quads or removed_quads:
             writer.session.changed = True
         with db:
-            db.executemany("DELETE FROM work_text WHERE work = ?", ((w,) for w in gone))
-            db.executemany(
-                "INSERT OR REPLACE INTO work_text (work, digest) VALUES (?, ?)",
-                ((w, digests[w]) for w in todo),
-            )
-            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('labels', ?)", (label_digest,))
-        write_seconds = time.perf_counter() - started
+            db.executemany("DELETE FROM work_text WHERE work = ?", ((w,) for w in plan.gone))
+            if removed is None:
+                db.execute("DELETE FROM label")
+            else:
+                db.executemany("DELETE FROM label WHERE unit = ? AND kind = ? AND label = ?", removed)
+            db.executemany("INSERT OR IGNORE INTO label (unit, kind, label) VALUES (?, ?, ?)", added)
+            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('rules', ?)", (RULES_VERSION,))
+            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('state', 'clean')")
+        write_seconds += time.perf_counter() - clock
     return MentionRefresh(
-        full, len(texts), len(todo), count, added, removed,
-        matcher.labels if matcher else 0, read_seconds, match_seconds, write_seconds,
+        full, len(plan.digests), len(todo), count, added_quads, removed_quads,
+        matcher.labels if matcher else 0, read_seconds, match_seconds, write_seconds, plan.reason,
     )  # fmt: skip
+
+
+def _set_state(db: sqlite3.Connection, state: str) -> None:
+    with db:
+        db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('state', ?)", (state,))
+
+
+def mark_stale(data_dir: Path) -> bool:
+    """Say, before an ingest writes anything, that the mentions may lag the store; returns
+    whether they already did (a refresh or an ingest killed before its refresh ended).
+
+    The mark stays if the process is killed, so the next ingest refreshes even if it finds
+    every record unchanged; ``refresh_after_ingest`` takes it off.
+    """
+    with closing(_open_digests(data_dir)) as db:
+        row = db.execute("SELECT value FROM meta WHERE key = 'state'").fetchone()
+        _set_state(db, "stale")
+    return row is not None and row[0] != "clean"
+
+
+def refresh_after_ingest(writer: Writer, layout: Layout, data_dir: Path, changed: bool) -> MentionRefresh | None:
+    """The mentions brought up to date at the end of an ingest or a harvest that ``changed``
+    the store (records written or deleted, or an earlier run stopped before its refresh:
+    ``mark_stale``); when it did not, no read at all, the mark taken off."""
+    if changed:
+        return refresh_mentions(writer, layout, data_dir)
+    with closing(_open_digests(data_dir)) as db:
+        _set_state(db, "clean")
+    return None
 
 
 def run_mentions_command(settings: Settings, *, full: bool) -> str:
