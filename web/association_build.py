@@ -114,6 +114,7 @@ def _refresh(writer: Writer, layout: Layout, data_dir: Path, full: bool) -> Asso
     store = writer.store
     started = time.perf_counter()
     index = AssociationIndex(projection)
+    noted: set[str] = set()
     if previous is None:
         explainer = _Explainer(index, store, layout)
         kept: dict[int, list[tuple[int, float]]] = {}
