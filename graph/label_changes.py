@@ -24,56 +24,17 @@ refresh treats every resource read again as possibly relabelled.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
-from pyoxigraph import Literal
-
-from graph.ledger import delete_many, insert_many, parse_line
+from graph.ledger import delete_many, insert_many
 from ontology.namespaces import BF, MADS, RDFS, SKOS
 
-#: ``label``: the value of a label that entered the store; ``""``: the label shown may have
-#: changed whatever it is now (a label left, a title changed).
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS label_change (
-    iri TEXT NOT NULL, label TEXT NOT NULL, PRIMARY KEY (iri, label)
-) WITHOUT ROWID
-"""
+SCHEMA = "CREATE TABLE IF NOT EXISTS label_change (iri TEXT PRIMARY KEY) WITHOUT ROWID"
 
 #: What ``query.related.Labels`` reads to choose a label (tests/test_query_association.py
 #: checks they agree): a statement with one of these predicates may change a shown label.
 LABEL_PREDICATES = (RDFS.label, SKOS.prefLabel, MADS.authoritativeLabel, BF.title, BF.mainTitle)
 _PREDICATE_TOKENS = frozenset(f"<{p.value}>".encode() for p in LABEL_PREDICATES)
-_LITERAL_TOKENS = frozenset(f"<{p.value}>".encode() for p in LABEL_PREDICATES[:3])
-
-
-def label_rows(added: Iterable[bytes], removed: Iterable[bytes]) -> set[tuple[str, str]]:
-    """``(iri, label)`` rows for unit statements ``added`` to and ``removed`` from the store
-    (``SCHEMA``): why a label that entered is kept: if the label shown now is none of those
-    that entered and none left, it was the label shown before (the best of a set is the best
-    of any subset holding it), and the nodes naming the resource keep their words.
-
-    >>> sorted(label_rows(
-    ...     [b'<http://e.org/c/1> <http://www.w3.org/2004/02/skos/core#prefLabel> "A"@en <http://e.org/c/1> .\\n'],
-    ...     [b'<http://e.org/w/2#title-1> <http://id.loc.gov/ontologies/bibframe/mainTitle> "B" <g> .\\n'],
-    ... ))
-    [('http://e.org/c/1', 'A'), ('http://e.org/w/2', '')]
-    """
-    rows = {(iri, "") for iri in labelled_subjects(removed)}
-    for text in added:
-        for line in text.split(b"\n"):
-            if not line.startswith(b"<"):
-                continue
-            subject, _, rest = line.partition(b" ")
-            predicate = rest[: rest.find(b" ")]
-            if predicate not in _PREDICATE_TOKENS:
-                continue
-            iri = subject[1:-1].partition(b"#")[0].decode()
-            value = ""
-            if predicate in _LITERAL_TOKENS and subject.find(b"#") < 0:
-                term = parse_line(line + b"\n").object
-                value = term.value if isinstance(term, Literal) else ""
-            rows.add((iri, value))
-    return rows
 
 
 def labelled_subjects(texts: Iterable[bytes]) -> set[str]:
@@ -99,27 +60,14 @@ def labelled_subjects(texts: Iterable[bytes]) -> set[str]:
     return {subject.decode() for subject in found}
 
 
-def note(db: sqlite3.Connection, rows: Iterable[tuple[str, str]]) -> None:
-    """Inside the batch's transaction: the ``label_rows`` of its unit statements."""
-    insert_many(db, "INSERT OR IGNORE INTO label_change", sorted(rows), width=2)
+def note(db: sqlite3.Connection, iris: Iterable[str]) -> None:
+    """Inside the batch's transaction: ``iris``' labels may have changed."""
+    insert_many(db, "INSERT OR IGNORE INTO label_change", ((iri,) for iri in sorted(iris)), width=1)
 
 
-def noted(db: sqlite3.Connection) -> dict[str, set[str]]:
-    """Every IRI noted since the rows were last forgotten, with the labels that entered
-    (``""`` among them: its label shown may have changed whatever it is)."""
-    found: dict[str, set[str]] = {}
-    for iri, label in db.execute("SELECT iri, label FROM label_change"):
-        found.setdefault(iri, set()).add(label)
-    return found
-
-
-def relabelled(noted: dict[str, set[str]], shown: Callable[[str], str]) -> set[str]:
-    """Those of ``noted`` whose label ``shown`` now may not be the one shown before.
-
-    >>> sorted(relabelled({"a": {"A2"}, "b": {"B2"}, "c": {""}}, {"a": "A2", "b": "B1", "c": "C"}.get))
-    ['a', 'c']
-    """
-    return {iri for iri, labels in noted.items() if "" in labels or shown(iri) in labels}
+def noted(db: sqlite3.Connection) -> set[str]:
+    """Every IRI noted since the rows were last forgotten."""
+    return {iri for (iri,) in db.execute("SELECT iri FROM label_change")}
 
 
 def forget(db: sqlite3.Connection, iris: Iterable[str]) -> None:

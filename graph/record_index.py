@@ -441,7 +441,7 @@ class RecordIndex:
         (``graph.label_changes``), and clear the journal."""
         with self._transaction() as db:
             if units is not None:  # (its ``said`` is cleared once journaled: not its lines)
-                label_changes.note(db, label_changes.label_rows(units.add, units.remove))
+                label_changes.note(db, label_changes.labelled_subjects([*units.add, *units.remove]))
             if search:
                 self.search.apply(search)
             delete_many(db, "record_graph", list(removed), column="graph")

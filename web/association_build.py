@@ -114,7 +114,7 @@ def _refresh(writer: Writer, layout: Layout, data_dir: Path, full: bool) -> Asso
     store = writer.store
     started = time.perf_counter()
     index = AssociationIndex(projection)
-    noted: dict[str, set[str]] = {}
+    noted: set[str] = set()
     if previous is None:
         explainer = _Explainer(index, store, layout)
         kept: dict[int, list[tuple[int, float]]] = {}
@@ -135,12 +135,10 @@ def _refresh(writer: Writer, layout: Layout, data_dir: Path, full: bool) -> Asso
             before, projection.changed_resources or set(), projection.hierarchy_units or set()
         )
         noted = label_changes.noted(writer.session.index.db)
-        explainer = _Explainer(index, store, layout)
-        shown = label_changes.relabelled(noted, explainer.labels)
         relabelled = _relabelled(
-            store, layout, index, shown | (projection.changed_resources or set())
+            store, layout, index, noted | (projection.changed_resources or set())
         )
-        edits = _edits(index, before, relisting, explainer, relabelled)
+        edits = _edits(index, before, relisting, _Explainer(index, store, layout), relabelled)
         lists_seconds = time.perf_counter() - started
         write_started = time.perf_counter()
         projection.list_source = relisting.list_source
