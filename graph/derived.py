@@ -233,6 +233,30 @@ def update_associations(
     return added
 
 
+def nodes_naming(
+    store: Store, layout: Layout, units: Iterable[str]
+) -> dict[tuple[str, str], tuple[int, float]]:
+    """The nodes one of whose explaining units (``cg:explainedBy``) is one of ``units``:
+    (source, target) -> (rank, score), as the graph holds them. Pattern lookups only: one
+    per unit, one per node found."""
+    graph = associations_graph(layout)
+    subjects: set[NamedNode] = set()
+    for unit in units:
+        for quad in store.quads_for_pattern(None, _EXPLAINED_BY, NamedNode(unit), graph):
+            subjects.add(quad.subject)  # type: ignore[arg-type]
+    wanted = (_SOURCE, _TARGET, _RANK, _SCORE)
+    found: dict[tuple[str, str], tuple[int, float]] = {}
+    for subject in sorted(subjects, key=lambda node: node.value):
+        values = {
+            q.predicate: q.object.value
+            for q in store.quads_for_pattern(subject, None, None, graph)
+            if q.predicate in wanted
+        }
+        if len(values) == len(wanted):
+            found[(values[_SOURCE], values[_TARGET])] = (int(values[_RANK]), float(values[_SCORE]))
+    return found
+
+
 def _held(store: Store, source: str, graph: NamedNode) -> set[Quad]:
     """Every statement of the nodes whose source is ``source``."""
     held: set[Quad] = set()

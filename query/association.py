@@ -297,6 +297,14 @@ class AssociationIndex:
             )
         return found
 
+    def linked_units(self, iri: str) -> list[str]:
+        """The units the hierarchy links to unit ``iri`` (either way): a reason met through
+        ``iri`` (``Reason.via``) is one of them, and its words name ``iri``."""
+        column = self.projection.unit(iri)
+        if column is None:
+            return []
+        return [str(self.unit_names[other]) for other, _link in self._linked(column)]
+
     def row_units(self, matrix: sparse.csr_matrix, row: int) -> dict[int, float]:
         """One row of ``matrix`` as {column: value} (without building a scipy row)."""
         start, end = matrix.indptr[row], matrix.indptr[row + 1]

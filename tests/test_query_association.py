@@ -388,3 +388,50 @@ def test_a_reader_uses_the_projection_its_checkpoint_names(tmp_path: Path) -> No
     newer = load(data_dir, read_token(new_store, LAYOUT) or "")
     assert older is not None and newer is not None
     assert len(older.resources) < len(newer.resources)
+
+
+def relabelled(path: Path, into: Path, control_number: str, heading: str) -> Path:
+    """A copy of record ``control_number`` of ``path`` under another control number (another
+    edition of the same Work), its subject ``heading`` in capitals: the same concept (keys fold
+    case), with one more label, which becomes the label shown (capitals sort first)."""
+    record = next(
+        r for r in pymarc.parse_xml_to_array(str(path))
+        if r is not None and r["001"] and r["001"].data == control_number
+    )  # fmt: skip
+    record["001"].data = f"{control_number}0"
+    changed = 0
+    for field in record.get_fields("650"):
+        if field["a"] == heading:
+            field["a"] = heading.upper()
+            changed += 1
+    assert changed, f"no 650 {heading!r} in record {control_number}"
+    into.write_bytes(record.as_marc())
+    return into
+
+
+def test_an_update_that_changes_a_shared_units_label_equals_a_full_build(tmp_path: Path) -> None:
+    """A new edition gives a subject that hundreds of stored nodes name another label, which
+    becomes the one shown, and changes no unit's weight: the nodes of other lists that name
+    the subject are explained again all the same, so the derived graph after the update is the
+    one a full rebuild writes (issue 12)."""
+    data_dir = tmp_path / "data"
+    ingest(data_dir, [PRINCETON, GWU])
+    before = derived_state(data_dir)[1]
+    capitals = relabelled(PRINCETON, tmp_path / "relabelled.mrc", "4795081", "Manuscripts, Arabic")
+    report = run_ingest(load_settings(env={}, data_dir=data_dir), [capitals])
+    assert report.associations is not None and not report.associations.full
+    updated = derived_state(data_dir)[1]
+    assert not any("MANUSCRIPTS, ARABIC" in q for q in before)
+    assert sum("MANUSCRIPTS, ARABIC--New Jersey--Princeton" in q for q in updated) > 100
+    assert not any("Manuscripts, Arabic--New Jersey--Princeton" in q for q in updated)
+    assert full_rebuild_writes(data_dir) == 0
+    assert derived_state(data_dir)[1] == updated
+
+
+def test_the_label_changes_noted_are_of_what_labels_read() -> None:
+    """``graph.label_changes`` notes the statements ``Labels`` chooses a label from (and the
+    title's): one read and not noted would leave stale words in the derived graph."""
+    from graph.label_changes import LABEL_PREDICATES
+    from ontology.namespaces import BF
+
+    assert {*Labels._label_predicates, BF.title, BF.mainTitle} == set(LABEL_PREDICATES)
