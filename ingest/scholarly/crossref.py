@@ -188,10 +188,7 @@ def convert(record: SourceRecord) -> ScholarlyWork:
     for reference in _list(item.get("reference")):
         cited = normalise_doi(reference.get("DOI")) if isinstance(reference, dict) and isinstance(
             reference.get("DOI"), str) else None
-        if cited:
-            work.links.append(Link(cited, "references"))
-        else:
-            work.references_without_doi += 1
+        work.cite(cited)
     relations = item.get("relation") if isinstance(item.get("relation"), dict) else {}
     for name, targets in relations.items():
         relation = _RELATIONS.get(name)

@@ -30,7 +30,6 @@ from ingest.scholarly.work import (
     Container,
     Contributor,
     Funding,
-    Link,
     Organisation,
     RecordFault,
     ScholarlyWork,
@@ -201,10 +200,7 @@ def convert(record: SourceRecord) -> ScholarlyWork:
     citations = _child(element, "citation_list")
     for citation in citations if citations is not None else ():
         cited = normalise_doi(_value(_child(citation, "doi")))
-        if cited:
-            work.links.append(Link(cited, "references"))
-        else:
-            work.references_without_doi += 1
+        work.cite(cited)
     work.url = _value(_child(doi_data, "resource"))
     if not work.title:
         raise RecordFault("no-title", f"Crossref record {doi} has no title")

@@ -23,7 +23,6 @@ from ingest.scholarly.work import (
     Container,
     Contributor,
     Funding,
-    Link,
     Organisation,
     RecordFault,
     ScholarlyWork,
@@ -203,10 +202,7 @@ def convert(record: SourceRecord) -> ScholarlyWork:
     for ref in refs.iter("ref") if refs is not None else ():
         cited = next((normalise_doi(_value(p)) for p in ref.iter("pub-id")
                       if (p.get("pub-id-type") or "").lower() == "doi"), None)
-        if cited:
-            work.links.append(Link(cited, "references"))
-        else:
-            work.references_without_doi += 1
+        work.cite(cited)
     if not work.title:
         raise RecordFault("no-title", f"JATS article {record_id} has no title")
     return work

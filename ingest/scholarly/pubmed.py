@@ -27,7 +27,6 @@ from ingest.scholarly.work import (
     Container,
     Contributor,
     Funding,
-    Link,
     Organisation,
     RecordFault,
     ScholarlyWork,
@@ -159,10 +158,7 @@ def convert(record: SourceRecord) -> ScholarlyWork | tuple[str, str]:
     for reference in element.iter("Reference"):
         cited = next((normalise_doi(_value(i)) for i in reference.iter("ArticleId")
                       if (i.get("IdType") or "").lower() == "doi"), None)
-        if cited:
-            work.links.append(Link(cited, "references"))
-        else:
-            work.references_without_doi += 1
+        work.cite(cited)
     if not work.title:
         raise RecordFault("no-title", f"PubMed record {pmid} has no title")
     return work

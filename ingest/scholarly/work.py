@@ -133,6 +133,14 @@ class ScholarlyWork:
     url: str | None = None
     warnings: list[RecordWarning] = field(default_factory=list)
 
+    def cite(self, doi: str | None) -> None:
+        """One reference of the record: a ``references`` link when it has a (normalised) DOI,
+        else only counted; every source's reader says its references through here."""
+        if doi:
+            self.links.append(Link(doi, "references"))
+        else:
+            self.references_without_doi += 1
+
     def warn(self, rule: str, message: str) -> None:
         if len(self.warnings) < 20:
             self.warnings.append(RecordWarning(rule, message))
