@@ -73,12 +73,15 @@ class IngestReport:
     candidates: CandidatesRefresh | None = None
     #: What keeping the mentions in step did (``web.mentions_command``); ``None``: nothing changed.
     mentions: MentionRefresh | None = None
-    #: Some batch wrote or deleted a record graph (a deletion of an absent record changes nothing).
-    store_changed: bool = False
     #: Where the records came from when not from files (``3 pages of https://...``), for the summary.
     origin: str | None = None
     #: Why a stream ended before its end (a harvest's repository failed), for the summary.
     failure: str | None = None
+
+    @property
+    def store_changed(self) -> bool:
+        """Some batch wrote or deleted a record graph (a deletion of an absent record changes nothing)."""
+        return bool(self.written or self.deleted_present)
 
     @property
     def changed_data(self) -> bool:
@@ -262,7 +265,6 @@ def ingest_items(
             report.superseded += result.superseded
             report.deleted += result.deleted + result.deleted_absent
             report.deleted_present += result.deleted
-            report.store_changed |= bool(result.written or result.deleted)
             report.quads += result.quads
             report.unit_statements += result.unit_statements
             report.unit_statements_added += result.unit_statements_added
