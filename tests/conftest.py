@@ -1,5 +1,12 @@
 """Shared fixtures: real records, real stores on disk, small disks (a tmpfs, root only).
 
+The shipped sample (``data/``) is ingested once per session by the real
+``catalograph ingest`` (``ingested_sample``), and the review store (the sample
+and Evergreen's jazz catalogue, ``review_fixtures``) once too; a module gets
+its own copy of the closed data directory (``copy_data_dir``), which it may
+write to and serve. Nothing opens the originals but the copying, so no module
+sees another's edits. A copy is a valid data directory (tests/test_data_dir_copy.py).
+
 ``tests/data/`` holds copies of permissively licensed files from
 ``../shared/data`` (see tests/data/README.md); files from GPL/AGPL/LGPL sources
 are read from ``../shared/data`` in place, and tests that need them skip with a
@@ -9,9 +16,11 @@ clear reason when that folder is absent.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -84,3 +93,57 @@ def small_disk(tmp_path: Path) -> Iterator[Callable[[int], SmallDisk]]:
     yield mount
     for disk in mounted:
         disk.unmount()
+
+
+@dataclass(frozen=True)
+class IngestedStore:
+    """A data directory built once per session: copy it (``copy_data_dir``), never open it."""
+
+    path: Path
+    #: what the ``catalograph ingest`` that built it wrote to stderr (its summary)
+    stderr: str
+
+    def copy(self, tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+        """A copy of its own for the caller, at ``<a new temporary folder>/data``."""
+        return copy_data_dir(self.path, tmp_path_factory.mktemp(name) / "data")
+
+
+def copy_data_dir(source: Path, target: Path) -> Path:
+    """A copy of a closed data directory (no writer or server has it open), as a user
+    would make with ``cp -a``: the live store, the checkpoints, the sqlite files.
+
+    Copying is valid because nothing in a data directory names its own path
+    (docs/storage.md, Layout); the copy is checked against its original in
+    tests/test_data_dir_copy.py. Symbolic links are copied as links.
+    """
+    assert not target.exists(), f"{target} exists already"
+    shutil.copytree(source, target, symlinks=True)
+    return target
+
+
+@pytest.fixture(scope="session")
+def ingested_sample(tmp_path_factory: pytest.TempPathFactory) -> IngestedStore:
+    """The whole of ``data/``, ingested once by the real command (as ``bash .ci/up`` does),
+    which rebuilds the associations, the match candidates and the mentions at its end."""
+    from tests.test_cli_ingest import catalograph
+
+    data_dir = tmp_path_factory.mktemp("ingested-sample") / "data"
+    done = catalograph(data_dir, "ingest", "--quiet", str(SAMPLE_DATA))
+    assert done.returncode == 0, done.stderr
+    return IngestedStore(data_dir, done.stderr)
+
+
+@pytest.fixture(scope="module")
+def sample_copy(ingested_sample: IngestedStore, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The module's own copy of the ingested sample: it may write to it."""
+    return ingested_sample.copy(tmp_path_factory, "sample")
+
+
+@pytest.fixture(scope="session")
+def review_store(tmp_path_factory: pytest.TempPathFactory) -> IngestedStore:
+    """The sample and the jazz catalogue, ingested once (``review_fixtures.build_review_store``);
+    skipped, saying why, when ../shared/data is absent."""
+    from tests.review_fixtures import build_review_store
+
+    data_dir = tmp_path_factory.mktemp("review-store") / "data"
+    return IngestedStore(build_review_store(data_dir), "")

@@ -15,7 +15,7 @@ from pathlib import Path
 import pymarc
 import pytest
 from pyoxigraph import NamedNode, Quad, Store
-from review_fixtures import HERMAN, JAZZ, LAYOUT, MONK, build_review_store, candidate
+from review_fixtures import HERMAN, JAZZ, LAYOUT, MONK, candidate
 
 from graph.candidates import candidates_graph
 from graph.review import (
@@ -32,7 +32,7 @@ from ontology.errors import NotFoundError, UsageError
 from ontology.namespaces import CG, OWL, RDF
 from query.candidates import stored_candidates
 from query.review import queue_page
-from tests.conftest import BASE, shared_path
+from tests.conftest import BASE, IngestedStore, shared_path
 from tests.test_cli_ingest import catalograph
 
 LOVANO = (f"{BASE}agent/k63379aa54d403d9a401d", f"{BASE}agent/kc1b7f4ae19afa45e27de")
@@ -41,8 +41,8 @@ DORHAM = (f"{BASE}agent/k74fa8debec0d202281c6", f"{BASE}agent/kc1fbe0f5c40ae180b
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_review_store(tmp_path_factory.mktemp("review") / "data")
+def data_dir(review_store: IngestedStore, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return review_store.copy(tmp_path_factory, "review")
 
 
 def live(data_dir: Path) -> Store:

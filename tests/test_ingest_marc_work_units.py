@@ -63,9 +63,9 @@ def _ingest(data_dir: Path, *paths: Path) -> Store:
 
 
 @pytest.fixture(scope="module")
-def shipped(tmp_path_factory: pytest.TempPathFactory) -> Store:
-    """data/ (the demo sample), ingested as ``bash .ci/up`` does."""
-    return _ingest(tmp_path_factory.mktemp("shipped") / "data", SAMPLE_DATA)
+def shipped(sample_copy: Path) -> Store:
+    """data/ (the demo sample), ingested as ``bash .ci/up`` does (``tests/conftest.py``)."""
+    return open_latest_snapshot(sample_copy)
 
 
 @pytest.fixture(scope="module")

@@ -30,7 +30,7 @@ from ingest.sources import detect_format, get_source
 from ontology.layout import Layout
 from ontology.namespaces import BF, CG, PREFIXES, RDF, RDFS, SKOS
 from query.mentions import build_matcher, read_labels, read_texts
-from tests.conftest import BASE, SAMPLE_DATA, SHARED_DATA
+from tests.conftest import BASE, SAMPLE_DATA, SHARED_DATA, IngestedStore
 from tests.test_cli_ingest import catalograph
 from web.mentions_command import DIGESTS_FILE, refresh_mentions
 
@@ -43,22 +43,17 @@ MIN_PRECISION = 0.88
 
 
 @pytest.fixture(scope="module")
-def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sample ingested by the command, which builds the mentions at its end."""
-    data_dir = tmp_path_factory.mktemp("mentions") / "data"
-    done = catalograph(data_dir, "ingest", "--quiet", str(SAMPLE_DATA))
-    assert done.returncode == 0, done.stderr
-    assert "mentions rebuilt" in done.stderr
-    return data_dir
+def sample_dir(ingested_sample: IngestedStore, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample ingested by the command, which builds the mentions at its end (a copy of
+    the session's, ``tests/conftest.py``: the tests below edit it)."""
+    assert "mentions rebuilt" in ingested_sample.stderr
+    return ingested_sample.copy(tmp_path_factory, "mentions")
 
 
 @pytest.fixture(scope="module")
-def pristine_sample(tmp_path_factory: pytest.TempPathFactory) -> Store:
+def pristine_sample(ingested_sample: IngestedStore, tmp_path_factory: pytest.TempPathFactory) -> Store:
     """The sample as ingested, for the precision test (the tests above edit theirs)."""
-    data_dir = tmp_path_factory.mktemp("pristine") / "data"
-    done = catalograph(data_dir, "ingest", "--quiet", str(SAMPLE_DATA))
-    assert done.returncode == 0, done.stderr
-    return open_latest_snapshot(data_dir)
+    return open_latest_snapshot(ingested_sample.copy(tmp_path_factory, "pristine"))
 
 
 def oa_store() -> Store:

@@ -25,7 +25,6 @@ from ontology.layout import Layout
 from ontology.namespaces import BF, CG, RDF, RDFS, SKOS, compact
 from ontology.validation import ValidationTally, validate
 from ontology.vocabulary import ontology_triples
-from tests.conftest import SAMPLE_DATA
 from tests.test_cli_ingest import catalograph
 
 # the data's graphs: not the store's copy of the ontology itself (graph.ontology_graph), whose
@@ -36,11 +35,8 @@ _TYPES = "SELECT DISTINCT ?t WHERE { GRAPH ?g { ?s a ?t } " + _DATA + " }"
 
 
 @pytest.fixture(scope="module")
-def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data_dir = tmp_path_factory.mktemp("coverage") / "data"
-    done = catalograph(data_dir, "ingest", "--quiet", str(SAMPLE_DATA))
-    assert done.returncode == 0, done.stderr
-    return data_dir
+def sample_dir(sample_copy: Path) -> Path:
+    return sample_copy
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,8 @@
 """Associative retrieval over real records: what is related, why, and that every way of asking agrees.
 
-The sample of ``data/`` is ingested with ``catalograph ingest``'s library
-function (which ends by refreshing the associations), into a real data
-directory; ``related`` is asked of the checkpoint it published and of the
+The sample of ``data/`` is ingested by ``catalograph ingest`` (which ends by
+refreshing the associations) into a real data directory (a copy of the
+session's, tests/conftest.py); other stores here by its library function; ``related`` is asked of the checkpoint it published and of the
 projection that checkpoint names. Hand-picked records from the sample:
 
 - Princeton's *Ars minor* fragments of Donatus (data/marcxml/princeton.xml,
@@ -62,10 +62,8 @@ def labels(association: Association) -> Labels:
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data_dir = tmp_path_factory.mktemp("association") / "data"
-    ingest(data_dir, SAMPLE)
-    return data_dir
+def sample(sample_copy: Path) -> Path:
+    return sample_copy
 
 
 @pytest.fixture(scope="module")

@@ -13,18 +13,15 @@ import pytest
 from graph import latest_snapshot
 from ontology.errors import UsageError
 from query.search import MAX_QUERY_CHARS, MAX_TERMS, SearchHit, SearchQuery, search
-from tests.conftest import SAMPLE_DATA, shared_path
+from tests.conftest import shared_path
 from tests.test_cli_ingest import catalograph
 
 GAIKO_SEISHO = "http://127.0.0.1:5000/instance/lccn-sn95043469"  # 外交青書, data/marcxml/gwu.xml
 
 
 @pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data = tmp_path_factory.mktemp("search") / "data"
-    done = catalograph(data, "ingest", "--quiet", str(SAMPLE_DATA))
-    assert done.returncode in (0, 1), done.stderr
-    path = latest_snapshot(data)
+def checkpoint(sample_copy: Path) -> Path:
+    path = latest_snapshot(sample_copy)
     assert path is not None
     return path
 

@@ -43,12 +43,9 @@ def catalograph(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The whole sample of ``data/``, ingested by the real CLI."""
-    data_dir = tmp_path_factory.mktemp("suggest") / "data"
-    done = catalograph(data_dir, "ingest", "--quiet", str(ROOT / "data"))
-    assert done.returncode in (0, 1), done.stderr[-3000:]  # 1: some records rejected
-    return data_dir
+def sample_dir(sample_copy: Path) -> Path:
+    """The whole sample of ``data/``, ingested by the real CLI (``tests/conftest.py``)."""
+    return sample_copy
 
 
 @pytest.fixture(scope="module")

@@ -20,10 +20,8 @@ import pytest
 from browser_cdp import CHROMIUM, Chromium
 from web_fixtures import running_server, settings_for
 
-from web.ingest_command import run_ingest
+from tests.conftest import IngestedStore
 
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = sorted((ROOT / "data" / "marc").glob("*")) + sorted((ROOT / "data" / "marcxml").glob("*"))
 ARS_MINOR = "/instance/ctrl-marc-4603408"
 LATIN_GRAMMAR = "Latin language--Grammar--Early works to 1500"
 
@@ -37,11 +35,9 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    settings = settings_for(tmp_path_factory.mktemp("browser-pages") / "data")
-    report = run_ingest(settings, SAMPLE, workers=1)
-    assert report.associations is not None
-    with running_server(settings) as root:
+def url(ingested_sample: IngestedStore, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    assert "associations rebuilt" in ingested_sample.stderr
+    with running_server(settings_for(ingested_sample.copy(tmp_path_factory, "browser-pages"))) as root:
         yield root
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import IngestedStore
 from tests.web_fixtures import running_server, settings_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,12 +41,9 @@ def catalograph(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data = tmp_path_factory.mktemp("related") / "data"
-    done = catalograph(data, "ingest", str(ROOT / "data"))
-    assert done.returncode == 0, done.stderr
-    assert "associations rebuilt" in done.stderr
-    return data
+def data_dir(ingested_sample: IngestedStore, sample_copy: Path) -> Path:
+    assert "associations rebuilt" in ingested_sample.stderr
+    return sample_copy
 
 
 @pytest.fixture(scope="module")

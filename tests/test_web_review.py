@@ -19,9 +19,10 @@ from pathlib import Path
 
 import pytest
 import requests
-from review_fixtures import HERMAN, MONK, build_review_store, candidate
+from review_fixtures import HERMAN, MONK, candidate
 from web_fixtures import running_server, settings_for
 
+from tests.conftest import IngestedStore
 from web.accounts import add_user
 
 PASSWORD = "a long enough password"
@@ -30,8 +31,8 @@ BLACKWELL = ("http://127.0.0.1:5000/agent/kc3ebd006134f6fc68d1c", "http://127.0.
 
 
 @pytest.fixture(scope="module")
-def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    data_dir = build_review_store(tmp_path_factory.mktemp("web-review") / "data")
+def url(review_store: IngestedStore, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    data_dir = review_store.copy(tmp_path_factory, "web-review")
     add_user(data_dir, "carl", PASSWORD, "cataloger")
     add_user(data_dir, "rita", PASSWORD, "reviewer")
     with running_server(settings_for(data_dir)) as root:

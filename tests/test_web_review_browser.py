@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 from browser_cdp import CHROMIUM, Chromium
-from review_fixtures import HERMAN, MONK, build_review_store, candidate
+from review_fixtures import HERMAN, MONK, candidate
 from web_fixtures import running_server, settings_for
 
+from tests.conftest import IngestedStore
 from web.accounts import add_user
 
 pytestmark = [
@@ -31,8 +32,8 @@ PASSWORD = "a long enough password"
 
 
 @pytest.fixture(scope="module")
-def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    data_dir = build_review_store(tmp_path_factory.mktemp("web-review-browser") / "data")
+def url(review_store: IngestedStore, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    data_dir = review_store.copy(tmp_path_factory, "web-review-browser")
     add_user(data_dir, "carl", PASSWORD, "cataloger")
     add_user(data_dir, "rita", PASSWORD, "reviewer")
     with running_server(settings_for(data_dir)) as root:

@@ -21,8 +21,6 @@ from web_fixtures import HOSTILE_TITLE, build_data_dir, running_server, settings
 
 from graph import latest_snapshot, open_latest_snapshot
 from query.search import SearchQuery, search
-from tests.conftest import SAMPLE_DATA
-from tests.test_cli_ingest import catalograph
 
 #: Mozart's symphonies in data/marcxml/oclc.xml (OCLC 905053 and 946456): works titled
 #: "Symphonies, K. 385, D major" and "Symphonies, K. 200, C major" (MARC 240), whose instances
@@ -33,11 +31,8 @@ MOZART = "Mozart, Wolfgang Amadeus, 1756-1791"
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data = tmp_path_factory.mktemp("search-page") / "data"
-    done = catalograph(data, "ingest", "--quiet", str(SAMPLE_DATA))
-    assert done.returncode in (0, 1), done.stderr
-    return data
+def data_dir(sample_copy: Path) -> Path:
+    return sample_copy
 
 
 @pytest.fixture(scope="module")
