@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from browser_cdp import CHROMIUM, HEADLESS_FLAGS
 from web_fixtures import (
+    BROWSER_TESTS,
     HOSTILE_GRAPH_PATH,
     HOSTILE_TITLE,
     build_data_dir,
@@ -21,13 +22,7 @@ from web_fixtures import (
     settings_for,
 )
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="needs headless Chromium at /usr/bin/chromium (Debian package 'chromium')",
-    ),
-]
+pytestmark = BROWSER_TESTS
 
 
 @pytest.fixture(scope="module")

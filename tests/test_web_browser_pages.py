@@ -17,21 +17,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_cdp import CHROMIUM, Chromium
-from web_fixtures import running_server, settings_for
+from browser_cdp import Chromium
+from web_fixtures import BROWSER_TESTS, running_server, settings_for
 
 from tests.conftest import IngestedStore
 
 ARS_MINOR = "/instance/ctrl-marc-4603408"
 LATIN_GRAMMAR = "Latin language--Grammar--Early works to 1500"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="needs headless Chromium at /usr/bin/chromium (Debian package 'chromium')",
-    ),
-]
+pytestmark = BROWSER_TESTS
 
 
 @pytest.fixture(scope="module")

@@ -12,21 +12,22 @@ from pathlib import Path
 
 import pytest
 import requests
-from browser_cdp import CHROMIUM, Chromium
+from browser_cdp import Chromium
 from test_web_auth import insert
-from test_web_login_browser import ask, path, type_into
-from web_fixtures import build_data_dir, running_server, settings_for
+from test_web_login_browser import ask
+from web_fixtures import (
+    BROWSER_TESTS,
+    PASSWORD,
+    build_data_dir,
+    running_server,
+    settings_for,
+    sign_in,
+    type_into,
+)
 
 from web.accounts import add_user
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="needs headless Chromium at /usr/bin/chromium (Debian package 'chromium')",
-    ),
-]
-PASSWORD = "a long enough password"
+pytestmark = BROWSER_TESTS
 
 
 @pytest.fixture(scope="module")
@@ -43,12 +44,7 @@ def test_sign_in_open_the_history_and_revert_a_changeset(url: str, tmp_path: Pat
     key = made.headers["X-Catalograph-Changeset"].rsplit("/", 1)[1]
     assert ask(url, "to be reverted") is True
     with Chromium(tmp_path / "profile") as browser:
-        browser.navigate(url + "/editor")
-        assert path(browser) == "/login"
-        type_into(browser, "#name", "carl")
-        type_into(browser, "#password", PASSWORD)
-        browser.evaluate("document.querySelector('form.login button').click()")
-        browser.wait_for("location.pathname === '/editor' && document.readyState === 'complete'")
+        sign_in(browser, url, "carl")
 
         browser.evaluate("document.querySelector('a[href=\"/editor/history\"]').click()")
         browser.wait_for("location.pathname === '/editor/history' && document.readyState === 'complete'")

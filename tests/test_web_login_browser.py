@@ -13,20 +13,20 @@ from pathlib import Path
 
 import pytest
 import requests
-from browser_cdp import CHROMIUM, Chromium
+from browser_cdp import Chromium
 from test_web_auth import INSTANCE, insert
-from web_fixtures import build_data_dir, running_server, settings_for
+from web_fixtures import (
+    BROWSER_TESTS,
+    PASSWORD,
+    build_data_dir,
+    running_server,
+    settings_for,
+    type_into,
+)
 
 from web.accounts import add_user
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="needs headless Chromium at /usr/bin/chromium (Debian package 'chromium')",
-    ),
-]
-PASSWORD = "a long enough password"
+pytestmark = BROWSER_TESTS
 
 
 @pytest.fixture(scope="module")
@@ -39,11 +39,6 @@ def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def path(browser: Chromium) -> str:
     return browser.evaluate("location.pathname")
-
-
-def type_into(browser: Chromium, selector: str, text: str) -> None:
-    browser.evaluate(f"document.querySelector({json.dumps(selector)}).focus()")
-    browser.send("Input.insertText", {"text": text})
 
 
 def ask(url: str, note: str) -> bool:

@@ -17,20 +17,21 @@ from pathlib import Path
 
 import pytest
 import requests
-from browser_cdp import CHROMIUM, Chromium
+from browser_cdp import Chromium
 from test_web_auth import legacy_users_file
-from web_fixtures import build_data_dir, running_server, settings_for
+from web_fixtures import (
+    BROWSER_TESTS,
+    PASSWORD,
+    build_data_dir,
+    running_server,
+    settings_for,
+    sign_in,
+    type_into,
+)
 
 from web.accounts import add_user
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="needs headless Chromium at /usr/bin/chromium (Debian package 'chromium')",
-    ),
-]
-PASSWORD = "a long enough password"
+pytestmark = BROWSER_TESTS
 WORK = "http://id.loc.gov/ontologies/bibframe/Work"
 NEW = "https://w3id.org/catalograph/ontology#Scroll"
 
@@ -42,20 +43,6 @@ def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     legacy_users_file(data_dir, {"rita": ("reader", PASSWORD)})
     with running_server(settings_for(data_dir)) as root:
         yield root
-
-
-def type_into(browser: Chromium, selector: str, text: str) -> None:
-    browser.evaluate(f"document.querySelector({json.dumps(selector)}).focus()")
-    browser.send("Input.insertText", {"text": text})
-
-
-def sign_in(browser: Chromium, url: str, name: str, target: str) -> None:
-    browser.navigate(url + target)
-    browser.wait_for("location.pathname === '/login' && document.readyState === 'complete'")
-    type_into(browser, "#name", name)
-    type_into(browser, "#password", PASSWORD)
-    browser.evaluate("document.querySelector('form.login button').click()")
-    browser.wait_for("location.pathname !== '/login' && document.readyState === 'complete'")
 
 
 def test_a_cataloger_creates_a_class_seen_in_the_tree_and_the_reference(url: str, tmp_path: Path) -> None:

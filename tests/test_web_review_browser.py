@@ -14,21 +14,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_cdp import CHROMIUM, Chromium
+from browser_cdp import Chromium
 from review_fixtures import HERMAN, MONK, candidate
-from web_fixtures import running_server, settings_for
+from web_fixtures import BROWSER_TESTS, PASSWORD, running_server, settings_for, sign_in
 
 from tests.conftest import IngestedStore
 from web.accounts import add_user
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="needs headless Chromium at /usr/bin/chromium (Debian package 'chromium')",
-    ),
-]
-PASSWORD = "a long enough password"
+pytestmark = BROWSER_TESTS
 
 
 @pytest.fixture(scope="module")
@@ -40,16 +33,6 @@ def url(review_store: IngestedStore, tmp_path_factory: pytest.TempPathFactory) -
         yield root
 
 
-def sign_in(browser: Chromium, url: str, name: str) -> None:
-    browser.navigate(url + "/editor/review")  # not signed in: the login form, then back
-    assert browser.evaluate("location.pathname") == "/login"
-    for selector, text in (("#name", name), ("#password", PASSWORD)):
-        browser.evaluate(f"document.querySelector({json.dumps(selector)}).focus()")
-        browser.send("Input.insertText", {"text": text})
-    browser.evaluate("document.querySelector('form.login button').click()")
-    browser.wait_for("location.pathname === '/editor/review' && document.readyState === 'complete'")
-
-
 def local(iri: str) -> str:
     return "/" + iri.split("/", 3)[3]
 
@@ -57,7 +40,7 @@ def local(iri: str) -> str:
 def test_a_reviewer_accepts_and_both_pages_link_to_each_other(url: str, tmp_path: Path) -> None:
     item = f"#c-{candidate(MONK).value.rsplit('#', 1)[1]}"
     with Chromium(tmp_path / "profile") as browser:
-        sign_in(browser, url, "rita")
+        sign_in(browser, url, "rita", "/editor/review")
         assert browser.evaluate("document.querySelector('h1').textContent") == "Review queue"
         assert browser.evaluate(f"document.querySelector('{item} .why').innerText").startswith(
             "agents: same name, dates missing on one side or (nearly) agreeing"
@@ -89,7 +72,7 @@ def test_a_reviewer_accepts_and_both_pages_link_to_each_other(url: str, tmp_path
 
 def test_a_cataloger_sees_the_queue_but_may_not_decide(url: str, tmp_path: Path) -> None:
     with Chromium(tmp_path / "profile") as browser:
-        sign_in(browser, url, "carl")
+        sign_in(browser, url, "carl", "/editor/review")
         assert browser.evaluate("document.querySelectorAll('li.candidate').length") > 0
         assert browser.evaluate("document.querySelectorAll('button.accept, button.reject').length") == 0
         send = (

@@ -18,9 +18,9 @@ from urllib.parse import urlencode
 
 import pytest
 import requests
-from browser_cdp import CHROMIUM, Chromium
+from browser_cdp import Chromium
 from test_web_auth import legacy_users_file
-from web_fixtures import running_server, settings_for
+from web_fixtures import BROWSER_TESTS, PASSWORD, running_server, settings_for, sign_in, type_into
 
 from graph import Writer
 from ingest.iri import IriMinter
@@ -29,17 +29,10 @@ from ingest.model import SourceRecord
 from ingest.sources import get_source
 from web.accounts import add_user
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="needs headless Chromium at /usr/bin/chromium (Debian package 'chromium')",
-    ),
-]
+pytestmark = BROWSER_TESTS
 ROOT = Path(__file__).resolve().parent.parent
 BASE = "http://127.0.0.1:5000/"
 MESH = "http://id.nlm.nih.gov/mesh"
-PASSWORD = "a long enough password"
 
 
 @pytest.fixture(scope="module")
@@ -70,11 +63,6 @@ def sparql(url: str, query: str) -> dict:
     return answer.json()
 
 
-def type_into(browser: Chromium, selector: str, text: str) -> None:
-    browser.evaluate(f"document.querySelector({json.dumps(selector)}).focus()")
-    browser.send("Input.insertText", {"text": text})
-
-
 def click(browser: Chromium, selector: str) -> None:
     browser.evaluate(f"document.querySelector({json.dumps(selector)}).click()")
 
@@ -84,14 +72,6 @@ def submit(browser: Chromium, selector: str) -> None:
     browser.evaluate("window.leaving = true")
     click(browser, selector)
     browser.wait_for("!window.leaving && document.readyState === 'complete'")
-
-
-def sign_in(browser: Chromium, url: str, name: str, then: str) -> None:
-    browser.navigate(url + "/login?" + urlencode({"next": then}))
-    type_into(browser, "#name", name)
-    type_into(browser, "#password", PASSWORD)
-    click(browser, "form.login button")
-    browser.wait_for("!location.pathname.startsWith('/login') && document.readyState === 'complete'")
 
 
 def text_of(browser: Chromium, selector: str) -> str:

@@ -5,15 +5,22 @@ written here, whose text carries markup) through the real ingest pipeline and
 writes them with ``graph.Writer``, which publishes the checkpoint the server
 reads. ``running_server`` starts waitress (``web.server.create_server``, the
 same code ``catalograph serve`` runs) in a background thread on a free port.
+``BROWSER_TESTS``, ``type_into`` and ``sign_in`` are what the modules that drive
+headless Chromium (``browser_cdp``) share: the marks that skip them, saying
+why, where Chromium is absent, and the real login form typed into.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import pytest
+from browser_cdp import CHROMIUM, Chromium
 from pymarc import Field, Record, Subfield
 
 from graph import Writer
@@ -96,6 +103,36 @@ def running_server(settings: Settings) -> Iterator[str]:
         stop(server)
         thread.join(timeout=10)
         assert not thread.is_alive(), "the server did not stop"
+
+
+#: ``pytestmark`` of a module that drives Chromium: marked ``browser``, skipped where it is absent.
+BROWSER_TESTS = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="needs headless Chromium at /usr/bin/chromium (Debian package 'chromium')",
+    ),
+]
+#: The password of the accounts the browser tests sign in with.
+PASSWORD = "a long enough password"
+
+
+def type_into(browser: Chromium, selector: str, text: str) -> None:
+    """Type ``text`` into the element ``selector`` finds, as a keyboard would (no value set)."""
+    browser.evaluate(f"document.querySelector({json.dumps(selector)}).focus()")
+    browser.send("Input.insertText", {"text": text})
+
+
+def sign_in(browser: Chromium, url: str, name: str, target: str = "/editor") -> None:
+    """Open ``target`` not signed in: the server answers with the login form, which is typed
+    into and submitted by clicking its button, and leads back to ``target``."""
+    browser.navigate(url + target)
+    browser.wait_for("location.pathname === '/login' && document.readyState === 'complete'")
+    type_into(browser, "#name", name)
+    type_into(browser, "#password", PASSWORD)
+    browser.evaluate("document.querySelector('form.login button').click()")
+    browser.wait_for("location.pathname !== '/login' && document.readyState === 'complete'")
+    assert browser.evaluate("location.pathname") == urlsplit(target).path
 
 
 #: The heavy store (``heavy_records``): one Work that every edition's record adds to, and
