@@ -1,7 +1,8 @@
 """Resource pages as readers meet them: facts first, words not IRIs, related works, the graph.
 
 The real server over the shipped sample of ``data/`` ingested by ``catalograph
-ingest``'s library function (associations included). Hand-picked records:
+ingest`` (associations included; a copy of the session's, tests/conftest.py)
+and the hostile record of ``web_fixtures`` added by its library function. Hand-picked records:
 Princeton's seven *Ars minor* fragments (one Work by Donatus, sharing the
 subject *Latin language--Grammar--Early works to 1500* with the *Doctrinale*),
 and the DNB's records, whose subjects are GND authorities named by their own
@@ -14,27 +15,26 @@ import html
 import json
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
 from web_fixtures import HOSTILE_NAME, HOSTILE_TITLE, hostile_record, running_server, settings_for
 
+from tests.conftest import IngestedStore, copy_data_dir
 from web.ingest_command import run_ingest
 
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = sorted((ROOT / "data" / "marc").glob("*")) + sorted((ROOT / "data" / "marcxml").glob("*"))
 BASE = "http://127.0.0.1:5000/"
 ARS_MINOR = "/instance/ctrl-marc-4603408"
 HTML = {"Accept": "text/html"}
 
 
 @pytest.fixture(scope="module")
-def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def url(ingested_sample: IngestedStore, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The sample (a copy of the session's, tests/conftest.py) and the hostile record on top."""
     tmp = tmp_path_factory.mktemp("resource-pages")
-    settings = settings_for(tmp / "data")
-    report = run_ingest(settings, [*SAMPLE, hostile_record(tmp / "hostile.mrc")], workers=1)
-    assert report.associations is not None
+    settings = settings_for(copy_data_dir(ingested_sample.path, tmp / "data"))
+    report = run_ingest(settings, [hostile_record(tmp / "hostile.mrc")], workers=1)
+    assert report.written == 1 and report.associations is not None
     with running_server(settings) as root:
         yield root
 
