@@ -18,8 +18,6 @@ import hashlib
 import io
 import json
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -31,6 +29,7 @@ from browser_cdp import CHROMIUM, Chromium
 from web_fixtures import running_server, settings_for
 
 from ontology.namespaces import PREFIXES
+from tests.conftest import IngestedStore
 from web.query_ui import CONTENT_SECURITY_POLICY, INLINE_STYLE_HASHES, Example, load_examples
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,21 +39,11 @@ EXAMPLES = load_examples()
 
 
 @pytest.fixture(scope="module")
-def root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The server over the whole sample of ``data/``, ingested by the real CLI."""
-    data_dir = tmp_path_factory.mktemp("query-ui") / "data"
-    ingest = subprocess.run(
-        [sys.executable, "-m", "web.cli", "--data-dir", str(data_dir), "ingest", "--quiet", "data"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    # exit 1 only says some records were rejected, which .ci/up allows too
-    assert ingest.returncode in (0, 1), ingest.stderr[-3000:]
-    mentions = subprocess.run(  # the derived graph the mentions example reads
-        [sys.executable, "-m", "web.cli", "--data-dir", str(data_dir), "mentions", "--refresh"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert mentions.returncode == 0, mentions.stderr[-3000:]
-    with running_server(settings_for(data_dir)) as url:
+def root(ingested_sample: IngestedStore, sample_copy: Path) -> Iterator[str]:
+    """The server over the whole sample of ``data/``, ingested by the real CLI (a copy of the
+    session's, tests/conftest.py), which built the derived graph the mentions example reads."""
+    assert "mentions rebuilt" in ingested_sample.stderr
+    with running_server(settings_for(sample_copy)) as url:
         yield url
 
 
