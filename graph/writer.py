@@ -505,16 +505,22 @@ class Writer:
         session = self.generated_at.value
         for record in records:
             stored = known.get(record.graph)
+            # Written earlier in this session, by another record of the input: the later
+            # record wins with its provenance even when it says the same, as it would in
+            # one batch, so the store does not depend on where the batches were cut.
+            # (The very record again, from the same position, is unchanged.)
+            moved_in_session = False
             if stored is not None and stored.written_at == session:
-                # written earlier in this session, by another record of the input
                 self._collide(result, record.graph, stored.stored_position, record.position)
+                moved_in_session = stored.stored_position != record.position
             if record.deleted:
                 if stored is not None:
                     drop.append(record.graph)
                     result.deleted += 1
                 else:
                     result.deleted_absent += 1
-            elif stored is not None and stored.content_hash == record.content_hash:
+            elif (stored is not None and stored.content_hash == record.content_hash
+                  and not moved_in_session):
                 result.unchanged += 1
             else:
                 try:

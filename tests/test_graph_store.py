@@ -439,6 +439,33 @@ def test_same_graph_twice_later_wins_and_is_reported(tmp_path: Path, records: li
     assert writer.totals.collision_count == 3
 
 
+def test_same_graph_twice_across_batches_keeps_the_later_provenance_even_when_equal(
+        tmp_path: Path, graphs: list[RecordGraph]) -> None:
+    """Two records of one input that say the same, cut into two batches: the later one's
+    provenance is stored, as when both are in one batch (the store must not depend on
+    ``--batch-size``; found on data/marcxml/princeton.xml records 24 and 25)."""
+    first = graphs[0]
+    again = dataclasses.replace(
+        first, position=dataclasses.replace(first.position, number=7, offset=4096, line=99))
+    in_one = tmp_path / "one"
+    with Writer(in_one, MINTER.layout, VERSION) as writer:
+        assert writer.write([first, again]).superseded == 1
+        one = read_provenance(writer.store, NamedNode(first.graph), META)
+    in_two = tmp_path / "two"
+    with Writer(in_two, MINTER.layout, VERSION) as writer:
+        writer.write([first])
+        later = writer.write([again])
+        assert (later.unchanged, later.written, later.collision_count) == (0, 1, 1)
+        two = read_provenance(writer.store, NamedNode(first.graph), META)
+        assert graph_quads(writer.store, first.graph) == expected_quads(first)
+    assert one is not None and two is not None
+    assert (one.position, one.byte_offset, one.line) == (7, 4096, 99)
+    assert (two.position, two.byte_offset, two.line) == (7, 4096, 99)
+    # A later session finds it unchanged, as before.
+    with Writer(in_two, MINTER.layout, VERSION) as writer:
+        assert writer.write([again]).unchanged == 1
+
+
 # ---------------------------------------------------------------- recovery
 
 
