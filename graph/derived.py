@@ -3,15 +3,27 @@
 Every statement lives in one graph (``ontology.layout``): the association
 nodes are fragments of the graph ``{base}graph/derived/associations``
 (``…/associations#a{hash of the source and the target}``), so all their
-statements live there, and nothing else does. Each node::
+statements live there, and nothing else does. Each node, with its reasons
+(``…#a{hash}-1`` to ``-6``, strongest first)::
 
     <…#a1f…> a cg:Association ; cg:source <work/k1> ; cg:target <work/k9> ;
         cg:rank 1 ; cg:score 0.412 ; cg:explainedBy <concept/k3>, <agent/k7> ;
-        cg:explanation "Shares the subject *…* and the composer *…*."@en .
+        cg:hasReason <…#a1f…-1>, <…#a1f…-2> .
+    <…#a1f…-1> cg:reasonUnit <concept/k3> ; cg:share 0.91 .
+    <…#a1f…-2> cg:reasonUnit <concept/k5> ; cg:share 0.31 ; cg:through <concept/k4> .
 
 and the graph names the projection it was computed from
 (``<…/associations> cg:projection "token"``; ``graph.projection``), which is
 how a reader of a checkpoint finds the projection that matches it.
+
+**Units by IRI, not by label.** A reason names its unit (and the seed's unit
+it was met through, ``cg:through``) and its share of the score; the words a
+reader sees are made when they are read, with the labels the store holds
+then (``query.related`` for the API, the pages and the CLI; the endpoint's
+example query joins them in SPARQL). So a new record that gives a unit
+another label changes no node here, and an update need not look for the
+nodes naming it (it once explained 13,252 nodes again for 847 quads that
+changed: docs/benchmarks.md).
 
 A node is named by its source and target, not by its rank: when a new work
 enters a list at rank 3, the nodes below it keep their names and statements
@@ -50,6 +62,15 @@ BATCH_QUADS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
+class ReasonStated:
+    """One unit behind an association, as the derived graph states it (``query.association.Reason``)."""
+
+    unit: str
+    share: float
+    through: str | None = None  # the seed's unit it was met through (the hierarchy), if not shared
+
+
+@dataclass(frozen=True, slots=True)
 class AssociationNode:
     """One materialised association (computed in ``query.association``, written here)."""
 
@@ -57,8 +78,12 @@ class AssociationNode:
     target: str
     rank: int
     score: float
-    units: tuple[str, ...]
-    explanation: str
+    reasons: tuple[ReasonStated, ...]
+
+    @property
+    def units(self) -> tuple[str, ...]:
+        """The units that explain it (``cg:explainedBy``), once each, strongest first."""
+        return tuple(dict.fromkeys(r.unit for r in self.reasons))
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +131,8 @@ def read_token(store: Store, layout: Layout) -> str | None:
 
 
 _TYPE, _ASSOCIATION, _SOURCE, _TARGET = RDF.type, CG.Association, CG.source, CG.target
-_RANK, _SCORE, _EXPLAINED_BY, _EXPLANATION = CG.rank, CG.score, CG.explainedBy, CG.explanation
+_RANK, _SCORE, _EXPLAINED_BY, _HAS_REASON = CG.rank, CG.score, CG.explainedBy, CG.hasReason
+_REASON_UNIT, _SHARE, _THROUGH = CG.reasonUnit, CG.share, CG.through
 
 
 def _quads(layout: Layout, node: AssociationNode) -> list[Quad]:
@@ -120,9 +146,25 @@ def _quads(layout: Layout, node: AssociationNode) -> list[Quad]:
         Quad(subject, _SCORE, decimal(node.score), graph),
     ]
     quads += [Quad(subject, _EXPLAINED_BY, NamedNode(unit), graph) for unit in node.units]
-    if node.explanation:
-        quads.append(Quad(subject, _EXPLANATION, Literal(node.explanation, language="en"), graph))
+    for number, reason in enumerate(node.reasons, start=1):
+        part = NamedNode(f"{subject.value}-{number}")
+        quads += [
+            Quad(subject, _HAS_REASON, part, graph),
+            Quad(part, _REASON_UNIT, NamedNode(reason.unit), graph),
+            Quad(part, _SHARE, decimal(reason.share), graph),
+        ]
+        if reason.through is not None:
+            quads.append(Quad(part, _THROUGH, NamedNode(reason.through), graph))
     return quads
+
+
+def _node_quads(store: Store, subject: NamedNode, graph: NamedNode) -> set[Quad]:
+    """Every statement of one node: its own and its reasons'."""
+    held = set(store.quads_for_pattern(subject, None, None, graph))
+    for quad in list(held):
+        if quad.predicate == _HAS_REASON:
+            held.update(store.quads_for_pattern(quad.object, None, None, graph))  # type: ignore[arg-type]
+    return held
 
 
 def _drop_token(store: Store, graph: NamedNode) -> None:
@@ -205,9 +247,7 @@ def update_associations(
     graph = associations_graph(layout)
     _drop_token(store, graph)
     for source, target in dropped:
-        for quad in list(
-            store.quads_for_pattern(node_iri(layout, source, target), None, None, graph)
-        ):
+        for quad in _node_quads(store, node_iri(layout, source, target), graph):
             store.remove(quad)
     added = 0
     pending: list[Quad] = []
@@ -221,7 +261,7 @@ def update_associations(
             pending.append(Quad(subject, _SCORE, decimal(moved.new_score), graph))
     for node in computed:
         subject = node_iri(layout, node.source, node.target)
-        held = set(store.quads_for_pattern(subject, None, None, graph))
+        held = _node_quads(store, subject, graph)
         wanted = set(_quads(layout, node))
         for quad in held - wanted:
             store.remove(quad)
@@ -233,35 +273,11 @@ def update_associations(
     return added
 
 
-def nodes_naming(
-    store: Store, layout: Layout, units: Iterable[str]
-) -> dict[tuple[str, str], tuple[int, float]]:
-    """The nodes one of whose explaining units (``cg:explainedBy``) is one of ``units``:
-    (source, target) -> (rank, score), as the graph holds them. Pattern lookups only: one
-    per unit, one per node found."""
-    graph = associations_graph(layout)
-    subjects: set[NamedNode] = set()
-    for unit in units:
-        for quad in store.quads_for_pattern(None, _EXPLAINED_BY, NamedNode(unit), graph):
-            subjects.add(quad.subject)  # type: ignore[arg-type]
-    wanted = (_SOURCE, _TARGET, _RANK, _SCORE)
-    found: dict[tuple[str, str], tuple[int, float]] = {}
-    for subject in sorted(subjects, key=lambda node: node.value):
-        values = {
-            q.predicate: q.object.value
-            for q in store.quads_for_pattern(subject, None, None, graph)
-            if q.predicate in wanted
-        }
-        if len(values) == len(wanted):
-            found[(values[_SOURCE], values[_TARGET])] = (int(values[_RANK]), float(values[_SCORE]))
-    return found
-
-
 def _held(store: Store, source: str, graph: NamedNode) -> set[Quad]:
     """Every statement of the nodes whose source is ``source``."""
     held: set[Quad] = set()
     for link in store.quads_for_pattern(None, CG.source, NamedNode(source), graph):
-        held.update(store.quads_for_pattern(link.subject, None, None, graph))
+        held.update(_node_quads(store, link.subject, graph))  # type: ignore[arg-type]
     return held
 
 

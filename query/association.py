@@ -304,14 +304,6 @@ class AssociationIndex:
             )
         return found
 
-    def linked_units(self, iri: str) -> list[str]:
-        """The units the hierarchy links to unit ``iri`` (either way): a reason met through
-        ``iri`` (``Reason.via``) is one of them, and its words name ``iri``."""
-        column = self.projection.unit(iri)
-        if column is None:
-            return []
-        return [str(self.unit_names[other]) for other, _link in self._linked(column)]
-
     def row_units(self, matrix: sparse.csr_matrix, row: int) -> dict[int, float]:
         """One row of ``matrix`` as {column: value} (without building a scipy row)."""
         start, end = matrix.indptr[row], matrix.indptr[row + 1]
@@ -507,31 +499,44 @@ class AssociationIndex:
     def _change(
         self, before: AssociationIndex, changed: set[str], hierarchy_units: set[str]
     ) -> Change:
-        """The works read again, the units (columns) whose weight or hierarchy changed, and ``A``."""
+        """The works whose row changed, the units (columns) whose weight or hierarchy changed,
+        and ``A``.
+
+        A work read again whose row of ``W`` is the one it had (the same units, used the same
+        way: a new edition that adds no unit, a record graph written again the same) scores
+        and is explained as before, so it is not counted as changed."""
         p, q = self.projection, before.projection
         rows = [p.row(iri) for iri in changed]
-        works = {int(self.work_pos[r]) for r in rows if r is not None and self.work_pos[r] >= 0}
         # each column's counterpart before: a unit by its IRI, a Work's own column by its Work
         old_work = positions(q.resources[before.works], p.resources[self.works])
         old_column = np.concatenate(
             [positions(q.units, p.units), np.where(old_work >= 0, len(q.units) + old_work, -1)]
         )
+        works = {
+            int(self.work_pos[r]) for r in rows
+            if r is not None and self.work_pos[r] >= 0
+            and not self._same_row(before, int(self.work_pos[r]), old_work, old_column)
+        }  # fmt: skip
         moved = (old_column < 0) | (before.weight[np.maximum(old_column, 0)] != self.weight)
         linked = positions(p.units, np.array(sorted(hierarchy_units), dtype=str))
         moved[linked[linked >= 0]] = True
         units = np.flatnonzero(moved)
         users = set(np.unique(self.WT[units].indices).tolist()) if len(units) else set()
-        was = positions(q.resources, p.resources[self.works])
-        return Change(
-            works=works,
-            units=set(units.tolist()),
-            users=works | users,
-            before=np.where(was >= 0, before.work_pos[np.maximum(was, 0)], -1).tolist(),
-            linked=set(linked[linked >= 0].tolist()),
-            weight_then=np.where(
-                old_column >= 0, before.weight[np.maximum(old_column, 0)], np.nan
-            ).tolist(),
-        )
+        return Change(works=works, units=set(units.tolist()), users=works | users)
+
+    def _same_row(
+        self, before: AssociationIndex, work: int, old_work: np.ndarray, old_column: np.ndarray
+    ) -> bool:
+        """Whether ``work``'s row of ``W`` is, unit for unit, the one it had in ``before``."""
+        then = int(old_work[work])
+        if then < 0:
+            return False
+        part = slice(self.W.indptr[work], self.W.indptr[work + 1])
+        columns = old_column[self.W.indices[part]]
+        if (columns < 0).any():
+            return False
+        now = dict(zip(columns.tolist(), self.W.data[part].tolist(), strict=True))
+        return now == self.row_units(before.W, then)
 
     def same_pair(self, change: Change, source: int, target: int) -> bool:
         """Whether ``source``'s association with ``target`` (score and explanation) is as it was:
@@ -551,63 +556,12 @@ class AssociationIndex:
                     return False
         return True
 
-    def same_explanation(
-        self, before: AssociationIndex, change: Change, source: int, target: int
-    ) -> bool:
-        """Whether ``source``'s association with ``target`` is explained in the same words as in
-        ``before``, though its score may differ: neither work was read again (so their units,
-        roles, kinds and editions are as they were), and the units behind the score come in the
-        same order, with the same paths (weights that changed moved shares, not ranks)."""
-        if source in change.works or target in change.works:
-            return False
-        old_source, old_target = change.before[source], change.before[target]
-        if old_source < 0 or old_target < 0:
-            return False
-        if change.linked.isdisjoint(self._units_of(target)):
-            # the same reasons as before (the rows and the hierarchy around them are unchanged),
-            # with their shares then: the same formula over the weights then, so the same floats
-            # as ``before.reasons`` computes, without its rows and links
-            seed, row = self.work_units(source), self.work_units(target)
-            now = self.reasons(seed, target)
-            if len(now) <= 1:
-                return True
-            then = sorted(
-                now,
-                key=lambda r: (-_share_then(change.weight_then, seed, row, r), r.unit, r.via or ""),
-            )
-            return [(r.unit, r.via) for r in now[:MAX_REASONS]] == [
-                (r.unit, r.via) for r in then[:MAX_REASONS]
-            ]
-        now = self.reasons(self.work_units(source), target)[:MAX_REASONS]
-        then = before.reasons(before.work_units(old_source), old_target)[:MAX_REASONS]
-        return [_path(self, r) for r in now] == [_path(before, r) for r in then]
-
     def _units_of(self, work: int) -> set[int]:
         found = self._unit_sets.get(work)
         if found is None:
             found = set(self.W.indices[self.W.indptr[work] : self.W.indptr[work + 1]].tolist())
             self._unit_sets[work] = found
         return found
-
-
-def _share_then(
-    weight_then: list[float], seed: dict[int, float], row: dict[int, float], reason: Reason
-) -> float:
-    """``reason``'s share with the weights of before (``AssociationIndex.reasons``' formula)."""
-    unit, strength = reason.column, row[reason.column]
-    if reason.via is None:
-        return float(seed[unit] * strength * weight_then[unit])
-    other = reason.via_column
-    return float(
-        seed[other] * strength * reason.link * math.sqrt(weight_then[unit] * weight_then[other])
-    )
-
-
-def _path(index: AssociationIndex, reason: Reason) -> tuple[str, str | None, str | None]:
-    """What an explanation says of one reason: the unit, and the seed's unit it was met through."""
-    if reason.via is None:
-        return reason.unit, None, None
-    return reason.unit, reason.via, index.relation(reason.via_column, reason.column)
 
 
 #: Below a list's tenth score, how far a work scored from its own side may still be at or above
@@ -619,12 +573,9 @@ SYMMETRY_MARGIN = 1e-8
 class Change:
     """What an update changed, in an index's positions (``AssociationIndex.relist``)."""
 
-    works: set[int]  # works read again
+    works: set[int]  # works whose row changed (read again, and not as they were)
     units: set[int]  # columns whose weight or hierarchy changed (``U``)
     users: set[int]  # ``A``: the works read again and the users of ``U``
-    before: list[int]  # each work's position in the index before (-1: a new work)
-    linked: set[int]  # columns whose hierarchy changed
-    weight_then: list[float]  # each column's weight before (NaN: a new unit)
 
 
 @dataclass
