@@ -9,21 +9,23 @@ statements live there, and nothing else does. Each node, with its reasons
     <…#a1f…> a cg:Association ; cg:source <work/k1> ; cg:target <work/k9> ;
         cg:rank 1 ; cg:score 0.412 ; cg:explainedBy <concept/k3>, <agent/k7> ;
         cg:hasReason <…#a1f…-1>, <…#a1f…-2> .
-    <…#a1f…-1> cg:reasonUnit <concept/k3> ; cg:share 0.91 .
-    <…#a1f…-2> cg:reasonUnit <concept/k5> ; cg:share 0.31 ; cg:through <concept/k4> .
+    <…#a1f…-1> cg:reasonUnit <concept/k3> .
+    <…#a1f…-2> cg:reasonUnit <concept/k5> ; cg:through <concept/k4> .
 
 and the graph names the projection it was computed from
 (``<…/associations> cg:projection "token"``; ``graph.projection``), which is
 how a reader of a checkpoint finds the projection that matches it.
 
 **Units by IRI, not by label.** A reason names its unit (and the seed's unit
-it was met through, ``cg:through``) and its share of the score; the words a
-reader sees are made when they are read, with the labels the store holds
+it was met through, ``cg:through``), in the order of their shares of the
+score (``-1`` strongest); the words a reader sees are made when they are read, with the labels the store holds
 then (``query.related`` for the API, the pages and the CLI; the endpoint's
 example query joins them in SPARQL). So a new record that gives a unit
 another label changes no node here, and an update need not look for the
 nodes naming it (it once explained 13,252 nodes again for 847 quads that
-changed: docs/benchmarks.md).
+changed: docs/benchmarks.md). The shares themselves are not stated: they
+move with every weight that moves, and would rewrite nodes whose reasons
+and their order stay the same (the API gives them, with the weights).
 
 A node is named by its source and target, not by its rank: when a new work
 enters a list at rank 3, the nodes below it keep their names and statements
@@ -66,7 +68,6 @@ class ReasonStated:
     """One unit behind an association, as the derived graph states it (``query.association.Reason``)."""
 
     unit: str
-    share: float
     through: str | None = None  # the seed's unit it was met through (the hierarchy), if not shared
 
 
@@ -132,7 +133,7 @@ def read_token(store: Store, layout: Layout) -> str | None:
 
 _TYPE, _ASSOCIATION, _SOURCE, _TARGET = RDF.type, CG.Association, CG.source, CG.target
 _RANK, _SCORE, _EXPLAINED_BY, _HAS_REASON = CG.rank, CG.score, CG.explainedBy, CG.hasReason
-_REASON_UNIT, _SHARE, _THROUGH = CG.reasonUnit, CG.share, CG.through
+_REASON_UNIT, _THROUGH = CG.reasonUnit, CG.through
 
 
 def _quads(layout: Layout, node: AssociationNode) -> list[Quad]:
@@ -151,7 +152,6 @@ def _quads(layout: Layout, node: AssociationNode) -> list[Quad]:
         quads += [
             Quad(subject, _HAS_REASON, part, graph),
             Quad(part, _REASON_UNIT, NamedNode(reason.unit), graph),
-            Quad(part, _SHARE, decimal(reason.share), graph),
         ]
         if reason.through is not None:
             quads.append(Quad(part, _THROUGH, NamedNode(reason.through), graph))

@@ -186,15 +186,15 @@ SELECT ?g ?source ?target ?score ?rank WHERE {
 """
 REASONS_OF = """
 PREFIX cg: <https://w3id.org/catalograph/ontology#>
-SELECT ?g ?source ?target ?reason ?unit ?share ?through WHERE {
+SELECT ?g ?source ?target ?reason ?unit ?through WHERE {
   GRAPH ?g { ?a cg:source ?source ; cg:target ?target ; cg:hasReason ?reason ; cg:explainedBy ?unit .
-             ?reason cg:reasonUnit ?unit ; cg:share ?share . OPTIONAL { ?reason cg:through ?through } }
+             ?reason cg:reasonUnit ?unit . OPTIONAL { ?reason cg:through ?through } }
 } ORDER BY ?reason
 """
 
 
 def test_the_sparql_association_graph_agrees_with_the_api(association: Association) -> None:
-    """Targets, ranks and scores, and each node's reasons in order (unit, share, the unit met
+    """Targets, ranks and scores, and each node's reasons in order (the unit, the unit met
     through): what the API explains in words, the derived graph states by IRI."""
     store = association.store
     graph = associations_graph(LAYOUT)
@@ -212,16 +212,15 @@ def test_the_sparql_association_graph_agrees_with_the_api(association: Associati
                 store.query(REASONS_OF, substitutions={**bound, Variable("target"): row["target"]})
             )
             assert [
-                (r["unit"].value, round(float(r["share"].value), 6), r["through"] and r["through"].value)
-                for r in reasons
-            ] == [(u.iri, u.share, u.via and u.via["iri"]) for u in result.units]
+                (r["unit"].value, r["through"] and r["through"].value) for r in reasons
+            ] == [(u.iri, u.via and u.via["iri"]) for u in result.units]
         checked += bool(rows)
     assert checked >= 20
     # bounded: at most ten per work, and every statement in the one derived graph
     sources = [q.object for q in store.quads_for_pattern(None, CG.source, None, None)]
     assert max(sources.count(s) for s in set(sources)) <= 10
     assert {q.graph_name for q in store.quads_for_pattern(None, CG.source, None, None)} == {graph}
-    assert {q.graph_name for q in store.quads_for_pattern(None, CG.share, None, None)} == {graph}
+    assert {q.graph_name for q in store.quads_for_pattern(None, CG.reasonUnit, None, None)} == {graph}
 
 
 def test_the_example_query_lists_association_nodes(sample: Path) -> None:

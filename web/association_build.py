@@ -132,7 +132,7 @@ def _refresh(writer: Writer, layout: Layout, data_dir: Path, full: bool) -> Asso
             before, projection.changed_resources or set(), projection.hierarchy_units or set()
         )
         explainer = _Explainer(index)
-        edits = _edits(index, relisting, explainer)
+        edits = _edits(index, before, relisting, explainer)
         lists_seconds = time.perf_counter() - started
         write_started = time.perf_counter()
         projection.list_source = relisting.list_source
@@ -173,10 +173,13 @@ class _Edits:
     lists_changed: int = 0
 
 
-def _edits(index: AssociationIndex, relisting: Relisting, explainer: _Explainer) -> _Edits:
+def _edits(
+    index: AssociationIndex, before: AssociationIndex, relisting: Relisting, explainer: _Explainer
+) -> _Edits:
     """Each list computed again against what the graph holds of it: a node whose pair is as it was
-    (``AssociationIndex.same_pair``: the same score, units and shares) keeps its statements and
-    at most changes rank; the others are explained again (the writer then writes only what
+    (``AssociationIndex.same_pair``) keeps its statements and at most changes rank; one whose
+    reasons come provably in the same order (``AssociationIndex.same_explanation``) changes its
+    score and rank only; the others are explained again (the writer then writes only what
     differs); targets gone are dropped."""
     edits = _Edits()
     for source, old_source_targets in relisting.gone.items():
@@ -196,12 +199,11 @@ def _edits(index: AssociationIndex, relisting: Relisting, explainer: _Explainer)
             target_iri = index.work_iri(target)
             now.add(target_iri)
             was = held.get(target_iri)
-            if (
-                was is not None
-                and was[1] == score
-                and index.same_pair(relisting.change, source, target)
+            if was is not None and (
+                (was[1] == score and index.same_pair(relisting.change, source, target))
+                or index.same_explanation(before, relisting.change, source, target)
             ):
-                if was[0] != rank:
+                if was != (rank, score):
                     edits.restated.append(
                         Restated(source_iri, target_iri, was[0], rank, was[1], score)
                     )
@@ -213,7 +215,7 @@ def _edits(index: AssociationIndex, relisting: Relisting, explainer: _Explainer)
 
 class _Explainer:
     """Association nodes explained as ``related`` explains them: the units behind the score,
-    strongest first, with their shares (by IRI: the words are made when read)."""
+    strongest first (by IRI: the words are made when read)."""
 
     def __init__(self, index: AssociationIndex) -> None:
         self.index = index
@@ -231,7 +233,7 @@ class _Explainer:
             target=self.index.work_iri(target),
             rank=rank,
             score=score,
-            reasons=tuple(ReasonStated(r.unit, r.share, r.via) for r in reasons),
+            reasons=tuple(ReasonStated(r.unit, r.via) for r in reasons),
         )
 
     def stream(
