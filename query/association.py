@@ -415,7 +415,7 @@ class AssociationIndex:
         can differ from before only if the row of ``s`` or ``t`` changed (a work
         read again) or an entry ``M[a, b]`` did, which takes a weight or a
         hierarchy link of ``a`` or ``b`` (the units ``U``). So every pair whose
-        score changed has a work of ``A`` = (works read again) ∪ (users of ``U``).
+        score changed has a work of ``A`` = (works whose row changed) ∪ (users of ``U``).
         The lists of ``A`` are computed again; so is the list of any other work
         that held a work of ``A`` (or one gone), and of any other work that a
         work of ``A`` now scores at or above the list's tenth (read from ``A``'s
@@ -519,10 +519,48 @@ class AssociationIndex:
         }  # fmt: skip
         moved = (old_column < 0) | (before.weight[np.maximum(old_column, 0)] != self.weight)
         linked = positions(p.units, np.array(sorted(hierarchy_units), dtype=str))
-        moved[linked[linked >= 0]] = True
+        moved[self._link_ends(before)] = True
         units = np.flatnonzero(moved)
         users = set(np.unique(self.WT[units].indices).tolist()) if len(units) else set()
-        return Change(works=works, units=set(units.tolist()), users=works | users)
+        was = positions(q.resources, p.resources[self.works])
+        return Change(
+            works=works,
+            units=set(units.tolist()),
+            users=works | users,
+            before=np.where(was >= 0, before.work_pos[np.maximum(was, 0)], -1).tolist(),
+            linked=set(linked[linked >= 0].tolist()),
+            weight_then=np.where(
+                old_column >= 0, before.weight[np.maximum(old_column, 0)], np.nan
+            ).tolist(),
+        )
+
+    def _link_ends(self, before: AssociationIndex) -> list[int]:
+        """For each hierarchy link added or gone, the end with fewer users (its column).
+
+        A link ``(a, b)`` changes ``M[a, b]``, so the score of a pair that uses ``a`` on one side
+        and ``b`` on the other; every such pair has a user of ``a`` and a user of ``b``, so one
+        end's users in ``A`` cover it (``relist`` finds the other side's lists from their rows,
+        and ``same_pair`` looks at both sides). A new heading *X -- History* then puts the few
+        users of *X -- History* in ``A``, not the thousands of users of *History*."""
+        p, q = self.projection, before.projection
+
+        def links(projection: Projection) -> set[tuple[str, str]]:
+            units = projection.units
+            return set(
+                zip(
+                    units[projection.hier_child].tolist(),
+                    units[projection.hier_parent].tolist(),
+                    strict=True,
+                )
+            )
+
+        ends: list[int] = []
+        for child, parent in sorted(links(p) ^ links(q)):
+            columns = [c for c in (p.unit(child), p.unit(parent)) if c is not None]
+            if len(columns) == 2:
+                columns = [min(columns, key=lambda c: (int(self.df[c]), c))]
+            ends += columns
+        return ends
 
     def _same_row(
         self, before: AssociationIndex, work: int, old_work: np.ndarray, old_column: np.ndarray
@@ -540,7 +578,7 @@ class AssociationIndex:
 
     def same_pair(self, change: Change, source: int, target: int) -> bool:
         """Whether ``source``'s association with ``target`` (score and explanation) is as it was:
-        neither was read again, and no unit whose weight or hierarchy changed takes part in it
+        neither's row changed, and no unit whose weight or hierarchy changed takes part in it
         (one of theirs shared, or linked by the hierarchy to one of the other's)."""
         if source in change.works or target in change.works:
             return False
@@ -556,12 +594,62 @@ class AssociationIndex:
                     return False
         return True
 
+    def same_explanation(
+        self, before: AssociationIndex, change: Change, source: int, target: int
+    ) -> bool:
+        """Whether ``source``'s association with ``target`` is explained as in ``before``, though its
+        score may differ: neither work's row changed, and the units behind the score come in the
+        same order, with the same paths (weights that changed moved shares, not the order)."""
+        if source in change.works or target in change.works:
+            return False
+        old_source, old_target = change.before[source], change.before[target]
+        if old_source < 0 or old_target < 0:
+            return False
+        if change.linked.isdisjoint(self._units_of(target)):
+            # the same reasons as before (the rows and the hierarchy around them are unchanged),
+            # with their shares then: the same formula over the weights then, so the same floats
+            # as ``before.reasons`` computes, without its rows and links
+            seed, row = self.work_units(source), self.work_units(target)
+            now = self.reasons(seed, target)
+            if len(now) <= 1:
+                return True
+            then = sorted(
+                now,
+                key=lambda r: (-_share_then(change.weight_then, seed, row, r), r.unit, r.via or ""),
+            )
+            return [(r.unit, r.via) for r in now[:MAX_REASONS]] == [
+                (r.unit, r.via) for r in then[:MAX_REASONS]
+            ]
+        now = self.reasons(self.work_units(source), target)[:MAX_REASONS]
+        then = before.reasons(before.work_units(old_source), old_target)[:MAX_REASONS]
+        return [_path(self, r) for r in now] == [_path(before, r) for r in then]
+
     def _units_of(self, work: int) -> set[int]:
         found = self._unit_sets.get(work)
         if found is None:
             found = set(self.W.indices[self.W.indptr[work] : self.W.indptr[work + 1]].tolist())
             self._unit_sets[work] = found
         return found
+
+
+def _share_then(
+    weight_then: list[float], seed: dict[int, float], row: dict[int, float], reason: Reason
+) -> float:
+    """``reason``'s share with the weights of before (``AssociationIndex.reasons``' formula)."""
+    unit, strength = reason.column, row[reason.column]
+    if reason.via is None:
+        return float(seed[unit] * strength * weight_then[unit])
+    other = reason.via_column
+    return float(
+        seed[other] * strength * reason.link * math.sqrt(weight_then[unit] * weight_then[other])
+    )
+
+
+def _path(index: AssociationIndex, reason: Reason) -> tuple[str, str | None, str | None]:
+    """What an explanation says of one reason: the unit, and the seed's unit it was met through."""
+    if reason.via is None:
+        return reason.unit, None, None
+    return reason.unit, reason.via, index.relation(reason.via_column, reason.column)
 
 
 #: Below a list's tenth score, how far a work scored from its own side may still be at or above
@@ -575,7 +663,10 @@ class Change:
 
     works: set[int]  # works whose row changed (read again, and not as they were)
     units: set[int]  # columns whose weight or hierarchy changed (``U``)
-    users: set[int]  # ``A``: the works read again and the users of ``U``
+    users: set[int]  # ``A``: the works whose row changed and the users of ``U``
+    before: list[int]  # each work's position in the index before (-1: a new work)
+    linked: set[int]  # columns whose hierarchy changed
+    weight_then: list[float]  # each column's weight before (NaN: a new unit)
 
 
 @dataclass
