@@ -118,8 +118,11 @@ def decimal(score: float) -> Literal:
     return Literal(text or "0", datatype=XSD.decimal)
 
 
+_RANKS = [Literal(str(rank), datatype=XSD.integer) for rank in range(32)]
+
+
 def _rank(rank: int) -> Literal:
-    return Literal(str(rank), datatype=XSD.integer)
+    return _RANKS[rank] if rank < len(_RANKS) else Literal(str(rank), datatype=XSD.integer)
 
 
 def read_token(store: Store, layout: Layout) -> str | None:
@@ -233,13 +236,16 @@ def update_associations(
     token: str | None,
     *,
     computed: Iterable[AssociationNode] = (),
+    new: Iterable[AssociationNode] = (),
     restated: Iterable[Restated] = (),
     dropped: Iterable[tuple[str, str]] = (),
 ) -> int:
     """Bring the nodes an update names up to date; every other node stays as it is.
 
     ``computed``: nodes made exactly what they say (what the graph holds of
-    each is read and only the difference written); ``restated``: nodes whose
+    each is read and only the difference written); ``new``: nodes the graph
+    does not hold (a pair no list held: written without reading, most of an
+    update's nodes, those of new works); ``restated``: nodes whose
     rank or score alone changes (their other statements are known to be
     unchanged, so they are not read); ``dropped``: (source, target) nodes
     that go. Returns the number of quads added.
@@ -266,6 +272,10 @@ def update_associations(
         for quad in held - wanted:
             store.remove(quad)
         pending.extend(wanted - held)
+        if len(pending) >= BATCH_QUADS:
+            added += _flush(store, pending)
+    for node in new:
+        pending.extend(_quads(layout, node))
         if len(pending) >= BATCH_QUADS:
             added += _flush(store, pending)
     added += _flush(store, pending)

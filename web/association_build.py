@@ -6,7 +6,7 @@ other's callers): at the end of a writing session, before its checkpoint,
 (``graph.projection.read`` and ``assemble``: incremental unless none can be trusted),
 recomputes the association lists a change can have touched
 (``query.association.AssociationIndex.relist``: exact, not approximate), sorts
-their nodes into those that stay, those whose rank alone changes and those
+their nodes into those that stay, those whose rank or score alone changes and those
 explained again (``_edits``), writes only those in the derived graph
 (``graph.derived``) with the new projection's token, and saves the projection.
 The derived graph names units by IRI, not by label, so a label that changed
@@ -141,7 +141,8 @@ def _refresh(writer: Writer, layout: Layout, data_dir: Path, full: bool) -> Asso
         token_stated = projection.token if len(projection.list_source) else None
         written = update_associations(
             store, layout, token_stated,
-            computed=edits.computed, restated=edits.restated, dropped=edits.dropped,
+            computed=edits.computed, new=edits.new, restated=edits.restated,
+            dropped=edits.dropped,
         )  # fmt: skip
         listed, changed = len(relisting.computed), edits.lists_changed
     save(projection, data_dir)
@@ -168,6 +169,7 @@ class _Edits:
     """What an update writes in the derived graph (``graph.derived.update_associations``)."""
 
     computed: list[AssociationNode] = field(default_factory=list)
+    new: list[AssociationNode] = field(default_factory=list)  # pairs no list held
     restated: list[Restated] = field(default_factory=list)
     dropped: list[tuple[str, str]] = field(default_factory=list)
     lists_changed: int = 0
@@ -208,7 +210,8 @@ def _edits(
                         Restated(source_iri, target_iri, was[0], rank, was[1], score)
                     )
                 continue
-            edits.computed.append(explainer.node(source, target, rank, score))
+            found = edits.computed if was is not None else edits.new
+            found.append(explainer.node(source, target, rank, score))
         edits.dropped += [(source_iri, iri) for iri in held if iri not in now]
     return edits
 
