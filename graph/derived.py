@@ -7,7 +7,7 @@ statements live there, and nothing else does. Each node, with its reasons
 (``…#a{hash}-1`` to ``-6``, strongest first)::
 
     <…#a1f…> a cg:Association ; cg:source <work/k1> ; cg:target <work/k9> ;
-        cg:rank 1 ; cg:score 0.412 ; cg:explainedBy <concept/k3>, <agent/k7> ;
+        cg:rank 1 ; cg:score 0.412 ; cg:explainedBy <concept/k3>, <concept/k5> ;
         cg:hasReason <…#a1f…-1>, <…#a1f…-2> .
     <…#a1f…-1> cg:reasonUnit <concept/k3> .
     <…#a1f…-2> cg:reasonUnit <concept/k5> ; cg:through <concept/k4> .
@@ -18,8 +18,9 @@ how a reader of a checkpoint finds the projection that matches it.
 
 **Units by IRI, not by label.** A reason names its unit (and the seed's unit
 it was met through, ``cg:through``), in the order of their shares of the
-score (``-1`` strongest); the words a reader sees are made when they are read, with the labels the store holds
-then (``query.related`` for the API, the pages and the CLI; the endpoint's
+score (``-1`` strongest); the words a reader sees are made when they are
+read, with the labels the store holds then (``query.related`` for the API,
+the pages and the CLI; the endpoint's
 example query joins them in SPARQL). So a new record that gives a unit
 another label changes no node here, and an update need not look for the
 nodes naming it (it once explained 13,252 nodes again for 847 quads that
@@ -39,7 +40,7 @@ session, before its checkpoint), never by readers, and only the difference
 with what the graph holds: ``rebuild_associations`` for a full build (it
 finds what the graph holds source by source, whatever names its nodes have),
 ``update_associations`` for an update (the caller says which nodes go, which
-change rank only, and which are computed again). The token goes first
+change rank or score only, which are new, and which are computed again). The token goes first
 (removed) and last (added): a session killed in between leaves a graph with
 no token, which the next session rebuilds whole instead of trusting.
 """
