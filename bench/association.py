@@ -104,7 +104,7 @@ def refresh_step(data_dir: Path, full: bool) -> dict[str, float]:
         "works_listed": done.works_listed,
         "lists_changed": done.lists_changed,
         "quads_written": done.quads_written,
-        "nodes_relabelled": done.nodes_relabelled,
+        "nodes_explained": done.nodes_explained,
         "association_quads": quads,
         "derived_digest": digest,
         "token": done.token,

@@ -3,15 +3,30 @@
 Every statement lives in one graph (``ontology.layout``): the association
 nodes are fragments of the graph ``{base}graph/derived/associations``
 (``…/associations#a{hash of the source and the target}``), so all their
-statements live there, and nothing else does. Each node::
+statements live there, and nothing else does. Each node, with its reasons
+(``…#a{hash}-1`` to ``-6``, strongest first)::
 
     <…#a1f…> a cg:Association ; cg:source <work/k1> ; cg:target <work/k9> ;
-        cg:rank 1 ; cg:score 0.412 ; cg:explainedBy <concept/k3>, <agent/k7> ;
-        cg:explanation "Shares the subject *…* and the composer *…*."@en .
+        cg:rank 1 ; cg:score 0.412 ; cg:explainedBy <concept/k3>, <concept/k5> ;
+        cg:hasReason <…#a1f…-1>, <…#a1f…-2> .
+    <…#a1f…-1> cg:reasonUnit <concept/k3> .
+    <…#a1f…-2> cg:reasonUnit <concept/k5> ; cg:through <concept/k4> .
 
 and the graph names the projection it was computed from
 (``<…/associations> cg:projection "token"``; ``graph.projection``), which is
 how a reader of a checkpoint finds the projection that matches it.
+
+**Units by IRI, not by label.** A reason names its unit (and the seed's unit
+it was met through, ``cg:through``), in the order of their shares of the
+score (``-1`` strongest); the words a reader sees are made when they are
+read, with the labels the store holds then (``query.related`` for the API,
+the pages and the CLI; the endpoint's
+example query joins them in SPARQL). So a new record that gives a unit
+another label changes no node here, and an update need not look for the
+nodes naming it (it once explained 13,252 nodes again for 847 quads that
+changed: docs/benchmarks.md). The shares themselves are not stated: they
+move with every weight that moves, and would rewrite nodes whose reasons
+and their order stay the same (the API gives them, with the weights).
 
 A node is named by its source and target, not by its rank: when a new work
 enters a list at rank 3, the nodes below it keep their names and statements
@@ -25,7 +40,7 @@ session, before its checkpoint), never by readers, and only the difference
 with what the graph holds: ``rebuild_associations`` for a full build (it
 finds what the graph holds source by source, whatever names its nodes have),
 ``update_associations`` for an update (the caller says which nodes go, which
-change rank only, and which are computed again). The token goes first
+change rank or score only, which are new, and which are computed again). The token goes first
 (removed) and last (added): a session killed in between leaves a graph with
 no token, which the next session rebuilds whole instead of trusting.
 """
@@ -50,6 +65,14 @@ BATCH_QUADS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
+class ReasonStated:
+    """One unit behind an association, as the derived graph states it (``query.association.Reason``)."""
+
+    unit: str
+    through: str | None = None  # the seed's unit it was met through (the hierarchy), if not shared
+
+
+@dataclass(frozen=True, slots=True)
 class AssociationNode:
     """One materialised association (computed in ``query.association``, written here)."""
 
@@ -57,8 +80,12 @@ class AssociationNode:
     target: str
     rank: int
     score: float
-    units: tuple[str, ...]
-    explanation: str
+    reasons: tuple[ReasonStated, ...]
+
+    @property
+    def units(self) -> tuple[str, ...]:
+        """The units that explain it (``cg:explainedBy``), once each, strongest first."""
+        return tuple(dict.fromkeys(r.unit for r in self.reasons))
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,8 +119,11 @@ def decimal(score: float) -> Literal:
     return Literal(text or "0", datatype=XSD.decimal)
 
 
+_RANKS = [Literal(str(rank), datatype=XSD.integer) for rank in range(32)]
+
+
 def _rank(rank: int) -> Literal:
-    return Literal(str(rank), datatype=XSD.integer)
+    return _RANKS[rank] if rank < len(_RANKS) else Literal(str(rank), datatype=XSD.integer)
 
 
 def read_token(store: Store, layout: Layout) -> str | None:
@@ -106,7 +136,8 @@ def read_token(store: Store, layout: Layout) -> str | None:
 
 
 _TYPE, _ASSOCIATION, _SOURCE, _TARGET = RDF.type, CG.Association, CG.source, CG.target
-_RANK, _SCORE, _EXPLAINED_BY, _EXPLANATION = CG.rank, CG.score, CG.explainedBy, CG.explanation
+_RANK, _SCORE, _EXPLAINED_BY, _HAS_REASON = CG.rank, CG.score, CG.explainedBy, CG.hasReason
+_REASON_UNIT, _THROUGH = CG.reasonUnit, CG.through
 
 
 def _quads(layout: Layout, node: AssociationNode) -> list[Quad]:
@@ -120,9 +151,24 @@ def _quads(layout: Layout, node: AssociationNode) -> list[Quad]:
         Quad(subject, _SCORE, decimal(node.score), graph),
     ]
     quads += [Quad(subject, _EXPLAINED_BY, NamedNode(unit), graph) for unit in node.units]
-    if node.explanation:
-        quads.append(Quad(subject, _EXPLANATION, Literal(node.explanation, language="en"), graph))
+    for number, reason in enumerate(node.reasons, start=1):
+        part = NamedNode(f"{subject.value}-{number}")
+        quads += [
+            Quad(subject, _HAS_REASON, part, graph),
+            Quad(part, _REASON_UNIT, NamedNode(reason.unit), graph),
+        ]
+        if reason.through is not None:
+            quads.append(Quad(part, _THROUGH, NamedNode(reason.through), graph))
     return quads
+
+
+def _node_quads(store: Store, subject: NamedNode, graph: NamedNode) -> set[Quad]:
+    """Every statement of one node: its own and its reasons'."""
+    held = set(store.quads_for_pattern(subject, None, None, graph))
+    for quad in list(held):
+        if quad.predicate == _HAS_REASON:
+            held.update(store.quads_for_pattern(quad.object, None, None, graph))  # type: ignore[arg-type]
+    return held
 
 
 def _drop_token(store: Store, graph: NamedNode) -> None:
@@ -191,13 +237,16 @@ def update_associations(
     token: str | None,
     *,
     computed: Iterable[AssociationNode] = (),
+    new: Iterable[AssociationNode] = (),
     restated: Iterable[Restated] = (),
     dropped: Iterable[tuple[str, str]] = (),
 ) -> int:
     """Bring the nodes an update names up to date; every other node stays as it is.
 
     ``computed``: nodes made exactly what they say (what the graph holds of
-    each is read and only the difference written); ``restated``: nodes whose
+    each is read and only the difference written); ``new``: nodes the graph
+    does not hold (a pair no list held: written without reading, most of an
+    update's nodes, those of new works); ``restated``: nodes whose
     rank or score alone changes (their other statements are known to be
     unchanged, so they are not read); ``dropped``: (source, target) nodes
     that go. Returns the number of quads added.
@@ -205,9 +254,7 @@ def update_associations(
     graph = associations_graph(layout)
     _drop_token(store, graph)
     for source, target in dropped:
-        for quad in list(
-            store.quads_for_pattern(node_iri(layout, source, target), None, None, graph)
-        ):
+        for quad in _node_quads(store, node_iri(layout, source, target), graph):
             store.remove(quad)
     added = 0
     pending: list[Quad] = []
@@ -221,11 +268,15 @@ def update_associations(
             pending.append(Quad(subject, _SCORE, decimal(moved.new_score), graph))
     for node in computed:
         subject = node_iri(layout, node.source, node.target)
-        held = set(store.quads_for_pattern(subject, None, None, graph))
+        held = _node_quads(store, subject, graph)
         wanted = set(_quads(layout, node))
         for quad in held - wanted:
             store.remove(quad)
         pending.extend(wanted - held)
+        if len(pending) >= BATCH_QUADS:
+            added += _flush(store, pending)
+    for node in new:
+        pending.extend(_quads(layout, node))
         if len(pending) >= BATCH_QUADS:
             added += _flush(store, pending)
     added += _flush(store, pending)
@@ -233,35 +284,11 @@ def update_associations(
     return added
 
 
-def nodes_naming(
-    store: Store, layout: Layout, units: Iterable[str]
-) -> dict[tuple[str, str], tuple[int, float]]:
-    """The nodes one of whose explaining units (``cg:explainedBy``) is one of ``units``:
-    (source, target) -> (rank, score), as the graph holds them. Pattern lookups only: one
-    per unit, one per node found."""
-    graph = associations_graph(layout)
-    subjects: set[NamedNode] = set()
-    for unit in units:
-        for quad in store.quads_for_pattern(None, _EXPLAINED_BY, NamedNode(unit), graph):
-            subjects.add(quad.subject)  # type: ignore[arg-type]
-    wanted = (_SOURCE, _TARGET, _RANK, _SCORE)
-    found: dict[tuple[str, str], tuple[int, float]] = {}
-    for subject in sorted(subjects, key=lambda node: node.value):
-        values = {
-            q.predicate: q.object.value
-            for q in store.quads_for_pattern(subject, None, None, graph)
-            if q.predicate in wanted
-        }
-        if len(values) == len(wanted):
-            found[(values[_SOURCE], values[_TARGET])] = (int(values[_RANK]), float(values[_SCORE]))
-    return found
-
-
 def _held(store: Store, source: str, graph: NamedNode) -> set[Quad]:
     """Every statement of the nodes whose source is ``source``."""
     held: set[Quad] = set()
     for link in store.quads_for_pattern(None, CG.source, NamedNode(source), graph):
-        held.update(store.quads_for_pattern(link.subject, None, None, graph))
+        held.update(_node_quads(store, link.subject, graph))  # type: ignore[arg-type]
     return held
 
 

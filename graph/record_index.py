@@ -25,10 +25,6 @@ load only. docs/storage.md describes the protocol.
         N-Quads before it; empty between edits
     unit_group, unit_group_text, unit_edit
         the ledger of unit statements (``graph.ledger``)
-    label_change(iri)
-        resources whose shown label unit statements that entered or left the store may
-        have changed since the derived graph of associations was last written
-        (``graph.label_changes``)
     search_doc, search_fts, search_feed
         the full-text index of resources (``graph.search_index``), written in the same
         transactions as the rest
@@ -61,7 +57,6 @@ from pathlib import Path
 
 from pyoxigraph import DefaultGraph, NamedNode, RdfFormat, Store, parse
 
-from graph import label_changes
 from graph.ledger import SCHEMA as LEDGER_SCHEMA
 from graph.ledger import (
     Ledger,
@@ -102,6 +97,9 @@ DROP TABLE IF EXISTS unit_group; DROP TABLE IF EXISTS unit_group_text;
 DROP TABLE IF EXISTS label_change;
 DELETE FROM about;
 """
+#: A table of earlier versions, no longer kept: the resources whose labels changed, which the
+#: derived graph of associations needed while it held labels (it names units by IRI now).
+_RETIRED = "DROP TABLE IF EXISTS label_change"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS record_graph (
     graph TEXT PRIMARY KEY,
@@ -226,7 +224,7 @@ class RecordIndex:
                 db.executescript(_DROP_ALL)  # another layout: everything is rebuilt below
             db.executescript(_SCHEMA)
             db.executescript(LEDGER_SCHEMA)
-            db.execute(label_changes.SCHEMA)
+            db.execute(_RETIRED)
         except sqlite3.DatabaseError as exc:
             self.close()
             raise StoreError(
@@ -437,11 +435,8 @@ class RecordIndex:
         search: SearchUpdate | None = None,
     ) -> None:
         """The batch is in the store: record what it wrote and removed, write the search
-        documents it changed, note the resources whose labels it may have changed
-        (``graph.label_changes``), and clear the journal."""
+        documents it changed, and clear the journal."""
         with self._transaction() as db:
-            if units is not None:  # (its ``said`` is cleared once journaled: not its lines)
-                label_changes.note(db, label_changes.labelled_subjects([*units.add, *units.remove]))
             if search:
                 self.search.apply(search)
             delete_many(db, "record_graph", list(removed), column="graph")

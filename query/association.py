@@ -10,15 +10,20 @@ other editions"), which is the diversity a reader expects.
 **Rarity.** A unit used by few works says more than one used by thousands:
 each unit weighs ``1 / ln(1 + df)``, ``df`` the number of works using it (the
 Adamic-Adar weight of link prediction: a shared neighbour counts by the
-inverse log of its degree). A subject on 3 works weighs 0.72, on 3,000 works
-0.13, six times less; on one work alone 1.44. Unlike ``log(N / df)`` it does
+inverse log of its degree). A subject on 3 works weighs 0.91, on 3,000 works
+0.13, seven times less; on one work alone 1.44. Unlike ``log(N / df)`` it does
 not depend on the size of the whole collection ``N``, so adding records
 changes the weights of the units those records use and of no other, and an
 update stays local (``AssociationIndex.relist``). ``df`` is counted in works, not
 instances, so fifty editions of one book do not make its subjects look
-common. Above ``EXACT_DF`` the count is rounded down to a grid of ratio
-2^(1/4) (at most a 3 % change of weight), so one more record on a common
-subject leaves its weight, and the lists of its thousands of works, alone.
+common. The count is rounded down to a power of two (``GRID_BITS``: 1, 2, 4,
+8, ... works) before the weight is taken, so a unit's weight moves only when
+its count crosses a power of two: one more record on a subject of 5 works,
+or of 3,000, leaves its weight, and every list through it, alone (an update
+after 1,000 records then scores again the users of a few units, not of
+every unit the records name). The grid costs at most 29 % of a weight (a
+unit of 7 works weighs as one of 4), less for common units (5 % at 3,000),
+and keeps the order: a rarer unit never weighs less.
 
 **Spreading activation in two bounded steps.** A seed (a Work, an Instance,
 an agent, a concept, a place, or several with weights) is a vector over
@@ -68,8 +73,8 @@ KIND_WEIGHTS = {SUBJECT: 1.0, GENRE: 0.5, CONTRIBUTOR: 1.0, SERIES: 0.7, RELATED
 WORK_WEIGHT = 1.0
 #: Strength at which activation reaches a broader, narrower or component concept.
 HIERARCHY = 0.5
-#: Works counted exactly up to this many; above, on a grid of ratio 2^(1/4).
-EXACT_DF = 8
+#: ``df`` is rounded down to a power of 2**GRID_BITS before the weight is taken (1: 1, 2, 4, 8...).
+GRID_BITS = 1
 #: Results most asked for (API and CLI), and materialised per work in the derived graph.
 MAX_LIMIT = 100
 TOP_K = 10
@@ -82,17 +87,19 @@ DECIMALS = 9
 
 
 def unit_weight(df: np.ndarray) -> np.ndarray:
-    """``1 / ln(1 + df)``, with ``df`` above ``EXACT_DF`` rounded down to a grid of ratio 2^(1/4).
+    """``1 / ln(1 + df)``, ``df`` rounded down to a power of two (``GRID_BITS``) first.
 
-    >>> [round(float(x), 2) for x in unit_weight(np.array([1, 3, 3000]))]
-    [1.44, 0.72, 0.13]
-    >>> bool(unit_weight(np.array([2000]))[0] == unit_weight(np.array([2001]))[0])
+    A unit of 3 works weighs as one of 2, of 3,000 as one of 2,048; rarer never weighs less:
+
+    >>> [round(float(x), 2) for x in unit_weight(np.array([1, 2, 3, 4, 7, 8, 3000]))]
+    [1.44, 0.91, 0.91, 0.62, 0.62, 0.46, 0.13]
+    >>> bool(unit_weight(np.array([2048]))[0] == unit_weight(np.array([4095]))[0])
     True
     """
     df = np.maximum(np.asarray(df, dtype=np.float64), 1.0)
-    grid = np.exp2(np.floor(4.0 * np.log2(np.maximum(df, 1.0))) / 4.0)
-    rounded = np.where(df > EXACT_DF, np.floor(grid), df)
-    return 1.0 / np.log1p(rounded)
+    _mantissa, exponent = np.frexp(df)  # df = m * 2**exponent, 0.5 <= m < 1: exact, no log
+    bits = (exponent - 1) // GRID_BITS * GRID_BITS
+    return 1.0 / np.log1p(np.ldexp(1.0, bits))
 
 
 def _strongest(
@@ -297,14 +304,6 @@ class AssociationIndex:
             )
         return found
 
-    def linked_units(self, iri: str) -> list[str]:
-        """The units the hierarchy links to unit ``iri`` (either way): a reason met through
-        ``iri`` (``Reason.via``) is one of them, and its words name ``iri``."""
-        column = self.projection.unit(iri)
-        if column is None:
-            return []
-        return [str(self.unit_names[other]) for other, _link in self._linked(column)]
-
     def row_units(self, matrix: sparse.csr_matrix, row: int) -> dict[int, float]:
         """One row of ``matrix`` as {column: value} (without building a scipy row)."""
         start, end = matrix.indptr[row], matrix.indptr[row + 1]
@@ -416,16 +415,16 @@ class AssociationIndex:
         can differ from before only if the row of ``s`` or ``t`` changed (a work
         read again) or an entry ``M[a, b]`` did, which takes a weight or a
         hierarchy link of ``a`` or ``b`` (the units ``U``). So every pair whose
-        score changed has a work of ``A`` = (works read again) ∪ (users of ``U``).
+        score changed has a work of ``A`` = (works whose row changed) ∪ (users of ``U``).
         The lists of ``A`` are computed again; so is the list of any other work
         that held a work of ``A`` (or one gone), and of any other work that a
         work of ``A`` now scores at or above the list's tenth (read from ``A``'s
         own rows: scores are symmetric; ``SYMMETRY_MARGIN`` covers the last bit
         that summing in another order may change). Every other list keeps its
         ten: their scores are unchanged and nothing new reaches their tenth.
-        Common units whose ``df`` stays on its grid (``EXACT_DF``) keep their
-        weight, so a new record on a subject of thousands of works leaves
-        those works out of ``A``.
+        Units whose ``df`` stays between the same powers of two (``GRID_BITS``)
+        keep their weight, so a new record on a subject of thousands of works
+        leaves those works out of ``A``.
         """
         p, q = self.projection, before.projection
         change = self._change(before, changed, hierarchy_units)
@@ -500,18 +499,27 @@ class AssociationIndex:
     def _change(
         self, before: AssociationIndex, changed: set[str], hierarchy_units: set[str]
     ) -> Change:
-        """The works read again, the units (columns) whose weight or hierarchy changed, and ``A``."""
+        """The works whose row changed, the units (columns) whose weight or hierarchy changed,
+        and ``A``.
+
+        A work read again whose row of ``W`` is the one it had (the same units, used the same
+        way: a new edition that adds no unit, a record graph written again the same) scores
+        and is explained as before, so it is not counted as changed."""
         p, q = self.projection, before.projection
         rows = [p.row(iri) for iri in changed]
-        works = {int(self.work_pos[r]) for r in rows if r is not None and self.work_pos[r] >= 0}
         # each column's counterpart before: a unit by its IRI, a Work's own column by its Work
         old_work = positions(q.resources[before.works], p.resources[self.works])
         old_column = np.concatenate(
             [positions(q.units, p.units), np.where(old_work >= 0, len(q.units) + old_work, -1)]
         )
+        works = {
+            int(self.work_pos[r]) for r in rows
+            if r is not None and self.work_pos[r] >= 0
+            and not self._same_row(before, int(self.work_pos[r]), old_work, old_column)
+        }  # fmt: skip
         moved = (old_column < 0) | (before.weight[np.maximum(old_column, 0)] != self.weight)
         linked = positions(p.units, np.array(sorted(hierarchy_units), dtype=str))
-        moved[linked[linked >= 0]] = True
+        moved[self._link_ends(before)] = True
         units = np.flatnonzero(moved)
         users = set(np.unique(self.WT[units].indices).tolist()) if len(units) else set()
         was = positions(q.resources, p.resources[self.works])
@@ -526,9 +534,51 @@ class AssociationIndex:
             ).tolist(),
         )
 
+    def _link_ends(self, before: AssociationIndex) -> list[int]:
+        """For each hierarchy link added or gone, the end with fewer users (its column).
+
+        A link ``(a, b)`` changes ``M[a, b]``, so the score of a pair that uses ``a`` on one side
+        and ``b`` on the other; every such pair has a user of ``a`` and a user of ``b``, so one
+        end's users in ``A`` cover it (``relist`` finds the other side's lists from their rows,
+        and ``same_pair`` looks at both sides). A new heading *X -- History* then puts the few
+        users of *X -- History* in ``A``, not the thousands of users of *History*."""
+        p, q = self.projection, before.projection
+
+        def links(projection: Projection) -> set[tuple[str, str]]:
+            units = projection.units
+            return set(
+                zip(
+                    units[projection.hier_child].tolist(),
+                    units[projection.hier_parent].tolist(),
+                    strict=True,
+                )
+            )
+
+        ends: list[int] = []
+        for child, parent in sorted(links(p) ^ links(q)):
+            columns = [c for c in (p.unit(child), p.unit(parent)) if c is not None]
+            if len(columns) == 2:
+                columns = [min(columns, key=lambda c: (int(self.df[c]), c))]
+            ends += columns
+        return ends
+
+    def _same_row(
+        self, before: AssociationIndex, work: int, old_work: np.ndarray, old_column: np.ndarray
+    ) -> bool:
+        """Whether ``work``'s row of ``W`` is, unit for unit, the one it had in ``before``."""
+        then = int(old_work[work])
+        if then < 0:
+            return False
+        part = slice(self.W.indptr[work], self.W.indptr[work + 1])
+        columns = old_column[self.W.indices[part]]
+        if (columns < 0).any():
+            return False
+        now = dict(zip(columns.tolist(), self.W.data[part].tolist(), strict=True))
+        return now == self.row_units(before.W, then)
+
     def same_pair(self, change: Change, source: int, target: int) -> bool:
         """Whether ``source``'s association with ``target`` (score and explanation) is as it was:
-        neither was read again, and no unit whose weight or hierarchy changed takes part in it
+        neither's row changed, and no unit whose weight or hierarchy changed takes part in it
         (one of theirs shared, or linked by the hierarchy to one of the other's)."""
         if source in change.works or target in change.works:
             return False
@@ -547,10 +597,9 @@ class AssociationIndex:
     def same_explanation(
         self, before: AssociationIndex, change: Change, source: int, target: int
     ) -> bool:
-        """Whether ``source``'s association with ``target`` is explained in the same words as in
-        ``before``, though its score may differ: neither work was read again (so their units,
-        roles, kinds and editions are as they were), and the units behind the score come in the
-        same order, with the same paths (weights that changed moved shares, not ranks)."""
+        """Whether ``source``'s association with ``target`` is explained as in ``before``, though its
+        score may differ: neither work's row changed, and the units behind the score come in the
+        same order, with the same paths (weights that changed moved shares, not the order)."""
         if source in change.works or target in change.works:
             return False
         old_source, old_target = change.before[source], change.before[target]
@@ -612,9 +661,9 @@ SYMMETRY_MARGIN = 1e-8
 class Change:
     """What an update changed, in an index's positions (``AssociationIndex.relist``)."""
 
-    works: set[int]  # works read again
+    works: set[int]  # works whose row changed (read again, and not as they were)
     units: set[int]  # columns whose weight or hierarchy changed (``U``)
-    users: set[int]  # ``A``: the works read again and the users of ``U``
+    users: set[int]  # ``A``: the works whose row changed and the users of ``U``
     before: list[int]  # each work's position in the index before (-1: a new work)
     linked: set[int]  # columns whose hierarchy changed
     weight_then: list[float]  # each column's weight before (NaN: a new unit)

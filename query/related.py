@@ -6,8 +6,9 @@ work, its editions, the units behind its score with their labels (from the
 store, in the reader's languages), kinds, roles, weights and paths through
 the hierarchy, and a sentence that says the same ("Shares the subject
 *Music -- Japan -- 20th century* and the composer *Takemitsu, Tōru*."). The
-API, the CLI and the derived graph all explain through ``Association.describe``,
-so they say the same thing.
+API, the pages and the CLI all explain through ``Association.describe``, so they
+say the same thing; the derived graph states the same reasons by IRI
+(``AssociationIndex.reasons``), and labels are joined when it is read.
 """
 
 from __future__ import annotations
@@ -242,19 +243,6 @@ class Association:
             units=units,
             because=because(units, same_work, len(instances), seed_is_unit),
         )
-
-    def explain(
-        self, seed: dict[int, float], target: int, labels: Labels
-    ) -> tuple[list[Unit], str]:
-        """The units behind work ``target``'s score for the ``seed`` units, and the same in words
-        (what ``describe`` says of a result, without its own label: for the derived graph)."""
-        index = self.index
-        units = [
-            self._unit(reason, target, labels)
-            for reason in index.reasons(seed, target)[:MAX_REASONS]
-        ]
-        editions = int(index.edition_start[target + 1] - index.edition_start[target])
-        return units, because(units, False, editions, False)
 
     def _unit(self, reason: Reason, target: int, labels: Labels) -> Unit:
         index, p = self.index, self.index.projection

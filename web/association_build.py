@@ -6,10 +6,11 @@ other's callers): at the end of a writing session, before its checkpoint,
 (``graph.projection.read`` and ``assemble``: incremental unless none can be trusted),
 recomputes the association lists a change can have touched
 (``query.association.AssociationIndex.relist``: exact, not approximate), sorts
-their nodes into those that stay, those whose rank or score alone changes and
-those explained again (``_edits``), explains again every other node whose words name a
-resource whose shown label may have changed (``_relabelled``), writes only those in the derived graph
+their nodes into those that stay, those whose rank or score alone changes and those
+explained again (``_edits``), writes only those in the derived graph
 (``graph.derived``) with the new projection's token, and saves the projection.
+The derived graph names units by IRI, not by label, so a label that changed
+touches no node (the words are made when read).
 A full build streams every list to the writer, one at a time. The checkpoint the session then publishes carries that token,
 so the server loads the projection that matches what it serves.
 
@@ -32,11 +33,10 @@ from pathlib import Path
 
 from pyoxigraph import Store
 
-from graph import label_changes
 from graph.derived import (
     AssociationNode,
+    ReasonStated,
     Restated,
-    nodes_naming,
     read_token,
     rebuild_associations,
     update_associations,
@@ -45,8 +45,7 @@ from graph.projection import PendingRefresh, Projection, assemble, load, read, s
 from graph.store import release_freed_memory
 from graph.writer import Writer
 from ontology.layout import Layout
-from query.association import TOP_K, AssociationIndex, Relisting
-from query.related import Association, Labels, role_names
+from query.association import MAX_REASONS, TOP_K, AssociationIndex, Relisting
 
 
 @dataclass
@@ -63,8 +62,8 @@ class AssociationRefresh:
     lists_seconds: float
     write_seconds: float
     token: str
-    #: Nodes explained again because a label they name may have changed (``_relabelled``).
-    nodes_relabelled: int = 0
+    #: Nodes explained (their reasons computed and compared with what the graph holds).
+    nodes_explained: int = 0
 
     def summary(self) -> str:
         how = "rebuilt" if self.full else "updated"
@@ -114,9 +113,8 @@ def _refresh(writer: Writer, layout: Layout, data_dir: Path, full: bool) -> Asso
     store = writer.store
     started = time.perf_counter()
     index = AssociationIndex(projection)
-    noted: set[str] = set()
     if previous is None:
-        explainer = _Explainer(index, store, layout)
+        explainer = _Explainer(index)
         kept: dict[int, list[tuple[int, float]]] = {}
         token_stated = projection.token
         written = rebuild_associations(store, layout, token_stated, explainer.stream(kept))
@@ -128,17 +126,13 @@ def _refresh(writer: Writer, layout: Layout, data_dir: Path, full: bool) -> Asso
             }
         )
         listed, changed = len(index.works), len(kept)
-        relabelled: dict[tuple[str, str], tuple[int, float]] = {}
     else:
         before = AssociationIndex(previous)
         relisting = index.relist(
             before, projection.changed_resources or set(), projection.hierarchy_units or set()
         )
-        noted = label_changes.noted(writer.session.index.db)
-        relabelled = _relabelled(
-            store, layout, index, noted | (projection.changed_resources or set())
-        )
-        edits = _edits(index, before, relisting, _Explainer(index, store, layout), relabelled)
+        explainer = _Explainer(index)
+        edits = _edits(index, before, relisting, explainer)
         lists_seconds = time.perf_counter() - started
         write_started = time.perf_counter()
         projection.list_source = relisting.list_source
@@ -147,15 +141,11 @@ def _refresh(writer: Writer, layout: Layout, data_dir: Path, full: bool) -> Asso
         token_stated = projection.token if len(projection.list_source) else None
         written = update_associations(
             store, layout, token_stated,
-            computed=edits.computed, restated=edits.restated, dropped=edits.dropped,
+            computed=edits.computed, new=edits.new, restated=edits.restated,
+            dropped=edits.dropped,
         )  # fmt: skip
         listed, changed = len(relisting.computed), edits.lists_changed
     save(projection, data_dir)
-    with writer.session.index.transaction() as db:  # the derived graph now names those labels
-        if previous is None:
-            label_changes.forget_all(db)
-        else:
-            label_changes.forget(db, noted)
     writer.session.changed = True
     return AssociationRefresh(
         full=previous is None,
@@ -170,24 +160,8 @@ def _refresh(writer: Writer, layout: Layout, data_dir: Path, full: bool) -> Asso
         lists_seconds=lists_seconds,
         write_seconds=time.perf_counter() - write_started,
         token=projection.token,
-        nodes_relabelled=len(relabelled),
+        nodes_explained=explainer.explained,
     )
-
-
-def _relabelled(
-    store: Store, layout: Layout, index: AssociationIndex, iris: set[str]
-) -> dict[tuple[str, str], tuple[int, float]]:
-    """The nodes whose words may name one of ``iris`` (resources whose shown label may have
-    changed: ``graph.label_changes``, and every resource read again): those explained by one
-    of them, and those explained by a unit the hierarchy links to one of them (a reason met
-    through a unit names it: ``Reason.via``). (source, target) -> (rank, score) as held.
-
-    Why not only the lists a change touched: a label can change without any weight changing
-    (another edition spelling a subject otherwise), and the nodes naming it are anywhere."""
-    named = set(iris)
-    for iri in iris:
-        named.update(index.linked_units(iri))
-    return nodes_naming(store, layout, sorted(named))
 
 
 @dataclass
@@ -195,26 +169,21 @@ class _Edits:
     """What an update writes in the derived graph (``graph.derived.update_associations``)."""
 
     computed: list[AssociationNode] = field(default_factory=list)
+    new: list[AssociationNode] = field(default_factory=list)  # pairs no list held
     restated: list[Restated] = field(default_factory=list)
     dropped: list[tuple[str, str]] = field(default_factory=list)
     lists_changed: int = 0
 
 
 def _edits(
-    index: AssociationIndex,
-    before: AssociationIndex,
-    relisting: Relisting,
-    explainer: _Explainer,
-    relabelled: dict[tuple[str, str], tuple[int, float]],
+    index: AssociationIndex, before: AssociationIndex, relisting: Relisting, explainer: _Explainer
 ) -> _Edits:
     """Each list computed again against what the graph holds of it: a node whose pair is as it was
     (``AssociationIndex.same_pair``) keeps its statements and at most changes rank; one whose
-    explanation is provably the same (``AssociationIndex.same_explanation``) changes its score
-    and rank only; the others are explained again (the writer then writes only what differs);
-    targets gone are dropped. A node of ``relabelled`` (``_relabelled``) is explained again
-    whatever its list, with its rank and score where its list was not computed again."""
+    reasons come provably in the same order (``AssociationIndex.same_explanation``) changes its
+    score and rank only; the others are explained again (the writer then writes only what
+    differs); targets gone are dropped."""
     edits = _Edits()
-    relabelled_sources = {source for source, _target in relabelled}
     for source, old_source_targets in relisting.gone.items():
         edits.dropped += [(source, target) for target in old_source_targets]
         edits.lists_changed += 1
@@ -222,10 +191,8 @@ def _edits(
         source_iri = index.work_iri(source)
         old = relisting.old.get(source, [])
         held = {iri: (rank, score) for rank, (_t, iri, score) in enumerate(old, start=1)}
-        if (
-            source_iri not in relabelled_sources
-            and [(t, x) for t, _iri, x in old] == items
-            and all(index.same_pair(relisting.change, source, t) for t, _ in items)
+        if [(t, x) for t, _iri, x in old] == items and all(
+            index.same_pair(relisting.change, source, t) for t, _ in items
         ):
             continue  # the list and every node as they were
         edits.lists_changed += 1
@@ -234,60 +201,42 @@ def _edits(
             target_iri = index.work_iri(target)
             now.add(target_iri)
             was = held.get(target_iri)
-            if (
-                was is not None
-                and (source_iri, target_iri) not in relabelled
-                and (
-                    (was[1] == score and index.same_pair(relisting.change, source, target))
-                    or index.same_explanation(before, relisting.change, source, target)
-                )
+            if was is not None and (
+                (was[1] == score and index.same_pair(relisting.change, source, target))
+                or index.same_explanation(before, relisting.change, source, target)
             ):
                 if was != (rank, score):
                     edits.restated.append(
                         Restated(source_iri, target_iri, was[0], rank, was[1], score)
                     )
                 continue
-            edits.computed.append(explainer.node(source, target, rank, score))
+            found = edits.computed if was is not None else edits.new
+            found.append(explainer.node(source, target, rank, score))
         edits.dropped += [(source_iri, iri) for iri in held if iri not in now]
-    listed = {index.work_iri(source) for source in relisting.computed} | set(relisting.gone)
-    kept = [
-        (_work(index, source), _work(index, target), rank, score)
-        for (source, target), (rank, score) in relabelled.items()
-        if source not in listed
-    ]
-    for source, target, rank, score in sorted(kept):
-        if source >= 0 and target >= 0:  # (a work gone has its lists computed again)
-            edits.computed.append(explainer.node(source, target, rank, score))
     return edits
 
 
-def _work(index: AssociationIndex, iri: str) -> int:
-    """The position of Work ``iri`` in ``index``, -1 if it has none."""
-    row = index.projection.row(iri)
-    return -1 if row is None else int(index.work_pos[row])
-
-
 class _Explainer:
-    """Association nodes explained as ``related`` explains them (labels in English)."""
+    """Association nodes explained as ``related`` explains them: the units behind the score,
+    strongest first (by IRI: the words are made when read)."""
 
-    def __init__(self, index: AssociationIndex, store: Store, layout: Layout) -> None:
+    def __init__(self, index: AssociationIndex) -> None:
         self.index = index
-        self.association = Association(index, store, layout)
-        self.labels = Labels(store, ("en",), role_names=role_names(("en",)))
         self._seed: tuple[int, dict[int, float]] = (-1, {})
         self.seconds = 0.0
+        self.explained = 0
 
     def node(self, source: int, target: int, rank: int, score: float) -> AssociationNode:
         if self._seed[0] != source:
             self._seed = (source, self.index.work_units(source))
-        units, words = self.association.explain(self._seed[1], target, self.labels)
+        self.explained += 1
+        reasons = self.index.reasons(self._seed[1], target)[:MAX_REASONS]
         return AssociationNode(
             source=self.index.work_iri(source),
             target=self.index.work_iri(target),
             rank=rank,
             score=score,
-            units=tuple(u.iri for u in units),
-            explanation=words,
+            reasons=tuple(ReasonStated(r.unit, r.via) for r in reasons),
         )
 
     def stream(
