@@ -27,14 +27,20 @@ import sqlite3
 from collections.abc import Iterable
 
 from graph.ledger import delete_many, insert_many
-from ontology.namespaces import BF, MADS, RDFS, SKOS
+from ontology.namespaces import BF, MADS, OWL, RDF, RDFS, SKOS
 
 SCHEMA = "CREATE TABLE IF NOT EXISTS label_change (iri TEXT PRIMARY KEY) WITHOUT ROWID"
+#: The same for the derived graph of mentions, which reads other statements and is refreshed
+#: on its own (``web.mentions_command``): its rows are forgotten by that refresh only.
+MENTION_SCHEMA = "CREATE TABLE IF NOT EXISTS mention_change (iri TEXT PRIMARY KEY) WITHOUT ROWID"
 
 #: What ``query.related.Labels`` reads to choose a label (tests/test_query_association.py
 #: checks they agree): a statement with one of these predicates may change a shown label.
 LABEL_PREDICATES = (RDFS.label, SKOS.prefLabel, MADS.authoritativeLabel, BF.title, BF.mainTitle)
 _PREDICATE_TOKENS = frozenset(f"<{p.value}>".encode() for p in LABEL_PREDICATES)
+#: What ``query.mentions.unit_labels`` reads: a unit's labels, its kind, whether it is deprecated.
+MENTION_PREDICATES = (RDFS.label, SKOS.prefLabel, SKOS.altLabel, RDF.type, OWL.deprecated)
+_MENTION_TOKENS = frozenset(f"<{p.value}>".encode() for p in MENTION_PREDICATES)
 
 
 def labelled_subjects(texts: Iterable[bytes]) -> set[str]:
@@ -58,6 +64,47 @@ def labelled_subjects(texts: Iterable[bytes]) -> set[str]:
             if rest[: rest.find(b" ")] in _PREDICATE_TOKENS:
                 found.add(subject[1:-1].partition(b"#")[0])
     return {subject.decode() for subject in found}
+
+
+def mention_subjects(texts: Iterable[bytes]) -> set[str]:
+    """The resources (as written, fragment kept) that N-Quads ``texts`` give or take a label, a
+    type or a deprecation: the units whose patterns the mentions' refresh must read again.
+
+    >>> sorted(mention_subjects([
+    ...     b'<http://e.org/c/1> <http://www.w3.org/2004/02/skos/core#altLabel> "A" <g> .\\n'
+    ...     b'<http://e.org/c/2#x> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <t> <g> .\\n'
+    ...     b'<http://e.org/c/3> <http://www.w3.org/2004/02/skos/core#broader> <http://e.org/c/1> <g> .\\n',
+    ... ]))
+    ['http://e.org/c/1', 'http://e.org/c/2#x']
+    """
+    found: set[bytes] = set()
+    for text in texts:
+        for line in text.split(b"\n"):
+            if line.startswith(b"<"):
+                subject, _, rest = line.partition(b" ")
+                if rest[: rest.find(b" ")] in _MENTION_TOKENS:
+                    found.add(subject[1:-1])
+    return {subject.decode() for subject in found}
+
+
+def note_for_mentions(db: sqlite3.Connection, iris: Iterable[str]) -> None:
+    """Inside the batch's transaction: ``iris``' patterns for the mentions may have changed."""
+    insert_many(db, "INSERT OR IGNORE INTO mention_change", ((iri,) for iri in sorted(iris)), width=1)
+
+
+def noted_for_mentions(db: sqlite3.Connection, after: str, size: int) -> list[str]:
+    """The IRIs noted for the mentions, in order, ``size`` after ``after``."""
+    rows = db.execute("SELECT iri FROM mention_change WHERE iri > ? ORDER BY iri LIMIT ?", (after, size))
+    return [iri for (iri,) in rows]
+
+
+def forget_for_mentions(db: sqlite3.Connection, upto: str | None) -> None:
+    """The mentions' refresh has read every IRI noted up to ``upto`` (all: ``None``)."""
+    with db:
+        if upto is None:
+            db.execute("DELETE FROM mention_change")
+        else:
+            db.execute("DELETE FROM mention_change WHERE iri <= ?", (upto,))
 
 
 def note(db: sqlite3.Connection, iris: Iterable[str]) -> None:

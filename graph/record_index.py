@@ -29,6 +29,9 @@ load only. docs/storage.md describes the protocol.
         resources whose shown label unit statements that entered or left the store may
         have changed since the derived graph of associations was last written
         (``graph.label_changes``)
+    mention_change(iri)
+        the same for the derived graph of mentions: units whose labels, type or deprecation
+        entered or left through the ledger since its last refresh (``graph.mention_state``)
     search_doc, search_fts, search_feed
         the full-text index of resources (``graph.search_index``), written in the same
         transactions as the rest
@@ -100,6 +103,7 @@ DROP TABLE IF EXISTS record_graph; DROP TABLE IF EXISTS pending; DROP TABLE IF E
 DROP TABLE IF EXISTS unit_statement; DROP TABLE IF EXISTS unit_text; DROP TABLE IF EXISTS unit_edit;
 DROP TABLE IF EXISTS unit_group; DROP TABLE IF EXISTS unit_group_text;
 DROP TABLE IF EXISTS label_change;
+DROP TABLE IF EXISTS mention_change;
 DELETE FROM about;
 """
 _SCHEMA = """
@@ -227,6 +231,7 @@ class RecordIndex:
             db.executescript(_SCHEMA)
             db.executescript(LEDGER_SCHEMA)
             db.execute(label_changes.SCHEMA)
+            db.execute(label_changes.MENTION_SCHEMA)
         except sqlite3.DatabaseError as exc:
             self.close()
             raise StoreError(
@@ -442,6 +447,7 @@ class RecordIndex:
         with self._transaction() as db:
             if units is not None:  # (its ``said`` is cleared once journaled: not its lines)
                 label_changes.note(db, label_changes.labelled_subjects([*units.add, *units.remove]))
+                label_changes.note_for_mentions(db, label_changes.mention_subjects([*units.add, *units.remove]))
             if search:
                 self.search.apply(search)
             delete_many(db, "record_graph", list(removed), column="graph")
