@@ -6,9 +6,10 @@ or works in memory (the store can be far larger than memory allows; issue
 15). So the state is kept in SQLite and read a key at a time:
 
 - ``work_text(work, digest)``: a digest of each work's texts as last matched;
-- ``work_token(token, work)``: the lower-cased word tokens of those texts, so
-  that a label entering the store finds the works it may occur in by a lookup
-  (every token of a phrase matched must be a token of the text) instead of a
+- ``work_token``: the lower-cased word tokens of those texts (an FTS5 table
+  cut at spaces only, a row per work), so that a label entering the store
+  finds the works it may occur in by a lookup (every token of a phrase
+  matched must be a token of the text: ``works_with_words``) instead of a
   pass over every text;
 - ``label(unit, kind, label)``: the label rows matched with, and
   ``pattern(first, form, exact, words, unit, kind, label)`` the patterns each
@@ -41,9 +42,10 @@ STATE_FILE = "mentions.sqlite"
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS work_text (work TEXT PRIMARY KEY, digest TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS work_token (token TEXT NOT NULL, work TEXT NOT NULL, "
-    "PRIMARY KEY (token, work)) WITHOUT ROWID",
-    "CREATE INDEX IF NOT EXISTS work_token_work ON work_token (work)",
+    # one row per work (its rowid is the work's in ``work_text``), cut at spaces only: the
+    # lookup of a pattern's words is an FTS5 query of each as one quoted token
+    "CREATE VIRTUAL TABLE IF NOT EXISTS work_token USING fts5(tokens, "
+    "tokenize=\"unicode61 remove_diacritics 0 categories 'L* N* Co Cc Cf Cs M* P* S* Zl Zp'\")",
     "CREATE TABLE IF NOT EXISTS label (unit TEXT NOT NULL, kind TEXT NOT NULL, label TEXT NOT NULL, "
     "PRIMARY KEY (unit, kind, label)) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS pattern (first TEXT NOT NULL, form TEXT NOT NULL, exact INTEGER NOT NULL, "
@@ -179,3 +181,42 @@ def _edit_subjects(index: sqlite3.Connection, hashes: list[bytes]) -> set[str]:
                 subject = line[1 : line.index(">")]
                 subjects.update((subject, subject.partition("#")[0]))
     return subjects
+
+
+def set_work(db: sqlite3.Connection, work: str, digest: str, tokens: Iterable[str]) -> None:
+    """Record what ``work``'s texts were matched as: their digest and word tokens (none, and no
+    digest: the work has no texts now). Inside the caller's transaction."""
+    row = db.execute("SELECT rowid FROM work_text WHERE work = ?", (work,)).fetchone()
+    if row is not None:
+        db.execute("DELETE FROM work_token WHERE rowid = ?", row)
+    if not digest:
+        db.execute("DELETE FROM work_text WHERE work = ?", (work,))
+        return
+    db.execute(
+        "INSERT INTO work_text (work, digest) VALUES (?, ?) ON CONFLICT (work) DO UPDATE SET digest = excluded.digest",
+        (work, digest),
+    )
+    rowid = db.execute("SELECT rowid FROM work_text WHERE work = ?", (work,)).fetchone()[0]
+    db.execute("INSERT INTO work_token (rowid, tokens) VALUES (?, ?)", (rowid, " ".join(sorted(tokens))))
+
+
+def fts_query(words: Iterable[str]) -> str:
+    """An FTS5 query that every one of ``words`` (tokens without spaces) is a token of the row.
+
+    >>> fts_query(["new", 'say"s'])
+    '"new" AND "say""s"'
+    """
+    return " AND ".join('"' + word.replace('"', '""') + '"' for word in words)
+
+
+def works_with_words(db: sqlite3.Connection, words: Iterable[str], into: str = "rematch") -> None:
+    """The works whose texts hold every one of ``words`` (lower-cased tokens with a letter or a
+    digit), into this refresh's list ``into``."""
+    assert into == "rematch"
+    query = fts_query(sorted(set(words)))
+    if query:
+        db.execute(
+            "INSERT OR IGNORE INTO rematch (work) SELECT w.work FROM work_token t JOIN work_text w "
+            "ON w.rowid = t.rowid WHERE work_token MATCH ?",
+            (query,),
+        )

@@ -365,7 +365,13 @@ def text_docs(nlp, texts: Iterable[tuple[str, str]]) -> list[tuple[str, object]]
 def doc_tokens(docs: Iterable[tuple[str, object]]) -> set[str]:
     """The lower-cased tokens of ``docs``: a pattern can match only where its first token's
     lower case is one of them (``ORTH`` equal implies ``LOWER`` equal)."""
-    return {token.lower_ for _field, doc in docs for token in doc}
+    from spacy.attrs import LOWER
+
+    found: set[str] = set()
+    for _field, doc in docs:
+        strings = doc.vocab.strings
+        found.update(strings[key] for key in doc.count_by(LOWER))
+    return found
 
 
 def word_tokens(tokens: Iterable[str]) -> set[str]:

@@ -44,9 +44,10 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import closing
 from dataclasses import dataclass, field
+from functools import lru_cache, partial
 from pathlib import Path
 
 from graph import label_changes
@@ -62,7 +63,9 @@ from graph.mention_state import (
     get_meta,
     open_state,
     set_meta,
+    set_work,
     slices,
+    works_with_words,
 )
 from graph.store import release_freed_memory, resident_memory_mb
 from graph.writer import Writer
@@ -93,6 +96,8 @@ RULES_VERSION = "3"
 CHUNK_WORKS = 500
 #: Units or record graphs read between two looks at the memory.
 SLICE = 500
+#: Labels whose patterns a refresh keeps tokenized (many units share a label: local agents).
+PATTERN_CACHE = 50_000
 #: Growth of the process (MB) past which the store is reopened between slices.
 MEMORY_HEADROOM_MB = 64.0
 
@@ -149,14 +154,24 @@ class _Run:
     nlp: object = None
     floor: float = 0.0
     reopened: int = 0
+    _patterns: Callable | None = None
     clock: dict[str, float] = field(default_factory=lambda: {"read": 0.0, "match": 0.0, "write": 0.0})
 
     def breathe(self) -> None:
-        """Between slices: give back what the reads held once the process grew past its headroom."""
+        """Between slices: give back what the reads held once the process grew past its headroom
+        (no garbage collection first: it costs half a second with spaCy loaded, and this code
+        keeps no reference to the store across slices)."""
         if (resident_memory_mb() or 0.0) > self.floor + MEMORY_HEADROOM_MB:
-            self.writer.release_memory()
+            release_freed_memory()
+            self.writer.session.reopen()
             self.reopened += 1
             self.floor = resident_memory_mb() or self.floor  # what is left is the refresh's own
+
+    def patterns(self, kind: str, label: str) -> list[tuple[str, bool, tuple[str, ...]]]:
+        """``label_patterns``, each form tokenized once per refresh (many units share a label)."""
+        if self._patterns is None:
+            self._patterns = lru_cache(maxsize=PATTERN_CACHE)(partial(label_patterns, self.nlp))
+        return self._patterns(kind, label)
 
     def timed(self, part: str, started: float) -> None:
         self.clock[part] += time.perf_counter() - started
@@ -229,7 +244,7 @@ def _changed_graphs(run: _Run, index: sqlite3.Connection) -> str:
     """The record graphs changed since the manifest, into the temp table ``graph_now`` with the
     works and units they name now; their works and units, old and new, into the lists to examine.
     Returns the table's name (``_settle_graphs`` writes it into the manifest at the end)."""
-    db, store = run.db, run.writer.store
+    db = run.db
     db.execute("CREATE TEMP TABLE IF NOT EXISTS graph_now (graph TEXT PRIMARY KEY, content_hash TEXT, present INTEGER)")
     db.execute("CREATE TEMP TABLE IF NOT EXISTS graph_now_work (graph TEXT, work TEXT, PRIMARY KEY (graph, work))")
     db.execute("CREATE TEMP TABLE IF NOT EXISTS graph_now_unit (graph TEXT, unit TEXT, PRIMARY KEY (graph, unit))")
@@ -238,7 +253,7 @@ def _changed_graphs(run: _Run, index: sqlite3.Connection) -> str:
     pending: list[tuple[str, str | None, bool]] = []
 
     def flush() -> None:
-        nonlocal store
+        store = run.writer.store
         for graph, content_hash, present in pending:
             db.execute("INSERT OR REPLACE INTO graph_now VALUES (?, ?, ?)", (graph, content_hash, int(present)))
             old_works = [w for (w,) in db.execute("SELECT work FROM graph_work WHERE graph = ?", (graph,))]
@@ -251,8 +266,8 @@ def _changed_graphs(run: _Run, index: sqlite3.Connection) -> str:
             db.executemany("INSERT OR IGNORE INTO todo_unit (unit) VALUES (?)", ((u,) for u in {*units, *old_units}))
         pending.clear()
         db.commit()
+        del store  # the last reference: a reopen closes it
         run.breathe()
-        store = run.writer.store
 
     for change in changed_graphs(db, index):
         pending.append(change)
@@ -296,6 +311,7 @@ def _examine_units(run: _Run) -> int:
             if now != held:
                 changes.append((unit, now - held, held - now))
         count += len(units)
+        del store  # the last reference: a reopen closes it
         run.timed("read", clock)
         clock = time.perf_counter()
         with db:
@@ -307,7 +323,7 @@ def _examine_units(run: _Run) -> int:
                     db.execute("INSERT OR IGNORE INTO lost_unit (unit) VALUES (?)", (unit,))
                 for kind, label in added:
                     db.execute("INSERT OR IGNORE INTO label VALUES (?, ?, ?)", (unit, kind, label))
-                    for form, exact, words in label_patterns(run.nlp, kind, label):
+                    for form, exact, words in run.patterns(kind, label):
                         joined = WORD_SEPARATOR.join(words)
                         db.execute(
                             "INSERT OR IGNORE INTO pattern VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -336,11 +352,7 @@ def _label_works(run: _Run) -> tuple[int, int, int]:
     forms = 0
     for (joined,) in db.execute("SELECT DISTINCT words FROM new_form").fetchall():
         forms += 1
-        words = sorted(word_tokens(w.lower() for w in joined.split(WORD_SEPARATOR)))
-        if not words:
-            continue
-        query = " INTERSECT ".join(["SELECT work FROM work_token WHERE token = ?"] * len(words))
-        db.execute(f"INSERT OR IGNORE INTO rematch (work) {query}", words)  # noqa: S608 - placeholders only
+        works_with_words(db, word_tokens(w.lower() for w in joined.split(WORD_SEPARATOR)))
     db.commit()
     formed = db.execute("SELECT COUNT(*) FROM rematch").fetchone()[0] - before
     run.timed("read", clock)
@@ -369,11 +381,11 @@ def _examine_works(run: _Run) -> dict[str, int]:
             if run.full or changed or sent:
                 todo[work] = (digest, text_docs(run.nlp, texts))
                 done["texts"] += changed and not run.full
+        done["matched"] += sum(1 for _d, docs in todo.values() if docs)
         done["examined"] += len(works)
         run.timed("read", clock)
         clock = time.perf_counter()
         found = _match_chunk(run, {w: docs for w, (_d, docs) in todo.items()})
-        done["matched"] += len(found)
         done["mentions"] += sum(len(m) for m in found.values())
         run.timed("match", clock)
         clock = time.perf_counter()
@@ -382,15 +394,7 @@ def _examine_works(run: _Run) -> dict[str, int]:
         done["removed"] += minus
         with db:  # after the store: a kill in between matches these again, to the same result
             for work, (digest, docs) in todo.items():
-                db.execute("DELETE FROM work_token WHERE work = ?", (work,))
-                if digest:
-                    db.execute("INSERT OR REPLACE INTO work_text (work, digest) VALUES (?, ?)", (work, digest))
-                    db.executemany(
-                        "INSERT OR IGNORE INTO work_token (token, work) VALUES (?, ?)",
-                        ((token, work) for token in word_tokens(doc_tokens(docs))),
-                    )
-                else:
-                    db.execute("DELETE FROM work_text WHERE work = ?", (work,))
+                set_work(db, work, digest, word_tokens(doc_tokens(docs)))
         del todo, found, store
         run.timed("write", clock)
         run.breathe()
