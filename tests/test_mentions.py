@@ -328,3 +328,45 @@ def test_the_mention_terms_are_declared() -> None:
     declared = {t.subject.value for t in ontology_triples() if isinstance(t.subject, NamedNode)}
     for term in (CG.Mention, CG.mentionedIn, CG.mentionOf, CG.textProperty, CG.mentionCount, CG.mentions):
         assert term.value in declared
+
+
+def test_a_deleted_record_takes_its_mentions_with_it_and_nothing_is_missed(
+    sample_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real catalogue record of the sample, deleted (the same bytes with leader/05 ``d``), in
+    an ingest whose refresh reopens the store after every slice (as it does past its memory
+    headroom): the refresh examines only what the deletion changed (the record's work, the
+    units it labelled), the work's mentions go with its texts, and the graph is the one a full
+    rebuild makes. A refresh that missed a work or a unit the deletion touched fails here."""
+    import web.mentions_command
+    from web.config import load_settings
+    from web.ingest_command import run_ingest
+
+    snapshot = open_latest_snapshot(sample_dir)
+    mentioned = sorted({q.subject.value for q in snapshot.quads_for_pattern(None, CG.mentions, None, NamedNode(GRAPH))})
+    with closing(sqlite3.connect(sample_dir / "record-index.sqlite")) as index:
+        for work in mentioned:
+            graphs = {q.graph_name.value for q in snapshot.quads_for_pattern(None, CG.linkedWork, NamedNode(work), None)}
+            row = index.execute(
+                "SELECT source_file, byte_offset FROM record_graph WHERE graph = ?", (min(graphs, default=""),)
+            ).fetchone()
+            if len(graphs) == 1 and row and row[1] is not None and Path(row[0]).suffix in (".mrc", ".marc"):
+                break
+        else:
+            pytest.fail("no work of the sample is described by one binary MARC record")
+    raw = (SAMPLE_DATA / "marc" / Path(row[0]).name).read_bytes()[row[1] :]
+    record = raw[: int(raw[:5])]
+    deleted = tmp_path / "deleted.mrc"
+    deleted.write_bytes(record[:5] + b"d" + record[6:])
+    monkeypatch.setattr(web.mentions_command, "MEMORY_HEADROOM_MB", -1.0)  # reopen after every slice
+    report = run_ingest(load_settings(None, env={}, data_dir=sample_dir), [deleted])
+    done = report.mentions
+    assert report.deleted_present == 1 and done is not None and not done.full, report
+    assert done.works_examined < 10 and done.reopened > 0 and done.quads_removed > 0, done
+    after = open_latest_snapshot(sample_dir)
+    assert not list(after.quads_for_pattern(NamedNode(work), CG.mentions, None, NamedNode(GRAPH)))
+    graph = NamedNode(GRAPH)
+    before = set(after.quads_for_pattern(None, None, None, graph))
+    full = catalograph(sample_dir, "mentions", "--refresh", "--full")
+    assert full.returncode == 0 and "0 quad(s) added, 0 removed" in full.stderr, full.stderr
+    assert set(open_latest_snapshot(sample_dir).quads_for_pattern(None, None, None, graph)) == before
