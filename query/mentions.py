@@ -487,18 +487,16 @@ def graph_works(store: Store, graph: str) -> set[str]:
 
 
 def graph_units(store: Store, graph: str) -> set[str]:
-    """The concepts, agents and places record graph ``graph`` types or labels (a record's own
-    agents, ``…#agent-1``, and any unit it says something of that the mentions read)."""
+    """The concepts, agents and places record graph ``graph`` types (a record's own agents,
+    ``…#agent-1``). A shared unit's labels are unit statements, in its own graph, and reach a
+    refresh through the ledger (``graph.label_changes.mention_subjects``), not through here."""
     g = NamedNode(graph)
-    subjects = {q.subject for cls, _k in UNIT_KINDS for q in store.quads_for_pattern(None, RDF.type, cls, g)}
-    for predicate in (*_LABEL_PREDICATES, OWL.deprecated):
-        for quad in store.quads_for_pattern(None, predicate, None, g):
-            if quad.subject not in subjects and any(
-                next(store.quads_for_pattern(quad.subject, RDF.type, cls, None), None) is not None
-                for cls, _k in UNIT_KINDS
-            ):
-                subjects.add(quad.subject)
-    return {s.value for s in subjects if isinstance(s, NamedNode)}
+    return {
+        q.subject.value
+        for cls, _kind in UNIT_KINDS
+        for q in store.quads_for_pattern(None, RDF.type, cls, g)
+        if isinstance(q.subject, NamedNode)
+    }
 
 
 def read_labels(store: Store) -> Iterator[tuple[str, str, str]]:
