@@ -15,9 +15,11 @@ Two ways to find what to examine, one way to examine it:
   entered or left as unit statements (``graph.label_changes``); the
   writers' unit edits name the resources they changed. The cost follows the
   change, not the store.
-* **``catalograph mentions --refresh``** (after SPARQL Update or Graph Store
-  writes, which bypass the ledger): every unit and every work with texts,
-  compared by content with the state; ``--full`` forgets the state first.
+* **``catalograph mentions --refresh``**: every unit and every work with
+  texts, compared by content with the state, whatever wrote the store
+  (SPARQL Update, the Graph Store Protocol and the editor also go through
+  the writer, ``graph.updates``: their unit edits and the record graphs
+  they mark edited reach the first way too); ``--full`` forgets the state.
 
 Then: each unit examined has its label rows read by pattern and compared
 with the state's; a label gone sends the works the graph says mention its
