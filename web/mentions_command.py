@@ -153,7 +153,7 @@ class _Run:
     layout: Layout
     db: sqlite3.Connection
     full: bool
-    nlp: object = None
+    _nlp: object = None
     floor: float = 0.0
     reopened: int = 0
     _patterns: Callable | None = None
@@ -168,6 +168,14 @@ class _Run:
             self.writer.session.reopen()
             self.reopened += 1
             self.floor = resident_memory_mb() or self.floor  # what is left is the refresh's own
+
+    @property
+    def nlp(self) -> object:
+        """spaCy's tokenizer, loaded when first needed (its import costs a second or two, and a
+        refresh with nothing to read or match needs none)."""
+        if self._nlp is None:
+            self._nlp = blank_pipeline()
+        return self._nlp
 
     def patterns(self, kind: str, label: str) -> list[tuple[str, bool, tuple[str, ...]]]:
         """``label_patterns``, each form tokenized once per refresh (many units share a label)."""
@@ -195,7 +203,7 @@ def refresh_mentions(
             clear_all(db)
         clear_todo(db)
         release_freed_memory()
-        run = _Run(writer, layout, db, full, blank_pipeline())
+        run = _Run(writer, layout, db, full)
         run.floor = resident_memory_mb() or 0.0
         index = writer.session.index.db
         edits, edit_rows, edits_gone = edits_changed(db, index)
