@@ -195,6 +195,18 @@ def test_a_label_gone_unmatches_its_works_alone(sample_dir: Path) -> None:
     assert "Cairo" not in {label for label, _, _ in found} and "Jerusalem" in {label for label, _, _ in found}
 
 
+def test_a_refresh_killed_midway_is_followed_by_a_full_one(sample_dir: Path) -> None:
+    """A refresh writes its state as it goes and settles it at the end; killed in between (its
+    mark ``refreshing`` left, as a SIGKILL would leave it), the next one trusts nothing."""
+    from graph.mention_state import open_state, set_meta
+
+    with closing(open_state(sample_dir)) as db:
+        set_meta(db, "refreshing", "1")
+    done = catalograph(sample_dir, "mentions", "--refresh")
+    assert done.returncode == 0 and "mentions rebuilt" in done.stderr, done.stderr
+    assert "0 quad(s) added, 0 removed" in done.stderr and digests(sample_dir)[2] == [("state", "clean")]
+
+
 def test_a_full_refresh_rebuilds_the_same_graph(sample_dir: Path) -> None:
     before = set(open_latest_snapshot(sample_dir).quads_for_pattern(None, None, None, NamedNode(GRAPH)))
     done = catalograph(sample_dir, "mentions", "--refresh", "--full")
