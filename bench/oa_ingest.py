@@ -37,6 +37,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -150,6 +151,8 @@ class Run:
     peak: float
     peak_streaming: float
     peak_after: float
+    #: CPU seconds (user + system) of the command's process tree.
+    cpu: float = 0.0
 
 
 def _refresh_seconds(err: str) -> float:
@@ -159,6 +162,7 @@ def _refresh_seconds(err: str) -> float:
 def cli(data_dir: Path, *args: str) -> Run:
     """``catalograph`` run in a subprocess, its memory sampled (``Run``)."""
     command = [sys.executable, "-m", "web.cli", "--data-dir", str(data_dir), *args]
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
     stop, timeline = threading.Event(), []
@@ -173,8 +177,10 @@ def cli(data_dir: Path, *args: str) -> Run:
         raise SystemExit(f"{' '.join(args)} failed ({process.returncode}):\n{err}")
     streamed = ended - _refresh_seconds(err) - 1.0
     peak = max((mb for _t, mb in timeline), default=0.0)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - usage.ru_utime - usage.ru_stime
     return Run(seconds, err, peak, max((mb for t, mb in timeline if t <= streamed), default=0.0),
-               max((mb for t, mb in timeline if t > streamed), default=0.0))
+               max((mb for t, mb in timeline if t > streamed), default=0.0), cpu)
 
 
 def line(err: str, start: str) -> str:
@@ -201,24 +207,26 @@ def measure(files: list[Path], copies: int, work: Path) -> dict[str, float]:
     print(f"\n== {copies} copies: {len(files) * copies:,} files, {size / 1e6:.1f} MB, {read:,} records read "
           f"({count(err, 'written'):,} written, {count(err, 'unchanged'):,} unchanged, "
           f"{count(err, 'replaced'):,} replaced, {count(err, 'rejected'):,} rejected)")
-    print(f"(a) catalograph ingest: {read / seconds:,.0f} records/s ({seconds:.1f} s); peak RSS {ingest.peak:,.0f} MB, "
+    print(f"(a) catalograph ingest: {read / seconds:,.0f} records/s ({seconds:.1f} s, CPU {ingest.cpu:.1f} s, "
+          f"load average {os.getloadavg()[0]:.1f}); peak RSS {ingest.peak:,.0f} MB, "
           f"{ingest.peak_streaming:,.0f} MB while records streamed, {ingest.peak_after:,.0f} MB after (the refreshes)")
     print(f"    {line(err, 'associations')}")
     print(f"    mentions at its end: {mention_seconds:.1f} s ({mentions})")
     print(f"(b) bare parse (ijson / defusedxml iterparse): {read / parse:,.0f} records/s ({parse:.2f} s)")
     print(f"    (a) / (b) = {parse / seconds:.4f}")
     print(f"(c) mentions --refresh --full: {works / full.seconds:,.0f} works/s ({works:,} works with texts, "
-          f"{full.seconds:.1f} s as a whole command), peak RSS {full.peak:,.0f} MB")
+          f"{full.seconds:.1f} s as a whole command, CPU {full.cpu:.1f} s), peak RSS {full.peak:,.0f} MB")
     split = re.search(r"read ([\d.]+), match ([\d.]+), write ([\d.]+)", full.err)
     print(f"    {line(full.err, 'mentions')}")
     print(f"    match alone (matcher built, texts read by work, matched): {works / float(split[2]):,.0f} works/s; "
           f"read {split[1]} s, write {split[3]} s")
-    print(f"(d) the same ingest again: {again.seconds:.1f} s, {count(again.err, 'written'):,} written "
+    print(f"(d) the same ingest again: {again.seconds:.1f} s (CPU {again.cpu:.1f} s, peak RSS {again.peak:,.0f} MB), "
+          f"{count(again.err, 'written'):,} written "
           f"(records that share a graph with a later one of other content, in another batch), "
           f"{count(again.err, 'unchanged'):,} unchanged")
     print(f"    {line(again.err, 'mentions') or 'mentions not refreshed (nothing changed)'}")
     shutil.rmtree(inputs, ignore_errors=True)
-    return {"records": read, "rate": read / seconds, "peak": ingest.peak, "parse": read / parse,
+    return {"records": read, "rate": read / seconds, "peak": ingest.peak, "parse": read / parse, "cpu": ingest.cpu,
             "streaming": ingest.peak_streaming, "after": ingest.peak_after, "mentions_peak": full.peak,
             "works": works}
 
@@ -241,7 +249,8 @@ def main() -> None:
               f"{small['peak']:,.0f} -> {large['peak']:,.0f} MB (while records streamed "
               f"{small['streaming']:,.0f} -> {large['streaming']:,.0f} MB, after it "
               f"{small['after']:,.0f} -> {large['after']:,.0f} MB), mentions --full peak RSS "
-              f"{small['mentions_peak']:,.0f} -> {large['mentions_peak']:,.0f} MB; rate "
+              f"{small['mentions_peak']:,.0f} -> {large['mentions_peak']:,.0f} MB; CPU per record "
+              f"{1000 * small['cpu'] / small['records']:.2f} -> {1000 * large['cpu'] / large['records']:.2f} ms; rate "
               f"{small['rate']:,.0f} -> {large['rate']:,.0f} records/s")
 
 

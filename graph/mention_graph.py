@@ -21,7 +21,7 @@ store where little changed writes little.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from pyoxigraph import Literal, NamedNode, Quad, Store
 
@@ -57,10 +57,10 @@ def _quads(layout: Layout, work: str, unit: str, field: str, count: int) -> list
     ]
 
 
-def held_works(store: Store, layout: Layout) -> set[str]:
-    """The works the graph holds mentions of."""
+def held_works(store: Store, layout: Layout) -> Iterator[str]:
+    """The works the graph holds mentions of (with repeats), streamed."""
     graph = mentions_graph(layout)
-    return {q.object.value for q in store.quads_for_pattern(None, CG.mentionedIn, None, graph)}
+    return (q.object.value for q in store.quads_for_pattern(None, CG.mentionedIn, None, graph))
 
 
 def works_mentioning(store: Store, layout: Layout, units: Iterable[str]) -> set[str]:

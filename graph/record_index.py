@@ -25,6 +25,9 @@ load only. docs/storage.md describes the protocol.
         N-Quads before it; empty between edits
     unit_group, unit_group_text, unit_edit
         the ledger of unit statements (``graph.ledger``)
+    mention_change(iri)
+        units whose labels, type or deprecation entered or left through the ledger since
+        the mentions' last refresh (``graph.mention_changes``)
     search_doc, search_fts, search_feed
         the full-text index of resources (``graph.search_index``), written in the same
         transactions as the rest
@@ -57,6 +60,7 @@ from pathlib import Path
 
 from pyoxigraph import DefaultGraph, NamedNode, RdfFormat, Store, parse
 
+from graph import mention_changes
 from graph.ledger import SCHEMA as LEDGER_SCHEMA
 from graph.ledger import (
     Ledger,
@@ -95,6 +99,7 @@ DROP TABLE IF EXISTS record_graph; DROP TABLE IF EXISTS pending; DROP TABLE IF E
 DROP TABLE IF EXISTS unit_statement; DROP TABLE IF EXISTS unit_text; DROP TABLE IF EXISTS unit_edit;
 DROP TABLE IF EXISTS unit_group; DROP TABLE IF EXISTS unit_group_text;
 DROP TABLE IF EXISTS label_change;
+DROP TABLE IF EXISTS mention_change;
 DELETE FROM about;
 """
 #: A table of earlier versions, no longer kept: the resources whose labels changed, which the
@@ -225,6 +230,7 @@ class RecordIndex:
             db.executescript(_SCHEMA)
             db.executescript(LEDGER_SCHEMA)
             db.execute(_RETIRED)
+            db.execute(mention_changes.SCHEMA)
         except sqlite3.DatabaseError as exc:
             self.close()
             raise StoreError(
@@ -435,8 +441,11 @@ class RecordIndex:
         search: SearchUpdate | None = None,
     ) -> None:
         """The batch is in the store: record what it wrote and removed, write the search
-        documents it changed, and clear the journal."""
+        documents it changed, note the units whose patterns for the mentions it may have
+        changed (``graph.mention_changes``), and clear the journal."""
         with self._transaction() as db:
+            if units is not None:  # (its ``said`` is cleared once journaled: not its lines)
+                mention_changes.note(db, mention_changes.mention_subjects([*units.add, *units.remove]))
             if search:
                 self.search.apply(search)
             delete_many(db, "record_graph", list(removed), column="graph")

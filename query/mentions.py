@@ -24,7 +24,13 @@ never splits a label across a word boundary the segmenter chose differently
 label can match inside a longer word, so CJK labels need two characters.
 
 Bounded: at most ``MAX_TEXT_CHARS`` characters of a work's text are read, at
-most ``MAX_LABEL_TOKENS`` tokens per label, and at most ``MAX_LABELS`` labels.
+most ``MAX_LABEL_TOKENS`` tokens per label, and at most ``MAX_LABELS`` labels in
+``build_matcher`` (the precision test's and the bench's matcher of a whole
+store). A refresh (``web.mentions_command``) never builds that one: it keeps
+each label's patterns on disk (``label_patterns``, ``graph.mention_state``) and
+matches a chunk of works against those whose first token occurs in it
+(``pattern_matcher``), reading units and works one at a time by pattern
+(``unit_labels``, ``work_texts``).
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ from dataclasses import dataclass, field
 
 from pyoxigraph import Literal, NamedNode, Store
 
-from ontology.namespaces import BF, RDF, RDFS
+from ontology.namespaces import BF, CG, OWL, RDF, RDFS, SKOS
 from query.subject_index import _rows
 
 #: Characters of one work's texts (all fields together) that are matched.
@@ -179,20 +185,22 @@ class MentionMatcher:
         also "New York"); a span that is the label of several units counts
         for each.
         """
+        return self.mentions_in(text_docs(self.nlp, texts))
+
+    def mentions_in(self, docs: Iterable[tuple[str, object]]) -> list[Mention]:
+        """``mentions`` of texts already tokenized (``text_docs``)."""
         counts: Counter = Counter()
-        for field_name, _, key in self.matches(texts):
+        for field_name, _, key in self.matches_in(docs):
             for unit in self.units[key]:
                 counts[(unit, field_name)] += 1
         return [Mention(unit, f, n) for (unit, f), n in sorted(counts.items())]
 
     def matches(self, texts: Iterable[tuple[str, str]]) -> Iterator[tuple[str, str, int]]:
         """``(field, matched text, matcher key)`` of every kept match, in text order."""
-        budget = MAX_TEXT_CHARS
-        for field_name, text in texts:
-            if budget <= 0:
-                break
-            doc = self.nlp.make_doc(segment(text[:budget]))
-            budget -= len(text)
+        return self.matches_in(text_docs(self.nlp, texts))
+
+    def matches_in(self, docs: Iterable[tuple[str, object]]) -> Iterator[tuple[str, str, int]]:
+        for field_name, doc in docs:
             spans = [_Span(key, start, end) for key, start, end in self.exact(doc)]
             spans += [
                 _Span(key, start, end)
@@ -346,6 +354,155 @@ def build_matcher(labels: Iterable[tuple[str, str, str]], model: str | None = No
     matcher.labels = len(matcher.units)
     matcher.skipped = skipped
     return matcher
+
+
+def text_docs(nlp, texts: Iterable[tuple[str, str]]) -> list[tuple[str, object]]:  # noqa: ANN001 - spaCy
+    """A work's ``(field, text)`` pairs tokenized as the matcher reads them: segmented, and
+    at most ``MAX_TEXT_CHARS`` characters in all."""
+    budget, docs = MAX_TEXT_CHARS, []
+    for field_name, text in texts:
+        if budget <= 0:
+            break
+        docs.append((field_name, nlp.make_doc(segment(text[:budget]))))
+        budget -= len(text)
+    return docs
+
+
+def doc_tokens(docs: Iterable[tuple[str, object]]) -> set[str]:
+    """The lower-cased tokens of ``docs``: a pattern can match only where its first token's
+    lower case is one of them (``ORTH`` equal implies ``LOWER`` equal)."""
+    from spacy.attrs import LOWER
+
+    found: set[str] = set()
+    for _field, doc in docs:
+        strings = doc.vocab.strings
+        found.update(strings[key] for key in doc.count_by(LOWER))
+    return found
+
+
+def word_tokens(tokens: Iterable[str]) -> set[str]:
+    """Of lower-cased ``tokens``, those with a letter or digit: what a work's index keeps.
+
+    >>> sorted(word_tokens(["new", "york", ",", "1984", "--"]))
+    ['1984', 'new', 'york']
+    """
+    return {token for token in tokens if any(c.isalnum() for c in token)}
+
+
+def label_patterns(nlp, unit_kind: str, label: str) -> list[tuple[str, bool, tuple[str, ...]]]:  # noqa: ANN001
+    """The patterns a label gives (``label_forms``), each with its tokens; a form of more than
+    ``MAX_LABEL_TOKENS`` tokens gives none.
+
+    >>> label_patterns(blank_pipeline(), "agent", "Armstrong, Louis, 1901-1971")[1]
+    ('Louis Armstrong', True, ('Louis', 'Armstrong'))
+    """
+    out = []
+    for form, exact in label_forms(label, unit_kind)[0]:
+        words = _words(nlp, form)
+        if 0 < len(words) <= MAX_LABEL_TOKENS:
+            out.append((form, exact, words))
+    return out
+
+
+def _words(nlp, form: str) -> tuple[str, ...]:  # noqa: ANN001
+    return tuple(token.text for token in nlp.make_doc(segment(form)))
+
+
+def pattern_matcher(nlp, patterns: Iterable[tuple[str, bool, tuple[str, ...], str]]) -> MentionMatcher:  # noqa: ANN001
+    """A matcher of ``(form, exact, words, unit)`` patterns (``label_patterns``'s, with their
+    unit): the same matches as ``build_matcher`` of their labels, built from stored tokens."""
+    from spacy.matcher import PhraseMatcher
+    from spacy.tokens import Doc
+
+    by_form: dict[tuple[str, bool], set[str]] = defaultdict(set)
+    words_of: dict[tuple[str, bool], tuple[str, ...]] = {}
+    for form, exact, words, unit in patterns:
+        by_form[(form, exact)].add(unit)
+        words_of[(form, exact)] = words
+    matcher = MentionMatcher(nlp, PhraseMatcher(nlp.vocab, attr="ORTH"), PhraseMatcher(nlp.vocab, attr="LOWER"))
+    for form, exact in sorted(by_form):
+        name = f"{'=' if exact else '~'}{form}"
+        key = nlp.vocab.strings.add(name)
+        (matcher.exact if exact else matcher.folded).add(name, [Doc(nlp.vocab, words=list(words_of[(form, exact)]))])
+        matcher.units[key] = tuple(sorted(by_form[(form, exact)]))
+    matcher.labels = len(matcher.units)
+    return matcher
+
+
+#: The kinds of unit a text can mention, by class (``rq/mention_labels.rq``'s union).
+UNIT_KINDS = ((SKOS.Concept, "concept"), (BF.Agent, "agent"), (BF.Place, "place"))
+_LABEL_PREDICATES = (RDFS.label, SKOS.prefLabel, SKOS.altLabel)
+_TRUE = Literal("true", datatype=NamedNode("http://www.w3.org/2001/XMLSchema#boolean"))
+
+
+def unit_labels(store: Store, unit: str) -> set[tuple[str, str]]:
+    """One unit's ``(kind, label)`` rows, read by pattern: what ``read_labels`` reads for it
+    (none when it is no concept, agent or place, or a deprecated concept)."""
+    node = NamedNode(unit)
+    kinds = [kind for cls, kind in UNIT_KINDS if next(store.quads_for_pattern(node, RDF.type, cls, None), None)]
+    if not kinds or next(store.quads_for_pattern(node, OWL.deprecated, _TRUE, None), None) is not None:
+        return set()
+    labels = {
+        quad.object.value
+        for predicate in _LABEL_PREDICATES
+        for quad in store.quads_for_pattern(node, predicate, None, None)
+        if isinstance(quad.object, Literal)
+    }
+    return {(kind, label) for kind in kinds for label in labels}
+
+
+def all_units(store: Store) -> Iterator[str]:
+    """Every concept, agent and place of the store (with repeats), streamed."""
+    for cls, _kind in UNIT_KINDS:
+        for quad in store.quads_for_pattern(None, RDF.type, cls, None):
+            if isinstance(quad.subject, NamedNode):
+                yield quad.subject.value
+
+
+def works_with_texts(store: Store) -> Iterator[str]:
+    """Every work with a summary or contents note, its own or an instance's (with repeats)."""
+    for _name, prop in _TEXT_FIELDS:
+        for quad in store.quads_for_pattern(None, prop, None, None):
+            yield from _works_of_holder(store, quad.subject)
+
+
+def _works_of_holder(store: Store, holder) -> Iterator[str]:  # noqa: ANN001 - a subject
+    if not isinstance(holder, NamedNode):
+        return
+    if next(store.quads_for_pattern(holder, RDF.type, BF.Work, None), None) is not None:
+        yield holder.value
+    for link in store.quads_for_pattern(holder, BF.instanceOf, None, None):
+        if isinstance(link.object, NamedNode):
+            yield link.object.value
+
+
+def graph_works(store: Store, graph: str) -> set[str]:
+    """The works whose texts record graph ``graph`` may hold: those its instances are of, those
+    it links, those with a summary or contents note stated in it."""
+    g = NamedNode(graph)
+    found = {
+        q.object.value
+        for predicate in (BF.instanceOf, CG.linkedWork)
+        for q in store.quads_for_pattern(None, predicate, None, g)
+        if isinstance(q.object, NamedNode)
+    }
+    for _name, prop in _TEXT_FIELDS:
+        for quad in store.quads_for_pattern(None, prop, None, g):
+            found.update(_works_of_holder(store, quad.subject))
+    return found
+
+
+def graph_units(store: Store, graph: str) -> set[str]:
+    """The concepts, agents and places record graph ``graph`` types (a record's own agents,
+    ``…#agent-1``). A shared unit's labels are unit statements, in its own graph, and reach a
+    refresh through the ledger (``graph.mention_changes.mention_subjects``), not through here."""
+    g = NamedNode(graph)
+    return {
+        q.subject.value
+        for cls, _kind in UNIT_KINDS
+        for q in store.quads_for_pattern(None, RDF.type, cls, g)
+        if isinstance(q.subject, NamedNode)
+    }
 
 
 def read_labels(store: Store) -> Iterator[tuple[str, str, str]]:

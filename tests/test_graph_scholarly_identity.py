@@ -36,8 +36,9 @@ NIEMINEN = "https://orcid.org/0000-0001-7004-9422"
 TITLE = "Automated quantitative histology reveals vascular morphodynamics during Arabidopsis hypocotyl secondary growth"
 
 
-def marc_record() -> RecordGraph:
+def marc_record(*extra: Field) -> RecordGraph:
     record = Record(leader=Leader("00000nab a2200000 i 4500"))
+    record.add_field(*extra)
     record.add_field(
         Field(tag="001", data="elife01567"),
         Field(tag="003", data="XxTest"),
@@ -163,6 +164,38 @@ def test_deleting_one_source_keeps_the_node_and_the_others_statements(tmp_path: 
     alone = tmp_path / "alone"
     write(alone, [records["marc"]])
     assert content(store) == content(live(alone))
+
+
+def test_a_catalogue_record_minted_by_lccn_meets_crossref_through_its_doi(tmp_path: Path) -> None:
+    """The MARC record also carries an LCCN (010, which used to name its Instance before the
+    DOI): the DOI now names it, as it names Crossref's, so the two meet in one Instance in
+    either order; the MARC record states the LCCN's Instance ``owl:sameAs`` it (a statement
+    about the Instance that goes with the record); deleting either source leaves exactly
+    what the other alone makes."""
+    lccn_instance = MINTER.from_identifier("instance", "lccn", "2014214560").value
+    marc = marc_record(Field(tag="010", indicators=[" ", " "], subfields=[Subfield("a", "  2014214560")]))
+    crossref = file_record("oa/crossref/crossref.json")
+    forward, backward = tmp_path / "forward", tmp_path / "backward"
+    write(forward, [marc])
+    write(forward, [crossref])
+    write(backward, [crossref])
+    write(backward, [marc])
+    assert content(live(forward)) == content(live(backward))
+    store = live(forward)
+    assert rows(store, "SELECT DISTINCT ?i WHERE { ?i bf:identifiedBy [ a bf:Doi ] }") == [INSTANCE]
+    graphs = rows(store, f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ <{INSTANCE}> bf:identifiedBy ?id }} }}")
+    assert graphs == sorted([marc.graph, crossref.graph])
+    assert rows(store, f"SELECT ?l WHERE {{ <{INSTANCE}> bf:identifiedBy [ a bf:Lccn ; rdf:value ?l ] }}") == ["2014214560"]
+    assert rows(store, f"SELECT ?a WHERE {{ <{INSTANCE}> owl:sameAs ?a }}") == [lccn_instance]
+    assert len(rows(store, f"SELECT DISTINCT ?w WHERE {{ <{INSTANCE}> bf:instanceOf ?w }}")) == 1
+    del store
+    write(forward, [deletion(marc)])
+    write(backward, [deletion(crossref)])
+    crossref_alone, marc_alone = tmp_path / "crossref", tmp_path / "marc"
+    write(crossref_alone, [crossref])
+    write(marc_alone, [marc])
+    assert content(live(forward)) == content(live(crossref_alone))
+    assert content(live(backward)) == content(live(marc_alone))
 
 
 def test_an_orcid_shared_by_datacite_and_openalex_is_one_agent(tmp_path: Path) -> None:

@@ -319,7 +319,10 @@ def ingest_items(
         if associations:
             report.associations = refresh_associations(writer, minter.layout, settings.data_dir)
         if report.changed_data:  # the review queue sees what this run brought in
+            writer.release_memory()  # each refresh starts from what the ingest needs, not its reads
             report.candidates = refresh_candidates(writer.store, minter.layout)
+        if report.store_changed or mentions_lag:
+            writer.release_memory()
         report.mentions = refresh_after_ingest(
             writer, minter.layout, settings.data_dir, report.store_changed or mentions_lag
         )

@@ -1,34 +1,44 @@
 """``catalograph mentions --refresh [--full]``: bring the derived graph of mentions up to date.
 
-Composition: ``query.mentions`` reads the labels and texts and matches them,
-``graph.mention_graph`` writes the difference, inside one writing session
+Composition: ``query.mentions`` reads labels and texts and matches them,
+``graph.mention_graph`` writes the difference, ``graph.mention_state`` keeps
+on disk what the graph was made from, all inside one writing session
 (``graph.writer.Writer``: the store's lock, and a checkpoint for readers).
 
-Incremental by content, not by change log: a small SQLite file
-(``mentions.sqlite`` in the data directory) keeps a digest of each work's
-texts and the label rows (unit, kind, label) the graph was matched with. A
-refresh matches again only the works it must, whatever wrote the store (an
-ingest, a harvest, a SPARQL Update, the Graph Store Protocol):
+Two ways to find what to examine, one way to examine it:
 
-* those whose texts changed, appeared or went;
-* for a label gone (a concept renamed, a unit deleted): the works the graph
-  says mention its unit (a mention can only come or go where it was);
-* for a label added: the works whose texts contain its form once white
-  space is taken out (``query.mentions.may_mention``, a substring test that
-  no match can escape, since tokens cover every character but white space).
+* **At the end of an ingest or a harvest** (``refresh_after_ingest``): what
+  the writer changed since the last refresh, and only that. The record
+  graphs written, replaced or dropped (the record index's hashes against
+  the manifest the state keeps) name their works and labelled units, old
+  and new; the ledger notes the units whose labels, type or deprecation
+  entered or left as unit statements (``graph.mention_changes``); the
+  writers' unit edits name the resources they changed. The cost follows the
+  change, not the store.
+* **``catalograph mentions --refresh``**: every unit and every work with
+  texts, compared by content with the state, whatever wrote the store
+  (SPARQL Update, the Graph Store Protocol and the editor also go through
+  the writer, ``graph.updates``: their unit edits and the record graphs
+  they mark edited reach the first way too); ``--full`` forgets the state.
 
-That is exact: any other work would be matched to the very mentions it has
-(a longest match that a new label could hide contains that label). The
-matcher is built only when some work is matched. The file is written after
-the store: a refresh killed in between sees the same differences next time,
-which write nothing new.
+Then: each unit examined has its label rows read by pattern and compared
+with the state's; a label gone sends the works the graph says mention its
+unit to be matched again, a pattern added the works whose word tokens
+contain all of its words (``work_token``: a match needs every token of the
+phrase). Each work examined has its texts read; it is matched when they
+changed or a label sent it, against the patterns whose first token occurs
+in its chunk of ``CHUNK_WORKS`` works (never a matcher of the whole
+vocabulary). Any other work would be matched to the very mentions it has,
+so the graph equals a full rebuild (tests/test_mentions.py checks it).
 
-``refresh_after_ingest`` is the call at the end of ``catalograph ingest``
-and ``catalograph harvest`` (``web.ingest_command.ingest_items``): skipped,
-with no read at all, when the run wrote and deleted nothing, unless
-``mark_stale``, called before the run's first write, found that an earlier
-run was killed before its refresh ended (its records would now all be
-unchanged, and its mentions never made).
+Memory does not grow with the store: the lists of what to examine are
+tables on disk, units and works are read a slice at a time by pattern, and
+between slices the store is reopened when the process has grown by
+``MEMORY_HEADROOM_MB`` (RocksDB keeps the index and filter blocks of every
+table it reads until it is closed: ``graph.store.StoreSession.reopen``).
+
+The state is written after the store; a refresh killed midway leaves the
+mark ``refreshing`` and the next one is full.
 """
 
 from __future__ import annotations
@@ -36,34 +46,62 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import time
-from collections import defaultdict
+from collections.abc import Callable, Iterable
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache, partial
 from pathlib import Path
 
+from graph import mention_changes
 from graph.mention_graph import held_works, works_mentioning, write_mentions
+from graph.mention_state import (
+    STATE_FILE,
+    WORD_SEPARATOR,
+    add_rows,
+    changed_graphs,
+    clear_all,
+    clear_todo,
+    edits_changed,
+    get_meta,
+    open_state,
+    set_meta,
+    set_work,
+    slices,
+    works_with_words,
+)
+from graph.store import release_freed_memory, resident_memory_mb
 from graph.writer import Writer
 from ingest import PIPELINE_VERSION
 from ontology.layout import Layout
 from query.mentions import (
-    build_matcher,
-    label_forms,
-    may_mention,
-    read_labels,
-    text_rows,
+    Mention,
+    all_units,
+    blank_pipeline,
+    doc_tokens,
+    graph_units,
+    graph_works,
+    label_patterns,
+    pattern_matcher,
+    text_docs,
+    unit_labels,
+    word_tokens,
     work_texts,
+    works_with_texts,
 )
 from web.config import Settings
 
-DIGESTS_FILE = "mentions.sqlite"
-#: Bumped when matching rules change, so that every work is matched again.
-RULES_VERSION = "2"
-#: Added label forms times works with texts, at most, for the substring test that picks the
-#: works a new label may be in (``query.mentions.may_mention``); beyond it every work is
-#: matched again, which then costs about as much (some 10 M substring tests a second).
-PREFILTER_BUDGET = 20_000_000
+#: The state file (kept under its old name: ``graph.mention_state``).
+DIGESTS_FILE = STATE_FILE
+#: Bumped when matching rules or the state's tables change, so that every work is matched again.
+RULES_VERSION = "3"
 #: Works matched and written at once: a refresh holds their texts and mentions, not every work's.
 CHUNK_WORKS = 500
+#: Units or record graphs read between two looks at the memory.
+SLICE = 500
+#: Labels whose patterns a refresh keeps tokenized (many units share a label: local agents).
+PATTERN_CACHE = 50_000
+#: Growth of the process (MB) past which the store is reopened between slices.
+MEMORY_HEADROOM_MB = 64.0
 
 
 @dataclass
@@ -82,6 +120,10 @@ class MentionRefresh:
     seconds_write: float
     #: Why the works matched were matched: texts changed, labels added or gone, everything.
     reason: str = ""
+    #: Units and works examined (read), and how often the store was reopened to give memory back.
+    units_examined: int = 0
+    works_examined: int = 0
+    reopened: int = 0
 
     @property
     def seconds(self) -> float:
@@ -99,129 +141,290 @@ class MentionRefresh:
         )
 
 
-def _row_hash(field_name: str, text: str) -> int:
-    return int.from_bytes(hashlib.blake2b(f"{field_name}\t{text}".encode(), digest_size=16).digest(), "big")
-
-
-def _open_digests(data_dir: Path) -> sqlite3.Connection:
-    db = sqlite3.connect(data_dir / DIGESTS_FILE)
-    db.execute("CREATE TABLE IF NOT EXISTS work_text (work TEXT PRIMARY KEY, digest TEXT NOT NULL)")
-    db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-    db.execute(
-        "CREATE TABLE IF NOT EXISTS label (unit TEXT NOT NULL, kind TEXT NOT NULL, label TEXT NOT NULL, "
-        "PRIMARY KEY (unit, kind, label)) WITHOUT ROWID"
-    )
-    return db
+def _digest(texts: Iterable[tuple[str, str]]) -> str:
+    return hashlib.blake2b("\n".join(f"{f}\t{t}" for f, t in texts).encode(), digest_size=16).hexdigest()
 
 
 @dataclass
-class _Plan:
-    """What a refresh matches, found in one streaming pass over the texts."""
+class _Run:
+    """One refresh's session: the writer, the state, and what it counted."""
 
-    digests: dict[str, str]
-    todo: set[str]
-    gone: set[str]
-    reason: str
+    writer: Writer
+    layout: Layout
+    db: sqlite3.Connection
+    full: bool
+    _nlp: object = None
+    floor: float = 0.0
+    reopened: int = 0
+    _patterns: Callable | None = None
+    clock: dict[str, float] = field(default_factory=lambda: {"read": 0.0, "match": 0.0, "write": 0.0})
 
+    def breathe(self) -> None:
+        """Between slices: give back what the reads held once the process grew past its headroom
+        (no garbage collection first: it costs half a second with spaCy loaded, and this code
+        keeps no reference to the store across slices)."""
+        if (resident_memory_mb() or 0.0) > self.floor + MEMORY_HEADROOM_MB:
+            release_freed_memory()
+            self.writer.session.reopen()
+            self.reopened += 1
+            self.floor = resident_memory_mb() or self.floor  # what is left is the refresh's own
 
-def _plan(
-    store, layout: Layout, held: dict[str, str], full: bool,
-    added: set[tuple[str, str, str]], removed: set[tuple[str, str, str]],
-) -> _Plan:  # fmt: skip
-    """Each work's digest (a sum of its rows' hashes: no text kept), and the works to match:
-    every one when ``full``; else those whose texts changed, those that mention a unit that
-    lost a label, and those with a text that contains (squashed) a new label, or every one
-    when that test would cost more than matching."""
-    forms = {form for _u, kind, label in added for form in label_forms(label, kind)[0]} if not full else set()
-    test = bool(forms) and len(forms) * max(len(held), 1) <= PREFILTER_BUDGET
-    sums: dict[str, int] = defaultdict(int)
-    hits: set[str] = set()
-    for work, field_name, text in text_rows(store):
-        sums[work] = (sums[work] + _row_hash(field_name, text)) % (1 << 128)
-        if test and work not in hits and may_mention([(field_name, text)], forms):
-            hits.add(work)
-    digests = {work: f"{total:032x}" for work, total in sums.items()}
-    gone = (set(held) | held_works(store, layout)) - set(digests)
-    if full:
-        return _Plan(digests, set(digests), gone, "everything")
-    if forms and not test:
-        return _Plan(digests, set(digests), gone, f"{len(forms):,} new label forms: every work")
-    todo = {work for work, digest in digests.items() if held.get(work) != digest}
-    reasons = [f"{len(todo):,} with new texts"] if todo else []
-    if removed:
-        lost = works_mentioning(store, layout, {unit for unit, _k, _l in removed}) & set(digests)
-        todo |= lost
-        reasons.append(f"{len(lost):,} mentioning a unit that lost a label")
-    if forms:
-        todo |= hits
-        reasons.append(f"{len(hits):,} containing one of {len(forms):,} new label form(s)")
-    return _Plan(digests, todo, gone, "; ".join(reasons) or "nothing changed")
+    @property
+    def nlp(self) -> object:
+        """spaCy's tokenizer, loaded when first needed (its import costs a second or two, and a
+        refresh with nothing to read or match needs none)."""
+        if self._nlp is None:
+            self._nlp = blank_pipeline()
+        return self._nlp
+
+    def patterns(self, kind: str, label: str) -> list[tuple[str, bool, tuple[str, ...]]]:
+        """``label_patterns``, each form tokenized once per refresh (many units share a label)."""
+        if self._patterns is None:
+            self._patterns = lru_cache(maxsize=PATTERN_CACHE)(partial(label_patterns, self.nlp))
+        return self._patterns(kind, label)
+
+    def timed(self, part: str, started: float) -> None:
+        self.clock[part] += time.perf_counter() - started
 
 
-def refresh_mentions(writer: Writer, layout: Layout, data_dir: Path, *, full: bool = False) -> MentionRefresh:
-    """Match the works whose texts changed, or that a changed label can concern, and write
-    their mentions (the module docstring says why this is exact), ``CHUNK_WORKS`` at a time."""
-    store = writer.store
-    started = time.perf_counter()
-    labels = set(read_labels(store))
-    with closing(_open_digests(data_dir)) as db:
-        _set_state(db, "stale")  # until the digests below say what the graph now holds
-        held = dict(db.execute("SELECT work, digest FROM work_text"))
-        row = db.execute("SELECT value FROM meta WHERE key = 'rules'").fetchone()
-        full = full or row is None or row[0] != RULES_VERSION
+def refresh_mentions(
+    writer: Writer, layout: Layout, data_dir: Path, *, full: bool = False, changes_only: bool = False
+) -> MentionRefresh:
+    """Bring the mentions graph of ``writer``'s store up to date (module docstring):
+    ``changes_only``, examine what the writer changed since the last refresh; else every unit
+    and work, by content; ``full``, forget what was matched and match everything."""
+    with closing(open_state(data_dir)) as db:
+        started = time.perf_counter()
+        killed = get_meta(db, "refreshing") is not None
+        full = full or killed or get_meta(db, "rules") != RULES_VERSION
+        set_meta(db, "state", "stale")  # until the end says what the graph now holds
+        set_meta(db, "refreshing", "1")
         if full:
-            added, removed = labels, None
+            clear_all(db)
+        clear_todo(db)
+        release_freed_memory()
+        run = _Run(writer, layout, db, full)
+        run.floor = resident_memory_mb() or 0.0
+        index = writer.session.index.db
+        edits, edit_rows, edits_gone = edits_changed(db, index)
+        graphs = _changed_graphs(run, index)
+        if changes_only and not full:
+            _noted_units(run, index)
+            add_rows(db, "todo_unit", "unit", edits)
+            add_rows(db, "todo_work", "work", edits)
         else:
-            held_labels = set(db.execute("SELECT unit, kind, label FROM label"))
-            added, removed = labels - held_labels, held_labels - labels
-        plan = _plan(store, layout, held, full, added, removed or set())
-        del held
-        read_seconds = time.perf_counter() - started
-        match_seconds = write_seconds = 0.0
-        matcher = build_matcher(labels) if plan.todo else None
-        count = added_quads = removed_quads = 0
-        todo = sorted(plan.todo)
-        for start in range(0, len(todo), CHUNK_WORKS):
-            clock = time.perf_counter()
-            found = {}
-            for work in todo[start : start + CHUNK_WORKS]:
-                mentions = matcher.mentions(work_texts(store, work))
-                found[work] = [(m.unit, m.field, m.count) for m in mentions]
-                count += len(mentions)
-            match_seconds += time.perf_counter() - clock
-            clock = time.perf_counter()
-            plus, minus = write_mentions(store, layout, found)
-            added_quads, removed_quads = added_quads + plus, removed_quads + minus
-            with db:  # after the store: a kill in between matches these again, to the same result
-                db.executemany(
-                    "INSERT OR REPLACE INTO work_text (work, digest) VALUES (?, ?)",
-                    ((w, plan.digests[w]) for w in found),
-                )
-            write_seconds += time.perf_counter() - clock
+            add_rows(db, "todo_unit", "unit", all_units(writer.store))
+            add_rows(db, "todo_unit", "unit", (u for (u,) in db.execute("SELECT DISTINCT unit FROM label")))
+            add_rows(db, "todo_work", "work", works_with_texts(writer.store))
+            add_rows(db, "todo_work", "work", (w for (w,) in db.execute("SELECT work FROM work_text")))
+            add_rows(db, "todo_work", "work", held_works(writer.store, layout))
+        run.timed("read", started)
+        units = _examine_units(run)
+        lost, formed, forms = _label_works(run)
+        done = _examine_works(run)
         clock = time.perf_counter()
-        plus, minus = write_mentions(store, layout, {}, plan.gone)
-        added_quads, removed_quads = added_quads + plus, removed_quads + minus
-        if added_quads or removed_quads:
-            writer.session.changed = True
         with db:
-            db.executemany("DELETE FROM work_text WHERE work = ?", ((w,) for w in plan.gone))
-            if removed is None:
-                db.execute("DELETE FROM label")
-            else:
-                db.executemany("DELETE FROM label WHERE unit = ? AND kind = ? AND label = ?", removed)
-            db.executemany("INSERT OR IGNORE INTO label (unit, kind, label) VALUES (?, ?, ?)", added)
+            _settle_graphs(db, graphs)
+            db.executemany("INSERT OR REPLACE INTO edit (hash, subjects) VALUES (?, ?)", edit_rows)
+            db.executemany("DELETE FROM edit WHERE hash = ?", ((h,) for h in edits_gone))
             db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('rules', ?)", (RULES_VERSION,))
             db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('state', 'clean')")
-        write_seconds += time.perf_counter() - clock
+            db.execute("DELETE FROM meta WHERE key = 'refreshing'")
+        mention_changes.forget(index, None)
+        if done["added"] or done["removed"]:
+            writer.session.changed = True
+        clear_todo(db)
+        run.timed("write", clock)
+        with_text = db.execute("SELECT COUNT(*) FROM work_text").fetchone()[0]
+        labels = db.execute("SELECT COUNT(*) FROM (SELECT DISTINCT form, exact FROM pattern)").fetchone()[0]
+    reasons = [f"{done['texts']:,} with new texts"] if done["texts"] else []
+    if lost:
+        reasons.append(f"{lost:,} mentioning a unit that lost a label")
+    if forms:
+        reasons.append(f"{formed:,} containing one of {forms:,} new label form(s)")
     return MentionRefresh(
-        full, len(plan.digests), len(todo), count, added_quads, removed_quads,
-        matcher.labels if matcher else 0, read_seconds, match_seconds, write_seconds, plan.reason,
+        full, with_text, done["matched"], done["mentions"], done["added"], done["removed"], labels,
+        run.clock["read"], run.clock["match"], run.clock["write"],
+        "everything" if full else "; ".join(reasons) or "nothing changed",
+        units, done["examined"], run.reopened,
     )  # fmt: skip
 
 
-def _set_state(db: sqlite3.Connection, state: str) -> None:
+def _changed_graphs(run: _Run, index: sqlite3.Connection) -> str:
+    """The record graphs changed since the manifest, into the temp table ``graph_now`` with the
+    works and units they name now; their works and units, old and new, into the lists to examine.
+    Returns the table's name (``_settle_graphs`` writes it into the manifest at the end)."""
+    db = run.db
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS graph_now (graph TEXT PRIMARY KEY, content_hash TEXT, present INTEGER)")
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS graph_now_work (graph TEXT, work TEXT, PRIMARY KEY (graph, work))")
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS graph_now_unit (graph TEXT, unit TEXT, PRIMARY KEY (graph, unit))")
+    for table in ("graph_now", "graph_now_work", "graph_now_unit"):
+        db.execute(f"DELETE FROM {table}")  # noqa: S608 - the names above
+    pending: list[tuple[str, str | None, bool]] = []
+
+    def flush() -> None:
+        store = run.writer.store
+        for graph, content_hash, present in pending:
+            db.execute("INSERT OR REPLACE INTO graph_now VALUES (?, ?, ?)", (graph, content_hash, int(present)))
+            old_works = [w for (w,) in db.execute("SELECT work FROM graph_work WHERE graph = ?", (graph,))]
+            old_units = [u for (u,) in db.execute("SELECT unit FROM graph_unit WHERE graph = ?", (graph,))]
+            works = graph_works(store, graph) if present else set()
+            units = graph_units(store, graph) if present else set()
+            db.executemany("INSERT OR IGNORE INTO graph_now_work VALUES (?, ?)", ((graph, w) for w in works))
+            db.executemany("INSERT OR IGNORE INTO graph_now_unit VALUES (?, ?)", ((graph, u) for u in units))
+            db.executemany("INSERT OR IGNORE INTO todo_work (work) VALUES (?)", ((w,) for w in {*works, *old_works}))
+            db.executemany("INSERT OR IGNORE INTO todo_unit (unit) VALUES (?)", ((u,) for u in {*units, *old_units}))
+        pending.clear()
+        db.commit()
+        del store  # the last reference: a reopen closes it
+        run.breathe()
+
+    for change in changed_graphs(db, index):
+        pending.append(change)
+        if len(pending) >= SLICE:
+            flush()
+    flush()
+    return "graph_now"
+
+
+def _settle_graphs(db: sqlite3.Connection, _table: str) -> None:
+    """The changed graphs' rows written into the manifest (inside the caller's transaction)."""
+    db.execute("DELETE FROM graph_work WHERE graph IN (SELECT graph FROM graph_now)")
+    db.execute("DELETE FROM graph_unit WHERE graph IN (SELECT graph FROM graph_now)")
+    db.execute("INSERT OR IGNORE INTO graph_work SELECT graph, work FROM graph_now_work")
+    db.execute("INSERT OR IGNORE INTO graph_unit SELECT graph, unit FROM graph_now_unit")
+    db.execute("DELETE FROM manifest WHERE graph IN (SELECT graph FROM graph_now WHERE present = 0)")
+    db.execute(
+        "INSERT OR REPLACE INTO manifest SELECT graph, content_hash FROM graph_now WHERE present = 1"
+    )
+
+
+def _noted_units(run: _Run, index: sqlite3.Connection) -> None:
+    """The units the ledger noted (``graph.mention_changes.mention_subjects``), into ``todo_unit``."""
+    after = ""
+    while rows := mention_changes.noted(index, after, SLICE):
+        add_rows(run.db, "todo_unit", "unit", rows)
+        after = rows[-1]
+
+
+def _examine_units(run: _Run) -> int:
+    """Each unit to examine: its label rows read and compared with the state's; the patterns of
+    rows gone deleted (their unit into ``lost_unit``), of rows new inserted (into ``new_form``)."""
+    db, count = run.db, 0
+    for units in slices(db, "SELECT unit FROM todo_unit WHERE unit > ? ORDER BY unit LIMIT ?", SLICE):
+        clock = time.perf_counter()
+        store = run.writer.store
+        changes = []
+        for unit in units:
+            now = unit_labels(store, unit)
+            held = set(db.execute("SELECT kind, label FROM label WHERE unit = ?", (unit,)))
+            if now != held:
+                changes.append((unit, now - held, held - now))
+        count += len(units)
+        del store  # the last reference: a reopen closes it
+        run.timed("read", clock)
+        clock = time.perf_counter()
+        with db:
+            for unit, added, removed in changes:
+                for kind, label in removed:
+                    db.execute("DELETE FROM label WHERE unit = ? AND kind = ? AND label = ?", (unit, kind, label))
+                    db.execute("DELETE FROM pattern WHERE unit = ? AND kind = ? AND label = ?", (unit, kind, label))
+                if removed:
+                    db.execute("INSERT OR IGNORE INTO lost_unit (unit) VALUES (?)", (unit,))
+                for kind, label in added:
+                    db.execute("INSERT OR IGNORE INTO label VALUES (?, ?, ?)", (unit, kind, label))
+                    for form, exact, words in run.patterns(kind, label):
+                        joined = WORD_SEPARATOR.join(words)
+                        db.execute(
+                            "INSERT OR IGNORE INTO pattern VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            (words[0].lower(), form, int(exact), joined, unit, kind, label),
+                        )
+                        if not run.full:
+                            db.execute("INSERT OR IGNORE INTO new_form VALUES (?, ?, ?)", (form, int(exact), joined))
+        run.timed("write", clock)
+        run.breathe()
+    return count
+
+
+def _label_works(run: _Run) -> tuple[int, int, int]:
+    """The works a changed label may concern, into ``rematch``: those the graph says mention a
+    unit that lost a label, those whose word tokens hold every word of a new pattern. Returns
+    how many of each, and how many new patterns."""
+    db, lost, formed = run.db, 0, 0
+    clock = time.perf_counter()
+    if run.full:
+        return 0, 0, 0
+    for units in slices(db, "SELECT unit FROM lost_unit WHERE unit > ? ORDER BY unit LIMIT ?", SLICE):
+        works = works_mentioning(run.writer.store, run.layout, units)
+        lost += len(works)
+        add_rows(db, "rematch", "work", sorted(works))
+    before = db.execute("SELECT COUNT(*) FROM rematch").fetchone()[0]
+    forms = 0
+    for (joined,) in db.execute("SELECT DISTINCT words FROM new_form").fetchall():
+        forms += 1
+        works_with_words(db, word_tokens(w.lower() for w in joined.split(WORD_SEPARATOR)))
+    db.commit()
+    formed = db.execute("SELECT COUNT(*) FROM rematch").fetchone()[0] - before
+    run.timed("read", clock)
+    return lost, formed, forms
+
+
+def _examine_works(run: _Run) -> dict[str, int]:
+    """Each work to examine, ``CHUNK_WORKS`` at a time: its texts read, matched if they changed
+    (or a label sent it, or the refresh is full), its mentions, digest and tokens written."""
+    db, layout = run.db, run.layout
+    done = {"examined": 0, "matched": 0, "texts": 0, "mentions": 0, "added": 0, "removed": 0}
+    sql = (
+        "SELECT work FROM (SELECT work FROM todo_work UNION SELECT work FROM rematch) "
+        "WHERE work > ? ORDER BY work LIMIT ?"
+    )
+    for works in slices(db, sql, CHUNK_WORKS):
+        clock = time.perf_counter()
+        store = run.writer.store
+        todo: dict[str, tuple[str, list]] = {}
+        for work in works:
+            texts = work_texts(store, work)
+            digest = _digest(texts) if texts else ""
+            held = db.execute("SELECT digest FROM work_text WHERE work = ?", (work,)).fetchone()
+            changed = (held[0] if held else "") != digest
+            sent = db.execute("SELECT 1 FROM rematch WHERE work = ?", (work,)).fetchone() is not None
+            if run.full or changed or sent:
+                todo[work] = (digest, text_docs(run.nlp, texts))
+                done["texts"] += changed and not run.full
+        done["matched"] += sum(1 for _d, docs in todo.values() if docs)
+        done["examined"] += len(works)
+        run.timed("read", clock)
+        clock = time.perf_counter()
+        found = _match_chunk(run, {w: docs for w, (_d, docs) in todo.items()})
+        done["mentions"] += sum(len(m) for m in found.values())
+        run.timed("match", clock)
+        clock = time.perf_counter()
+        plus, minus = write_mentions(store, layout, {w: [(m.unit, m.field, m.count) for m in ms] for w, ms in found.items()})
+        done["added"] += plus
+        done["removed"] += minus
+        with db:  # after the store: a kill in between matches these again, to the same result
+            for work, (digest, docs) in todo.items():
+                set_work(db, work, digest, word_tokens(doc_tokens(docs)))
+        del todo, found, store
+        run.timed("write", clock)
+        run.breathe()
+    return done
+
+
+def _match_chunk(run: _Run, docs_of: dict[str, list]) -> dict[str, list[Mention]]:
+    """The mentions of a chunk of works, against the patterns whose first token occurs in it."""
+    db = run.db
+    tokens = set().union(*(doc_tokens(docs) for docs in docs_of.values())) if docs_of else set()
     with db:
-        db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('state', ?)", (state,))
+        db.execute("DELETE FROM chunk_token")
+        db.executemany("INSERT OR IGNORE INTO chunk_token (token) VALUES (?)", ((t,) for t in tokens))
+    rows = db.execute(
+        "SELECT p.form, p.exact, p.words, p.unit FROM pattern p JOIN chunk_token c ON p.first = c.token"
+    )
+    matcher = pattern_matcher(
+        run.nlp, ((form, bool(exact), tuple(words.split(WORD_SEPARATOR)), unit) for form, exact, words, unit in rows)
+    )
+    return {work: matcher.mentions_in(docs) for work, docs in docs_of.items()}
 
 
 def mark_stale(data_dir: Path) -> bool:
@@ -231,20 +434,21 @@ def mark_stale(data_dir: Path) -> bool:
     The mark stays if the process is killed, so the next ingest refreshes even if it finds
     every record unchanged; ``refresh_after_ingest`` takes it off.
     """
-    with closing(_open_digests(data_dir)) as db:
-        row = db.execute("SELECT value FROM meta WHERE key = 'state'").fetchone()
-        _set_state(db, "stale")
-    return row is not None and row[0] != "clean"
+    with closing(open_state(data_dir)) as db:
+        state = get_meta(db, "state")
+        set_meta(db, "state", "stale")
+    return state is not None and state != "clean"
 
 
 def refresh_after_ingest(writer: Writer, layout: Layout, data_dir: Path, changed: bool) -> MentionRefresh | None:
     """The mentions brought up to date at the end of an ingest or a harvest that ``changed``
     the store (records written or deleted, or an earlier run stopped before its refresh:
-    ``mark_stale``); when it did not, no read at all, the mark taken off."""
+    ``mark_stale``), examining only what the writer changed; when it did not, no read at
+    all, the mark taken off."""
     if changed:
-        return refresh_mentions(writer, layout, data_dir)
-    with closing(_open_digests(data_dir)) as db:
-        _set_state(db, "clean")
+        return refresh_mentions(writer, layout, data_dir, changes_only=True)
+    with closing(open_state(data_dir)) as db:
+        set_meta(db, "state", "clean")
     return None
 
 

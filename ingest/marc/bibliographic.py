@@ -32,6 +32,7 @@ from ingest.marc import (
 from ingest.marc.bibcontext import BibContext, Version, joined
 from ingest.marc.parallel import language_tag, pair_880s
 from ingest.quads import GraphBuilder
+from ontology.namespaces import OWL
 
 Handler = Callable[[BibContext, list[Version]], None]
 
@@ -63,6 +64,8 @@ def map_bibliographic(
     works.record_language(ctx)
     unlinked, unreadable = pair_880s(ctx)
     ctx.instance = identifiers.instance_iri(ctx)
+    for alias in identifiers.instance_aliases(ctx):
+        builder.add(ctx.instance, OWL.sameAs, alias)
     works.describe_work(ctx)
     identifiers.map_control_number(ctx)
     handlers = HANDLERS

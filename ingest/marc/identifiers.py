@@ -1,11 +1,16 @@
 """Identifiers (001/003, 010, 020, 022, 024, 035) and the Instance IRI chosen from the strongest.
 
-The Instance is named from, in order: a well-formed LCCN (010 $a), the first
-valid ISBN (020 $a, as ISBN-13 digits), the first valid ISSN (022 $a), the
-first DOI (024 7_ $2 doi, lower case as ``ingest.identifiers.normalise_doi``
-gives it, so the Crossref, DataCite, OpenAlex, JATS or PubMed record of that
-DOI names the same Instance), else the record's own name (003 + 001, as the
-record graph is named). Two records
+The Instance is named from, in order: the first DOI (024 7_ $2 doi, lower
+case as ``ingest.identifiers.normalise_doi`` gives it, so the Crossref,
+DataCite, OpenAlex, JATS or PubMed record of that DOI names the same
+Instance, whatever else either carries), unless the record is a book with a
+valid ISBN (books are named by ISBN on both sides); then a well-formed LCCN
+(010 $a), the first valid ISBN (020 $a, as ISBN-13 digits), the first valid
+ISSN (022 $a); else the record's own name (003 + 001, as the record graph is
+named). A record with a DOI also states ``owl:sameAs`` from its Instance to
+the IRIs its LCCN, ISBN or ISSN name (``instance_aliases``), so a record of
+one of those without the DOI is still said to be the same (an assertion that
+goes with the record, as a reviewer's acceptance of a candidate is one). Two records
 that share one of these identifiers therefore describe one Instance node,
 which is the point (a library's record and the LC record of one printing
 meet); the cost is that a record quoting a wrong LCCN or a set ISBN joins the
@@ -90,30 +95,65 @@ def normalise_issn(value: str) -> str | None:
 
 
 def instance_iri(ctx: BibContext) -> NamedNode:
-    """The Instance IRI from the strongest identifier (see the module docstring)."""
-    minter = ctx.minter
+    """The Instance IRI from the strongest identifier (see the module docstring): the DOI first
+    unless the record is a book with an ISBN, as the open-access mappers choose
+    (``ingest.scholarly.mapper.instance_iri``), so that a catalogue record and a Crossref
+    record of one DOI name one Instance whatever else the catalogue record carries."""
+    candidates = _minted(ctx)
+    doi = candidates.get("doi")
+    if doi is not None and not ("isbn" in candidates and _book(ctx)):
+        return doi
+    for scheme in ("lccn", "isbn", "issn", "doi"):
+        if scheme in candidates:
+            return candidates[scheme]
+    return control_number_instance(ctx.minter, ctx.record_name)
+
+
+def instance_aliases(ctx: BibContext) -> list[NamedNode]:
+    """The Instance IRIs the record's other identifiers name, when it has a DOI: stated
+    ``owl:sameAs`` the Instance (a statement of this record about the Instance, which the
+    ledger retracts with the record), so that a record of the same LCCN or ISBN without the
+    DOI is still said to be the same."""
+    candidates = _minted(ctx)
+    if "doi" not in candidates:
+        return []
+    chosen = ctx.instance
+    return sorted({iri for iri in candidates.values() if iri != chosen}, key=lambda n: n.value)
+
+
+def _book(ctx: BibContext) -> bool:
+    """Leader/06-07: language material (printed or manuscript), a monograph."""
+    return ctx.leader[6:7] in ("a", "t") and ctx.leader[7:8] in ("m", "")
+
+
+def _minted(ctx: BibContext) -> dict[str, NamedNode]:
+    """The Instance IRI each identifier scheme of the record gives (the first valid one each)."""
+    minter, found = ctx.minter, {}
     for field in ctx.fields("010"):
         value = first(field, "a")
         lccn = normalise_lccn(value) if value else None
         if lccn:
-            return minter.from_identifier("instance", "lccn", lccn)
+            found["lccn"] = minter.from_identifier("instance", "lccn", lccn)
+            break
     for field in ctx.fields("020"):
-        for code, value in field.subfields:
-            if code == "a" and value:
-                isbn = normalise_isbn(value)
-                if isbn:
-                    return minter.from_identifier("instance", "isbn", isbn)
+        isbns = [normalise_isbn(value) for code, value in field.subfields if code == "a" and value]
+        isbn = next((i for i in isbns if i), None)
+        if isbn:
+            found["isbn"] = minter.from_identifier("instance", "isbn", isbn)
+            break
     for field in ctx.fields("022"):
         value = first(field, "a")
         issn = normalise_issn(value) if value else None
         if issn:
-            return minter.from_identifier("instance", "issn", issn)
+            found["issn"] = minter.from_identifier("instance", "issn", issn)
+            break
     for field in ctx.fields("024"):
         if indicator(field, 0) == "7" and trim(first(field, "2") or "").lower() == "doi":
             doi = normalise_doi(first(field, "a"))
             if doi:
-                return minter.from_identifier("instance", "doi", doi)
-    return control_number_instance(minter, ctx.record_name)
+                found["doi"] = minter.from_identifier("instance", "doi", doi)
+                break
+    return found
 
 
 def map_control_number(ctx: BibContext) -> None:
