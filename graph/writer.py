@@ -305,6 +305,20 @@ class Writer:
         release_freed_memory()
         self.session.reopen()
 
+    def keep_within_budget(self) -> bool:
+        """Reopen the store if this process holds more than ``memory_budget_mb`` (as between
+        batches); returns whether it did (take ``store`` again, and hold none across the call).
+        For a long read of the
+        store in steps (the mentions' chunks): RocksDB keeps the blocks and indexes it read
+        until the store is closed, so the steps' reads would otherwise add up."""
+        if not self.memory_budget_mb or (resident_memory_mb() or 0) <= self.memory_budget_mb:
+            return False
+        gc.collect()
+        release_freed_memory()
+        self.session.reopen()
+        self.reopened += 1
+        return True
+
     @property
     def recovered(self) -> list[str]:
         return self.session.recovered

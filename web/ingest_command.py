@@ -319,10 +319,13 @@ def ingest_items(
         if associations:
             report.associations = refresh_associations(writer, minter.layout, settings.data_dir)
         if report.changed_data:  # the review queue sees what this run brought in
+            writer.release_memory()  # each refresh reads much of the store: their peaks must not add up
             report.candidates = refresh_candidates(writer.store, minter.layout)
         report.mentions = refresh_after_ingest(
             writer, minter.layout, settings.data_dir, report.store_changed or mentions_lag
         )
+        if report.mentions is not None:
+            writer.release_memory()  # the checkpoint starts from what the session needs
         if bar is not None and writer.compacts():
             bar.close()
             click.echo("compacting the store for readers (this ingest wrote much of it)...", err=True)

@@ -63,7 +63,7 @@ RULES_VERSION = "2"
 #: matched again, which then costs about as much (some 10 M substring tests a second).
 PREFILTER_BUDGET = 20_000_000
 #: Works matched and written at once: a refresh holds their texts and mentions, not every work's.
-CHUNK_WORKS = 500
+CHUNK_WORKS = 100
 
 
 @dataclass
@@ -158,9 +158,19 @@ def _plan(
     return _Plan(digests, todo, gone, "; ".join(reasons) or "nothing changed")
 
 
-def refresh_mentions(writer: Writer, layout: Layout, data_dir: Path, *, full: bool = False) -> MentionRefresh:
+def refresh_mentions(
+    writer: Writer, layout: Layout, data_dir: Path, *, full: bool = False, release: bool = False
+) -> MentionRefresh:
     """Match the works whose texts changed, or that a changed label can concern, and write
-    their mentions (the module docstring says why this is exact), ``CHUNK_WORKS`` at a time."""
+    their mentions (the module docstring says why this is exact), ``CHUNK_WORKS`` at a time.
+
+    ``release``: give memory back as it goes (``Writer.release_memory``, and past the writer's
+    budget between chunks), for a caller that holds no reference to the writer's store.
+    RocksDB keeps what a read brought in (up to its 128 MB cache of terms, and the tables'
+    indexes) until the store is closed: reading the labels and texts, then each chunk's
+    texts and mentions, would otherwise pile up on the matcher and on each other."""
+    if release:
+        writer.release_memory()  # what the steps before left (at the end of an ingest: the other refreshes)
     store = writer.store
     started = time.perf_counter()
     labels = set(read_labels(store))
@@ -176,6 +186,10 @@ def refresh_mentions(writer: Writer, layout: Layout, data_dir: Path, *, full: bo
             added, removed = labels - held_labels, held_labels - labels
         plan = _plan(store, layout, held, full, added, removed or set())
         del held
+        if release:
+            del store  # the last reference must go for the store to close
+            writer.release_memory()  # RocksDB's blocks of every label and text read, before the matcher
+            store = writer.store
         read_seconds = time.perf_counter() - started
         match_seconds = write_seconds = 0.0
         matcher = build_matcher(labels) if plan.todo else None
@@ -198,6 +212,10 @@ def refresh_mentions(writer: Writer, layout: Layout, data_dir: Path, *, full: bo
                     ((w, plan.digests[w]) for w in found),
                 )
             write_seconds += time.perf_counter() - clock
+            if release:  # each chunk reads other works' texts and mentions: past the budget, reopened
+                del store
+                writer.keep_within_budget()
+                store = writer.store
         clock = time.perf_counter()
         plus, minus = write_mentions(store, layout, {}, plan.gone)
         added_quads, removed_quads = added_quads + plus, removed_quads + minus
@@ -242,7 +260,7 @@ def refresh_after_ingest(writer: Writer, layout: Layout, data_dir: Path, changed
     the store (records written or deleted, or an earlier run stopped before its refresh:
     ``mark_stale``); when it did not, no read at all, the mark taken off."""
     if changed:
-        return refresh_mentions(writer, layout, data_dir)
+        return refresh_mentions(writer, layout, data_dir, release=True)
     with closing(_open_digests(data_dir)) as db:
         _set_state(db, "clean")
     return None
@@ -252,5 +270,5 @@ def run_mentions_command(settings: Settings, *, full: bool) -> str:
     """Refresh the mentions of the live store in a writing session of its own."""
     layout = Layout(settings.base_iri)
     with Writer(settings.data_dir, layout, PIPELINE_VERSION) as writer:
-        done = refresh_mentions(writer, layout, settings.data_dir, full=full)
+        done = refresh_mentions(writer, layout, settings.data_dir, full=full, release=True)
     return done.summary()
