@@ -543,11 +543,12 @@ class RecordIndex:
         self.settle_search(store)
         return self.search.publish(checkpoint / PUBLISHED_FILE)
 
-    def settle_search(self, store: Store) -> int:
-        """Derive the documents the session's batches left stale (``SearchIndex.settle``);
-        returns how many. The writer's session calls it before it publishes or ends."""
+    def settle_search(self, store: Store, chunks: int | None = None) -> int:
+        """Derive the documents the session's batches left stale (``SearchIndex.settle``, at
+        most ``chunks`` transactions of them); returns how many. The writer's session calls it
+        before it publishes or ends."""
         started = time.perf_counter()
-        settled = self.search.settle(store)
+        settled = self.search.settle(store, chunks)
         if settled:
             log.info("settled %d search document(s) in %.1f s", settled, time.perf_counter() - started)
         return settled

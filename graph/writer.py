@@ -260,6 +260,12 @@ class Writer:
             self._helper = None
         if self.compaction_priority is not None:
             self.compaction_priority.restore()  # the last compaction is not background work
+        if exc_type is None and self.memory_budget_mb:
+            try:
+                self._settle_search()
+            except BaseException:
+                self.session.close(commit=False)  # the stale rows stay: the next session settles them
+                raise
         self.compacted = exc_type is None and self.compacts()
         self.checkpoint_path = self.session.close(commit=True, compact=self.compacted)
         self.compacted = self.compacted and self.session.compaction_skipped is None
@@ -304,6 +310,15 @@ class Writer:
         gc.collect()
         release_freed_memory()
         self.session.reopen()
+
+    def _settle_search(self) -> None:
+        """The search documents the batches left stale, derived before the checkpoint (which
+        would otherwise derive them all in one go), the store reopened between transactions
+        past the memory budget: deriving reads much of the store, and RocksDB keeps what it
+        read (measured at x10: +143 MB in one go, on top of what the session held)."""
+        index = self.session.index
+        while index.settle_search(self.session.store, chunks=1):
+            self.keep_within_budget()
 
     def keep_within_budget(self) -> bool:
         """Reopen the store if this process holds more than ``memory_budget_mb`` (as between

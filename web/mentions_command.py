@@ -184,15 +184,25 @@ def refresh_mentions(
         else:
             held_labels = set(db.execute("SELECT unit, kind, label FROM label"))
             added, removed = labels - held_labels, held_labels - labels
+            del held_labels
         plan = _plan(store, layout, held, full, added, removed or set())
         del held
+        # the labels wait on disk (a temporary table) while the works are matched, not in memory
+        db.execute("CREATE TEMP TABLE IF NOT EXISTS label_now (unit TEXT, kind TEXT, label TEXT)")
+        db.execute("DELETE FROM label_now")
+        db.executemany("INSERT INTO label_now (unit, kind, label) VALUES (?, ?, ?)", labels)
+        del labels
+        if full:
+            added = set()  # every label goes in from label_now at the end
         if release:
             del store  # the last reference must go for the store to close
             writer.release_memory()  # RocksDB's blocks of every label and text read, before the matcher
             store = writer.store
         read_seconds = time.perf_counter() - started
         match_seconds = write_seconds = 0.0
-        matcher = build_matcher(labels) if plan.todo else None
+        matcher = (
+            build_matcher(db.execute("SELECT unit, kind, label FROM label_now")) if plan.todo else None
+        )
         count = added_quads = removed_quads = 0
         todo = sorted(plan.todo)
         for start in range(0, len(todo), CHUNK_WORKS):
@@ -225,6 +235,7 @@ def refresh_mentions(
             db.executemany("DELETE FROM work_text WHERE work = ?", ((w,) for w in plan.gone))
             if removed is None:
                 db.execute("DELETE FROM label")
+                db.execute("INSERT OR IGNORE INTO label (unit, kind, label) SELECT unit, kind, label FROM label_now")
             else:
                 db.executemany("DELETE FROM label WHERE unit = ? AND kind = ? AND label = ?", removed)
             db.executemany("INSERT OR IGNORE INTO label (unit, kind, label) VALUES (?, ?, ?)", added)
