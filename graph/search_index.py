@@ -247,15 +247,16 @@ class SearchIndex:
         update.stale = known
         return update
 
-    def settle(self, store: Store, chunks: int | None = None) -> int:
+    def settle(self, store: Store, chunks: int | None = None, size: int = SETTLE_CHUNK) -> int:
         """Derive every stale document from ``store`` as it is now, in transactions of
         ``SETTLE_CHUNK`` documents (each also clears their stale rows, so one cut short
         is simply run again). Returns how many were derived. ``chunks``: at most that many
-        transactions (a caller that gives memory back between them: ``Writer``)."""
+        transactions, of ``size`` documents (a caller that gives memory back between them:
+        ``Writer.settle_search``)."""
         settled = 0
         for _ in range(chunks) if chunks is not None else itertools.count():
             with ImmediateTransaction(self.db):
-                iris = [iri for (iri,) in self.db.execute("SELECT iri FROM search_stale LIMIT ?", (SETTLE_CHUNK,))]
+                iris = [iri for (iri,) in self.db.execute("SELECT iri FROM search_stale LIMIT ?", (size,))]
                 if not iris:
                     return settled
                 self.apply(self.derive(store, iris))

@@ -316,6 +316,8 @@ def ingest_items(
                 background.submit(batch, after=after_batch())
         finally:
             background.close()  # waits for the batch being written: the store stays consistent
+        writer.release_memory()  # what the batches left, before the store is read at length
+        writer.settle_search()  # the search documents the batches left stale, where memory is lowest
         if associations:
             report.associations = refresh_associations(writer, minter.layout, settings.data_dir)
         if report.changed_data:  # the review queue sees what this run brought in
