@@ -45,6 +45,7 @@ from __future__ import annotations
 import functools
 import gc
 import sqlite3
+import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -138,6 +139,10 @@ class BatchResult:
 
 #: The writer's resident memory past which it reopens the store (see ``StoreSession.reopen``).
 DEFAULT_MEMORY_BUDGET_MB = 250.0
+
+#: References to the live store when only its session holds it, as ``sys.getrefcount`` counts
+#: them in ``Writer.keep_within_budget`` (the session's, and the call's own argument).
+_SESSION_REFERENCES = 2
 
 #: Search documents derived in one transaction when the writer settles them (``Writer.settle_search``):
 #: small, so that the memory RocksDB keeps for one transaction's reads stays small.
@@ -330,12 +335,15 @@ class Writer:
 
     def keep_within_budget(self) -> bool:
         """Reopen the store if this process holds more than ``memory_budget_mb`` (as between
-        batches); returns whether it did (take ``store`` again, and hold none across the call).
+        batches); returns whether it did (take ``store`` again). Not while a caller holds the
+        store (RocksDB's lock would not be let go): then it stays open, and the memory with it.
         For a long read of the
         store in steps (the mentions' chunks): RocksDB keeps the blocks and indexes it read
         until the store is closed, so the steps' reads would otherwise add up."""
         if not self.memory_budget_mb or (resident_memory_mb() or 0) <= self.memory_budget_mb:
             return False
+        if sys.getrefcount(self.session.store) > _SESSION_REFERENCES:
+            return False  # a caller still holds the store (at a session's end, say): it stays open
         gc.collect()
         release_freed_memory()
         self.session.reopen()
