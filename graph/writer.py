@@ -337,9 +337,9 @@ class Writer:
         """Reopen the store if this process holds more than ``memory_budget_mb`` (as between
         batches); returns whether it did (take ``store`` again). Not while a caller holds the
         store (RocksDB's lock would not be let go): then it stays open, and the memory with it.
-        For a long read of the
-        store in steps (the mentions' chunks): RocksDB keeps the blocks and indexes it read
-        until the store is closed, so the steps' reads would otherwise add up."""
+        For a long read of the store in steps (the mentions' chunks, the search documents):
+        RocksDB keeps the blocks and indexes it read until the store is closed, so the steps'
+        reads would otherwise add up."""
         if not self.memory_budget_mb or (resident_memory_mb() or 0) <= self.memory_budget_mb:
             return False
         if sys.getrefcount(self.session.store) > _SESSION_REFERENCES:
