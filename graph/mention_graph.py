@@ -32,7 +32,7 @@ MENTIONS = "derived/mentions"
 #: The field names of ``query.mentions`` -> the property whose texts they are.
 FIELDS = {"summary": BF.summary, "tableOfContents": BF.tableOfContents}
 #: New mention quads written at once.
-BATCH_QUADS = 50_000
+BATCH_QUADS = 10_000
 
 
 def mentions_graph(layout: Layout) -> NamedNode:

@@ -71,7 +71,7 @@ from graph.ledger import (
     quad_line,
 )
 from graph.provenance import drop_record_graph
-from graph.search_index import PUBLISHED_FILE, SearchIndex, SearchUpdate, subjects
+from graph.search_index import PUBLISHED_FILE, SETTLE_CHUNK, SearchIndex, SearchUpdate, subjects
 from graph.sqlite_transaction import ImmediateTransaction
 from ontology.errors import StoreError
 from ontology.layout import Layout
@@ -547,11 +547,12 @@ class RecordIndex:
         self.settle_search(store)
         return self.search.publish(checkpoint / PUBLISHED_FILE)
 
-    def settle_search(self, store: Store) -> int:
-        """Derive the documents the session's batches left stale (``SearchIndex.settle``);
-        returns how many. The writer's session calls it before it publishes or ends."""
+    def settle_search(self, store: Store, chunks: int | None = None, size: int = SETTLE_CHUNK) -> int:
+        """Derive the documents the session's batches left stale (``SearchIndex.settle``, at
+        most ``chunks`` transactions of ``size``); returns how many. The writer's session calls
+        it before it publishes or ends."""
         started = time.perf_counter()
-        settled = self.search.settle(store)
+        settled = self.search.settle(store, chunks, size)
         if settled:
             log.info("settled %d search document(s) in %.1f s", settled, time.perf_counter() - started)
         return settled

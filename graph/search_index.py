@@ -43,6 +43,7 @@ answers from the same state as the SPARQL of the same checkpoint.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import sqlite3
@@ -246,18 +247,21 @@ class SearchIndex:
         update.stale = known
         return update
 
-    def settle(self, store: Store) -> int:
+    def settle(self, store: Store, chunks: int | None = None, size: int = SETTLE_CHUNK) -> int:
         """Derive every stale document from ``store`` as it is now, in transactions of
         ``SETTLE_CHUNK`` documents (each also clears their stale rows, so one cut short
-        is simply run again). Returns how many were derived."""
+        is simply run again). Returns how many were derived. ``chunks``: at most that many
+        transactions, of ``size`` documents (a caller that gives memory back between them:
+        ``Writer.settle_search``)."""
         settled = 0
-        while True:
+        for _ in range(chunks) if chunks is not None else itertools.count():
             with ImmediateTransaction(self.db):
-                iris = [iri for (iri,) in self.db.execute("SELECT iri FROM search_stale LIMIT ?", (SETTLE_CHUNK,))]
+                iris = [iri for (iri,) in self.db.execute("SELECT iri FROM search_stale LIMIT ?", (size,))]
                 if not iris:
                     return settled
                 self.apply(self.derive(store, iris))
             settled += len(iris)
+        return settled
 
     def stale_count(self) -> int:
         return self.db.execute("SELECT count(*) FROM search_stale").fetchone()[0]

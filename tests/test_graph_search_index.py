@@ -243,7 +243,7 @@ def test_stale_documents_of_a_killed_session_are_settled_by_the_next(
         import graph.record_index as record_index
         from tests.test_graph_search_index import copied, write
         from tests.test_graph_units import source_records
-        def die(self, store):
+        def die(self, store, chunks=None, size=None):
             os.kill(os.getpid(), signal.SIGKILL)
         record_index.RecordIndex.settle_search = die
         records = source_records("nlm.xml")[:20] + source_records("gwu.xml")
