@@ -231,7 +231,9 @@ def record_paths() -> tuple[list[str], bool]:
             and not any(part.startswith(".") for part in file.relative_to(folder).parts)
             and file.suffix.lower() not in {".md", ".txt"}
         ]
-    return [paths[0], "data", *paths[1:]], True
+    # data/ last: its records are copies of shared ones, and the later copy of a record is
+    # the one kept, provenance included (graph.writer), so data/ still names its records.
+    return [*paths, "data"], True
 
 
 def ingest(data_dir: Path, paths: list[str]) -> None:
