@@ -82,11 +82,12 @@ def refresh_associations(
     Memory: the refresh runs in the writer's process, at the end of an ingest, and reads the
     whole store. It starts from the memory given back (``Writer.release_memory``: what the
     ingest left in the heap and in RocksDB's tables), gives back what reading the projection
-    freed, and gives everything back at its end, before the checkpoint.
+    freed, and gives everything back at its end, before the checkpoint; each only when the
+    process holds more than the writer's memory budget (``release_memory_past_budget``).
     """
-    writer.release_memory()
+    writer.release_memory_past_budget()
     done = _refresh(writer, layout, data_dir, full)  # its store and readers end with it
-    writer.release_memory()
+    writer.release_memory_past_budget()
     return done
 
 
@@ -100,7 +101,7 @@ def _read(writer: Writer, layout: Layout, data_dir: Path, full: bool) -> tuple[P
 def _refresh(writer: Writer, layout: Layout, data_dir: Path, full: bool) -> AssociationRefresh:
     pending, token = _read(writer, layout, data_dir, full)
     # RocksDB's memory for the tables just read goes back before the arrays are assembled
-    writer.release_memory()
+    writer.release_memory_past_budget()
     done = assemble(pending)
     del pending
     projection, previous = done.projection, done.previous

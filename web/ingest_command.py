@@ -316,20 +316,20 @@ def ingest_items(
                 background.submit(batch, after=after_batch())
         finally:
             background.close()  # waits for the batch being written: the store stays consistent
-        writer.release_memory()  # what the batches left, before the store is read at length
+        writer.release_memory_past_budget()  # what the batches left, before the store is read at length
         writer.settle_search()  # the search documents the batches left stale, where memory is lowest
         if associations:
             report.associations = refresh_associations(writer, minter.layout, settings.data_dir)
         if report.changed_data:  # the review queue sees what this run brought in
-            writer.release_memory()  # each refresh starts from what the ingest needs, not its reads
+            writer.release_memory_past_budget()  # each refresh starts from what the ingest needs, not its reads
             report.candidates = refresh_candidates(writer.store, minter.layout)
         if report.store_changed or mentions_lag:
-            writer.release_memory()
+            writer.release_memory_past_budget()
         report.mentions = refresh_after_ingest(
             writer, minter.layout, settings.data_dir, report.store_changed or mentions_lag
         )
         if report.mentions is not None:
-            writer.release_memory()  # the checkpoint starts from what the session needs
+            writer.release_memory_past_budget()  # the checkpoint starts from what the session needs
         if bar is not None and writer.compacts():
             bar.close()
             click.echo("compacting the store for readers (this ingest wrote much of it)...", err=True)
