@@ -26,7 +26,17 @@ ORCIDs, journals and concepts stay shared, as in a real corpus. Then, for each s
 (c) mention extraction alone: ``catalograph mentions --refresh --full`` on
     the store (a subprocess, peak RSS sampled): works with texts per second;
 (d) an ingest of the same copies again (nothing changes): its time, and
-    that the mentions are not refreshed.
+    that the mentions are not refreshed;
+(e) an ingest of one more copy of 10 of the files (new records into the
+    store (a) made): the match candidates' and the mentions' refreshes at its
+    end, whose cost should follow those few records, not the store;
+(f) ``catalograph candidates --refresh --full``: every block compared again,
+    its CPU and peak RSS as a whole command.
+
+For the ingests of (a) and (e), the peak RSS while the match candidates were
+refreshed is told apart too (dated back from the end by the refreshes'
+durations, as the streaming part is). ``--checkout DIR`` runs the commands
+of another checkout of the project (a before/after pair on one machine).
 
 Prints (a) / (b) and how memory moves between the two sizes. Nothing here
 asserts: it prints figures.
@@ -85,10 +95,11 @@ def oa_files() -> list[Path]:
     return [p for p in sorted(OA.rglob("*")) if p.is_file() and detect_format(p) is not None]
 
 
-def write_copies(files: list[Path], copies: int, folder: Path) -> int:
-    """The copies written under ``folder`` (one sub-folder each); their total bytes."""
+def write_copies(files: list[Path], copies: int, folder: Path, first: int = 0) -> int:
+    """The copies written under ``folder`` (one sub-folder each), numbered from ``first``; their
+    total bytes."""
     size = 0
-    for copy in range(copies):
+    for copy in range(first, first + copies):
         for path in files:
             target = folder / f"c{copy}" / path.relative_to(OA)
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -153,10 +164,22 @@ class Run:
     peak_after: float
     #: CPU seconds (user + system) of the command's process tree.
     cpu: float = 0.0
+    #: Peak RSS (MB) while the match candidates were refreshed (dated back from the end by the
+    #: mentions' and the candidates' durations), 0 when they were not.
+    peak_candidates: float = 0.0
+
+
+#: The checkout whose ``catalograph`` is run (``--checkout``; this one by default).
+CHECKOUT = [ROOT]
 
 
 def _refresh_seconds(err: str) -> float:
     return sum(float(x) for x in re.findall(r"^\s*(?:associations|mentions) \w+ in ([\d.]+) s", err, re.MULTILINE))
+
+
+def _seconds(err: str, pattern: str) -> float:
+    found = re.search(pattern, err, re.MULTILINE)
+    return float(found[1]) if found else 0.0
 
 
 def cli(data_dir: Path, *args: str) -> Run:
@@ -164,7 +187,7 @@ def cli(data_dir: Path, *args: str) -> Run:
     command = [sys.executable, "-m", "web.cli", "--data-dir", str(data_dir), *args]
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    process = subprocess.Popen(command, cwd=CHECKOUT[0], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
     stop, timeline = threading.Event(), []
     sampler = threading.Thread(target=_sample, args=(process.pid, stop, timeline))
     sampler.start()
@@ -179,12 +202,20 @@ def cli(data_dir: Path, *args: str) -> Run:
     peak = max((mb for _t, mb in timeline), default=0.0)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime + after.ru_stime - usage.ru_utime - usage.ru_stime
+    mentions = _seconds(err, r"^\s*mentions \w+ in ([\d.]+) s")
+    candidates = _seconds(err, r"match candidates .* in ([\d.]+) s")
+    until = ended - 1.0 - mentions
+    during = [mb for t, mb in timeline if until - candidates - 0.1 <= t <= until + 0.1] if candidates else []
     return Run(seconds, err, peak, max((mb for t, mb in timeline if t <= streamed), default=0.0),
-               max((mb for t, mb in timeline if t > streamed), default=0.0), cpu)
+               max((mb for t, mb in timeline if t > streamed), default=0.0), cpu, max(during, default=0.0))
 
 
 def line(err: str, start: str) -> str:
     return next((x.strip() for x in err.splitlines() if x.strip().startswith(start)), "")
+
+
+def candidates_line(err: str) -> str:
+    return next((x.strip() for x in err.splitlines() if "match candidates (" in x), "candidates not refreshed")
 
 
 def count(err: str, name: str) -> int:
@@ -204,6 +235,13 @@ def measure(files: list[Path], copies: int, work: Path) -> dict[str, float]:
     full = cli(data_dir, "mentions", "--refresh", "--full")
     works = int(re.search(r"([\d,]+) work\(s\) with texts", full.err)[1].replace(",", ""))
     again = cli(data_dir, "ingest", "--quiet", str(inputs))
+    extra = work / f"extra-{copies}"
+    write_copies(files[:10], 1, extra, first=copies)
+    more = cli(data_dir, "ingest", "--quiet", str(extra))
+    # (f) every block compared again (a checkout without --full rebuilds them all on --refresh)
+    helped = subprocess.run([sys.executable, "-m", "web.cli", "candidates", "--help"], cwd=CHECKOUT[0],
+                            capture_output=True, text=True).stdout
+    rebuild = cli(data_dir, "candidates", "--refresh", *(["--full"] if "--full" in helped else []), "--limit", "1")
     print(f"\n== {copies} copies: {len(files) * copies:,} files, {size / 1e6:.1f} MB, {read:,} records read "
           f"({count(err, 'written'):,} written, {count(err, 'unchanged'):,} unchanged, "
           f"{count(err, 'replaced'):,} replaced, {count(err, 'rejected'):,} rejected)")
@@ -211,6 +249,7 @@ def measure(files: list[Path], copies: int, work: Path) -> dict[str, float]:
           f"load average {os.getloadavg()[0]:.1f}); peak RSS {ingest.peak:,.0f} MB, "
           f"{ingest.peak_streaming:,.0f} MB while records streamed, {ingest.peak_after:,.0f} MB after (the refreshes)")
     print(f"    {line(err, 'associations')}")
+    print(f"    {candidates_line(err)}; peak RSS while refreshed {ingest.peak_candidates:,.0f} MB")
     print(f"    mentions at its end: {mention_seconds:.1f} s ({mentions})")
     print(f"(b) bare parse (ijson / defusedxml iterparse): {read / parse:,.0f} records/s ({parse:.2f} s)")
     print(f"    (a) / (b) = {parse / seconds:.4f}")
@@ -225,16 +264,26 @@ def measure(files: list[Path], copies: int, work: Path) -> dict[str, float]:
           f"(records that share a graph with a later one of other content, in another batch), "
           f"{count(again.err, 'unchanged'):,} unchanged")
     print(f"    {line(again.err, 'mentions') or 'mentions not refreshed (nothing changed)'}")
+    print(f"(e) one more copy of 10 files into that store: {count(more.err, 'written'):,} written, "
+          f"{more.seconds:.1f} s (CPU {more.cpu:.1f} s, peak RSS {more.peak:,.0f} MB)")
+    print(f"    {candidates_line(more.err)}; peak RSS while refreshed {more.peak_candidates:,.0f} MB")
+    print(f"    {line(more.err, 'mentions')}")
+    print(f"(f) candidates --refresh --full alone: CPU {rebuild.cpu:.1f} s as a whole command, "
+          f"peak RSS {rebuild.peak:,.0f} MB; {candidates_line(rebuild.err)}")
     shutil.rmtree(inputs, ignore_errors=True)
+    shutil.rmtree(extra, ignore_errors=True)
     return {"records": read, "rate": read / seconds, "peak": ingest.peak, "parse": read / parse, "cpu": ingest.cpu,
             "streaming": ingest.peak_streaming, "after": ingest.peak_after, "mentions_peak": full.peak,
-            "works": works}
+            "works": works, "candidates_peak": ingest.peak_candidates, "more_candidates_peak": more.peak_candidates}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--copies", type=int, nargs="+", default=[10, 40])
+    parser.add_argument("--checkout", type=Path, default=ROOT, help="run the catalograph of this checkout")
     args = parser.parse_args()
+    CHECKOUT[0] = args.checkout.resolve()
+    print(f"catalograph of {CHECKOUT[0]}")
     files = oa_files()
     if not files:
         sys.exit(f"{OA} is absent (the open-access records are read in place)")
@@ -249,7 +298,9 @@ def main() -> None:
               f"{small['peak']:,.0f} -> {large['peak']:,.0f} MB (while records streamed "
               f"{small['streaming']:,.0f} -> {large['streaming']:,.0f} MB, after it "
               f"{small['after']:,.0f} -> {large['after']:,.0f} MB), mentions --full peak RSS "
-              f"{small['mentions_peak']:,.0f} -> {large['mentions_peak']:,.0f} MB; CPU per record "
+              f"{small['mentions_peak']:,.0f} -> {large['mentions_peak']:,.0f} MB; while the candidates were refreshed "
+              f"{small['candidates_peak']:,.0f} -> {large['candidates_peak']:,.0f} MB (after one more copy of 10 files: "
+              f"{small['more_candidates_peak']:,.0f} -> {large['more_candidates_peak']:,.0f} MB); CPU per record "
               f"{1000 * small['cpu'] / small['records']:.2f} -> {1000 * large['cpu'] / large['records']:.2f} ms; rate "
               f"{small['rate']:,.0f} -> {large['rate']:,.0f} records/s")
 

@@ -125,3 +125,28 @@ def write_candidates(store: Store, layout: Layout, candidates: Sequence[MatchCan
     if new:
         store.extend(new)
     return len(new), len(gone)
+
+
+def update_candidate(
+    store: Store, layout: Layout, pair: tuple[str, str], candidate: MatchCandidate | None
+) -> tuple[int, int]:
+    """Make the graph hold ``candidate`` for ``pair`` (``None``: the rules no longer find it), as
+    ``write_candidates`` would, reading and writing that candidate's statements only; returns
+    (quads added, quads removed). A decided candidate keeps its status, and is kept whole when
+    it is no longer found."""
+    graph = candidates_graph(layout)
+    subject = candidate_iri(layout, *pair)
+    held = set(store.quads_for_pattern(subject, None, None, graph))
+    status = next((q.object for q in held if q.predicate == CG.status and q.object != CG.Pending), CG.Pending)
+    if candidate is None:
+        if status != CG.Pending:
+            return 0, 0
+        wanted: set[Quad] = set()
+    else:
+        wanted = set(candidate_quads(layout, candidate, status))
+    gone, new = held - wanted, wanted - held
+    for quad in gone:
+        store.remove(quad)
+    if new:
+        store.extend(new)
+    return len(new), len(gone)

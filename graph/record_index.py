@@ -60,7 +60,7 @@ from pathlib import Path
 
 from pyoxigraph import DefaultGraph, NamedNode, RdfFormat, Store, parse
 
-from graph import mention_changes
+from graph import candidate_changes, mention_changes
 from graph.ledger import SCHEMA as LEDGER_SCHEMA
 from graph.ledger import (
     Ledger,
@@ -446,6 +446,7 @@ class RecordIndex:
         with self._transaction() as db:
             if units is not None:  # (its ``said`` is cleared once journaled: not its lines)
                 mention_changes.note(db, mention_changes.mention_subjects([*units.add, *units.remove]))
+                candidate_changes.note(db, [*units.add, *units.remove])  # the same, for the candidates
             if search:
                 self.search.apply(search)
             delete_many(db, "record_graph", list(removed), column="graph")

@@ -8,7 +8,7 @@ by a Crossref funder DOI and by ROR. The candidates are then rebuilt by the real
 back from the checkpoint: the precision of those at or above ``THRESHOLD`` is measured against
 tests/data/candidates/labelled.tsv, where each pair is judged by hand with its reason.
 
-A second store holds one article twice: the Crossref record of the eLife article
+On a copy of that store, one article is held twice: the Crossref record of the eLife article
 10.7554/eLife.01567 (committed) and a MARC record made here with pymarc for the same article, with
 no DOI and the first author with initials only ("Sankar, M."), so that the creator-and-title work
 keys differ and nothing deterministic joins them, and a subtitle the cataloguer added. The two
@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import csv
 import json
+import re
+import shutil
 from pathlib import Path
 
 import pymarc
@@ -152,24 +154,6 @@ def marc_article(tmp_path: Path) -> Path:
     return path
 
 
-def test_a_marc_record_and_a_crossref_record_without_a_shared_identifier_are_a_candidate(tmp_path: Path) -> None:
-    data = tmp_path / "store"
-    done = catalograph(data, "ingest", str(marc_article(tmp_path)), str(test_path("oa/crossref/crossref.json")))
-    assert done.returncode == 0, done.stderr
-    assert catalograph(data, "candidates", "--refresh").returncode == 0
-    held = [c for c in stored_candidates(open_latest_snapshot(data), LAYOUT) if c.rule == "work-title"]
-    assert len(held) == 1, held
-    found = held[0]
-    store = open_latest_snapshot(data)
-    described_by = {}
-    for work in (found.first, found.second):
-        graphs = {q.graph_name.value for q in store.quads_for_pattern(None, CG.linkedWork, NamedNode(work))}
-        described_by[work] = {g.split("/graph/")[1].split("/")[0] for g in graphs}
-    assert sorted(described_by.values(), key=sorted) == [{"crossref"}, {"xxtest"}]
-    assert found.reasons == ("title similarity 1.00, same first author family name",)
-    assert found.score >= THRESHOLD
-
-
 def test_the_candidates_conform_to_the_shapes(catalogue: Path) -> None:
     from pyoxigraph import RdfFormat, serialize
 
@@ -182,24 +166,80 @@ def test_the_candidates_conform_to_the_shapes(catalogue: Path) -> None:
     assert report.conforms, report.results[:5]
 
 
-def test_a_rejected_candidate_is_remembered_across_rebuilds(tmp_path: Path) -> None:
-    """A rejection (here stated through the single writer, as the review queue will) survives
-    ``--refresh``: the pair keeps its IRI and its status, and is not proposed again as pending."""
+def catalogue_records(tmp_path: Path, deleted: bool = False) -> Path:
+    """Two records for the catalogue: the eLife article without its DOI (its work a candidate of
+    the Crossref record's), and a record by "Mulligan, Gerry, b. 1927" (another heading in the
+    block of the two Mulligans); with ``deleted``, the article again, deleted at its source."""
+    article = pymarc.parse_xml_to_array(str(marc_article(tmp_path)))[0]
+    if deleted:
+        article.leader = Leader("00000dab a2200000 i 4500")
+        path = tmp_path / "deleted.xml"
+        path.write_bytes(pymarc.record_to_xml(article, namespace=True))
+        return path
+    record = Record(leader=Leader("00000njm a2200000 i 4500"))
+    record.add_field(
+        Field(tag="001", data="mulligan-b1927"),
+        Field(tag="003", data="XxTest"),
+        Field("100", ["1", " "], [Subfield("a", "Mulligan, Gerry,"), Subfield("d", "b. 1927.")]),
+        Field("245", ["1", "0"], [Subfield("a", "Night lights revisited /"), Subfield("c", "Gerry Mulligan.")]),
+    )  # fmt: skip
+    path = tmp_path / "added.xml"
+    path.write_bytes(b"".join([pymarc.record_to_xml(r, namespace=True) for r in (article, record)]))
+    path.write_bytes(b'<collection xmlns="http://www.loc.gov/MARC21/slim">' + path.read_bytes().replace(
+        b' xmlns="http://www.loc.gov/MARC21/slim"', b"") + b"</collection>")  # fmt: skip
+    return path
+
+
+def test_incremental_refreshes_after_records_added_and_deleted_equal_a_full_one(
+    catalogue: Path, tmp_path: Path
+) -> None:
+    """On a copy of the catalogue, with ingests that refresh the candidates for what they changed
+    only (``web.candidates_refresh``):
+
+    - the eLife article catalogued without its DOI meets the Crossref record of it as a
+      candidate, not one node (nothing deterministic joins them: "Sankar, M." and a subtitle);
+      a heading "Mulligan, Gerry, b. 1927" joins the block of the two Mulligans;
+    - a rejection (stated through the single writer, as the review queue does) survives the
+      refreshes, the pair keeping its IRI and status;
+    - the article's record deleted at its source takes its pending candidate away;
+    - a full refresh afterwards writes nothing: the incremental graph is the full one.
+    """
     from graph.writer import Writer
 
     data = tmp_path / "store"
-    done = catalograph(data, "ingest", str(marc_article(tmp_path)), str(test_path("oa/crossref/crossref.json")))
+    shutil.copytree(catalogue, data)
+    before = {(c.first, c.second) for c in stored_candidates(open_latest_snapshot(data), LAYOUT)}
+    done = catalograph(data, "ingest", "--quiet", str(catalogue_records(tmp_path)))
     assert done.returncode == 0, done.stderr
-    assert catalograph(data, "candidates", "--refresh").returncode == 0
-    (found,) = [c for c in stored_candidates(open_latest_snapshot(data), LAYOUT) if c.rule == "work-title"]
-    assert found.status == "pending"
+    assert "(updated: " in done.stderr, done.stderr  # incremental, not rebuilt
+    store = open_latest_snapshot(data)
+    new = [c for c in stored_candidates(store, LAYOUT) if (c.first, c.second) not in before]
+    assert {c.rule for c in new} >= {"work-title", "agent-dates"}, new
+    (work,) = [c for c in new if c.rule == "work-title"]
+    described_by = {}
+    for side in (work.first, work.second):
+        graphs = {q.graph_name.value for q in store.quads_for_pattern(None, CG.linkedWork, NamedNode(side))}
+        described_by[side] = {g.split("/graph/")[1].split("/")[0] for g in graphs}
+    # the catalogue's side, and the open-access one (its Crossref and OpenAlex records met by DOI)
+    assert sorted(described_by.values(), key=sorted) == [{"crossref", "openalex"}, {"xxtest"}]
+    assert work.reasons == ("title similarity 1.00, same first author family name",)
+    assert work.score >= THRESHOLD
+    mulligan = [c for c in new if "b. 1927" in c.first_label + c.second_label]
+    assert len(mulligan) >= 2, new  # the new heading against both Mulligans of the block
+    del store
     graph = candidates_graph(LAYOUT)
     with Writer(data, LAYOUT, "candidates-test") as writer:
-        writer.store.remove(Quad(NamedNode(found.iri), CG.status, CG.Pending, graph))
-        writer.store.add(Quad(NamedNode(found.iri), CG.status, CG.Rejected, graph))
+        writer.store.remove(Quad(NamedNode(mulligan[0].iri), CG.status, CG.Pending, graph))
+        writer.store.add(Quad(NamedNode(mulligan[0].iri), CG.status, CG.Rejected, graph))
         writer.session.changed = True
-    done = catalograph(data, "candidates", "--refresh", "--json")
+    done = catalograph(data, "ingest", "--quiet", str(catalogue_records(tmp_path, deleted=True)))
     assert done.returncode == 0, done.stderr
-    assert "0 quads added, 0 removed" in done.stderr
-    (again,) = [c for c in json.loads(done.stdout)["candidates"] if c["rule"] == "work-title"]
-    assert (again["iri"], again["status"]) == (found.iri, "rejected")
+    assert re.search(r"^\s*deleted\s+1$", done.stderr, re.MULTILINE) and "(updated: " in done.stderr, done.stderr
+    held = {c.iri: c for c in stored_candidates(open_latest_snapshot(data), LAYOUT)}
+    assert work.iri not in held
+    assert all(c.iri in held for c in mulligan) and held[mulligan[0].iri].status == "rejected"
+    done = catalograph(data, "candidates", "--refresh", "--full", "--json")
+    assert done.returncode == 0, done.stderr
+    assert "0 quads added, 0 removed" in done.stderr and "(rebuilt)" in done.stderr, done.stderr
+    (again,) = [c for c in json.loads(done.stdout)["candidates"] if c["iri"] == mulligan[0].iri]
+    assert again["status"] == "rejected"

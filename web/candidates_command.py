@@ -1,77 +1,48 @@
 """``catalograph candidates``: the match candidates (pairs only names and titles bring together).
 
-``--refresh`` rebuilds the derived graph of candidates from the live store, in
-a writing session of its own (``graph.Writer``: the single writer, a
-checkpoint for readers after); the listing reads the newest checkpoint, as
-every reader does. Nothing is merged: see ``query.candidates``.
+``--refresh`` brings the derived graph of candidates up to date with the live
+store, in a writing session of its own (``graph.Writer``: the single writer,
+a checkpoint for readers after): the blocks that changes touched, or every
+block with ``--full`` (``web.candidates_refresh``). The listing reads the
+newest checkpoint, as every reader does. Nothing is merged: see
+``query.candidates``.
 """
 
 from __future__ import annotations
 
 import json
-import time
-from dataclasses import dataclass
+from pathlib import Path
 
-from pyoxigraph import Store
-
-from graph.candidates import write_candidates
 from graph.snapshots import open_latest_snapshot
 from graph.writer import Writer
 from ingest import PIPELINE_VERSION
 from ingest.oai.mapper import GRAPH_SOURCE as OAI_SOURCE
 from ingest.scholarly.mapper import SOURCE_NAMES
 from ontology.layout import Layout
-from query.candidates import THRESHOLD, find_candidates, stored_candidates
+from query.candidates import THRESHOLD, stored_candidates
+from web import candidates_refresh
+from web.candidates_refresh import CandidatesRefresh
 from web.config import Settings
+
+__all__ = ["CandidatesRefresh", "refresh_candidates"]
 
 #: The sources of open-access record graphs (the rest are catalogue records: MARC's graphs are
 #: named after each record's own source, ``marc``, ``dlc``, ``ocolc``...).
 OPEN_ACCESS_SOURCES = frozenset(SOURCE_NAMES) | {OAI_SOURCE}
 
 
-@dataclass(frozen=True, slots=True)
-class CandidatesRefresh:
-    """What a rebuild found and wrote."""
-
-    candidates: int
-    above_threshold: int
-    added: int
-    removed: int
-    seconds: float
-    #: This process's CPU time for it (``seconds`` is wall time, which a busy machine stretches).
-    cpu_seconds: float = 0.0
-
-    def summary(self) -> str:
-        return (
-            f"{self.candidates} match candidates ({self.above_threshold} at or above {THRESHOLD}); "
-            f"{self.added} quads added, {self.removed} removed in {self.seconds:.1f} s"
-        )
+def refresh_candidates(writer: Writer, layout: Layout, data_dir: Path, *, full: bool = False) -> CandidatesRefresh:
+    """Bring the candidates graph of ``writer``'s store up to date (``web.candidates_refresh``:
+    the blocks changes touched, or every block when ``full``): only the difference is written,
+    and what reviewers decided is kept."""
+    return candidates_refresh.refresh_candidates(writer, layout, data_dir, OPEN_ACCESS_SOURCES, full=full)
 
 
-def refresh_candidates(store: Store, layout: Layout) -> CandidatesRefresh:
-    """Bring the candidates graph of ``store`` (a writer's) up to date: only the difference is
-    written, and what reviewers decided is kept (``graph.candidates.write_candidates``)."""
-    started, cpu = time.perf_counter(), time.process_time()
-    found = find_candidates(store, layout, OPEN_ACCESS_SOURCES)
-    added, removed = write_candidates(store, layout, found)
-    return CandidatesRefresh(
-        len(found),
-        sum(c.score >= THRESHOLD for c in found),
-        added,
-        removed,
-        time.perf_counter() - started,
-        time.process_time() - cpu,
-    )
-
-
-def run_refresh_command(settings: Settings) -> CandidatesRefresh:
-    """Rebuild the candidates graph from the live store, in a writing session of its own."""
+def run_refresh_command(settings: Settings, *, full: bool = False) -> CandidatesRefresh:
+    """Bring the candidates graph of the live store up to date, in a writing session of its own."""
     layout = Layout(settings.base_iri)
     with Writer(settings.data_dir, layout, PIPELINE_VERSION) as writer:
-        done = refresh_candidates(writer.store, layout)
-        if done.added or done.removed:
-            writer.session.changed = True
-    return done
+        return refresh_candidates(writer, layout, settings.data_dir, full=full)
 
 
 def run_list_command(settings: Settings, as_json: bool, limit: int | None = None) -> str:

@@ -317,17 +317,20 @@ def mentions(settings: Settings, refresh: bool, full: bool) -> None:
 
 
 @cli.command()
-@click.option("--refresh", is_flag=True, help="First rebuild the candidates from the store.")
+@click.option("--refresh", is_flag=True, help="First bring the candidates up to date with the store.")
+@click.option("--full", is_flag=True, help="With --refresh: compare every block again, not those changes touched.")
 @click.option("--json", "as_json", is_flag=True, help="Print the candidates as JSON.")
 @click.option("--limit", type=click.IntRange(1, None), help="Print at most this many (strongest first).")
 @click.pass_obj
-def candidates(settings: Settings, refresh: bool, as_json: bool, limit: int | None) -> None:
+def candidates(settings: Settings, refresh: bool, full: bool, as_json: bool, limit: int | None) -> None:
     """Match candidates: agents and works that names and titles alone bring together, with a
     score and reasons, for catalogers to accept or reject (never merged silently)."""
     from web.candidates_command import run_list_command, run_refresh_command
 
+    if full and not refresh:
+        raise click.UsageError("--full goes with --refresh")
     if refresh:
-        click.echo(run_refresh_command(settings).summary(), err=True)
+        click.echo(run_refresh_command(settings, full=full).summary(), err=True)
     click.echo(run_list_command(settings, as_json, limit), nl=False)
 
 

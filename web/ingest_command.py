@@ -322,7 +322,7 @@ def ingest_items(
             report.associations = refresh_associations(writer, minter.layout, settings.data_dir)
         if report.changed_data:  # the review queue sees what this run brought in
             writer.release_memory_past_budget()  # each refresh starts from what the ingest needs, not its reads
-            report.candidates = refresh_candidates(writer.store, minter.layout)
+            report.candidates = refresh_candidates(writer, minter.layout, settings.data_dir)
         if report.store_changed or mentions_lag:
             writer.release_memory_past_budget()
         report.mentions = refresh_after_ingest(

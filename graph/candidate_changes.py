@@ -1,0 +1,81 @@
+"""Which resources' headings, titles or creators for the match candidates may have changed since their last refresh.
+
+Why: the match candidates are refreshed at the end of an ingest for what
+changed only (``web.candidates_refresh``). An agent's heading (its labels and
+type), a work's titles and its contributions' agents, and the ``owl:sameAs``
+that keeps a pair from being proposed, enter and leave the store as unit
+statements, through the ledger (``graph.ledger``), not as record graphs the
+refresh could compare. So each batch notes the subjects of such statements
+(and the resources a sameAs names) here, in the record index's table
+``candidate_change``, in the same transaction as the batch that changed them
+(as ``graph.mention_changes`` does for the mentions); the candidates' refresh
+reads them and forgets them once its graph is written. A session killed in
+between leaves them for the next refresh (an IRI read again for nothing costs
+a lookup, never a wrong candidate).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+
+from graph.ledger import insert_many
+from ontology.namespaces import BF, OWL, RDF, RDFS
+
+SCHEMA = "CREATE TABLE IF NOT EXISTS candidate_change (iri TEXT PRIMARY KEY) WITHOUT ROWID"
+
+#: What ``query.candidates`` reads of a unit: labels, types, contributions and their agents.
+CANDIDATE_PREDICATES = (RDFS.label, RDF.type, BF.contribution, BF.agent, OWL.sameAs)
+_TOKENS = frozenset(f"<{p.value}>".encode() for p in CANDIDATE_PREDICATES)
+_SAME_AS = f"<{OWL.sameAs.value}>".encode()
+
+
+def candidate_subjects(texts: Iterable[bytes]) -> set[str]:
+    """The resources that N-Quads ``texts`` give or take a label, a type, a contribution or an
+    agent (each as written and without its fragment: a contribution ``<work#c1>`` is its
+    work's), and both sides of a sameAs: what the candidates' refresh must read again.
+
+    >>> sorted(candidate_subjects([
+    ...     b'<http://e.org/a/1> <http://www.w3.org/2000/01/rdf-schema#label> "A" <g> .\\n'
+    ...     b'<http://e.org/w/2#c1> <http://id.loc.gov/ontologies/bibframe/agent> <http://e.org/a/1> <g> .\\n'
+    ...     b'<http://e.org/a/3> <http://www.w3.org/2002/07/owl#sameAs> <http://e.org/a/4> <g> .\\n'
+    ...     b'<http://e.org/c/5> <http://www.w3.org/2004/02/skos/core#broader> <http://e.org/c/1> <g> .\\n',
+    ... ]))
+    ['http://e.org/a/1', 'http://e.org/a/3', 'http://e.org/a/4', 'http://e.org/w/2', 'http://e.org/w/2#c1']
+    """
+    found: set[bytes] = set()
+    for text in texts:
+        for line in text.split(b"\n"):
+            if not line.startswith(b"<"):
+                continue
+            subject, _, rest = line.partition(b" ")
+            predicate, _, rest = rest.partition(b" ")
+            if predicate not in _TOKENS:
+                continue
+            found.add(subject[1:-1])
+            found.add(subject[1:-1].partition(b"#")[0])
+            if predicate == _SAME_AS and rest.startswith(b"<"):
+                found.add(rest[1 : rest.index(b">")])
+    return {iri.decode() for iri in found}
+
+
+def note(db: sqlite3.Connection, texts: Iterable[bytes]) -> None:
+    """Inside the batch's transaction: the resources of ``texts`` (N-Quads of unit statements
+    added or removed) may have changed for the candidates."""
+    db.execute(SCHEMA)
+    iris = candidate_subjects(texts)
+    insert_many(db, "INSERT OR IGNORE INTO candidate_change", ((iri,) for iri in sorted(iris)), width=1)
+
+
+def noted(db: sqlite3.Connection, after: str, size: int) -> list[str]:
+    """The IRIs noted for the candidates, in order, ``size`` after ``after``."""
+    db.execute(SCHEMA)
+    rows = db.execute("SELECT iri FROM candidate_change WHERE iri > ? ORDER BY iri LIMIT ?", (after, size))
+    return [iri for (iri,) in rows]
+
+
+def forget(db: sqlite3.Connection) -> None:
+    """The candidates' refresh has read every IRI noted."""
+    db.execute(SCHEMA)
+    with db:
+        db.execute("DELETE FROM candidate_change")
