@@ -1,7 +1,7 @@
 """Which units' patterns for the mentions may have changed since the mentions' last refresh.
 
 Why: the derived graph of mentions (``graph.mention_graph``) is refreshed at the
-end of an ingest for what changed only (``web.mentions_command``). A unit's
+end of an ingest for what changed only (``web.mentions_refresh``). A unit's
 patterns come from its labels, its kind and whether it is deprecated
 (``query.mentions.unit_labels``), and those statements enter and leave the store
 through the ledger (``graph.ledger``: the unit statements of a batch), not as

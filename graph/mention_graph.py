@@ -13,7 +13,7 @@ the field, so the same mention found again is the same node::
 in that property's texts, so it carries a count and no offsets). The direct
 ``cg:mentions`` link is for queries that need no count.
 
-Written by the writer that holds the store (``web.mentions_command``), work
+Written by the writer that holds the store (``web.mentions_refresh``), work
 by work and only the difference with what the graph holds, so refreshing a
 store where little changed writes little.
 """

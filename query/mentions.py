@@ -27,7 +27,7 @@ label can match inside a longer word, so CJK labels need two characters.
 Bounded: at most ``MAX_TEXT_CHARS`` characters of a work's text are read, at
 most ``MAX_LABEL_TOKENS`` tokens per label, and at most ``MAX_LABELS`` labels in
 ``build_matcher`` (the precision test's and the bench's matcher of a whole
-store). A refresh (``web.mentions_command``) never builds that one: it keeps
+store). A refresh (``web.mentions_refresh``) never builds that one: it keeps
 each label's patterns on disk (``label_patterns``, ``graph.mention_state``) and
 matches a chunk of works against those whose first token occurs in it
 (``pattern_matcher``), reading units and works one at a time by pattern

@@ -9,7 +9,7 @@ Composition: ``query.candidates`` reads headings and titles from the store,
 **Incremental** (the default, at the end of an ingest or a harvest and for
 ``catalograph candidates --refresh``): what changed since the last refresh,
 and only that, found as the mentions' refresh finds it
-(``web.mentions_command``): the resources the ledger noted
+(``web.mentions_refresh``): the resources the ledger noted
 (``graph.candidate_changes``: labels, types, contributions, agents and sameAs
 of unit statements), the writers' unit edits, and, once works are tracked,
 the record graphs whose hash differs from the state's manifest (their works,
