@@ -47,6 +47,7 @@ import sqlite3
 import tempfile
 import time
 import zipfile
+from array import array
 from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -279,13 +280,48 @@ def _unpacked(array: np.ndarray) -> np.ndarray:
 # ------------------------------------------------------------ reading the store
 
 
-@dataclass
 class _Edges:
-    """Edges of some resources, as IRIs, while they are being read."""
+    """Edges of some resources while they are being read, every IRI kept once, as a number.
 
-    kind: dict[str, int] = field(default_factory=dict)  # resource -> INSTANCE / WORK
-    work_of: dict[str, str] = field(default_factory=dict)
-    edges: set[tuple[str, str, int, str]] = field(default_factory=set)  # resource, unit, kind, role
+    Why numbers: a full build at x10 reads hundreds of thousands of edges, and pyoxigraph
+    returns a new string for every term, so edges held as tuples of strings took tens of
+    MB on top of RocksDB's memory for the terms decoded (the refresh's peak). Here each
+    IRI is one string (``names``, ``id``) and each edge four numbers in arrays; repeats
+    are left to ``_assemble``, which sorts and deduplicates the edges anyway.
+    """
+
+    def __init__(self) -> None:
+        self.names: list[str] = [""]  # id -> IRI; 0 is "" (no role, no work)
+        self._ids: dict[str, int] = {"": 0}
+        self.kind: dict[int, int] = {}  # resource id -> INSTANCE / WORK
+        self.work_of: dict[int, int] = {}  # instance id -> its work's id
+        self.edge_resource = array("i")
+        self.edge_unit = array("i")
+        self.edge_kind = array("b")
+        self.edge_role = array("i")
+
+    def id(self, iri: str) -> int:
+        """The number of ``iri`` (a new one the first time it is seen)."""
+        found = self._ids.get(iri)
+        if found is None:
+            found = self._ids[iri] = len(self.names)
+            self.names.append(iri)
+        return found
+
+    def add(self, resource: int, unit: int, kind: int, role: int) -> None:
+        self.edge_resource.append(resource)
+        self.edge_unit.append(unit)
+        self.edge_kind.append(kind)
+        self.edge_role.append(role)
+
+    def resource_iris(self) -> list[str]:
+        return [self.names[r] for r in self.kind]
+
+    def work_iris(self) -> set[str]:
+        return {self.names[w] for w in self.work_of.values()}
+
+    def unit_iris(self) -> set[str]:
+        return {self.names[u] for u in set(self.edge_unit)}
 
 
 def _is_unit(layout: Layout, term: object) -> bool:
@@ -304,32 +340,33 @@ def _read_resource(store: Store, layout: Layout, iri: str, found: _Edges) -> Non
         if isinstance(q.object, NamedNode)
     )  # fmt: skip
     is_work = layout.kind(iri) == "work"
+    me = found.id(iri)
     if works:
-        found.kind[iri] = INSTANCE
-        found.work_of[iri] = works[0]  # functional: the store keeps one (graph.ledger)
+        found.kind[me] = INSTANCE
+        found.work_of[me] = found.id(works[0])  # functional: the store keeps one (graph.ledger)
     elif is_work and next(store.quads_for_pattern(node, None, None, None), None) is not None:
-        found.kind[iri] = WORK
+        found.kind[me] = WORK
     else:
         return
     for predicate, kind in _UNIT_PROPERTIES:
         for quad in store.quads_for_pattern(node, predicate, None, None):
             if _is_unit(layout, quad.object) and quad.object.value != iri:
-                found.edges.add((iri, quad.object.value, kind, ""))
+                found.add(me, found.id(quad.object.value), kind, 0)
     for quad in store.quads_for_pattern(node, BF.contribution, None, None):
         contribution = quad.object
         if not isinstance(contribution, NamedNode):
             continue
         agents = [
-            q.object.value for q in store.quads_for_pattern(contribution, BF.agent, None, None)
+            found.id(q.object.value) for q in store.quads_for_pattern(contribution, BF.agent, None, None)
             if _is_unit(layout, q.object)
         ]  # fmt: skip
         roles = [
-            q.object.value for q in store.quads_for_pattern(contribution, BF.role, None, None)
+            found.id(q.object.value) for q in store.quads_for_pattern(contribution, BF.role, None, None)
             if isinstance(q.object, NamedNode)
-        ] or [""]  # fmt: skip
+        ] or [0]  # fmt: skip
         for agent in agents:
             for role in roles:
-                found.edges.add((iri, agent, CONTRIBUTOR, role))
+                found.add(me, agent, CONTRIBUTOR, role)
 
 
 def _read_hierarchy(store: Store, layout: Layout) -> set[tuple[str, str, int]]:
@@ -410,10 +447,10 @@ def _assemble(
     The resources are the Instances the record graphs link (``cg:linkedInstance``) and
     their Works, whatever else was read (an edited unit that is neither).
     """
-    fresh_resources = sorted(fresh.kind)
-    names = _strings(fresh_resources)
-    kinds = _kinds(fresh, fresh_resources)
-    work_names = _strings(fresh.work_of.get(r, "") for r in fresh_resources)
+    fresh_ids = sorted(fresh.kind, key=fresh.names.__getitem__)  # in IRI order
+    fresh_names = names = _strings(fresh.names[r] for r in fresh_ids)
+    kinds = np.array([fresh.kind[r] for r in fresh_ids], dtype=np.int8)
+    work_names = _strings(fresh.names[fresh.work_of.get(r, 0)] for r in fresh_ids)
     old_rows = old_edges = np.array([], dtype=np.int64)
     if previous is not None and keep is not None:
         old_rows = np.flatnonzero(keep)
@@ -437,13 +474,16 @@ def _assemble(
     resource_kind = kinds[wanted][order].astype(np.int8)
     instance_work = positions(resources, work_names[wanted][order])
 
-    fresh_edges = sorted(fresh.edges)
-    unit_parts = [
-        _strings(e[1] for e in fresh_edges),
-        _strings(h[0] for h in hierarchy),
-        _strings(h[1] for h in hierarchy),
-    ]
-    role_parts = [_strings(e[3] for e in fresh_edges if e[3])]
+    # the fresh edges' IRIs by number: each distinct unit and role once, not once an edge
+    fresh_resource = np.frombuffer(fresh.edge_resource, dtype=np.intc)
+    fresh_unit = np.frombuffer(fresh.edge_unit, dtype=np.intc)
+    fresh_role = np.frombuffer(fresh.edge_role, dtype=np.intc)
+    unit_ids = np.unique(fresh_unit)
+    role_ids = np.unique(fresh_role[fresh_role != 0])
+    fresh_units = _strings(fresh.names[u] for u in unit_ids.tolist())
+    fresh_roles = _strings(fresh.names[r] for r in role_ids.tolist())
+    unit_parts = [fresh_units, _strings({h[0] for h in hierarchy} | {h[1] for h in hierarchy})]
+    role_parts = [fresh_roles]
     if previous is not None:
         unit_parts.append(previous.units[np.unique(previous.edge_unit[old_edges])])
         used_roles = np.unique(previous.edge_role[old_edges])
@@ -451,10 +491,10 @@ def _assemble(
     units = _union(unit_parts)
     roles = _union(role_parts)
 
-    edge_resource = [positions(resources, _strings(e[0] for e in fresh_edges))]
-    edge_unit = [positions(units, _strings(e[1] for e in fresh_edges))]
-    edge_kind = [np.array([e[2] for e in fresh_edges], dtype=np.int8)]
-    edge_role = [positions(roles, _strings(e[3] for e in fresh_edges))]
+    edge_resource = [_renumbered(len(fresh.names), fresh_ids, positions(resources, fresh_names))[fresh_resource]]
+    edge_unit = [_renumbered(len(fresh.names), unit_ids, positions(units, fresh_units))[fresh_unit]]
+    edge_kind = [np.frombuffer(fresh.edge_kind, dtype=np.int8)]
+    edge_role = [_renumbered(len(fresh.names), role_ids, positions(roles, fresh_roles))[fresh_role]]
     if previous is not None:
         edge_resource.append(
             positions(resources, previous.resources)[previous.edge_resource[old_edges]]
@@ -524,8 +564,16 @@ def _members(names: list[str], wanted: set[str]) -> np.ndarray:
     return np.fromiter((name in wanted for name in names), dtype=bool, count=len(names))
 
 
-def _kinds(found: _Edges, names: list[str]) -> np.ndarray:
-    return np.array([found.kind[r] for r in names], dtype=np.int8)
+def _renumbered(count: int, ids: Iterable[int] | np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """An array over the numbers of ``_Edges`` (``count`` of them): the row of each of ``ids``, -1
+    for the others.
+
+    >>> _renumbered(4, [3, 1], np.array([0, 5])).tolist()
+    [-1, 5, -1, 0]
+    """
+    table = np.full(count, -1, dtype=np.int32)
+    table[np.asarray(list(ids) if not isinstance(ids, np.ndarray) else ids, dtype=np.int64)] = rows
+    return table
 
 
 def _union(parts: list[np.ndarray]) -> np.ndarray:
@@ -583,7 +631,7 @@ def _read_all(store: Store, db: sqlite3.Connection, layout: Layout) -> Reading:
     instances = set(links.values())
     for iri in sorted(instances):
         _read_resource(store, layout, iri, found)
-    for work in sorted(set(found.work_of.values())):
+    for work in sorted(found.work_iris()):
         _read_resource(store, layout, work, found)
     manifest = {g: (h, links.get(g, "")) for g, h in rows.items()}
     del rows, links, instances
@@ -619,7 +667,7 @@ def _read_changes(
     fresh = _Edges()
     for iri in sorted(touched):
         _read_resource(store, layout, iri, fresh)
-    works_now = {w for w in fresh.work_of.values() if w not in touched}
+    works_now = {w for w in fresh.work_iris() if w not in touched}
     for iri in sorted(works_now):  # an Instance now of another Work: that Work is read again too
         _read_resource(store, layout, iri, fresh)
     touched |= works_now
@@ -645,8 +693,8 @@ def _assembled(reading: Reading) -> Projection:
             previous.hier_child, previous.hier_parent, previous.hier_kind, strict=True
         )
     }
-    read_again = reading.touched | set(fresh.kind)
-    units = {e[1] for e in fresh.edges}
+    read_again = reading.touched | set(fresh.resource_iris())
+    units = fresh.unit_iris()
     before_mask = np.isin(previous.resources, _strings(read_again))
     units |= set(previous.units[previous.edge_unit[before_mask[previous.edge_resource]]].tolist())
     linked = {unit for c, p, _k in hierarchy ^ old_hierarchy for unit in (c, p)}

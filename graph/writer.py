@@ -154,6 +154,8 @@ SETTLE_DOCUMENTS = 250
 
 #: Bulk loads run at once for one batch (``Writer._load`` has the measurements).
 DEFAULT_LOAD_PARTS = 4
+#: Of a batch's parts, how many are loaded at once (``Writer._load`` has the measurements).
+DEFAULT_LOADS_AT_ONCE = 2
 
 #: A session compacts the store before its last checkpoint (``Writer.compacts``) when
 #: it made at least this many bulk loads (each adds a level-0 table to every index)...
@@ -231,6 +233,8 @@ class Writer:
         #: A batch's new records are bulk-loaded as up to this many parts at once
         #: (``_load``), each of at least ``min_part_records`` records.
         self.load_parts = DEFAULT_LOAD_PARTS
+        #: Of those, how many run at once (``_load``).
+        self.loads_at_once = DEFAULT_LOADS_AT_ONCE
         self.min_part_records = 100
         #: When the session's end compacts the store (``compacts``); see the module constants.
         self.compact_min_loads = COMPACT_MIN_LOADS
@@ -495,40 +499,57 @@ class Writer:
         """Bulk-load the records' data, the unit statements new to the store, and the provenance.
 
         The journal, not a transaction, is what makes this safe. A large batch
-        is loaded as ``load_parts`` parts at once, all but one in helper
-        threads (pyoxigraph releases the GIL): one bulk load keeps about one
+        is loaded as ``load_parts`` parts, ``loads_at_once`` at a time, all but
+        one of those in helper threads (pyoxigraph releases the GIL): one bulk load keeps about one
         core busy, and its parsing, sorting and file writing leave gaps that
         the others fill. Measured on the x10 input (57,380 records, 2 cores,
         interleaved runs): one load per batch 71 s (2 runs), two 55-64 s (7
         runs, mean 58.6 s), four 54-59 s (5 runs, mean 56.0 s), six 60-64 s
         (3 runs); peak memory alike (265-290 MB), since the parts share the
-        batch's quads. ``lenient`` skips re-validating IRIs and tags: the
-        mapper built every term with pyoxigraph's own validating constructors.
+        batch's quads. But the loader holds what it sorts (about a kilobyte a
+        quad) until its tables are written, so the parts in flight set the
+        batch's memory: loaded ``loads_at_once`` (2) at a time, the batches
+        of three copies of the benchmark set peaked at 282 MB against 316 MB
+        with all four at once (270 MB one at a time), for the same CPU time
+        (56-61 s, all three run together at load 13-16: docs/benchmarks.md,
+        "The x10 ingest's memory in the writer's own steps"). ``lenient`` skips
+        re-validating IRIs and tags: the mapper built every term with
+        pyoxigraph's own validating constructors.
         Each part's provenance comes last, so a load cut short leaves data
         without provenance, which is never trusted, rather than the reverse.
         """
         count = max(1, min(self.load_parts, len(records) // self.min_part_records))
         size = max(1, -(-len(records) // count))  # ceiling: at most ``count`` parts
         parts = [records[i : i + size] for i in range(0, len(records), size)] or [[]]
-        inputs = [
-            b"".join(
+        self.loads += len(parts)
+        at_once = max(1, self.loads_at_once)
+        for wave in range(0, len(parts), at_once):
+            # one wave's parts joined at a time: the loader's memory is the wave's, not the batch's
+            self._load_wave(
+                store,
                 [
-                    *unit_lines[k :: len(parts)],
-                    *[r.nquads for r in part],
-                    *[provenance[r.graph] for r in part],
-                ]
-            )  # one join, one copy of the part's bytes
-            for k, part in enumerate(parts)
-        ]
-        self.loads += len(inputs)
+                    b"".join(
+                        [
+                            *unit_lines[k :: len(parts)],
+                            *[r.nquads for r in parts[k]],
+                            *[provenance[r.graph] for r in parts[k]],
+                        ]
+                    )  # one join, one copy of the part's bytes
+                    for k in range(wave, min(wave + at_once, len(parts)))
+                ],
+            )
+
+    def _load_wave(self, store: Store, inputs: list[bytes]) -> None:
+        """Bulk-load ``inputs`` at once, all but the first in helper threads; every load is
+        waited for, and the first error raised."""
         if len(inputs) > 1 and self._helper is None:
             self._helper = ThreadPoolExecutor(
-                self.load_parts - 1, thread_name_prefix="catalograph-bulk-load"
+                max(1, self.load_parts - 1), thread_name_prefix="catalograph-bulk-load"
             )
         others = [
             self._helper.submit(store.bulk_load, data, format=RdfFormat.N_QUADS, lenient=True)
             for data in inputs[1:]
-        ]
+        ]  # fmt: skip
         error: BaseException | None = None
         try:
             store.bulk_load(inputs[0], format=RdfFormat.N_QUADS, lenient=True)
