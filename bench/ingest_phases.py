@@ -105,7 +105,7 @@ def main() -> None:
     _named(association_build, "read", "reading the projection")
     _named(association_build, "assemble", "assembling it")
     _named(association_build, "rebuild_associations", "lists and bulk loads")
-    _named(ingest_command, "refresh_candidates", "candidates")
+    _named(ingest_command, "refresh_candidates_after_ingest", "candidates")
     _named(ingest_command, "refresh_after_ingest", "mentions")
     sampler = Sampler()
     sampler.start()

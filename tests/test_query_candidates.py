@@ -243,3 +243,37 @@ def test_incremental_refreshes_after_records_added_and_deleted_equal_a_full_one(
     assert "0 quads added, 0 removed" in done.stderr and "(rebuilt)" in done.stderr, done.stderr
     (again,) = [c for c in json.loads(done.stdout)["candidates"] if c["iri"] == mulligan[0].iri]
     assert again["status"] == "rejected"
+
+
+def test_an_ingest_stopped_before_its_candidates_refresh_is_made_good_by_the_next(
+    catalogue: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The records are committed, then the process dies before the candidates are refreshed
+    (here: the refresh raises, as a kill at that moment would stop it). The next ingest of the
+    same files finds every record unchanged; it must still refresh the candidates, which lag
+    (``web.candidates_command.mark_owed``), not leave the review queue without the new pairs."""
+    from click.testing import CliRunner
+
+    from web import candidates_command
+    from web.cli import cli
+
+    data = tmp_path / "store"
+    shutil.copytree(catalogue, data)
+    before = {c.iri for c in stored_candidates(open_latest_snapshot(data), LAYOUT)}
+    added = catalogue_records(tmp_path)
+
+    def stopped(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("stopped before the candidates' refresh")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(candidates_command, "refresh_candidates", stopped)
+        result = CliRunner().invoke(cli, ["--data-dir", str(data), "ingest", "--quiet", str(added)])
+    assert result.exit_code != 0 and isinstance(result.exception, RuntimeError), result.output
+    done = catalograph(data, "ingest", "--quiet", str(added))
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"^\s*unchanged\s+2$", done.stderr, re.MULTILINE), done.stderr  # nothing new to write
+    assert "match candidates" in done.stderr, done.stderr  # yet the refresh ran
+    new = {c.iri for c in stored_candidates(open_latest_snapshot(data), LAYOUT)} - before
+    assert len(new) >= 3, new  # the article's work and the new Mulligan heading, as in the test above
+    done = catalograph(data, "candidates", "--refresh", "--full")
+    assert "0 quads added, 0 removed" in done.stderr, done.stderr

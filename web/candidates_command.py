@@ -11,8 +11,10 @@ newest checkpoint, as every reader does. Nothing is merged: see
 from __future__ import annotations
 
 import json
+from contextlib import closing
 from pathlib import Path
 
+from graph import candidate_state
 from graph.snapshots import open_latest_snapshot
 from graph.writer import Writer
 from ingest import PIPELINE_VERSION
@@ -24,7 +26,7 @@ from web import candidates_refresh
 from web.candidates_refresh import CandidatesRefresh
 from web.config import Settings
 
-__all__ = ["CandidatesRefresh", "refresh_candidates"]
+__all__ = ["CandidatesRefresh", "mark_owed", "refresh_after_ingest", "refresh_candidates"]
 
 #: The sources of open-access record graphs (the rest are catalogue records: MARC's graphs are
 #: named after each record's own source, ``marc``, ``dlc``, ``ocolc``...).
@@ -36,6 +38,29 @@ def refresh_candidates(writer: Writer, layout: Layout, data_dir: Path, *, full: 
     the blocks changes touched, or every block when ``full``): only the difference is written,
     and what reviewers decided is kept."""
     return candidates_refresh.refresh_candidates(writer, layout, data_dir, OPEN_ACCESS_SOURCES, full=full)
+
+
+def mark_owed(data_dir: Path) -> bool:
+    """Say, before an ingest writes anything, that the candidates may lag the store; returns
+    whether they already did (an ingest killed after its batches and before its refresh, or a
+    refresh killed midway). The mark outlives a kill, so the next ingest refreshes even if it
+    finds every record unchanged; ``refresh_after_ingest`` takes it off."""
+    with closing(candidate_state.open_state(data_dir)) as db:
+        owed = candidate_state.get_meta(db, "owed") is not None
+        candidate_state.set_meta(db, "owed", "1")
+    return owed
+
+
+def refresh_after_ingest(
+    writer: Writer, layout: Layout, data_dir: Path, changed: bool
+) -> CandidatesRefresh | None:
+    """The candidates brought up to date at the end of an ingest or a harvest that ``changed``
+    the store's data (or that found them lagging: ``mark_owed``); when it did not, no read at
+    all, the mark taken off."""
+    done = refresh_candidates(writer, layout, data_dir) if changed else None
+    with closing(candidate_state.open_state(data_dir)) as db, db:
+        db.execute("DELETE FROM meta WHERE key = 'owed'")
+    return done
 
 
 def run_refresh_command(settings: Settings, *, full: bool = False) -> CandidatesRefresh:

@@ -28,7 +28,8 @@ from ingest.model import Position, RecordGraph, Rejected
 from ingest.pipeline import default_workers, input_files, mapped_items
 from ontology.errors import StoreError, UsageError
 from web.association_build import AssociationRefresh, refresh_associations
-from web.candidates_command import CandidatesRefresh, refresh_candidates
+from web.candidates_command import CandidatesRefresh, mark_owed
+from web.candidates_command import refresh_after_ingest as refresh_candidates_after_ingest
 from web.config import Settings
 from web.mentions_command import MentionRefresh, mark_stale, refresh_after_ingest
 
@@ -278,6 +279,7 @@ def ingest_items(
                 bar.update(batch_size)
 
         mentions_lag = mark_stale(settings.data_dir)  # before any write: a kill leaves the mark
+        candidates_lag = mark_owed(settings.data_dir)  # the same for the match candidates
         background = BackgroundWriter(writer, count)
         try:
             for item in items:
@@ -320,9 +322,11 @@ def ingest_items(
         writer.settle_search()  # the search documents the batches left stale, where memory is lowest
         if associations:
             report.associations = refresh_associations(writer, minter.layout, settings.data_dir)
-        if report.changed_data:  # the review queue sees what this run brought in
+        if report.changed_data or candidates_lag:  # the review queue sees what this run brought in
             writer.release_memory_past_budget()  # each refresh starts from what the ingest needs, not its reads
-            report.candidates = refresh_candidates(writer, minter.layout, settings.data_dir)
+        report.candidates = refresh_candidates_after_ingest(
+            writer, minter.layout, settings.data_dir, report.changed_data or candidates_lag
+        )
         if report.store_changed or mentions_lag:
             writer.release_memory_past_budget()
         report.mentions = refresh_after_ingest(
