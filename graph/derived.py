@@ -40,7 +40,8 @@ session, before its checkpoint), never by readers, and only the difference
 with what the graph holds: ``rebuild_associations`` for a full build (it
 finds what the graph holds source by source, whatever names its nodes have),
 ``update_associations`` for an update (the caller says which nodes go, which
-change rank or score only, which are new, and which are computed again). The token goes first
+change rank or score only, which are new, and which changed, as held and as
+now: it reads nothing back). The token goes first
 (removed) and last (added): a session killed in between leaves a graph with
 no token, which the next session rebuilds whole instead of trusting.
 """
@@ -163,13 +164,16 @@ def _quads(layout: Layout, node: AssociationNode) -> list[Quad]:
         Quad(subject, _RANK, _rank(node.rank), graph),
         Quad(subject, _SCORE, decimal(node.score), graph),
     ]
-    quads += [Quad(subject, _EXPLAINED_BY, _named(unit), graph) for unit in node.units]
+    stated: set[str] = set()
+    part_of = subject.value
     for number, reason in enumerate(node.reasons, start=1):
-        part = NamedNode(f"{subject.value}-{number}")
-        quads += [
-            Quad(subject, _HAS_REASON, part, graph),
-            Quad(part, _REASON_UNIT, _named(reason.unit), graph),
-        ]
+        unit = _named(reason.unit)
+        if reason.unit not in stated:  # cg:explainedBy: each unit once
+            stated.add(reason.unit)
+            quads.append(Quad(subject, _EXPLAINED_BY, unit, graph))
+        part = NamedNode(f"{part_of}-{number}")
+        quads.append(Quad(subject, _HAS_REASON, part, graph))
+        quads.append(Quad(part, _REASON_UNIT, unit, graph))
         if reason.through is not None:
             quads.append(Quad(part, _THROUGH, _named(reason.through), graph))
     return quads

@@ -348,6 +348,31 @@ class AssociationIndex:
         found.sort(key=lambda r: (-r.share, r.unit, r.via or ""))  # a total order
         return found
 
+    def reason_paths(
+        self, seed: dict[int, float], target: int, limit: int = MAX_REASONS
+    ) -> list[tuple[str, str | None]]:
+        """The first ``limit`` of ``reasons`` as (unit, the seed's unit it was met through), in
+        its order: what the derived graph states, made without the rest of each reason (an
+        update explains tens of thousands of nodes, a full build every one)."""
+        if self._names is None:
+            self._names = self.unit_names.tolist()
+            self._weights = self.weight.tolist()
+            self._dfs = self.df.tolist()
+        names, weight = self._names, self._weights
+        found: list[tuple[float, str, str, str | None]] = []
+        for unit, strength in self.work_units(target).items():
+            if unit in seed:
+                found.append((-float(seed[unit] * strength * weight[unit]), names[unit], "", None))
+                continue
+            for other, link in self._linked(unit):
+                if other in seed:
+                    share = float(
+                        seed[other] * strength * link * math.sqrt(weight[unit] * weight[other])
+                    )
+                    found.append((-share, names[unit], names[other], names[other]))
+        found.sort()  # the order of ``reasons``: share, then unit, then the unit met through
+        return [(unit, via) for _share, unit, _key, via in found[:limit]]
+
     def relation(self, seed_unit: int, unit: int) -> str:
         """How ``unit`` stands to ``seed_unit``: ``broader``, ``narrower``, ``component`` or ``whole``."""
         if self._relations is None:

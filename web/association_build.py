@@ -246,13 +246,13 @@ class _Explainer:
         if self._seed[0] != source:
             self._seed = (source, self.index.work_units(source))
         self.explained += 1
-        reasons = self.index.reasons(self._seed[1], target)[:MAX_REASONS]
+        paths = self.index.reason_paths(self._seed[1], target, MAX_REASONS)
         return AssociationNode(
             source=self.index.work_iri(source),
             target=self.index.work_iri(target),
             rank=rank,
             score=score,
-            reasons=tuple(ReasonStated(r.unit, r.via) for r in reasons),
+            reasons=tuple(ReasonStated(unit, via) for unit, via in paths),
         )
 
     def stream(
