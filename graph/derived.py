@@ -40,7 +40,8 @@ session, before its checkpoint), never by readers, and only the difference
 with what the graph holds: ``rebuild_associations`` for a full build (it
 finds what the graph holds source by source, whatever names its nodes have),
 ``update_associations`` for an update (the caller says which nodes go, which
-change rank or score only, which are new, and which are computed again). The token goes first
+change rank or score only, which are new, and which changed, as held and as
+now: it reads nothing back). The token goes first
 (removed) and last (added): a session killed in between leaves a graph with
 no token, which the next session rebuilds whole instead of trusting.
 """
@@ -50,6 +51,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from pyoxigraph import Literal, NamedNode, Quad, Store
 
@@ -101,7 +103,12 @@ class Restated:
 
 
 def associations_graph(layout: Layout) -> NamedNode:
-    return NamedNode(f"{layout.graphs}{ASSOCIATIONS}")
+    return _graph_named(layout.graphs)
+
+
+@lru_cache(maxsize=8)
+def _graph_named(graphs: str) -> NamedNode:
+    return NamedNode(f"{graphs}{ASSOCIATIONS}")
 
 
 def node_iri(layout: Layout, source: str, target: str) -> NamedNode:
@@ -116,9 +123,10 @@ def decimal(score: float) -> Literal:
     ('0.5', '0.151706538', '1')
     """
     text = f"{score:.9f}".rstrip("0").rstrip(".")
-    return Literal(text or "0", datatype=XSD.decimal)
+    return Literal(text or "0", datatype=_DECIMAL)
 
 
+_DECIMAL = XSD.decimal
 _RANKS = [Literal(str(rank), datatype=XSD.integer) for rank in range(32)]
 
 
@@ -140,25 +148,34 @@ _RANK, _SCORE, _EXPLAINED_BY, _HAS_REASON = CG.rank, CG.score, CG.explainedBy, C
 _REASON_UNIT, _THROUGH = CG.reasonUnit, CG.through
 
 
+@lru_cache(maxsize=1 << 16)
+def _named(iri: str) -> NamedNode:
+    """A work's or a unit's term (the same few thousand recur across an update's nodes)."""
+    return NamedNode(iri)
+
+
 def _quads(layout: Layout, node: AssociationNode) -> list[Quad]:
     graph = associations_graph(layout)
     subject = node_iri(layout, node.source, node.target)
     quads = [
         Quad(subject, _TYPE, _ASSOCIATION, graph),
-        Quad(subject, _SOURCE, NamedNode(node.source), graph),
-        Quad(subject, _TARGET, NamedNode(node.target), graph),
+        Quad(subject, _SOURCE, _named(node.source), graph),
+        Quad(subject, _TARGET, _named(node.target), graph),
         Quad(subject, _RANK, _rank(node.rank), graph),
         Quad(subject, _SCORE, decimal(node.score), graph),
     ]
-    quads += [Quad(subject, _EXPLAINED_BY, NamedNode(unit), graph) for unit in node.units]
+    stated: set[str] = set()
+    part_of = subject.value
     for number, reason in enumerate(node.reasons, start=1):
-        part = NamedNode(f"{subject.value}-{number}")
-        quads += [
-            Quad(subject, _HAS_REASON, part, graph),
-            Quad(part, _REASON_UNIT, NamedNode(reason.unit), graph),
-        ]
+        unit = _named(reason.unit)
+        if reason.unit not in stated:  # cg:explainedBy: each unit once
+            stated.add(reason.unit)
+            quads.append(Quad(subject, _EXPLAINED_BY, unit, graph))
+        part = NamedNode(f"{part_of}-{number}")
+        quads.append(Quad(subject, _HAS_REASON, part, graph))
+        quads.append(Quad(part, _REASON_UNIT, unit, graph))
         if reason.through is not None:
-            quads.append(Quad(part, _THROUGH, NamedNode(reason.through), graph))
+            quads.append(Quad(part, _THROUGH, _named(reason.through), graph))
     return quads
 
 
@@ -236,25 +253,26 @@ def update_associations(
     layout: Layout,
     token: str | None,
     *,
-    computed: Iterable[AssociationNode] = (),
+    changed: Iterable[tuple[AssociationNode, AssociationNode]] = (),
     new: Iterable[AssociationNode] = (),
     restated: Iterable[Restated] = (),
-    dropped: Iterable[tuple[str, str]] = (),
+    dropped: Iterable[AssociationNode] = (),
 ) -> int:
     """Bring the nodes an update names up to date; every other node stays as it is.
 
-    ``computed``: nodes made exactly what they say (what the graph holds of
-    each is read and only the difference written); ``new``: nodes the graph
-    does not hold (a pair no list held: written without reading, most of an
-    update's nodes, those of new works); ``restated``: nodes whose
-    rank or score alone changes (their other statements are known to be
-    unchanged, so they are not read); ``dropped``: (source, target) nodes
-    that go. Returns the number of quads added.
+    The caller knows what the graph holds of each node it names (the graph is
+    what a full build of the projection its token names writes, node for node:
+    ``web.association_build`` explains the nodes held from that projection), so
+    nothing is read back: ``changed``, (the node as held, as it is now) pairs,
+    write only the quads that differ; ``new``: nodes the graph does not hold (a
+    pair no list held, most of an update's nodes, those of new works);
+    ``restated``: nodes whose rank or score alone changes; ``dropped``: nodes as
+    held, that go. Returns the number of quads added.
     """
     graph = associations_graph(layout)
     _drop_token(store, graph)
-    for source, target in dropped:
-        for quad in _node_quads(store, node_iri(layout, source, target), graph):
+    for node in dropped:
+        for quad in _quads(layout, node):
             store.remove(quad)
     added = 0
     pending: list[Quad] = []
@@ -266,13 +284,11 @@ def update_associations(
         if moved.old_score != moved.new_score:
             store.remove(Quad(subject, _SCORE, decimal(moved.old_score), graph))
             pending.append(Quad(subject, _SCORE, decimal(moved.new_score), graph))
-    for node in computed:
-        subject = node_iri(layout, node.source, node.target)
-        held = _node_quads(store, subject, graph)
-        wanted = set(_quads(layout, node))
-        for quad in held - wanted:
+    for held, node in changed:
+        before, after = set(_quads(layout, held)), _quads(layout, node)
+        for quad in before.difference(after):
             store.remove(quad)
-        pending.extend(wanted - held)
+        pending.extend(q for q in after if q not in before)
         if len(pending) >= BATCH_QUADS:
             added += _flush(store, pending)
     for node in new:

@@ -348,6 +348,31 @@ class AssociationIndex:
         found.sort(key=lambda r: (-r.share, r.unit, r.via or ""))  # a total order
         return found
 
+    def reason_paths(
+        self, seed: dict[int, float], target: int, limit: int = MAX_REASONS
+    ) -> list[tuple[str, str | None]]:
+        """The first ``limit`` of ``reasons`` as (unit, the seed's unit it was met through), in
+        its order: what the derived graph states, made without the rest of each reason (an
+        update explains tens of thousands of nodes, a full build every one)."""
+        if self._names is None:
+            self._names = self.unit_names.tolist()
+            self._weights = self.weight.tolist()
+            self._dfs = self.df.tolist()
+        names, weight = self._names, self._weights
+        found: list[tuple[float, str, str, str | None]] = []
+        for unit, strength in self.work_units(target).items():
+            if unit in seed:
+                found.append((-float(seed[unit] * strength * weight[unit]), names[unit], "", None))
+                continue
+            for other, link in self._linked(unit):
+                if other in seed:
+                    share = float(
+                        seed[other] * strength * link * math.sqrt(weight[unit] * weight[other])
+                    )
+                    found.append((-share, names[unit], names[other], names[other]))
+        found.sort()  # the order of ``reasons``: share, then unit, then the unit met through
+        return [(unit, via) for _share, unit, _key, via in found[:limit]]
+
     def relation(self, seed_unit: int, unit: int) -> str:
         """How ``unit`` stands to ``seed_unit``: ``broader``, ``narrower``, ``component`` or ``whole``."""
         if self._relations is None:
@@ -450,21 +475,20 @@ class AssociationIndex:
         computed.update(self.lists(more, k))
         # what the derived graph holds of the lists computed again, and of the sources gone
         wanted = np.isin(source, np.array(sorted(computed), dtype=np.int64)) | (source < 0)
-        old: dict[int, list[tuple[int, str, float]]] = {}
-        gone: dict[str, list[str]] = {}
+        old: dict[int, list[tuple[int, str, float, int]]] = {}
+        gone: dict[int, list[tuple[int, float]]] = {}
         for s, old_source, t, old_target, x in zip(
             source[wanted].tolist(),
-            q.list_source[wanted].tolist(),
+            before.work_pos[q.list_source[wanted]].tolist(),
             target[wanted].tolist(),
-            q.list_target[wanted].tolist(),
+            before.work_pos[q.list_target[wanted]].tolist(),
             score[wanted].tolist(),
             strict=True,
         ):
-            target_iri = str(q.resources[old_target])
             if s < 0:
-                gone.setdefault(str(q.resources[old_source]), []).append(target_iri)
+                gone.setdefault(old_source, []).append((old_target, x))
             else:
-                old.setdefault(s, []).append((t, target_iri, x))
+                old.setdefault(s, []).append((t, before.work_iri(old_target), x, old_target))
         # every list now: those kept (in this index's rows) and those computed
         keep = (source >= 0) & ~wanted
         new_sources = [s for s in sorted(computed) for _ in computed[s]]
@@ -529,9 +553,6 @@ class AssociationIndex:
             users=works | users,
             before=np.where(was >= 0, before.work_pos[np.maximum(was, 0)], -1).tolist(),
             linked=set(linked[linked >= 0].tolist()),
-            weight_then=np.where(
-                old_column >= 0, before.weight[np.maximum(old_column, 0)], np.nan
-            ).tolist(),
         )
 
     def _link_ends(self, before: AssociationIndex) -> list[int]:
@@ -594,62 +615,12 @@ class AssociationIndex:
                     return False
         return True
 
-    def same_explanation(
-        self, before: AssociationIndex, change: Change, source: int, target: int
-    ) -> bool:
-        """Whether ``source``'s association with ``target`` is explained as in ``before``, though its
-        score may differ: neither work's row changed, and the units behind the score come in the
-        same order, with the same paths (weights that changed moved shares, not the order)."""
-        if source in change.works or target in change.works:
-            return False
-        old_source, old_target = change.before[source], change.before[target]
-        if old_source < 0 or old_target < 0:
-            return False
-        if change.linked.isdisjoint(self._units_of(target)):
-            # the same reasons as before (the rows and the hierarchy around them are unchanged),
-            # with their shares then: the same formula over the weights then, so the same floats
-            # as ``before.reasons`` computes, without its rows and links
-            seed, row = self.work_units(source), self.work_units(target)
-            now = self.reasons(seed, target)
-            if len(now) <= 1:
-                return True
-            then = sorted(
-                now,
-                key=lambda r: (-_share_then(change.weight_then, seed, row, r), r.unit, r.via or ""),
-            )
-            return [(r.unit, r.via) for r in now[:MAX_REASONS]] == [
-                (r.unit, r.via) for r in then[:MAX_REASONS]
-            ]
-        now = self.reasons(self.work_units(source), target)[:MAX_REASONS]
-        then = before.reasons(before.work_units(old_source), old_target)[:MAX_REASONS]
-        return [_path(self, r) for r in now] == [_path(before, r) for r in then]
-
     def _units_of(self, work: int) -> set[int]:
         found = self._unit_sets.get(work)
         if found is None:
             found = set(self.W.indices[self.W.indptr[work] : self.W.indptr[work + 1]].tolist())
             self._unit_sets[work] = found
         return found
-
-
-def _share_then(
-    weight_then: list[float], seed: dict[int, float], row: dict[int, float], reason: Reason
-) -> float:
-    """``reason``'s share with the weights of before (``AssociationIndex.reasons``' formula)."""
-    unit, strength = reason.column, row[reason.column]
-    if reason.via is None:
-        return float(seed[unit] * strength * weight_then[unit])
-    other = reason.via_column
-    return float(
-        seed[other] * strength * reason.link * math.sqrt(weight_then[unit] * weight_then[other])
-    )
-
-
-def _path(index: AssociationIndex, reason: Reason) -> tuple[str, str | None, str | None]:
-    """What an explanation says of one reason: the unit, and the seed's unit it was met through."""
-    if reason.via is None:
-        return reason.unit, None, None
-    return reason.unit, reason.via, index.relation(reason.via_column, reason.column)
 
 
 #: Below a list's tenth score, how far a work scored from its own side may still be at or above
@@ -666,7 +637,6 @@ class Change:
     users: set[int]  # ``A``: the works whose row changed and the users of ``U``
     before: list[int]  # each work's position in the index before (-1: a new work)
     linked: set[int]  # columns whose hierarchy changed
-    weight_then: list[float]  # each column's weight before (NaN: a new unit)
 
 
 @dataclass
@@ -674,8 +644,12 @@ class Relisting:
     """The lists an update computed again, what the derived graph held of them, and every list now."""
 
     computed: dict[int, list[tuple[int, float]]]  # work -> [(work, score)], rank order
-    old: dict[int, list[tuple[int, str, float]]]  # work -> [(work or -1 if gone, IRI, score)]
-    gone: dict[str, list[str]]  # a source no longer a work -> the targets its nodes named
+    #: work -> what its list held, in rank order: [(work or -1 if gone, its IRI, score, its
+    #: position in the index before)]
+    old: dict[int, list[tuple[int, str, float, int]]]
+    #: a source no longer a work (its position before) -> what its list held [(position before,
+    #: score)], in rank order
+    gone: dict[int, list[tuple[int, float]]]
     change: Change
     list_source: np.ndarray  # every list now, as ``Projection.list_*``
     list_target: np.ndarray

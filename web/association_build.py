@@ -142,7 +142,7 @@ def _refresh(writer: Writer, layout: Layout, data_dir: Path, full: bool) -> Asso
         token_stated = projection.token if len(projection.list_source) else None
         written = update_associations(
             store, layout, token_stated,
-            computed=edits.computed, new=edits.new, restated=edits.restated,
+            changed=edits.changed, new=edits.new, restated=edits.restated,
             dropped=edits.dropped,
         )  # fmt: skip
         listed, changed = len(relisting.computed), edits.lists_changed
@@ -169,10 +169,11 @@ def _refresh(writer: Writer, layout: Layout, data_dir: Path, full: bool) -> Asso
 class _Edits:
     """What an update writes in the derived graph (``graph.derived.update_associations``)."""
 
-    computed: list[AssociationNode] = field(default_factory=list)
+    #: (the node as the graph holds it, the node now): pairs held whose explanation changed
+    changed: list[tuple[AssociationNode, AssociationNode]] = field(default_factory=list)
     new: list[AssociationNode] = field(default_factory=list)  # pairs no list held
     restated: list[Restated] = field(default_factory=list)
-    dropped: list[tuple[str, str]] = field(default_factory=list)
+    dropped: list[AssociationNode] = field(default_factory=list)  # as the graph holds them
     lists_changed: int = 0
 
 
@@ -180,40 +181,54 @@ def _edits(
     index: AssociationIndex, before: AssociationIndex, relisting: Relisting, explainer: _Explainer
 ) -> _Edits:
     """Each list computed again against what the graph holds of it: a node whose pair is as it was
-    (``AssociationIndex.same_pair``) keeps its statements and at most changes rank; one whose
-    reasons come provably in the same order (``AssociationIndex.same_explanation``) changes its
-    score and rank only; the others are explained again (the writer then writes only what
-    differs); targets gone are dropped."""
+    (``AssociationIndex.same_pair``) keeps its statements and at most changes rank; the others
+    are explained now and as held: with the same reasons, in the same order, a node changes its
+    score and rank only; with others, the writer writes what differs; targets gone are dropped.
+
+    What the graph holds of a node is not read from the store: the graph is what a full build of
+    ``before``'s projection writes (its token says so, and a refresh killed half-way leaves no
+    token), so a node held is explained again from ``before``, as that build explained it."""
     edits = _Edits()
-    for source, old_source_targets in relisting.gone.items():
-        edits.dropped += [(source, target) for target in old_source_targets]
+    held_explainer = _Explainer(before)
+    for old_source, old_targets in sorted(relisting.gone.items()):
+        edits.dropped += [
+            held_explainer.node(old_source, t, rank, x)
+            for rank, (t, x) in enumerate(old_targets, start=1)
+        ]
         edits.lists_changed += 1
+    change = relisting.change
     for source, items in sorted(relisting.computed.items()):
         source_iri = index.work_iri(source)
         old = relisting.old.get(source, [])
-        held = {iri: (rank, score) for rank, (_t, iri, score) in enumerate(old, start=1)}
-        if [(t, x) for t, _iri, x in old] == items and all(
-            index.same_pair(relisting.change, source, t) for t, _ in items
+        if [(t, x) for t, _iri, x, _then in old] == items and all(
+            index.same_pair(change, source, t) for t, _ in items
         ):
             continue  # the list and every node as they were
         edits.lists_changed += 1
+        held = {
+            iri: (rank, score, then) for rank, (_t, iri, score, then) in enumerate(old, start=1)
+        }
         now = set()
         for rank, (target, score) in enumerate(items, start=1):
             target_iri = index.work_iri(target)
             now.add(target_iri)
             was = held.get(target_iri)
-            if was is not None and (
-                (was[1] == score and index.same_pair(relisting.change, source, target))
-                or index.same_explanation(before, relisting.change, source, target)
-            ):
-                if was != (rank, score):
-                    edits.restated.append(
-                        Restated(source_iri, target_iri, was[0], rank, was[1], score)
-                    )
+            if was is None:
+                edits.new.append(explainer.node(source, target, rank, score))
                 continue
-            found = edits.computed if was is not None else edits.new
-            found.append(explainer.node(source, target, rank, score))
-        edits.dropped += [(source_iri, iri) for iri in held if iri not in now]
+            if not (was[1] == score and index.same_pair(change, source, target)):
+                node = explainer.node(source, target, rank, score)
+                held_node = held_explainer.node(change.before[source], was[2], was[0], was[1])
+                if node.reasons != held_node.reasons:
+                    edits.changed.append((held_node, node))
+                    continue
+            if was[:2] != (rank, score):  # the same reasons: its rank or score alone moved
+                edits.restated.append(Restated(source_iri, target_iri, was[0], rank, was[1], score))
+        edits.dropped += [
+            held_explainer.node(change.before[source], then, rank, score)
+            for iri, (rank, score, then) in held.items()
+            if iri not in now
+        ]
     return edits
 
 
@@ -231,13 +246,13 @@ class _Explainer:
         if self._seed[0] != source:
             self._seed = (source, self.index.work_units(source))
         self.explained += 1
-        reasons = self.index.reasons(self._seed[1], target)[:MAX_REASONS]
+        paths = self.index.reason_paths(self._seed[1], target, MAX_REASONS)
         return AssociationNode(
             source=self.index.work_iri(source),
             target=self.index.work_iri(target),
             rank=rank,
             score=score,
-            reasons=tuple(ReasonStated(r.unit, r.via) for r in reasons),
+            reasons=tuple(ReasonStated(unit, via) for unit, via in paths),
         )
 
     def stream(
