@@ -35,7 +35,9 @@ Memory does not grow with the store: the lists of what to examine are
 tables on disk, units and works are read a slice at a time by pattern, and
 between slices the store is reopened when the process has grown by
 ``MEMORY_HEADROOM_MB`` (RocksDB keeps the index and filter blocks of every
-table it reads until it is closed: ``graph.store.StoreSession.reopen``).
+table it reads until it is closed: ``graph.store.StoreSession.reopen``) and
+spaCy's tokenizer replaced by a fresh one (its vocabulary keeps every token
+it has seen: ``_Run.breathe``).
 
 The state is written after the store; a refresh killed midway leaves the
 mark ``refreshing`` and the next one is full.
