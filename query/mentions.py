@@ -480,21 +480,30 @@ def pattern_matcher(nlp, patterns: Iterable[tuple[str, bool, tuple[str, ...], st
 UNIT_KINDS = ((SKOS.Concept, "concept"), (BF.Agent, "agent"), (BF.Place, "place"))
 _LABEL_PREDICATES = (RDFS.label, SKOS.prefLabel, SKOS.altLabel)
 _TRUE = Literal("true", datatype=NamedNode("http://www.w3.org/2001/XMLSchema#boolean"))
+_KIND_OF = {cls: kind for cls, kind in UNIT_KINDS}
 
 
 def unit_labels(store: Store, unit: str) -> set[tuple[str, str]]:
     """One unit's ``(kind, label)`` rows, read by pattern: what ``read_labels`` reads for it
-    (none when it is no concept, agent or place, or a deprecated concept)."""
-    node = NamedNode(unit)
-    kinds = [kind for cls, kind in UNIT_KINDS if next(store.quads_for_pattern(node, RDF.type, cls, None), None)]
-    if not kinds or next(store.quads_for_pattern(node, OWL.deprecated, _TRUE, None), None) is not None:
-        return set()
-    labels = {
-        quad.object.value
-        for predicate in _LABEL_PREDICATES
-        for quad in store.quads_for_pattern(node, predicate, None, None)
-        if isinstance(quad.object, Literal)
-    }
+    (none when it is no concept, agent or place, or a deprecated concept).
+
+    One scan of the unit's statements, sorted here, rather than a lookup per class and per
+    label predicate: a refresh reads every unit this way, and the nine lookups cost three
+    times the scan (measured, docs/benchmarks.md).
+    """
+    kinds: set[str] = set()
+    labels: set[str] = set()
+    for quad in store.quads_for_pattern(NamedNode(unit), None, None, None):
+        predicate = quad.predicate
+        if predicate == RDF.type:
+            kind = _KIND_OF.get(quad.object)
+            if kind is not None:
+                kinds.add(kind)
+        elif predicate in _LABEL_PREDICATES:
+            if isinstance(quad.object, Literal):
+                labels.add(quad.object.value)
+        elif predicate == OWL.deprecated and quad.object == _TRUE:
+            return set()
     return {(kind, label) for kind in kinds for label in labels}
 
 

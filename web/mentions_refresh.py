@@ -35,7 +35,9 @@ Memory does not grow with the store: the lists of what to examine are
 tables on disk, units and works are read a slice at a time by pattern, and
 between slices the store is reopened when the process has grown by
 ``MEMORY_HEADROOM_MB`` (RocksDB keeps the index and filter blocks of every
-table it reads until it is closed: ``graph.store.StoreSession.reopen``).
+table it reads until it is closed: ``graph.store.StoreSession.reopen``) and
+spaCy's tokenizer replaced by a fresh one (its vocabulary keeps every token
+it has seen: ``_Run.breathe``).
 
 The state is written after the store; a refresh killed midway leaves the
 mark ``refreshing`` and the next one is full.
@@ -49,7 +51,7 @@ import time
 from collections.abc import Callable, Iterable
 from contextlib import closing
 from dataclasses import dataclass, field
-from functools import lru_cache, partial
+from functools import lru_cache
 from pathlib import Path
 
 from graph import mention_changes
@@ -160,8 +162,15 @@ class _Run:
     def breathe(self) -> None:
         """Between slices: give back what the reads held once the process grew past its headroom
         (no garbage collection first: it costs half a second with spaCy loaded, and this code
-        keeps no reference to the store across slices)."""
+        keeps no reference to the store or to the tokenizer across slices).
+
+        Two things grow: RocksDB's blocks, given back by reopening the store, and spaCy's
+        vocabulary, which keeps every distinct token it has seen (a lexeme, its string and the
+        tokenizer's cache entry: 135 MB for 300,000 new words, measured) and is given back by
+        starting a fresh tokenizer (20 ms; it tokenizes the same way, and pattern keys are
+        hashes of their names, the same in any vocabulary)."""
         if (resident_memory_mb() or 0.0) > self.floor + MEMORY_HEADROOM_MB:
+            self._nlp = None
             release_freed_memory()
             self.writer.session.reopen()
             self.reopened += 1
@@ -170,15 +179,16 @@ class _Run:
     @property
     def nlp(self) -> object:
         """spaCy's tokenizer, loaded when first needed (its import costs a second or two, and a
-        refresh with nothing to read or match needs none)."""
+        refresh with nothing to read or match needs none), and again after ``breathe``."""
         if self._nlp is None:
             self._nlp = blank_pipeline()
         return self._nlp
 
     def patterns(self, kind: str, label: str) -> list[tuple[str, bool, tuple[str, ...]]]:
-        """``label_patterns``, each form tokenized once per refresh (many units share a label)."""
+        """``label_patterns``, each form tokenized once per refresh (many units share a label;
+        the cache outlives a tokenizer ``breathe`` drops: its rows are plain strings)."""
         if self._patterns is None:
-            self._patterns = lru_cache(maxsize=PATTERN_CACHE)(partial(label_patterns, self.nlp))
+            self._patterns = lru_cache(maxsize=PATTERN_CACHE)(lambda k, text: label_patterns(self.nlp, k, text))
         return self._patterns(kind, label)
 
     def timed(self, part: str, started: float) -> None:
@@ -192,6 +202,10 @@ def refresh_mentions(
     ``changes_only``, examine what the writer changed since the last refresh; else every unit
     and work, by content; ``full``, forget what was matched and match everything."""
     with closing(open_state(data_dir)) as db:
+        # this connection's commits not synced (WAL: a killed process loses none; a power cut
+        # may lose the last ones, which leaves the mark ``refreshing`` or an older state, both
+        # redone to the same graph): a sync per slice was most of the refresh's wall time
+        db.execute("PRAGMA synchronous=NORMAL")
         started = time.perf_counter()
         killed = get_meta(db, "refreshing") is not None
         full = full or killed or get_meta(db, "rules") != RULES_VERSION
@@ -235,6 +249,7 @@ def refresh_mentions(
         run.timed("write", clock)
         with_text = db.execute("SELECT COUNT(*) FROM work_text").fetchone()[0]
         labels = db.execute("SELECT COUNT(*) FROM (SELECT DISTINCT form, exact FROM pattern)").fetchone()[0]
+        run._patterns = run._nlp = None  # the cache's function refers to the run: no cycle left
     reasons = [f"{done['texts']:,} with new texts"] if done["texts"] else []
     if lost:
         reasons.append(f"{lost:,} mentioning a unit that lost a label")
@@ -307,38 +322,48 @@ def _noted_units(run: _Run, index: sqlite3.Connection) -> None:
 
 def _examine_units(run: _Run) -> int:
     """Each unit to examine: its label rows read and compared with the state's; the patterns of
-    rows gone deleted (their unit into ``lost_unit``), of rows new inserted (into ``new_form``)."""
+    rows gone deleted (their unit into ``lost_unit``), of rows new inserted (into ``new_form``).
+    The state's rows of a slice are read by one range (``label``'s key starts with the unit) and
+    written by one statement per kind of row: a statement per row cost more than the reads."""
     db, count = run.db, 0
     for units in slices(db, "SELECT unit FROM todo_unit WHERE unit > ? ORDER BY unit LIMIT ?", SLICE):
         clock = time.perf_counter()
         store = run.writer.store
+        held_of: dict[str, set[tuple[str, str]]] = {unit: set() for unit in units}
+        for unit, kind, label in db.execute(
+            "SELECT unit, kind, label FROM label WHERE unit >= ? AND unit <= ?", (units[0], units[-1])
+        ):
+            if unit in held_of:
+                held_of[unit].add((kind, label))
         changes = []
         for unit in units:
             now = unit_labels(store, unit)
-            held = set(db.execute("SELECT kind, label FROM label WHERE unit = ?", (unit,)))
+            held = held_of[unit]
             if now != held:
                 changes.append((unit, now - held, held - now))
         count += len(units)
-        del store  # the last reference: a reopen closes it
+        del store, held_of  # the last reference: a reopen closes it
         run.timed("read", clock)
         clock = time.perf_counter()
+        gone = [(unit, kind, label) for unit, _added, removed in changes for kind, label in removed]
+        new = [(unit, kind, label) for unit, added, _removed in changes for kind, label in added]
+        patterns = [
+            (words[0].lower(), form, int(exact), WORD_SEPARATOR.join(words), unit, kind, label)
+            for unit, kind, label in new
+            for form, exact, words in run.patterns(kind, label)
+        ]
         with db:
-            for unit, added, removed in changes:
-                for kind, label in removed:
-                    db.execute("DELETE FROM label WHERE unit = ? AND kind = ? AND label = ?", (unit, kind, label))
-                    db.execute("DELETE FROM pattern WHERE unit = ? AND kind = ? AND label = ?", (unit, kind, label))
-                if removed:
-                    db.execute("INSERT OR IGNORE INTO lost_unit (unit) VALUES (?)", (unit,))
-                for kind, label in added:
-                    db.execute("INSERT OR IGNORE INTO label VALUES (?, ?, ?)", (unit, kind, label))
-                    for form, exact, words in run.patterns(kind, label):
-                        joined = WORD_SEPARATOR.join(words)
-                        db.execute(
-                            "INSERT OR IGNORE INTO pattern VALUES (?, ?, ?, ?, ?, ?, ?)",
-                            (words[0].lower(), form, int(exact), joined, unit, kind, label),
-                        )
-                        if not run.full:
-                            db.execute("INSERT OR IGNORE INTO new_form VALUES (?, ?, ?)", (form, int(exact), joined))
+            db.executemany("DELETE FROM label WHERE unit = ? AND kind = ? AND label = ?", gone)
+            db.executemany("DELETE FROM pattern WHERE unit = ? AND kind = ? AND label = ?", gone)
+            db.executemany(
+                "INSERT OR IGNORE INTO lost_unit (unit) VALUES (?)", ((unit,) for unit, _a, removed in changes if removed)
+            )
+            db.executemany("INSERT OR IGNORE INTO label VALUES (?, ?, ?)", new)
+            db.executemany("INSERT OR IGNORE INTO pattern VALUES (?, ?, ?, ?, ?, ?, ?)", patterns)
+            if not run.full:
+                db.executemany(
+                    "INSERT OR IGNORE INTO new_form VALUES (?, ?, ?)", ((row[1], row[2], row[3]) for row in patterns)
+                )
         run.timed("write", clock)
         run.breathe()
     return count
