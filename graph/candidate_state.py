@@ -35,6 +35,8 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from graph.refresh_state import open_state_file
+
 STATE_FILE = "candidates.sqlite"
 #: Rows bound in one statement.
 SLICE = 500
@@ -42,7 +44,6 @@ SLICE = 500
 SEPARATOR = "\x1f"
 
 _SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS agent_label (agent TEXT NOT NULL, label TEXT NOT NULL, name TEXT NOT NULL, "
     "PRIMARY KEY (agent, label)) WITHOUT ROWID",
     "CREATE INDEX IF NOT EXISTS agent_label_name ON agent_label (name)",
@@ -74,27 +75,8 @@ _LISTS = {"todo": "iri", "todo_work": "work", "todo_block": "block"}
 
 
 def open_state(data_dir: Path) -> sqlite3.Connection:
-    """The state file of ``data_dir``, its tables made if absent."""
-    db = sqlite3.connect(data_dir / STATE_FILE)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA temp_store=FILE")
-    for statement in _SCHEMA:
-        db.execute(statement)
-    return db
-
-
-def get_meta(db: sqlite3.Connection, key: str) -> str | None:
-    row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-    return None if row is None else row[0]
-
-
-def set_meta(db: sqlite3.Connection, key: str, value: str | None) -> None:
-    """``key`` set to ``value`` (``None``: removed), committed."""
-    with db:
-        if value is None:
-            db.execute("DELETE FROM meta WHERE key = ?", (key,))
-        else:
-            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+    """The state file of ``data_dir``, its tables made if absent (``graph.refresh_state``)."""
+    return open_state_file(data_dir / STATE_FILE, _SCHEMA)
 
 
 def clear_all(db: sqlite3.Connection) -> None:

@@ -37,10 +37,11 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from graph.refresh_state import open_state_file
+
 STATE_FILE = "mentions.sqlite"
 
 _SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS work_text (work TEXT PRIMARY KEY, digest TEXT NOT NULL)",
     # one row per work (its rowid is the work's in ``work_text``), cut at spaces only: the
     # lookup of a pattern's words is an FTS5 query of each as one quoted token
@@ -74,23 +75,8 @@ WORD_SEPARATOR = "\x1f"
 
 
 def open_state(data_dir: Path) -> sqlite3.Connection:
-    """The state file of ``data_dir``, its tables made if absent."""
-    db = sqlite3.connect(data_dir / STATE_FILE)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA temp_store=FILE")
-    for statement in _SCHEMA:
-        db.execute(statement)
-    return db
-
-
-def get_meta(db: sqlite3.Connection, key: str) -> str | None:
-    row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-    return None if row is None else row[0]
-
-
-def set_meta(db: sqlite3.Connection, key: str, value: str) -> None:
-    with db:
-        db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+    """The state file of ``data_dir``, its tables made if absent (``graph.refresh_state``)."""
+    return open_state_file(data_dir / STATE_FILE, _SCHEMA)
 
 
 def clear_all(db: sqlite3.Connection) -> None:

@@ -193,7 +193,8 @@ def test_a_label_gone_unmatches_its_works_alone(sample_dir: Path) -> None:
 def test_a_refresh_killed_midway_is_followed_by_a_full_one(sample_dir: Path) -> None:
     """A refresh writes its state as it goes and settles it at the end; killed in between (its
     mark ``refreshing`` left, as a SIGKILL would leave it), the next one trusts nothing."""
-    from graph.mention_state import open_state, set_meta
+    from graph.mention_state import open_state
+    from graph.refresh_state import set_meta
 
     with closing(open_state(sample_dir)) as db:
         set_meta(db, "refreshing", "1")

@@ -15,6 +15,7 @@ from contextlib import closing
 from pathlib import Path
 
 from graph import candidate_state
+from graph.refresh_state import get_meta, set_meta
 from graph.snapshots import open_latest_snapshot
 from graph.writer import Writer
 from ingest import PIPELINE_VERSION
@@ -46,8 +47,8 @@ def mark_owed(data_dir: Path) -> bool:
     refresh killed midway). The mark outlives a kill, so the next ingest refreshes even if it
     finds every record unchanged; ``refresh_after_ingest`` takes it off."""
     with closing(candidate_state.open_state(data_dir)) as db:
-        owed = candidate_state.get_meta(db, "owed") is not None
-        candidate_state.set_meta(db, "owed", "1")
+        owed = get_meta(db, "owed") is not None
+        set_meta(db, "owed", "1")
     return owed
 
 
@@ -58,8 +59,8 @@ def refresh_after_ingest(
     the store's data (or that found them lagging: ``mark_owed``); when it did not, no read at
     all, the mark taken off."""
     done = refresh_candidates(writer, layout, data_dir) if changed else None
-    with closing(candidate_state.open_state(data_dir)) as db, db:
-        db.execute("DELETE FROM meta WHERE key = 'owed'")
+    with closing(candidate_state.open_state(data_dir)) as db:
+        set_meta(db, "owed", None)
     return done
 
 

@@ -51,6 +51,7 @@ from graph import candidate_changes
 from graph import candidate_state as state
 from graph.candidates import MatchCandidate, update_candidate, write_candidates
 from graph.mention_state import changed_graphs, edits_changed
+from graph.refresh_state import get_meta, set_meta
 from graph.store import release_freed_memory, resident_memory_mb
 from graph.writer import Writer
 from ontology.layout import Layout
@@ -141,12 +142,12 @@ def refresh_candidates(
     with closing(state.open_state(data_dir)) as db:
         full = (
             full
-            or state.get_meta(db, "refreshing") is not None
-            or state.get_meta(db, "rules") != RULES_VERSION
-            or state.get_meta(db, "store") != identity
+            or get_meta(db, "refreshing") is not None
+            or get_meta(db, "rules") != RULES_VERSION
+            or get_meta(db, "store") != identity
             or index.rebuilt
         )
-        state.set_meta(db, "refreshing", "1")
+        set_meta(db, "refreshing", "1")
         state.clear_lists(db)
         run = _Run(writer, layout, db, open_access)
         if full:
@@ -225,7 +226,7 @@ def _read_all_works(run: _Run) -> None:
         "INSERT OR IGNORE INTO todo_block SELECT kind || ? || key FROM work_key GROUP BY kind, key HAVING COUNT(*) >= 2",
         (state.SEPARATOR,),
     )
-    state.set_meta(db, "works", "1")
+    set_meta(db, "works", "1")
 
 
 def _insert_streamed(db: sqlite3.Connection, table: str, rows: Iterable[tuple]) -> None:
@@ -258,7 +259,7 @@ def _read_changes(run: _Run) -> None:
         state.add_rows(db, "todo", rows)
         after = rows[-1]
     state.add_rows(db, "todo", sorted(_edits_seen(db, index)))
-    tracked = state.get_meta(db, "works") == "1"
+    tracked = get_meta(db, "works") == "1"
     if not tracked and has_open_access_works(run.writer.store, run.layout, run.open_access):
         _read_all_works(run)  # the first open-access works: every work read once, every block compared
     elif tracked:

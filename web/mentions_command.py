@@ -13,7 +13,8 @@ from __future__ import annotations
 from contextlib import closing
 from pathlib import Path
 
-from graph.mention_state import get_meta, open_state, set_meta
+from graph.mention_state import open_state
+from graph.refresh_state import get_meta, set_meta
 from graph.writer import Writer
 from ingest import PIPELINE_VERSION
 from ontology.layout import Layout

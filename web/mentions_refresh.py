@@ -64,13 +64,12 @@ from graph.mention_state import (
     clear_all,
     clear_todo,
     edits_changed,
-    get_meta,
     open_state,
-    set_meta,
     set_work,
     slices,
     works_with_words,
 )
+from graph.refresh_state import get_meta, set_meta
 from graph.store import release_freed_memory, resident_memory_mb
 from graph.writer import Writer
 from ontology.layout import Layout
