@@ -36,6 +36,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from graph.refresh_state import open_state_file
+from graph.refresh_state import slices as keyset_slices
 
 STATE_FILE = "candidates.sqlite"
 #: Rows bound in one statement.
@@ -113,14 +114,7 @@ def slices(db: sqlite3.Connection, table: str, size: int = SLICE) -> Iterator[li
     """The values of one of the lists, ``size`` at a time, read by key after the last one so that
     the caller may write between slices (and add to the list: later values are read too)."""
     column = _LISTS[table]
-    sql = f"SELECT {column} FROM {table} WHERE {column} > ? ORDER BY {column} LIMIT ?"  # noqa: S608
-    last = ""
-    while True:
-        rows = [row[0] for row in db.execute(sql, (last, size))]
-        if not rows:
-            return
-        yield rows
-        last = rows[-1]
+    yield from keyset_slices(db, f"SELECT {column} FROM {table} WHERE {column} > ? ORDER BY {column} LIMIT ?", size)  # noqa: S608
 
 
 def block(kind: str, key: str) -> str:

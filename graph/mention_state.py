@@ -107,18 +107,6 @@ def add_rows(db: sqlite3.Connection, table: str, column: str, values: Iterable[s
     db.commit()
 
 
-def slices(db: sqlite3.Connection, sql: str, size: int = _SLICE) -> Iterator[list[str]]:
-    """The single-column rows of ``sql`` (a ``SELECT ... ORDER BY`` of one of the lists), ``size`` at
-    a time, read by key after the last one so that the caller may write between slices."""
-    last = ""
-    while True:
-        rows = [row[0] for row in db.execute(sql, (last, size))]
-        if not rows:
-            return
-        yield rows
-        last = rows[-1]
-
-
 def changed_graphs(db: sqlite3.Connection, index: sqlite3.Connection) -> Iterator[tuple[str, str | None, bool]]:
     """``(graph, content_hash, present)`` of every record graph written, replaced, edited or
     dropped since the manifest was written: the record index's rows and the manifest's, both

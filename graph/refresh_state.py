@@ -12,7 +12,7 @@ a missing or foreign file only makes the next refresh a full one.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 META_SCHEMA = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
@@ -54,3 +54,16 @@ def set_meta(db: sqlite3.Connection, key: str, value: str | None) -> None:
             db.execute("DELETE FROM meta WHERE key = ?", (key,))
         else:
             db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+
+def slices(db: sqlite3.Connection, sql: str, size: int) -> Iterator[list[str]]:
+    """The single-column rows of ``sql`` (``SELECT x FROM list WHERE x > ? ORDER BY x LIMIT ?``),
+    ``size`` at a time, read by key after the last one, so that the caller may write between
+    slices (and add to the list: later values are read too) without holding the list."""
+    last = ""
+    while True:
+        rows = [row[0] for row in db.execute(sql, (last, size))]
+        if not rows:
+            return
+        yield rows
+        last = rows[-1]

@@ -66,10 +66,9 @@ from graph.mention_state import (
     edits_changed,
     open_state,
     set_work,
-    slices,
     works_with_words,
 )
-from graph.refresh_state import get_meta, set_meta
+from graph.refresh_state import get_meta, set_meta, slices
 from graph.store import release_freed_memory, resident_memory_mb
 from graph.writer import Writer
 from ontology.layout import Layout
