@@ -9,6 +9,12 @@ checked again against the store as it is then, and the row names the
 changeset it became) or rejects it (the row keeps who refused it, when and
 why). Rows are never deleted: the table is the record of what was proposed.
 
+An approval holds the table's write lock from the moment it reads the
+proposal as pending until the decision is recorded (``Proposals.approving``),
+so two reviewers cannot both apply one proposal, and a rejection cannot land
+between an approval's check and its write; a process that dies while
+approving releases the lock with it (SQLite), leaving the proposal pending.
+
 SQLite, not the store: a proposal is not yet part of the graph, must not
 show in SPARQL, and its decision must be one small atomic write.
 """
@@ -24,10 +30,12 @@ from pathlib import Path
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, parse, serialize
 
 from graph.provenance import timestamp
-from ontology.errors import NotFoundError, UsageError
+from ontology.errors import NotFoundError, StoreBusyError, UsageError
 
 FILE = "proposals.sqlite"
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
+#: How long a proposal's table waits for another decision (an approval applies its change meanwhile).
+BUSY_WAIT_S = 10.0
 #: Most statements one proposal may hold.
 MAX_PROPOSAL_QUADS = 50_000
 
@@ -80,11 +88,15 @@ class Proposals:
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
+        db = sqlite3.connect(self.path, timeout=BUSY_WAIT_S, isolation_level=None)
         try:
             db.execute("PRAGMA synchronous = FULL")
             db.executescript(_SCHEMA)
             yield db
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error):
+                raise
+            raise StoreBusyError("another reviewer is deciding a proposal right now; try again in a moment") from error
         finally:
             db.close()
 
@@ -137,14 +149,64 @@ class Proposals:
         if status not in (APPROVED, REJECTED):
             raise ValueError(f"unknown decision {status!r}")
         with self._db() as db:
-            cursor = db.execute(
-                "UPDATE proposal SET status = ?, decided_by = ?, decided = ?, decision_reason = ?, changeset = ? "
-                "WHERE id = ? AND status = 'pending'",
-                (status, by, timestamp().value, reason, changeset, number),
-            )
-            if cursor.rowcount != 1:
-                self.get(number)  # NotFoundError if there is none
-                raise UsageError(f"proposal {number} was decided already")
+            _locked(db)
+            try:
+                _record(db, number, status, by, reason, changeset)
+                db.execute("COMMIT")
+            finally:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+
+    @contextmanager
+    def approving(self, number: int, by: str) -> Iterator[Approval]:
+        """The proposal ``number``, checked pending and held so while the caller applies it.
+
+        The caller sets ``Approval.changeset`` once applied; leaving the block
+        records the approval. An exception inside leaves the proposal pending.
+        """
+        with self._db() as db:
+            _locked(db)
+            try:
+                row = db.execute("SELECT * FROM proposal WHERE id = ?", (number,)).fetchone()
+                if row is None:
+                    raise NotFoundError(f"there is no proposal {number}")
+                proposal = _proposal(row)
+                if proposal.status != PENDING:
+                    raise UsageError(f"proposal {number} was {proposal.status} already")
+                approval = Approval(proposal)
+                yield approval
+                _record(db, number, APPROVED, by, None, approval.changeset)
+                db.execute("COMMIT")
+            finally:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+
+
+@dataclass(slots=True)
+class Approval:
+    """A proposal being approved, and the changeset it became (set by the caller)."""
+
+    proposal: Proposal
+    changeset: str | None = None
+
+
+def _locked(db: sqlite3.Connection) -> None:
+    """Take the table's write lock (waits ``BUSY_WAIT_S`` for a decision in progress)."""
+    db.execute("BEGIN IMMEDIATE")
+
+
+def _record(
+    db: sqlite3.Connection, number: int, status: str, by: str, reason: str | None, changeset: str | None
+) -> None:
+    cursor = db.execute(
+        "UPDATE proposal SET status = ?, decided_by = ?, decided = ?, decision_reason = ?, changeset = ? "
+        "WHERE id = ? AND status = 'pending'",
+        (status, by, timestamp().value, reason, changeset, number),
+    )
+    if cursor.rowcount != 1:
+        if db.execute("SELECT 1 FROM proposal WHERE id = ?", (number,)).fetchone() is None:
+            raise NotFoundError(f"there is no proposal {number}")
+        raise UsageError(f"proposal {number} was decided already")
 
 
 def _text(quads: list[Quad]) -> str:

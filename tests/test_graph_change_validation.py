@@ -22,6 +22,7 @@ from graph.change_validation import EditorCheck, InvalidChangeError, all_of, exa
 from graph.changesets import recorded, revert
 from graph.proposals import APPROVED, PENDING, REJECTED, Proposals
 from graph.updates import apply_changes, apply_update
+from ontology.errors import NotFoundError, StoreBusyError, UsageError
 from ontology.namespaces import BF, CG, RDF, RDFS, SKOS
 
 CHECK = EditorCheck(LAYOUT)
@@ -225,6 +226,35 @@ def test_proposals_are_kept_and_decided_once(tmp_path: Path) -> None:
         proposals.decide(number, status=REJECTED, by="rita")
     assert proposals.listed() == []
     assert {p.status for p in proposals.listed(None)} == {APPROVED, REJECTED}
+
+
+def test_an_approval_holds_its_proposal_until_it_is_recorded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While one reviewer applies a proposal, another can neither approve nor reject it; a
+    failed application leaves it pending; the approval records the changeset it became."""
+    import graph.proposals as proposals_module
+
+    monkeypatch.setattr(proposals_module, "BUSY_WAIT_S", 0.2)
+    proposals = Proposals(tmp_path)
+    s = NamedNode(LAYOUT.base + "concept/x")
+    number = proposals.propose(author="carl", add=[Quad(s, SKOS.note, Literal("n"), s)], remove=[], reason=None)
+    with pytest.raises(RuntimeError), proposals.approving(number, "rita"):
+        raise RuntimeError("the change did not apply")
+    assert proposals.get(number).status == PENDING
+    with proposals.approving(number, "rita") as approval:
+        assert approval.proposal.id == number
+        with pytest.raises(StoreBusyError):
+            proposals.decide(number, status=REJECTED, by="sam")
+        with pytest.raises(StoreBusyError), proposals.approving(number, "sam"):
+            pass
+        approval.changeset = "cs-1"
+    kept = proposals.get(number)
+    assert (kept.status, kept.decided_by, kept.changeset) == (APPROVED, "rita", "cs-1")
+    with pytest.raises(UsageError, match="approved already"), proposals.approving(number, "sam"):
+        pass
+    with pytest.raises(NotFoundError):
+        proposals.decide(number + 1, status=REJECTED, by="sam")
 
 
 def test_shapes_are_checked_chunk_by_chunk(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:

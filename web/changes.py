@@ -30,7 +30,7 @@ from collections.abc import Iterable
 from pyoxigraph import Literal, NamedNode, Quad
 
 from graph.change_validation import ChangeCheck, all_of, editor_check, exactly
-from graph.proposals import APPROVED, PENDING, REJECTED, Proposals
+from graph.proposals import REJECTED, Proposals
 from graph.updates import Edit, apply_changes
 from ontology.errors import UsageError
 from ontology.layout import Layout
@@ -83,21 +83,19 @@ def approve(number: int) -> Edit:
     reviewer = _signed_in()
     config = settings()
     layout = Layout(config.base_iri)
-    proposals = Proposals(config.data_dir)
-    proposal = proposals.get(number)
-    if proposal.status != PENDING:
-        raise UsageError(f"proposal {number} was {proposal.status} already")
-    check = all_of(
-        editor_check(layout), exactly(proposal.additions, proposal.removals) if proposal.exact else None
-    )
-    edit = write(
-        lambda: apply_changes(
-            config.data_dir, add=proposal.additions, remove=proposal.removals, layout=layout,
-            who=proposal.author, reason=proposal.reason, check=check,
-            about=[*proposal.about, (CG.approvedBy, Literal(reviewer.name))],
+    with Proposals(config.data_dir).approving(number, reviewer.name) as approval:  # held till recorded
+        proposal = approval.proposal
+        check = all_of(
+            editor_check(layout), exactly(proposal.additions, proposal.removals) if proposal.exact else None
         )
-    )  # fmt: skip
-    proposals.decide(number, status=APPROVED, by=reviewer.name, changeset=edit.changeset)
+        edit = write(
+            lambda: apply_changes(
+                config.data_dir, add=proposal.additions, remove=proposal.removals, layout=layout,
+                who=proposal.author, reason=proposal.reason, check=check,
+                about=[*proposal.about, (CG.approvedBy, Literal(reviewer.name))],
+            )
+        )  # fmt: skip
+        approval.changeset = edit.changeset
     return edit
 
 
