@@ -9,9 +9,11 @@ normalised by ``ingest.identifiers`` (as every source's), ISBNs and ISSNs by the
 
 from __future__ import annotations
 
+import importlib
 import re
+from functools import cache
+from types import ModuleType
 
-import idutils
 from pyoxigraph import NamedNode
 
 from ingest import identifiers
@@ -19,6 +21,14 @@ from ingest.marc import vocab
 from ingest.marc.identifiers import normalise_isbn, normalise_issn
 from ingest.marc.terms import BF
 from ontology.term_labels import languages
+
+
+@cache
+def _idutils() -> ModuleType:
+    """idutils, imported on first use: its import takes about 0.6 s (it compiles its patterns
+    and imports isbnlib), which every ``catalograph`` command paid, open-access or not."""
+    return importlib.import_module("idutils")
+
 
 #: ISO 639-1 code -> MARC code, for ``dc:language`` values such as ``en``.
 _BY_ISO639_1 = {row.iso639_1: code for code, row in languages().items() if row.iso639_1}
@@ -39,10 +49,10 @@ def normalise_doi(value: str) -> str | None:
     True
     """
     value = value.strip()
-    if not idutils.is_doi(value):  # idutils knows the written forms (info:doi/, dx.doi.org...)
+    if not _idutils().is_doi(value):  # idutils knows the written forms (info:doi/, dx.doi.org...)
         return None
     # then the one rule every source names a DOI's Instance by (percent-decoded, lower case)
-    return identifiers.normalise_doi(idutils.normalize_doi(value))
+    return identifiers.normalise_doi(_idutils().normalize_doi(value))
 
 
 def identifier_kind(value: str) -> tuple[NamedNode, str]:
@@ -67,7 +77,7 @@ def identifier_kind(value: str) -> tuple[NamedNode, str]:
         issn = normalise_issn(value)
         if issn:
             return BF.Issn, issn
-    schemes = idutils.detect_identifier_schemes(value.strip())
+    schemes = _idutils().detect_identifier_schemes(value.strip())
     if "handle" in schemes and "doi" not in schemes:
         return BF.Hdl, value.strip()
     if "urn" in schemes:
