@@ -48,7 +48,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -64,8 +64,12 @@ from graph.mention_state import (
     clear_all,
     clear_todo,
     edits_changed,
+    joined_tokens,
     open_state,
+    recalled_text,
+    remember_text,
     set_work,
+    text_seen,
     works_with_words,
 )
 from graph.refresh_state import get_meta, set_meta, slices
@@ -73,10 +77,12 @@ from graph.store import release_freed_memory, resident_memory_mb
 from graph.writer import Writer
 from ontology.layout import Layout
 from query.mentions import (
-    Mention,
+    GRAPH_LINKS,
+    MentionMatcher,
     all_units,
     blank_pipeline,
     doc_tokens,
+    graph_links,
     graph_units,
     graph_works,
     label_patterns,
@@ -94,12 +100,16 @@ DIGESTS_FILE = STATE_FILE
 RULES_VERSION = "3"
 #: Works matched and written at once: a refresh holds their texts and mentions, not every work's.
 CHUNK_WORKS = 500
+#: Works read between two looks at the memory.
+READ_WORKS = 100
 #: Units or record graphs read between two looks at the memory.
 SLICE = 500
 #: Labels whose patterns a refresh keeps tokenized (many units share a label: local agents).
-PATTERN_CACHE = 50_000
+PATTERN_CACHE = 5_000
+#: Changed record graphs read by a scan per predicate when they are at least 1/SCAN_SHARE of all.
+SCAN_SHARE = 4
 #: Growth of the process (MB) past which the store is reopened between slices.
-MEMORY_HEADROOM_MB = 64.0
+MEMORY_HEADROOM_MB = 48.0
 
 
 @dataclass
@@ -169,10 +179,14 @@ class _Run:
         hashes of their names, the same in any vocabulary)."""
         if (resident_memory_mb() or 0.0) > self.floor + MEMORY_HEADROOM_MB:
             self._nlp = None
-            release_freed_memory()
-            self.writer.session.reopen()
+            self.give_back()
             self.reopened += 1
-            self.floor = resident_memory_mb() or self.floor  # what is left is the refresh's own
+
+    def give_back(self) -> None:
+        """Reopen the store and hand freed pages back; what is left is the refresh's floor."""
+        release_freed_memory()
+        self.writer.session.reopen()
+        self.floor = resident_memory_mb() or self.floor
 
     @property
     def nlp(self) -> object:
@@ -212,13 +226,13 @@ def refresh_mentions(
         if full:
             clear_all(db)
         clear_todo(db)
-        release_freed_memory()
         run = _Run(writer, layout, db, full)
-        run.floor = resident_memory_mb() or 0.0
+        run.give_back()  # what the ingest's reads left in RocksDB's caches is not the refresh's
         index = writer.session.index.db
         edits, edit_rows, edits_gone = edits_changed(db, index)
-        graphs = _changed_graphs(run, index)
-        if changes_only and not full:
+        examine = changes_only and not full
+        graphs = _changed_graphs(run, index, examine)
+        if examine:
             _noted_units(run, index)
             add_rows(db, "todo_unit", "unit", edits)
             add_rows(db, "todo_work", "work", edits)
@@ -261,40 +275,47 @@ def refresh_mentions(
     )  # fmt: skip
 
 
-def _changed_graphs(run: _Run, index: sqlite3.Connection) -> str:
+def _changed_graphs(run: _Run, index: sqlite3.Connection, examine: bool) -> str:
     """The record graphs changed since the manifest, into the temp table ``graph_now`` with the
-    works and units they name now; their works and units, old and new, into the lists to examine.
-    Returns the table's name (``_settle_graphs`` writes it into the manifest at the end)."""
+    works and units they name now (read graph by graph, or by one scan per link when most graphs
+    changed: ``query.mentions.graph_links``); when ``examine``, their works and units,
+    old and new, into the lists to examine (a refresh of everything has them already). Returns the table's name (``_settle_graphs`` writes it into the manifest)."""
     db = run.db
-    db.execute("CREATE TEMP TABLE IF NOT EXISTS graph_now (graph TEXT PRIMARY KEY, content_hash TEXT, present INTEGER)")
-    db.execute("CREATE TEMP TABLE IF NOT EXISTS graph_now_work (graph TEXT, work TEXT, PRIMARY KEY (graph, work))")
-    db.execute("CREATE TEMP TABLE IF NOT EXISTS graph_now_unit (graph TEXT, unit TEXT, PRIMARY KEY (graph, unit))")
-    for table in ("graph_now", "graph_now_work", "graph_now_unit"):
-        db.execute(f"DELETE FROM {table}")  # noqa: S608 - the names above
-    pending: list[tuple[str, str | None, bool]] = []
-
-    def flush() -> None:
-        store = run.writer.store
-        for graph, content_hash, present in pending:
-            db.execute("INSERT OR REPLACE INTO graph_now VALUES (?, ?, ?)", (graph, content_hash, int(present)))
-            old_works = [w for (w,) in db.execute("SELECT work FROM graph_work WHERE graph = ?", (graph,))]
-            old_units = [u for (u,) in db.execute("SELECT unit FROM graph_unit WHERE graph = ?", (graph,))]
-            works = graph_works(store, graph) if present else set()
-            units = graph_units(store, graph) if present else set()
-            db.executemany("INSERT OR IGNORE INTO graph_now_work VALUES (?, ?)", ((graph, w) for w in works))
-            db.executemany("INSERT OR IGNORE INTO graph_now_unit VALUES (?, ?)", ((graph, u) for u in units))
-            db.executemany("INSERT OR IGNORE INTO todo_work (work) VALUES (?)", ((w,) for w in {*works, *old_works}))
-            db.executemany("INSERT OR IGNORE INTO todo_unit (unit) VALUES (?)", ((u,) for u in {*units, *old_units}))
-        pending.clear()
+    rows = ((graph, content_hash, int(present)) for graph, content_hash, present in changed_graphs(db, index))
+    add_rows(db, "graph_now", "graph, content_hash, present", rows)
+    changed = db.execute("SELECT COUNT(*) FROM graph_now WHERE present = 1").fetchone()[0]
+    total = index.execute("SELECT COUNT(*) FROM record_graph").fetchone()[0]
+    if changed * SCAN_SHARE >= total:  # most graphs: one scan per link beats seven seeks per graph
+        for kind, predicate, value in GRAPH_LINKS:
+            add_rows(db, "graph_link", "graph, iri", graph_links(run.writer.store, kind, predicate, value))
+            table = "graph_now_unit" if kind == "unit" else "graph_now_work"
+            db.execute(
+                f"INSERT OR IGNORE INTO {table} SELECT l.graph, l.iri FROM graph_link l "  # noqa: S608 - our names
+                "JOIN graph_now g ON g.graph = l.graph AND g.present = 1"
+            )
+            db.execute("DELETE FROM graph_link")
+            db.commit()
+            run.breathe()
+    else:
+        for graphs in slices(db, "SELECT graph FROM graph_now WHERE present = 1 AND graph > ? ORDER BY graph LIMIT ?", SLICE):
+            store = run.writer.store
+            for graph in graphs:
+                db.executemany("INSERT OR IGNORE INTO graph_now_work VALUES (?, ?)", ((graph, w) for w in graph_works(store, graph)))
+                db.executemany("INSERT OR IGNORE INTO graph_now_unit VALUES (?, ?)", ((graph, u) for u in graph_units(store, graph)))
+            db.commit()
+            del store  # the last reference: a reopen closes it
+            run.breathe()
+    if examine:
+        for todo, column, table, old in (
+            ("todo_work", "work", "graph_now_work", "graph_work"),
+            ("todo_unit", "unit", "graph_now_unit", "graph_unit"),
+        ):
+            db.execute(f"INSERT OR IGNORE INTO {todo} ({column}) SELECT {column} FROM {table}")  # noqa: S608
+            db.execute(
+                f"INSERT OR IGNORE INTO {todo} ({column}) SELECT {column} FROM {old} "  # noqa: S608
+                "WHERE graph IN (SELECT graph FROM graph_now)"
+            )
         db.commit()
-        del store  # the last reference: a reopen closes it
-        run.breathe()
-
-    for change in changed_graphs(db, index):
-        pending.append(change)
-        if len(pending) >= SLICE:
-            flush()
-    flush()
     return "graph_now"
 
 
@@ -402,47 +423,82 @@ def _examine_works(run: _Run) -> dict[str, int]:
     for works in slices(db, sql, CHUNK_WORKS):
         clock = time.perf_counter()
         store = run.writer.store
-        todo: dict[str, tuple[str, list]] = {}
-        for work in works:
+        todo: dict[str, list[str]] = {}  # digest of texts -> the works that have them
+        texts_of: dict[str, list[tuple[str, str]]] = {}  # digest -> texts not matched yet
+        tokens: set[str] = set()  # their lower-cased tokens
+        for number, work in enumerate(works, 1):
             texts = work_texts(store, work)
             digest = _digest(texts) if texts else ""
             held = db.execute("SELECT digest FROM work_text WHERE work = ?", (work,)).fetchone()
             changed = (held[0] if held else "") != digest
             sent = db.execute("SELECT 1 FROM rematch WHERE work = ?", (work,)).fetchone() is not None
             if run.full or changed or sent:
-                todo[work] = (digest, text_docs(run.nlp, texts))
+                todo.setdefault(digest, []).append(work)
+                if digest and digest not in texts_of and not text_seen(db, digest):
+                    texts_of[digest] = texts
+                    tokens.update(doc_tokens(text_docs(run.nlp, texts)))  # tokenized again to match
                 done["texts"] += changed and not run.full
-        done["matched"] += sum(1 for _d, docs in todo.values() if docs)
+            if number % READ_WORKS == 0:  # RocksDB's cache of the terms decoded grows meanwhile
+                del store
+                run.breathe()
+                store = run.writer.store
+        done["matched"] += sum(len(found) for digest, found in todo.items() if digest)
         done["examined"] += len(works)
+        del store
         run.timed("read", clock)
         clock = time.perf_counter()
-        found = _match_chunk(run, {w: docs for w, (_d, docs) in todo.items()})
-        done["mentions"] += sum(len(m) for m in found.values())
+        matcher = _chunk_matcher(run, tokens)
         run.timed("match", clock)
-        clock = time.perf_counter()
-        plus, minus = write_mentions(store, layout, {w: [(m.unit, m.field, m.count) for m in ms] for w, ms in found.items()})
-        done["added"] += plus
-        done["removed"] += minus
-        with db:  # after the store: a kill in between matches these again, to the same result
-            for work, (digest, docs) in todo.items():
-                set_work(db, work, digest, word_tokens(doc_tokens(docs)))
-        del todo, found, store
-        run.timed("write", clock)
-        run.breathe()
+        pending = _matched(run, matcher, todo, texts_of, done)
+        more = True
+        while more:
+            clock = time.perf_counter()
+            store = run.writer.store
+            plus, minus, more = write_mentions(store, layout, pending, pause=True)
+            done["added"] += plus
+            done["removed"] += minus
+            db.commit()  # the works' state after the store: a kill in between matches them again, alike
+            del store
+            run.timed("write", clock)
+            run.breathe()
     return done
 
 
-def _match_chunk(run: _Run, docs_of: dict[str, list]) -> dict[str, list[Mention]]:
-    """The mentions of a chunk of works, against the patterns whose first token occurs in it."""
+def _matched(
+    run: _Run, matcher: MentionMatcher, todo: dict[str, list[str]], texts_of: dict, done: dict[str, int]
+) -> Iterator[tuple[str, list[tuple[str, str, int]]]]:
+    """Each work of ``todo`` (digest of texts -> works) and its mentions, as ``write_mentions``
+    asks for them: texts are tokenized and matched once per refresh (``remember_text``), one at
+    a time, so that a chunk holds neither every text's tokens nor every work's mentions. Each
+    work's state is written (uncommitted: the store comes first)."""
     db = run.db
-    tokens = set().union(*(doc_tokens(docs) for docs in docs_of.values())) if docs_of else set()
+    for digest, works in todo.items():
+        clock = time.perf_counter()
+        texts = texts_of.pop(digest, None)
+        if texts is not None:
+            docs = text_docs(run.nlp, texts)
+            found = [(m.unit, m.field, m.count) for m in matcher.mentions_in(docs)]
+            tokens = joined_tokens(word_tokens(doc_tokens(docs)))
+            remember_text(db, digest, found, tokens)
+            del docs
+        else:
+            found, tokens = recalled_text(db, digest) or ([], "")
+        run.timed("match", clock)
+        for work in works:
+            set_work(db, work, digest, tokens)
+            done["mentions"] += len(found)
+            yield work, found
+
+
+def _chunk_matcher(run: _Run, tokens: set[str]) -> MentionMatcher:
+    """The matcher of a chunk's texts: the patterns whose first token is one of their ``tokens``."""
+    db = run.db
     with db:
         db.execute("DELETE FROM chunk_token")
         db.executemany("INSERT OR IGNORE INTO chunk_token (token) VALUES (?)", ((t,) for t in tokens))
     rows = db.execute(
         "SELECT p.form, p.exact, p.words, p.unit FROM pattern p JOIN chunk_token c ON p.first = c.token"
     )
-    matcher = pattern_matcher(
+    return pattern_matcher(
         run.nlp, ((form, bool(exact), tuple(words.split(WORD_SEPARATOR)), unit) for form, exact, words, unit in rows)
     )
-    return {work: matcher.mentions_in(docs) for work, docs in docs_of.items()}
