@@ -44,6 +44,7 @@ import web.association_build as association_build  # noqa: E402
 import web.ingest_command as ingest_command  # noqa: E402
 import web.mentions_command as mentions_command  # noqa: E402
 import web.mentions_refresh as mentions_refresh  # noqa: E402
+import web.mentions_works as mentions_works  # noqa: E402
 from web.config import Settings  # noqa: E402
 
 #: The steps running now, outermost first (the writer thread's batch among them).
@@ -104,7 +105,8 @@ MENTION_STEPS = (
     ("_changed_graphs", "record graphs compared"),
     ("_examine_units", "units read"),
     ("_label_works", "works a label concerns"),
-    ("_examine_works", "works"),
+    ("_examine_works", "works"),  # before this branch
+    ("examine_works", "works"),
     ("work_texts", "texts read"),
     ("text_docs", "tokenized"),
     ("_match_chunk", "matched"),  # before this branch
@@ -132,10 +134,13 @@ def main() -> None:
     _named(association_build, "rebuild_associations", "lists and bulk loads")
     _named(ingest_command, "refresh_candidates_after_ingest", "candidates")
     _named(ingest_command, "refresh_after_ingest", "mentions")
+    session = getattr(mentions_refresh, "_Run", None) or mentions_works.RefreshSession
     for attribute, step in MENTION_STEPS:
-        if hasattr(mentions_refresh, attribute):  # the bench compares trees whose steps differ
-            _named(mentions_refresh, attribute, step)
-    _named(mentions_refresh._Run, "breathe", "given back")
+        for owner in (mentions_refresh, mentions_works):  # the bench compares trees whose steps differ
+            if hasattr(owner, attribute):
+                _named(owner, attribute, step)
+                break
+    _named(session, "breathe", "given back")
     sampler = Sampler()
     sampler.start()
     settings = dataclasses.replace(Settings(), data_dir=args.data_dir)

@@ -25,19 +25,18 @@ Then: each unit examined has its label rows read by pattern and compared
 with the state's; a label gone sends the works the graph says mention its
 unit to be matched again, a pattern added the works whose word tokens
 contain all of its words (``work_token``: a match needs every token of the
-phrase). Each work examined has its texts read; it is matched when they
-changed or a label sent it, against the patterns whose first token occurs
-in its chunk of ``CHUNK_WORKS`` works (never a matcher of the whole
-vocabulary). Any other work would be matched to the very mentions it has,
-so the graph equals a full rebuild (tests/test_mentions.py checks it).
+phrase). The works examined are ``web.mentions_works``'s: matched when
+their texts changed or a label sent them, against the patterns whose first
+token occurs in their chunk (never a matcher of the whole vocabulary). Any
+other work would be matched to the very mentions it has, so the graph
+equals a full rebuild (tests/test_mentions.py checks it).
 
 Memory does not grow with the store: the lists of what to examine are
-tables on disk, units and works are read a slice at a time by pattern, and
-between slices the store is reopened when the process has grown by
-``MEMORY_HEADROOM_MB`` (RocksDB keeps the index and filter blocks of every
-table it reads until it is closed: ``graph.store.StoreSession.reopen``) and
-spaCy's tokenizer replaced by a fresh one (its vocabulary keeps every token
-it has seen: ``_Run.breathe``).
+tables on disk, units and works are read a slice at a time by pattern, the
+mentions written as they are found, and the memory that reads leave in
+RocksDB and spaCy is given back past a headroom (``web.mentions_session``).
+An ingest's refresh starts by reopening the store, so that its floor is not
+what the ingest's own reads left.
 
 The state is written after the store; a refresh killed midway leaves the
 mark ``refreshing`` and the next one is full.
@@ -45,17 +44,14 @@ mark ``refreshing`` and the next one is full.
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass
 from pathlib import Path
 
 from graph import mention_changes
-from graph.mention_graph import held_works, works_mentioning, write_mentions
+from graph.mention_graph import held_works, works_mentioning
 from graph.mention_state import (
     STATE_FILE,
     WORD_SEPARATOR,
@@ -64,12 +60,7 @@ from graph.mention_state import (
     clear_all,
     clear_todo,
     edits_changed,
-    joined_tokens,
     open_state,
-    recalled_text,
-    remember_text,
-    set_work,
-    text_seen,
     works_with_words,
 )
 from graph.refresh_state import get_meta, set_meta, slices
@@ -78,38 +69,25 @@ from graph.writer import Writer
 from ontology.layout import Layout
 from query.mentions import (
     GRAPH_LINKS,
-    MentionMatcher,
     all_units,
-    blank_pipeline,
-    doc_tokens,
     graph_links,
     graph_units,
     graph_works,
-    label_patterns,
-    pattern_matcher,
-    text_docs,
     unit_labels,
     word_tokens,
-    work_texts,
     works_with_texts,
 )
+from web.mentions_session import RefreshSession
+from web.mentions_works import examine_works
 
 #: The state file (kept under its old name: ``graph.mention_state``).
 DIGESTS_FILE = STATE_FILE
 #: Bumped when matching rules or the state's tables change, so that every work is matched again.
 RULES_VERSION = "3"
-#: Works matched and written at once: a refresh holds their texts and mentions, not every work's.
-CHUNK_WORKS = 500
-#: Works read between two looks at the memory.
-READ_WORKS = 100
 #: Units or record graphs read between two looks at the memory.
 SLICE = 500
-#: Labels whose patterns a refresh keeps tokenized (many units share a label: local agents).
-PATTERN_CACHE = 5_000
 #: Changed record graphs read by a scan per predicate when they are at least 1/SCAN_SHARE of all.
 SCAN_SHARE = 4
-#: Growth of the process (MB) past which the store is reopened between slices.
-MEMORY_HEADROOM_MB = 48.0
 
 
 @dataclass
@@ -149,70 +127,14 @@ class MentionRefresh:
         )
 
 
-def _digest(texts: Iterable[tuple[str, str]]) -> str:
-    return hashlib.blake2b("\n".join(f"{f}\t{t}" for f, t in texts).encode(), digest_size=16).hexdigest()
-
-
-@dataclass
-class _Run:
-    """One refresh's session: the writer, the state, and what it counted."""
-
-    writer: Writer
-    layout: Layout
-    db: sqlite3.Connection
-    full: bool
-    _nlp: object = None
-    floor: float = 0.0
-    reopened: int = 0
-    _patterns: Callable | None = None
-    clock: dict[str, float] = field(default_factory=lambda: {"read": 0.0, "match": 0.0, "write": 0.0})
-
-    def breathe(self) -> None:
-        """Between slices: give back what the reads held once the process grew past its headroom
-        (no garbage collection first: it costs half a second with spaCy loaded, and this code
-        keeps no reference to the store or to the tokenizer across slices).
-
-        Two things grow: RocksDB's blocks, given back by reopening the store, and spaCy's
-        vocabulary, which keeps every distinct token it has seen (a lexeme, its string and the
-        tokenizer's cache entry: 135 MB for 300,000 new words, measured) and is given back by
-        starting a fresh tokenizer (20 ms; it tokenizes the same way, and pattern keys are
-        hashes of their names, the same in any vocabulary)."""
-        if (resident_memory_mb() or 0.0) > self.floor + MEMORY_HEADROOM_MB:
-            self._nlp = None
-            self.give_back()
-            self.reopened += 1
-
-    def give_back(self) -> None:
-        """Reopen the store and hand freed pages back; what is left is the refresh's floor."""
-        release_freed_memory()
-        self.writer.session.reopen()
-        self.floor = resident_memory_mb() or self.floor
-
-    @property
-    def nlp(self) -> object:
-        """spaCy's tokenizer, loaded when first needed (its import costs a second or two, and a
-        refresh with nothing to read or match needs none), and again after ``breathe``."""
-        if self._nlp is None:
-            self._nlp = blank_pipeline()
-        return self._nlp
-
-    def patterns(self, kind: str, label: str) -> list[tuple[str, bool, tuple[str, ...]]]:
-        """``label_patterns``, each form tokenized once per refresh (many units share a label;
-        the cache outlives a tokenizer ``breathe`` drops: its rows are plain strings)."""
-        if self._patterns is None:
-            self._patterns = lru_cache(maxsize=PATTERN_CACHE)(lambda k, text: label_patterns(self.nlp, k, text))
-        return self._patterns(kind, label)
-
-    def timed(self, part: str, started: float) -> None:
-        self.clock[part] += time.perf_counter() - started
-
-
 def refresh_mentions(
-    writer: Writer, layout: Layout, data_dir: Path, *, full: bool = False, changes_only: bool = False
+    writer: Writer, layout: Layout, data_dir: Path, *, full: bool = False, changes_only: bool = False, reopen: bool = False
 ) -> MentionRefresh:
     """Bring the mentions graph of ``writer``'s store up to date (module docstring):
     ``changes_only``, examine what the writer changed since the last refresh; else every unit
-    and work, by content; ``full``, forget what was matched and match everything."""
+    and work, by content; ``full``, forget what was matched and match everything. ``reopen``:
+    reopen the store first (the caller holds no reference to it), so that the memory measured
+    as the refresh's floor is not what earlier reads left."""
     with closing(open_state(data_dir)) as db:
         # this connection's commits not synced (WAL: a killed process loses none; a power cut
         # may lose the last ones, which leaves the mark ``refreshing`` or an older state, both
@@ -226,8 +148,12 @@ def refresh_mentions(
         if full:
             clear_all(db)
         clear_todo(db)
-        run = _Run(writer, layout, db, full)
-        run.give_back()  # what the ingest's reads left in RocksDB's caches is not the refresh's
+        run = RefreshSession(writer, layout, db, full)
+        if reopen:  # what an ingest's reads left in RocksDB's caches is not the refresh's
+            run.give_back()
+        else:
+            release_freed_memory()
+            run.floor = resident_memory_mb() or 0.0
         index = writer.session.index.db
         edits, edit_rows, edits_gone = edits_changed(db, index)
         examine = changes_only and not full
@@ -245,7 +171,7 @@ def refresh_mentions(
         run.timed("read", started)
         units = _examine_units(run)
         lost, formed, forms = _label_works(run)
-        done = _examine_works(run)
+        done = examine_works(run)
         clock = time.perf_counter()
         with db:
             _settle_graphs(db, graphs)
@@ -275,7 +201,7 @@ def refresh_mentions(
     )  # fmt: skip
 
 
-def _changed_graphs(run: _Run, index: sqlite3.Connection, examine: bool) -> str:
+def _changed_graphs(run: RefreshSession, index: sqlite3.Connection, examine: bool) -> str:
     """The record graphs changed since the manifest, into the temp table ``graph_now`` with the
     works and units they name now (read graph by graph, or by one scan per link when most graphs
     changed: ``query.mentions.graph_links``); when ``examine``, their works and units,
@@ -331,7 +257,7 @@ def _settle_graphs(db: sqlite3.Connection, _table: str) -> None:
     )
 
 
-def _noted_units(run: _Run, index: sqlite3.Connection) -> None:
+def _noted_units(run: RefreshSession, index: sqlite3.Connection) -> None:
     """The units the ledger noted (``graph.mention_changes.mention_subjects``), into ``todo_unit``."""
     after = ""
     while rows := mention_changes.noted(index, after, SLICE):
@@ -339,7 +265,7 @@ def _noted_units(run: _Run, index: sqlite3.Connection) -> None:
         after = rows[-1]
 
 
-def _examine_units(run: _Run) -> int:
+def _examine_units(run: RefreshSession) -> int:
     """Each unit to examine: its label rows read and compared with the state's; the patterns of
     rows gone deleted (their unit into ``lost_unit``), of rows new inserted (into ``new_form``).
     The state's rows of a slice are read by one range (``label``'s key starts with the unit) and
@@ -388,7 +314,7 @@ def _examine_units(run: _Run) -> int:
     return count
 
 
-def _label_works(run: _Run) -> tuple[int, int, int]:
+def _label_works(run: RefreshSession) -> tuple[int, int, int]:
     """The works a changed label may concern, into ``rematch``: those the graph says mention a
     unit that lost a label, those whose word tokens hold every word of a new pattern. Returns
     how many of each, and how many new patterns."""
@@ -409,96 +335,3 @@ def _label_works(run: _Run) -> tuple[int, int, int]:
     formed = db.execute("SELECT COUNT(*) FROM rematch").fetchone()[0] - before
     run.timed("read", clock)
     return lost, formed, forms
-
-
-def _examine_works(run: _Run) -> dict[str, int]:
-    """Each work to examine, ``CHUNK_WORKS`` at a time: its texts read, matched if they changed
-    (or a label sent it, or the refresh is full), its mentions, digest and tokens written."""
-    db, layout = run.db, run.layout
-    done = {"examined": 0, "matched": 0, "texts": 0, "mentions": 0, "added": 0, "removed": 0}
-    sql = (
-        "SELECT work FROM (SELECT work FROM todo_work UNION SELECT work FROM rematch) "
-        "WHERE work > ? ORDER BY work LIMIT ?"
-    )
-    for works in slices(db, sql, CHUNK_WORKS):
-        clock = time.perf_counter()
-        store = run.writer.store
-        todo: dict[str, list[str]] = {}  # digest of texts -> the works that have them
-        texts_of: dict[str, list[tuple[str, str]]] = {}  # digest -> texts not matched yet
-        tokens: set[str] = set()  # their lower-cased tokens
-        for number, work in enumerate(works, 1):
-            texts = work_texts(store, work)
-            digest = _digest(texts) if texts else ""
-            held = db.execute("SELECT digest FROM work_text WHERE work = ?", (work,)).fetchone()
-            changed = (held[0] if held else "") != digest
-            sent = db.execute("SELECT 1 FROM rematch WHERE work = ?", (work,)).fetchone() is not None
-            if run.full or changed or sent:
-                todo.setdefault(digest, []).append(work)
-                if digest and digest not in texts_of and not text_seen(db, digest):
-                    texts_of[digest] = texts
-                    tokens.update(doc_tokens(text_docs(run.nlp, texts)))  # tokenized again to match
-                done["texts"] += changed and not run.full
-            if number % READ_WORKS == 0:  # RocksDB's cache of the terms decoded grows meanwhile
-                del store
-                run.breathe()
-                store = run.writer.store
-        done["matched"] += sum(len(found) for digest, found in todo.items() if digest)
-        done["examined"] += len(works)
-        del store
-        run.timed("read", clock)
-        clock = time.perf_counter()
-        matcher = _chunk_matcher(run, tokens)
-        run.timed("match", clock)
-        pending = _matched(run, matcher, todo, texts_of, done)
-        more = True
-        while more:
-            clock = time.perf_counter()
-            store = run.writer.store
-            plus, minus, more = write_mentions(store, layout, pending, pause=True)
-            done["added"] += plus
-            done["removed"] += minus
-            db.commit()  # the works' state after the store: a kill in between matches them again, alike
-            del store
-            run.timed("write", clock)
-            run.breathe()
-    return done
-
-
-def _matched(
-    run: _Run, matcher: MentionMatcher, todo: dict[str, list[str]], texts_of: dict, done: dict[str, int]
-) -> Iterator[tuple[str, list[tuple[str, str, int]]]]:
-    """Each work of ``todo`` (digest of texts -> works) and its mentions, as ``write_mentions``
-    asks for them: texts are tokenized and matched once per refresh (``remember_text``), one at
-    a time, so that a chunk holds neither every text's tokens nor every work's mentions. Each
-    work's state is written (uncommitted: the store comes first)."""
-    db = run.db
-    for digest, works in todo.items():
-        clock = time.perf_counter()
-        texts = texts_of.pop(digest, None)
-        if texts is not None:
-            docs = text_docs(run.nlp, texts)
-            found = [(m.unit, m.field, m.count) for m in matcher.mentions_in(docs)]
-            tokens = joined_tokens(word_tokens(doc_tokens(docs)))
-            remember_text(db, digest, found, tokens)
-            del docs
-        else:
-            found, tokens = recalled_text(db, digest) or ([], "")
-        run.timed("match", clock)
-        for work in works:
-            set_work(db, work, digest, tokens)
-            done["mentions"] += len(found)
-            yield work, found
-
-
-def _chunk_matcher(run: _Run, tokens: set[str]) -> MentionMatcher:
-    """The matcher of a chunk's texts: the patterns whose first token is one of their ``tokens``."""
-    db = run.db
-    with db:
-        db.execute("DELETE FROM chunk_token")
-        db.executemany("INSERT OR IGNORE INTO chunk_token (token) VALUES (?)", ((t,) for t in tokens))
-    rows = db.execute(
-        "SELECT p.form, p.exact, p.words, p.unit FROM pattern p JOIN chunk_token c ON p.first = c.token"
-    )
-    return pattern_matcher(
-        run.nlp, ((form, bool(exact), tuple(words.split(WORD_SEPARATOR)), unit) for form, exact, words, unit in rows)
-    )
