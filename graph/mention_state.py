@@ -53,6 +53,7 @@ _SCHEMA = (
     "words TEXT NOT NULL, unit TEXT NOT NULL, kind TEXT NOT NULL, label TEXT NOT NULL, "
     "PRIMARY KEY (first, form, exact, unit, kind, label)) WITHOUT ROWID",
     "CREATE INDEX IF NOT EXISTS pattern_unit ON pattern (unit)",
+    "CREATE INDEX IF NOT EXISTS pattern_label ON pattern (label, kind)",
     "CREATE TABLE IF NOT EXISTS manifest (graph TEXT PRIMARY KEY, content_hash TEXT) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS graph_work (graph TEXT NOT NULL, work TEXT NOT NULL, "
     "PRIMARY KEY (graph, work)) WITHOUT ROWID",
@@ -185,6 +186,15 @@ def remember_text(db: sqlite3.Connection, digest: str, found: list[tuple[str, st
     each) and their word tokens (``joined_tokens``), for the next work with the same texts."""
     db.execute("INSERT OR REPLACE INTO text_seen VALUES (?, ?)", (digest, tokens))
     db.executemany("INSERT OR REPLACE INTO text_found VALUES (?, ?, ?, ?)", ((digest, *row) for row in found))
+
+
+def stored_patterns(db: sqlite3.Connection, kind: str, label: str) -> list[tuple[str, bool, tuple[str, ...]]]:
+    """The patterns (``query.mentions.label_patterns``) some unit's label ``label`` of ``kind``
+    gave and the state keeps, or none: a label is tokenized once, not once per refresh. (A
+    label that gives no pattern is not kept and is worked out again: most such labels are
+    refused before any tokenizing.)"""
+    rows = db.execute("SELECT DISTINCT form, exact, words FROM pattern WHERE label = ? AND kind = ?", (label, kind))
+    return [(form, bool(exact), tuple(words.split(WORD_SEPARATOR))) for form, exact, words in rows]
 
 
 def text_seen(db: sqlite3.Connection, digest: str) -> bool:

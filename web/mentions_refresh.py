@@ -162,12 +162,16 @@ def refresh_mentions(
             _noted_units(run, index)
             add_rows(db, "todo_unit", "unit", edits)
             add_rows(db, "todo_work", "work", edits)
-        else:
-            add_rows(db, "todo_unit", "unit", all_units(writer.store))
+        else:  # a scan of the store each, the memory looked at after each (RocksDB's caches fill)
+            for table, column, scan in (
+                ("todo_unit", "unit", lambda: all_units(writer.store)),
+                ("todo_work", "work", lambda: works_with_texts(writer.store)),
+                ("todo_work", "work", lambda: held_works(writer.store, layout)),
+            ):
+                add_rows(db, table, column, scan())
+                run.breathe()
             add_rows(db, "todo_unit", "unit", (u for (u,) in db.execute("SELECT DISTINCT unit FROM label")))
-            add_rows(db, "todo_work", "work", works_with_texts(writer.store))
             add_rows(db, "todo_work", "work", (w for (w,) in db.execute("SELECT work FROM work_text")))
-            add_rows(db, "todo_work", "work", held_works(writer.store, layout))
         run.timed("read", started)
         units = _examine_units(run)
         lost, formed, forms = _label_works(run)

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from graph.mention_state import stored_patterns
 from graph.store import release_freed_memory, resident_memory_mb
 from graph.writer import Writer
 from ontology.layout import Layout
@@ -77,11 +78,21 @@ class RefreshSession:
             self._nlp = blank_pipeline()
         return self._nlp
 
+    def make_doc(self, text: str) -> object:
+        """``nlp.make_doc``: what ``label_patterns`` asks of a tokenizer, which is loaded only
+        when a label has to be tokenized."""
+        return self.nlp.make_doc(text)
+
     def patterns(self, kind: str, label: str) -> list[tuple[str, bool, tuple[str, ...]]]:
-        """``label_patterns``, each form tokenized once per refresh (many units share a label;
-        the cache outlives a tokenizer ``breathe`` drops: its rows are plain strings)."""
+        """``label_patterns``, each label tokenized once: kept for the refresh (many units share
+        a label; the cache outlives a tokenizer ``breathe`` drops: its rows are plain strings),
+        and found in the state when another unit already had it (``stored_patterns``), so that
+        an ingest's refresh whose units bring no new label and whose works no new text never
+        imports spaCy."""
         if self._patterns is None:
-            self._patterns = lru_cache(maxsize=PATTERN_CACHE)(lambda k, text: label_patterns(self.nlp, k, text))
+            self._patterns = lru_cache(maxsize=PATTERN_CACHE)(
+                lambda k, text: stored_patterns(self.db, k, text) or label_patterns(self, k, text)
+            )
         return self._patterns(kind, label)
 
     def timed(self, part: str, started: float) -> None:
