@@ -10,8 +10,9 @@ are full, measured on the x10 benchmark store) and spaCy's vocabulary (every
 distinct token seen); both are given back by ``breathe``, called between
 slices of units, every ``READ_WORKS`` works read and after every bulk load of
 mentions, once the process has grown ``MEMORY_HEADROOM_MB`` past its floor:
-the store is reopened (``graph.store.StoreSession.reopen``) and a fresh
-tokenizer is started. The floor is what is left after a reopen.
+the store is reopened (``graph.store.StoreSession.reopen``), and a fresh
+tokenizer started once the old one has seen ``VOCABULARY_KEPT`` distinct
+tokens. The floor is what is left after a reopen.
 """
 
 from __future__ import annotations
@@ -31,8 +32,11 @@ from query.mentions import blank_pipeline, label_patterns
 #: Labels whose patterns a refresh keeps tokenized (many units share a label: the local agents
 #: of copies of a record, which sort next to each other).
 PATTERN_CACHE = 5_000
+#: Distinct tokens a tokenizer may have seen and still be kept past a reopen (some 450 bytes
+#: each): a fresh one costs 20 ms of CPU, and a refresh reopens the store a hundred times.
+VOCABULARY_KEPT = 50_000
 #: Growth of the process (MB) past which the store is reopened (``RefreshSession.breathe``).
-MEMORY_HEADROOM_MB = 48.0
+MEMORY_HEADROOM_MB = 32.0
 
 
 @dataclass
@@ -52,15 +56,17 @@ class RefreshSession:
     def breathe(self) -> None:
         """Between slices: give back what the reads held once the process grew past its headroom
         (no garbage collection first: it costs half a second with spaCy loaded, and this code
-        keeps no reference to the store or to the tokenizer across slices).
+        keeps no reference to the store across slices).
 
         Two things grow: RocksDB's blocks, given back by reopening the store, and spaCy's
         vocabulary, which keeps every distinct token it has seen (a lexeme, its string and the
         tokenizer's cache entry: 135 MB for 300,000 new words, measured) and is given back by
         starting a fresh tokenizer (20 ms; it tokenizes the same way, and pattern keys are
-        hashes of their names, the same in any vocabulary)."""
+        hashes of their names, the same in any vocabulary) once it has seen ``VOCABULARY_KEPT``
+        tokens."""
         if (resident_memory_mb() or 0.0) > self.floor + MEMORY_HEADROOM_MB:
-            self._nlp = None
+            if self._nlp is not None and len(self._nlp.vocab) > VOCABULARY_KEPT:
+                self._nlp = None
             self.give_back()
             self.reopened += 1
 
