@@ -111,7 +111,9 @@ MENTION_STEPS = (
     ("text_docs", "tokenized"),
     ("_match_chunk", "matched"),  # before this branch
     ("_chunk_matcher", "matcher built"),
-    ("write_mentions", "mentions written"),
+    ("write_mentions", "mentions written"),  # before this branch
+    ("stage_mentions", "mentions staged"),
+    ("load_mentions", "mentions loaded"),
     ("set_work", "state written"),
 )
 

@@ -52,7 +52,7 @@ def _work_lines(graph: str, work: str, found: Iterable[tuple[str, str, int]]) ->
     """The quads of one work's mentions (``(unit, field, count)`` each: the shape in the module
     docstring) as N-Quads lines without their final `` .``, which is how ``str`` writes a
     ``Quad``: what the graph holds is compared with them as text, and they are loaded as text
-    (``_flush``). No ``Quad`` or ``NamedNode`` is made for a mention: making them (an IRI
+    (``load_mentions``). No ``Quad`` or ``NamedNode`` is made for a mention: making them (an IRI
     check each) and holding them was most of the writing's time and memory."""
     lines: set[str] = set()
     g, subject = f"<{graph}>", f"<{work}>"
@@ -91,19 +91,20 @@ def works_mentioning(store: Store, layout: Layout, units: Iterable[str]) -> set[
     }
 
 
-def write_mentions(
-    store: Store, layout: Layout, found: Iterable[tuple[str, Sequence[tuple[str, str, int]]]], *, pause: bool = False
-) -> tuple[int, int, bool]:
+def stage_mentions(
+    store: Store, layout: Layout, found: Iterator[tuple[str, Sequence[tuple[str, str, int]]]], pending: list[str]
+) -> tuple[int, bool]:
     """Make the mentions of each ``(work, mentions)`` of ``found`` (``(unit, field, count)``
-    each; none: the work mentions nothing) what they say; returns (quads added, quads removed,
-    whether ``found`` has more). ``found`` is consumed as it goes (the caller may match a work
-    when it is asked for), so that no more than one work's mentions and ``BATCH_QUADS`` lines
-    wait to be written; with ``pause``, it returns after the first bulk load, so that the caller
-    may give memory back (a new table for every index, which RocksDB keeps open) and call again
-    with the rest."""
+    each; none: the work mentions nothing) what they say: the quads no longer wanted removed,
+    the new ones appended to ``pending`` as N-Quads lines for ``load_mentions``. Returns (quads
+    removed, whether ``found`` has more) once ``BATCH_QUADS`` lines wait or ``found`` is done.
+
+    ``found`` is consumed as it goes (the caller may match a work when it is asked for), so no
+    more than one work's mentions and a bulk load's lines are held; and the caller may give
+    memory back before the load (a bulk load into a large store reads the index blocks of the
+    tables its own overlap: some 50 MB on the x10 benchmark store)."""
     graph = mentions_graph(layout)
-    added = removed = 0
-    pending: list[str] = []
+    removed = 0
     for work, mentions in found:
         subject = NamedNode(work)
         held = {str(q): q for q in store.quads_for_pattern(subject, CG.mentions, None, graph)}
@@ -115,16 +116,13 @@ def write_mentions(
             removed += 1
         pending.extend(wanted.difference(held))
         if len(pending) >= BATCH_QUADS:
-            added += _flush(store, pending)
-            if pause:
-                return added, removed, True
-    added += _flush(store, pending)
-    return added, removed, False
+            return removed, True
+    return removed, False
 
 
-def _flush(store: Store, pending: list[str]) -> int:
-    """``pending`` lines loaded: by the bulk loader when there are many (new tables, no log),
-    else in one transaction."""
+def load_mentions(store: Store, pending: list[str]) -> int:
+    """``pending`` lines (``stage_mentions``) loaded and cleared: by the bulk loader when there
+    are many (new tables, no log), else in one transaction. Returns how many."""
     count = len(pending)
     if count:
         data = (" .\n".join(pending) + " .\n").encode()

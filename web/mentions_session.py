@@ -53,7 +53,7 @@ class RefreshSession:
     _patterns: Callable | None = None
     clock: dict[str, float] = field(default_factory=lambda: {"read": 0.0, "match": 0.0, "write": 0.0})
 
-    def breathe(self) -> None:
+    def breathe(self, room: float = 0.0) -> None:
         """Between slices: give back what the reads held once the process grew past its headroom
         (no garbage collection first: it costs half a second with spaCy loaded, and this code
         keeps no reference to the store across slices).
@@ -63,8 +63,8 @@ class RefreshSession:
         tokenizer's cache entry: 135 MB for 300,000 new words, measured) and is given back by
         starting a fresh tokenizer (20 ms; it tokenizes the same way, and pattern keys are
         hashes of their names, the same in any vocabulary) once it has seen ``VOCABULARY_KEPT``
-        tokens."""
-        if (resident_memory_mb() or 0.0) > self.floor + MEMORY_HEADROOM_MB:
+        tokens. ``room``: what the caller is about to need, taken off the headroom."""
+        if (resident_memory_mb() or 0.0) > self.floor + MEMORY_HEADROOM_MB - room:
             if self._nlp is not None and len(self._nlp.vocab) > VOCABULARY_KEPT:
                 self._nlp = None
             self.give_back()

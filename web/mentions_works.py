@@ -11,8 +11,8 @@ a text is tokenized once to collect its tokens, and again when it is matched,
 one at a time. Texts that many works share (copies of a record in the x10
 benchmark: 954 distinct texts for 2,372 works) are tokenized and matched once
 per refresh (``graph.mention_state.remember_text``, on disk). The mentions are
-written as they are matched (``graph.mention_graph.write_mentions``), a bulk
-load at a time, the memory looked at after each.
+written as they are matched (``graph.mention_graph.stage_mentions``), a bulk
+load at a time, the memory looked at before each.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import hashlib
 import time
 from collections.abc import Iterable, Iterator
 
-from graph.mention_graph import write_mentions
+from graph.mention_graph import load_mentions, stage_mentions
 from graph.mention_state import (
     WORD_SEPARATOR,
     joined_tokens,
@@ -45,6 +45,9 @@ from web.mentions_session import RefreshSession
 CHUNK_WORKS = 500
 #: Works read between two looks at the memory.
 READ_WORKS = 100
+#: Room (MB) a bulk load of mentions needs above the floor: the memory is given back before a
+#: load that would start closer than this to the headroom (``RefreshSession.breathe``).
+LOAD_ROOM_MB = 16.0
 
 
 def texts_digest(texts: Iterable[tuple[str, str]]) -> str:
@@ -90,25 +93,26 @@ def examine_works(run: RefreshSession) -> dict[str, int]:
         clock = time.perf_counter()
         matcher = _chunk_matcher(run, tokens)
         run.timed("match", clock)
-        pending = _matched(run, matcher, todo, texts_of, done)
-        more = True
+        found, lines, more = _matched(run, matcher, todo, texts_of, done), [], True
         while more:
             clock = time.perf_counter()
             store = run.writer.store
-            plus, minus, more = write_mentions(store, layout, pending, pause=True)
-            done["added"] += plus
-            done["removed"] += minus
+            removed, more = stage_mentions(store, layout, found, lines)
+            del store
+            run.breathe(LOAD_ROOM_MB)  # the load's own growth on top
+            store = run.writer.store
+            done["added"] += load_mentions(store, lines)
+            done["removed"] += removed
             db.commit()  # the works' state after the store: a kill in between matches them again, alike
             del store
             run.timed("write", clock)
-            run.breathe()
     return done
 
 
 def _matched(
     run: RefreshSession, matcher: MentionMatcher, todo: dict[str, list[str]], texts_of: dict, done: dict[str, int]
 ) -> Iterator[tuple[str, list[tuple[str, str, int]]]]:
-    """Each work of ``todo`` (digest of texts -> works) and its mentions, as ``write_mentions``
+    """Each work of ``todo`` (digest of texts -> works) and its mentions, as ``stage_mentions``
     asks for them: texts are tokenized and matched once per refresh (``remember_text``), one at
     a time, so that a chunk holds neither every text's tokens nor every work's mentions. Each
     work's state is written (uncommitted: the store comes first)."""
