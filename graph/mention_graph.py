@@ -21,9 +21,9 @@ store where little changed writes little.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
-from pyoxigraph import Literal, NamedNode, Quad, Store
+from pyoxigraph import NamedNode, RdfFormat, Store
 
 from ontology.layout import Layout
 from ontology.namespaces import BF, CG, RDF, XSD
@@ -48,26 +48,30 @@ def _node_value(graph: str, work: str, unit: str, field: str) -> str:
     return f"{graph}#m{hashlib.blake2b(key, digest_size=12).hexdigest()}"
 
 
-def _work_quads(graph: NamedNode, work: NamedNode, found: Iterable[tuple[str, str, int]]) -> set[Quad]:
+def _work_lines(graph: str, work: str, found: Iterable[tuple[str, str, int]]) -> set[str]:
     """The quads of one work's mentions (``(unit, field, count)`` each: the shape in the module
-    docstring), each term made once: making a
-    ``NamedNode`` checks its IRI, and eight per mention were a tenth of a refresh's time."""
-    quads: set[Quad] = set()
-    units: dict[str, NamedNode] = {}
+    docstring) as N-Quads lines without their final `` .``, which is how ``str`` writes a
+    ``Quad``: what the graph holds is compared with them as text, and they are loaded as text
+    (``load_mentions``). No ``Quad`` or ``NamedNode`` is made for a mention: making them (an IRI
+    check each) and holding them was most of the writing's time and memory."""
+    lines: set[str] = set()
+    g, subject = f"<{graph}>", f"<{work}>"
     for unit, field, count in found:
-        node = NamedNode(_node_value(graph.value, work.value, unit, field))
-        target = units.get(unit)
-        if target is None:
-            target = units[unit] = NamedNode(unit)
-        quads.update((
-            Quad(node, RDF.type, CG.Mention, graph),
-            Quad(node, CG.mentionedIn, work, graph),
-            Quad(node, CG.mentionOf, target, graph),
-            Quad(node, CG.textProperty, FIELDS[field], graph),
-            Quad(node, CG.mentionCount, Literal(str(count), datatype=XSD.integer), graph),
-            Quad(work, CG.mentions, target, graph),
+        node, target = f"<{_node_value(graph, work, unit, field)}>", f"<{unit}>"
+        lines.update((
+            f"{node} {_TYPE} {_MENTION} {g}",
+            f"{node} {_IN} {subject} {g}",
+            f"{node} {_OF} {target} {g}",
+            f"{node} {_PROPERTY} <{FIELDS[field].value}> {g}",
+            f'{node} {_COUNT} "{count}"^^{_INTEGER} {g}',
+            f"{subject} {_MENTIONS} {target} {g}",
         ))
-    return quads
+    return lines
+
+
+_TYPE, _MENTION, _IN, _OF = (f"<{t.value}>" for t in (RDF.type, CG.Mention, CG.mentionedIn, CG.mentionOf))
+_PROPERTY, _COUNT, _MENTIONS = (f"<{t.value}>" for t in (CG.textProperty, CG.mentionCount, CG.mentions))
+_INTEGER = f"<{XSD.integer.value}>"
 
 
 def held_works(store: Store, layout: Layout) -> Iterator[str]:
@@ -87,39 +91,45 @@ def works_mentioning(store: Store, layout: Layout, units: Iterable[str]) -> set[
     }
 
 
-def write_mentions(
-    store: Store,
-    layout: Layout,
-    found: Mapping[str, Sequence[tuple[str, str, int]]],
-    gone: Iterable[str] = (),
-) -> tuple[int, int]:
-    """Make the mentions of ``found``'s works (``(unit, field, count)`` each) and of the
-    ``gone`` works (none) what they say; returns (quads added, quads removed)."""
+def stage_mentions(
+    store: Store, layout: Layout, found: Iterator[tuple[str, Sequence[tuple[str, str, int]]]], pending: list[str]
+) -> tuple[int, bool]:
+    """Make the mentions of each ``(work, mentions)`` of ``found`` (``(unit, field, count)``
+    each; none: the work mentions nothing) what they say: the quads no longer wanted removed,
+    the new ones appended to ``pending`` as N-Quads lines for ``load_mentions``. Returns (quads
+    removed, whether ``found`` has more) once ``BATCH_QUADS`` lines wait or ``found`` is done.
+
+    ``found`` is consumed as it goes (the caller may match a work when it is asked for), so no
+    more than one work's mentions and a bulk load's lines are held; and the caller may give
+    memory back before the load (a bulk load into a large store reads the index blocks of the
+    tables its own overlap: some 50 MB on the x10 benchmark store)."""
     graph = mentions_graph(layout)
-    added = removed = 0
-    pending: list[Quad] = []
-    for work in sorted(set(found) | set(gone)):
+    removed = 0
+    for work, mentions in found:
         subject = NamedNode(work)
-        held = set(store.quads_for_pattern(subject, CG.mentions, None, graph))
+        held = {str(q): q for q in store.quads_for_pattern(subject, CG.mentions, None, graph)}
         for quad in store.quads_for_pattern(None, CG.mentionedIn, subject, graph):
-            held.update(store.quads_for_pattern(quad.subject, None, None, graph))
-        wanted = _work_quads(graph, subject, found.get(work, ()))
-        for quad in held - wanted:
-            store.remove(quad)
+            held.update((str(q), q) for q in store.quads_for_pattern(quad.subject, None, None, graph))
+        wanted = _work_lines(graph.value, work, mentions)
+        for line in held.keys() - wanted:
+            store.remove(held[line])
             removed += 1
-        pending.extend(wanted - held)
+        pending.extend(wanted.difference(held))
         if len(pending) >= BATCH_QUADS:
-            added += _flush(store, pending)
-    added += _flush(store, pending)
-    return added, removed
+            return removed, True
+    return removed, False
 
 
-def _flush(store: Store, pending: list[Quad]) -> int:
+def load_mentions(store: Store, pending: list[str]) -> int:
+    """``pending`` lines (``stage_mentions``) loaded and cleared: by the bulk loader when there
+    are many (new tables, no log), else in one transaction. Returns how many."""
     count = len(pending)
-    if count >= 10_000:
-        store.bulk_extend(pending)
-    elif count:
-        store.extend(pending)
+    if count:
+        data = (" .\n".join(pending) + " .\n").encode()
+        if count >= BATCH_QUADS:
+            store.bulk_load(data, format=RdfFormat.N_QUADS, lenient=True)
+        else:
+            store.load(data, format=RdfFormat.N_QUADS)
     pending.clear()
     return count
 

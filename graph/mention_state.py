@@ -53,6 +53,7 @@ _SCHEMA = (
     "words TEXT NOT NULL, unit TEXT NOT NULL, kind TEXT NOT NULL, label TEXT NOT NULL, "
     "PRIMARY KEY (first, form, exact, unit, kind, label)) WITHOUT ROWID",
     "CREATE INDEX IF NOT EXISTS pattern_unit ON pattern (unit)",
+    "CREATE INDEX IF NOT EXISTS pattern_label ON pattern (label, kind)",
     "CREATE TABLE IF NOT EXISTS manifest (graph TEXT PRIMARY KEY, content_hash TEXT) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS graph_work (graph TEXT NOT NULL, work TEXT NOT NULL, "
     "PRIMARY KEY (graph, work)) WITHOUT ROWID",
@@ -66,8 +67,20 @@ _SCHEMA = (
     "CREATE TEMP TABLE IF NOT EXISTS lost_unit (unit TEXT PRIMARY KEY) WITHOUT ROWID",
     "CREATE TEMP TABLE IF NOT EXISTS new_form (form TEXT NOT NULL, exact INTEGER NOT NULL, "
     "words TEXT NOT NULL, PRIMARY KEY (form, exact)) WITHOUT ROWID",
+    # the record graphs changed since the manifest, and the works and units they name now
+    "CREATE TEMP TABLE IF NOT EXISTS graph_now (graph TEXT PRIMARY KEY, content_hash TEXT, present INTEGER)",
+    "CREATE TEMP TABLE IF NOT EXISTS graph_now_work (graph TEXT, work TEXT, PRIMARY KEY (graph, work))",
+    "CREATE TEMP TABLE IF NOT EXISTS graph_now_unit (graph TEXT, unit TEXT, PRIMARY KEY (graph, unit))",
+    "CREATE TEMP TABLE IF NOT EXISTS graph_link (graph TEXT NOT NULL, iri TEXT NOT NULL)",
+    # texts matched in this refresh, by digest: many works share their texts (copies of a
+    # record, a work and its translation's summary), matched once each
+    "CREATE TEMP TABLE IF NOT EXISTS text_seen (digest TEXT PRIMARY KEY, tokens TEXT NOT NULL) WITHOUT ROWID",
+    "CREATE TEMP TABLE IF NOT EXISTS text_found (digest TEXT NOT NULL, unit TEXT NOT NULL, field TEXT NOT NULL, "
+    "count INTEGER NOT NULL, PRIMARY KEY (digest, unit, field)) WITHOUT ROWID",
     "CREATE TEMP TABLE IF NOT EXISTS chunk_token (token TEXT PRIMARY KEY) WITHOUT ROWID",
 )
+#: This refresh's own lists (``clear_todo``).
+_TODO = ("todo_unit", "todo_work", "rematch", "lost_unit", "new_form", "graph_now", "graph_now_work", "graph_now_unit", "graph_link", "text_seen", "text_found")
 #: Rows bound in one statement.
 _SLICE = 500
 #: The separator of a pattern's words (a control character no label keeps).
@@ -87,23 +100,34 @@ def clear_all(db: sqlite3.Connection) -> None:
 
 
 def clear_todo(db: sqlite3.Connection) -> None:
+    """Empty this refresh's own lists (they are temp tables: gone with the connection anyway)."""
     with db:
-        for table in ("todo_unit", "todo_work", "rematch", "lost_unit", "new_form"):
+        for table in _TODO:
             db.execute(f"DELETE FROM {table}")  # noqa: S608 - the table names above
 
 
-def add_rows(db: sqlite3.Connection, table: str, column: str, values: Iterable[str]) -> None:
+#: The lists ``add_rows`` fills, and their columns.
+_LISTS = frozenset({
+    ("todo_unit", "unit"), ("todo_work", "work"), ("rematch", "work"), ("lost_unit", "unit"),
+    ("graph_now", "graph, content_hash, present"), ("graph_link", "graph, iri"),
+})  # fmt: skip
+
+
+def add_rows(db: sqlite3.Connection, table: str, columns: str, values: Iterable) -> None:
     """``values`` into one of this refresh's lists (``todo_unit``, ``todo_work``, ``rematch``,
-    ``lost_unit``), without holding them: an iterator is consumed a slice at a time."""
-    assert table in ("todo_unit", "todo_work", "rematch", "lost_unit") and column in ("unit", "work")
-    batch: list[tuple[str]] = []
+    ``lost_unit``; rows of several ``columns`` into ``graph_now``, ``graph_link``), without
+    holding them: an iterator is consumed a slice at a time."""
+    assert (table, columns) in _LISTS, (table, columns)
+    width = columns.count(",") + 1
+    sql = f"INSERT OR IGNORE INTO {table} ({columns}) VALUES ({', '.join('?' * width)})"  # noqa: S608
+    batch: list = []
     for value in values:
-        batch.append((value,))
+        batch.append((value,) if width == 1 else value)
         if len(batch) >= _SLICE:
-            db.executemany(f"INSERT OR IGNORE INTO {table} ({column}) VALUES (?)", batch)  # noqa: S608
+            db.executemany(sql, batch)
             batch.clear()
     if batch:
-        db.executemany(f"INSERT OR IGNORE INTO {table} ({column}) VALUES (?)", batch)  # noqa: S608
+        db.executemany(sql, batch)
     db.commit()
 
 
@@ -157,9 +181,49 @@ def _edit_subjects(index: sqlite3.Connection, hashes: list[bytes]) -> set[str]:
     return subjects
 
 
-def set_work(db: sqlite3.Connection, work: str, digest: str, tokens: Iterable[str]) -> None:
-    """Record what ``work``'s texts were matched as: their digest and word tokens (none, and no
-    digest: the work has no texts now). Inside the caller's transaction."""
+def remember_text(db: sqlite3.Connection, digest: str, found: list[tuple[str, str, int]], tokens: str) -> None:
+    """What the texts of ``digest`` were matched to in this refresh (``(unit, field, count)``
+    each) and their word tokens (``joined_tokens``), for the next work with the same texts."""
+    db.execute("INSERT OR REPLACE INTO text_seen VALUES (?, ?)", (digest, tokens))
+    db.executemany("INSERT OR REPLACE INTO text_found VALUES (?, ?, ?, ?)", ((digest, *row) for row in found))
+
+
+def stored_patterns(db: sqlite3.Connection, kind: str, label: str) -> list[tuple[str, bool, tuple[str, ...]]]:
+    """The patterns (``query.mentions.label_patterns``) some unit's label ``label`` of ``kind``
+    gave and the state keeps, or none: a label is tokenized once, not once per refresh. (A
+    label that gives no pattern is not kept and is worked out again: most such labels are
+    refused before any tokenizing.)"""
+    rows = db.execute("SELECT DISTINCT form, exact, words FROM pattern WHERE label = ? AND kind = ?", (label, kind))
+    return [(form, bool(exact), tuple(words.split(WORD_SEPARATOR))) for form, exact, words in rows]
+
+
+def text_seen(db: sqlite3.Connection, digest: str) -> bool:
+    """Whether the texts of ``digest`` were matched in this refresh (``remember_text``)."""
+    return db.execute("SELECT 1 FROM text_seen WHERE digest = ?", (digest,)).fetchone() is not None
+
+
+def recalled_text(db: sqlite3.Connection, digest: str) -> tuple[list[tuple[str, str, int]], str] | None:
+    """``remember_text``'s mentions and tokens of ``digest``, or ``None`` when not matched yet."""
+    row = db.execute("SELECT tokens FROM text_seen WHERE digest = ?", (digest,)).fetchone()
+    if row is None:
+        return None
+    found = db.execute("SELECT unit, field, count FROM text_found WHERE digest = ? ORDER BY unit, field", (digest,))
+    return list(found), row[0]
+
+
+def joined_tokens(tokens: Iterable[str]) -> str:
+    """Word tokens as ``work_token`` keeps them: sorted, separated by spaces.
+
+    >>> joined_tokens({"york", "new"})
+    'new york'
+    """
+    return " ".join(sorted(tokens))
+
+
+def set_work(db: sqlite3.Connection, work: str, digest: str, tokens: str) -> None:
+    """Record what ``work``'s texts were matched as: their digest and word tokens
+    (``joined_tokens``; none, and no digest: the work has no texts now). Inside the caller's
+    transaction."""
     row = db.execute("SELECT rowid FROM work_text WHERE work = ?", (work,)).fetchone()
     if row is not None:
         db.execute("DELETE FROM work_token WHERE rowid = ?", row)
@@ -171,7 +235,7 @@ def set_work(db: sqlite3.Connection, work: str, digest: str, tokens: Iterable[st
         (work, digest),
     )
     rowid = db.execute("SELECT rowid FROM work_text WHERE work = ?", (work,)).fetchone()[0]
-    db.execute("INSERT INTO work_token (rowid, tokens) VALUES (?, ?)", (rowid, " ".join(sorted(tokens))))
+    db.execute("INSERT INTO work_token (rowid, tokens) VALUES (?, ?)", (rowid, tokens))
 
 
 def fts_query(words: Iterable[str]) -> str:

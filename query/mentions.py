@@ -548,6 +548,32 @@ def graph_works(store: Store, graph: str) -> set[str]:
     return found
 
 
+#: What names the works (``graph_works``) and the units (``graph_units``) of a record graph,
+#: each read for every graph by one scan (``graph_links``): its kind and the scan's pattern.
+GRAPH_LINKS = (
+    ("work", BF.instanceOf, None), ("work", CG.linkedWork, None),
+    ("text", BF.summary, None), ("text", BF.tableOfContents, None),
+    *(("unit", RDF.type, cls) for cls, _kind in UNIT_KINDS),
+)  # fmt: skip
+
+
+def graph_links(store: Store, kind: str, predicate: NamedNode, value: NamedNode | None) -> Iterator[tuple[str, str]]:
+    """``(graph, work)`` or ``(graph, unit)`` of every named graph, by one scan of one of
+    ``GRAPH_LINKS`` (with repeats): all of them together give what ``graph_works`` and
+    ``graph_units`` give each graph, cheaper when most graphs are asked for (a first refresh)."""
+    for quad in store.quads_for_pattern(None, predicate, value, None):
+        graph = quad.graph_name
+        if not isinstance(graph, NamedNode):
+            continue
+        if kind == "work" and isinstance(quad.object, NamedNode):
+            yield graph.value, quad.object.value
+        elif kind == "text":
+            for work in _works_of_holder(store, quad.subject):
+                yield graph.value, work
+        elif kind == "unit" and isinstance(quad.subject, NamedNode):
+            yield graph.value, quad.subject.value
+
+
 def graph_units(store: Store, graph: str) -> set[str]:
     """The concepts, agents and places record graph ``graph`` types (a record's own agents,
     ``…#agent-1``). A shared unit's labels are unit statements, in its own graph, and reach a

@@ -365,7 +365,7 @@ def test_a_deleted_record_takes_its_mentions_with_it_and_nothing_is_missed(
     headroom): the refresh examines only what the deletion changed (the record's work, the
     units it labelled), the work's mentions go with its texts, and the graph is the one a full
     rebuild makes. A refresh that missed a work or a unit the deletion touched fails here."""
-    import web.mentions_refresh
+    import web.mentions_session
     from web.config import load_settings
     from web.ingest_command import run_ingest
 
@@ -385,7 +385,7 @@ def test_a_deleted_record_takes_its_mentions_with_it_and_nothing_is_missed(
     record = raw[: int(raw[:5])]
     deleted = tmp_path / "deleted.mrc"
     deleted.write_bytes(record[:5] + b"d" + record[6:])
-    monkeypatch.setattr(web.mentions_refresh, "MEMORY_HEADROOM_MB", -1.0)  # reopen after every slice
+    monkeypatch.setattr(web.mentions_session, "MEMORY_HEADROOM_MB", -1.0)  # reopen after every slice
     report = run_ingest(load_settings(None, env={}, data_dir=sample_dir), [deleted])
     done = report.mentions
     assert report.deleted_present == 1 and done is not None and not done.full, report

@@ -41,9 +41,10 @@ def refresh_after_ingest(writer: Writer, layout: Layout, data_dir: Path, changed
     """The mentions brought up to date at the end of an ingest or a harvest that ``changed``
     the store (records written or deleted, or an earlier run stopped before its refresh:
     ``mark_stale``), examining only what the writer changed; when it did not, no read at
-    all, the mark taken off."""
+    all, the mark taken off. The store is reopened first: the ingest's reads filled RocksDB's
+    caches, and the refresh's memory is bounded above what is left (``web.mentions_session``)."""
     if changed:
-        return refresh_mentions(writer, layout, data_dir, changes_only=True)
+        return refresh_mentions(writer, layout, data_dir, changes_only=True, reopen=True)
     with closing(open_state(data_dir)) as db:
         set_meta(db, "state", "clean")
     return None

@@ -25,19 +25,18 @@ Then: each unit examined has its label rows read by pattern and compared
 with the state's; a label gone sends the works the graph says mention its
 unit to be matched again, a pattern added the works whose word tokens
 contain all of its words (``work_token``: a match needs every token of the
-phrase). Each work examined has its texts read; it is matched when they
-changed or a label sent it, against the patterns whose first token occurs
-in its chunk of ``CHUNK_WORKS`` works (never a matcher of the whole
-vocabulary). Any other work would be matched to the very mentions it has,
-so the graph equals a full rebuild (tests/test_mentions.py checks it).
+phrase). The works examined are ``web.mentions_works``'s: matched when
+their texts changed or a label sent them, against the patterns whose first
+token occurs in their chunk (never a matcher of the whole vocabulary). Any
+other work would be matched to the very mentions it has, so the graph
+equals a full rebuild (tests/test_mentions.py checks it).
 
 Memory does not grow with the store: the lists of what to examine are
-tables on disk, units and works are read a slice at a time by pattern, and
-between slices the store is reopened when the process has grown by
-``MEMORY_HEADROOM_MB`` (RocksDB keeps the index and filter blocks of every
-table it reads until it is closed: ``graph.store.StoreSession.reopen``) and
-spaCy's tokenizer replaced by a fresh one (its vocabulary keeps every token
-it has seen: ``_Run.breathe``).
+tables on disk, units and works are read a slice at a time by pattern, the
+mentions written as they are found, and the memory that reads leave in
+RocksDB and spaCy is given back past a headroom (``web.mentions_session``).
+An ingest's refresh starts by reopening the store, so that its floor is not
+what the ingest's own reads left.
 
 The state is written after the store; a refresh killed midway leaves the
 mark ``refreshing`` and the next one is full.
@@ -45,17 +44,14 @@ mark ``refreshing`` and the next one is full.
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 import time
-from collections.abc import Callable, Iterable
 from contextlib import closing
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass
 from pathlib import Path
 
 from graph import mention_changes
-from graph.mention_graph import held_works, works_mentioning, write_mentions
+from graph.mention_graph import held_works, works_mentioning
 from graph.mention_state import (
     STATE_FILE,
     WORD_SEPARATOR,
@@ -65,7 +61,6 @@ from graph.mention_state import (
     clear_todo,
     edits_changed,
     open_state,
-    set_work,
     works_with_words,
 )
 from graph.refresh_state import get_meta, set_meta, slices
@@ -73,33 +68,26 @@ from graph.store import release_freed_memory, resident_memory_mb
 from graph.writer import Writer
 from ontology.layout import Layout
 from query.mentions import (
-    Mention,
+    GRAPH_LINKS,
     all_units,
-    blank_pipeline,
-    doc_tokens,
+    graph_links,
     graph_units,
     graph_works,
-    label_patterns,
-    pattern_matcher,
-    text_docs,
     unit_labels,
     word_tokens,
-    work_texts,
     works_with_texts,
 )
+from web.mentions_session import RefreshSession
+from web.mentions_works import examine_works
 
 #: The state file (kept under its old name: ``graph.mention_state``).
 DIGESTS_FILE = STATE_FILE
 #: Bumped when matching rules or the state's tables change, so that every work is matched again.
 RULES_VERSION = "3"
-#: Works matched and written at once: a refresh holds their texts and mentions, not every work's.
-CHUNK_WORKS = 500
 #: Units or record graphs read between two looks at the memory.
 SLICE = 500
-#: Labels whose patterns a refresh keeps tokenized (many units share a label: local agents).
-PATTERN_CACHE = 50_000
-#: Growth of the process (MB) past which the store is reopened between slices.
-MEMORY_HEADROOM_MB = 64.0
+#: Changed record graphs read by a scan per predicate when they are at least 1/SCAN_SHARE of all.
+SCAN_SHARE = 4
 
 
 @dataclass
@@ -139,66 +127,14 @@ class MentionRefresh:
         )
 
 
-def _digest(texts: Iterable[tuple[str, str]]) -> str:
-    return hashlib.blake2b("\n".join(f"{f}\t{t}" for f, t in texts).encode(), digest_size=16).hexdigest()
-
-
-@dataclass
-class _Run:
-    """One refresh's session: the writer, the state, and what it counted."""
-
-    writer: Writer
-    layout: Layout
-    db: sqlite3.Connection
-    full: bool
-    _nlp: object = None
-    floor: float = 0.0
-    reopened: int = 0
-    _patterns: Callable | None = None
-    clock: dict[str, float] = field(default_factory=lambda: {"read": 0.0, "match": 0.0, "write": 0.0})
-
-    def breathe(self) -> None:
-        """Between slices: give back what the reads held once the process grew past its headroom
-        (no garbage collection first: it costs half a second with spaCy loaded, and this code
-        keeps no reference to the store or to the tokenizer across slices).
-
-        Two things grow: RocksDB's blocks, given back by reopening the store, and spaCy's
-        vocabulary, which keeps every distinct token it has seen (a lexeme, its string and the
-        tokenizer's cache entry: 135 MB for 300,000 new words, measured) and is given back by
-        starting a fresh tokenizer (20 ms; it tokenizes the same way, and pattern keys are
-        hashes of their names, the same in any vocabulary)."""
-        if (resident_memory_mb() or 0.0) > self.floor + MEMORY_HEADROOM_MB:
-            self._nlp = None
-            release_freed_memory()
-            self.writer.session.reopen()
-            self.reopened += 1
-            self.floor = resident_memory_mb() or self.floor  # what is left is the refresh's own
-
-    @property
-    def nlp(self) -> object:
-        """spaCy's tokenizer, loaded when first needed (its import costs a second or two, and a
-        refresh with nothing to read or match needs none), and again after ``breathe``."""
-        if self._nlp is None:
-            self._nlp = blank_pipeline()
-        return self._nlp
-
-    def patterns(self, kind: str, label: str) -> list[tuple[str, bool, tuple[str, ...]]]:
-        """``label_patterns``, each form tokenized once per refresh (many units share a label;
-        the cache outlives a tokenizer ``breathe`` drops: its rows are plain strings)."""
-        if self._patterns is None:
-            self._patterns = lru_cache(maxsize=PATTERN_CACHE)(lambda k, text: label_patterns(self.nlp, k, text))
-        return self._patterns(kind, label)
-
-    def timed(self, part: str, started: float) -> None:
-        self.clock[part] += time.perf_counter() - started
-
-
 def refresh_mentions(
-    writer: Writer, layout: Layout, data_dir: Path, *, full: bool = False, changes_only: bool = False
+    writer: Writer, layout: Layout, data_dir: Path, *, full: bool = False, changes_only: bool = False, reopen: bool = False
 ) -> MentionRefresh:
     """Bring the mentions graph of ``writer``'s store up to date (module docstring):
     ``changes_only``, examine what the writer changed since the last refresh; else every unit
-    and work, by content; ``full``, forget what was matched and match everything."""
+    and work, by content; ``full``, forget what was matched and match everything. ``reopen``:
+    reopen the store first (the caller holds no reference to it), so that the memory measured
+    as the refresh's floor is not what earlier reads left."""
     with closing(open_state(data_dir)) as db:
         # this connection's commits not synced (WAL: a killed process loses none; a power cut
         # may lose the last ones, which leaves the mark ``refreshing`` or an older state, both
@@ -212,26 +148,34 @@ def refresh_mentions(
         if full:
             clear_all(db)
         clear_todo(db)
-        release_freed_memory()
-        run = _Run(writer, layout, db, full)
-        run.floor = resident_memory_mb() or 0.0
+        run = RefreshSession(writer, layout, db, full)
+        if reopen:  # what an ingest's reads left in RocksDB's caches is not the refresh's
+            run.give_back()
+        else:
+            release_freed_memory()
+            run.floor = resident_memory_mb() or 0.0
         index = writer.session.index.db
         edits, edit_rows, edits_gone = edits_changed(db, index)
-        graphs = _changed_graphs(run, index)
-        if changes_only and not full:
+        examine = changes_only and not full
+        graphs = _changed_graphs(run, index, examine)
+        if examine:
             _noted_units(run, index)
             add_rows(db, "todo_unit", "unit", edits)
             add_rows(db, "todo_work", "work", edits)
-        else:
-            add_rows(db, "todo_unit", "unit", all_units(writer.store))
+        else:  # a scan of the store each, the memory looked at after each (RocksDB's caches fill)
+            for table, column, scan in (
+                ("todo_unit", "unit", lambda: all_units(writer.store)),
+                ("todo_work", "work", lambda: works_with_texts(writer.store)),
+                ("todo_work", "work", lambda: held_works(writer.store, layout)),
+            ):
+                add_rows(db, table, column, scan())
+                run.breathe()
             add_rows(db, "todo_unit", "unit", (u for (u,) in db.execute("SELECT DISTINCT unit FROM label")))
-            add_rows(db, "todo_work", "work", works_with_texts(writer.store))
             add_rows(db, "todo_work", "work", (w for (w,) in db.execute("SELECT work FROM work_text")))
-            add_rows(db, "todo_work", "work", held_works(writer.store, layout))
         run.timed("read", started)
         units = _examine_units(run)
         lost, formed, forms = _label_works(run)
-        done = _examine_works(run)
+        done = examine_works(run)
         clock = time.perf_counter()
         with db:
             _settle_graphs(db, graphs)
@@ -261,40 +205,47 @@ def refresh_mentions(
     )  # fmt: skip
 
 
-def _changed_graphs(run: _Run, index: sqlite3.Connection) -> str:
+def _changed_graphs(run: RefreshSession, index: sqlite3.Connection, examine: bool) -> str:
     """The record graphs changed since the manifest, into the temp table ``graph_now`` with the
-    works and units they name now; their works and units, old and new, into the lists to examine.
-    Returns the table's name (``_settle_graphs`` writes it into the manifest at the end)."""
+    works and units they name now (read graph by graph, or by one scan per link when most graphs
+    changed: ``query.mentions.graph_links``); when ``examine``, their works and units,
+    old and new, into the lists to examine (a refresh of everything has them already). Returns the table's name (``_settle_graphs`` writes it into the manifest)."""
     db = run.db
-    db.execute("CREATE TEMP TABLE IF NOT EXISTS graph_now (graph TEXT PRIMARY KEY, content_hash TEXT, present INTEGER)")
-    db.execute("CREATE TEMP TABLE IF NOT EXISTS graph_now_work (graph TEXT, work TEXT, PRIMARY KEY (graph, work))")
-    db.execute("CREATE TEMP TABLE IF NOT EXISTS graph_now_unit (graph TEXT, unit TEXT, PRIMARY KEY (graph, unit))")
-    for table in ("graph_now", "graph_now_work", "graph_now_unit"):
-        db.execute(f"DELETE FROM {table}")  # noqa: S608 - the names above
-    pending: list[tuple[str, str | None, bool]] = []
-
-    def flush() -> None:
-        store = run.writer.store
-        for graph, content_hash, present in pending:
-            db.execute("INSERT OR REPLACE INTO graph_now VALUES (?, ?, ?)", (graph, content_hash, int(present)))
-            old_works = [w for (w,) in db.execute("SELECT work FROM graph_work WHERE graph = ?", (graph,))]
-            old_units = [u for (u,) in db.execute("SELECT unit FROM graph_unit WHERE graph = ?", (graph,))]
-            works = graph_works(store, graph) if present else set()
-            units = graph_units(store, graph) if present else set()
-            db.executemany("INSERT OR IGNORE INTO graph_now_work VALUES (?, ?)", ((graph, w) for w in works))
-            db.executemany("INSERT OR IGNORE INTO graph_now_unit VALUES (?, ?)", ((graph, u) for u in units))
-            db.executemany("INSERT OR IGNORE INTO todo_work (work) VALUES (?)", ((w,) for w in {*works, *old_works}))
-            db.executemany("INSERT OR IGNORE INTO todo_unit (unit) VALUES (?)", ((u,) for u in {*units, *old_units}))
-        pending.clear()
+    rows = ((graph, content_hash, int(present)) for graph, content_hash, present in changed_graphs(db, index))
+    add_rows(db, "graph_now", "graph, content_hash, present", rows)
+    changed = db.execute("SELECT COUNT(*) FROM graph_now WHERE present = 1").fetchone()[0]
+    total = index.execute("SELECT COUNT(*) FROM record_graph").fetchone()[0]
+    if changed * SCAN_SHARE >= total:  # most graphs: one scan per link beats seven seeks per graph
+        for kind, predicate, value in GRAPH_LINKS:
+            add_rows(db, "graph_link", "graph, iri", graph_links(run.writer.store, kind, predicate, value))
+            table = "graph_now_unit" if kind == "unit" else "graph_now_work"
+            db.execute(
+                f"INSERT OR IGNORE INTO {table} SELECT l.graph, l.iri FROM graph_link l "  # noqa: S608 - our names
+                "JOIN graph_now g ON g.graph = l.graph AND g.present = 1"
+            )
+            db.execute("DELETE FROM graph_link")
+            db.commit()
+            run.breathe()
+    else:
+        for graphs in slices(db, "SELECT graph FROM graph_now WHERE present = 1 AND graph > ? ORDER BY graph LIMIT ?", SLICE):
+            store = run.writer.store
+            for graph in graphs:
+                db.executemany("INSERT OR IGNORE INTO graph_now_work VALUES (?, ?)", ((graph, w) for w in graph_works(store, graph)))
+                db.executemany("INSERT OR IGNORE INTO graph_now_unit VALUES (?, ?)", ((graph, u) for u in graph_units(store, graph)))
+            db.commit()
+            del store  # the last reference: a reopen closes it
+            run.breathe()
+    if examine:
+        for todo, column, table, old in (
+            ("todo_work", "work", "graph_now_work", "graph_work"),
+            ("todo_unit", "unit", "graph_now_unit", "graph_unit"),
+        ):
+            db.execute(f"INSERT OR IGNORE INTO {todo} ({column}) SELECT {column} FROM {table}")  # noqa: S608
+            db.execute(
+                f"INSERT OR IGNORE INTO {todo} ({column}) SELECT {column} FROM {old} "  # noqa: S608
+                "WHERE graph IN (SELECT graph FROM graph_now)"
+            )
         db.commit()
-        del store  # the last reference: a reopen closes it
-        run.breathe()
-
-    for change in changed_graphs(db, index):
-        pending.append(change)
-        if len(pending) >= SLICE:
-            flush()
-    flush()
     return "graph_now"
 
 
@@ -310,7 +261,7 @@ def _settle_graphs(db: sqlite3.Connection, _table: str) -> None:
     )
 
 
-def _noted_units(run: _Run, index: sqlite3.Connection) -> None:
+def _noted_units(run: RefreshSession, index: sqlite3.Connection) -> None:
     """The units the ledger noted (``graph.mention_changes.mention_subjects``), into ``todo_unit``."""
     after = ""
     while rows := mention_changes.noted(index, after, SLICE):
@@ -318,7 +269,7 @@ def _noted_units(run: _Run, index: sqlite3.Connection) -> None:
         after = rows[-1]
 
 
-def _examine_units(run: _Run) -> int:
+def _examine_units(run: RefreshSession) -> int:
     """Each unit to examine: its label rows read and compared with the state's; the patterns of
     rows gone deleted (their unit into ``lost_unit``), of rows new inserted (into ``new_form``).
     The state's rows of a slice are read by one range (``label``'s key starts with the unit) and
@@ -367,7 +318,7 @@ def _examine_units(run: _Run) -> int:
     return count
 
 
-def _label_works(run: _Run) -> tuple[int, int, int]:
+def _label_works(run: RefreshSession) -> tuple[int, int, int]:
     """The works a changed label may concern, into ``rematch``: those the graph says mention a
     unit that lost a label, those whose word tokens hold every word of a new pattern. Returns
     how many of each, and how many new patterns."""
@@ -388,61 +339,3 @@ def _label_works(run: _Run) -> tuple[int, int, int]:
     formed = db.execute("SELECT COUNT(*) FROM rematch").fetchone()[0] - before
     run.timed("read", clock)
     return lost, formed, forms
-
-
-def _examine_works(run: _Run) -> dict[str, int]:
-    """Each work to examine, ``CHUNK_WORKS`` at a time: its texts read, matched if they changed
-    (or a label sent it, or the refresh is full), its mentions, digest and tokens written."""
-    db, layout = run.db, run.layout
-    done = {"examined": 0, "matched": 0, "texts": 0, "mentions": 0, "added": 0, "removed": 0}
-    sql = (
-        "SELECT work FROM (SELECT work FROM todo_work UNION SELECT work FROM rematch) "
-        "WHERE work > ? ORDER BY work LIMIT ?"
-    )
-    for works in slices(db, sql, CHUNK_WORKS):
-        clock = time.perf_counter()
-        store = run.writer.store
-        todo: dict[str, tuple[str, list]] = {}
-        for work in works:
-            texts = work_texts(store, work)
-            digest = _digest(texts) if texts else ""
-            held = db.execute("SELECT digest FROM work_text WHERE work = ?", (work,)).fetchone()
-            changed = (held[0] if held else "") != digest
-            sent = db.execute("SELECT 1 FROM rematch WHERE work = ?", (work,)).fetchone() is not None
-            if run.full or changed or sent:
-                todo[work] = (digest, text_docs(run.nlp, texts))
-                done["texts"] += changed and not run.full
-        done["matched"] += sum(1 for _d, docs in todo.values() if docs)
-        done["examined"] += len(works)
-        run.timed("read", clock)
-        clock = time.perf_counter()
-        found = _match_chunk(run, {w: docs for w, (_d, docs) in todo.items()})
-        done["mentions"] += sum(len(m) for m in found.values())
-        run.timed("match", clock)
-        clock = time.perf_counter()
-        plus, minus = write_mentions(store, layout, {w: [(m.unit, m.field, m.count) for m in ms] for w, ms in found.items()})
-        done["added"] += plus
-        done["removed"] += minus
-        with db:  # after the store: a kill in between matches these again, to the same result
-            for work, (digest, docs) in todo.items():
-                set_work(db, work, digest, word_tokens(doc_tokens(docs)))
-        del todo, found, store
-        run.timed("write", clock)
-        run.breathe()
-    return done
-
-
-def _match_chunk(run: _Run, docs_of: dict[str, list]) -> dict[str, list[Mention]]:
-    """The mentions of a chunk of works, against the patterns whose first token occurs in it."""
-    db = run.db
-    tokens = set().union(*(doc_tokens(docs) for docs in docs_of.values())) if docs_of else set()
-    with db:
-        db.execute("DELETE FROM chunk_token")
-        db.executemany("INSERT OR IGNORE INTO chunk_token (token) VALUES (?)", ((t,) for t in tokens))
-    rows = db.execute(
-        "SELECT p.form, p.exact, p.words, p.unit FROM pattern p JOIN chunk_token c ON p.first = c.token"
-    )
-    matcher = pattern_matcher(
-        run.nlp, ((form, bool(exact), tuple(words.split(WORD_SEPARATOR)), unit) for form, exact, words, unit in rows)
-    )
-    return {work: matcher.mentions_in(docs) for work, docs in docs_of.items()}
