@@ -34,11 +34,15 @@ __all__ = ["CandidatesRefresh", "mark_owed", "refresh_after_ingest", "refresh_ca
 OPEN_ACCESS_SOURCES = frozenset(SOURCE_NAMES) | {OAI_SOURCE}
 
 
-def refresh_candidates(writer: Writer, layout: Layout, data_dir: Path, *, full: bool = False) -> CandidatesRefresh:
+def refresh_candidates(
+    writer: Writer, layout: Layout, data_dir: Path, *, full: bool = False, reopen: bool = False
+) -> CandidatesRefresh:
     """Bring the candidates graph of ``writer``'s store up to date (``web.candidates_refresh``:
     the blocks changes touched, or every block when ``full``): only the difference is written,
-    and what reviewers decided is kept."""
-    return candidates_refresh.refresh_candidates(writer, layout, data_dir, OPEN_ACCESS_SOURCES, full=full)
+    and what reviewers decided is kept; ``reopen``: from a store reopened first."""
+    return candidates_refresh.refresh_candidates(
+        writer, layout, data_dir, OPEN_ACCESS_SOURCES, full=full, reopen=reopen
+    )
 
 
 def mark_owed(data_dir: Path) -> bool:
@@ -57,8 +61,9 @@ def refresh_after_ingest(
 ) -> CandidatesRefresh | None:
     """The candidates brought up to date at the end of an ingest or a harvest that ``changed``
     the store's data (or that found them lagging: ``mark_owed``); when it did not, no read at
-    all, the mark taken off."""
-    done = refresh_candidates(writer, layout, data_dir) if changed else None
+    all, the mark taken off. The store is reopened first: the ingest's reads filled RocksDB's
+    caches, and the refresh's memory is bounded above what is left."""
+    done = refresh_candidates(writer, layout, data_dir, reopen=True) if changed else None
     with closing(candidate_state.open_state(data_dir)) as db:
         set_meta(db, "owed", None)
     return done

@@ -81,8 +81,9 @@ from query.candidates import (
 
 #: Bumped when the rules or the state's tables change, so that the next refresh is full.
 RULES_VERSION = "1"
-#: Growth of the process (MB) past which the store is reopened between slices.
-MEMORY_HEADROOM_MB = 64.0
+#: Growth of the process (MB) past which the store is reopened between slices (as the
+#: mentions' refresh: 64 MB let the x10 benchmark ingest's candidates step reach 300-309 MB).
+MEMORY_HEADROOM_MB = 32.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,11 +113,15 @@ class CandidatesRefresh:
 class _Run:
     """One refresh: the writer, the state, the open-access sources, and the memory's floor."""
 
-    def __init__(self, writer: Writer, layout: Layout, db: sqlite3.Connection, open_access: Set[str]) -> None:
+    def __init__(
+        self, writer: Writer, layout: Layout, db: sqlite3.Connection, open_access: Set[str], reopen: bool
+    ) -> None:
         self.writer, self.layout, self.db, self.open_access = writer, layout, db, open_access
         self.minted = f"{layout.base}agent/"
         self.examined = 0
         release_freed_memory()
+        if reopen:  # what an ingest's reads left in RocksDB's caches is not this refresh's floor
+            writer.session.reopen()
         self.floor = resident_memory_mb() or 0.0
 
     def breathe(self) -> None:
@@ -131,10 +136,11 @@ class _Run:
 
 
 def refresh_candidates(
-    writer: Writer, layout: Layout, data_dir: Path, open_access: Set[str], *, full: bool = False
+    writer: Writer, layout: Layout, data_dir: Path, open_access: Set[str], *, full: bool = False, reopen: bool = False
 ) -> CandidatesRefresh:
     """Bring the candidates graph of ``writer``'s store up to date (module docstring);
-    ``open_access``: the sources of open-access record graphs."""
+    ``open_access``: the sources of open-access record graphs; ``reopen``: start from a store
+    reopened (at the end of an ingest, whose reads filled RocksDB's caches)."""
     started, cpu = time.perf_counter(), time.process_time()
     index = writer.session.index
     row = index.db.execute("SELECT value FROM about WHERE key = 'store'").fetchone()
@@ -149,7 +155,7 @@ def refresh_candidates(
         )
         set_meta(db, "refreshing", "1")
         state.clear_lists(db)
-        run = _Run(writer, layout, db, open_access)
+        run = _Run(writer, layout, db, open_access, reopen)
         if full:
             state.clear_all(db)
             _edits_seen(db, index.db)
