@@ -50,9 +50,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain, islice
+from typing import NamedTuple
 
 from pyoxigraph import Literal, NamedNode, Quad, Store
 
@@ -67,16 +67,18 @@ ASSOCIATIONS = "derived/associations"
 BATCH_QUADS = 10_000
 
 
-@dataclass(frozen=True, slots=True)
-class ReasonStated:
-    """One unit behind an association, as the derived graph states it (``query.association.Reason``)."""
+class ReasonStated(NamedTuple):
+    """One unit behind an association, as the derived graph states it (``query.association.Reason``).
+
+    Named tuples, this and the node types below, not frozen dataclasses: an update makes
+    tens of thousands of them (a full build hundreds of thousands), and a frozen dataclass
+    is made attribute by attribute through ``object.__setattr__``, a tuple at once."""
 
     unit: str
     through: str | None = None  # the seed's unit it was met through (the hierarchy), if not shared
 
 
-@dataclass(frozen=True, slots=True)
-class AssociationNode:
+class AssociationNode(NamedTuple):
     """One materialised association (computed in ``query.association``, written here)."""
 
     source: str
@@ -91,8 +93,7 @@ class AssociationNode:
         return tuple(dict.fromkeys(r.unit for r in self.reasons))
 
 
-@dataclass(frozen=True, slots=True)
-class Restated:
+class Restated(NamedTuple):
     """A node that stays as it is but for its rank or its score (its explanation is unchanged)."""
 
     source: str

@@ -333,39 +333,50 @@ def _is_unit(layout: Layout, term: object) -> bool:
 
 
 def _read_resource(store: Store, layout: Layout, iri: str, found: _Edges) -> None:
-    """Read one Instance or Work's edges (``found`` gains them); a resource gone adds nothing."""
+    """Read one Instance or Work's edges (``found`` gains them); a resource gone adds nothing.
+
+    One lookup a predicate (a scan of all the resource's statements decodes its titles,
+    notes and identifiers too: slower, measured), but a contribution's few statements in
+    one scan, and a Work's existence asked only when it has no edge to tell it."""
     node = NamedNode(iri)
     works = sorted(
         q.object.value for q in store.quads_for_pattern(node, BF.instanceOf, None, None)
         if isinstance(q.object, NamedNode)
     )  # fmt: skip
-    is_work = layout.kind(iri) == "work"
+    if not works and layout.kind(iri) != "work":
+        return
+    edges: list[tuple[int, int, int]] = []
+    for predicate, kind in _UNIT_PROPERTIES:
+        for quad in store.quads_for_pattern(node, predicate, None, None):
+            if _is_unit(layout, quad.object) and quad.object.value != iri:
+                edges.append((found.id(quad.object.value), kind, 0))
+    contributions = [
+        q.object for q in store.quads_for_pattern(node, BF.contribution, None, None)
+        if isinstance(q.object, NamedNode)
+    ]  # fmt: skip
+    held = works or edges or contributions
+    if not held and next(store.quads_for_pattern(node, None, None, None), None) is None:
+        return  # a Work gone
     me = found.id(iri)
     if works:
         found.kind[me] = INSTANCE
         found.work_of[me] = found.id(works[0])  # functional: the store keeps one (graph.ledger)
-    elif is_work and next(store.quads_for_pattern(node, None, None, None), None) is not None:
-        found.kind[me] = WORK
     else:
-        return
-    for predicate, kind in _UNIT_PROPERTIES:
-        for quad in store.quads_for_pattern(node, predicate, None, None):
-            if _is_unit(layout, quad.object) and quad.object.value != iri:
-                found.add(me, found.id(quad.object.value), kind, 0)
-    for quad in store.quads_for_pattern(node, BF.contribution, None, None):
-        contribution = quad.object
-        if not isinstance(contribution, NamedNode):
-            continue
-        agents = [
-            found.id(q.object.value) for q in store.quads_for_pattern(contribution, BF.agent, None, None)
-            if _is_unit(layout, q.object)
-        ]  # fmt: skip
-        roles = [
-            found.id(q.object.value) for q in store.quads_for_pattern(contribution, BF.role, None, None)
-            if isinstance(q.object, NamedNode)
-        ] or [0]  # fmt: skip
+        found.kind[me] = WORK
+    for unit, kind, role in edges:
+        found.add(me, unit, kind, role)
+    for contribution in contributions:
+        agents: list[int] = []
+        roles: list[int] = []
+        for quad in store.quads_for_pattern(contribution, None, None, None):
+            predicate = quad.predicate
+            if predicate == BF.agent:
+                if _is_unit(layout, quad.object):
+                    agents.append(found.id(quad.object.value))
+            elif predicate == BF.role and isinstance(quad.object, NamedNode):
+                roles.append(found.id(quad.object.value))
         for agent in agents:
-            for role in roles:
+            for role in roles or [0]:
                 found.add(me, agent, CONTRIBUTOR, role)
 
 

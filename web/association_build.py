@@ -139,7 +139,8 @@ def _refresh(writer: Writer, layout: Layout, data_dir: Path, full: bool) -> Asso
         projection.list_target = relisting.list_target
         projection.list_score = relisting.list_score
         token_stated = projection.token if len(projection.list_source) else None
-        listed, changed, explained = len(relisting.computed), edits.lists_changed, explainer.explained
+        listed, changed = len(relisting.computed), edits.lists_changed
+        explained = explainer.explained
         # what the update read and computed goes before it writes (``_room_to_write``)
         del index, before, relisting, explainer, previous
         done.previous = None
@@ -254,6 +255,9 @@ def _edits(
     return edits
 
 
+_reason = ReasonStated._make
+
+
 class _Explainer:
     """Association nodes explained as ``related`` explains them: the units behind the score,
     strongest first (by IRI: the words are made when read)."""
@@ -274,7 +278,7 @@ class _Explainer:
             target=self.index.work_iri(target),
             rank=rank,
             score=score,
-            reasons=tuple(ReasonStated(unit, via) for unit, via in paths),
+            reasons=tuple(map(_reason, paths)),
         )
 
     def stream(
