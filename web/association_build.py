@@ -180,7 +180,10 @@ def _room_to_write(writer: Writer, edits: _Edits) -> Store:
     bulk load they make would otherwise take the process past the writer's budget: what the
     update read and computed is garbage by then, and RocksDB's memory for the tables read
     goes back with a reopen, so the load's own memory comes on top of what writing needs
-    and not of what reading took."""
+    and not of what reading took. Before the removals, not between them and the load: a
+    reopen then replays their deletes from RocksDB's write-ahead log into a new table,
+    which its threads then merge (measured: 1.2 s more CPU for the update after 1,051
+    records, docs/benchmarks.md)."""
     budget = writer.memory_budget_mb
     quads = _QUADS_PER_NODE * (len(edits.new) + len(edits.changed)) + 2 * len(edits.restated)
     if budget and (resident_memory_mb() or 0) + _LOADER_MB_PER_QUAD * quads > budget:
