@@ -49,9 +49,10 @@ no token, which the next session rebuilds whole instead of trusting.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
+from itertools import chain, islice
+from typing import NamedTuple
 
 from pyoxigraph import Literal, NamedNode, Quad, Store
 
@@ -66,16 +67,18 @@ ASSOCIATIONS = "derived/associations"
 BATCH_QUADS = 10_000
 
 
-@dataclass(frozen=True, slots=True)
-class ReasonStated:
-    """One unit behind an association, as the derived graph states it (``query.association.Reason``)."""
+class ReasonStated(NamedTuple):
+    """One unit behind an association, as the derived graph states it (``query.association.Reason``).
+
+    Named tuples, this and the node types below, not frozen dataclasses: an update makes
+    tens of thousands of them (a full build hundreds of thousands), and a frozen dataclass
+    is made attribute by attribute through ``object.__setattr__``, a tuple at once."""
 
     unit: str
     through: str | None = None  # the seed's unit it was met through (the hierarchy), if not shared
 
 
-@dataclass(frozen=True, slots=True)
-class AssociationNode:
+class AssociationNode(NamedTuple):
     """One materialised association (computed in ``query.association``, written here)."""
 
     source: str
@@ -90,8 +93,7 @@ class AssociationNode:
         return tuple(dict.fromkeys(r.unit for r in self.reasons))
 
 
-@dataclass(frozen=True, slots=True)
-class Restated:
+class Restated(NamedTuple):
     """A node that stays as it is but for its rank or its score (its explanation is unchanged)."""
 
     source: str
@@ -268,36 +270,82 @@ def update_associations(
     pair no list held, most of an update's nodes, those of new works);
     ``restated``: nodes whose rank or score alone changes; ``dropped``: nodes as
     held, that go. Returns the number of quads added.
+
+    The quads that go and those that come are disjoint (a node is dropped or
+    new, never both; a restated node's rank or score is replaced by another),
+    so every removal is made first and the new quads follow in as few bulk
+    loads as ``UPDATE_BATCH_QUADS`` allows (``_add``), made as they are loaded
+    rather than held in a list: each bulk load adds a table to every index of
+    the store, which RocksDB then merges in its background threads, so ten
+    loads of ``BATCH_QUADS`` cost the update after 1,000 records more in those
+    merges than in the loads themselves (docs/benchmarks.md).
     """
     graph = associations_graph(layout)
     _drop_token(store, graph)
+    remove = store.remove
     for node in dropped:
         for quad in _quads(layout, node):
-            store.remove(quad)
-    added = 0
-    pending: list[Quad] = []
+            remove(quad)
+    pending: list[Quad] = []  # the new quads of the nodes held, made with their removals
     for moved in restated:
         subject = node_iri(layout, moved.source, moved.target)
         if moved.old_rank != moved.new_rank:
-            store.remove(Quad(subject, _RANK, _rank(moved.old_rank), graph))
+            remove(Quad(subject, _RANK, _rank(moved.old_rank), graph))
             pending.append(Quad(subject, _RANK, _rank(moved.new_rank), graph))
         if moved.old_score != moved.new_score:
-            store.remove(Quad(subject, _SCORE, decimal(moved.old_score), graph))
+            remove(Quad(subject, _SCORE, decimal(moved.old_score), graph))
             pending.append(Quad(subject, _SCORE, decimal(moved.new_score), graph))
     for held, node in changed:
         before, after = set(_quads(layout, held)), _quads(layout, node)
         for quad in before.difference(after):
-            store.remove(quad)
+            remove(quad)
         pending.extend(q for q in after if q not in before)
-        if len(pending) >= BATCH_QUADS:
-            added += _flush(store, pending)
-    for node in new:
-        pending.extend(_quads(layout, node))
-        if len(pending) >= BATCH_QUADS:
-            added += _flush(store, pending)
-    added += _flush(store, pending)
+    added = _add(store, chain(pending, (q for node in new for q in _quads(layout, node))))
     _state_token(store, graph, token)
     return added
+
+
+#: An update's new quads go in bulk loads of at most this many (one load for the 104,255 quads
+#: of the update after 1,051 records at x6). The bulk loader holds about 0.8 KB a quad while it
+#: works (measured: +78 MB for 100,000 quads), so the update gives memory back before it writes
+#: when that would take it past the writer's budget (``web.association_build``); a load fewer
+#: saves RocksDB a merge of tables in the background (at x6, 1, 2, 3, 4 and 10 loads for the
+#: same quads: 0.2, 0.6, 0.8, 1.2 and 1.6 s of its compaction threads' CPU).
+UPDATE_BATCH_QUADS = 200_000
+
+
+def _add(store: Store, quads: Iterable[Quad], batch: int | None = None) -> int:
+    """Add ``quads`` (an iterable consumed once): fewer than ``BULK_FROM`` in one transaction,
+    more in bulk loads of up to ``batch`` (``UPDATE_BATCH_QUADS``) each. Returns how many."""
+    batch = max(batch or UPDATE_BATCH_QUADS, BULK_FROM)
+    stream = iter(quads)
+    added = 0
+    while True:
+        head = list(islice(stream, BULK_FROM))
+        if len(head) < BULK_FROM:
+            if head:
+                store.extend(head)
+            return added + len(head)
+        counted = _Counted(chain(head, islice(stream, batch - BULK_FROM)))
+        del head
+        store.bulk_extend(counted)
+        added += counted.count
+
+
+class _Counted:
+    """An iterator of quads that counts what it gave (``bulk_extend`` says nothing)."""
+
+    def __init__(self, quads: Iterator[Quad]) -> None:
+        self._quads = quads
+        self.count = 0
+
+    def __iter__(self) -> Iterator[Quad]:
+        return self
+
+    def __next__(self) -> Quad:
+        quad = next(self._quads)
+        self.count += 1
+        return quad
 
 
 def _held(store: Store, source: str, graph: NamedNode) -> set[Quad]:

@@ -333,39 +333,50 @@ def _is_unit(layout: Layout, term: object) -> bool:
 
 
 def _read_resource(store: Store, layout: Layout, iri: str, found: _Edges) -> None:
-    """Read one Instance or Work's edges (``found`` gains them); a resource gone adds nothing."""
+    """Read one Instance or Work's edges (``found`` gains them); a resource gone adds nothing.
+
+    One lookup a predicate (a scan of all the resource's statements decodes its titles,
+    notes and identifiers too: slower, measured), but a contribution's few statements in
+    one scan, and a Work's existence asked only when it has no edge to tell it."""
     node = NamedNode(iri)
     works = sorted(
         q.object.value for q in store.quads_for_pattern(node, BF.instanceOf, None, None)
         if isinstance(q.object, NamedNode)
     )  # fmt: skip
-    is_work = layout.kind(iri) == "work"
+    if not works and layout.kind(iri) != "work":
+        return
+    edges: list[tuple[int, int, int]] = []
+    for predicate, kind in _UNIT_PROPERTIES:
+        for quad in store.quads_for_pattern(node, predicate, None, None):
+            if _is_unit(layout, quad.object) and quad.object.value != iri:
+                edges.append((found.id(quad.object.value), kind, 0))
+    contributions = [
+        q.object for q in store.quads_for_pattern(node, BF.contribution, None, None)
+        if isinstance(q.object, NamedNode)
+    ]  # fmt: skip
+    held = works or edges or contributions
+    if not held and next(store.quads_for_pattern(node, None, None, None), None) is None:
+        return  # a Work gone
     me = found.id(iri)
     if works:
         found.kind[me] = INSTANCE
         found.work_of[me] = found.id(works[0])  # functional: the store keeps one (graph.ledger)
-    elif is_work and next(store.quads_for_pattern(node, None, None, None), None) is not None:
-        found.kind[me] = WORK
     else:
-        return
-    for predicate, kind in _UNIT_PROPERTIES:
-        for quad in store.quads_for_pattern(node, predicate, None, None):
-            if _is_unit(layout, quad.object) and quad.object.value != iri:
-                found.add(me, found.id(quad.object.value), kind, 0)
-    for quad in store.quads_for_pattern(node, BF.contribution, None, None):
-        contribution = quad.object
-        if not isinstance(contribution, NamedNode):
-            continue
-        agents = [
-            found.id(q.object.value) for q in store.quads_for_pattern(contribution, BF.agent, None, None)
-            if _is_unit(layout, q.object)
-        ]  # fmt: skip
-        roles = [
-            found.id(q.object.value) for q in store.quads_for_pattern(contribution, BF.role, None, None)
-            if isinstance(q.object, NamedNode)
-        ] or [0]  # fmt: skip
+        found.kind[me] = WORK
+    for unit, kind, role in edges:
+        found.add(me, unit, kind, role)
+    for contribution in contributions:
+        agents: list[int] = []
+        roles: list[int] = []
+        for quad in store.quads_for_pattern(contribution, None, None, None):
+            predicate = quad.predicate
+            if predicate == BF.agent:
+                if _is_unit(layout, quad.object):
+                    agents.append(found.id(quad.object.value))
+            elif predicate == BF.role and isinstance(quad.object, NamedNode):
+                roles.append(found.id(quad.object.value))
         for agent in agents:
-            for role in roles:
+            for role in roles or [0]:
                 found.add(me, agent, CONTRIBUTOR, role)
 
 
@@ -581,6 +592,19 @@ def _union(parts: list[np.ndarray]) -> np.ndarray:
     return np.unique(np.concatenate(parts)) if parts else _strings(())
 
 
+def _rows_of(sorted_names: np.ndarray, names: Iterable[str]) -> np.ndarray:
+    """A mask over ``sorted_names``: True where the name is one of ``names`` (``np.isin`` would
+    sort copies of both arrays of strings; ``names`` is an update's few thousand).
+
+    >>> _rows_of(np.array(["a", "b", "c"]), {"c", "x", "a"}).tolist()
+    [True, False, True]
+    """
+    mask = np.zeros(len(sorted_names), dtype=bool)
+    at = positions(sorted_names, _strings(names))
+    mask[at[at >= 0]] = True
+    return mask
+
+
 def positions(sorted_names: np.ndarray, names: np.ndarray) -> np.ndarray:
     """Where each of ``names`` is in ``sorted_names``, -1 where it is not.
 
@@ -660,10 +684,9 @@ def _read_changes(
     touched |= edited
     # an Instance read again brings its Work (old and new); a Work edited brings nothing more
     resources = previous.resources
-    for iri in list(touched):
-        row = previous.row(iri)
-        if row is not None and previous.instance_work[row] >= 0:
-            touched.add(str(resources[previous.instance_work[row]]))
+    at = positions(resources, _strings(touched))
+    works = previous.instance_work[at[at >= 0]]
+    touched.update(resources[works[works >= 0]].tolist())
     fresh = _Edges()
     for iri in sorted(touched):
         _read_resource(store, layout, iri, fresh)
@@ -671,9 +694,7 @@ def _read_changes(
     for iri in sorted(works_now):  # an Instance now of another Work: that Work is read again too
         _read_resource(store, layout, iri, fresh)
     touched |= works_now
-    keep = (
-        ~np.isin(resources, _strings(touched)) if touched else np.ones(len(resources), dtype=bool)
-    )
+    keep = ~_rows_of(resources, touched)
     hierarchy = _read_hierarchy(store, layout)
     manifest = {g: (h, new_links.get(g, old.get(g, ("", ""))[1])) for g, h in rows.items()}
     return Reading(layout.base, fresh, hierarchy, manifest, edits, previous, keep, touched)
@@ -695,7 +716,7 @@ def _assembled(reading: Reading) -> Projection:
     }
     read_again = reading.touched | set(fresh.resource_iris())
     units = fresh.unit_iris()
-    before_mask = np.isin(previous.resources, _strings(read_again))
+    before_mask = _rows_of(previous.resources, read_again)
     units |= set(previous.units[previous.edge_unit[before_mask[previous.edge_resource]]].tolist())
     linked = {unit for c, p, _k in hierarchy ^ old_hierarchy for unit in (c, p)}
     result.changed_resources, result.changed_units = read_again, units | linked

@@ -530,16 +530,16 @@ class AssociationIndex:
         way: a new edition that adds no unit, a record graph written again the same) scores
         and is explained as before, so it is not counted as changed."""
         p, q = self.projection, before.projection
-        rows = [p.row(iri) for iri in changed]
+        rows = positions(p.resources, np.array(sorted(changed), dtype=str))
         # each column's counterpart before: a unit by its IRI, a Work's own column by its Work
         old_work = positions(q.resources[before.works], p.resources[self.works])
         old_column = np.concatenate(
             [positions(q.units, p.units), np.where(old_work >= 0, len(q.units) + old_work, -1)]
         )
+        candidates = self.work_pos[rows[rows >= 0]]
         works = {
-            int(self.work_pos[r]) for r in rows
-            if r is not None and self.work_pos[r] >= 0
-            and not self._same_row(before, int(self.work_pos[r]), old_work, old_column)
+            w for w in candidates[candidates >= 0].tolist()
+            if not self._same_row(before, w, old_work, old_column)
         }  # fmt: skip
         moved = (old_column < 0) | (before.weight[np.maximum(old_column, 0)] != self.weight)
         linked = positions(p.units, np.array(sorted(hierarchy_units), dtype=str))

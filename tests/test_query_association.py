@@ -21,7 +21,7 @@ import pymarc
 import pytest
 from pyoxigraph import NamedNode, QueryResultsFormat, RdfFormat, Variable
 
-from graph.derived import associations_graph, read_token
+from graph.derived import AssociationNode, associations_graph, read_token
 from graph.projection import load
 from graph.snapshots import open_latest_snapshot
 from ingest.marc.vocab import relator_label
@@ -343,6 +343,44 @@ def full_rebuild_writes(data_dir: Path) -> int:
         done = refresh_associations(writer, LAYOUT, data_dir, full=True)
     assert done.full
     return done.quads_written
+
+
+def test_an_update_writes_its_new_quads_in_few_loads_and_makes_room_first(tmp_path: Path) -> None:
+    """``graph.derived._add``: quads from a stream, in bulk loads of up to ``batch`` and the rest in
+    a transaction, every one counted; ``_room_to_write``: past the writer's budget the store is
+    reopened (the one handed back is live), under it the same store is kept."""
+    from pyoxigraph import Literal, Quad, Store
+
+    from graph.derived import BULK_FROM, _add
+    from graph.writer import Writer
+    from ingest import PIPELINE_VERSION
+    from web.association_build import _Edits, _room_to_write
+
+    graph, p = associations_graph(LAYOUT), NamedNode(CG.rank.value)
+    count = 2 * BULK_FROM + 7  # two bulk loads of BULK_FROM, seven quads in a transaction
+    quads = (
+        Quad(NamedNode(f"{graph.value}#a{n}"), p, Literal(str(n)), graph) for n in range(count)
+    )
+    store = Store()
+    assert _add(store, quads, batch=BULK_FROM) == count
+    assert (
+        len(store) == count
+        and Quad(NamedNode(f"{graph.value}#a{count - 1}"), p, Literal(str(count - 1)), graph)
+        in store
+    )
+    assert _add(store, iter(())) == 0
+
+    node = AssociationNode(BASE + "work/a", BASE + "work/b", 1, 0.5, ())
+    with Writer(tmp_path / "data", LAYOUT, PIPELINE_VERSION, memory_budget_mb=None) as writer:
+        writer.store.add(Quad(graph, p, Literal("1"), graph))
+        _room_to_write(writer, _Edits(new=[node]))
+        assert writer._reopened_at_mb == 0  # no budget: nothing given back
+        writer.memory_budget_mb = 1.0  # any process is past it: the store is reopened
+        store = _room_to_write(writer, _Edits(new=[node]))
+        assert writer._reopened_at_mb > 0 and store is writer.store
+        store.add(Quad(graph, p, Literal("2"), graph))  # the store handed back is the live one
+        assert len(store) == 2
+        del store
 
 
 def test_an_unchanged_reingest_changes_nothing(sample: Path) -> None:

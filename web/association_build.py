@@ -42,7 +42,7 @@ from graph.derived import (
     update_associations,
 )
 from graph.projection import PendingRefresh, Projection, assemble, load, read, save
-from graph.store import release_freed_memory
+from graph.store import release_freed_memory, resident_memory_mb
 from graph.writer import Writer
 from ontology.layout import Layout
 from query.association import MAX_REASONS, TOP_K, AssociationIndex, Relisting
@@ -111,14 +111,13 @@ def _refresh(writer: Writer, layout: Layout, data_dir: Path, full: bool) -> Asso
         )
     gc.collect()
     release_freed_memory()  # what assembling the projection freed (its Python objects of IRIs)
-    store = writer.store
     started = time.perf_counter()
     index = AssociationIndex(projection)
     if previous is None:
         explainer = _Explainer(index)
         kept: dict[int, list[tuple[int, float]]] = {}
         token_stated = projection.token
-        written = rebuild_associations(store, layout, token_stated, explainer.stream(kept))
+        written = rebuild_associations(writer.store, layout, token_stated, explainer.stream(kept))
         lists_seconds, write_started = explainer.seconds, started + explainer.seconds
         projection.set_lists(
             {
@@ -126,7 +125,7 @@ def _refresh(writer: Writer, layout: Layout, data_dir: Path, full: bool) -> Asso
                 for s, items in kept.items()
             }
         )
-        listed, changed = len(index.works), len(kept)
+        listed, changed, explained = len(index.works), len(kept), explainer.explained
     else:
         before = AssociationIndex(previous)
         relisting = index.relist(
@@ -140,16 +139,21 @@ def _refresh(writer: Writer, layout: Layout, data_dir: Path, full: bool) -> Asso
         projection.list_target = relisting.list_target
         projection.list_score = relisting.list_score
         token_stated = projection.token if len(projection.list_source) else None
+        listed, changed = len(relisting.computed), edits.lists_changed
+        explained = explainer.explained
+        # what the update read and computed goes before it writes (``_room_to_write``)
+        del index, before, relisting, explainer, previous
+        done.previous = None
+        store = _room_to_write(writer, edits)
         written = update_associations(
             store, layout, token_stated,
             changed=edits.changed, new=edits.new, restated=edits.restated,
             dropped=edits.dropped,
         )  # fmt: skip
-        listed, changed = len(relisting.computed), edits.lists_changed
     save(projection, data_dir)
     writer.session.changed = True
     return AssociationRefresh(
-        full=previous is None,
+        full=done.full,
         reason=done.reason,
         resources_read=len(projection.changed_resources)
         if projection.changed_resources is not None
@@ -161,8 +165,30 @@ def _refresh(writer: Writer, layout: Layout, data_dir: Path, full: bool) -> Asso
         lists_seconds=lists_seconds,
         write_seconds=time.perf_counter() - write_started,
         token=projection.token,
-        nodes_explained=explainer.explained,
+        nodes_explained=explained,
     )
+
+
+#: What the bulk loader holds while it loads, in MB a quad (``graph.derived.UPDATE_BATCH_QUADS``),
+#: and about how many quads a new node has (eleven measured at x6: five of its own, its reasons').
+_LOADER_MB_PER_QUAD = 0.0008
+_QUADS_PER_NODE = 12
+
+
+def _room_to_write(writer: Writer, edits: _Edits) -> Store:
+    """The store to write ``edits`` in, after giving memory back (``Writer.release_memory``) if the
+    bulk load they make would otherwise take the process past the writer's budget: what the
+    update read and computed is garbage by then, and RocksDB's memory for the tables read
+    goes back with a reopen, so the load's own memory comes on top of what writing needs
+    and not of what reading took. Before the removals, not between them and the load: a
+    reopen then replays their deletes from RocksDB's write-ahead log into a new table,
+    which its threads then merge (measured: 1.2 s more CPU for the update after 1,051
+    records, docs/benchmarks.md)."""
+    budget = writer.memory_budget_mb
+    quads = _QUADS_PER_NODE * (len(edits.new) + len(edits.changed)) + 2 * len(edits.restated)
+    if budget and (resident_memory_mb() or 0) + _LOADER_MB_PER_QUAD * quads > budget:
+        writer.release_memory()
+    return writer.store
 
 
 @dataclass
@@ -232,6 +258,9 @@ def _edits(
     return edits
 
 
+_reason = ReasonStated._make
+
+
 class _Explainer:
     """Association nodes explained as ``related`` explains them: the units behind the score,
     strongest first (by IRI: the words are made when read)."""
@@ -252,7 +281,7 @@ class _Explainer:
             target=self.index.work_iri(target),
             rank=rank,
             score=score,
-            reasons=tuple(ReasonStated(unit, via) for unit, via in paths),
+            reasons=tuple(map(_reason, paths)),
         )
 
     def stream(
