@@ -93,10 +93,6 @@ class Proposals:
             db.execute("PRAGMA synchronous = FULL")
             db.executescript(_SCHEMA)
             yield db
-        except sqlite3.OperationalError as error:
-            if "locked" not in str(error):
-                raise
-            raise StoreBusyError("another reviewer is deciding a proposal right now; try again in a moment") from error
         finally:
             db.close()
 
@@ -115,7 +111,7 @@ class Proposals:
         if len(additions) + len(removals) > MAX_PROPOSAL_QUADS:
             raise UsageError(f"a proposal holds at most {MAX_PROPOSAL_QUADS:,} statements")
         about_quads = [Quad(_ABOUT, p, o) for p, o in about]
-        with self._db() as db:
+        with self._db() as db, _busy():
             cursor = db.execute(
                 "INSERT INTO proposal (author, created, reason, additions, removals, about, exact) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -192,7 +188,21 @@ class Approval:
 
 def _locked(db: sqlite3.Connection) -> None:
     """Take the table's write lock (waits ``BUSY_WAIT_S`` for a decision in progress)."""
-    db.execute("BEGIN IMMEDIATE")
+    with _busy():
+        db.execute("BEGIN IMMEDIATE")
+
+
+@contextmanager
+def _busy() -> Iterator[None]:
+    """SQLite's "database is locked" after ``BUSY_WAIT_S``, said as what it is: an approval is
+    applying its change (only this module's own statements: an error of the caller's inside
+    ``approving`` is not one)."""
+    try:
+        yield
+    except sqlite3.OperationalError as error:
+        if "locked" not in str(error):
+            raise
+        raise StoreBusyError("another reviewer is deciding a proposal right now; try again in a moment") from error
 
 
 def _record(
