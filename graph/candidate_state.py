@@ -35,7 +35,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from graph.refresh_state import open_state_file
+from graph.refresh_state import insert_streamed, open_state_file
 from graph.refresh_state import slices as keyset_slices
 
 STATE_FILE = "candidates.sqlite"
@@ -99,15 +99,7 @@ def add_rows(db: sqlite3.Connection, table: str, values: Iterable[str]) -> None:
     an iterator consumed a slice at a time (never held)."""
     column = _LISTS[table]
     sql = f"INSERT OR IGNORE INTO {table} ({column}) VALUES (?)"  # noqa: S608 - the names above
-    batch: list[tuple[str]] = []
-    for value in values:
-        batch.append((value,))
-        if len(batch) >= SLICE:
-            db.executemany(sql, batch)
-            batch.clear()
-    if batch:
-        db.executemany(sql, batch)
-    db.commit()
+    insert_streamed(db, sql, ((value,) for value in values), SLICE)
 
 
 def slices(db: sqlite3.Connection, table: str, size: int = SLICE) -> Iterator[list[str]]:

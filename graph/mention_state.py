@@ -37,7 +37,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from graph.refresh_state import open_state_file
+from graph.refresh_state import insert_streamed, open_state_file
 
 STATE_FILE = "mentions.sqlite"
 
@@ -120,15 +120,7 @@ def add_rows(db: sqlite3.Connection, table: str, columns: str, values: Iterable)
     assert (table, columns) in _LISTS, (table, columns)
     width = columns.count(",") + 1
     sql = f"INSERT OR IGNORE INTO {table} ({columns}) VALUES ({', '.join('?' * width)})"  # noqa: S608
-    batch: list = []
-    for value in values:
-        batch.append((value,) if width == 1 else value)
-        if len(batch) >= _SLICE:
-            db.executemany(sql, batch)
-            batch.clear()
-    if batch:
-        db.executemany(sql, batch)
-    db.commit()
+    insert_streamed(db, sql, ((value,) for value in values) if width == 1 else values, _SLICE)
 
 
 def changed_graphs(db: sqlite3.Connection, index: sqlite3.Connection) -> Iterator[tuple[str, str | None, bool]]:

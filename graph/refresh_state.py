@@ -12,7 +12,7 @@ a missing or foreign file only makes the next refresh a full one.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 META_SCHEMA = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
@@ -67,3 +67,18 @@ def slices(db: sqlite3.Connection, sql: str, size: int) -> Iterator[list[str]]:
             return
         yield rows
         last = rows[-1]
+
+
+def insert_streamed(db: sqlite3.Connection, sql: str, rows: Iterable[Sequence[object]], size: int) -> None:
+    """``rows`` into the state by ``sql`` (an ``INSERT`` with one ``?`` per column), ``size``
+    at a time, then committed: an iterator is consumed as it goes, never held, so a refresh
+    streams the store's rows into its tables in bounded memory."""
+    batch: list[Sequence[object]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            db.executemany(sql, batch)
+            batch.clear()
+    if batch:
+        db.executemany(sql, batch)
+    db.commit()

@@ -45,13 +45,14 @@ import time
 from collections.abc import Iterable, Set
 from contextlib import closing
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 
 from graph import candidate_changes
 from graph import candidate_state as state
 from graph.candidates import MatchCandidate, update_candidate, write_candidates
 from graph.mention_state import changed_graphs, edits_changed
-from graph.refresh_state import get_meta, set_meta
+from graph.refresh_state import get_meta, insert_streamed, set_meta
 from graph.store import release_freed_memory, resident_memory_mb
 from graph.writer import Writer
 from ontology.layout import Layout
@@ -188,13 +189,10 @@ def refresh_candidates(
 
 def _read_all_agents(run: _Run) -> None:
     """Every agent's labels into the state, streamed; every block of two agents or more to compare."""
-    db, batch = run.db, []
-    for agent, label in all_agent_labels(run.writer.store, run.layout):
-        batch.append((agent, label, heading(agent, label, run.minted).name))
-        if len(batch) >= state.SLICE:
-            db.executemany("INSERT OR IGNORE INTO agent_label VALUES (?, ?, ?)", batch)
-            batch.clear()
-    db.executemany("INSERT OR IGNORE INTO agent_label VALUES (?, ?, ?)", batch)
+    db = run.db
+    labels = all_agent_labels(run.writer.store, run.layout)
+    rows = ((agent, label, heading(agent, label, run.minted).name) for agent, label in labels)
+    insert_streamed(db, "INSERT OR IGNORE INTO agent_label VALUES (?, ?, ?)", rows, state.SLICE)
     db.execute(
         "INSERT OR IGNORE INTO todo_block SELECT 'agent' || ? || name FROM agent_label WHERE name != '' "
         "GROUP BY name HAVING COUNT(DISTINCT agent) >= 2",
@@ -236,15 +234,14 @@ def _read_all_works(run: _Run) -> None:
 
 
 def _insert_streamed(db: sqlite3.Connection, table: str, rows: Iterable[tuple]) -> None:
-    batch: list[tuple] = []
-    for row in rows:
-        batch.append(tuple(row))
-        if len(batch) >= state.SLICE:
-            db.executemany(f"INSERT OR IGNORE INTO {table} VALUES ({','.join('?' * len(batch[0]))})", batch)  # noqa: S608
-            batch.clear()
-    if batch:
-        db.executemany(f"INSERT OR IGNORE INTO {table} VALUES ({','.join('?' * len(batch[0]))})", batch)  # noqa: S608
-    db.commit()
+    """``rows`` (tuples, or rows of a cursor) into ``table`` of the state, streamed."""
+    rows = iter(rows)
+    first = next(rows, None)
+    if first is None:
+        db.commit()
+        return
+    sql = f"INSERT OR IGNORE INTO {table} VALUES ({','.join('?' * len(first))})"  # noqa: S608 - names of this module
+    insert_streamed(db, sql, chain([tuple(first)], (tuple(row) for row in rows)), state.SLICE)
 
 
 def _work_title(work: str, facts: Set[WorkFact]) -> WorkTitle:
