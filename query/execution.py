@@ -40,7 +40,8 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from ontology.errors import QueryError, StoreError
-from query.worker import FORKSERVER_PARENT_VARIABLE, Job, WorkerJob, error_from, job_for, serve
+from query.lifeline import FORKSERVER_PARENT_VARIABLE
+from query.worker import Job, WorkerJob, error_from, job_for, serve
 
 __all__ = [
     "Job",
@@ -62,9 +63,10 @@ LONG_QUERY_S = 0.5
 LONG_QUERY_NICE = 5
 #: How long a closing pool waits for an idle worker to exit before killing it.
 _EXIT_WAIT_S = 2.0
-#: Imported by the forkserver once, so that each worker starts with the modules of the
-#: jobs it answers loaded.
-_PRELOAD = ["query.worker", "query.resource_job"]
+#: Imported by the forkserver once: first what ties it and its workers to the server
+#: (``query.lifeline``), then the modules of the jobs the workers answer, so that each
+#: worker starts with them loaded.
+_PRELOAD = ["query.forkserver_preload", "query.worker", "query.resource_job"]
 
 Answer = TypeVar("Answer")
 
@@ -226,11 +228,10 @@ class QueryPool:
         self._isolate = isolate_network
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload(_PRELOAD)
-        if threading.current_thread() is threading.main_thread():
-            # Started here, the forkserver can die with this process (``die_with_parent``),
-            # and its workers with it, even while a runaway query holds a worker's GIL.
-            os.environ[FORKSERVER_PARENT_VARIABLE] = str(os.getpid())
-            multiprocessing.forkserver.ensure_running()
+        # The forkserver, from whichever thread it is started, and its workers die with
+        # this process, even while a runaway query holds a worker's GIL (query.lifeline).
+        os.environ[FORKSERVER_PARENT_VARIABLE] = str(os.getpid())
+        multiprocessing.forkserver.ensure_running()
         self._cond = threading.Condition()
         self._idle: list[_Worker] = []
         self._busy: set[_Worker] = set()

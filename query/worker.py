@@ -35,6 +35,7 @@ from ontology.errors import (
     UsageError,
 )
 from query.guard import QueryTooLargeError, ServiceRefusedError, UpdateRefusedError
+from query.lifeline import WATCH_EVERY_S, die_with_parent
 from query.negotiation import NotAcceptableError
 from query.sparql import SparqlResult, run_query
 
@@ -43,14 +44,6 @@ log = logging.getLogger(__name__)
 #: Stack of the thread that runs queries in a worker: pyoxigraph recurses once
 #: per nesting level; 256 MB is reserved address space, used only as needed.
 STACK_BYTES = 256 * 2**20
-#: How often a worker checks that the server that started it still runs.
-WATCH_EVERY_S = 0.5
-#: prctl's option: the signal a process gets when its parent exits (Linux).
-_PR_SET_PDEATHSIG = 1
-#: Set by a server before it starts its forkserver from its main thread
-#: (``query.execution``): the forkserver, preloading this module, finds its parent's pid
-#: here and asks the kernel to kill it when that thread, the server's, ends.
-FORKSERVER_PARENT_VARIABLE = "CATALOGRAPH_FORKSERVER_PARENT"
 
 #: The errors a worker's answer may carry, by code. A subclass raised in a
 #: worker without a code of its own comes back as its parent (same code).
@@ -170,63 +163,17 @@ def _started(pid: int) -> bytes | None:
         return None
 
 
-def die_with_parent() -> None:
-    """Have the kernel SIGKILL this process when its parent exits (Linux; elsewhere nothing).
-
-    A worker busy with a runaway query must not outlive a server that was
-    killed. The watching thread of ``serve`` cannot be relied on for that: a
-    query can hold the GIL in pyoxigraph for as long as it runs, and then the
-    thread never wakes (seen: workers of a ``kill -9``ed server running a
-    runaway for minutes). The kernel needs no GIL: the forkserver dies with
-    the server, and each worker with the forkserver. (The signal comes when
-    the parent *thread* ends: a forkserver asks for it only when the server's
-    main thread started it.)
-    """
-    parent = os.getppid()
-    try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != parent:  # the parent died before the request took effect
-        os._exit(1)
-
-
-def _exit_when_orphaned(parent: int) -> None:
-    """Watch, on a daemon thread, that ``parent`` is still this process's parent; exit if not.
-
-    A second guard beside ``die_with_parent`` for the forkserver: the kernel's
-    signal comes when the *thread* that started the forkserver ends, and the
-    forkserver's own exit on its "alive" pipe needs nobody else to hold that
-    pipe. Once in seven full test runs a forkserver outlived a ``kill -9``ed
-    server by more than 3 s with neither having worked; this thread needs no
-    help from the server (the forkserver waits in ``select``, so it runs).
-    Forked workers do not inherit the thread; they die with the forkserver.
-    """
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(WATCH_EVERY_S / 2)
-        os._exit(0)
-
-    threading.Thread(target=watch, name="orphan-watch", daemon=True).start()
-
-
-if os.environ.get(FORKSERVER_PARENT_VARIABLE) == str(os.getppid()):
-    # this is a server's forkserver, preloading this module
-    die_with_parent()
-    _exit_when_orphaned(os.getppid())
-
-
 def serve(conn: Connection, memory_bytes: int, isolate_network: bool, server: int = 0) -> None:
     """A worker's life: set its limits, then answer jobs until told to stop.
 
     The worker dies with its parent, the forkserver, which dies with the
-    server (``die_with_parent``); the main thread also watches the server
+    server (``query.lifeline``); the main thread also watches the server
     process (``server``, its pid) where the kernel cannot be asked.
     """
     die_with_parent()
     server_started = _started(server) if server else None
+    if server and server_started is None:
+        os._exit(1)  # the server died while this worker started
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops us
     os.environ["RUST_BACKTRACE"] = "0"  # a query that runs out of memory: one line, not 40
     if isolate_network and not _without_network():
