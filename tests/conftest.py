@@ -32,6 +32,20 @@ SAMPLE_DATA = ROOT / "data"
 BASE = "http://127.0.0.1:5000/"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules with a ``slow`` test first, the rest in their usual order.
+
+    With ``--dist loadfile`` (``.ci/test``) each module runs whole on one worker,
+    and a worker takes the next module when it is done; a module of a few long
+    tests taken last (pytest-xdist's default queue puts the modules with the most
+    tests first, so these came last) left the other workers idle for minutes at
+    the end. ``.ci/test`` passes ``--no-loadscope-reorder`` so that this order
+    is the one the workers take.
+    """
+    slow = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.nodeid.split("::")[0] not in slow)
+
+
 def shared_path(relative: str) -> Path:
     """A file of ../shared/data; skip the calling test, saying why, if it is not there."""
     path = SHARED_DATA / relative

@@ -175,6 +175,7 @@ def test_a_name_with_a_work_role_and_an_edition_role_contributes_to_both() -> No
 # ---------------------------------------------------------------- the corpus
 
 
+@pytest.mark.slow
 def test_the_austen_and_uva_corpus_states_each_creator_once(corpus: Store) -> None:
     assert _duplicate_contributions(corpus) == []
     assert _roles_on(corpus, "bf:Work") == set()

@@ -519,6 +519,7 @@ def test_divergences_can_be_checked_without_the_union() -> None:
             assert not re.search(r"\b(GRAPH|FROM)\b", body, re.IGNORECASE), query.name
 
 
+@pytest.mark.slow
 def test_store_holds_the_shared_corpus(crosscheck: Crosscheck) -> None:
     """Records of every shared folder, and of data/, are in the store the queries run on."""
     if not crosscheck.shared:

@@ -281,6 +281,7 @@ def test_chinese_and_japanese_labels_match_inside_unspaced_text() -> None:
     assert found == {(music.value, 2), (tokyo.value, 1)}
 
 
+@pytest.mark.slow
 def test_harvests_and_ingests_keep_the_mentions_a_full_rebuild_would_make(
     sample_dir: Path, capsys: pytest.CaptureFixture
 ) -> None:

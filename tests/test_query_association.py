@@ -294,6 +294,7 @@ def changed_records(path: Path, into: Path) -> Path:
     return into
 
 
+@pytest.mark.slow
 def test_incremental_updates_after_adds_edits_and_deletions_equal_a_full_build(
     tmp_path: Path,
 ) -> None:

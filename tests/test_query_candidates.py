@@ -81,6 +81,7 @@ def test_the_labelled_set_is_large_enough_and_judged() -> None:
     assert all(row["reason"].strip() for row in pairs.values())
 
 
+@pytest.mark.slow
 def test_precision_of_the_candidates_at_or_above_the_threshold(catalogue: Path) -> None:
     pairs = labelled()
     held = stored_candidates(open_latest_snapshot(catalogue), LAYOUT)
