@@ -33,6 +33,9 @@ from tests.test_cli_ingest import catalograph, sorted_dump
 
 #: Longest an ingest of the sample may take, full disk or not (module docstring).
 RUN_BOUND_S = 90
+#: The same for the benchmark set (5,738 records, about 30 s on a quiet machine): its run
+#: that completes took over 90 s once, on 2 cores shared with two other jobs (load 15).
+BENCHMARK_RUN_BOUND_S = 300
 #: Records per batch: many bulk loads, as in the runs that hung.
 BATCH = "10"
 #: A size that holds the sample's store, its checkpoints and index with room to spare.
@@ -61,16 +64,16 @@ def start_ingest(data_dir: Path, *inputs: Path, batch: str = BATCH) -> subproces
 
 
 def ingest_bounded(
-    data_dir: Path, *inputs: Path, batch: str = BATCH
+    data_dir: Path, *inputs: Path, batch: str = BATCH, bound_s: float = RUN_BOUND_S
 ) -> subprocess.CompletedProcess:
-    """``catalograph ingest`` (of the sample); the test fails if it has not ended in the bound."""
+    """``catalograph ingest`` (of the sample); the test fails if it has not ended in ``bound_s``."""
     process = start_ingest(data_dir, *inputs, batch=batch)
     try:
-        _, err = process.communicate(timeout=RUN_BOUND_S)
+        _, err = process.communicate(timeout=bound_s)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         _, err = process.communicate()
-        pytest.fail(f"the ingest was still running after {RUN_BOUND_S} s: it hung\n{err[-2000:]}")
+        pytest.fail(f"the ingest was still running after {bound_s} s: it hung\n{err[-2000:]}")
     return subprocess.CompletedProcess(process.args, process.returncode, "", err)
 
 
@@ -135,10 +138,13 @@ def test_the_benchmark_set_on_a_disk_that_fills_in_the_last_phases(
     assert done.returncode == 1, done.stderr  # 17 UNIMARC records rejected
     disk = small_disk(200)
     data_dir = disk.path / "data"
-    assert_finished_or_disk_full(ingest_bounded(data_dir, *files, batch="50"), finished=1)
-    assert_finished_or_disk_full(ingest_bounded(data_dir, *files, batch="50"), finished=1)
+    def bounded() -> subprocess.CompletedProcess:
+        return ingest_bounded(data_dir, *files, batch="50", bound_s=BENCHMARK_RUN_BOUND_S)
+
+    assert_finished_or_disk_full(bounded(), finished=1)
+    assert_finished_or_disk_full(bounded(), finished=1)
     disk.resize(600)
-    assert ingest_bounded(data_dir, *files, batch="50").returncode == 1
+    assert bounded().returncode == 1
     assert sorted_dump(data_dir, drop_times=True) == sorted_dump(clean, drop_times=True)
 
 
