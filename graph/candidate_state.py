@@ -64,6 +64,8 @@ _SCHEMA = (
     "score REAL NOT NULL, reasons TEXT NOT NULL, PRIMARY KEY (first, second)) WITHOUT ROWID",
     # this refresh's own lists, on disk (temp tables: gone with the connection)
     "CREATE TEMP TABLE IF NOT EXISTS todo (iri TEXT PRIMARY KEY) WITHOUT ROWID",
+    "CREATE TEMP TABLE IF NOT EXISTS todo_agent (agent TEXT NOT NULL, graph TEXT NOT NULL, "
+    "PRIMARY KEY (agent, graph)) WITHOUT ROWID",
     "CREATE TEMP TABLE IF NOT EXISTS todo_work (work TEXT PRIMARY KEY) WITHOUT ROWID",
     "CREATE TEMP TABLE IF NOT EXISTS changed_graph (graph TEXT PRIMARY KEY, content_hash TEXT, present INTEGER) "
     "WITHOUT ROWID",
@@ -90,7 +92,7 @@ def clear_all(db: sqlite3.Connection) -> None:
 
 def clear_lists(db: sqlite3.Connection) -> None:
     with db:
-        for table in (*_LISTS, "wanted", "changed_graph"):
+        for table in (*_LISTS, "todo_agent", "wanted", "changed_graph"):
             db.execute(f"DELETE FROM {table}")  # noqa: S608 - the table names above
 
 

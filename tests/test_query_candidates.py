@@ -278,3 +278,44 @@ def test_an_ingest_stopped_before_its_candidates_refresh_is_made_good_by_the_nex
     assert len(new) >= 3, new  # the article's work and the new Mulligan heading, as in the test above
     done = catalograph(data, "candidates", "--refresh", "--full")
     assert "0 quads added, 0 removed" in done.stderr, done.stderr
+
+
+def test_a_full_refresh_reading_agents_a_few_at_a_time_gives_what_the_query_gives(
+    catalogue: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full refresh reads the agents' labels by index lookups, ``AGENT_SLICE`` agents at a
+    time, the store reopened between slices when the process grew (``web.candidates_refresh``).
+    With slices of 7 and a reopen after every one, the state must hold exactly the labels
+    ``candidate_agents.rq`` gives over the whole store (what the refresh read before it read in
+    slices), and the graph must be the one the catalogue's refreshes made: nothing to write."""
+    from pyoxigraph import Literal, Variable
+
+    from graph.candidate_state import open_state
+    from graph.writer import Writer
+    from ontology.namespaces import PREFIXES
+    from query.candidates import sparql
+    from web import candidates_refresh
+    from web.candidates_command import refresh_candidates
+
+    data = tmp_path / "store"
+    shutil.copytree(catalogue, data)
+    rows = open_latest_snapshot(data).query(
+        sparql("candidate_agents"),
+        prefixes=PREFIXES,
+        use_default_graph_as_union=True,
+        substitutions={Variable("graphs"): Literal(LAYOUT.graphs)},
+    )
+    expected = {(row["agent"].value, row["label"].value) for row in rows}
+    assert len(expected) > 1000
+    reopens = []
+    monkeypatch.setattr(candidates_refresh, "AGENT_SLICE", 7)
+    monkeypatch.setattr(candidates_refresh, "MEMORY_HEADROOM_MB", -1.0)  # every breath reopens
+    with Writer(data, LAYOUT, "candidates-test") as writer:
+        reopen = writer.session.reopen
+        monkeypatch.setattr(writer.session, "reopen", lambda: reopens.append(1) or reopen())
+        done = refresh_candidates(writer, LAYOUT, data, full=True)
+    assert (done.added, done.removed, done.full) == (0, 0, True), done
+    assert len(reopens) > len({agent for agent, _label in expected}) / 7
+    db = open_state(data)
+    assert set(db.execute("SELECT agent, label FROM agent_label")) == expected
+    db.close()

@@ -70,11 +70,12 @@ from query.candidate_rules import (
 from query.candidates import (
     WorkFact,
     agent_labels,
-    all_agent_labels,
+    all_agent_graphs,
     all_graph_works,
     all_work_facts,
     graph_works,
     has_open_access_works,
+    labels_in_graphs,
     said_to_be_one,
     work_facts,
     works_of_creator,
@@ -85,6 +86,9 @@ RULES_VERSION = "1"
 #: Growth of the process (MB) past which the store is reopened between slices (as the
 #: mentions' refresh: 64 MB let the x10 benchmark ingest's candidates step reach 300-309 MB).
 MEMORY_HEADROOM_MB = 32.0
+#: Agents (each with a graph typing it) whose labels a full refresh reads between two breaths
+#: (``_Run.breathe``).
+AGENT_SLICE = state.SLICE
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,18 +192,37 @@ def refresh_candidates(
 
 
 def _read_all_agents(run: _Run) -> None:
-    """Every agent's labels into the state, streamed; every block of two agents or more to compare."""
+    """Every agent's labels into the state; every block of two agents or more to compare.
+
+    The agents are listed first with the graphs typing them (one index scan, into
+    ``todo_agent``), then their labels read ``AGENT_SLICE`` of those at a time by index lookups,
+    the store let breathe between slices: one query over the whole store held what it read in
+    RocksDB's memory until its end (the x10 benchmark ingest's peak)."""
     db = run.db
-    labels = all_agent_labels(run.writer.store, run.layout)
-    rows = ((agent, label, heading(agent, label, run.minted).name) for agent, label in labels)
-    insert_streamed(db, "INSERT OR IGNORE INTO agent_label VALUES (?, ?, ?)", rows, state.SLICE)
-    db.execute(
-        "INSERT OR IGNORE INTO todo_block SELECT 'agent' || ? || name FROM agent_label WHERE name != '' "
-        "GROUP BY name HAVING COUNT(DISTINCT agent) >= 2",
-        (state.SEPARATOR,),
-    )
-    db.commit()
+    store = run.writer.store
+    insert_streamed(db, "INSERT OR IGNORE INTO todo_agent VALUES (?, ?)", all_agent_graphs(store, run.layout), state.SLICE)
+    del store  # the last reference: a reopen closes it
     run.breathe()
+    last = ("", "")
+    while pairs := db.execute(
+        "SELECT agent, graph FROM todo_agent WHERE (agent, graph) > (?, ?) ORDER BY agent, graph LIMIT ?",
+        (*last, AGENT_SLICE),
+    ).fetchall():
+        store = run.writer.store
+        labels = labels_in_graphs(store, pairs)
+        rows = [(agent, label, heading(agent, label, run.minted).name) for agent, label in labels]
+        with db:
+            db.executemany("INSERT OR IGNORE INTO agent_label VALUES (?, ?, ?)", rows)
+        last = pairs[-1]
+        del store, labels
+        run.breathe()
+    with db:
+        db.execute("DELETE FROM todo_agent")
+        db.execute(
+            "INSERT OR IGNORE INTO todo_block SELECT 'agent' || ? || name FROM agent_label WHERE name != '' "
+            "GROUP BY name HAVING COUNT(DISTINCT agent) >= 2",
+            (state.SEPARATOR,),
+        )
 
 
 def _read_all_works(run: _Run) -> None:
