@@ -48,7 +48,7 @@ import tempfile
 import time
 import zipfile
 from array import array
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,6 +80,15 @@ BROADER, COMPONENT = range(len(HIERARCHY_KINDS))
 
 #: Resources kinds (rows).
 INSTANCE, WORK = 0, 1
+
+#: Resources read between two chances to give RocksDB's memory back (``LiveStore``).
+READ_SLICE = 500
+
+#: The store to read, taken again between slices of a long read: a function that may first
+#: give back what the reads so far left in RocksDB's memory (a writer reopens its store, and
+#: the store held before is then closed), so call it holding no reference to the store. A
+#: plain ``Store`` is read in one go.
+LiveStore = Callable[[], Store]
 
 _UNIT_PROPERTIES = (
     (BF.subject, SUBJECT),
@@ -639,10 +648,27 @@ class Reading:
     touched: set[str] = field(default_factory=set)
 
 
-def _read_all(store: Store, db: sqlite3.Connection, layout: Layout) -> Reading:
+def _live(store: Store | LiveStore) -> LiveStore:
+    return (lambda: store) if isinstance(store, Store) else store
+
+
+def _read_resources(live: LiveStore, layout: Layout, iris: list[str], found: _Edges) -> None:
+    """``_read_resource`` for each of ``iris``, ``READ_SLICE`` at a time, the store taken again
+    between slices: RocksDB keeps the index and filter blocks of every table a read opens
+    until the store is closed, so reading every resource of a large store in one go made
+    the refresh's memory grow with the store (docs/benchmarks.md)."""
+    for start in range(0, len(iris), READ_SLICE):
+        store = live()
+        for iri in iris[start : start + READ_SLICE]:
+            _read_resource(store, layout, iri, found)
+        del store  # the last reference: the next ``live`` may close it
+
+
+def _read_all(live: LiveStore, db: sqlite3.Connection, layout: Layout) -> Reading:
     """A full build's reading: every record graph's Instance, and its Work."""
     rows, edits = _index_rows(db)
     links: dict[str, str] = {}
+    store = live()
     for quad in store.quads_for_pattern(None, CG.linkedInstance, None, None):
         graph = quad.graph_name
         if (
@@ -651,20 +677,19 @@ def _read_all(store: Store, db: sqlite3.Connection, layout: Layout) -> Reading:
             and isinstance(quad.object, NamedNode)
         ):
             links[graph.value] = min(quad.object.value, links.get(graph.value, quad.object.value))
+    del store
     found = _Edges()
     instances = set(links.values())
-    for iri in sorted(instances):
-        _read_resource(store, layout, iri, found)
-    for work in sorted(found.work_iris()):
-        _read_resource(store, layout, work, found)
+    _read_resources(live, layout, sorted(instances), found)
+    _read_resources(live, layout, sorted(found.work_iris()), found)
     manifest = {g: (h, links.get(g, "")) for g, h in rows.items()}
     del rows, links, instances
-    hierarchy = _read_hierarchy(store, layout)
+    hierarchy = _read_hierarchy(live(), layout)
     return Reading(layout.base, found, hierarchy, manifest, edits)
 
 
 def _read_changes(
-    previous: Projection, store: Store, db: sqlite3.Connection, layout: Layout
+    previous: Projection, live: LiveStore, db: sqlite3.Connection, layout: Layout
 ) -> Reading:
     """An update's reading: only the resources whose record graphs or unit edits changed."""
     rows, edits = _index_rows(db)
@@ -676,7 +701,7 @@ def _read_changes(
     }  # fmt: skip
     changed = [g for g, h in rows.items() if not h or old.get(g, (None,))[0] != h]
     gone = [g for g in old if g not in rows]
-    new_links = _instances_of_graphs(store, changed)
+    new_links = _instances_of_graphs(live(), changed)
     touched: set[str] = {old[g][1] for g in (*changed, *gone) if g in old and old[g][1]}
     touched |= set(new_links.values())
     old_edits = set(previous.edits.tolist())
@@ -688,14 +713,13 @@ def _read_changes(
     works = previous.instance_work[at[at >= 0]]
     touched.update(resources[works[works >= 0]].tolist())
     fresh = _Edges()
-    for iri in sorted(touched):
-        _read_resource(store, layout, iri, fresh)
+    _read_resources(live, layout, sorted(touched), fresh)
     works_now = {w for w in fresh.work_iris() if w not in touched}
-    for iri in sorted(works_now):  # an Instance now of another Work: that Work is read again too
-        _read_resource(store, layout, iri, fresh)
+    # an Instance now of another Work: that Work is read again too
+    _read_resources(live, layout, sorted(works_now), fresh)
     touched |= works_now
     keep = ~_rows_of(resources, touched)
-    hierarchy = _read_hierarchy(store, layout)
+    hierarchy = _read_hierarchy(live(), layout)
     manifest = {g: (h, new_links.get(g, old.get(g, ("", ""))[1])) for g, h in rows.items()}
     return Reading(layout.base, fresh, hierarchy, manifest, edits, previous, keep, touched)
 
@@ -726,14 +750,14 @@ def _assembled(reading: Reading) -> Projection:
 
 def build(store: Store, db: sqlite3.Connection, layout: Layout) -> Projection:
     """A full build: every record graph's Instance, and its Work, read from ``store``."""
-    return _assembled(_read_all(store, db, layout))
+    return _assembled(_read_all(_live(store), db, layout))
 
 
 def update(
     previous: Projection, store: Store, db: sqlite3.Connection, layout: Layout
 ) -> Projection:
     """``previous`` brought up to the store's state, reading only what changed (module docstring)."""
-    return _assembled(_read_changes(previous, store, db, layout))
+    return _assembled(_read_changes(previous, _live(store), db, layout))
 
 
 @dataclass
@@ -760,22 +784,27 @@ class PendingRefresh:
 
 
 def read(
-    store: Store, db: sqlite3.Connection, layout: Layout, data_dir: Path | str, token: str | None
+    store: Store | LiveStore,
+    db: sqlite3.Connection,
+    layout: Layout,
+    data_dir: Path | str,
+    token: str | None,
 ) -> PendingRefresh:
     """What a refresh reads from the store: ``token``'s projection (the one the store's derived
     graph names) and what changed since, or everything when there is none to trust. Then
     ``assemble`` makes the projection of the store now; it is not saved: the caller saves it
     once the derived graph that names it is written (``save``). Two steps, so that a writer
-    can give back the memory of what was read before the arrays are assembled."""
+    can give back the memory of what was read before the arrays are assembled; ``store`` as a
+    ``LiveStore``, it can give it back during the reading too, between slices of resources."""
     started = time.perf_counter()
     previous = load(data_dir, token) if token else None
     if previous is not None and previous.base != layout.base:
         previous = None
     if previous is None:
         reason = "no projection matches the store" if token else "the store has no projection yet"
-        reading = _read_all(store, db, layout)
+        reading = _read_all(_live(store), db, layout)
         return PendingRefresh(reading, True, reason, time.perf_counter() - started)
-    reading = _read_changes(previous, store, db, layout)
+    reading = _read_changes(previous, _live(store), db, layout)
     return PendingRefresh(reading, False, "updated", time.perf_counter() - started)
 
 

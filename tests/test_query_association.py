@@ -406,6 +406,58 @@ def test_a_store_without_a_trusted_projection_is_rebuilt(tmp_path: Path) -> None
     assert derived_state(data_dir)[0].same_as(derived_state(fresh)[0])
 
 
+def test_a_refresh_that_reopens_the_store_between_every_slice_writes_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reading in slices and a full build's writing between bulk loads take the store again
+    (``graph.projection.LiveStore``), and ``_Breath`` reopens it past its headroom: forced to
+    reopen at every slice of 7 resources and after every 300 quads, a first build, an update
+    and a full rebuild over the graph held (with a stale source to remove) write what a refresh
+    that never reopens writes (and no reference to a closed store is left behind: a reopen
+    then fails on the lock)."""
+    import graph.derived
+    import graph.projection
+    import web.association_build as build
+    from graph.store import StoreSession
+
+    first, second = [PRINCETON], [GWU]
+    plain = tmp_path / "plain"
+    ingest(plain, first)
+    ingest(plain, second)
+    reopens: list[int] = []
+    reopen = StoreSession.reopen
+
+    def counted(session: StoreSession) -> object:
+        reopens.append(1)
+        return reopen(session)
+
+    monkeypatch.setattr(StoreSession, "reopen", counted)
+    monkeypatch.setattr(graph.projection, "READ_SLICE", 7)
+    monkeypatch.setattr(graph.derived, "HELD_SLICE", 3)
+    monkeypatch.setattr(graph.derived, "BATCH_QUADS", 300)
+    monkeypatch.setattr(build, "MEMORY_HEADROOM_MB", -1e9)  # past it at every call
+    sliced = tmp_path / "sliced"
+    ingest(sliced, first)  # a first build
+    assert len(reopens) > 20
+    ingest(sliced, second)  # an update
+    (p1, q1), (p2, q2) = derived_state(sliced), derived_state(plain)
+    assert p1 is not None and p2 is not None and p1.same_as(p2) and p1.token == p2.token
+    assert len(q1) > 1000 and q1 == q2
+    # a node of a source that is no work (as a work deleted leaves): a full build removes it
+    from graph.derived import ReasonStated, _quads
+    from graph.writer import Writer
+    from ingest import PIPELINE_VERSION
+
+    reason = (ReasonStated(BASE + "concept/x"),)
+    stale = AssociationNode(BASE + "work/gone", BASE + "work/other", 1, 0.5, reason)
+    with Writer(sliced, LAYOUT, PIPELINE_VERSION) as writer:
+        writer.store.extend(_quads(LAYOUT, stale))
+        writer.session.changed = True  # a checkpoint that holds it
+    assert len(derived_state(sliced)[1]) > len(q2)
+    assert full_rebuild_writes(sliced) == 0  # the graph held read back source by source
+    assert derived_state(sliced)[1] == q2
+
+
 # ------------------------------------------------------------ shared records (translations)
 
 

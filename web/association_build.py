@@ -27,10 +27,12 @@ from __future__ import annotations
 
 import gc
 import time
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from pyoxigraph import Store
 
 from graph.derived import (
@@ -84,6 +86,10 @@ def refresh_associations(
     ingest left in the heap and in RocksDB's tables), gives back what reading the projection
     freed, and gives everything back at its end, before the checkpoint; each only when the
     process holds more than the writer's memory budget (``release_memory_past_budget``).
+    In between, the reading (500 resources at a time) and a full build's writing (one bulk
+    load at a time) take the store again from ``_Breath``, which reopens it whenever the
+    process has grown by ``MEMORY_HEADROOM_MB``: what RocksDB keeps of the tables read and
+    loaded would otherwise grow with the store (+150 MB at x40 open-access records).
     """
     writer.release_memory_past_budget()
     done = _refresh(writer, layout, data_dir, full)  # its store and readers end with it
@@ -91,15 +97,43 @@ def refresh_associations(
     return done
 
 
-def _read(writer: Writer, layout: Layout, data_dir: Path, full: bool) -> tuple[PendingRefresh, str]:
-    """The projection's reading, and the token the derived graph states (its frame holds the
-    store, and ends before the store is reopened)."""
+#: Growth of the process (MB) past which the store is reopened between slices of the reading
+#: and between the full build's bulk loads (as the match candidates' and the mentions' refreshes).
+MEMORY_HEADROOM_MB = 32.0
+
+
+class _Breath:
+    """The writer's store, taken again between slices of a long read or write
+    (``graph.projection.LiveStore``): reopened first once the process has grown by
+    ``MEMORY_HEADROOM_MB`` since the last time, so that what RocksDB keeps of the tables
+    read or loaded (their index and filter blocks, until the store is closed) does not
+    add up with the size of the store. Call it holding no reference to the store."""
+
+    def __init__(self, writer: Writer) -> None:
+        self.writer = writer
+        self.floor = resident_memory_mb() or 0.0
+        self.reopened = 0
+
+    def __call__(self) -> Store:
+        if (resident_memory_mb() or 0.0) > self.floor + MEMORY_HEADROOM_MB:
+            release_freed_memory()
+            self.writer.session.reopen()
+            self.reopened += 1
+            self.floor = resident_memory_mb() or self.floor
+        return self.writer.store
+
+
+def _read(
+    writer: Writer, layout: Layout, data_dir: Path, full: bool, breath: _Breath
+) -> tuple[PendingRefresh, str]:
+    """The projection's reading, in slices (``breath``), and the token the derived graph states."""
     token = None if full else read_token(writer.store, layout)
-    return read(writer.store, writer.session.index.db, layout, data_dir, token), token or ""
+    return read(breath, writer.session.index.db, layout, data_dir, token), token or ""
 
 
 def _refresh(writer: Writer, layout: Layout, data_dir: Path, full: bool) -> AssociationRefresh:
-    pending, token = _read(writer, layout, data_dir, full)
+    breath = _Breath(writer)
+    pending, token = _read(writer, layout, data_dir, full, breath)
     # RocksDB's memory for the tables just read goes back before the arrays are assembled
     writer.release_memory_past_budget()
     done = assemble(pending)
@@ -115,17 +149,13 @@ def _refresh(writer: Writer, layout: Layout, data_dir: Path, full: bool) -> Asso
     index = AssociationIndex(projection)
     if previous is None:
         explainer = _Explainer(index)
-        kept: dict[int, list[tuple[int, float]]] = {}
+        kept = _Kept()
         token_stated = projection.token
-        written = rebuild_associations(writer.store, layout, token_stated, explainer.stream(kept))
+        breath.floor = resident_memory_mb() or breath.floor  # the index's, not the reads'
+        written = rebuild_associations(breath, layout, token_stated, explainer.stream(kept))
         lists_seconds, write_started = explainer.seconds, started + explainer.seconds
-        projection.set_lists(
-            {
-                int(index.works[s]): [(int(index.works[t]), x) for t, x in items]
-                for s, items in kept.items()
-            }
-        )
-        listed, changed, explained = len(index.works), len(kept), explainer.explained
+        projection.list_source, projection.list_target, projection.list_score = kept.rows(index)
+        listed, changed, explained = len(index.works), kept.lists, explainer.explained
     else:
         before = AssociationIndex(previous)
         relisting = index.relist(
@@ -284,9 +314,7 @@ class _Explainer:
             reasons=tuple(map(_reason, paths)),
         )
 
-    def stream(
-        self, kept: dict[int, list[tuple[int, float]]]
-    ) -> Iterator[tuple[str, list[AssociationNode]]]:
+    def stream(self, kept: _Kept) -> Iterator[tuple[str, list[AssociationNode]]]:
         """Every work's list with its nodes, one at a time (a full build: memory for one list, not
         all of them); each non-empty list is also put in ``kept``; ``seconds`` counts the time
         spent here (scores and explanations), not in the writer that consumes the stream."""
@@ -295,11 +323,37 @@ class _Explainer:
         for source, works, scores in index.score_rows(range(len(index.works))):
             items = index.best(source, works, scores, TOP_K)
             if items:
-                kept[source] = items
+                kept.add(source, items)
             nodes = [self.node(source, t, rank, x) for rank, (t, x) in enumerate(items, start=1)]
             self.seconds += time.perf_counter() - clock
             yield index.work_iri(source), nodes
             clock = time.perf_counter()
+
+
+class _Kept:
+    """A full build's lists as the projection keeps them, in arrays of numbers as they are made
+    (sources ascending, as ``Explainer.stream`` gives them): ten per work as Python lists of
+    tuples took about 1 KB a work until the build's end."""
+
+    def __init__(self) -> None:
+        self.source, self.target, self.score = array("q"), array("q"), array("d")
+        self.lists = 0
+
+    def add(self, source: int, items: list[tuple[int, float]]) -> None:
+        self.lists += 1
+        for target, score in items:
+            self.source.append(source)
+            self.target.append(target)
+            self.score.append(score)
+
+    def rows(self, index: AssociationIndex) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``Projection.list_*``: rows of the projection's resources, and the scores."""
+        works = index.works
+        return (
+            works[np.frombuffer(self.source, dtype=np.int64)].astype(np.int32),
+            works[np.frombuffer(self.target, dtype=np.int64)].astype(np.int32),
+            np.frombuffer(self.score, dtype=np.float64).copy(),
+        )
 
 
 def projection_of(store: Store, layout: Layout, data_dir: Path) -> Projection | None:
