@@ -82,4 +82,13 @@ def guard_forkserver() -> None:
         return
     exit_when_orphaned(int(server))
     forkserver = os.getpid()
-    os.register_at_fork(after_in_child=lambda: die_with_parent(forkserver))
+    forking = [0]  # who is forking: the hooks are inherited, and a worker's own child is not tied
+
+    def note_forking() -> None:
+        forking[0] = os.getpid()
+
+    def tie_child() -> None:
+        if forking[0] == forkserver:
+            die_with_parent(forkserver)
+
+    os.register_at_fork(before=note_forking, after_in_child=tie_child)

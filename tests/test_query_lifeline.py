@@ -114,3 +114,35 @@ def test_a_worker_ends_when_its_forkserver_is_killed() -> None:
     finally:
         server.kill()
         server.wait()
+
+
+#: A stand-in forkserver whose worker forks a child of its own (the fork hooks are inherited).
+NESTED = """
+import os, sys, time
+import query.forkserver_preload
+worker = os.fork()
+if worker == 0:
+    grandchild = os.fork()
+    if grandchild == 0:
+        time.sleep(60)
+        os._exit(0)
+    print(os.getpid(), grandchild, flush=True)
+    time.sleep(60)
+    os._exit(0)
+time.sleep(60)
+"""
+
+
+def test_a_child_of_a_worker_is_not_tied_to_the_forkserver() -> None:
+    """Only what the forkserver forks is tied to it: a worker's own child lives with the worker."""
+    env = dict(os.environ, **{FORKSERVER_PARENT_VARIABLE: str(os.getpid())})
+    forkserver = start(NESTED, env)
+    try:
+        worker, grandchild = (int(pid) for pid in forkserver.stdout.readline().split())
+        time.sleep(0.5)
+        assert running(worker) and running(grandchild)
+    finally:
+        forkserver.kill()
+        forkserver.wait()
+    assert ended_within([worker], 3)  # the worker, tied, goes with the forkserver
+    os.kill(grandchild, signal.SIGKILL)

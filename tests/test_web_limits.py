@@ -30,6 +30,7 @@ import requests
 from conftest import ROOT
 from flask import Flask
 from test_query_execution import alive, gone_within
+from test_query_lifeline import running
 from waitress.server import create_server as waitress_server
 from web_fixtures import BASE, build_data_dir, settings_for
 
@@ -354,14 +355,6 @@ def check_stop_closes_sockets_in_loop() -> None:
 def _hello(_environ: dict, start_response) -> list[bytes]:  # WSGI
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "5")])
     return [b"hello"]
-
-
-def running(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state not in ("Z", "X")
 
 
 def lives_for(server: int) -> set[int]:
