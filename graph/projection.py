@@ -157,13 +157,6 @@ class Projection:
             found.setdefault(source, []).append((target, score))
         return found
 
-    def set_lists(self, lists: dict[int, list[tuple[int, float]]]) -> None:
-        """Keep ``lists`` ({source row: [(target row, score), ...]}; empty lists are left out)."""
-        sources = sorted(s for s, items in lists.items() if items)
-        self.list_source = np.array([s for s in sources for _ in lists[s]], dtype=np.int32)
-        self.list_target = np.array([t for s in sources for t, _ in lists[s]], dtype=np.int32)
-        self.list_score = np.array([x for s in sources for _, x in lists[s]], dtype=np.float64)
-
 
 _ARRAYS = (
     "resources", "resource_kind", "instance_work", "units", "edge_resource", "edge_unit",
