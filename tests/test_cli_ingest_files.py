@@ -8,11 +8,13 @@ here, in the test's own folder.
 from __future__ import annotations
 
 import csv
+import io
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import unicodedata
 from pathlib import Path
@@ -231,3 +233,58 @@ def test_every_name_has_one_printable_label_that_gives_its_bytes_back(name: byte
     assert not any(unicodedata.category(char) == "Cc" for char in label)  # no control character
     assert label_bytes(label) == name
     assert file_label(os.fsdecode(name)) == label  # the same name as bytes or as Python's str
+
+
+class _SpoolWatch(io.StringIO):
+    """A report file that notes, each time the ingest writes to it, the pipe folders that exist."""
+
+    def __init__(self, folder: Path, prefix: str) -> None:
+        super().__init__()
+        self.folder = folder
+        self.prefix = prefix
+        self.seen: set[str] = set()
+
+    def write(self, text: str) -> int:
+        self.seen |= {path.name for path in self.folder.glob(f"{self.prefix}*")}
+        return super().write(text)
+
+
+@pytest.mark.parametrize("through_a_pipe", [False, True], ids=["a file", "a pipe"])
+def test_a_folder_for_pipes_is_made_only_for_a_pipe_and_removed_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, through_a_pipe: bool
+) -> None:
+    """Before, every ingest made an empty temporary folder, and one killed with ``kill -9``
+    (which removes nothing) left it behind: 29 of them in /tmp after a day of tests."""
+    from web.config import load_settings
+    from web.ingest_command import SPOOL_PREFIX, run_ingest
+
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    # 3 records rejected (written to the report during the run), then more than a
+    # pipe's buffer, so that the writer below is still writing when the ingest opens it
+    records = BAD_RECORDS.read_bytes() + (GEORGE_ELIOT.read_bytes() + NATURE.read_bytes()) * 40
+    assert len(records) > 64 * 1024
+    given = tmp_path / "records.mrc"
+    if not through_a_pipe:
+        given.write_bytes(records)
+    else:
+        os.mkfifo(given)
+        writer_end = os.open(given, os.O_RDWR)  # a writer before the ingest opens the pipe
+
+        def feed() -> None:
+            with os.fdopen(writer_end, "wb") as pipe:
+                pipe.write(records)
+
+        threading.Thread(target=feed, daemon=True).start()
+    watch = _SpoolWatch(temporary, SPOOL_PREFIX)
+    report = run_ingest(
+        load_settings(env={}, data_dir=tmp_path / "data"),
+        [given],
+        workers=1,
+        report_file=watch,
+        associations=False,
+    )
+    assert report.rejected == 3 and watch.getvalue(), watch.getvalue()  # written during the run
+    assert bool(watch.seen) is through_a_pipe, watch.seen
+    assert list(temporary.iterdir()) == []

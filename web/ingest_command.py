@@ -12,7 +12,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -22,7 +22,7 @@ import click
 from graph.compaction import INGEST_COMPACTION_NICE
 from graph.writer import BatchResult, Writer
 from ingest import PIPELINE_VERSION
-from ingest.files import file_label
+from ingest.files import file_label, is_pipe
 from ingest.iri import IriMinter
 from ingest.model import Position, RecordGraph, Rejected
 from ingest.pipeline import default_workers, input_files, mapped_items
@@ -120,6 +120,9 @@ class Checkpoint:
 #: The longest a ``Checkpoint`` waits for its batch to fill before it is written anyway.
 CHECKPOINT_SECONDS = 30.0
 
+#: The prefix of the temporary folder that named pipes given to an ingest are copied into.
+SPOOL_PREFIX = "catalograph-pipes-"
+
 
 def run_ingest(
     settings: Settings,
@@ -140,14 +143,19 @@ def run_ingest(
     off only for a benchmark that times that step on its own.
 
     Named pipes among ``paths`` are copied to a temporary folder first
-    (``ingest.files``), which is removed at the end. ``on_stall``: see
+    (``ingest.files``), which is removed at the end; the folder is made only
+    when a pipe is given, so that an ingest killed with ``kill -9`` (which
+    removes nothing) leaves no empty folder behind. ``on_stall``: see
     ``graph.store.StoreSession`` (the command ends its process).
     """
-    with tempfile.TemporaryDirectory(prefix="catalograph-pipes-") as spool:
+    with ExitStack() as cleanup:
+        spool = None
+        if any(is_pipe(Path(path)) for path in paths):
+            spool = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix=SPOOL_PREFIX)))
         return _run_ingest(
             settings,
             paths,
-            spool=Path(spool),
+            spool=spool,
             format_name=format_name,
             default_source=default_source,
             workers=workers,
@@ -163,7 +171,7 @@ def _run_ingest(
     settings: Settings,
     paths: list[Path],
     *,
-    spool: Path,
+    spool: Path | None,
     format_name: str | None,
     default_source: str,
     workers: int | None,
