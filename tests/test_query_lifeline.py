@@ -23,14 +23,24 @@ from conftest import ROOT
 from query.lifeline import FORKSERVER_PARENT_VARIABLE
 
 #: A stand-in forkserver: tied by the preload, then forks a worker, says both pids, waits.
+#: Given ``nested``, the worker forks a child of its own (the fork hooks are inherited) and
+#: says its own pid and its child's instead.
 FORKSERVER = """
 import os, sys, time
 import query.forkserver_preload
+nested = sys.argv[1:] == ["nested"]
 worker = os.fork()
 if worker == 0:
+    if nested:
+        grandchild = os.fork()
+        if grandchild == 0:
+            time.sleep(60)
+            os._exit(0)
+        print(os.getpid(), grandchild, flush=True)
     time.sleep(60)
     os._exit(0)
-print(os.getpid(), worker, flush=True)
+if not nested:
+    print(os.getpid(), worker, flush=True)
 time.sleep(60)
 """
 
@@ -61,9 +71,9 @@ def ended_within(pids: list[int], seconds: float) -> bool:
     return not any(running(pid) for pid in pids)
 
 
-def start(code: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+def start(code: str, env: dict[str, str] | None = None, *args: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", code, *args], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
     )
 
 
@@ -116,27 +126,10 @@ def test_a_worker_ends_when_its_forkserver_is_killed() -> None:
         server.wait()
 
 
-#: A stand-in forkserver whose worker forks a child of its own (the fork hooks are inherited).
-NESTED = """
-import os, sys, time
-import query.forkserver_preload
-worker = os.fork()
-if worker == 0:
-    grandchild = os.fork()
-    if grandchild == 0:
-        time.sleep(60)
-        os._exit(0)
-    print(os.getpid(), grandchild, flush=True)
-    time.sleep(60)
-    os._exit(0)
-time.sleep(60)
-"""
-
-
 def test_a_child_of_a_worker_is_not_tied_to_the_forkserver() -> None:
     """Only what the forkserver forks is tied to it: a worker's own child lives with the worker."""
     env = dict(os.environ, **{FORKSERVER_PARENT_VARIABLE: str(os.getpid())})
-    forkserver = start(NESTED, env)
+    forkserver = start(FORKSERVER, env, "nested")
     try:
         worker, grandchild = (int(pid) for pid in forkserver.stdout.readline().split())
         time.sleep(0.5)
