@@ -51,16 +51,20 @@ no token, which the next session rebuilds whole instead of trusting.
 from __future__ import annotations
 
 import hashlib
+import io
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from itertools import chain, islice
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from pyoxigraph import Literal, NamedNode, Quad, Store
+from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store, parse
 
 from graph.projection import LiveStore
 from ontology.layout import Layout
 from ontology.namespaces import CG, RDF, XSD
+
+if TYPE_CHECKING:
+    from collections.abc import Buffer
 
 ASSOCIATIONS = "derived/associations"
 #: New association quads written at once (a bulk load, or a transaction when fewer). Pyoxigraph's
@@ -117,8 +121,12 @@ def _graph_named(graphs: str) -> NamedNode:
 
 
 def node_iri(layout: Layout, source: str, target: str) -> NamedNode:
+    return NamedNode(_node_value(layout, source, target))
+
+
+def _node_value(layout: Layout, source: str, target: str) -> str:
     digest = hashlib.blake2b(f"{source}\n{target}".encode(), digest_size=12).hexdigest()
-    return NamedNode(f"{associations_graph(layout).value}#a{digest}")
+    return f"{associations_graph(layout).value}#a{digest}"
 
 
 def decimal(score: float) -> Literal:
@@ -127,16 +135,11 @@ def decimal(score: float) -> Literal:
     >>> decimal(0.5).value, decimal(0.151706538).value, decimal(1.0).value
     ('0.5', '0.151706538', '1')
     """
-    text = f"{score:.9f}".rstrip("0").rstrip(".")
-    return Literal(text or "0", datatype=_DECIMAL)
+    return Literal(_decimal_text(score), datatype=XSD.decimal)
 
 
-_DECIMAL = XSD.decimal
-_RANKS = [Literal(str(rank), datatype=XSD.integer) for rank in range(32)]
-
-
-def _rank(rank: int) -> Literal:
-    return _RANKS[rank] if rank < len(_RANKS) else Literal(str(rank), datatype=XSD.integer)
+def _decimal_text(score: float) -> str:
+    return f"{score:.9f}".rstrip("0").rstrip(".") or "0"
 
 
 def read_token(store: Store, layout: Layout) -> str | None:
@@ -148,40 +151,74 @@ def read_token(store: Store, layout: Layout) -> str | None:
     return None
 
 
-_TYPE, _ASSOCIATION, _SOURCE, _TARGET = RDF.type, CG.Association, CG.source, CG.target
-_RANK, _SCORE, _EXPLAINED_BY, _HAS_REASON = CG.rank, CG.score, CG.explainedBy, CG.hasReason
-_REASON_UNIT, _THROUGH = CG.reasonUnit, CG.through
+_HAS_REASON = CG.hasReason
 
 
-@lru_cache(maxsize=1 << 16)
-def _named(iri: str) -> NamedNode:
-    """A work's or a unit's term (the same few thousand recur across an update's nodes)."""
-    return NamedNode(iri)
+def _lines(layout: Layout, node: AssociationNode) -> list[str]:
+    """The statements of ``node`` as N-Quads lines: what an update loads (``_add_lines``) and removes.
+
+    Text, not ``Quad`` objects: making a ``Quad`` in Python validates each IRI again and, for a
+    literal object, builds two error messages while pyoxigraph tries the other kinds of term
+    first (a third of the update's quad making went to those messages, measured with py-spy);
+    the lines are parsed by pyoxigraph's own reader instead, in Rust. Every IRI written here
+    is one the store gave (works, units) or made by ``node_iri``: none can hold ``>`` or a
+    space, which pyoxigraph refuses in any IRI.
+    """
+    graph = _graph_text(layout.graphs)
+    part_of = _node_value(layout, node.source, node.target)
+    subject = f"<{part_of}>"
+    lines = [
+        f"{subject} {_T_TYPE} {_T_ASSOCIATION} {graph} .\n",
+        f"{subject} {_T_SOURCE} <{node.source}> {graph} .\n",
+        f"{subject} {_T_TARGET} <{node.target}> {graph} .\n",
+        f'{subject} {_T_RANK} "{node.rank}"^^{_T_INTEGER} {graph} .\n',
+        f'{subject} {_T_SCORE} "{_decimal_text(node.score)}"^^{_T_DECIMAL} {graph} .\n',
+    ]
+    stated: set[str] = set()
+    for number, reason in enumerate(node.reasons, start=1):
+        unit = f"<{reason.unit}>"
+        if reason.unit not in stated:  # cg:explainedBy: each unit once
+            stated.add(reason.unit)
+            lines.append(f"{subject} {_T_EXPLAINED_BY} {unit} {graph} .\n")
+        part = f"<{part_of}-{number}>"
+        lines.append(f"{subject} {_T_HAS_REASON} {part} {graph} .\n")
+        lines.append(f"{part} {_T_REASON_UNIT} {unit} {graph} .\n")
+        if reason.through is not None:
+            lines.append(f"{part} {_T_THROUGH} <{reason.through}> {graph} .\n")
+    return lines
+
+
+def _rank_line(layout: Layout, source: str, target: str, rank: int) -> str:
+    subject = _node_value(layout, source, target)
+    return f'<{subject}> {_T_RANK} "{rank}"^^{_T_INTEGER} {_graph_text(layout.graphs)} .\n'
+
+
+def _score_line(layout: Layout, source: str, target: str, score: float) -> str:
+    subject, value = _node_value(layout, source, target), _decimal_text(score)
+    return f'<{subject}> {_T_SCORE} "{value}"^^{_T_DECIMAL} {_graph_text(layout.graphs)} .\n'
 
 
 def _quads(layout: Layout, node: AssociationNode) -> list[Quad]:
-    graph = associations_graph(layout)
-    subject = node_iri(layout, node.source, node.target)
-    quads = [
-        Quad(subject, _TYPE, _ASSOCIATION, graph),
-        Quad(subject, _SOURCE, _named(node.source), graph),
-        Quad(subject, _TARGET, _named(node.target), graph),
-        Quad(subject, _RANK, _rank(node.rank), graph),
-        Quad(subject, _SCORE, decimal(node.score), graph),
-    ]
-    stated: set[str] = set()
-    part_of = subject.value
-    for number, reason in enumerate(node.reasons, start=1):
-        unit = _named(reason.unit)
-        if reason.unit not in stated:  # cg:explainedBy: each unit once
-            stated.add(reason.unit)
-            quads.append(Quad(subject, _EXPLAINED_BY, unit, graph))
-        part = NamedNode(f"{part_of}-{number}")
-        quads.append(Quad(subject, _HAS_REASON, part, graph))
-        quads.append(Quad(part, _REASON_UNIT, unit, graph))
-        if reason.through is not None:
-            quads.append(Quad(part, _THROUGH, _named(reason.through), graph))
-    return quads
+    """The statements of ``node`` as quads (a full build compares them with what is held)."""
+    return _parsed(_lines(layout, node))
+
+
+def _parsed(lines: Iterable[str]) -> list[Quad]:
+    return list(parse("".join(lines).encode(), format=RdfFormat.N_QUADS, lenient=True))
+
+
+@lru_cache(maxsize=8)
+def _graph_text(graphs: str) -> str:
+    return str(_graph_named(graphs))
+
+
+_T_TYPE, _T_ASSOCIATION, _T_SOURCE, _T_TARGET, _T_RANK, _T_SCORE = (
+    str(t) for t in (RDF.type, CG.Association, CG.source, CG.target, CG.rank, CG.score)
+)
+_T_EXPLAINED_BY, _T_HAS_REASON, _T_REASON_UNIT, _T_THROUGH = (
+    str(t) for t in (CG.explainedBy, CG.hasReason, CG.reasonUnit, CG.through)
+)
+_T_INTEGER, _T_DECIMAL = str(XSD.integer), str(XSD.decimal)
 
 
 def _node_quads(store: Store, subject: NamedNode, graph: NamedNode) -> set[Quad]:
@@ -299,27 +336,42 @@ def update_associations(
     """
     graph = associations_graph(layout)
     _drop_token(store, graph)
-    remove = store.remove
+    gone: list[str] = []  # lines of the quads that go, removed a slice at a time
+    come: list[str] = []  # lines of the new quads of the nodes held, made with their removals
     for node in dropped:
-        for quad in _quads(layout, node):
-            remove(quad)
-    pending: list[Quad] = []  # the new quads of the nodes held, made with their removals
+        gone.extend(_lines(layout, node))
+        _remove_past(store, gone, REMOVE_SLICE)
     for moved in restated:
-        subject = node_iri(layout, moved.source, moved.target)
+        source, target = moved.source, moved.target
         if moved.old_rank != moved.new_rank:
-            remove(Quad(subject, _RANK, _rank(moved.old_rank), graph))
-            pending.append(Quad(subject, _RANK, _rank(moved.new_rank), graph))
+            gone.append(_rank_line(layout, source, target, moved.old_rank))
+            come.append(_rank_line(layout, source, target, moved.new_rank))
         if moved.old_score != moved.new_score:
-            remove(Quad(subject, _SCORE, decimal(moved.old_score), graph))
-            pending.append(Quad(subject, _SCORE, decimal(moved.new_score), graph))
+            gone.append(_score_line(layout, source, target, moved.old_score))
+            come.append(_score_line(layout, source, target, moved.new_score))
+        _remove_past(store, gone, REMOVE_SLICE)
     for held, node in changed:
-        before, after = set(_quads(layout, held)), _quads(layout, node)
-        for quad in before.difference(after):
-            remove(quad)
-        pending.extend(q for q in after if q not in before)
-    added = _add(store, chain(pending, (q for node in new for q in _quads(layout, node))))
+        before, after = set(_lines(layout, held)), _lines(layout, node)
+        gone.extend(before.difference(after))
+        come.extend(line for line in after if line not in before)
+        _remove_past(store, gone, REMOVE_SLICE)
+    _remove_past(store, gone, 0)
+    added = _add_lines(store, chain(come, (line for node in new for line in _lines(layout, node))))
     _state_token(store, graph, token)
     return added
+
+
+#: Lines of quads to remove parsed and removed at a time (about 2 MB of text).
+REMOVE_SLICE = 10_000
+
+
+def _remove_past(store: Store, lines: list[str], slice_size: int) -> None:
+    """Remove the quads of ``lines`` and clear it, once it holds more than ``slice_size``."""
+    if len(lines) > slice_size:
+        remove = store.remove
+        for quad in _parsed(lines):
+            remove(quad)
+        lines.clear()
 
 
 #: An update's new quads go in bulk loads of at most this many (one load for the 104,255 quads
@@ -331,38 +383,52 @@ def update_associations(
 UPDATE_BATCH_QUADS = 200_000
 
 
-def _add(store: Store, quads: Iterable[Quad], batch: int | None = None) -> int:
-    """Add ``quads`` (an iterable consumed once): fewer than ``BULK_FROM`` in one transaction,
-    more in bulk loads of up to ``batch`` (``UPDATE_BATCH_QUADS``) each. Returns how many."""
+def _add_lines(store: Store, lines: Iterable[str], batch: int | None = None) -> int:
+    """Add the quads of ``lines`` (N-Quads lines, an iterable consumed once): fewer than
+    ``BULK_FROM`` in one transaction, more in bulk loads of up to ``batch``
+    (``UPDATE_BATCH_QUADS``) each, which read the lines as they are made (``_LineReader``)
+    rather than from one text held whole. Returns how many."""
     batch = max(batch or UPDATE_BATCH_QUADS, BULK_FROM)
-    stream = iter(quads)
+    stream = iter(lines)
     added = 0
     while True:
         head = list(islice(stream, BULK_FROM))
         if len(head) < BULK_FROM:
             if head:
-                store.extend(head)
+                store.load("".join(head).encode(), format=RdfFormat.N_QUADS, lenient=True)
             return added + len(head)
-        counted = _Counted(chain(head, islice(stream, batch - BULK_FROM)))
+        reader = _LineReader(chain(head, islice(stream, batch - BULK_FROM)))
         del head
-        store.bulk_extend(counted)
-        added += counted.count
+        store.bulk_load(reader, format=RdfFormat.N_QUADS, lenient=True)
+        added += reader.lines
 
 
-class _Counted:
-    """An iterator of quads that counts what it gave (``bulk_extend`` says nothing)."""
+class _LineReader(io.RawIOBase):
+    """A binary file over N-Quads lines made on demand, counting them (a bulk load's input)."""
 
-    def __init__(self, quads: Iterator[Quad]) -> None:
-        self._quads = quads
-        self.count = 0
+    def __init__(self, lines: Iterator[str]) -> None:
+        super().__init__()
+        self._lines = lines
+        self._pending = b""
+        self.lines = 0
 
-    def __iter__(self) -> Iterator[Quad]:
-        return self
+    def readable(self) -> bool:
+        return True
 
-    def __next__(self) -> Quad:
-        quad = next(self._quads)
-        self.count += 1
-        return quad
+    def readinto(self, buffer: Buffer) -> int:
+        wanted = len(buffer)  # type: ignore[arg-type]
+        chunks, size = [self._pending], len(self._pending)
+        for line in self._lines:
+            encoded = line.encode()
+            chunks.append(encoded)
+            size += len(encoded)
+            self.lines += 1
+            if size >= wanted:
+                break
+        data = b"".join(chunks)
+        given, self._pending = data[:wanted], data[wanted:]
+        buffer[: len(given)] = given  # type: ignore[index]
+        return len(given)
 
 
 #: Sources whose nodes are read back (a full build over a graph that holds nodes) between two

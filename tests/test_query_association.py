@@ -347,29 +347,27 @@ def full_rebuild_writes(data_dir: Path) -> int:
 
 
 def test_an_update_writes_its_new_quads_in_few_loads_and_makes_room_first(tmp_path: Path) -> None:
-    """``graph.derived._add``: quads from a stream, in bulk loads of up to ``batch`` and the rest in
+    """``graph.derived._add_lines``: quads from a stream of N-Quads lines, in bulk loads of up to ``batch`` and the rest in
     a transaction, every one counted; ``_room_to_write``: past the writer's budget the store is
     reopened (the one handed back is live), under it the same store is kept."""
     from pyoxigraph import Literal, Quad, Store
 
-    from graph.derived import BULK_FROM, _add
+    from graph.derived import BULK_FROM, _add_lines
     from graph.writer import Writer
     from ingest import PIPELINE_VERSION
     from web.association_build import _Edits, _room_to_write
 
     graph, p = associations_graph(LAYOUT), NamedNode(CG.rank.value)
     count = 2 * BULK_FROM + 7  # two bulk loads of BULK_FROM, seven quads in a transaction
-    quads = (
-        Quad(NamedNode(f"{graph.value}#a{n}"), p, Literal(str(n)), graph) for n in range(count)
-    )
+    lines = (f'<{graph.value}#a{n}> {p} "{n}" {graph} .\n' for n in range(count))
     store = Store()
-    assert _add(store, quads, batch=BULK_FROM) == count
+    assert _add_lines(store, lines, batch=BULK_FROM) == count
     assert (
         len(store) == count
         and Quad(NamedNode(f"{graph.value}#a{count - 1}"), p, Literal(str(count - 1)), graph)
         in store
     )
-    assert _add(store, iter(())) == 0
+    assert _add_lines(store, iter(())) == 0
 
     node = AssociationNode(BASE + "work/a", BASE + "work/b", 1, 0.5, ())
     with Writer(tmp_path / "data", LAYOUT, PIPELINE_VERSION, memory_budget_mb=None) as writer:
