@@ -80,6 +80,26 @@ def remove_orphans(store_dir: Path) -> list[str]:
     return removed
 
 
+#: RocksDB's old information logs kept in the store's folder (``prune_info_logs``).
+INFO_LOGS_KEPT = 10
+
+
+def prune_info_logs(store_dir: Path, keep: int = INFO_LOGS_KEPT) -> int:
+    """Delete all but the newest ``keep`` of RocksDB's old information logs; returns how many.
+
+    RocksDB starts a new ``LOG`` (about 140 KB, mostly its options) each time the store
+    is opened and keeps the old ones as ``LOG.old.<microseconds>``, up to a thousand:
+    the writer reopens the store to give memory back, 113 times in the association
+    benchmark's three steps, so a library's store folder would fill with 140 MB of them.
+    They are for reading only (RocksDB never opens them again): deleting them loses
+    nothing the store needs. Names sort by time (fixed-width microseconds).
+    """
+    old = sorted(store_dir.glob("LOG.old.*"))
+    for path in old[: max(0, len(old) - keep)]:
+        path.unlink(missing_ok=True)
+    return max(0, len(old) - keep)
+
+
 class StoreSession:
     """The one read-write handle on a data directory, from lock to checkpoint.
 
@@ -142,6 +162,7 @@ class StoreSession:
             try:
                 self.path.mkdir(parents=True, exist_ok=True)
                 self.orphans_removed = remove_orphans(self.path)
+                prune_info_logs(self.path)
                 require_room("open", self.path, MIN_FREE_BYTES)  # recovery, RocksDB's log
                 with self.watching("open"):
                     self._store = Store(str(self.path))

@@ -576,6 +576,25 @@ def test_orphan_bulk_files_are_removed_on_open(tmp_path: Path, graphs: list[Reco
     assert not orphan.exists()
 
 
+def test_old_rocksdb_logs_are_pruned_on_open(tmp_path: Path, graphs: list[RecordGraph]) -> None:
+    """RocksDB keeps a ``LOG.old.*`` for every open, up to a thousand; a writer keeps the newest."""
+    from graph.store import INFO_LOGS_KEPT
+
+    with Writer(tmp_path, MINTER.layout, VERSION) as writer:
+        writer.write(graphs[:2])
+        for _ in range(INFO_LOGS_KEPT + 3):  # each reopen leaves the last LOG as LOG.old.<time>
+            writer.release_memory()
+    folder = store_path(tmp_path)
+    assert len(list(folder.glob("LOG.old.*"))) > INFO_LOGS_KEPT + 2
+    newest = sorted(folder.glob("LOG.old.*"))[-INFO_LOGS_KEPT:]
+    with Writer(tmp_path, MINTER.layout, VERSION) as writer:
+        assert len(writer.store) > 0
+    kept = sorted(folder.glob("LOG.old.*"))
+    assert kept[:INFO_LOGS_KEPT] == newest  # the newest kept, and the open just made adds one
+    assert len(kept) == INFO_LOGS_KEPT + 1
+    assert (folder / "LOG").exists()
+
+
 def test_a_batch_is_durable_once_write_returns(tmp_path: Path, graphs: list[RecordGraph]) -> None:
     """A writer dying right after ``write`` returned (no close, no checkpoint) loses nothing."""
     child = run_child(
