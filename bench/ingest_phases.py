@@ -8,7 +8,8 @@ The ingest runs as ``catalograph ingest`` runs it (``web.ingest_command.run_inge
 with its steps wrapped so that a thread sampling this process's resident memory
 (and its children's) every 50 ms knows which step is running: the batches, the
 search documents settled, the association refresh (its reading, assembling,
-lists and bulk loads), the match candidates, the mentions, the checkpoint. It
+lists and bulk loads), the match candidates (agents read, works read and each
+table streamed into their state, blocks compared, written), the mentions, the checkpoint. It
 prints each step's peak and the process's CPU time; ``--timeline FILE`` keeps
 every sample (JSON: time, step, own MB, children's MB). For the x10 input use
 ``bench/ingest.py``'s ``replicate`` (docs/benchmarks.md). Figures only, no
@@ -19,7 +20,8 @@ compared, units read, works read and tokenized, matched, written). With
 ``--mentions-only`` the data folder must exist (a copy of an ingested store:
 the refresh writes into it) and only ``catalograph mentions --refresh
 --full`` runs, which is what an ingest's first refresh does (no state yet),
-in minutes instead of the ×10 ingest's half hour.
+in minutes instead of the ×10 ingest's half hour. ``--candidates-only`` does the
+same for ``catalograph candidates --refresh --full``.
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ sys.path.insert(0, str(ROOT))
 
 import graph.writer as writer_module  # noqa: E402
 import web.association_build as association_build  # noqa: E402
+import web.candidates_command as candidates_command  # noqa: E402
+import web.candidates_refresh as candidates_refresh  # noqa: E402
 import web.ingest_command as ingest_command  # noqa: E402
 import web.mentions_command as mentions_command  # noqa: E402
 import web.mentions_refresh as mentions_refresh  # noqa: E402
@@ -118,15 +122,45 @@ MENTION_STEPS = (
 )
 
 
+#: The match candidates' refresh's own steps (``web.candidates_refresh``'s functions).
+CANDIDATE_STEPS = (
+    ("_read_all_agents", "agents read"),
+    ("_read_all_works", "works read"),
+    ("_read_changes", "changes read"),
+    ("_compare_blocks", "blocks compared"),
+    ("_write", "written"),
+)
+
+
+def _named_table(owner: Any, attribute: str) -> None:
+    """``owner.attribute(db, table, ...)`` as the step ``{table} streamed`` (the full refresh's
+    scans of the whole store, each into one table of the state)."""
+    function: Callable[..., Any] = getattr(owner, attribute)
+
+    def wrapped(db: Any, table: str, *args: Any, **kwargs: Any) -> Any:
+        step = f"{table} streamed"
+        running.append(step)
+        try:
+            return function(db, table, *args, **kwargs)
+        finally:
+            running.remove(step)
+
+    setattr(owner, attribute, wrapped)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("data_dir", type=Path)
     parser.add_argument("inputs", type=Path, nargs="*")
     parser.add_argument("--timeline", type=Path, help="write every sample here (JSON)")
     parser.add_argument("--mentions-only", action="store_true", help="DATA_DIR exists: refresh its mentions, fully")
+    parser.add_argument("--candidates-only", action="store_true", help="DATA_DIR exists: refresh its candidates, fully")
     args = parser.parse_args()
-    if args.mentions_only != args.data_dir.exists() or args.mentions_only == bool(args.inputs):
-        sys.exit("give a new DATA_DIR and INPUT..., or --mentions-only and an ingested DATA_DIR")
+    refresh_only = args.mentions_only or args.candidates_only
+    if refresh_only != args.data_dir.exists() or refresh_only == bool(args.inputs) or (
+        args.mentions_only and args.candidates_only
+    ):
+        sys.exit("give a new DATA_DIR and INPUT..., or --mentions-only or --candidates-only and an ingested DATA_DIR")
     _named(writer_module.Writer, "write", "batch")
     _named(writer_module.Writer, "settle_search", "search documents settled")
     _named(writer_module.Writer, "__exit__", "checkpoint")
@@ -136,6 +170,12 @@ def main() -> None:
     _named(association_build, "rebuild_associations", "lists and bulk loads")
     _named(ingest_command, "refresh_candidates_after_ingest", "candidates")
     _named(ingest_command, "refresh_after_ingest", "mentions")
+    for attribute, step in CANDIDATE_STEPS:
+        if hasattr(candidates_refresh, attribute):  # the bench compares trees whose steps differ
+            _named(candidates_refresh, attribute, step)
+    if hasattr(candidates_refresh, "_insert_streamed"):
+        _named_table(candidates_refresh, "_insert_streamed")
+    _named(candidates_refresh._Run, "breathe", "given back")
     session = getattr(mentions_refresh, "_Run", None) or mentions_works.RefreshSession
     for attribute, step in MENTION_STEPS:
         for owner in (mentions_refresh, mentions_works):  # the bench compares trees whose steps differ
@@ -151,13 +191,17 @@ def main() -> None:
         running.append("mentions")
         print(mentions_command.run_mentions_command(settings, full=True))
         running.clear()
+    elif args.candidates_only:
+        running.append("candidates")
+        print(candidates_command.run_refresh_command(settings, full=True).summary())
+        running.clear()
     else:
         report = ingest_command.run_ingest(settings, args.inputs)
     after = resource.getrusage(resource.RUSAGE_SELF)
     time.sleep(0.1)
     cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if not args.mentions_only:
+    if not refresh_only:
         print(ingest_command.summary(report).splitlines()[0])
     print(
         f"{time.time() - started:.0f} s; CPU {cpu:.1f} s (+{children.ru_utime + children.ru_stime:.1f} s "

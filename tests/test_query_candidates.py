@@ -283,9 +283,10 @@ def test_an_ingest_stopped_before_its_candidates_refresh_is_made_good_by_the_nex
 def test_a_full_refresh_reading_agents_a_few_at_a_time_gives_what_the_query_gives(
     catalogue: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A full refresh reads the agents' labels by index lookups, ``AGENT_SLICE`` agents at a
-    time, the store reopened between slices when the process grew (``web.candidates_refresh``).
-    With slices of 7 and a reopen after every one, the state must hold exactly the labels
+    """A full refresh lists the agents ``TYPE_PAGE`` type statements at a time and reads their
+    labels by index lookups, ``AGENT_SLICE`` agents at a time, the store reopened between pages
+    and slices when the process grew (``web.candidates_refresh``). With pages of 50, slices of 7
+    and a reopen after every one, the state must hold exactly the labels
     ``candidate_agents.rq`` gives over the whole store (what the refresh read before it read in
     slices), and the graph must be the one the catalogue's refreshes made: nothing to write."""
     from pyoxigraph import Literal, Variable
@@ -309,6 +310,7 @@ def test_a_full_refresh_reading_agents_a_few_at_a_time_gives_what_the_query_give
     assert len(expected) > 1000
     reopens = []
     monkeypatch.setattr(candidates_refresh, "AGENT_SLICE", 7)
+    monkeypatch.setattr(candidates_refresh, "TYPE_PAGE", 50)
     monkeypatch.setattr(candidates_refresh, "MEMORY_HEADROOM_MB", -1.0)  # every breath reopens
     with Writer(data, LAYOUT, "candidates-test") as writer:
         reopen = writer.session.reopen
@@ -318,4 +320,56 @@ def test_a_full_refresh_reading_agents_a_few_at_a_time_gives_what_the_query_give
     assert len(reopens) > len({agent for agent, _label in expected}) / 7
     db = open_state(data)
     assert set(db.execute("SELECT agent, label FROM agent_label")) == expected
+    db.close()
+
+
+def test_a_full_refresh_reading_works_a_page_at_a_time_gives_what_the_queries_give(
+    catalogue: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full refresh lists the linked works ``WORK_PAGE`` at a time and reads each one's facts
+    by index lookups (``query.candidates.work_facts``), and each record graph's works by index
+    lookups too (``graph_works``), the store reopened between slices when the process grew.
+    With pages of 30, slices of 7 and a reopen after every one, the state must hold exactly the
+    facts ``candidate_works.rq`` gives over the whole store and the record graphs' rows of
+    ``candidate_graph_works.rq`` (what the refresh read before it read in pages), and the graph
+    must be the one the catalogue's refreshes made: nothing to write."""
+    from pyoxigraph import Literal, Variable
+
+    from graph.candidate_state import open_state
+    from graph.writer import Writer
+    from ontology.namespaces import PREFIXES
+    from query.candidate_rules import family_name, title_forms
+    from query.candidates import source_of, sparql
+    from web import candidates_refresh
+    from web.candidates_command import OPEN_ACCESS_SOURCES, refresh_candidates
+
+    data = tmp_path / "store"
+    shutil.copytree(catalogue, data)
+    snapshot = open_latest_snapshot(data)
+    bound = {Variable("graphs"): Literal(LAYOUT.graphs)}
+    facts = set()
+    for row in snapshot.query(sparql("candidate_works"), prefixes=PREFIXES, use_default_graph_as_union=True, substitutions=bound):
+        work, source = row["work"].value, source_of(row["g"].value, LAYOUT)
+        facts |= {(work, "source", source)} | {(work, "title", f) for f in title_forms(row["title"].value)}
+        if source in OPEN_ACCESS_SOURCES:
+            facts.add((work, "oa", source))
+        if row["creator"] is not None and (family := family_name(row["creator"].value)):
+            facts.add((work, "family", family))
+    rows = snapshot.query(sparql("candidate_graph_works"), prefixes=PREFIXES, use_default_graph_as_union=True, substitutions=bound)
+    graph_works = {(row["g"].value, row["work"].value) for row in rows}
+    assert len({work for work, _kind, _value in facts}) > 100 and len(graph_works) > 100
+    reopens = []
+    monkeypatch.setattr(candidates_refresh, "WORK_PAGE", 30)
+    monkeypatch.setattr(candidates_refresh, "WORK_SLICE", 7)
+    monkeypatch.setattr(candidates_refresh, "MEMORY_HEADROOM_MB", -1.0)  # every breath reopens
+    with Writer(data, LAYOUT, "candidates-test") as writer:
+        reopen = writer.session.reopen
+        monkeypatch.setattr(writer.session, "reopen", lambda: reopens.append(1) or reopen())
+        done = refresh_candidates(writer, LAYOUT, data, full=True)
+    assert (done.added, done.removed, done.full) == (0, 0, True), done
+    assert len(reopens) > len({work for work, _kind, _value in facts}) / 7
+    db = open_state(data)
+    assert set(db.execute("SELECT work, kind, value FROM work_fact")) == facts
+    records = {graph for (graph,) in db.execute("SELECT graph FROM manifest")}
+    assert set(db.execute("SELECT graph, work FROM graph_work")) == {(g, w) for g, w in graph_works if g in records}
     db.close()

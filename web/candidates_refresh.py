@@ -34,8 +34,12 @@ works met by their keys at ingest): until then the state does not track them,
 and the first refresh that finds open-access works reads them all once.
 
 Memory does not grow with the store: the lists of what to examine are tables
-on disk, resources are read a slice at a time, and between slices the store
-is reopened when the process has grown by ``MEMORY_HEADROOM_MB``.
+on disk, the store is listed by pages (the type statements of agents, the
+linked works) and resources are read a slice at a time, and between pages
+and slices the store is reopened when the process has grown by
+``MEMORY_HEADROOM_MB``: every term decoded fills the 128 MB block cache
+Oxigraph gives the terms' column family, which only closing the store empties
+(docs/storage.md), and no whole-store query or scan runs in one go.
 """
 
 from __future__ import annotations
@@ -69,13 +73,12 @@ from query.candidate_rules import (
 )
 from query.candidates import (
     WorkFact,
+    agent_graphs_page,
     agent_labels,
-    all_agent_graphs,
-    all_graph_works,
-    all_work_facts,
     graph_works,
     has_open_access_works,
     labels_in_graphs,
+    linked_works_page,
     said_to_be_one,
     work_facts,
     works_of_creator,
@@ -89,6 +92,14 @@ MEMORY_HEADROOM_MB = 32.0
 #: Agents (each with a graph typing it) whose labels a full refresh reads between two breaths
 #: (``_Run.breathe``).
 AGENT_SLICE = state.SLICE
+#: Statements typing an agent that a full refresh lists between two breaths (most are a record
+#: graph's own nodes, skipped once decoded: ``query.candidates.agent_graphs_page``).
+TYPE_PAGE = 5_000
+#: Works whose facts a full refresh reads between two breaths (each page lists them again from
+#: the start, without decoding the ones before it: ``query.candidates.linked_works_page``).
+WORK_PAGE = 2_000
+#: Works, or record graphs, whose facts or works a full refresh reads between two breaths.
+WORK_SLICE = state.SLICE
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,15 +205,21 @@ def refresh_candidates(
 def _read_all_agents(run: _Run) -> None:
     """Every agent's labels into the state; every block of two agents or more to compare.
 
-    The agents are listed first with the graphs typing them (one index scan, into
-    ``todo_agent``), then their labels read ``AGENT_SLICE`` of those at a time by index lookups,
-    the store let breathe between slices: one query over the whole store held what it read in
-    RocksDB's memory until its end (the x10 benchmark ingest's peak)."""
+    The agents are listed first with the graphs typing them (``TYPE_PAGE`` type statements at
+    a time, into ``todo_agent``), then their labels read ``AGENT_SLICE`` of those at a time by
+    index lookups, the store let breathe between pages and slices: one query over the whole
+    store held what RocksDB read until its end (the x10 benchmark ingest's peak), and so did
+    one scan of the type statements (the x40 open-access ingest's: +96 MB)."""
     db = run.db
-    store = run.writer.store
-    insert_streamed(db, "INSERT OR IGNORE INTO todo_agent VALUES (?, ?)", all_agent_graphs(store, run.layout), state.SLICE)
-    del store  # the last reference: a reopen closes it
-    run.breathe()
+    offset, more = 0, True
+    while more:
+        store = run.writer.store
+        pairs, more = agent_graphs_page(store, run.layout, offset, TYPE_PAGE)
+        with db:
+            db.executemany("INSERT OR IGNORE INTO todo_agent VALUES (?, ?)", pairs)
+        offset += TYPE_PAGE
+        del store  # the last reference: a reopen closes it
+        run.breathe()
     last = ("", "")
     while pairs := db.execute(
         "SELECT agent, graph FROM todo_agent WHERE (agent, graph) > (?, ?) ORDER BY agent, graph LIMIT ?",
@@ -226,17 +243,49 @@ def _read_all_agents(run: _Run) -> None:
 
 
 def _read_all_works(run: _Run) -> None:
-    """Every work's facts, every record graph's works and hashes into the state, streamed; works
-    tracked from now on; every block of two works or more to compare."""
-    db, store, layout = run.db, run.writer.store, run.layout
+    """Every work's facts, every record graph's works and hashes into the state, a slice at a
+    time with the store let breathe between them (a query over the whole store held what RocksDB
+    read until its end: +117 MB, the x40 open-access ingest's peak); works tracked from now on;
+    every block of two works or more to compare.
+
+    The record graphs are the record index's (the manifest): ``graph_work`` is only ever read
+    for them (``_changed_graphs``). The works are those some graph links, each read by
+    ``work_facts``, the function the incremental refresh reads a work with."""
+    db, layout = run.db, run.layout
     with db:
         for table in ("work_fact", "work_key", "graph_work", "manifest"):
             db.execute(f"DELETE FROM {table}")  # noqa: S608 - the names above
-    _insert_streamed(db, "work_fact", ((w, k, v) for w, facts in all_work_facts(store, layout, run.open_access) for k, v in facts))
-    _insert_streamed(db, "graph_work", all_graph_works(store, layout))
     _insert_streamed(db, "manifest", run.writer.session.index.db.execute("SELECT graph, content_hash FROM record_graph"))
-    del store
-    run.breathe()
+    last = ""
+    while graphs := [g for (g,) in db.execute(
+        "SELECT graph FROM manifest WHERE graph > ? ORDER BY graph LIMIT ?", (last, WORK_SLICE)
+    )]:  # fmt: skip
+        store = run.writer.store
+        with db:
+            db.executemany(
+                "INSERT OR IGNORE INTO graph_work VALUES (?, ?)",
+                [(g, w) for g in graphs for w in graph_works(store, layout, g)],
+            )
+        last = graphs[-1]
+        del store
+        run.breathe()
+    offset, more = 0, True
+    while more:
+        store = run.writer.store
+        works, more = linked_works_page(store, offset, WORK_PAGE)
+        del store
+        for start in range(0, len(works), WORK_SLICE):
+            store = run.writer.store
+            rows = [
+                (work, kind, value)
+                for work in works[start : start + WORK_SLICE]
+                for kind, value in work_facts(store, layout, work, run.open_access)
+            ]
+            with db:
+                db.executemany("INSERT OR IGNORE INTO work_fact VALUES (?, ?, ?)", rows)
+            del store
+            run.breathe()
+        offset += WORK_PAGE
     last = ""
     while True:  # each work's blocking keys, from its facts, a slice of works at a time
         works = [w for (w,) in db.execute(
