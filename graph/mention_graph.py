@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 
-from pyoxigraph import NamedNode, RdfFormat, Store
+from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store
 
 from ontology.layout import Layout
 from ontology.namespaces import BF, CG, RDF, XSD
@@ -48,12 +48,15 @@ def _node_value(graph: str, work: str, unit: str, field: str) -> str:
     return f"{graph}#m{hashlib.blake2b(key, digest_size=12).hexdigest()}"
 
 
-def _work_lines(graph: str, work: str, found: Iterable[tuple[str, str, int]]) -> set[str]:
+def _work_lines(
+    graph: str, work: str, found: Iterable[tuple[str, str, int]], links: Iterable[str] | None = None
+) -> set[str]:
     """The quads of one work's mentions (``(unit, field, count)`` each: the shape in the module
     docstring) as N-Quads lines without their final `` .``, which is how ``str`` writes a
     ``Quad``: what the graph holds is compared with them as text, and they are loaded as text
     (``load_mentions``). No ``Quad`` or ``NamedNode`` is made for a mention: making them (an IRI
-    check each) and holding them was most of the writing's time and memory."""
+    check each) and holding them was most of the writing's time and memory. ``links``: the
+    units whose ``cg:mentions`` line to write (default: those of ``found``)."""
     lines: set[str] = set()
     g, subject = f"<{graph}>", f"<{work}>"
     for unit, field, count in found:
@@ -64,8 +67,11 @@ def _work_lines(graph: str, work: str, found: Iterable[tuple[str, str, int]]) ->
             f"{node} {_OF} {target} {g}",
             f"{node} {_PROPERTY} <{FIELDS[field].value}> {g}",
             f'{node} {_COUNT} "{count}"^^{_INTEGER} {g}',
-            f"{subject} {_MENTIONS} {target} {g}",
         ))
+        if links is None:
+            lines.add(f"{subject} {_MENTIONS} {target} {g}")
+    if links is not None:
+        lines.update(f"{subject} {_MENTIONS} <{unit}> {g}" for unit in links)
     return lines
 
 
@@ -92,12 +98,22 @@ def works_mentioning(store: Store, layout: Layout, units: Iterable[str]) -> set[
 
 
 def stage_mentions(
-    store: Store, layout: Layout, found: Iterator[tuple[str, Sequence[tuple[str, str, int]]]], pending: list[str]
+    store: Store,
+    layout: Layout,
+    found: Iterator[tuple[str, Sequence[tuple[str, str, int]]]],
+    pending: list[str],
+    *,
+    exhaustive: bool = False,
 ) -> tuple[int, bool]:
     """Make the mentions of each ``(work, mentions)`` of ``found`` (``(unit, field, count)``
     each; none: the work mentions nothing) what they say: the quads no longer wanted removed,
     the new ones appended to ``pending`` as N-Quads lines for ``load_mentions``. Returns (quads
     removed, whether ``found`` has more) once ``BATCH_QUADS`` lines wait or ``found`` is done.
+
+    What a work holds is read by ``_held_differing`` (its nodes, each with the number of its
+    statements and its count, and the units it links), and a node's statements only where
+    they differ from what is wanted; ``exhaustive`` (a full refresh: after a killed one, new
+    matching rules, or ``--full``, which trust nothing) reads every statement of every node.
 
     ``found`` is consumed as it goes (the caller may match a work when it is asked for), so no
     more than one work's mentions and a bulk load's lines are held; and the caller may give
@@ -106,18 +122,85 @@ def stage_mentions(
     graph = mentions_graph(layout)
     removed = 0
     for work, mentions in found:
-        subject = NamedNode(work)
-        held = {str(q): q for q in store.quads_for_pattern(subject, CG.mentions, None, graph)}
-        for quad in store.quads_for_pattern(None, CG.mentionedIn, subject, graph):
-            held.update((str(q), q) for q in store.quads_for_pattern(quad.subject, None, None, graph))
-        wanted = _work_lines(graph.value, work, mentions)
-        for line in held.keys() - wanted:
-            store.remove(held[line])
-            removed += 1
+        held, wanted = (_held_quads if exhaustive else _held_differing)(store, graph, work, mentions)
+        gone = [held[line] for line in held.keys() - wanted]
+        # a node's link to its work last: a run killed in between leaves a node the next one finds
+        gone.sort(key=lambda quad: quad.predicate == CG.mentionedIn)
+        for quad in gone:
+            store.remove(quad)
+        removed += len(gone)
         pending.extend(wanted.difference(held))
         if len(pending) >= BATCH_QUADS:
             return removed, True
     return removed, False
+
+
+def _held_quads(
+    store: Store, graph: NamedNode, work: str, mentions: Sequence[tuple[str, str, int]]
+) -> tuple[dict[str, Quad], set[str]]:
+    """Every statement ``work``'s mentions hold (its links, its nodes' statements) by its
+    N-Quads line, and the lines wanted: the difference of the two is what to write."""
+    subject = NamedNode(work)
+    held = {str(q): q for q in store.quads_for_pattern(subject, CG.mentions, None, graph)}
+    for quad in store.quads_for_pattern(None, CG.mentionedIn, subject, graph):
+        held.update((str(q), q) for q in store.quads_for_pattern(quad.subject, None, None, graph))
+    return held, _work_lines(graph.value, work, mentions)
+
+
+#: A work's nodes, each with how many statements it has and its count (-1: none), and the units
+#: it links, in one query: only the nodes' and units' names are decoded (an integer literal is
+#: held in its encoded term).
+_HELD = (
+    "SELECT ?n ?s ?c WHERE {{ GRAPH <{graph}> {{ "
+    "{{ SELECT ?n (COUNT(*) AS ?s) (MAX(IF(?p = <" + CG.mentionCount.value + ">, ?o, -1)) AS ?c) "
+    "WHERE {{ ?n <" + CG.mentionedIn.value + "> <{work}> . ?n ?p ?o }} GROUP BY ?n }} "
+    "UNION {{ <{work}> <" + CG.mentions.value + "> ?n }} }} }}"
+)
+#: Statements of a node as ``_work_lines`` writes it.
+NODE_STATEMENTS = 5
+
+
+def _held_differing(
+    store: Store, graph: NamedNode, work: str, mentions: Sequence[tuple[str, str, int]]
+) -> tuple[dict[str, Quad], set[str]]:
+    """``_held_quads``'s difference for a fraction of its reads: the statements held of the
+    nodes and links that differ from those wanted, and the lines wanted but those of the nodes
+    and links held as wanted. A node is named from its work, unit and field (``_node_value``)
+    and this module writes it whole, so a node linked to the work that has five statements and
+    the count wanted holds the five lines wanted; any other node held (one a killed run left
+    short among them) is read statement by statement. Every statement of every node read and
+    decoded (``_held_quads``) was most of an ingest's refresh: 590,000 statements read back to
+    find 39 to remove (docs/benchmarks.md, 2026-12-07, ment17); the count of a node still costs
+    a seek each."""
+    g = graph.value
+    nodes = {_node_value(g, work, unit, field): (unit, field, count) for unit, field, count in mentions}
+    units = {unit for unit, _field, _count in mentions}
+    held: dict[str, Quad] = {}
+    kept_nodes: set[str] = set()
+    kept_units: set[str] = set()
+    subject = NamedNode(work)
+    for name_term, statements, count in store.query(_HELD.format(graph=g, work=work)):  # type: ignore[misc]
+        name = name_term.value
+        if statements is None:  # a unit the work links
+            if name in units:
+                kept_units.add(name)
+            else:
+                quad = Quad(subject, CG.mentions, name_term, graph)
+                held[str(quad)] = quad
+            continue
+        want = nodes.get(name)
+        if (
+            want is not None
+            and int(statements.value) == NODE_STATEMENTS
+            and isinstance(count, Literal)
+            and count.datatype == XSD.integer
+            and count.value == str(want[2])
+        ):
+            kept_nodes.add(name)
+        else:
+            held.update((str(q), q) for q in store.quads_for_pattern(name_term, None, None, graph))
+    wanted = _work_lines(g, work, (m for node, m in nodes.items() if node not in kept_nodes), units - kept_units)
+    return held, wanted
 
 
 def load_mentions(store: Store, pending: list[str]) -> int:
