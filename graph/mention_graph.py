@@ -21,10 +21,12 @@ store where little changed writes little.
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 
-from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store
+from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store, parse
 
+from graph.mention_state import set_found, work_found
 from ontology.layout import Layout
 from ontology.namespaces import BF, CG, RDF, XSD
 
@@ -104,16 +106,21 @@ def stage_mentions(
     pending: list[str],
     *,
     exhaustive: bool = False,
+    state: sqlite3.Connection | None = None,
+    trusted: bool = False,
 ) -> tuple[int, bool]:
     """Make the mentions of each ``(work, mentions)`` of ``found`` (``(unit, field, count)``
     each; none: the work mentions nothing) what they say: the quads no longer wanted removed,
     the new ones appended to ``pending`` as N-Quads lines for ``load_mentions``. Returns (quads
     removed, whether ``found`` has more) once ``BATCH_QUADS`` lines wait or ``found`` is done.
 
-    What a work holds is read by ``_held_differing`` (its nodes, each with the number of its
-    statements and its count, and the units it links), and a node's statements only where
-    they differ from what is wanted; ``exhaustive`` (a full refresh: after a killed one, new
-    matching rules, or ``--full``, which trust nothing) reads every statement of every node.
+    What a work holds: with ``state`` ``trusted``, the rows ``graph.mention_state.work_found``
+    keeps of what the last refreshes wrote (``_recorded_difference``: nothing read from the store);
+    else read by ``_held_differing`` (its nodes, each with the number of its statements and
+    its count, and the units it links), a node's statements only where they differ from what
+    is wanted; ``exhaustive`` (a full refresh: after a killed one, new matching rules, or
+    ``--full``, which trust nothing) reads every statement of every node. Each work's mentions
+    are recorded into ``state`` (uncommitted: the caller commits after the store).
 
     ``found`` is consumed as it goes (the caller may match a work when it is asked for), so no
     more than one work's mentions and a bulk load's lines are held; and the caller may give
@@ -122,14 +129,19 @@ def stage_mentions(
     graph = mentions_graph(layout)
     removed = 0
     for work, mentions in found:
-        held, wanted = (_held_quads if exhaustive else _held_differing)(store, graph, work, mentions)
-        gone = [held[line] for line in held.keys() - wanted]
+        if state is not None and trusted and not exhaustive:
+            gone, new = _recorded_difference(graph, work, mentions, work_found(state, work))
+        else:
+            held, wanted = (_held_quads if exhaustive else _held_differing)(store, graph, work, mentions)
+            gone, new = [held[line] for line in held.keys() - wanted], wanted.difference(held)
+        if state is not None:
+            set_found(state, work, mentions)
         # a node's link to its work last: a run killed in between leaves a node the next one finds
         gone.sort(key=lambda quad: quad.predicate == CG.mentionedIn)
         for quad in gone:
             store.remove(quad)
         removed += len(gone)
-        pending.extend(wanted.difference(held))
+        pending.extend(new)
         if len(pending) >= BATCH_QUADS:
             return removed, True
     return removed, False
@@ -145,6 +157,18 @@ def _held_quads(
     for quad in store.quads_for_pattern(None, CG.mentionedIn, subject, graph):
         held.update((str(q), q) for q in store.quads_for_pattern(quad.subject, None, None, graph))
     return held, _work_lines(graph.value, work, mentions)
+
+
+def _recorded_difference(
+    graph: NamedNode, work: str, mentions: Sequence[tuple[str, str, int]], recorded: Sequence[tuple[str, str, int]]
+) -> tuple[list[Quad], set[str]]:
+    """What to remove and what to add, from what the state recorded as written (``recorded``)
+    with no read of the store: the lines of the old mentions against those of the new, a
+    ``Quad`` made only for the lines that go."""
+    old = _work_lines(graph.value, work, recorded)
+    wanted = _work_lines(graph.value, work, mentions)
+    gone = [next(iter(parse((line + " .").encode(), RdfFormat.N_QUADS))) for line in old - wanted]
+    return gone, wanted - old  # type: ignore[return-value]
 
 
 #: A work's nodes, each with how many statements it has and its count (-1: none), and the units
