@@ -15,7 +15,9 @@ in that property's texts, so it carries a count and no offsets). The direct
 
 Written by the writer that holds the store (``web.mentions_refresh``), work
 by work and only the difference with what the graph holds, so refreshing a
-store where little changed writes little.
+store where little changed writes little. What a work holds is the state's
+record of what was written (``graph.mention_state.work_found``) in a refresh
+of what changed, and is read back from the graph in a full one.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import hashlib
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 
-from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store, parse
+from pyoxigraph import NamedNode, Quad, RdfFormat, Store, parse
 
 from graph.mention_state import set_found, work_found
 from ontology.layout import Layout
@@ -105,7 +107,6 @@ def stage_mentions(
     found: Iterator[tuple[str, Sequence[tuple[str, str, int]]]],
     pending: list[str],
     *,
-    exhaustive: bool = False,
     state: sqlite3.Connection | None = None,
     trusted: bool = False,
 ) -> tuple[int, bool]:
@@ -115,12 +116,12 @@ def stage_mentions(
     removed, whether ``found`` has more) once ``BATCH_QUADS`` lines wait or ``found`` is done.
 
     What a work holds: with ``state`` ``trusted``, the rows ``graph.mention_state.work_found``
-    keeps of what the last refreshes wrote (``_recorded_difference``: nothing read from the store);
-    else read by ``_held_differing`` (its nodes, each with the number of its statements and
-    its count, and the units it links), a node's statements only where they differ from what
-    is wanted; ``exhaustive`` (a full refresh: after a killed one, new matching rules, or
-    ``--full``, which trust nothing) reads every statement of every node. Each work's mentions
-    are recorded into ``state`` (uncommitted: the caller commits after the store).
+    keeps of what the refreshes wrote (``_recorded_difference``: nothing read from the store,
+    so the cost follows what changes, not what the matched works mention); else (a full
+    refresh: the first, after a killed one, new matching rules, ``--full``, which trust
+    nothing) every statement of every node of the work, read back (``_held_quads``). Each
+    work's mentions are recorded into ``state`` (uncommitted: the caller commits after the
+    store).
 
     ``found`` is consumed as it goes (the caller may match a work when it is asked for), so no
     more than one work's mentions and a bulk load's lines are held; and the caller may give
@@ -129,10 +130,10 @@ def stage_mentions(
     graph = mentions_graph(layout)
     removed = 0
     for work, mentions in found:
-        if state is not None and trusted and not exhaustive:
+        if state is not None and trusted:
             gone, new = _recorded_difference(graph, work, mentions, work_found(state, work))
         else:
-            held, wanted = (_held_quads if exhaustive else _held_differing)(store, graph, work, mentions)
+            held, wanted = _held_quads(store, graph, work, mentions)
             gone, new = [held[line] for line in held.keys() - wanted], wanted.difference(held)
         if state is not None:
             set_found(state, work, mentions)
@@ -164,67 +165,19 @@ def _recorded_difference(
 ) -> tuple[list[Quad], set[str]]:
     """What to remove and what to add, from what the state recorded as written (``recorded``)
     with no read of the store: the lines of the old mentions against those of the new, a
-    ``Quad`` made only for the lines that go."""
+    ``Quad`` made only for the lines that go.
+
+    Reading a matched work's mentions back instead was most of an ingest's refresh, even
+    as nodes with a count of their statements (a SPARQL query per work, a seek per node:
+    some 70 us each on the x6 benchmark store), let alone decoding every statement
+    (docs/benchmarks.md, 2026-12-07, ment17). The record is what the graph holds because
+    the refreshes write the graph and write the record after the store (a SPARQL Update or
+    Graph Store write into the derived graph is not seen: ``--refresh --full`` reads the
+    graph back and makes it whole)."""
     old = _work_lines(graph.value, work, recorded)
     wanted = _work_lines(graph.value, work, mentions)
     gone = [next(iter(parse((line + " .").encode(), RdfFormat.N_QUADS))) for line in old - wanted]
     return gone, wanted - old  # type: ignore[return-value]
-
-
-#: A work's nodes, each with how many statements it has and its count (-1: none), and the units
-#: it links, in one query: only the nodes' and units' names are decoded (an integer literal is
-#: held in its encoded term).
-_HELD = (
-    "SELECT ?n ?s ?c WHERE {{ GRAPH <{graph}> {{ "
-    "{{ SELECT ?n (COUNT(*) AS ?s) (MAX(IF(?p = <" + CG.mentionCount.value + ">, ?o, -1)) AS ?c) "
-    "WHERE {{ ?n <" + CG.mentionedIn.value + "> <{work}> . ?n ?p ?o }} GROUP BY ?n }} "
-    "UNION {{ <{work}> <" + CG.mentions.value + "> ?n }} }} }}"
-)
-#: Statements of a node as ``_work_lines`` writes it.
-NODE_STATEMENTS = 5
-
-
-def _held_differing(
-    store: Store, graph: NamedNode, work: str, mentions: Sequence[tuple[str, str, int]]
-) -> tuple[dict[str, Quad], set[str]]:
-    """``_held_quads``'s difference for a fraction of its reads: the statements held of the
-    nodes and links that differ from those wanted, and the lines wanted but those of the nodes
-    and links held as wanted. A node is named from its work, unit and field (``_node_value``)
-    and this module writes it whole, so a node linked to the work that has five statements and
-    the count wanted holds the five lines wanted; any other node held (one a killed run left
-    short among them) is read statement by statement. Every statement of every node read and
-    decoded (``_held_quads``) was most of an ingest's refresh: 590,000 statements read back to
-    find 39 to remove (docs/benchmarks.md, 2026-12-07, ment17); the count of a node still costs
-    a seek each."""
-    g = graph.value
-    nodes = {_node_value(g, work, unit, field): (unit, field, count) for unit, field, count in mentions}
-    units = {unit for unit, _field, _count in mentions}
-    held: dict[str, Quad] = {}
-    kept_nodes: set[str] = set()
-    kept_units: set[str] = set()
-    subject = NamedNode(work)
-    for name_term, statements, count in store.query(_HELD.format(graph=g, work=work)):  # type: ignore[misc]
-        name = name_term.value
-        if statements is None:  # a unit the work links
-            if name in units:
-                kept_units.add(name)
-            else:
-                quad = Quad(subject, CG.mentions, name_term, graph)
-                held[str(quad)] = quad
-            continue
-        want = nodes.get(name)
-        if (
-            want is not None
-            and int(statements.value) == NODE_STATEMENTS
-            and isinstance(count, Literal)
-            and count.datatype == XSD.integer
-            and count.value == str(want[2])
-        ):
-            kept_nodes.add(name)
-        else:
-            held.update((str(q), q) for q in store.quads_for_pattern(name_term, None, None, graph))
-    wanted = _work_lines(g, work, (m for node, m in nodes.items() if node not in kept_nodes), units - kept_units)
-    return held, wanted
 
 
 def load_mentions(store: Store, pending: list[str]) -> int:

@@ -98,7 +98,7 @@ def examine_works(run: RefreshSession) -> dict[str, int]:
             clock = time.perf_counter()
             store = run.writer.store
             removed, more = stage_mentions(
-                store, layout, found, lines, exhaustive=run.full, state=db, trusted=run.trusted
+                store, layout, found, lines, state=db, trusted=run.trusted
             )
             del store
             run.breathe(LOAD_ROOM_MB)  # the load's own growth on top
