@@ -15,16 +15,20 @@ in that property's texts, so it carries a count and no offsets). The direct
 
 Written by the writer that holds the store (``web.mentions_refresh``), work
 by work and only the difference with what the graph holds, so refreshing a
-store where little changed writes little.
+store where little changed writes little. What a work holds is the state's
+record of what was written (``graph.mention_state.work_found``) in a refresh
+of what changed, and is read back from the graph in a full one.
 """
 
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 
-from pyoxigraph import NamedNode, RdfFormat, Store
+from pyoxigraph import NamedNode, Quad, RdfFormat, Store, parse
 
+from graph.mention_state import set_found, work_found
 from ontology.layout import Layout
 from ontology.namespaces import BF, CG, RDF, XSD
 
@@ -48,12 +52,15 @@ def _node_value(graph: str, work: str, unit: str, field: str) -> str:
     return f"{graph}#m{hashlib.blake2b(key, digest_size=12).hexdigest()}"
 
 
-def _work_lines(graph: str, work: str, found: Iterable[tuple[str, str, int]]) -> set[str]:
+def _work_lines(
+    graph: str, work: str, found: Iterable[tuple[str, str, int]], links: Iterable[str] | None = None
+) -> set[str]:
     """The quads of one work's mentions (``(unit, field, count)`` each: the shape in the module
     docstring) as N-Quads lines without their final `` .``, which is how ``str`` writes a
     ``Quad``: what the graph holds is compared with them as text, and they are loaded as text
     (``load_mentions``). No ``Quad`` or ``NamedNode`` is made for a mention: making them (an IRI
-    check each) and holding them was most of the writing's time and memory."""
+    check each) and holding them was most of the writing's time and memory. ``links``: the
+    units whose ``cg:mentions`` line to write (default: those of ``found``)."""
     lines: set[str] = set()
     g, subject = f"<{graph}>", f"<{work}>"
     for unit, field, count in found:
@@ -64,8 +71,11 @@ def _work_lines(graph: str, work: str, found: Iterable[tuple[str, str, int]]) ->
             f"{node} {_OF} {target} {g}",
             f"{node} {_PROPERTY} <{FIELDS[field].value}> {g}",
             f'{node} {_COUNT} "{count}"^^{_INTEGER} {g}',
-            f"{subject} {_MENTIONS} {target} {g}",
         ))
+        if links is None:
+            lines.add(f"{subject} {_MENTIONS} {target} {g}")
+    if links is not None:
+        lines.update(f"{subject} {_MENTIONS} <{unit}> {g}" for unit in links)
     return lines
 
 
@@ -92,12 +102,26 @@ def works_mentioning(store: Store, layout: Layout, units: Iterable[str]) -> set[
 
 
 def stage_mentions(
-    store: Store, layout: Layout, found: Iterator[tuple[str, Sequence[tuple[str, str, int]]]], pending: list[str]
+    store: Store,
+    layout: Layout,
+    found: Iterator[tuple[str, Sequence[tuple[str, str, int]]]],
+    pending: list[str],
+    *,
+    state: sqlite3.Connection | None = None,
+    trusted: bool = False,
 ) -> tuple[int, bool]:
     """Make the mentions of each ``(work, mentions)`` of ``found`` (``(unit, field, count)``
     each; none: the work mentions nothing) what they say: the quads no longer wanted removed,
     the new ones appended to ``pending`` as N-Quads lines for ``load_mentions``. Returns (quads
     removed, whether ``found`` has more) once ``BATCH_QUADS`` lines wait or ``found`` is done.
+
+    What a work holds: with ``state`` ``trusted``, the rows ``graph.mention_state.work_found``
+    keeps of what the refreshes wrote (``_recorded_difference``: nothing read from the store,
+    so the cost follows what changes, not what the matched works mention); else (a full
+    refresh: the first, after a killed one, new matching rules, ``--full``, which trust
+    nothing) every statement of every node of the work, read back (``_held_quads``). Each
+    work's mentions are recorded into ``state`` (uncommitted: the caller commits after the
+    store).
 
     ``found`` is consumed as it goes (the caller may match a work when it is asked for), so no
     more than one work's mentions and a bulk load's lines are held; and the caller may give
@@ -106,18 +130,54 @@ def stage_mentions(
     graph = mentions_graph(layout)
     removed = 0
     for work, mentions in found:
-        subject = NamedNode(work)
-        held = {str(q): q for q in store.quads_for_pattern(subject, CG.mentions, None, graph)}
-        for quad in store.quads_for_pattern(None, CG.mentionedIn, subject, graph):
-            held.update((str(q), q) for q in store.quads_for_pattern(quad.subject, None, None, graph))
-        wanted = _work_lines(graph.value, work, mentions)
-        for line in held.keys() - wanted:
-            store.remove(held[line])
-            removed += 1
-        pending.extend(wanted.difference(held))
+        if state is not None and trusted:
+            gone, new = _recorded_difference(graph, work, mentions, work_found(state, work))
+        else:
+            held, wanted = _held_quads(store, graph, work, mentions)
+            gone, new = [held[line] for line in held.keys() - wanted], wanted.difference(held)
+        if state is not None:
+            set_found(state, work, mentions)
+        # a node's link to its work last: a run killed in between leaves a node the next one finds
+        gone.sort(key=lambda quad: quad.predicate == CG.mentionedIn)
+        for quad in gone:
+            store.remove(quad)
+        removed += len(gone)
+        pending.extend(new)
         if len(pending) >= BATCH_QUADS:
             return removed, True
     return removed, False
+
+
+def _held_quads(
+    store: Store, graph: NamedNode, work: str, mentions: Sequence[tuple[str, str, int]]
+) -> tuple[dict[str, Quad], set[str]]:
+    """Every statement ``work``'s mentions hold (its links, its nodes' statements) by its
+    N-Quads line, and the lines wanted: the difference of the two is what to write."""
+    subject = NamedNode(work)
+    held = {str(q): q for q in store.quads_for_pattern(subject, CG.mentions, None, graph)}
+    for quad in store.quads_for_pattern(None, CG.mentionedIn, subject, graph):
+        held.update((str(q), q) for q in store.quads_for_pattern(quad.subject, None, None, graph))
+    return held, _work_lines(graph.value, work, mentions)
+
+
+def _recorded_difference(
+    graph: NamedNode, work: str, mentions: Sequence[tuple[str, str, int]], recorded: Sequence[tuple[str, str, int]]
+) -> tuple[list[Quad], set[str]]:
+    """What to remove and what to add, from what the state recorded as written (``recorded``)
+    with no read of the store: the lines of the old mentions against those of the new, a
+    ``Quad`` made only for the lines that go.
+
+    Reading a matched work's mentions back instead was most of an ingest's refresh, even
+    as nodes with a count of their statements (a SPARQL query per work, a seek per node:
+    some 70 us each on the x6 benchmark store), let alone decoding every statement
+    (docs/benchmarks.md, 2026-12-07, ment17). The record is what the graph holds because
+    the refreshes write the graph and write the record after the store (a SPARQL Update or
+    Graph Store write into the derived graph is not seen: ``--refresh --full`` reads the
+    graph back and makes it whole)."""
+    old = _work_lines(graph.value, work, recorded)
+    wanted = _work_lines(graph.value, work, mentions)
+    gone = [next(iter(parse((line + " .").encode(), RdfFormat.N_QUADS))) for line in old - wanted]
+    return gone, wanted - old  # type: ignore[return-value]
 
 
 def load_mentions(store: Store, pending: list[str]) -> int:

@@ -24,7 +24,12 @@ or works in memory (the store can be far larger than memory allows; issue
 - ``edit(hash, subjects)``: the writers' unit edits (the record index's
   ``unit_edit``) already seen, with the resources each is about (a reverted
   edit's row is gone from the index, and its subjects must still be examined);
-- ``meta``: the matching rules' version and ``state`` (``stale`` from an
+- ``work_found(work, unit, field, count)``: each work's mentions as last
+  written into the graph, so that a refresh of what changed diffs a work's
+  new mentions against these rows instead of reading the graph back
+  (``graph.mention_graph.stage_mentions``); trusted once a full refresh wrote
+  them all (``meta`` ``found``), as the graph is only written by a refresh;
+- ``meta``: the matching rules' version, ``found``, and ``state`` (``stale`` from an
   ingest's first write until its refresh ended: ``web.mentions_command``).
 
 Everything here is written after the store, so a refresh killed in between
@@ -60,6 +65,8 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS graph_unit (graph TEXT NOT NULL, unit TEXT NOT NULL, "
     "PRIMARY KEY (graph, unit)) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS edit (hash BLOB PRIMARY KEY, subjects TEXT NOT NULL) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS work_found (work TEXT NOT NULL, unit TEXT NOT NULL, field TEXT NOT NULL, "
+    "count INTEGER NOT NULL, PRIMARY KEY (work, unit, field)) WITHOUT ROWID",
     # this refresh's own lists, on disk (temp tables: gone with the connection)
     "CREATE TEMP TABLE IF NOT EXISTS todo_unit (unit TEXT PRIMARY KEY) WITHOUT ROWID",
     "CREATE TEMP TABLE IF NOT EXISTS todo_work (work TEXT PRIMARY KEY) WITHOUT ROWID",
@@ -93,10 +100,14 @@ def open_state(data_dir: Path) -> sqlite3.Connection:
 
 
 def clear_all(db: sqlite3.Connection) -> None:
-    """Forget everything seen (a full refresh, or new matching rules): every table but ``meta``."""
+    """Forget everything seen (a full refresh, or new matching rules): every table but ``meta``,
+    and ``meta``'s ``found`` (the rows of ``work_found`` are whole again when the refresh ends)."""
     with db:
-        for table in ("work_text", "work_token", "label", "pattern", "manifest", "graph_work", "graph_unit", "edit"):
+        for table in (
+            "work_text", "work_token", "label", "pattern", "manifest", "graph_work", "graph_unit", "edit", "work_found"
+        ):  # fmt: skip
             db.execute(f"DELETE FROM {table}")  # noqa: S608 - the table names above
+        db.execute("DELETE FROM meta WHERE key = 'found'")
 
 
 def clear_todo(db: sqlite3.Connection) -> None:
@@ -210,6 +221,18 @@ def joined_tokens(tokens: Iterable[str]) -> str:
     'new york'
     """
     return " ".join(sorted(tokens))
+
+
+def work_found(db: sqlite3.Connection, work: str) -> list[tuple[str, str, int]]:
+    """``work``'s mentions (``(unit, field, count)`` each) as last written (``set_found``)."""
+    return db.execute("SELECT unit, field, count FROM work_found WHERE work = ?", (work,)).fetchall()
+
+
+def set_found(db: sqlite3.Connection, work: str, found: Iterable[tuple[str, str, int]]) -> None:
+    """Record ``work``'s mentions as written into the graph (inside the caller's transaction,
+    committed after the store)."""
+    db.execute("DELETE FROM work_found WHERE work = ?", (work,))
+    db.executemany("INSERT OR REPLACE INTO work_found VALUES (?, ?, ?, ?)", ((work, *row) for row in found))
 
 
 def set_work(db: sqlite3.Connection, work: str, digest: str, tokens: str) -> None:

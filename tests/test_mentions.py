@@ -398,3 +398,18 @@ def test_a_deleted_record_takes_its_mentions_with_it_and_nothing_is_missed(
     full = catalograph(sample_dir, "mentions", "--refresh", "--full")
     assert full.returncode == 0 and "0 quad(s) added, 0 removed" in full.stderr, full.stderr
     assert set(open_latest_snapshot(sample_dir).quads_for_pattern(None, None, None, graph)) == before
+
+
+def test_the_record_of_each_works_mentions_is_what_the_graph_holds(sample_dir: Path) -> None:
+    """A refresh of what changed diffs a work's mentions against the state's record of them
+    (``work_found``), not against the graph: after the edits, deletions and refreshes above,
+    the record and the graph say the same, node for node."""
+    from graph.mention_graph import FIELDS
+
+    with closing(sqlite3.connect(sample_dir / DIGESTS_FILE)) as db:
+        recorded = {(w, u, FIELDS[f].value, str(c)) for w, u, f, c in db.execute("SELECT * FROM work_found")}
+        assert db.execute("SELECT value FROM meta WHERE key = 'found'").fetchone() == ("1",)
+    held = set(rows(open_latest_snapshot(sample_dir), f"""SELECT ?work ?unit ?field ?count WHERE {{
+        GRAPH <{GRAPH}> {{ ?m cg:mentionedIn ?work ; cg:mentionOf ?unit ; cg:textProperty ?field ;
+                           cg:mentionCount ?count }} }}"""))
+    assert recorded and recorded == held

@@ -83,7 +83,8 @@ from web.mentions_works import examine_works
 #: The state file (kept under its old name: ``graph.mention_state``).
 DIGESTS_FILE = STATE_FILE
 #: Bumped when matching rules or the state's tables change, so that every work is matched again.
-RULES_VERSION = "3"
+RULES_VERSION = "4"  # 4: each work's mentions recorded (``work_found``): a refresh of an older
+# version's state, or of one an older version refreshed since, is full and records them all
 #: Units or record graphs read between two looks at the memory.
 SLICE = 500
 #: Changed record graphs read by a scan per predicate when they are at least 1/SCAN_SHARE of all.
@@ -143,12 +144,13 @@ def refresh_mentions(
         started = time.perf_counter()
         killed = get_meta(db, "refreshing") is not None
         full = full or killed or get_meta(db, "rules") != RULES_VERSION
+        trusted = not full and get_meta(db, "found") == "1"
         set_meta(db, "state", "stale")  # until the end says what the graph now holds
         set_meta(db, "refreshing", "1")
         if full:
             clear_all(db)
         clear_todo(db)
-        run = RefreshSession(writer, layout, db, full)
+        run = RefreshSession(writer, layout, db, full, trusted)
         if reopen:  # what an ingest's reads left in RocksDB's caches is not the refresh's
             run.give_back()
         else:
@@ -183,6 +185,8 @@ def refresh_mentions(
             db.executemany("DELETE FROM edit WHERE hash = ?", ((h,) for h in edits_gone))
             db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('rules', ?)", (RULES_VERSION,))
             db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('state', 'clean')")
+            if full:  # every work with mentions or texts matched: their record is whole
+                db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('found', '1')")
             db.execute("DELETE FROM meta WHERE key = 'refreshing'")
         mention_changes.forget(index, None)
         if done["added"] or done["removed"]:

@@ -47,6 +47,9 @@ class RefreshSession:
     layout: Layout
     db: sqlite3.Connection
     full: bool
+    #: Whether the state's record of each work's mentions (``work_found``) is whole: a full
+    #: refresh wrote it, and every refresh since (``graph.mention_graph.stage_mentions``).
+    trusted: bool = False
     _nlp: object = None
     floor: float = 0.0
     reopened: int = 0

@@ -97,7 +97,9 @@ def examine_works(run: RefreshSession) -> dict[str, int]:
         while more:
             clock = time.perf_counter()
             store = run.writer.store
-            removed, more = stage_mentions(store, layout, found, lines)
+            removed, more = stage_mentions(
+                store, layout, found, lines, state=db, trusted=run.trusted
+            )
             del store
             run.breathe(LOAD_ROOM_MB)  # the load's own growth on top
             store = run.writer.store
