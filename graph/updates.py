@@ -68,7 +68,9 @@ from graph.change_validation import (  # InvalidChangeError: callers import it f
     InvalidChangeError,  # noqa: F401
     integrity,
 )
+from graph.derived import ASSOCIATIONS
 from graph.ledger import quad_line
+from graph.mention_graph import MENTIONS
 from graph.ontology_graph import seed_ontology
 from graph.provenance import timestamp
 from graph.record_index import restore_graphs
@@ -637,6 +639,16 @@ def _mark_edited(store: Store, layout: Layout, graphs: list[str]) -> tuple[str, 
 
 
 def _refuse_maintained(layout: Layout, targets: list[Graph]) -> None:
+    """Refuse an edit of a graph Catalograph alone writes.
+
+    Provenance and changesets record what happened. The associations and the mentions are
+    computed from the rest of the store, and their refreshes trust their own record of what
+    those graphs hold (the projection the associations' token names, each work's mentions
+    in ``mentions.sqlite``) rather than read them back: a hand-made change there would be
+    kept by every update until a full rebuild, and change no record. The match candidates'
+    graph is not among them: reviewers' decisions are edits of it (``graph.review``).
+    """
+    computed = {f"{layout.graphs}{ASSOCIATIONS}", f"{layout.graphs}{MENTIONS}"}
     for graph in targets:
         if not isinstance(graph, NamedNode):
             continue
@@ -644,4 +656,10 @@ def _refuse_maintained(layout: Layout, targets: list[Graph]) -> None:
             raise ProtectedGraphError(
                 f"<{graph.value}> is maintained by Catalograph (provenance or a changeset) and is "
                 "not edited by hand; read it with a query"
+            )
+        if graph.value in computed:
+            raise ProtectedGraphError(
+                f"<{graph.value}> is computed by Catalograph from the records and units (`catalograph "
+                "related --refresh`, `catalograph mentions --refresh`) and is not edited by hand: "
+                "change what it is computed from; read it with a query"
             )

@@ -153,6 +153,10 @@ def test_refused_before_running(unchanged_url: str) -> None:
     assert local.status_code == 403 and "http(s)" in local.text
     deep = "INSERT { ?s ?p ?o } WHERE " + "{" * 5000 + "}" * 5000
     assert post_update(url, deep).status_code == 400
+    for computed in ("associations", "mentions"):  # their refreshes trust their own record
+        made = f"INSERT DATA {{ GRAPH <{BASE}graph/derived/{computed}> {{ <{BASE}x> <{BASE}p> 1 }} }}"
+        refused = post_update(url, made)
+        assert refused.status_code == 403 and "computed by Catalograph" in refused.text
     assert requests.get(url + "/-/health").json()["status"] == "ok"
 
 
