@@ -51,17 +51,20 @@ no token, which the next session rebuilds whole instead of trusting.
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections.abc import Callable, Iterable, Sequence
+import io
+from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from itertools import chain, islice
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store, parse
 
 from graph.projection import LiveStore
 from ontology.layout import Layout
 from ontology.namespaces import CG, RDF, XSD
+
+if TYPE_CHECKING:
+    from collections.abc import Buffer
 
 ASSOCIATIONS = "derived/associations"
 #: New association quads written at once (a bulk load, or a transaction when fewer). Pyoxigraph's
@@ -324,17 +327,20 @@ def update_associations(
 
     The quads that go and those that come are disjoint (a node is dropped or
     new, never both; a restated node's rank or score is replaced by another),
-    so the order of the writes changes nothing: the new quads go in as few bulk
-    loads as ``UPDATE_BATCH_QUADS`` allows (``_add_lines``; each bulk load adds
-    a table to every index of the store, which RocksDB then merges in its
-    background threads, so ten loads of ``BATCH_QUADS`` cost the update after
-    1,000 records more in those merges than in the loads themselves), and the
-    removals are made while the first load runs (``_load_beside``).
+    so every removal is made first and the new quads follow in as few bulk
+    loads as ``UPDATE_BATCH_QUADS`` allows (``_add``), made as they are loaded
+    rather than held in a list: each bulk load adds a table to every index of
+    the store, which RocksDB then merges in its background threads, so ten
+    loads of ``BATCH_QUADS`` cost the update after 1,000 records more in those
+    merges than in the loads themselves (docs/benchmarks.md).
     """
     graph = associations_graph(layout)
     _drop_token(store, graph)
-    gone: list[str] = []  # lines of the quads of nodes held that go (a rank, a score, a reason)
-    come: list[str] = []  # lines of the new quads of the nodes held
+    gone: list[str] = []  # lines of the quads that go, removed a slice at a time
+    come: list[str] = []  # lines of the new quads of the nodes held, made with their removals
+    for node in dropped:
+        gone.extend(_lines(layout, node))
+        _remove_past(store, gone, REMOVE_SLICE)
     for moved in restated:
         source, target = moved.source, moved.target
         if moved.old_rank != moved.new_rank:
@@ -343,20 +349,14 @@ def update_associations(
         if moved.old_score != moved.new_score:
             gone.append(_score_line(layout, source, target, moved.old_score))
             come.append(_score_line(layout, source, target, moved.new_score))
+        _remove_past(store, gone, REMOVE_SLICE)
     for held, node in changed:
         before, after = set(_lines(layout, held)), _lines(layout, node)
         gone.extend(before.difference(after))
         come.extend(line for line in after if line not in before)
-
-    def remove_all() -> None:
-        _remove_past(store, gone, 0)
-        for node in dropped:
-            gone.extend(_lines(layout, node))
-            _remove_past(store, gone, REMOVE_SLICE)
-        _remove_past(store, gone, 0)
-
-    coming = chain(come, (line for node in new for line in _lines(layout, node)))
-    added = _add_lines(store, coming, beside=remove_all)
+        _remove_past(store, gone, REMOVE_SLICE)
+    _remove_past(store, gone, 0)
+    added = _add_lines(store, chain(come, (line for node in new for line in _lines(layout, node))))
     _state_token(store, graph, token)
     return added
 
@@ -383,68 +383,52 @@ def _remove_past(store: Store, lines: list[str], slice_size: int) -> None:
 UPDATE_BATCH_QUADS = 200_000
 
 
-def _add_lines(
-    store: Store,
-    lines: Iterable[str],
-    batch: int | None = None,
-    beside: Callable[[], None] | None = None,
-) -> int:
+def _add_lines(store: Store, lines: Iterable[str], batch: int | None = None) -> int:
     """Add the quads of ``lines`` (N-Quads lines, an iterable consumed once): fewer than
     ``BULK_FROM`` in one transaction, more in bulk loads of up to ``batch``
-    (``UPDATE_BATCH_QUADS``) each. Returns how many.
-
-    ``beside``: other writing to do (an update's removals, of other quads), done in this
-    thread while the first bulk load runs in another: pyoxigraph lets Python run while it
-    loads (parsing, sorting and writing its tables in Rust), so the removals, Python's
-    work and RocksDB's single writes, take the core the load leaves free instead of
-    following it (measured on the update after 1,051 records at x6: docs/benchmarks.md).
-    The load reads its quads from one ``bytes`` made first (about 0.2 KB a quad): a
-    file-like object would have the loader take Python's lock for every piece it reads,
-    while ``beside`` holds it. Without a bulk load, ``beside`` runs first.
-    """
+    (``UPDATE_BATCH_QUADS``) each, which read the lines as they are made (``_LineReader``)
+    rather than from one text held whole. Returns how many."""
     batch = max(batch or UPDATE_BATCH_QUADS, BULK_FROM)
     stream = iter(lines)
     added = 0
     while True:
         head = list(islice(stream, BULK_FROM))
         if len(head) < BULK_FROM:
-            if beside is not None:
-                beside()
             if head:
                 store.load("".join(head).encode(), format=RdfFormat.N_QUADS, lenient=True)
             return added + len(head)
-        text = bytearray()
-        for line in chain(head, islice(stream, batch - BULK_FROM)):
-            text += line.encode()
-            added += 1
+        reader = _LineReader(chain(head, islice(stream, batch - BULK_FROM)))
         del head
-        if beside is None:
-            store.bulk_load(text, format=RdfFormat.N_QUADS, lenient=True)
-            continue
-        _load_beside(store, text, beside)
-        beside = None
+        store.bulk_load(reader, format=RdfFormat.N_QUADS, lenient=True)
+        added += reader.lines
 
 
-def _load_beside(store: Store, text: bytearray, beside: Callable[[], None]) -> None:
-    """Bulk-load ``text`` in a thread while ``beside`` runs in this one; raise what either raised
-    (the load's error first: it is waited for even when ``beside`` fails, so that no thread
-    writes in the store after this returns)."""
-    failed: list[BaseException] = []
+class _LineReader(io.RawIOBase):
+    """A binary file over N-Quads lines made on demand, counting them (a bulk load's input)."""
 
-    def load() -> None:
-        try:
-            store.bulk_load(text, format=RdfFormat.N_QUADS, lenient=True)
-        except BaseException as error:  # noqa: BLE001 - raised again in the caller's thread
-            failed.append(error)
+    def __init__(self, lines: Iterator[str]) -> None:
+        super().__init__()
+        self._lines = lines
+        self._pending = b""
+        self.lines = 0
 
-    loader = threading.Thread(target=load, name="association-load")
-    loader.start()
-    try:
-        beside()
-    finally:
-        loader.join()
-        if failed:
-            raise failed[0]
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Buffer) -> int:
+        wanted = len(buffer)  # type: ignore[arg-type]
+        chunks, size = [self._pending], len(self._pending)
+        for line in self._lines:
+            encoded = line.encode()
+            chunks.append(encoded)
+            size += len(encoded)
+            self.lines += 1
+            if size >= wanted:
+                break
+        data = b"".join(chunks)
+        given, self._pending = data[:wanted], data[wanted:]
+        buffer[: len(given)] = given  # type: ignore[index]
+        return len(given)
 
 
 #: Sources whose nodes are read back (a full build over a graph that holds nodes) between two

@@ -199,11 +199,9 @@ def _refresh(writer: Writer, layout: Layout, data_dir: Path, full: bool) -> Asso
     )
 
 
-#: What the bulk loader holds while it loads, in MB a quad (``graph.derived.UPDATE_BATCH_QUADS``):
-#: 0.8 KB of its own and the quads' N-Quads text, 0.2 KB, made before it starts
-#: (``graph.derived._add_lines``); and about how many quads a new node has (eleven measured at x6:
-#: five of its own, its reasons').
-_LOADER_MB_PER_QUAD = 0.001
+#: What the bulk loader holds while it loads, in MB a quad (``graph.derived.UPDATE_BATCH_QUADS``),
+#: and about how many quads a new node has (eleven measured at x6: five of its own, its reasons').
+_LOADER_MB_PER_QUAD = 0.0008
 _QUADS_PER_NODE = 12
 
 
