@@ -84,12 +84,6 @@ _PROPERTY, _COUNT, _MENTIONS = (f"<{t.value}>" for t in (CG.textProperty, CG.men
 _INTEGER = f"<{XSD.integer.value}>"
 
 
-def held_works(store: Store, layout: Layout) -> Iterator[str]:
-    """The works the graph holds mentions of (with repeats), streamed."""
-    graph = mentions_graph(layout)
-    return (q.object.value for q in store.quads_for_pattern(None, CG.mentionedIn, None, graph))
-
-
 def works_mentioning(store: Store, layout: Layout, units: Iterable[str]) -> set[str]:
     """The works the graph says mention any of ``units`` (a unit that lost a label: its works
     are matched again)."""

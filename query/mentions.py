@@ -42,10 +42,12 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from pyoxigraph import Literal, NamedNode, Store
+from pyoxigraph import Literal, NamedNode, Store, Variable
 
-from ontology.namespaces import BF, CG, OWL, RDF, RDFS, SKOS
-from query.subject_index import _rows
+from graph.mention_graph import mentions_graph
+from ontology.layout import Layout
+from ontology.namespaces import BF, CG, OWL, PREFIXES, RDF, RDFS, SKOS
+from query.subject_index import _rows, sparql
 
 #: Characters of one work's texts (all fields together) that are matched.
 MAX_TEXT_CHARS = 20_000
@@ -507,19 +509,41 @@ def unit_labels(store: Store, unit: str) -> set[tuple[str, str]]:
     return {(kind, label) for kind in kinds for label in labels}
 
 
-def all_units(store: Store) -> Iterator[str]:
-    """Every concept, agent and place of the store (with repeats), streamed."""
-    for cls, _kind in UNIT_KINDS:
-        for quad in store.quads_for_pattern(None, RDF.type, cls, None):
-            if isinstance(quad.subject, NamedNode):
-                yield quad.subject.value
+def _page(store: Store, name: str, offset: int, size: int, *, union: bool = False, **bound: NamedNode) -> list:
+    """Rows ``offset`` to ``offset + size`` of the query ``name``, its variables ``bound`` (no
+    ORDER BY: the store's own index order, the same from one call to the next while nothing is
+    written). ``union``: the default graph is every graph's, as a pattern scan reads them.
+
+    Why pages: a scan decodes the terms of every row it reads, and RocksDB keeps the blocks it
+    read for that until the store is closed (one scan of the x40 open-access store's type
+    statements or of its mentions: +105-110 MB, docs/benchmarks.md); a page decodes only its
+    own rows (skipping the earlier ones decodes nothing), and the caller reopens the store
+    between pages (``web.mentions_session.RefreshSession.breathe``)."""
+    substitutions = {Variable(var): term for var, term in bound.items()}
+    query = f"{sparql(name)}\nOFFSET {offset} LIMIT {size}"
+    return list(store.query(query, prefixes=PREFIXES, use_default_graph_as_union=union, substitutions=substitutions))
 
 
-def works_with_texts(store: Store) -> Iterator[str]:
-    """Every work with a summary or contents note, its own or an instance's (with repeats)."""
-    for _name, prop in _TEXT_FIELDS:
-        for quad in store.quads_for_pattern(None, prop, None, None):
-            yield from _works_of_holder(store, quad.subject)
+def all_units_page(store: Store, offset: int, size: int) -> tuple[list[str], bool]:
+    """Every concept, agent and place of the store (with repeats), ``size`` type statements from
+    ``offset`` on (``mention_units_all.rq``, ``_page``), and whether more follow."""
+    rows = _page(store, "mention_units_all", offset, size, union=True)
+    return [unit.value for (unit,) in rows if isinstance(unit, NamedNode)], len(rows) == size
+
+
+def works_with_texts_page(store: Store, offset: int, size: int) -> tuple[list[str], bool]:
+    """Every work with a summary or contents note, its own or an instance's (with repeats), from
+    ``size`` of the statements holding one from ``offset`` on (``mention_text_holders.rq``,
+    ``_page``; each holder's works read by index lookups), and whether more follow."""
+    rows = _page(store, "mention_text_holders", offset, size, union=True)
+    return [work for (holder,) in rows for work in _works_of_holder(store, holder)], len(rows) == size
+
+
+def held_works_page(store: Store, layout: Layout, offset: int, size: int) -> tuple[list[str], bool]:
+    """The works the mentions graph holds mentions of (with repeats), ``size`` of its mention
+    nodes from ``offset`` on (``mention_held_works.rq``, ``_page``), and whether more follow."""
+    rows = _page(store, "mention_held_works", offset, size, graph=mentions_graph(layout))
+    return [row["work"].value for row in rows], len(rows) == size
 
 
 def _works_of_holder(store: Store, holder) -> Iterator[str]:  # noqa: ANN001 - a subject
@@ -549,7 +573,7 @@ def graph_works(store: Store, graph: str) -> set[str]:
 
 
 #: What names the works (``graph_works``) and the units (``graph_units``) of a record graph,
-#: each read for every graph by one scan (``graph_links``): its kind and the scan's pattern.
+#: each read for every graph by pages of one query (``graph_links_page``): its kind and pattern.
 GRAPH_LINKS = (
     ("work", BF.instanceOf, None), ("work", CG.linkedWork, None),
     ("text", BF.summary, None), ("text", BF.tableOfContents, None),
@@ -557,21 +581,24 @@ GRAPH_LINKS = (
 )  # fmt: skip
 
 
-def graph_links(store: Store, kind: str, predicate: NamedNode, value: NamedNode | None) -> Iterator[tuple[str, str]]:
-    """``(graph, work)`` or ``(graph, unit)`` of every named graph, by one scan of one of
-    ``GRAPH_LINKS`` (with repeats): all of them together give what ``graph_works`` and
-    ``graph_units`` give each graph, cheaper when most graphs are asked for (a first refresh)."""
-    for quad in store.quads_for_pattern(None, predicate, value, None):
-        graph = quad.graph_name
-        if not isinstance(graph, NamedNode):
-            continue
-        if kind == "work" and isinstance(quad.object, NamedNode):
-            yield graph.value, quad.object.value
-        elif kind == "text":
-            for work in _works_of_holder(store, quad.subject):
-                yield graph.value, work
-        elif kind == "unit" and isinstance(quad.subject, NamedNode):
-            yield graph.value, quad.subject.value
+def graph_links_page(
+    store: Store, kind: str, predicate: NamedNode, value: NamedNode | None, offset: int, size: int
+) -> tuple[list[tuple[str, str]], bool]:
+    """``(graph, work)`` or ``(graph, unit)`` of every named graph (with repeats), from ``size``
+    statements of one of ``GRAPH_LINKS`` from ``offset`` on (``_page``), and whether more
+    follow: all the pages of all of them give what ``graph_works`` and ``graph_units`` give each
+    graph, cheaper when most graphs are asked for (a first refresh)."""
+    if kind == "work":
+        rows = _page(store, "mention_graph_objects", offset, size, property=predicate)
+        links = [(row["g"].value, row["object"].value) for row in rows if isinstance(row["object"], NamedNode)]
+    elif kind == "text":
+        rows = _page(store, "mention_graph_holders", offset, size, property=predicate)
+        links = [(row["g"].value, work) for row in rows for work in _works_of_holder(store, row["subject"])]
+    else:
+        assert value is not None, kind
+        rows = _page(store, "mention_graph_subjects", offset, size, property=predicate, object=value)
+        links = [(row["g"].value, row["subject"].value) for row in rows if isinstance(row["subject"], NamedNode)]
+    return links, len(rows) == size
 
 
 def graph_units(store: Store, graph: str) -> set[str]:

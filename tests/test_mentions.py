@@ -29,7 +29,19 @@ from ingest.model import Rejected
 from ingest.sources import detect_format, get_source
 from ontology.layout import Layout
 from ontology.namespaces import BF, CG, PREFIXES, RDF, RDFS, SKOS
-from query.mentions import build_matcher, read_labels, read_texts
+from query.mentions import (
+    GRAPH_LINKS,
+    UNIT_KINDS,
+    all_units_page,
+    build_matcher,
+    graph_links_page,
+    graph_units,
+    graph_works,
+    held_works_page,
+    read_labels,
+    read_texts,
+    works_with_texts_page,
+)
 from tests.conftest import BASE, SAMPLE_DATA, SHARED_DATA, IngestedStore
 from tests.test_cli_ingest import catalograph
 from web.mentions_refresh import DIGESTS_FILE, refresh_mentions
@@ -413,3 +425,44 @@ def test_the_record_of_each_works_mentions_is_what_the_graph_holds(sample_dir: P
         GRAPH <{GRAPH}> {{ ?m cg:mentionedIn ?work ; cg:mentionOf ?unit ; cg:textProperty ?field ;
                            cg:mentionCount ?count }} }}"""))
     assert recorded and recorded == held
+
+
+def _every_page(page, *args: object, size: int = 7) -> list:  # noqa: ANN001 - a page function
+    found, offset, more = [], 0, True
+    while more:
+        rows, more = page(*args, offset, size)
+        found += rows
+        offset += size
+    return found
+
+
+def test_the_scans_by_pages_read_what_the_pattern_scans_read(pristine_sample: Store) -> None:
+    """A refresh of everything lists the units, the works with texts, the works the graph holds
+    mentions of and each record graph's works and units by pages of a query (``OFFSET`` and
+    ``LIMIT``, the store reopened between pages: docs/mentions.md); over every page, in pages of
+    7 here, they are what the scans by pattern and the graph-by-graph reads give."""
+    store = pristine_sample
+    units = {
+        q.subject.value
+        for cls, _kind in UNIT_KINDS
+        for q in store.quads_for_pattern(None, RDF.type, cls, None)
+        if isinstance(q.subject, NamedNode)
+    }
+    assert len(units) > 100 and set(_every_page(all_units_page, store)) == units
+    holders = {
+        q.subject
+        for p in (BF.summary, BF.tableOfContents)
+        for q in store.quads_for_pattern(None, p, None, None)
+        if isinstance(q.subject, NamedNode)
+    }
+    works = {h.value for h in holders if next(store.quads_for_pattern(h, RDF.type, BF.Work, None), None)}
+    works |= {q.object.value for h in holders for q in store.quads_for_pattern(h, BF.instanceOf, None, None)}
+    assert len(works) > 100 and set(_every_page(works_with_texts_page, store)) == works
+    held = {q.object.value for q in store.quads_for_pattern(None, CG.mentionedIn, None, NamedNode(GRAPH))}
+    assert len(held) > 50 and set(_every_page(held_works_page, store, LAYOUT)) == held
+    graphs = [g.value for g in store.named_graphs() if isinstance(g, NamedNode)]
+    links = {kind: set() for kind in ("work", "text", "unit")}
+    for kind, predicate, value in GRAPH_LINKS:
+        links[kind].update(_every_page(graph_links_page, store, kind, predicate, value))
+    assert links["work"] | links["text"] == {(g, w) for g in graphs for w in graph_works(store, g)}
+    assert len(links["unit"]) > 100 and links["unit"] == {(g, u) for g in graphs for u in graph_units(store, g)}
