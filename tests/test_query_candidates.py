@@ -280,6 +280,28 @@ def test_an_ingest_stopped_before_its_candidates_refresh_is_made_good_by_the_nex
     assert "0 quads added, 0 removed" in done.stderr, done.stderr
 
 
+
+def _refresh_fully_reopening_at_each_breath(
+    data: Path, monkeypatch: pytest.MonkeyPatch, **sizes: int
+) -> list[int]:
+    """A full refresh of the store at ``data`` with ``web.candidates_refresh``'s page and slice
+    ``sizes`` set and the store reopened at every breath; it must find the graph as the
+    catalogue's refreshes made it (nothing to write). Returns one item per reopen."""
+    from graph.writer import Writer
+    from web import candidates_refresh
+    from web.candidates_command import refresh_candidates
+
+    for name, size in sizes.items():
+        monkeypatch.setattr(candidates_refresh, name, size)
+    monkeypatch.setattr(candidates_refresh, "MEMORY_HEADROOM_MB", -1.0)  # every breath reopens
+    reopens: list[int] = []
+    with Writer(data, LAYOUT, "candidates-test") as writer:
+        reopen = writer.session.reopen
+        monkeypatch.setattr(writer.session, "reopen", lambda: reopens.append(1) or reopen())
+        done = refresh_candidates(writer, LAYOUT, data, full=True)
+    assert (done.added, done.removed, done.full) == (0, 0, True), done
+    return reopens
+
 def test_a_full_refresh_reading_agents_a_few_at_a_time_gives_what_the_query_gives(
     catalogue: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -292,11 +314,8 @@ def test_a_full_refresh_reading_agents_a_few_at_a_time_gives_what_the_query_give
     from pyoxigraph import Literal, Variable
 
     from graph.candidate_state import open_state
-    from graph.writer import Writer
     from ontology.namespaces import PREFIXES
     from query.candidates import sparql
-    from web import candidates_refresh
-    from web.candidates_command import refresh_candidates
 
     data = tmp_path / "store"
     shutil.copytree(catalogue, data)
@@ -308,15 +327,7 @@ def test_a_full_refresh_reading_agents_a_few_at_a_time_gives_what_the_query_give
     )
     expected = {(row["agent"].value, row["label"].value) for row in rows}
     assert len(expected) > 1000
-    reopens = []
-    monkeypatch.setattr(candidates_refresh, "AGENT_SLICE", 7)
-    monkeypatch.setattr(candidates_refresh, "TYPE_PAGE", 50)
-    monkeypatch.setattr(candidates_refresh, "MEMORY_HEADROOM_MB", -1.0)  # every breath reopens
-    with Writer(data, LAYOUT, "candidates-test") as writer:
-        reopen = writer.session.reopen
-        monkeypatch.setattr(writer.session, "reopen", lambda: reopens.append(1) or reopen())
-        done = refresh_candidates(writer, LAYOUT, data, full=True)
-    assert (done.added, done.removed, done.full) == (0, 0, True), done
+    reopens = _refresh_fully_reopening_at_each_breath(data, monkeypatch, AGENT_SLICE=7, TYPE_PAGE=50)
     assert len(reopens) > len({agent for agent, _label in expected}) / 7
     db = open_state(data)
     assert set(db.execute("SELECT agent, label FROM agent_label")) == expected
@@ -336,12 +347,10 @@ def test_a_full_refresh_reading_works_a_page_at_a_time_gives_what_the_queries_gi
     from pyoxigraph import Literal, Variable
 
     from graph.candidate_state import open_state
-    from graph.writer import Writer
     from ontology.namespaces import PREFIXES
     from query.candidate_rules import family_name, title_forms
     from query.candidates import source_of, sparql
-    from web import candidates_refresh
-    from web.candidates_command import OPEN_ACCESS_SOURCES, refresh_candidates
+    from web.candidates_command import OPEN_ACCESS_SOURCES
 
     data = tmp_path / "store"
     shutil.copytree(catalogue, data)
@@ -358,15 +367,7 @@ def test_a_full_refresh_reading_works_a_page_at_a_time_gives_what_the_queries_gi
     rows = snapshot.query(sparql("candidate_graph_works"), prefixes=PREFIXES, use_default_graph_as_union=True, substitutions=bound)
     graph_works = {(row["g"].value, row["work"].value) for row in rows}
     assert len({work for work, _kind, _value in facts}) > 100 and len(graph_works) > 100
-    reopens = []
-    monkeypatch.setattr(candidates_refresh, "WORK_PAGE", 30)
-    monkeypatch.setattr(candidates_refresh, "WORK_SLICE", 7)
-    monkeypatch.setattr(candidates_refresh, "MEMORY_HEADROOM_MB", -1.0)  # every breath reopens
-    with Writer(data, LAYOUT, "candidates-test") as writer:
-        reopen = writer.session.reopen
-        monkeypatch.setattr(writer.session, "reopen", lambda: reopens.append(1) or reopen())
-        done = refresh_candidates(writer, LAYOUT, data, full=True)
-    assert (done.added, done.removed, done.full) == (0, 0, True), done
+    reopens = _refresh_fully_reopening_at_each_breath(data, monkeypatch, WORK_PAGE=30, WORK_SLICE=7)
     assert len(reopens) > len({work for work, _kind, _value in facts}) / 7
     db = open_state(data)
     assert set(db.execute("SELECT work, kind, value FROM work_fact")) == facts
