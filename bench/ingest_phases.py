@@ -21,7 +21,9 @@ compared, units read, works read and tokenized, matched, written). With
 the refresh writes into it) and only ``catalograph mentions --refresh
 --full`` runs, which is what an ingest's first refresh does (no state yet),
 in minutes instead of the ×10 ingest's half hour. ``--candidates-only`` does the
-same for ``catalograph candidates --refresh --full``.
+same for ``catalograph candidates --refresh --full``, and ``--associations-only`` for
+``catalograph related --refresh --full`` (the association refresh's full build: its
+reading, assembling, lists and bulk loads).
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ import web.ingest_command as ingest_command  # noqa: E402
 import web.mentions_command as mentions_command  # noqa: E402
 import web.mentions_refresh as mentions_refresh  # noqa: E402
 import web.mentions_works as mentions_works  # noqa: E402
+import web.related_command as related_command  # noqa: E402
 from web.config import Settings  # noqa: E402
 
 #: The steps running now, outermost first (the writer thread's batch among them).
@@ -155,16 +158,22 @@ def main() -> None:
     parser.add_argument("--timeline", type=Path, help="write every sample here (JSON)")
     parser.add_argument("--mentions-only", action="store_true", help="DATA_DIR exists: refresh its mentions, fully")
     parser.add_argument("--candidates-only", action="store_true", help="DATA_DIR exists: refresh its candidates, fully")
+    parser.add_argument(
+        "--associations-only", action="store_true", help="DATA_DIR exists: rebuild its associations, fully"
+    )
     args = parser.parse_args()
-    refresh_only = args.mentions_only or args.candidates_only
-    if refresh_only != args.data_dir.exists() or refresh_only == bool(args.inputs) or (
-        args.mentions_only and args.candidates_only
-    ):
-        sys.exit("give a new DATA_DIR and INPUT..., or --mentions-only or --candidates-only and an ingested DATA_DIR")
+    only = [args.mentions_only, args.candidates_only, args.associations_only]
+    refresh_only = any(only)
+    if refresh_only != args.data_dir.exists() or refresh_only == bool(args.inputs) or sum(only) > 1:
+        sys.exit(
+            "give a new DATA_DIR and INPUT..., or one of --mentions-only, --candidates-only, "
+            "--associations-only and an ingested DATA_DIR"
+        )
     _named(writer_module.Writer, "write", "batch")
     _named(writer_module.Writer, "settle_search", "search documents settled")
     _named(writer_module.Writer, "__exit__", "checkpoint")
     _named(ingest_command, "refresh_associations", "associations")
+    _named(related_command, "refresh_associations", "associations")
     _named(association_build, "read", "reading the projection")
     _named(association_build, "assemble", "assembling it")
     _named(association_build, "rebuild_associations", "lists and bulk loads")
@@ -190,6 +199,9 @@ def main() -> None:
     if args.mentions_only:
         running.append("mentions")
         print(mentions_command.run_mentions_command(settings, full=True))
+        running.clear()
+    elif args.associations_only:
+        print(related_command.run_refresh_command(settings, full=True))
         running.clear()
     elif args.candidates_only:
         running.append("candidates")

@@ -460,36 +460,21 @@ def _assemble(
     The resources are the Instances the record graphs link (``cg:linkedInstance``) and
     their Works, whatever else was read (an edited unit that is neither).
     """
+    fresh._ids.clear()  # the reading is spent: its names by number are all that is needed now
     fresh_ids = sorted(fresh.kind, key=fresh.names.__getitem__)  # in IRI order
-    fresh_names = names = _strings(fresh.names[r] for r in fresh_ids)
-    kinds = np.array([fresh.kind[r] for r in fresh_ids], dtype=np.int8)
-    work_names = _strings(fresh.names[fresh.work_of.get(r, 0)] for r in fresh_ids)
-    old_rows = old_edges = np.array([], dtype=np.int64)
-    if previous is not None and keep is not None:
-        old_rows = np.flatnonzero(keep)
-        old_work = previous.instance_work[old_rows]
-        old_names = np.where(old_work >= 0, previous.resources[np.maximum(old_work, 0)], "")
-        names = np.concatenate([previous.resources[old_rows], names])
-        kinds = np.concatenate([previous.resource_kind[old_rows], kinds])
-        work_names = np.concatenate([old_names, work_names])
-        old_edges = np.flatnonzero(keep[previous.edge_resource])
-    # membership through sets of the Python strings: np.isin over str arrays sorts copies of
-    # both (four bytes a character), the largest allocation of a full build
-    linked = {i for _h, i in manifest.values() if i}
-    name_list = names.tolist()
-    is_instance = (kinds == INSTANCE) & _members(name_list, linked)
-    of_linked = set(work_names[is_instance].tolist())
-    is_work = (kinds == WORK) & _members(name_list, of_linked)
-    del name_list, linked, of_linked
-    wanted = is_instance | is_work
-    order = np.argsort(names[wanted], kind="stable")
-    resources = names[wanted][order]
-    resource_kind = kinds[wanted][order].astype(np.int8)
-    instance_work = positions(resources, work_names[wanted][order])
-
-    # the fresh edges' IRIs by number: each distinct unit and role once, not once an edge
     fresh_resource = np.frombuffer(fresh.edge_resource, dtype=np.intc)
+    old_rows = old_edges = np.array([], dtype=np.int64)
+    if previous is None or keep is None:
+        resources, resource_kind, instance_work, row_of = _fresh_resources(fresh, fresh_ids, manifest)
+        edge_resource = [row_of[fresh_resource]]
+        del row_of
+    else:
+        resources, resource_kind, instance_work, edge_resource, old_rows, old_edges = _resources(
+            previous, keep, fresh, fresh_ids, fresh_resource, manifest
+        )
+    del fresh_ids
     fresh_unit = np.frombuffer(fresh.edge_unit, dtype=np.intc)
+    # the fresh edges' IRIs by number: each distinct unit and role once, not once an edge
     fresh_role = np.frombuffer(fresh.edge_role, dtype=np.intc)
     unit_ids = np.unique(fresh_unit)
     role_ids = np.unique(fresh_role[fresh_role != 0])
@@ -504,7 +489,6 @@ def _assemble(
     units = _union(unit_parts)
     roles = _union(role_parts)
 
-    edge_resource = [_renumbered(len(fresh.names), fresh_ids, positions(resources, fresh_names))[fresh_resource]]
     edge_unit = [_renumbered(len(fresh.names), unit_ids, positions(units, fresh_units))[fresh_unit]]
     edge_kind = [np.frombuffer(fresh.edge_kind, dtype=np.int8)]
     edge_role = [_renumbered(len(fresh.names), role_ids, positions(roles, fresh_roles))[fresh_role]]
@@ -560,6 +544,71 @@ def _assemble(
     )
     projection.token = content_token(projection)
     return projection
+
+
+def _fresh_resources(
+    fresh: _Edges, fresh_ids: list[int], manifest: dict[str, tuple[str, str]]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A full build's resources (the Instances the record graphs link, and their Works: see
+    ``_assemble``), their kinds and Works, and the row of each of ``fresh``'s numbers (-1 for
+    the others). Chosen and numbered by ``fresh``'s numbers and Python's strings, and the one
+    array of strings made once: numpy's strings take four bytes a character, padded to the
+    longest IRI, and an update's way (``_resources``: arrays of every name, their works', the
+    rows kept, sorted) held half a dozen of them at once, 27 MB each at x160 open access
+    (the assembling's peak, docs/benchmarks.md). ``fresh_ids`` are in IRI order already."""
+    names, kind, work_of = fresh.names, fresh.kind, fresh.work_of
+    linked = {i for _h, i in manifest.values() if i}
+    instances = {r for r in fresh_ids if kind[r] == INSTANCE and names[r] in linked}
+    del linked
+    works = {work_of.get(r, 0) for r in instances}
+    wanted = [r for r in fresh_ids if r in instances or (kind[r] == WORK and r in works)]
+    del instances, works
+    row_of = np.full(len(names), -1, dtype=np.int32)  # id 0, no work, is never a resource
+    row_of[np.array(wanted, dtype=np.int64)] = np.arange(len(wanted), dtype=np.int32)
+    resources = _strings(names[r] for r in wanted)
+    resource_kind = np.array([kind[r] for r in wanted], dtype=np.int8)
+    instance_work = row_of[np.array([work_of.get(r, 0) for r in wanted], dtype=np.int64)]
+    return resources, resource_kind, instance_work, row_of
+
+
+def _resources(
+    previous: Projection,
+    keep: np.ndarray,
+    fresh: _Edges,
+    fresh_ids: list[int],
+    fresh_resource: np.ndarray,
+    manifest: dict[str, tuple[str, str]],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray], np.ndarray, np.ndarray]:
+    """An update's resources (``_fresh_resources``): the rows ``keep`` of ``previous`` and the
+    ``fresh`` ones, their kinds and Works, the rows of the fresh edges' resources (in a list,
+    as ``_assemble`` gathers them), the rows kept and the edges kept."""
+    fresh_names = names = _strings(fresh.names[r] for r in fresh_ids)
+    kinds = np.array([fresh.kind[r] for r in fresh_ids], dtype=np.int8)
+    work_names = _strings(fresh.names[fresh.work_of.get(r, 0)] for r in fresh_ids)
+    old_rows = np.flatnonzero(keep)
+    old_work = previous.instance_work[old_rows]
+    old_names = np.where(old_work >= 0, previous.resources[np.maximum(old_work, 0)], "")
+    names = np.concatenate([previous.resources[old_rows], names])
+    kinds = np.concatenate([previous.resource_kind[old_rows], kinds])
+    work_names = np.concatenate([old_names, work_names])
+    old_edges = np.flatnonzero(keep[previous.edge_resource])
+    # membership through sets of the Python strings: np.isin over str arrays sorts copies of
+    # both (four bytes a character), the largest allocation of a full build
+    linked = {i for _h, i in manifest.values() if i}
+    name_list = names.tolist()
+    is_instance = (kinds == INSTANCE) & _members(name_list, linked)
+    of_linked = set(work_names[is_instance].tolist())
+    is_work = (kinds == WORK) & _members(name_list, of_linked)
+    del name_list, linked, of_linked
+    wanted = is_instance | is_work
+    order = np.argsort(names[wanted], kind="stable")
+    resources = names[wanted][order]
+    resource_kind = kinds[wanted][order].astype(np.int8)
+    instance_work = positions(resources, work_names[wanted][order])
+    edge_resource = [
+        _renumbered(len(fresh.names), fresh_ids, positions(resources, fresh_names))[fresh_resource]
+    ]
+    return resources, resource_kind, instance_work, edge_resource, old_rows, old_edges
 
 
 def content_token(projection: Projection) -> str:

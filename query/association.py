@@ -82,6 +82,10 @@ TOP_K = 10
 MAX_REASONS = 6
 #: Works scored together when every list is computed (memory: one batch of scores).
 BATCH = 256
+#: At most this many scores (nonzero entries of ``W[batch] @ M @ Wᵀ``, bounded from above before
+#: the product) in one batch: a work that shares a common unit scores with every user of it,
+#: so a batch of ``BATCH`` works held scores in proportion to the collection (``score_rows``).
+SCORE_BUDGET = 400_000
 #: Scores are rounded to this many decimals, so ties break by IRI the same way on every run.
 DECIMALS = 9
 
@@ -124,11 +128,10 @@ class AssociationIndex:
         self.work_pos = np.full(len(p.resources), -1, dtype=np.int64)
         self.work_pos[self.works] = np.arange(len(self.works))
         # Each Work is also a unit of its own (column n_units + its position), which its
-        # Instances use: so two editions share their Work, and say so.
-        self.unit_names = (
-            np.concatenate([p.units, p.resources[self.works]]) if len(self.works) else p.units
-        )
-        n_units = len(self.unit_names)
+        # Instances use: so two editions share their Work, and say so. Their names are not
+        # copied into one array of columns (``column_name``): numpy's strings are as wide as
+        # the longest, a unit's IRI, and the works are most columns (30 MB at x160 open access).
+        n_units = self.columns = len(p.units) + len(self.works)
         editions = np.flatnonzero((kinds == INSTANCE) & (p.instance_work >= 0))
         editions = editions[self.work_pos[p.instance_work[editions]] >= 0]
         edge_resource = np.concatenate([p.edge_resource, editions]).astype(np.int64)
@@ -177,6 +180,7 @@ class AssociationIndex:
         self._work_iris: list[str] | None = None
         self._unit_sets: dict[int, set[int]] = {}
         self._work_units: dict[int, dict[int, float]] = {}
+        self._reach: np.ndarray | None = None
         self._links: dict[int, list[tuple[int, float]]] = {}
         self._names: list[str] | None = None
         self._weights: list[float] = []
@@ -203,6 +207,20 @@ class AssociationIndex:
             self._work_iris = self.projection.resources[self.works].tolist()
         return self._work_iris[position]
 
+    def column_name(self, column: int) -> str:
+        """The IRI of a column: a unit's, or for a Work's own column the Work's."""
+        units = self.projection.units
+        return str(units[column]) if column < len(units) else self.work_iri(column - len(units))
+
+    def _column_lists(self) -> None:
+        """Every column's name, weight and ``df`` as Python lists, for explanations made by the
+        thousand (the works' names are ``work_iri``'s strings, not copies)."""
+        if self._work_iris is None:
+            self._work_iris = self.projection.resources[self.works].tolist()
+        self._names = self.projection.units.tolist() + self._work_iris
+        self._weights = self.weight.tolist()
+        self._dfs = self.df.tolist()
+
     def seed(self, iri: str) -> tuple[sparse.csr_matrix, set[int]]:
         """The unit vector of a resource, and the works it stands for (left out of its results).
 
@@ -225,13 +243,13 @@ class AssociationIndex:
             raise NotFoundError(
                 f"{iri} is not a resource that association knows (an instance, a work, an agent, a concept, a place)"
             )
-        return sparse.csr_matrix(([1.0], ([0], [unit])), shape=(1, len(self.unit_names))), set()
+        return sparse.csr_matrix(([1.0], ([0], [unit])), shape=(1, self.columns)), set()
 
     def seeds(
         self, iris: Sequence[str], weights: Sequence[float] | None = None
     ) -> tuple[sparse.csr_matrix, set[int]]:
         """Several seeds, each scaled by its weight (1 when not given); unknown IRIs are skipped."""
-        total = sparse.csr_matrix((1, len(self.unit_names)))
+        total = sparse.csr_matrix((1, self.columns))
         left_out: set[int] = set()
         found = 0
         for position, iri in enumerate(iris):
@@ -317,9 +335,7 @@ class AssociationIndex:
         """The units behind ``target``'s score for the ``seed`` units (``row``: its units, if not
         ``W``'s), strongest first."""
         if self._names is None:
-            self._names = self.unit_names.tolist()
-            self._weights = self.weight.tolist()
-            self._dfs = self.df.tolist()
+            self._column_lists()
         names, weight, df = self._names, self._weights, self._dfs
         row = self.work_units(target) if row is None else row
         found: list[Reason] = []
@@ -355,9 +371,7 @@ class AssociationIndex:
         its order: what the derived graph states, made without the rest of each reason (an
         update explains tens of thousands of nodes, a full build every one)."""
         if self._names is None:
-            self._names = self.unit_names.tolist()
-            self._weights = self.weight.tolist()
-            self._dfs = self.df.tolist()
+            self._column_lists()
         names, weight = self._names, self._weights
         found: list[tuple[float, str, str, str | None]] = []
         for unit, strength in self.work_units(target).items():
@@ -397,8 +411,7 @@ class AssociationIndex:
         update equals the one a full build computes.
         """
         wanted = np.array(sorted(set(works)), dtype=np.int64)
-        for start in range(0, len(wanted), BATCH):
-            batch = wanted[start : start + BATCH]
+        for batch in self._batches(wanted):
             block = self.W[batch]
             lengths = np.maximum(np.diff(block.indptr), 1)
             raw = (block @ self.M @ self.WT).tocsr()
@@ -409,6 +422,31 @@ class AssociationIndex:
             for offset, source in enumerate(batch.tolist()):
                 part = slice(raw.indptr[offset], raw.indptr[offset + 1])
                 yield source, raw.indices[part], scores[part]
+
+    def _batches(self, wanted: np.ndarray) -> Iterator[np.ndarray]:
+        """``wanted`` cut into batches of at most ``BATCH`` works whose scores number at most
+        ``SCORE_BUDGET`` (a work alone if it has more): the scores of a batch, and the arrays
+        made from them, are its memory, and a work's count of scores grows with the collection
+        (every user of its units, and of the units the hierarchy links them to). The bound per
+        work is ``W``'s pattern times ``M``'s times the units' ``df``: the pairs the product
+        sums, an upper bound of the works it reaches."""
+        if self._reach is None:
+            pattern = lambda matrix: matrix.astype(bool).astype(np.float64)  # noqa: E731
+            self._reach = pattern(self.W) @ (pattern(self.M) @ self.df.astype(np.float64))
+        cost = np.minimum(self._reach[wanted], SCORE_BUDGET)
+        start = 0
+        while start < len(wanted):
+            # the first works after ``start`` whose costs add up to the budget, ``BATCH`` at most
+            ends = np.cumsum(cost[start : start + BATCH])
+            end = start + max(1, int(np.searchsorted(ends, SCORE_BUDGET, side="right")))
+            yield wanted[start:end]
+            start = end
+
+    def forget_rows(self) -> None:
+        """Drop the rows kept for explanations (``work_units``): a full build explains every
+        work once as a source and many as targets, so kept they add up to all of ``W``
+        as Python dicts (about 1 KB a work)."""
+        self._work_units.clear()
 
     @staticmethod
     def best(source: int, works: np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int, float]]:

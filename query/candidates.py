@@ -134,16 +134,6 @@ def source_of(graph: str, layout: Layout) -> str:
     return graph[len(layout.graphs) :].split("/", 1)[0]
 
 
-def linked_works_page(store: Store, offset: int, size: int) -> tuple[list[str], bool]:
-    """The works some graph links (``cg:linkedWork``), ``size`` of them from ``offset`` on
-    (``candidate_linked_works.rq``), and whether more follow: the works a full refresh reads
-    with ``work_facts`` (a work without facts is not linked by a record graph, or has no
-    title). By pages, as ``agent_graphs_page`` and for the same reason: one query over the whole
-    store (``candidate_works.rq``) held +117 MB of RocksDB's memory on the x40 open-access store."""
-    rows = _page(store, "candidate_linked_works", offset, size)
-    return [work.value for (work,) in rows], len(rows) == size
-
-
 def _untagged(store: Store, subject: NamedNode | BlankNode) -> set[str]:
     return {
         q.object.value

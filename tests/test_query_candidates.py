@@ -337,10 +337,10 @@ def test_a_full_refresh_reading_agents_a_few_at_a_time_gives_what_the_query_give
 def test_a_full_refresh_reading_works_a_page_at_a_time_gives_what_the_queries_give(
     catalogue: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A full refresh lists the linked works ``WORK_PAGE`` at a time and reads each one's facts
+    """A full refresh lists the works the record graphs name and reads each one's facts
     by index lookups (``query.candidates.work_facts``), and each record graph's works by index
     lookups too (``graph_works``), the store reopened between slices when the process grew.
-    With pages of 30, slices of 7 and a reopen after every one, the state must hold exactly the
+    With slices of 7 and a reopen after every one, the state must hold exactly the
     facts ``candidate_works.rq`` gives over the whole store and the record graphs' rows of
     ``candidate_graph_works.rq`` (what the refresh read before it read in pages), and the graph
     must be the one the catalogue's refreshes made: nothing to write."""
@@ -367,7 +367,7 @@ def test_a_full_refresh_reading_works_a_page_at_a_time_gives_what_the_queries_gi
     rows = snapshot.query(sparql("candidate_graph_works"), prefixes=PREFIXES, use_default_graph_as_union=True, substitutions=bound)
     graph_works = {(row["g"].value, row["work"].value) for row in rows}
     assert len({work for work, _kind, _value in facts}) > 100 and len(graph_works) > 100
-    reopens = _refresh_fully_reopening_at_each_breath(data, monkeypatch, WORK_PAGE=30, WORK_SLICE=7)
+    reopens = _refresh_fully_reopening_at_each_breath(data, monkeypatch, WORK_SLICE=7)
     assert len(reopens) > len({work for work, _kind, _value in facts}) / 7
     db = open_state(data)
     assert set(db.execute("SELECT work, kind, value FROM work_fact")) == facts

@@ -321,6 +321,8 @@ class _Explainer:
         index = self.index
         clock = time.perf_counter()
         for source, works, scores in index.score_rows(range(len(index.works))):
+            if source % FORGET_EVERY == 0:
+                index.forget_rows()  # the rows explained so far: a full build needs each once or so
             items = index.best(source, works, scores, TOP_K)
             if items:
                 kept.add(source, items)
@@ -328,6 +330,10 @@ class _Explainer:
             self.seconds += time.perf_counter() - clock
             yield index.work_iri(source), nodes
             clock = time.perf_counter()
+
+
+#: Sources a full build explains between two clearings of the index's rows (``forget_rows``).
+FORGET_EVERY = 1_000
 
 
 class _Kept:

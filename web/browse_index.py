@@ -89,9 +89,8 @@ def _use_counts(app: Flask, store: Store) -> dict[str, int] | None:
         index = association_cache(app).get(store, settings()).index
     except AssociationsMissingError:
         return None
-    names = index.unit_names
-    units = len(index.projection.units)
-    counts = {str(names[i]): int(index.df[i]) for i in range(units)}
+    names = index.projection.units
+    counts = {str(names[i]): int(index.df[i]) for i in range(len(names))}
     for position, work in enumerate(index.projection.resources[index.works]):
         counts[str(work)] = int(index.editions[position])
     return counts

@@ -78,7 +78,6 @@ from query.candidates import (
     graph_works,
     has_open_access_works,
     labels_in_graphs,
-    linked_works_page,
     said_to_be_one,
     work_facts,
     works_of_creator,
@@ -95,9 +94,6 @@ AGENT_SLICE = state.SLICE
 #: Statements typing an agent that a full refresh lists between two breaths (most are a record
 #: graph's own nodes, skipped once decoded: ``query.candidates.agent_graphs_page``).
 TYPE_PAGE = 5_000
-#: Works whose facts a full refresh reads between two breaths (each page lists them again from
-#: the start, without decoding the ones before it: ``query.candidates.linked_works_page``).
-WORK_PAGE = 2_000
 #: Works, or record graphs, whose facts or works a full refresh reads between two breaths.
 WORK_SLICE = state.SLICE
 
@@ -250,7 +246,11 @@ def _read_all_works(run: _Run) -> None:
 
     The record graphs are the record index's (the manifest): ``graph_work`` is only ever read
     for them (``_changed_graphs``). The works are those some graph links, each read by
-    ``work_facts``, the function the incremental refresh reads a work with."""
+    ``work_facts``, the function the incremental refresh reads a work with; they are listed
+    from ``graph_work`` (every work a record graph names: a work no graph links has no facts),
+    not by pages of the store's ``cg:linkedWork`` statements: a page at an ``OFFSET`` scanned
+    every statement before it, and RocksDB kept the blocks of that scan until the reopen
+    (+145 MB in the slice after a page at x160 open-access records, docs/benchmarks.md)."""
     db, layout = run.db, run.layout
     with db:
         for table in ("work_fact", "work_key", "graph_work", "manifest"):
@@ -269,23 +269,29 @@ def _read_all_works(run: _Run) -> None:
         last = graphs[-1]
         del store
         run.breathe()
-    offset, more = 0, True
-    while more:
+    # the works to read: those the record graphs name (a superset of the linked ones, whose
+    # facts only ``work_facts`` finds), listed from the state on disk, not from the store
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS named_work (work TEXT PRIMARY KEY) WITHOUT ROWID")
+    with db:
+        db.execute("DELETE FROM named_work")
+        db.execute("INSERT OR IGNORE INTO named_work SELECT work FROM graph_work")
+    last = ""
+    while works := [w for (w,) in db.execute(
+        "SELECT work FROM named_work WHERE work > ? ORDER BY work LIMIT ?", (last, WORK_SLICE)
+    )]:  # fmt: skip
         store = run.writer.store
-        works, more = linked_works_page(store, offset, WORK_PAGE)
+        rows = [
+            (work, kind, value)
+            for work in works
+            for kind, value in work_facts(store, layout, work, run.open_access)
+        ]
+        with db:
+            db.executemany("INSERT OR IGNORE INTO work_fact VALUES (?, ?, ?)", rows)
+        last = works[-1]
         del store
-        for start in range(0, len(works), WORK_SLICE):
-            store = run.writer.store
-            rows = [
-                (work, kind, value)
-                for work in works[start : start + WORK_SLICE]
-                for kind, value in work_facts(store, layout, work, run.open_access)
-            ]
-            with db:
-                db.executemany("INSERT OR IGNORE INTO work_fact VALUES (?, ?, ?)", rows)
-            del store
-            run.breathe()
-        offset += WORK_PAGE
+        run.breathe()
+    with db:
+        db.execute("DELETE FROM named_work")
     last = ""
     while True:  # each work's blocking keys, from its facts, a slice of works at a time
         works = [w for (w,) in db.execute(
