@@ -408,13 +408,6 @@ def _instances_of_graphs(store: Store, graphs: Iterable[str]) -> dict[str, str]:
     return found
 
 
-def _instances_of_work(store: Store, work: str) -> set[str]:
-    return {
-        q.subject.value for q in store.quads_for_pattern(None, BF.instanceOf, NamedNode(work), None)
-        if isinstance(q.subject, NamedNode)
-    }  # fmt: skip
-
-
 def _index_rows(db: sqlite3.Connection) -> tuple[dict[str, str], set[str]]:
     """Record graphs with their hashes ('' when untrusted), and the unit edits' hashes."""
     rows = {graph: content_hash or "" for graph, content_hash in db.execute(

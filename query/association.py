@@ -203,9 +203,13 @@ class AssociationIndex:
     # ------------------------------------------------------------ seeds
 
     def work_iri(self, position: int) -> str:
+        return self._work_iri_list()[position]
+
+    def _work_iri_list(self) -> list[str]:
+        """The works' IRIs as Python strings, made once (explanations ask for them by the thousand)."""
         if self._work_iris is None:
             self._work_iris = self.projection.resources[self.works].tolist()
-        return self._work_iris[position]
+        return self._work_iris
 
     def column_name(self, column: int) -> str:
         """The IRI of a column: a unit's, or for a Work's own column the Work's."""
@@ -215,9 +219,7 @@ class AssociationIndex:
     def _column_lists(self) -> None:
         """Every column's name, weight and ``df`` as Python lists, for explanations made by the
         thousand (the works' names are ``work_iri``'s strings, not copies)."""
-        if self._work_iris is None:
-            self._work_iris = self.projection.resources[self.works].tolist()
-        self._names = self.projection.units.tolist() + self._work_iris
+        self._names = self.projection.units.tolist() + self._work_iri_list()
         self._weights = self.weight.tolist()
         self._dfs = self.df.tolist()
 
