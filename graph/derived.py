@@ -271,11 +271,12 @@ def rebuild_associations(
     del held
     added = 0
     pending: list[Quad] = []
-    seen: set[str] = set()
+    seen: set[str] = set()  # the sources streamed, kept only to find the graph's stale ones
     stated = False
     writing = live()
     for source, nodes in lists:
-        seen.add(source)
+        if held_before:
+            seen.add(source)
         stated = stated or bool(nodes)
         wanted = {q for node in nodes for q in _quads(layout, node)}
         if not held_before:
