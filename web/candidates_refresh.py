@@ -246,8 +246,8 @@ def _list_agents(run: _Run) -> None:
     listing went by ``OFFSET`` pages of the store's type statements before, and each page
     scanned every statement before it: quadratic in CPU, and at the x160 open-access ingest
     the agents' read peaked at 258 MB (docs/benchmarks.md)."""
-    db, index, layout = run.db, run.writer.session.index.db, run.layout
-    for lines in candidate_changes.agent_type_lines(index, TYPE_SLICE):
+    db, layout = run.db, run.layout
+    for lines in candidate_changes.agent_type_lines(run.writer.session.index.path, TYPE_SLICE):
         store = run.writer.store
         pairs = typed_agents(store, layout, lines)
         with db:
