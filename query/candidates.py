@@ -50,7 +50,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from pyoxigraph import BlankNode, Literal, NamedNode, Store, Variable
+from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, Store, Variable, parse
 
 from graph.candidates import candidates_graph
 from ontology.layout import Layout
@@ -82,35 +82,51 @@ def _rows(store: Store, name: str, layout: Layout, **bound: NamedNode) -> Iterat
 # ------------------------------------------------------------------ agents
 
 
-def _page(store: Store, name: str, offset: int, size: int) -> list:
-    """Rows ``offset`` to ``offset + size`` of the query ``name`` (no ORDER BY: the store's own
-    index order, the same from one call to the next while nothing is written)."""
-    return list(store.query(f"{sparql(name)}\nOFFSET {offset} LIMIT {size}", prefixes=PREFIXES))
+def typed_agents(store: Store, layout: Layout, lines: Iterable[bytes]) -> list[tuple[str, str]]:
+    """``(agent, graph)`` of those of ``lines`` (N-Quads typing something ``bf:Agent`` in a named
+    graph: ``graph.candidate_changes.agent_type_lines``, the ledger's) that the store holds,
+    about an agent of its own (an IRI, not a record graph's own node: the agents
+    ``candidate_agents.rq`` selects). Every agent is typed ``bf:Agent`` as stated, beside its
+    class (``bf:Person``...): nothing is inferred. One index lookup a line: the ledger's lines
+    include statements the store no longer holds (a writer removed them, or a group left)."""
+    pairs = []
+    for quad in parse(b"".join(lines), RdfFormat.N_QUADS):
+        agent, graph = quad.subject, quad.graph_name
+        if (
+            isinstance(agent, NamedNode)
+            and isinstance(graph, NamedNode)
+            and quad.predicate == RDF.type
+            and quad.object == BF.Agent
+            and not agent.value.startswith(layout.graphs)
+            and quad in store
+        ):
+            pairs.append((agent.value, graph.value))
+    return pairs
 
 
-def agent_graphs_page(store: Store, layout: Layout, offset: int, size: int) -> tuple[list[tuple[str, str]], bool]:
-    """``(agent, graph)`` for the statements typing an agent of its own ``bf:Agent`` in a named
-    graph (not a record graph's own node: the agents ``candidate_agents.rq`` selects), among the
-    ``size`` type statements from ``offset`` on (``candidate_agent_types.rq``); and whether more
-    follow. Every agent is typed ``bf:Agent`` as stated, beside its class (``bf:Person``...):
-    nothing is inferred, here or in the query.
+def graphs_writers_changed(store: Store) -> Iterator[str]:
+    """The graphs some writer's changeset changed (``cg:changedGraph``: ``graph.updates``), each
+    as often as changesets name it: the only graphs where a statement typing an agent may be
+    that the ledger does not count (about an IRI the layout does not file, which a writer may
+    put in any graph). As many as the edits, not the records."""
+    for quad in store.quads_for_pattern(None, CG.changedGraph, None, None):
+        if isinstance(quad.object, NamedNode):
+            yield quad.object.value
 
-    A page at a time, so that the full refresh can reopen the store between pages: the terms of
-    every statement read are decoded, and RocksDB keeps the blocks it read for that until the
-    store is closed (one scan of the x40 open-access store's 36,518 type statements, of which
-    2,678 type agents of their own: +96 MB). Skipping the earlier rows decodes nothing."""
-    rows = _page(store, "candidate_agent_types", offset, size)
-    pairs = [
-        (agent.value, graph.value)
-        for agent, graph in rows
-        if isinstance(agent, NamedNode) and isinstance(graph, NamedNode) and not agent.value.startswith(layout.graphs)
+
+def agents_typed_in(store: Store, layout: Layout, graph: str) -> list[tuple[str, str]]:
+    """``(agent, graph)`` for the agents of their own the named graph ``graph`` types ``bf:Agent``
+    (``typed_agents``' selection, read from the graph itself: one index lookup)."""
+    return [
+        (q.subject.value, graph)
+        for q in store.quads_for_pattern(None, RDF.type, BF.Agent, NamedNode(graph))
+        if isinstance(q.subject, NamedNode) and not q.subject.value.startswith(layout.graphs)
     ]
-    return pairs, len(rows) == size
 
 
 def labels_in_graphs(store: Store, pairs: Iterable[tuple[str, str]]) -> Iterator[tuple[str, str]]:
     """``(agent, label)``: the untagged labels of each agent of ``pairs`` stated in the graph
-    beside it (pairs from ``all_agent_graphs``), read by index lookups. Over every pair, what
+    beside it (pairs from ``typed_agents`` or ``agents_typed_in``), read by index lookups. Over every pair, what
     ``candidate_agents.rq`` gives over the whole store; read a slice of pairs at a time, so that
     the full refresh can reopen the store between slices (the query kept in RocksDB's memory
     every block it read until it ended: 170 -> 226 MB on the x10 benchmark store)."""

@@ -302,24 +302,68 @@ def _refresh_fully_reopening_at_each_breath(
     assert (done.added, done.removed, done.full) == (0, 0, True), done
     return reopens
 
+def _agent_type_pairs(store: object) -> set[tuple[str, str]]:
+    """``(agent, graph)`` of every statement typing an agent of its own ``bf:Agent`` in a named
+    graph, by one query over the whole store (what the full refresh listed by ``OFFSET`` pages
+    of it before it listed them from the ledger)."""
+    rows = store.query("SELECT ?agent ?g WHERE { GRAPH ?g { ?agent a <http://id.loc.gov/ontologies/bibframe/Agent> } }")
+    return {
+        (row["agent"].value, row["g"].value)
+        for row in rows
+        if isinstance(row["agent"], NamedNode) and not row["agent"].value.startswith(LAYOUT.graphs)
+    }
+
+
 def test_a_full_refresh_reading_agents_a_few_at_a_time_gives_what_the_query_gives(
     catalogue: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A full refresh lists the agents ``TYPE_PAGE`` type statements at a time and reads their
-    labels by index lookups, ``AGENT_SLICE`` agents at a time, the store reopened between pages
-    and slices when the process grew (``web.candidates_refresh``). With pages of 50, slices of 7
-    and a reopen after every one, the state must hold exactly the labels
-    ``candidate_agents.rq`` gives over the whole store (what the refresh read before it read in
-    slices), and the graph must be the one the catalogue's refreshes made: nothing to write."""
+    """A full refresh lists the agents with the graphs typing them from the ledger (its groups
+    and the writers' unit edits, ``TYPE_SLICE`` at a time, each looked up in the store) and from
+    the graphs writers changed, then reads their labels by index lookups, ``AGENT_SLICE``
+    agents at a time, the store reopened between slices when the process grew
+    (``web.candidates_refresh``). After writers' edits the ledger does not count (an agent
+    typed in a graph of no unit, another in a record graph) or that it counts (a type
+    removed, an agent added in its unit graph), and with slices of 50 and 7 and a reopen after
+    every one, the pairs listed must be exactly those a query over the whole store gives, the
+    state must hold exactly the labels ``candidate_agents.rq`` gives over the whole store, and
+    the graph must be the one an incremental refresh made: nothing to write."""
     from pyoxigraph import Literal, Variable
 
     from graph.candidate_state import open_state
+    from graph.updates import apply_update
     from ontology.namespaces import PREFIXES
     from query.candidates import sparql
+    from web import candidates_refresh
 
     data = tmp_path / "store"
     shutil.copytree(catalogue, data)
-    rows = open_latest_snapshot(data).query(
+    snapshot = open_latest_snapshot(data)
+    before = _agent_type_pairs(snapshot)
+    removed = min((agent, graph) for agent, graph in before if agent == graph and agent.startswith(f"{BASE}agent/"))
+    record = min(g.value for g in snapshot.named_graphs() if LAYOUT.is_record_graph(g.value))
+    del snapshot
+    agent = "http://id.loc.gov/ontologies/bibframe/Agent"
+    label = "http://www.w3.org/2000/01/rdf-schema#label"
+    elsewhere, minted = "http://example.com/elsewhere", f"{BASE}agent/added-by-a-writer"
+    edits = {
+        "a graph of no unit": (elsewhere, f'<http://example.com/p/1> a <{agent}> ; <{label}> "Zyxwv, Quentin"'),
+        "a record graph": (record, f'<http://example.com/p/2> a <{agent}> ; <{label}> "Qwzyx, Ursula"'),
+        "its unit graph": (minted, f'<{minted}> a <{agent}> ; <{label}> "Vwxyz, Quirinus"'),
+    }
+    for graph, triples in edits.values():
+        apply_update(data, f"INSERT DATA {{ GRAPH <{graph}> {{ {triples} }} }}",
+                     iris=[graph], all_graphs=False, layout=LAYOUT, who="test")  # fmt: skip
+    apply_update(data, f"DELETE DATA {{ GRAPH <{removed[1]}> {{ <{removed[0]}> a <{agent}> }} }}",
+                 iris=[removed[1]], all_graphs=False, layout=LAYOUT, who="test")  # fmt: skip
+    done = catalograph(data, "candidates", "--refresh")
+    assert done.returncode == 0, done.stderr
+    snapshot = open_latest_snapshot(data)
+    expected_pairs = _agent_type_pairs(snapshot)
+    assert removed not in expected_pairs
+    assert expected_pairs - before == {
+        ("http://example.com/p/1", elsewhere), ("http://example.com/p/2", record), (minted, minted)
+    }  # fmt: skip
+    rows = snapshot.query(
         sparql("candidate_agents"),
         prefixes=PREFIXES,
         use_default_graph_as_union=True,
@@ -327,7 +371,17 @@ def test_a_full_refresh_reading_agents_a_few_at_a_time_gives_what_the_query_give
     )
     expected = {(row["agent"].value, row["label"].value) for row in rows}
     assert len(expected) > 1000
-    reopens = _refresh_fully_reopening_at_each_breath(data, monkeypatch, AGENT_SLICE=7, TYPE_PAGE=50)
+    del snapshot
+    listed: set[tuple[str, str]] = set()
+    list_agents = candidates_refresh._list_agents
+
+    def listing(run: object) -> None:
+        list_agents(run)
+        listed.update(run.db.execute("SELECT agent, graph FROM todo_agent"))
+
+    monkeypatch.setattr(candidates_refresh, "_list_agents", listing)
+    reopens = _refresh_fully_reopening_at_each_breath(data, monkeypatch, AGENT_SLICE=7, TYPE_SLICE=50)
+    assert listed == expected_pairs
     assert len(reopens) > len({agent for agent, _label in expected}) / 7
     db = open_state(data)
     assert set(db.execute("SELECT agent, label FROM agent_label")) == expected

@@ -34,9 +34,9 @@ works met by their keys at ingest): until then the state does not track them,
 and the first refresh that finds open-access works reads them all once.
 
 Memory does not grow with the store: the lists of what to examine are tables
-on disk, the store is listed by pages (the type statements of agents, the
-linked works) and resources are read a slice at a time, and between pages
-and slices the store is reopened when the process has grown by
+on disk, listed by key (the agents from the ledger of unit statements, the
+works from the record graphs), resources are read a slice at a time, and
+between slices the store is reopened when the process has grown by
 ``MEMORY_HEADROOM_MB``: every term decoded fills the 128 MB block cache
 Oxigraph gives the terms' column family, which only closing the store empties
 (docs/storage.md), and no whole-store query or scan runs in one go.
@@ -73,12 +73,14 @@ from query.candidate_rules import (
 )
 from query.candidates import (
     WorkFact,
-    agent_graphs_page,
     agent_labels,
+    agents_typed_in,
     graph_works,
+    graphs_writers_changed,
     has_open_access_works,
     labels_in_graphs,
     said_to_be_one,
+    typed_agents,
     work_facts,
     works_of_creator,
 )
@@ -91,9 +93,9 @@ MEMORY_HEADROOM_MB = 32.0
 #: Agents (each with a graph typing it) whose labels a full refresh reads between two breaths
 #: (``_Run.breathe``).
 AGENT_SLICE = state.SLICE
-#: Statements typing an agent that a full refresh lists between two breaths (most are a record
-#: graph's own nodes, skipped once decoded: ``query.candidates.agent_graphs_page``).
-TYPE_PAGE = 5_000
+#: The ledger's groups typing an agent (or graphs a writer changed) whose statements a full
+#: refresh looks up in the store between two breaths (``_list_agents``).
+TYPE_SLICE = 5_000
 #: Works, or record graphs, whose facts or works a full refresh reads between two breaths.
 WORK_SLICE = state.SLICE
 
@@ -201,21 +203,12 @@ def refresh_candidates(
 def _read_all_agents(run: _Run) -> None:
     """Every agent's labels into the state; every block of two agents or more to compare.
 
-    The agents are listed first with the graphs typing them (``TYPE_PAGE`` type statements at
-    a time, into ``todo_agent``), then their labels read ``AGENT_SLICE`` of those at a time by
-    index lookups, the store let breathe between pages and slices: one query over the whole
-    store held what RocksDB read until its end (the x10 benchmark ingest's peak), and so did
-    one scan of the type statements (the x40 open-access ingest's: +96 MB)."""
+    The agents are listed first with the graphs typing them (``_list_agents``, into
+    ``todo_agent``), then their labels read ``AGENT_SLICE`` of those at a time by index
+    lookups, the store let breathe between slices: one query over the whole store held what
+    RocksDB read until its end (the x10 benchmark ingest's peak)."""
     db = run.db
-    offset, more = 0, True
-    while more:
-        store = run.writer.store
-        pairs, more = agent_graphs_page(store, run.layout, offset, TYPE_PAGE)
-        with db:
-            db.executemany("INSERT OR IGNORE INTO todo_agent VALUES (?, ?)", pairs)
-        offset += TYPE_PAGE
-        del store  # the last reference: a reopen closes it
-        run.breathe()
+    _list_agents(run)
     last = ("", "")
     while pairs := db.execute(
         "SELECT agent, graph FROM todo_agent WHERE (agent, graph) > (?, ?) ORDER BY agent, graph LIMIT ?",
@@ -236,6 +229,43 @@ def _read_all_agents(run: _Run) -> None:
             "GROUP BY name HAVING COUNT(DISTINCT agent) >= 2",
             (state.SEPARATOR,),
         )
+
+
+def _list_agents(run: _Run) -> None:
+    """Every ``(agent, graph)`` whose statement typing the agent ``bf:Agent`` the store holds in
+    a named graph (an agent of its own, not a record graph's node) into ``todo_agent``: what
+    ``GRAPH ?g { ?agent a bf:Agent }`` gives over the whole store, listed by key.
+
+    Such a statement is about a unit, in its unit graph (``ontology.layout``), so the ledger
+    counts it: the lines of its groups and of the writers' unit edits that type an agent
+    (``graph.candidate_changes.agent_type_lines``, by id and hash), ``TYPE_SLICE`` groups at a
+    time, each statement looked up in the store (``query.candidates.typed_agents``). The one
+    kind the ledger does not count, a writer's statement about an IRI the layout does not file
+    (in any graph), is in a graph a changeset names: those graphs are read too
+    (``agents_typed_in``), ``TYPE_SLICE`` at a time. The store breathes between slices. The
+    listing went by ``OFFSET`` pages of the store's type statements before, and each page
+    scanned every statement before it: quadratic in CPU, and at the x160 open-access ingest
+    the agents' read peaked at 258 MB (docs/benchmarks.md)."""
+    db, layout = run.db, run.layout
+    for lines in candidate_changes.agent_type_lines(run.writer.session.index.path, TYPE_SLICE):
+        store = run.writer.store
+        pairs = typed_agents(store, layout, lines)
+        with db:
+            db.executemany("INSERT OR IGNORE INTO todo_agent VALUES (?, ?)", pairs)
+        del store, pairs  # the last reference: a reopen closes it
+        run.breathe()
+    with db:
+        db.execute("DELETE FROM todo")
+    state.add_rows(db, "todo", graphs_writers_changed(run.writer.store))
+    for graphs in state.slices(db, "todo", TYPE_SLICE):
+        store = run.writer.store
+        pairs = [pair for graph in graphs for pair in agents_typed_in(store, layout, graph)]
+        with db:
+            db.executemany("INSERT OR IGNORE INTO todo_agent VALUES (?, ?)", pairs)
+        del store, pairs
+        run.breathe()
+    with db:
+        db.execute("DELETE FROM todo")
 
 
 def _read_all_works(run: _Run) -> None:
