@@ -26,6 +26,8 @@ from graph.search_documents import RELEVANT, Statement, Term
 
 _RELEVANT = frozenset(p.encode() for p in RELEVANT)
 _TYPE = b"http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+#: One line ``<s> <p> ...`` (N-Quads), its subject and its predicate.
+_LINE = re.compile(rb"^(<([^>]*)> <([^>]*)>[^\n]*)", re.MULTILINE)
 _ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))", re.DOTALL)
 _SIMPLE = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
 
@@ -43,18 +45,21 @@ class BatchStatements:
 
     def __init__(self, chunks: Iterable[bytes]) -> None:
         self._by_subject: dict[bytes, list[bytes]] = {}
+        by_subject = self._by_subject
+        _GRAPHS.clear()  # a batch's own graphs: record graphs are not met again
         for chunk in chunks:
-            for line in chunk.split(b"\n"):
-                subject_end = line.find(b"> <")
-                if subject_end < 0:
-                    continue
-                predicate_end = line.find(b">", subject_end + 3)
-                predicate = line[subject_end + 3 : predicate_end]
+            # one regular expression cuts every line's subject and predicate (a quarter less
+            # CPU than finding them line by line in Python, measured on the benchmark set)
+            for line, subject, predicate in _LINE.findall(chunk):
                 if predicate not in _RELEVANT:
                     continue
-                if predicate == _TYPE and b"#" in line[1:subject_end]:
+                if predicate == _TYPE and b"#" in subject:
                     continue  # a node's class: every node has one, and no document reads it
-                self._by_subject.setdefault(line[1:subject_end], []).append(line)
+                lines = by_subject.get(subject)
+                if lines is None:
+                    by_subject[subject] = [line]
+                else:
+                    lines.append(line)
 
     def resources(self) -> set[str]:
         """The subjects of the lines a document reads, without their fragments (a record's
@@ -84,15 +89,54 @@ class BatchStatements:
         return [s for s in self.about(node) if s[2] == graph]
 
 
+#: Predicate IRIs as text, by their bytes (a few dozen), and the graph IRIs of the last batch
+#: (a few thousand; emptied by each ``BatchStatements``).
+_PREDICATES: dict[bytes, str] = {}
+_GRAPHS: dict[bytes, str] = {}
+#: How many IRIs each of those keeps at most.
+_DECODED_MAX = 50_000
+#: A literal's suffix (``@en``, ``^^<datatype>``, nothing) -> its language and datatype.
+_SUFFIXES: dict[bytes, tuple[str | None, str]] = {}
+
+
+def _decoded(iri: bytes, known: dict[bytes, str]) -> str:
+    text = known.get(iri)
+    if text is None:
+        text = iri.decode()
+        if len(known) < _DECODED_MAX:
+            known[iri] = text
+    return text
+
+
 def _statement(line: bytes) -> Statement:
-    """``(predicate, object, graph)`` of one line ``<s> <p> object <g> .``."""
+    """``(predicate, object, graph)`` of one line ``<s> <p> object <g> .``.
+
+    A batch cuts a few hundred thousand of them: the line is cut with two splits (no IRI
+    holds a space), and predicate and graph IRIs (a few thousand in a batch) and
+    literals' suffixes are decoded once each."""
+    cut = line.split(b" ", 2)
+    if len(cut) == 3:
+        parts = cut[2].rsplit(b" ", 2)
+        if len(parts) == 3 and parts[2] == b"." and parts[1][:1] == b"<" and parts[1][-1:] == b">":
+            raw, graph, _ = parts
+            predicate, graph = cut[1][1:-1], graph[1:-1]
+            return (
+                _PREDICATES.get(predicate) or _decoded(predicate, _PREDICATES),
+                _object(raw),
+                _GRAPHS.get(graph) or _decoded(graph, _GRAPHS),
+            )
+    return _cut(line)
+
+
+def _cut(line: bytes) -> Statement:
+    """``_statement`` of any line, the default graph's included."""
     subject_end = line.find(b"> <")
     predicate_end = line.find(b">", subject_end + 3)
-    predicate = line[subject_end + 3 : predicate_end].decode()
+    predicate = _decoded(line[subject_end + 3 : predicate_end], _PREDICATES)
     rest = line[predicate_end + 2 :].rstrip()
     if rest.endswith(b"> ."):
         graph_start = rest.rfind(b" <", 0, len(rest) - 3)
-        graph = rest[graph_start + 2 : -3].decode()
+        graph = _decoded(rest[graph_start + 2 : -3], _GRAPHS)
         raw = rest[:graph_start]
     else:  # the default graph
         graph, raw = "", rest[:-2].rstrip()
@@ -101,19 +145,29 @@ def _statement(line: bytes) -> Statement:
 
 def _object(raw: bytes) -> Term:
     if raw.startswith(b"<"):
-        return Term(raw[1:-1].decode())
+        return _new(Term, (raw[1:-1].decode(), False, None, None))
     if raw.startswith(b"_:"):
-        return Term(raw.decode())
+        return _new(Term, (raw.decode(), False, None, None))
     end = raw.rfind(b'"')
     value = raw[1:end].decode()
     if "\\" in value:
         value = _ESCAPE.sub(_unescape, value)
-    suffix = raw[end + 1 :].decode()
+    suffix = raw[end + 1 :]
+    kind = _SUFFIXES.get(suffix)
+    if kind is None:
+        kind = _suffix(suffix.decode())
+        if len(_SUFFIXES) < _DECODED_MAX:
+            _SUFFIXES[suffix] = kind
+    return _new(Term, (value, True, *kind))
+
+
+def _suffix(suffix: str) -> tuple[str | None, str]:
+    """A literal's language and datatype from what follows its closing quote."""
     if suffix.startswith("@"):
-        return Term(value, True, suffix[1:], _LANG_STRING)
+        return suffix[1:], _LANG_STRING
     if suffix.startswith("^^<"):
-        return Term(value, True, None, suffix[3:-1])
-    return Term(value, True, None, _STRING)
+        return None, suffix[3:-1]
+    return None, _STRING
 
 
 def _unescape(match: re.Match[str]) -> str:
@@ -123,5 +177,6 @@ def _unescape(match: re.Match[str]) -> str:
     return _SIMPLE.get(simple, simple)
 
 
+_new = tuple.__new__  # a Term made without NamedTuple's constructor, which is a Python function
 _STRING = "http://www.w3.org/2001/XMLSchema#string"
 _LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"

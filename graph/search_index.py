@@ -116,6 +116,10 @@ SETTLE_CHUNK = 2000
 _FTS_SHADOWS = ("data", "idx", "content", "docsize", "config")
 
 
+#: A document's forms as JSON: one encoder (``json.dumps`` with options makes one a call).
+_FORMS_JSON = json.JSONEncoder(ensure_ascii=False).encode
+
+
 @dataclass(slots=True)
 class SearchUpdate:
     """Documents derived again, to be written in the commit of the change that touched them."""
@@ -305,7 +309,7 @@ class SearchIndex:
             docs.append(
                 (number, iri, document.kind, document.label, document.year,
                  " ".join(document.languages), document.work,
-                 json.dumps(document.forms, ensure_ascii=False))
+                 _FORMS_JSON(document.forms))
             )  # fmt: skip
             texts.append((number, *(index_text(document.text(name)) for name in FIELDS)))
             facets.extend((number, facet, value) for facet, value in document.facets)

@@ -389,3 +389,29 @@ def test_a_unit_statement_entering_or_leaving_touches_the_works_it_feeds(
         assert works[agent] <= index.touched(set(), [], [], [line])
         assert works[agent] <= index.touched(set(), [], [], [], [line])
         assert not works[agent] & index.touched(set(), [], [], [])
+
+
+def test_a_batchs_lines_are_cut_as_the_general_parser_cuts_them() -> None:
+    """``search_batch._statement`` cuts a line with two splits: every line (spaces and ``<``
+    in literals, escapes, a datatype, the default graph, which a batch's lines never are in)
+    gives what the general parser (``_cut``) gives, and a line in a named graph what
+    pyoxigraph reads in it."""
+    from pyoxigraph import RdfFormat, parse
+
+    from graph.search_batch import _cut, _statement
+    from graph.search_documents import _graph, _term
+
+    lines = [
+        b'<http://e.org/i> <http://e.org/p> "a <b> c" <http://e.org/g> .',
+        b'<http://e.org/i> <http://e.org/p> "a \\"q\\" \\u00e9"@fr-latn <http://e.org/g> .',
+        b'<http://e.org/i> <http://e.org/p> "1999"^^<http://www.w3.org/2001/XMLSchema#gYear> <http://e.org/g> .',
+        b"<http://e.org/i> <http://e.org/p> <http://e.org/o> <http://e.org/g> .",
+        b'<http://e.org/i> <http://e.org/p> "in the default graph" .',
+        b"<http://e.org/i> <http://e.org/p> <http://e.org/o> .",
+        b'<http://e.org/i> <http://e.org/p> "x y"^^<http://e.org/t> .',
+    ]
+    for line in lines:
+        assert _statement(line) == _cut(line), line
+    for line in lines[:4]:
+        quad = next(iter(parse(line, RdfFormat.N_QUADS)))
+        assert _statement(line) == (quad.predicate.value, _term(quad.object), _graph(quad.graph_name))
