@@ -117,7 +117,8 @@ def _statement(line: bytes) -> Statement:
     cut = line.split(b" ", 2)
     if len(cut) == 3:
         parts = cut[2].rsplit(b" ", 2)
-        if len(parts) == 3 and parts[2] == b"." and parts[1][:1] == b"<" and parts[1][-1:] == b">":
+        graph = parts[1] if len(parts) == 3 and parts[2] == b"." else b""
+        if graph[:1] == b"<" and graph[-1:] == b">" and b'"' not in graph:  # no IRI holds '"'
             raw, graph, _ = parts
             predicate, graph = cut[1][1:-1], graph[1:-1]
             return (
@@ -134,8 +135,9 @@ def _cut(line: bytes) -> Statement:
     predicate_end = line.find(b">", subject_end + 3)
     predicate = _decoded(line[subject_end + 3 : predicate_end], _PREDICATES)
     rest = line[predicate_end + 2 :].rstrip()
-    if rest.endswith(b"> ."):
-        graph_start = rest.rfind(b" <", 0, len(rest) - 3)
+    graph_start = rest.rfind(b" <", 0, len(rest) - 3) if rest.endswith(b"> .") else -1
+    # an IRI holds no '"': ``"a <b>"^^<t> .`` ends with "> ." and is in the default graph
+    if graph_start >= 0 and b'"' not in rest[graph_start:]:
         graph = _decoded(rest[graph_start + 2 : -3], _GRAPHS)
         raw = rest[:graph_start]
     else:  # the default graph

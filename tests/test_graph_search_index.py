@@ -393,9 +393,9 @@ def test_a_unit_statement_entering_or_leaving_touches_the_works_it_feeds(
 
 def test_a_batchs_lines_are_cut_as_the_general_parser_cuts_them() -> None:
     """``search_batch._statement`` cuts a line with two splits: every line (spaces and ``<``
-    in literals, escapes, a datatype, the default graph, which a batch's lines never are in)
-    gives what the general parser (``_cut``) gives, and a line in a named graph what
-    pyoxigraph reads in it."""
+    in literals, escapes, a datatype, the default graph, which a batch's lines never are in,
+    and a typed literal ending in ``<y>"^^<t> .`` that only looks like a graph) gives what the
+    general parser (``_cut``) gives and what pyoxigraph reads in it."""
     from pyoxigraph import RdfFormat, parse
 
     from graph.search_batch import _cut, _statement
@@ -409,9 +409,11 @@ def test_a_batchs_lines_are_cut_as_the_general_parser_cuts_them() -> None:
         b'<http://e.org/i> <http://e.org/p> "in the default graph" .',
         b"<http://e.org/i> <http://e.org/p> <http://e.org/o> .",
         b'<http://e.org/i> <http://e.org/p> "x y"^^<http://e.org/t> .',
+        b'<http://e.org/i> <http://e.org/p> "x <y>"^^<http://e.org/t> .',
+        b'<http://e.org/i> <http://e.org/p> "x <y>"^^<http://e.org/t> <http://e.org/g> .',
     ]
     for line in lines:
         assert _statement(line) == _cut(line), line
-    for line in lines[:4]:
+    for line in lines:
         quad = next(iter(parse(line, RdfFormat.N_QUADS)))
         assert _statement(line) == (quad.predicate.value, _term(quad.object), _graph(quad.graph_name))
