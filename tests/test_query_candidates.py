@@ -302,6 +302,7 @@ def _refresh_fully_reopening_at_each_breath(
     assert (done.added, done.removed, done.full) == (0, 0, True), done
     return reopens
 
+
 def _agent_type_pairs(store: object) -> set[tuple[str, str]]:
     """``(agent, graph)`` of every statement typing an agent of its own ``bf:Agent`` in a named
     graph, by one query over the whole store (what the full refresh listed by ``OFFSET`` pages

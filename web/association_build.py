@@ -339,8 +339,8 @@ FORGET_EVERY = 1_000
 class _Kept:
     """A full build's lists as the projection keeps them, in arrays of numbers as they are made
     (sources ascending, as ``Explainer.stream`` gives them): ten per work as Python lists of
-    tuples took about 1 KB a work until the build's end; works are numbered in 32 bits, as the
-    projection's rows are (20 bytes a node)."""
+    tuples took about 1 KB a work until the build's end; works are numbered as C ints (``"i"``,
+    read back as ``np.intc``: 32 bits here, the projection's own width), 16 bytes a node."""
 
     def __init__(self) -> None:
         self.source, self.target, self.score = array("i"), array("i"), array("d")
@@ -357,8 +357,8 @@ class _Kept:
         """``Projection.list_*``: rows of the projection's resources, and the scores."""
         works = index.works
         return (
-            works[np.frombuffer(self.source, dtype=np.int32)].astype(np.int32),
-            works[np.frombuffer(self.target, dtype=np.int32)].astype(np.int32),
+            works[np.frombuffer(self.source, dtype=np.intc)].astype(np.int32),
+            works[np.frombuffer(self.target, dtype=np.intc)].astype(np.int32),
             np.frombuffer(self.score, dtype=np.float64).copy(),
         )
 
