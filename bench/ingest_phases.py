@@ -111,6 +111,7 @@ def _named(owner: Any, attribute: str, step: str) -> None:
 MENTION_STEPS = (
     ("_changed_graphs", "record graphs compared"),
     ("_examine_units", "units read"),
+    ("_all_labels", "units read"),  # a full refresh's (this and the above are never both run)
     ("_label_works", "works a label concerns"),
     ("_examine_works", "works"),  # before this branch
     ("examine_works", "works"),

@@ -31,7 +31,9 @@ store). A refresh (``web.mentions_refresh``) never builds that one: it keeps
 each label's patterns on disk (``label_patterns``, ``graph.mention_state``) and
 matches a chunk of works against those whose first token occurs in it
 (``pattern_matcher``), reading units and works one at a time by pattern
-(``unit_labels``, ``work_texts``).
+(``unit_labels``, ``work_texts``), or, in a full refresh, every unit's labels
+by pages of a query (``unit_labels_page``). A label is tokenized by spaCy only
+where a plain test cannot decide its words (``plain_tokens``, ``label_words``).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from string import Template
 
 from pyoxigraph import Literal, NamedNode, Store, Variable
 
@@ -454,7 +457,63 @@ def label_patterns(nlp, unit_kind: str, label: str) -> list[tuple[str, bool, tup
 
 
 def _words(nlp, form: str) -> tuple[str, ...]:  # noqa: ANN001
-    return tuple(token.text for token in nlp.make_doc(segment(form)))
+    return label_words(nlp, form)
+
+
+#: What spaCy's multi-language tokenizer splits off the end of a word of letters as a token.
+_SPLIT_AFTER = frozenset(",;:")
+
+
+def plain_tokens(word: str) -> tuple[str, ...] | None:
+    """The tokens spaCy's blank multi-language tokenizer (``spacy.blank("xx")``) makes of
+    ``word`` (a chunk between spaces) when a plain test decides them, else ``None``.
+
+    A word of letters only (``str.isalpha``: CJK characters included) is one token: every
+    prefix, suffix and infix rule of that tokenizer needs a character that is no letter (a
+    quote, a bracket, a digit, a hyphen, a period, a symbol), and its special cases of letters
+    only ("xD") are one token each. A word of letters followed by a comma, a semicolon or a
+    colon is the word and that mark. Half of a store's label forms are made of such words
+    only, and spaCy's first tokenizing of a chunk costs some 30 us: a refresh of everything
+    tokenized 26,780 forms in 1.5-2.2 s (docs/benchmarks.md). tests/test_mentions.py proves
+    it on every letter of Unicode in context, on the tokenizer's special cases and on every
+    label of the sample.
+
+    >>> plain_tokens("Louis"), plain_tokens("Armstrong,"), plain_tokens("1901-1971"), plain_tokens("U.S.")
+    (('Louis',), ('Armstrong', ','), None, None)
+    """
+    if word.isalpha():
+        return (word,)
+    if len(word) > 1 and word[-1] in _SPLIT_AFTER and word[:-1].isalpha():
+        return (word[:-1], word[-1])
+    return None
+
+
+def label_words(nlp, form: str) -> tuple[str, ...]:  # noqa: ANN001 - spaCy's Language, or what has its make_doc
+    """The tokens of ``segment(form)`` as ``nlp.make_doc`` (the blank multi-language
+    tokenizer) makes them, spaCy asked only for the words ``plain_tokens`` cannot decide,
+    all of them in one call: spaCy cuts a text at its spaces and tokenizes each chunk alone,
+    so the tokens of the words it is given, in order, are those of each word.
+
+    >>> label_words(blank_pipeline(), "Armstrong, Louis, 1901-1971")
+    ('Armstrong', ',', 'Louis', ',', '1901', '-', '1971')
+    """
+    words = segment(form).split(" ")
+    plain = [plain_tokens(word) for word in words]
+    hard = [word for word, tokens in zip(words, plain, strict=True) if tokens is None]
+    if not hard:
+        return tuple(token for tokens in plain for token in tokens)  # type: ignore[union-attr]
+    found = [(token.idx, token.text) for token in nlp.make_doc(" ".join(hard))]
+    out: list[str] = []
+    at, end, lengths = 0, -1, (len(word) for word in hard)  # ``end``: where the hard word read ends
+    for tokens in plain:
+        if tokens is not None:
+            out.extend(tokens)
+            continue
+        end += next(lengths) + 1
+        while at < len(found) and found[at][0] < end:
+            out.append(found[at][1])
+            at += 1
+    return tuple(out)
 
 
 def pattern_matcher(nlp, patterns: Iterable[tuple[str, bool, tuple[str, ...], str]]) -> MentionMatcher:  # noqa: ANN001
@@ -529,6 +588,34 @@ def all_units_page(store: Store, offset: int, size: int) -> tuple[list[str], boo
     ``offset`` on (``mention_units_all.rq``, ``_page``), and whether more follow."""
     rows = _page(store, "mention_units_all", offset, size, union=True)
     return [unit.value for (unit,) in rows if isinstance(unit, NamedNode)], len(rows) == size
+
+
+def unit_type_count(store: Store) -> int:
+    """How many statements type a concept, an agent or a place (``all_units_page``'s rows)."""
+    rows = store.query(sparql("mention_units_count"), prefixes=PREFIXES, use_default_graph_as_union=True)
+    return int(next(iter(rows))[0].value)
+
+
+def unit_labels_page(store: Store, offset: int, size: int, deprecated: set[str]) -> set[tuple[str, str, str]]:
+    """``(unit, kind, label)`` of every unit typed by ``size`` type statements from ``offset``
+    on (``all_units_page``'s page, ``rq/mention_unit_labels.rq``), but those of the units in
+    ``deprecated`` (``deprecated_units``): over every page of ``unit_type_count`` statements,
+    what ``unit_labels`` gives every unit that ``all_units_page`` lists, read by the query
+    engine instead of a scan of each unit's statements in Python. Rows repeat from one page to
+    another (a unit typed in several graphs, or of several kinds)."""
+    query = Template(sparql("mention_unit_labels")).substitute(offset=offset, size=size)
+    rows = store.query(query, prefixes=PREFIXES, use_default_graph_as_union=True)
+    return {
+        (unit.value, kind.value, label.value)
+        for unit, kind, label in rows
+        if isinstance(unit, NamedNode) and isinstance(label, Literal) and unit.value not in deprecated
+    }
+
+
+def deprecated_units(store: Store) -> set[str]:
+    """The resources stated ``owl:deprecated true`` in any graph (concepts merged into another:
+    a cataloger's handful), whose labels ``unit_labels`` leaves out."""
+    return {q.subject.value for q in store.quads_for_pattern(None, OWL.deprecated, _TRUE, None) if isinstance(q.subject, NamedNode)}
 
 
 def works_with_texts_page(store: Store, offset: int, size: int) -> tuple[list[str], bool]:

@@ -12,12 +12,13 @@ from __future__ import annotations
 import csv
 import re
 import sqlite3
+import sys
 from collections import defaultdict
 from contextlib import closing
 from pathlib import Path
 
 import pytest
-from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store
+from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, RdfFormat, Store
 
 from graph import open_latest_snapshot
 from graph.mention_graph import mentions_graph
@@ -28,18 +29,27 @@ from ingest.mapping import map_record
 from ingest.model import Rejected
 from ingest.sources import detect_format, get_source
 from ontology.layout import Layout
-from ontology.namespaces import BF, CG, PREFIXES, RDF, RDFS, SKOS
+from ontology.namespaces import BF, CG, OWL, PREFIXES, RDF, RDFS, SKOS
 from query.mentions import (
     GRAPH_LINKS,
     UNIT_KINDS,
     all_units_page,
+    blank_pipeline,
     build_matcher,
+    deprecated_units,
     graph_links_page,
     graph_units,
     graph_works,
     held_works_page,
+    label_forms,
+    label_words,
+    plain_tokens,
     read_labels,
     read_texts,
+    segment,
+    unit_labels,
+    unit_labels_page,
+    unit_type_count,
     works_with_texts_page,
 )
 from tests.conftest import BASE, SAMPLE_DATA, SHARED_DATA, IngestedStore
@@ -467,3 +477,73 @@ def test_the_scans_by_pages_read_what_the_pattern_scans_read(pristine_sample: St
         links[kind].update(_every_page(graph_links_page, store, kind, predicate, value))
     assert links["work"] | links["text"] == {(g, w) for g in graphs for w in graph_works(store, g)}
     assert len(links["unit"]) > 100 and links["unit"] == {(g, u) for g in graphs for u in graph_units(store, g)}
+
+
+def test_the_labels_read_by_pages_are_what_the_unit_by_unit_reads_give(pristine_sample: Store) -> None:
+    """A full refresh reads every unit's labels by pages of a query (``unit_labels_page``) where
+    a refresh of what changed reads them unit by unit (``unit_labels``): on the sample, in pages
+    of 7 type statements, and on a store made to hold every case the two could differ on (a unit
+    typed in two graphs and of two kinds, labels by every predicate and in the default graph, an
+    IRI where a label would be, a blank node, concepts deprecated as ``true`` and as ``"1"``)."""
+    edge = Store()
+    ex, g1, g2 = "http://e.org/", NamedNode("http://e.org/g1"), NamedNode("http://e.org/g2")
+    true, one = (Literal(v, datatype=NamedNode("http://www.w3.org/2001/XMLSchema#boolean")) for v in ("true", "1"))
+    def unit(name: str) -> NamedNode:
+        return NamedNode(ex + name)
+
+    edge.extend([
+        Quad(unit("a"), RDF.type, BF.Agent, g1), Quad(unit("a"), RDF.type, BF.Agent, g2),
+        Quad(unit("a"), RDF.type, BF.Place, g2), Quad(unit("a"), RDFS.label, Literal("Bath"), g1),
+        Quad(unit("a"), SKOS.altLabel, Literal("Aquae Sulis", language="la"), DefaultGraph()),
+        Quad(unit("c"), RDF.type, SKOS.Concept, g1), Quad(unit("c"), SKOS.prefLabel, Literal("Jazz"), g2),
+        Quad(unit("c"), RDFS.label, unit("not-a-label"), g1),
+        Quad(unit("d"), RDF.type, SKOS.Concept, g1), Quad(unit("d"), RDFS.label, Literal("Old"), g1),
+        Quad(unit("d"), OWL.deprecated, true, g2),
+        Quad(unit("e"), RDF.type, SKOS.Concept, g1), Quad(unit("e"), RDFS.label, Literal("Older"), g1),
+        Quad(unit("e"), OWL.deprecated, one, g1),
+        Quad(BlankNode("b"), RDF.type, SKOS.Concept, g1), Quad(BlankNode("b"), RDFS.label, Literal("Blank"), g1),
+        Quad(unit("n"), RDF.type, BF.Agent, g1),
+    ])  # fmt: skip
+    for store, size in ((pristine_sample, 7), (edge, 2)):
+        units = set(_every_page(all_units_page, store))
+        expected = {(u, kind, label) for u in units for kind, label in unit_labels(store, u)}
+        deprecated = deprecated_units(store)
+        found = set()
+        for offset in range(0, unit_type_count(store), size):
+            found |= unit_labels_page(store, offset, size, deprecated)
+        assert found == expected
+    assert len(expected) == 5 and deprecated == {ex + "d", ex + "e"}  # the edge store's
+
+
+def test_the_plain_tokens_are_spacys_for_every_letter() -> None:
+    """``plain_tokens`` says how spaCy's blank multi-language tokenizer cuts a word of letters,
+    and one of letters and a comma, semicolon or colon, without asking it: true of every
+    letter of Unicode at the start, inside and at the end of a word (two words per letter,
+    tokenized by spaCy a few thousand at a time: it cuts a text at its spaces and tokenizes
+    each chunk alone), and of every special case of the tokenizer that looks like such a word."""
+    nlp = blank_pipeline()
+    letters = [chr(code) for code in range(sys.maxunicode + 1) if chr(code).isalpha()]
+    words = [word for c in letters for word in (f"{c}a{c}", f"a{c},", f"{c};")]
+    assert len(letters) > 100_000
+    for start in range(0, len(words), 6_000):
+        chunk = words[start : start + 6_000]
+        expected = [token for word in chunk for token in plain_tokens(word) or ("?",)]
+        assert [t.text for t in nlp.make_doc(" ".join(chunk))] == expected, chunk[0]
+    for key in nlp.tokenizer.rules:
+        if plain_tokens(key) is not None:
+            assert tuple(t.text for t in nlp.make_doc(key)) == plain_tokens(key), key
+    assert plain_tokens("xD") == ("xD",) and plain_tokens("1984") is None and plain_tokens("J.") is None
+
+
+def test_the_tokens_of_every_label_of_the_sample_are_spacys(pristine_sample: Store) -> None:
+    """``label_words`` (spaCy asked only for the words ``plain_tokens`` cannot decide) gives the
+    tokens ``nlp.make_doc`` gives, on every form of every label of the sample, and decides
+    most words without spaCy."""
+    forms = sorted({form for _unit, kind, label in read_labels(pristine_sample) for form, _ in label_forms(label, kind)[0]})
+    nlp = blank_pipeline()
+    spacy_tokens = [tuple(t.text for t in nlp.make_doc(segment(form))) for form in forms]
+    assert len(forms) > 2_000
+    fresh = blank_pipeline()  # a tokenizer that has seen none of them
+    assert [label_words(fresh, form) for form in forms] == spacy_tokens
+    words = [word for form in forms for word in segment(form).split(" ")]
+    assert sum(plain_tokens(word) is not None for word in words) > len(words) / 2

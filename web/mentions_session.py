@@ -35,6 +35,10 @@ PATTERN_CACHE = 5_000
 #: Distinct tokens a tokenizer may have seen and still be kept past a reopen (some 450 bytes
 #: each): a fresh one costs 20 ms of CPU, and a refresh reopens the store a hundred times.
 VOCABULARY_KEPT = 50_000
+#: Chunks of text (between spaces) a tokenizer keeps tokenized (spaCy's default: 10,000; some
+#: 230 bytes each, measured). With spaCy's 10,000, the labels of a first refresh filled the cache
+#: and every text was tokenized cold twice (to collect its tokens, then to match it).
+TOKENIZER_CACHE = VOCABULARY_KEPT
 #: Growth of the process (MB) past which the store is reopened (``RefreshSession.breathe``).
 MEMORY_HEADROOM_MB = 32.0
 
@@ -84,7 +88,9 @@ class RefreshSession:
         """spaCy's tokenizer, loaded when first needed (its import costs a second or two, and a
         refresh with nothing to read or match needs none), and again after ``breathe``."""
         if self._nlp is None:
-            self._nlp = blank_pipeline()
+            nlp = blank_pipeline()
+            nlp.tokenizer.max_cache_size = TOKENIZER_CACHE  # the same tokens, cached for longer
+            self._nlp = nlp
         return self._nlp
 
     def make_doc(self, text: str) -> object:
@@ -99,9 +105,12 @@ class RefreshSession:
         an ingest's refresh whose units bring no new label and whose works no new text never
         imports spaCy."""
         if self._patterns is None:
-            self._patterns = lru_cache(maxsize=PATTERN_CACHE)(
-                lambda k, text: stored_patterns(self.db, k, text) or label_patterns(self, k, text)
-            )
+            if self.full:  # the state was forgotten: all it holds is this refresh's own
+                self._patterns = lru_cache(maxsize=PATTERN_CACHE)(lambda k, text: label_patterns(self, k, text))
+            else:
+                self._patterns = lru_cache(maxsize=PATTERN_CACHE)(
+                    lambda k, text: stored_patterns(self.db, k, text) or label_patterns(self, k, text)
+                )
         return self._patterns(kind, label)
 
     def timed(self, part: str, started: float) -> None:
