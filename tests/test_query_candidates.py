@@ -280,6 +280,17 @@ def test_an_ingest_stopped_before_its_candidates_refresh_is_made_good_by_the_nex
     assert "0 quads added, 0 removed" in done.stderr, done.stderr
 
 
+#: The slice the paged full refreshes below read agents and works by, a reopen after each: dozens
+#: of slices of each kind over the catalogue (72 of its 6,957 agents, 49 of its 4,723 record
+#: graphs, 48 of its 4,574 works). Each reopen of this store costs about 25 ms of CPU and 80 ms
+#: of wall time under load (RocksDB opens every table again, in some 200 threads, and writes and
+#: syncs a new MANIFEST and log). Slices of 7 made 1,155 and 1,346 reopens, 39 of the 44 s of
+#: CPU and 109 of the 120 s of wall time of the agents' refresh, 43 of 48 s and 115 of 129 s of
+#: the works' (measured on 2026-12-07 at load 6 to 7), for the same keyset reads past the same
+#: kind of boundary: every key is unique, and no agent of the catalogue is typed in two graphs,
+#: so no slice of any size splits an agent's pairs. docs/testing.md, "The suite's time".
+SMALL_SLICE = 97
+
 
 def _refresh_fully_reopening_at_each_breath(
     data: Path, monkeypatch: pytest.MonkeyPatch, **sizes: int
@@ -324,9 +335,9 @@ def test_a_full_refresh_reading_agents_a_few_at_a_time_gives_what_the_query_give
     agents at a time, the store reopened between slices when the process grew
     (``web.candidates_refresh``). After writers' edits the ledger does not count (an agent
     typed in a graph of no unit, another in a record graph) or that it counts (a type
-    removed, an agent added in its unit graph), and with slices of 50 and 7 and a reopen after
-    every one, the pairs listed must be exactly those a query over the whole store gives, the
-    state must hold exactly the labels ``candidate_agents.rq`` gives over the whole store, and
+    removed, an agent added in its unit graph), and with slices of 50 and ``SMALL_SLICE`` and a
+    reopen after every one, the pairs listed must be exactly those a query over the whole store
+    gives, the state must hold exactly the labels ``candidate_agents.rq`` gives over the whole store, and
     the graph must be the one an incremental refresh made: nothing to write."""
     from pyoxigraph import Literal, Variable
 
@@ -381,9 +392,9 @@ def test_a_full_refresh_reading_agents_a_few_at_a_time_gives_what_the_query_give
         listed.update(run.db.execute("SELECT agent, graph FROM todo_agent"))
 
     monkeypatch.setattr(candidates_refresh, "_list_agents", listing)
-    reopens = _refresh_fully_reopening_at_each_breath(data, monkeypatch, AGENT_SLICE=7, TYPE_SLICE=50)
+    reopens = _refresh_fully_reopening_at_each_breath(data, monkeypatch, AGENT_SLICE=SMALL_SLICE, TYPE_SLICE=50)
     assert listed == expected_pairs
-    assert len(reopens) > len({agent for agent, _label in expected}) / 7
+    assert len(reopens) > len({agent for agent, _label in expected}) / SMALL_SLICE
     db = open_state(data)
     assert set(db.execute("SELECT agent, label FROM agent_label")) == expected
     db.close()
@@ -395,7 +406,7 @@ def test_a_full_refresh_reading_works_a_page_at_a_time_gives_what_the_queries_gi
     """A full refresh lists the works the record graphs name and reads each one's facts
     by index lookups (``query.candidates.work_facts``), and each record graph's works by index
     lookups too (``graph_works``), the store reopened between slices when the process grew.
-    With slices of 7 and a reopen after every one, the state must hold exactly the
+    With slices of ``SMALL_SLICE`` and a reopen after every one, the state must hold exactly the
     facts ``candidate_works.rq`` gives over the whole store and the record graphs' rows of
     ``candidate_graph_works.rq`` (what the refresh read before it read in pages), and the graph
     must be the one the catalogue's refreshes made: nothing to write."""
@@ -422,8 +433,8 @@ def test_a_full_refresh_reading_works_a_page_at_a_time_gives_what_the_queries_gi
     rows = snapshot.query(sparql("candidate_graph_works"), prefixes=PREFIXES, use_default_graph_as_union=True, substitutions=bound)
     graph_works = {(row["g"].value, row["work"].value) for row in rows}
     assert len({work for work, _kind, _value in facts}) > 100 and len(graph_works) > 100
-    reopens = _refresh_fully_reopening_at_each_breath(data, monkeypatch, WORK_SLICE=7)
-    assert len(reopens) > len({work for work, _kind, _value in facts}) / 7
+    reopens = _refresh_fully_reopening_at_each_breath(data, monkeypatch, WORK_SLICE=SMALL_SLICE)
+    assert len(reopens) > len({work for work, _kind, _value in facts}) / SMALL_SLICE
     db = open_state(data)
     assert set(db.execute("SELECT work, kind, value FROM work_fact")) == facts
     records = {graph for (graph,) in db.execute("SELECT graph FROM manifest")}
