@@ -254,12 +254,29 @@ def load(data_dir: Path | str, token: str) -> Projection | None:
     return Projection(token=token, base=str(meta[1]), **arrays)
 
 
+#: Strings joined at a time when a string array is packed (``_packed``).
+PACK_SLICE = 4096
+
+
 def _packed(array: np.ndarray) -> np.ndarray:
-    """A string array as its lines of UTF-8 (``uint8``, with a leading marker), others as they are."""
+    """A string array as its lines of UTF-8 (``uint8``, with a leading marker), others as they are.
+
+    Joined a slice at a time into one buffer: the whole array as a list of Python strings,
+    then their text, then its UTF-8, then that with the marker, were four copies at once
+    (about 35 MB for the 128,648 resources at x160 open access, the association build's
+    last peak, docs/benchmarks.md).
+
+    >>> _packed(np.array(["a", "é"])).tobytes()
+    b'S2\\na\\n\\xc3\\xa9'
+    """
     if array.dtype.kind != "U":
         return array
-    text = "\n".join(array.tolist()).encode("utf-8")
-    return np.frombuffer(b"S%d\n" % len(array) + text, dtype=np.uint8)
+    packed = bytearray(b"S%d\n" % len(array))
+    for start in range(0, len(array), PACK_SLICE):
+        if start:
+            packed += b"\n"
+        packed += "\n".join(array[start : start + PACK_SLICE].tolist()).encode("utf-8")
+    return np.frombuffer(packed, dtype=np.uint8)
 
 
 def _unpacked(array: np.ndarray) -> np.ndarray:
@@ -398,13 +415,24 @@ def _read_hierarchy(store: Store, layout: Layout) -> set[tuple[str, str, int]]:
     return links
 
 
-def _instances_of_graphs(store: Store, graphs: Iterable[str]) -> dict[str, str]:
-    """The Instance each record graph describes (its ``cg:WorkLink``'s ``cg:linkedInstance``)."""
+def _instances_of_graphs(store: Store | LiveStore, graphs: Iterable[str]) -> dict[str, str]:
+    """The Instance each record graph describes (its ``cg:WorkLink``'s ``cg:linkedInstance``).
+
+    One lookup a graph, ``READ_SLICE`` graphs at a time, the store taken again between slices
+    (as ``_read_resources``). Not one scan of every ``cg:linkedInstance`` statement: a scan
+    cannot stop to let the store be reopened, and at x160 open-access records the one scan of
+    88,320 statements took the process from 231 to 351 MB (RocksDB's blocks and tables read,
+    which it keeps until the store is closed: docs/benchmarks.md)."""
+    live = _live(store)
+    wanted = list(graphs)
     found: dict[str, str] = {}
-    for graph in graphs:
-        for quad in store.quads_for_pattern(None, CG.linkedInstance, None, NamedNode(graph)):
-            if isinstance(quad.object, NamedNode):
-                found[graph] = min(quad.object.value, found.get(graph, quad.object.value))
+    for start in range(0, len(wanted), READ_SLICE):
+        reading = live()
+        for graph in wanted[start : start + READ_SLICE]:
+            for quad in reading.quads_for_pattern(None, CG.linkedInstance, None, NamedNode(graph)):
+                if isinstance(quad.object, NamedNode):
+                    found[graph] = min(quad.object.value, found.get(graph, quad.object.value))
+        del reading  # the last reference: the next ``live`` may close it
     return found
 
 
@@ -611,7 +639,7 @@ def content_token(projection: Projection) -> str:
     for name in _ARRAYS[: _ARRAYS.index("list_source")]:
         array = np.ascontiguousarray(getattr(projection, name))
         digest.update(f"{name}:{array.dtype.str}:{array.shape}".encode())
-        digest.update(array.tobytes())
+        digest.update(array)  # its buffer, the bytes ``tobytes`` would copy (27 MB at x160)
     return digest.hexdigest()
 
 
@@ -702,17 +730,7 @@ def _read_resources(live: LiveStore, layout: Layout, iris: list[str], found: _Ed
 def _read_all(live: LiveStore, db: sqlite3.Connection, layout: Layout) -> Reading:
     """A full build's reading: every record graph's Instance, and its Work."""
     rows, edits = _index_rows(db)
-    links: dict[str, str] = {}
-    store = live()
-    for quad in store.quads_for_pattern(None, CG.linkedInstance, None, None):
-        graph = quad.graph_name
-        if (
-            isinstance(graph, NamedNode)
-            and graph.value in rows
-            and isinstance(quad.object, NamedNode)
-        ):
-            links[graph.value] = min(quad.object.value, links.get(graph.value, quad.object.value))
-    del store
+    links = _instances_of_graphs(live, sorted(rows))
     found = _Edges()
     instances = set(links.values())
     _read_resources(live, layout, sorted(instances), found)
@@ -736,7 +754,7 @@ def _read_changes(
     }  # fmt: skip
     changed = [g for g, h in rows.items() if not h or old.get(g, (None,))[0] != h]
     gone = [g for g in old if g not in rows]
-    new_links = _instances_of_graphs(live(), changed)
+    new_links = _instances_of_graphs(live, changed)
     touched: set[str] = {old[g][1] for g in (*changed, *gone) if g in old and old[g][1]}
     touched |= set(new_links.values())
     old_edits = set(previous.edits.tolist())
