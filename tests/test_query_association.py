@@ -21,6 +21,7 @@ import pymarc
 import pytest
 from pyoxigraph import NamedNode, QueryResultsFormat, RdfFormat, Variable
 
+from graph import projection as projection_module
 from graph.derived import AssociationNode, associations_graph, read_token
 from graph.projection import load
 from graph.snapshots import open_latest_snapshot
@@ -548,3 +549,16 @@ def test_a_label_changed_by_an_update_is_read_with_the_nodes(tmp_path: Path) -> 
     updated = derived_state(data_dir)[1]
     assert full_rebuild_writes(data_dir) == 0
     assert derived_state(data_dir)[1] == updated
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 3, 4, 6, 7, 11])
+def test_a_string_array_packed_slice_by_slice_is_the_one_text_and_reads_back(
+    monkeypatch: pytest.MonkeyPatch, count: int
+) -> None:
+    """The projection's strings are packed a few thousand at a time (``PACK_SLICE``): cut every
+    3 here, the bytes are those of the whole array joined at once, and they read back."""
+    monkeypatch.setattr(projection_module, "PACK_SLICE", 3)
+    strings = np.array([f"https://example.org/w/{i}é" if i % 4 else "" for i in range(count)], dtype=str)
+    joined = b"S%d\n" % count + "\n".join(strings.tolist()).encode("utf-8")
+    assert projection_module._packed(strings).tobytes() == joined
+    assert projection_module._unpacked(projection_module._packed(strings)).tolist() == strings.tolist()
