@@ -67,7 +67,8 @@ PROJECTION_DIR = "projection"
 #: Bumped when the arrays change meaning: an older file is then rebuilt, never misread.
 #: 3: the lists as rows of ``resources`` (not IRIs), and association nodes named by source and target.
 #: 4: the manifest as UTF-8 bytes (a quarter of the memory of numpy's str arrays).
-FORMAT_VERSION = 4
+#: 5: every array of strings as UTF-8 bytes (``resources``, ``units``, ``roles``, ``edits`` too).
+FORMAT_VERSION = 5
 #: Projections kept, newest first (as many as checkpoints, plus the one being built).
 KEEP = 3
 
@@ -105,22 +106,22 @@ class Projection:
 
     token: str
     base: str
-    resources: np.ndarray  # str, sorted
+    resources: np.ndarray  # bytes (UTF-8), sorted: ``iri_list`` gives the IRIs
     resource_kind: np.ndarray  # int8: INSTANCE or WORK
     instance_work: np.ndarray  # int32: row of an instance's work, -1 for a work or none
-    units: np.ndarray  # str, sorted
+    units: np.ndarray  # bytes (UTF-8), sorted
     edge_resource: np.ndarray  # int32
     edge_unit: np.ndarray  # int32
     edge_kind: np.ndarray  # int8
     edge_role: np.ndarray  # int32: index into roles, -1 for none
-    roles: np.ndarray  # str, sorted
+    roles: np.ndarray  # bytes (UTF-8), sorted
     hier_child: np.ndarray  # int32 unit
     hier_parent: np.ndarray  # int32 unit
     hier_kind: np.ndarray  # int8
     manifest_graph: np.ndarray  # bytes (UTF-8), sorted
     manifest_hash: np.ndarray  # bytes (hex; b'' = untrusted)
     manifest_instance: np.ndarray  # bytes (UTF-8; b'' = none)
-    edits: np.ndarray  # str: hex of the writers' unit edits seen
+    edits: np.ndarray  # bytes: hex of the writers' unit edits seen, sorted
     #: The association lists materialised from this projection (``graph.derived``): rows of
     #: ``resources`` (source work, target work) and the score, sources in row order, each
     #: source's targets in rank order. Rows, not IRIs: loading and saving cost the lists' length
@@ -135,11 +136,17 @@ class Projection:
     changed_units: set[str] | None = field(default=None, compare=False)
     hierarchy_units: set[str] | None = field(default=None, compare=False)
 
-    def row(self, iri: str) -> int | None:
+    def row(self, iri: str | bytes) -> int | None:
         return _find(self.resources, iri)
 
-    def unit(self, iri: str) -> int | None:
+    def unit(self, iri: str | bytes) -> int | None:
         return _find(self.units, iri)
+
+    def resource_iri(self, row: int) -> str:
+        return bytes(self.resources[row]).decode("utf-8")
+
+    def unit_iri(self, column: int) -> str:
+        return bytes(self.units[column]).decode("utf-8")
 
     def same_as(self, other: Projection) -> bool:
         """The same edges, hierarchy and manifest (the tokens aside)."""
@@ -166,32 +173,43 @@ _ARRAYS = (
 )  # fmt: skip
 
 
-def _find(sorted_array: np.ndarray, iri: str) -> int | None:
-    at = int(np.searchsorted(sorted_array, iri))
-    return at if at < len(sorted_array) and sorted_array[at] == iri else None
+def _find(sorted_array: np.ndarray, iri: str | bytes) -> int | None:
+    key = iri.encode("utf-8") if isinstance(iri, str) else iri
+    at = int(np.searchsorted(sorted_array, key))
+    return at if at < len(sorted_array) and sorted_array[at] == key else None
 
 
-def _strings(values: Iterable[str]) -> np.ndarray:
-    items = list(values)
-    return np.array(items, dtype=str) if items else np.array([], dtype="<U1")
+def iri_array(values: Iterable[str]) -> np.ndarray:
+    """Strings as a numpy array of their UTF-8 bytes (``S`` dtype), the form of every array of
+    strings of a projection: numpy's str arrays hold four bytes a character, padded to the
+    longest, so ``resources`` at x160 open access took 27 MB as str and takes a quarter of
+    that as bytes (docs/benchmarks.md). Bytes keep the order of the strings (UTF-8 sorts as
+    code points do), so ``searchsorted``, ``positions``, ``np.unique`` and sorting work as
+    before, as long as both sides are bytes: a query made of Python strings goes through
+    here, and an IRI given out goes through ``iri_list`` (or ``Projection.resource_iri``).
+    An IRI or a hex digest ends with no NUL, which numpy would strip.
 
-
-def _utf8(values: Iterable[str]) -> np.ndarray:
-    """Strings as a numpy array of their UTF-8 bytes: numpy's str arrays hold four bytes a
-    character, padded to the longest, so the manifest's 55,000 graph IRIs, hashes and
-    Instances took 40 MB as str and take 10 MB as bytes. (Bytes keep the order of the
-    strings: UTF-8 sorts as code points do. An IRI or a hex digest ends with no NUL,
-    which numpy would strip.)
-
-    >>> _utf8(["é", ""]).tolist(), _texts(_utf8(["é", ""]))
+    >>> iri_array(["é", ""]).tolist(), iri_list(iri_array(["é", ""]))
     ([b'\\xc3\\xa9', b''], ['é', ''])
     """
     items = [value.encode("utf-8") for value in values]
     return np.array(items, dtype=bytes) if items else np.array([], dtype="S1")
 
 
-def _texts(array: np.ndarray) -> list[str]:
-    """The strings of a ``_utf8`` array."""
+def _tight(array: np.ndarray) -> np.ndarray:
+    """``array`` as wide as its longest string: an update's arrays come from the previous one's
+    and keep their width when the longest IRI is gone, a full build's would not, and the
+    width is part of the bytes the token digests (``content_token``).
+
+    >>> _tight(iri_array(["ab", "abcd"])[:1]).dtype.str
+    '|S2'
+    """
+    width = max(int(np.char.str_len(array).max()), 1) if len(array) else 1
+    return array if array.dtype.itemsize == width else array.astype(f"S{width}")
+
+
+def iri_list(array: np.ndarray) -> list[str]:
+    """The strings of an ``iri_array``."""
     return [value.decode("utf-8") for value in array.tolist()]
 
 
@@ -211,13 +229,15 @@ def _path(data_dir: Path | str, token: str) -> Path:
 def save(projection: Projection, data_dir: Path | str) -> Path:
     """Write ``projection`` under its token (atomically: a temporary file renamed), prune old ones.
 
-    Arrays of IRIs are stored as their UTF-8 text, one per line (an IRI holds no
-    newline), four times smaller than numpy's fixed-width strings.
+    Arrays of IRIs are stored as they are held, numpy bytes (``iri_array``): ``np.savez``
+    writes an ``S`` array as its fixed-width bytes, and ``np.load`` reads it back without
+    pickle and without a Python string an IRI (format 4 kept numpy's str arrays as lines of
+    UTF-8 and split them again on load).
     """
     folder = projection_dir(data_dir)
     target = _path(data_dir, projection.token)
     meta = np.array([projection.token, projection.base, str(FORMAT_VERSION)], dtype=str)
-    arrays = {name: _packed(getattr(projection, name)) for name in _ARRAYS}
+    arrays = {name: getattr(projection, name) for name in _ARRAYS}
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, suffix=".tmp", delete=False) as out:
@@ -248,52 +268,10 @@ def load(data_dir: Path | str, token: str) -> Projection | None:
             meta = data["meta"]
             if str(meta[2]) != str(FORMAT_VERSION) or str(meta[0]) != token:
                 return None
-            arrays = {name: _unpacked(data[name]) for name in _ARRAYS}
+            arrays = {name: data[name] for name in _ARRAYS}
     except (OSError, ValueError, KeyError, UnicodeDecodeError, zipfile.BadZipFile):
         return None
     return Projection(token=token, base=str(meta[1]), **arrays)
-
-
-#: Strings joined at a time when a string array is packed (``_packed``).
-PACK_SLICE = 4096
-
-
-def _packed(array: np.ndarray) -> np.ndarray:
-    """A string array as its lines of UTF-8 (``uint8``, with a leading marker), others as they are.
-
-    Joined a slice at a time into one buffer: the whole array as a list of Python strings,
-    then their text, then its UTF-8, then that with the marker, were four copies at once
-    (about 35 MB for the 128,648 resources at x160 open access, the association build's
-    last peak, docs/benchmarks.md).
-
-    >>> _packed(np.array(["a", "é"])).tobytes()
-    b'S2\\na\\n\\xc3\\xa9'
-    """
-    if array.dtype.kind != "U":
-        return array
-    packed = bytearray(b"S%d\n" % len(array))
-    for start in range(0, len(array), PACK_SLICE):
-        if start:
-            packed += b"\n"
-        packed += "\n".join(array[start : start + PACK_SLICE].tolist()).encode("utf-8")
-    return np.frombuffer(packed, dtype=np.uint8)
-
-
-def _unpacked(array: np.ndarray) -> np.ndarray:
-    """The inverse of ``_packed``.
-
-    >>> _unpacked(_packed(np.array(["a", "", "é"]))).tolist()
-    ['a', '', 'é']
-    >>> _unpacked(_packed(np.array([], dtype=str))).tolist(), _unpacked(_packed(np.array([""]))).tolist()
-    ([], [''])
-    """
-    if array.dtype != np.uint8 or not len(array) or array[0] != ord("S"):
-        return array
-    count, _, text = array[1:].tobytes().decode("utf-8").partition("\n")
-    items = text.split("\n") if int(count) else []
-    if len(items) != int(count):
-        raise ValueError("a damaged array of strings")
-    return _strings(items)
 
 
 # ------------------------------------------------------------ reading the store
@@ -499,9 +477,9 @@ def _assemble(
     fresh_role = np.frombuffer(fresh.edge_role, dtype=np.intc)
     unit_ids = np.unique(fresh_unit)
     role_ids = np.unique(fresh_role[fresh_role != 0])
-    fresh_units = _strings(fresh.names[u] for u in unit_ids.tolist())
-    fresh_roles = _strings(fresh.names[r] for r in role_ids.tolist())
-    unit_parts = [fresh_units, _strings({h[0] for h in hierarchy} | {h[1] for h in hierarchy})]
+    fresh_units = iri_array(fresh.names[u] for u in unit_ids.tolist())
+    fresh_roles = iri_array(fresh.names[r] for r in role_ids.tolist())
+    unit_parts = [fresh_units, iri_array({h[0] for h in hierarchy} | {h[1] for h in hierarchy})]
     role_parts = [fresh_roles]
     if previous is not None:
         unit_parts.append(previous.units[np.unique(previous.edge_unit[old_edges])])
@@ -546,22 +524,22 @@ def _assemble(
     projection = Projection(
         token="",
         base=base,
-        resources=resources,
+        resources=_tight(resources),
         resource_kind=resource_kind,
         instance_work=instance_work,
-        units=units,
+        units=_tight(units),
         edge_resource=e_res[distinct].astype(np.int32),
         edge_unit=e_unit[distinct].astype(np.int32),
         edge_kind=e_kind[distinct],
         edge_role=e_role[distinct].astype(np.int32),
-        roles=roles,
-        hier_child=positions(units, _strings(h[0] for h in links)),
-        hier_parent=positions(units, _strings(h[1] for h in links)),
+        roles=_tight(roles),
+        hier_child=positions(units, iri_array(h[0] for h in links)),
+        hier_parent=positions(units, iri_array(h[1] for h in links)),
         hier_kind=np.array([h[2] for h in links], dtype=np.int8),
-        manifest_graph=_utf8(graphs),
-        manifest_hash=_utf8(manifest[g][0] for g in graphs),
-        manifest_instance=_utf8(manifest[g][1] for g in graphs),
-        edits=_strings(sorted(edits)),
+        manifest_graph=iri_array(graphs),
+        manifest_hash=iri_array(manifest[g][0] for g in graphs),
+        manifest_instance=iri_array(manifest[g][1] for g in graphs),
+        edits=iri_array(sorted(edits)),
     )
     projection.token = content_token(projection)
     return projection
@@ -573,8 +551,8 @@ def _fresh_resources(
     """A full build's resources (the Instances the record graphs link, and their Works: see
     ``_assemble``), their kinds and Works, and the row of each of ``fresh``'s numbers (-1 for
     the others). Chosen and numbered by ``fresh``'s numbers and Python's strings, and the one
-    array of strings made once: numpy's strings take four bytes a character, padded to the
-    longest IRI, and an update's way (``_resources``: arrays of every name, their works', the
+    array of strings made once: numpy's strings are padded to the longest IRI (and when they
+    were str, not bytes, took four bytes a character), and an update's way (``_resources``: arrays of every name, their works', the
     rows kept, sorted) held half a dozen of them at once, 27 MB each at x160 open access
     (the assembling's peak, docs/benchmarks.md). ``fresh_ids`` are in IRI order already."""
     names, kind, work_of = fresh.names, fresh.kind, fresh.work_of
@@ -586,7 +564,7 @@ def _fresh_resources(
     del instances, works
     row_of = np.full(len(names), -1, dtype=np.int32)  # id 0, no work, is never a resource
     row_of[np.array(wanted, dtype=np.int64)] = np.arange(len(wanted), dtype=np.int32)
-    resources = _strings(names[r] for r in wanted)
+    resources = iri_array(names[r] for r in wanted)
     resource_kind = np.array([kind[r] for r in wanted], dtype=np.int8)
     instance_work = row_of[np.array([work_of.get(r, 0) for r in wanted], dtype=np.int64)]
     return resources, resource_kind, instance_work, row_of
@@ -603,19 +581,19 @@ def _resources(
     """An update's resources (``_fresh_resources``): the rows ``keep`` of ``previous`` and the
     ``fresh`` ones, their kinds and Works, the rows of the fresh edges' resources (in a list,
     as ``_assemble`` gathers them), the rows kept and the edges kept."""
-    fresh_names = names = _strings(fresh.names[r] for r in fresh_ids)
+    fresh_names = names = iri_array(fresh.names[r] for r in fresh_ids)
     kinds = np.array([fresh.kind[r] for r in fresh_ids], dtype=np.int8)
-    work_names = _strings(fresh.names[fresh.work_of.get(r, 0)] for r in fresh_ids)
+    work_names = iri_array(fresh.names[fresh.work_of.get(r, 0)] for r in fresh_ids)
     old_rows = np.flatnonzero(keep)
     old_work = previous.instance_work[old_rows]
-    old_names = np.where(old_work >= 0, previous.resources[np.maximum(old_work, 0)], "")
+    old_names = np.where(old_work >= 0, previous.resources[np.maximum(old_work, 0)], b"")
     names = np.concatenate([previous.resources[old_rows], names])
     kinds = np.concatenate([previous.resource_kind[old_rows], kinds])
     work_names = np.concatenate([old_names, work_names])
     old_edges = np.flatnonzero(keep[previous.edge_resource])
-    # membership through sets of the Python strings: np.isin over str arrays sorts copies of
-    # both (four bytes a character), the largest allocation of a full build
-    linked = {i for _h, i in manifest.values() if i}
+    # membership through sets of Python bytes: np.isin over the arrays sorts copies of both,
+    # the largest allocation of a full build (when they were str arrays, four bytes a character)
+    linked = {i.encode("utf-8") for _h, i in manifest.values() if i}
     name_list = names.tolist()
     is_instance = (kinds == INSTANCE) & _members(name_list, linked)
     of_linked = set(work_names[is_instance].tolist())
@@ -661,28 +639,34 @@ def _renumbered(count: int, ids: Iterable[int] | np.ndarray, rows: np.ndarray) -
 
 def _union(parts: list[np.ndarray]) -> np.ndarray:
     parts = [part for part in parts if len(part)]
-    return np.unique(np.concatenate(parts)) if parts else _strings(())
+    return np.unique(np.concatenate(parts)) if parts else iri_array(())
 
 
 def _rows_of(sorted_names: np.ndarray, names: Iterable[str]) -> np.ndarray:
     """A mask over ``sorted_names``: True where the name is one of ``names`` (``np.isin`` would
     sort copies of both arrays of strings; ``names`` is an update's few thousand).
 
-    >>> _rows_of(np.array(["a", "b", "c"]), {"c", "x", "a"}).tolist()
+    >>> _rows_of(iri_array(["a", "b", "c"]), {"c", "x", "a"}).tolist()
     [True, False, True]
     """
     mask = np.zeros(len(sorted_names), dtype=bool)
-    at = positions(sorted_names, _strings(names))
+    at = positions(sorted_names, iri_array(names))
     mask[at[at >= 0]] = True
     return mask
 
 
 def positions(sorted_names: np.ndarray, names: np.ndarray) -> np.ndarray:
-    """Where each of ``names`` is in ``sorted_names``, -1 where it is not.
+    """Where each of ``names`` is in ``sorted_names``, -1 where it is not. Both of one kind
+    (bytes, or str): numpy would not compare bytes with str.
 
-    >>> positions(np.array(["a", "c"]), np.array(["c", "b", "a"])).tolist()
+    >>> positions(iri_array(["a", "c"]), iri_array(["c", "b", "a"])).tolist()
     [1, -1, 0]
+    >>> positions(iri_array(["a"]), np.array(["a"]))
+    Traceback (most recent call last):
+    TypeError: positions of <U1 in |S1
     """
+    if names.dtype.kind != sorted_names.dtype.kind:
+        raise TypeError(f"positions of {names.dtype.str} in {sorted_names.dtype.str}")
     if not len(names):
         return np.array([], dtype=np.int32)
     if not len(sorted_names):
@@ -748,8 +732,8 @@ def _read_changes(
     rows, edits = _index_rows(db)
     old = {
         g: (h, i) for g, h, i in zip(
-            _texts(previous.manifest_graph), _texts(previous.manifest_hash),
-            _texts(previous.manifest_instance), strict=True,
+            iri_list(previous.manifest_graph), iri_list(previous.manifest_hash),
+            iri_list(previous.manifest_instance), strict=True,
         )
     }  # fmt: skip
     changed = [g for g, h in rows.items() if not h or old.get(g, (None,))[0] != h]
@@ -757,14 +741,14 @@ def _read_changes(
     new_links = _instances_of_graphs(live, changed)
     touched: set[str] = {old[g][1] for g in (*changed, *gone) if g in old and old[g][1]}
     touched |= set(new_links.values())
-    old_edits = set(previous.edits.tolist())
+    old_edits = set(iri_list(previous.edits))
     edited = _edit_subjects(db, edits ^ old_edits) if edits != old_edits else set()
     touched |= edited
     # an Instance read again brings its Work (old and new); a Work edited brings nothing more
     resources = previous.resources
-    at = positions(resources, _strings(touched))
+    at = positions(resources, iri_array(touched))
     works = previous.instance_work[at[at >= 0]]
-    touched.update(resources[works[works >= 0]].tolist())
+    touched.update(iri_list(resources[works[works >= 0]]))
     fresh = _Edges()
     _read_resources(live, layout, sorted(touched), fresh)
     works_now = {w for w in fresh.work_iris() if w not in touched}
@@ -786,7 +770,7 @@ def _assembled(reading: Reading) -> Projection:
     if previous is None:
         return result
     old_hierarchy = {
-        (str(previous.units[c]), str(previous.units[p]), int(k))
+        (previous.unit_iri(c), previous.unit_iri(p), int(k))
         for c, p, k in zip(
             previous.hier_child, previous.hier_parent, previous.hier_kind, strict=True
         )
@@ -794,7 +778,7 @@ def _assembled(reading: Reading) -> Projection:
     read_again = reading.touched | set(fresh.resource_iris())
     units = fresh.unit_iris()
     before_mask = _rows_of(previous.resources, read_again)
-    units |= set(previous.units[previous.edge_unit[before_mask[previous.edge_resource]]].tolist())
+    units |= set(iri_list(previous.units[previous.edge_unit[before_mask[previous.edge_resource]]]))
     linked = {unit for c, p, _k in hierarchy ^ old_hierarchy for unit in (c, p)}
     result.changed_resources, result.changed_units = read_again, units | linked
     result.hierarchy_units = linked

@@ -63,6 +63,8 @@ from graph.projection import (
     SUBJECT,
     WORK,
     Projection,
+    iri_array,
+    iri_list,
     positions,
 )
 from ontology.errors import NotFoundError
@@ -208,18 +210,18 @@ class AssociationIndex:
     def _work_iri_list(self) -> list[str]:
         """The works' IRIs as Python strings, made once (explanations ask for them by the thousand)."""
         if self._work_iris is None:
-            self._work_iris = self.projection.resources[self.works].tolist()
+            self._work_iris = iri_list(self.projection.resources[self.works])
         return self._work_iris
 
     def column_name(self, column: int) -> str:
         """The IRI of a column: a unit's, or for a Work's own column the Work's."""
-        units = self.projection.units
-        return str(units[column]) if column < len(units) else self.work_iri(column - len(units))
+        units = len(self.projection.units)
+        return self.projection.unit_iri(column) if column < units else self.work_iri(column - units)
 
     def _column_lists(self) -> None:
         """Every column's name, weight and ``df`` as Python lists, for explanations made by the
         thousand (the works' names are ``work_iri``'s strings, not copies)."""
-        self._names = self.projection.units.tolist() + self._work_iri_list()
+        self._names = iri_list(self.projection.units) + self._work_iri_list()
         self._weights = self.weight.tolist()
         self._dfs = self.df.tolist()
 
@@ -570,7 +572,7 @@ class AssociationIndex:
         way: a new edition that adds no unit, a record graph written again the same) scores
         and is explained as before, so it is not counted as changed."""
         p, q = self.projection, before.projection
-        rows = positions(p.resources, np.array(sorted(changed), dtype=str))
+        rows = positions(p.resources, iri_array(sorted(changed)))
         # each column's counterpart before: a unit by its IRI, a Work's own column by its Work
         old_work = positions(q.resources[before.works], p.resources[self.works])
         old_column = np.concatenate(
@@ -582,7 +584,7 @@ class AssociationIndex:
             if not self._same_row(before, w, old_work, old_column)
         }  # fmt: skip
         moved = (old_column < 0) | (before.weight[np.maximum(old_column, 0)] != self.weight)
-        linked = positions(p.units, np.array(sorted(hierarchy_units), dtype=str))
+        linked = positions(p.units, iri_array(sorted(hierarchy_units)))
         moved[self._link_ends(before)] = True
         units = np.flatnonzero(moved)
         users = set(np.unique(self.WT[units].indices).tolist()) if len(units) else set()
@@ -605,7 +607,7 @@ class AssociationIndex:
         users of *X -- History* in ``A``, not the thousands of users of *History*."""
         p, q = self.projection, before.projection
 
-        def links(projection: Projection) -> set[tuple[str, str]]:
+        def links(projection: Projection) -> set[tuple[bytes, bytes]]:
             units = projection.units
             return set(
                 zip(

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pyoxigraph import Literal, NamedNode, Store
 from scipy import sparse
 
-from graph.projection import CONTRIBUTOR, GENRE, INSTANCE, RELATED, SERIES, SUBJECT
+from graph.projection import CONTRIBUTOR, GENRE, INSTANCE, RELATED, SERIES, SUBJECT, iri_list
 from ontology.layout import Layout
 from ontology.namespaces import BF, MADS, RDFS, RELATORS, SKOS
 from ontology.term_labels import vocabulary_label
@@ -219,12 +219,9 @@ class Association:
         same_work = own_row is not None
         index, p = self.index, self.index.projection
         work_row = int(index.works[target])
-        work_iri = str(p.resources[work_row])
-        instances = sorted(
-            p.resources[
-                index.edition_rows[index.edition_start[target] : index.edition_start[target + 1]]
-            ].tolist()
-        )
+        work_iri = p.resource_iri(work_row)
+        editions = index.edition_rows[index.edition_start[target] : index.edition_start[target + 1]]
+        instances = sorted(iri_list(p.resources[editions]))
         instance = instances[0] if instances else None
         units = [
             self._unit(reason, target, labels)
@@ -261,7 +258,7 @@ class Association:
         rows = edges[p.edge_unit[edges] == column]
         kinds = sorted({int(k) for k in p.edge_kind[rows]})
         relation = _RELATION_WORDS[kinds[0]] if kinds else "subject"
-        roles = sorted({labels(str(p.roles[r])) for r in p.edge_role[rows] if r >= 0})
+        roles = sorted({labels(p.roles[r].decode("utf-8")) for r in p.edge_role[rows] if r >= 0})
         via = None
         if reason.via is not None:
             related_up = index.relation(reason.via_column, reason.column)

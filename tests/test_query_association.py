@@ -21,9 +21,8 @@ import pymarc
 import pytest
 from pyoxigraph import NamedNode, QueryResultsFormat, RdfFormat, Variable
 
-from graph import projection as projection_module
 from graph.derived import AssociationNode, associations_graph, read_token
-from graph.projection import load
+from graph.projection import iri_list, load
 from graph.snapshots import open_latest_snapshot
 from ingest.marc.vocab import relator_label
 from ontology.layout import Layout
@@ -74,7 +73,7 @@ def association(sample: Path) -> Association:
 
 def work_of(association: Association, instance: str) -> str:
     p = association.index.projection
-    return str(p.resources[p.instance_work[p.row(instance)]])
+    return p.resource_iri(int(p.instance_work[p.row(instance)]))
 
 
 # ------------------------------------------------------------ what is related, and why
@@ -129,14 +128,14 @@ def test_results_are_diverse_one_per_work(association: Association) -> None:
 def test_any_kind_of_resource_can_be_a_seed(association: Association) -> None:
     index = association.index
     p = index.projection
-    kinds = {LAYOUT.kind(str(u)) for u in p.units}
+    kinds = {LAYOUT.kind(u) for u in iri_list(p.units)}
     assert {"agent", "concept"} <= kinds
     for kind in ("agent", "concept", "place", "work"):
         column = next(
             c for c in np.argsort(-index.df[: len(p.units)])
-            if LAYOUT.kind(str(p.units[c])) == kind and index.df[c] > 0
+            if LAYOUT.kind(p.unit_iri(c)) == kind and index.df[c] > 0
         )  # fmt: skip
-        results = association.related(str(p.units[column]), 5, labels=labels(association))
+        results = association.related(p.unit_iri(column), 5, labels=labels(association))
         assert results, kind
         assert all(r.because and r.units for r in results), kind
     work = work_of(association, ARS_MINOR)
@@ -149,11 +148,11 @@ def test_a_subject_reaches_the_headings_it_is_part_of(association: Association) 
     p = index.projection
     components = {int(c) for c, k in zip(p.hier_parent, p.hier_kind, strict=True) if k == 1}
     used = {int(c) for c in np.flatnonzero(index.df[: len(p.units)])}
-    seed = min(c for c in components if c not in used and LAYOUT.kind(str(p.units[c])) == "concept")
-    results = association.related(str(p.units[seed]), 5, labels=labels(association))
+    seed = min(c for c in components if c not in used and LAYOUT.kind(p.unit_iri(c)) == "concept")
+    results = association.related(p.unit_iri(seed), 5, labels=labels(association))
     assert results
     via = [u for r in results for u in r.units if u.via]
-    assert via and all(u.via["iri"] == str(p.units[seed]) for u in via)
+    assert via and all(u.via["iri"] == p.unit_iri(seed) for u in via)
     assert all(u.via["relation"] == "whole" for u in via)
     assert "a heading that contains *" in results[0].because
 
@@ -550,15 +549,3 @@ def test_a_label_changed_by_an_update_is_read_with_the_nodes(tmp_path: Path) -> 
     assert full_rebuild_writes(data_dir) == 0
     assert derived_state(data_dir)[1] == updated
 
-
-@pytest.mark.parametrize("count", [0, 1, 2, 3, 4, 6, 7, 11])
-def test_a_string_array_packed_slice_by_slice_is_the_one_text_and_reads_back(
-    monkeypatch: pytest.MonkeyPatch, count: int
-) -> None:
-    """The projection's strings are packed a few thousand at a time (``PACK_SLICE``): cut every
-    3 here, the bytes are those of the whole array joined at once, and they read back."""
-    monkeypatch.setattr(projection_module, "PACK_SLICE", 3)
-    strings = np.array([f"https://example.org/w/{i}é" if i % 4 else "" for i in range(count)], dtype=str)
-    joined = b"S%d\n" % count + "\n".join(strings.tolist()).encode("utf-8")
-    assert projection_module._packed(strings).tobytes() == joined
-    assert projection_module._unpacked(projection_module._packed(strings)).tolist() == strings.tolist()

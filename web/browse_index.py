@@ -89,10 +89,9 @@ def _use_counts(app: Flask, store: Store) -> dict[str, int] | None:
         index = association_cache(app).get(store, settings()).index
     except AssociationsMissingError:
         return None
-    names = index.projection.units
-    counts = {str(names[i]): int(index.df[i]) for i in range(len(names))}
-    for position, work in enumerate(index.projection.resources[index.works]):
-        counts[str(work)] = int(index.editions[position])
+    counts = {index.column_name(i): int(index.df[i]) for i in range(len(index.projection.units))}
+    for position in range(len(index.works)):
+        counts[index.work_iri(position)] = int(index.editions[position])
     return counts
 
 
