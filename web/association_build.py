@@ -156,7 +156,7 @@ def _refresh(writer: Writer, layout: Layout, data_dir: Path, full: bool) -> Asso
         lists_seconds, write_started = explainer.seconds, started + explainer.seconds
         projection.list_source, projection.list_target, projection.list_score = kept.rows(index)
         listed, changed, explained = len(index.works), kept.lists, explainer.explained
-        # the index and what the lists left go before the projection is packed and saved
+        # the index and what the lists left go before the projection is saved (its last peak at x160)
         del index, explainer, kept
         gc.collect()
         release_freed_memory()
