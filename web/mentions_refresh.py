@@ -325,19 +325,14 @@ def _examine_units(run: RefreshSession) -> int:
         clock = time.perf_counter()
         gone = [(unit, kind, label) for unit, _added, removed in changes for kind, label in removed]
         new = [(unit, kind, label) for unit, added, _removed in changes for kind, label in added]
-        patterns = [
-            (words[0].lower(), form, int(exact), WORD_SEPARATOR.join(words), unit, kind, label)
-            for unit, kind, label in new
-            for form, exact, words in run.patterns(kind, label)
-        ]
+        patterns = _pattern_rows(run, new)
         with db:
             db.executemany("DELETE FROM label WHERE unit = ? AND kind = ? AND label = ?", gone)
             db.executemany("DELETE FROM pattern WHERE unit = ? AND kind = ? AND label = ?", gone)
             db.executemany(
                 "INSERT OR IGNORE INTO lost_unit (unit) VALUES (?)", ((unit,) for unit, _a, removed in changes if removed)
             )
-            db.executemany("INSERT OR IGNORE INTO label VALUES (?, ?, ?)", new)
-            db.executemany("INSERT OR IGNORE INTO pattern VALUES (?, ?, ?, ?, ?, ?, ?)", patterns)
+            _insert_labels(db, new, patterns)
             if not run.full:
                 db.executemany(
                     "INSERT OR IGNORE INTO new_form VALUES (?, ?, ?)", ((row[1], row[2], row[3]) for row in patterns)
@@ -345,6 +340,22 @@ def _examine_units(run: RefreshSession) -> int:
         run.timed("write", clock)
         run.breathe()
     return count
+
+
+def _pattern_rows(run: RefreshSession, labels: list[tuple[str, str, str]]) -> list[tuple]:
+    """The ``pattern`` rows of new ``(unit, kind, label)`` rows: one per form of the label
+    (``RefreshSession.patterns``), keyed by its first word, lower-cased."""
+    return [
+        (words[0].lower(), form, int(exact), WORD_SEPARATOR.join(words), unit, kind, label)
+        for unit, kind, label in labels
+        for form, exact, words in run.patterns(kind, label)
+    ]
+
+
+def _insert_labels(db: sqlite3.Connection, labels: list[tuple[str, str, str]], patterns: list[tuple]) -> None:
+    """New label rows and their patterns into the state (inside the caller's transaction)."""
+    db.executemany("INSERT OR IGNORE INTO label VALUES (?, ?, ?)", labels)
+    db.executemany("INSERT OR IGNORE INTO pattern VALUES (?, ?, ?, ?, ?, ?, ?)", patterns)
 
 
 def _all_labels(run: RefreshSession) -> int:
@@ -364,16 +375,11 @@ def _all_labels(run: RefreshSession) -> int:
         del store  # the last reference: a reopen closes it
         run.timed("read", clock)
         clock = time.perf_counter()
-        patterns = [
-            (words[0].lower(), form, int(exact), WORD_SEPARATOR.join(words), unit, kind, label)
-            for unit, kind, label in new
-            for form, exact, words in run.patterns(kind, label)
-        ]
+        patterns = _pattern_rows(run, new)
         new.sort()  # in the order of the tables' keys: inserts in key order cost half as much (measured)
         patterns.sort()
         with db:
-            db.executemany("INSERT OR IGNORE INTO label VALUES (?, ?, ?)", new)
-            db.executemany("INSERT OR IGNORE INTO pattern VALUES (?, ?, ?, ?, ?, ?, ?)", patterns)
+            _insert_labels(db, new, patterns)
         run.timed("write", clock)
         run.breathe()
     return db.execute("SELECT COUNT(DISTINCT unit) FROM label").fetchone()[0]
