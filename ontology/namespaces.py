@@ -18,6 +18,13 @@ class Namespace:
     Not a ``str`` subclass on purpose: ``BF.title`` must be the BIBFRAME
     property, not ``str.title``.
 
+    A term looked up as an attribute is kept in the instance's ``__dict__``,
+    so every later ``BF.title`` is one ordinary attribute lookup: going
+    through ``__getattr__`` and the cache each time cost ~2 µs, and the
+    mappers name terms a hundred times per record. Attribute names come from
+    the code, so that dict stays small; ``BF[name]``, which may be given
+    names from the data (relator or language codes), keeps the bounded cache.
+
     >>> BF.Work.value
     'http://id.loc.gov/ontologies/bibframe/Work'
     >>> BF["instanceOf"] is BF.instanceOf
@@ -26,7 +33,7 @@ class Namespace:
     'http://www.w3.org/2004/02/skos/core#'
     """
 
-    __slots__ = ("iri",)
+    __slots__ = ("iri", "__dict__")
 
     def __init__(self, iri: str) -> None:
         self.iri = iri
@@ -34,7 +41,8 @@ class Namespace:
     def __getattr__(self, local: str) -> NamedNode:
         if local.startswith("__"):
             raise AttributeError(local)
-        return _term(self.iri, local)
+        term = self.__dict__[local] = _term(self.iri, local)
+        return term
 
     def __getitem__(self, local: str) -> NamedNode:
         return _term(self.iri, local)
