@@ -127,7 +127,18 @@ def _book(ctx: BibContext) -> bool:
 
 
 def _minted(ctx: BibContext) -> dict[str, NamedNode]:
-    """The Instance IRI each identifier scheme of the record gives (the first valid one each)."""
+    """The Instance IRI each identifier scheme of the record gives (the first valid one each).
+
+    Read once per record: ``instance_iri`` and ``instance_aliases`` both ask, and the
+    ISBN check (python-stdnum) is among the costlier steps of a record.
+    """
+    found = ctx.memo.get("minted")
+    if found is None:
+        found = ctx.memo["minted"] = _mint(ctx)
+    return found
+
+
+def _mint(ctx: BibContext) -> dict[str, NamedNode]:
     minter, found = ctx.minter, {}
     for field in ctx.fields("010"):
         value = first(field, "a")
