@@ -49,6 +49,8 @@ from ingest.sources.record_starts import (
 
 SUBFIELD_DELIMITER = b"\x1f"
 _PRINTABLE_TAG = re.compile(r"[\x20-\x7e]{3}\Z")
+#: One 12-byte directory entry with a printable tag: tag, length digits, offset digits.
+_ENTRY = re.compile(rb"([\x20-\x7e]{3})([\x00-\xff]{4})([\x00-\xff]{5})")
 _PRINTABLE_LEADER = re.compile(rb"\d{5}[\x20-\x7e]+")
 #: For sniffing: directory entries after a first leader that may be damaged.
 _FIRST_DIRECTORY = re.compile(rb"[^\x1d\x1e]{23,25}(?:[0-9A-Za-z]{3}\d{9}){3}")
@@ -286,7 +288,15 @@ def _base_address(directory_end: int, leader: str, warnings: Warnings) -> int:
 
 
 def _directory(directory: bytes) -> list[tuple[str, bytes, bytes]]:
-    """``(tag, length digits, offset digits)`` for each 12-byte directory entry."""
+    """``(tag, length digits, offset digits)`` for each 12-byte directory entry.
+
+    One ``findall`` cuts a sound directory: its matches are 12 bytes each and do not
+    overlap, so as many of them as the directory has entries tile it exactly. Any
+    other directory is walked entry by entry, which names the first unreadable tag.
+    """
+    found = _ENTRY.findall(directory)
+    if len(found) * ENTRY_LENGTH == len(directory):
+        return [(tag.decode("ascii"), length, offset) for tag, length, offset in found]
     entries = []
     for index in range(0, len(directory), ENTRY_LENGTH):
         entry = directory[index : index + ENTRY_LENGTH]
