@@ -56,6 +56,27 @@ def set_meta(db: sqlite3.Connection, key: str, value: str | None) -> None:
             db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
 
+def swap_meta(db: sqlite3.Connection, key: str, value: str) -> str | None:
+    """``key`` set to ``value``, committed, and what it was before (``None``: not set).
+
+    A refresh's mark of a lag is read and set in one transaction: an ingest sets it before its
+    first write and learns from the old value whether an earlier run had left it (killed after
+    its writes, before its refresh), so that it refreshes even when it changes nothing itself.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     db = open_state_file(Path(folder) / "state.sqlite", [])
+    ...     first, second = swap_meta(db, "owed", "1"), swap_meta(db, "owed", "1")
+    ...     db.close()
+    >>> first, second
+    (None, '1')
+    """
+    with db:
+        row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+    return None if row is None else row[0]
+
+
 def slices(db: sqlite3.Connection, sql: str, size: int) -> Iterator[list[str]]:
     """The single-column rows of ``sql`` (``SELECT x FROM list WHERE x > ? ORDER BY x LIMIT ?``),
     ``size`` at a time, read by key after the last one, so that the caller may write between

@@ -15,7 +15,7 @@ from contextlib import closing
 from pathlib import Path
 
 from graph import candidate_state
-from graph.refresh_state import get_meta, set_meta
+from graph.refresh_state import set_meta, swap_meta
 from graph.snapshots import open_latest_snapshot
 from graph.writer import Writer
 from ingest import PIPELINE_VERSION
@@ -51,9 +51,7 @@ def mark_owed(data_dir: Path) -> bool:
     refresh killed midway). The mark outlives a kill, so the next ingest refreshes even if it
     finds every record unchanged; ``refresh_after_ingest`` takes it off."""
     with closing(candidate_state.open_state(data_dir)) as db:
-        owed = get_meta(db, "owed") is not None
-        set_meta(db, "owed", "1")
-    return owed
+        return swap_meta(db, "owed", "1") is not None
 
 
 def refresh_after_ingest(

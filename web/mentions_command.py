@@ -14,7 +14,7 @@ from contextlib import closing
 from pathlib import Path
 
 from graph.mention_state import open_state
-from graph.refresh_state import get_meta, set_meta
+from graph.refresh_state import set_meta, swap_meta
 from graph.writer import Writer
 from ingest import PIPELINE_VERSION
 from ontology.layout import Layout
@@ -32,8 +32,7 @@ def mark_stale(data_dir: Path) -> bool:
     every record unchanged; ``refresh_after_ingest`` takes it off.
     """
     with closing(open_state(data_dir)) as db:
-        state = get_meta(db, "state")
-        set_meta(db, "state", "stale")
+        state = swap_meta(db, "state", "stale")
     return state is not None and state != "clean"
 
 
