@@ -27,15 +27,15 @@ from collections.abc import Iterable, Iterator
 from contextlib import closing
 from pathlib import Path
 
-from graph.ledger import insert_many
+from graph.ledger import Cut, cut_lines, insert_many
 from ontology.namespaces import BF, OWL, RDF, RDFS
 
 SCHEMA = "CREATE TABLE IF NOT EXISTS candidate_change (iri TEXT PRIMARY KEY) WITHOUT ROWID"
 
 #: What ``query.candidates`` reads of a unit: labels, types, contributions and their agents.
 CANDIDATE_PREDICATES = (RDFS.label, RDF.type, BF.contribution, BF.agent, OWL.sameAs)
-_TOKENS = frozenset(f"<{p.value}>".encode() for p in CANDIDATE_PREDICATES)
-_SAME_AS = f"<{OWL.sameAs.value}>".encode()
+_IRIS = frozenset(p.value.encode() for p in CANDIDATE_PREDICATES)
+_SAME_AS = OWL.sameAs.value.encode()
 #: The middle of an N-Quads line that types its subject ``bf:Agent`` in a named graph.
 AGENT_TYPE = f" <{RDF.type.value}> <{BF.Agent.value}> <".encode()
 #: The page cache (KiB) of the connection that scans the ledger for agents (``agent_type_lines``).
@@ -55,27 +55,23 @@ def candidate_subjects(texts: Iterable[bytes]) -> set[str]:
     ... ]))
     ['http://e.org/a/1', 'http://e.org/a/3', 'http://e.org/a/4', 'http://e.org/w/2', 'http://e.org/w/2#c1']
     """
-    found: set[bytes] = set()
-    for text in texts:
-        for line in text.split(b"\n"):
-            if not line.startswith(b"<"):
-                continue
-            subject, _, rest = line.partition(b" ")
-            predicate, _, rest = rest.partition(b" ")
-            if predicate not in _TOKENS:
-                continue
-            found.add(subject[1:-1])
-            found.add(subject[1:-1].partition(b"#")[0])
-            if predicate == _SAME_AS and rest.startswith(b"<"):
-                found.add(rest[1 : rest.index(b">")])
+    return candidate_subjects_of(cut_lines(texts))
+
+
+def candidate_subjects_of(cuts: Iterable[Cut]) -> set[str]:
+    """``candidate_subjects`` of lines already cut (a batch's unit statements: ``UnitPlan.cut``)."""
+    kept = [(subject, predicate, rest) for subject, predicate, rest in cuts if predicate in _IRIS]
+    found = {subject for subject, _, _ in kept}
+    found |= {subject.partition(b"#")[0] for subject in found}
+    found |= {rest[1 : rest.index(b">")] for _, predicate, rest in kept
+              if predicate == _SAME_AS and rest.startswith(b"<")}  # fmt: skip
     return {iri.decode() for iri in found}
 
 
-def note(db: sqlite3.Connection, texts: Iterable[bytes]) -> None:
-    """Inside the batch's transaction: the resources of ``texts`` (N-Quads of unit statements
+def note(db: sqlite3.Connection, iris: Iterable[str]) -> None:
+    """Inside the batch's transaction: ``iris`` (``candidate_subjects`` of the unit statements
     added or removed) may have changed for the candidates."""
     db.execute(SCHEMA)
-    iris = candidate_subjects(texts)
     insert_many(db, "INSERT OR IGNORE INTO candidate_change", ((iri,) for iri in sorted(iris)), width=1)
 
 

@@ -18,14 +18,14 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 
-from graph.ledger import insert_many
+from graph.ledger import Cut, cut_lines, insert_many
 from ontology.namespaces import OWL, RDF, RDFS, SKOS
 
 SCHEMA = "CREATE TABLE IF NOT EXISTS mention_change (iri TEXT PRIMARY KEY) WITHOUT ROWID"
 
 #: What ``query.mentions.unit_labels`` reads: a unit's labels, its kind, whether it is deprecated.
 MENTION_PREDICATES = (RDFS.label, SKOS.prefLabel, SKOS.altLabel, RDF.type, OWL.deprecated)
-_MENTION_TOKENS = frozenset(f"<{p.value}>".encode() for p in MENTION_PREDICATES)
+_MENTION_IRIS = frozenset(p.value.encode() for p in MENTION_PREDICATES)
 
 
 def mention_subjects(texts: Iterable[bytes]) -> set[str]:
@@ -39,13 +39,12 @@ def mention_subjects(texts: Iterable[bytes]) -> set[str]:
     ... ]))
     ['http://e.org/c/1', 'http://e.org/c/2#x']
     """
-    found: set[bytes] = set()
-    for text in texts:
-        for line in text.split(b"\n"):
-            if line.startswith(b"<"):
-                subject, _, rest = line.partition(b" ")
-                if rest[: rest.find(b" ")] in _MENTION_TOKENS:
-                    found.add(subject[1:-1])
+    return mention_subjects_of(cut_lines(texts))
+
+
+def mention_subjects_of(cuts: Iterable[Cut]) -> set[str]:
+    """``mention_subjects`` of lines already cut (a batch's unit statements: ``UnitPlan.cut``)."""
+    found = {subject for subject, predicate, _ in cuts if predicate in _MENTION_IRIS}
     return {subject.decode() for subject in found}
 
 

@@ -445,8 +445,10 @@ class RecordIndex:
         changed (``graph.mention_changes``), and clear the journal."""
         with self._transaction() as db:
             if units is not None:  # (its ``said`` is cleared once journaled: not its lines)
-                mention_changes.note(db, mention_changes.mention_subjects([*units.add, *units.remove]))
-                candidate_changes.note(db, [*units.add, *units.remove])  # the same, for the candidates
+                entered, left = units.cut()  # cut once for the search and both notes
+                lines = [*entered, *left]
+                mention_changes.note(db, mention_changes.mention_subjects_of(lines))
+                candidate_changes.note(db, candidate_changes.candidate_subjects_of(lines))  # the same, for the candidates
             if search:
                 self.search.apply(search)
             delete_many(db, "record_graph", list(removed), column="graph")

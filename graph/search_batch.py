@@ -24,12 +24,17 @@ from collections.abc import Iterable
 
 from graph.search_documents import RELEVANT, Statement, Term
 
-_RELEVANT = frozenset(p.encode() for p in RELEVANT)
+#: Each predicate a document reads, by its IRI's bytes, as text: the test that keeps a line and
+#: the predicate's text in one look-up.
+_RELEVANT = {p.encode(): p for p in RELEVANT}
 _TYPE = b"http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-#: One line ``<s> <p> ...`` (N-Quads), its subject and its predicate.
-_LINE = re.compile(rb"^(<([^>]*)> <([^>]*)>[^\n]*)", re.MULTILINE)
+#: One line ``<s> <p> rest`` (N-Quads, one space between terms as pyoxigraph writes them):
+#: its subject, its predicate and the rest (object, graph, full stop).
+_LINE = re.compile(rb"^<([^>]*)> <([^>]*)> ([^\n]*)", re.MULTILINE)
 _ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))", re.DOTALL)
 _SIMPLE = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
+#: A kept line: its predicate as text and the rest of the line after it (``object <g> .``).
+Entry = tuple[str, bytes]
 
 
 class BatchStatements:
@@ -44,22 +49,27 @@ class BatchStatements:
     """
 
     def __init__(self, chunks: Iterable[bytes]) -> None:
-        self._by_subject: dict[bytes, list[bytes]] = {}
+        self._by_subject: dict[bytes, list[Entry]] = {}
         by_subject = self._by_subject
+        relevant = _RELEVANT
         _GRAPHS.clear()  # a batch's own graphs: record graphs are not met again
         for chunk in chunks:
-            # one regular expression cuts every line's subject and predicate (a quarter less
-            # CPU than finding them line by line in Python, measured on the benchmark set)
-            for line, subject, predicate in _LINE.findall(chunk):
-                if predicate not in _RELEVANT:
+            # One regular expression cuts every line's subject, predicate and rest (a quarter
+            # less CPU than finding them line by line in Python, measured on the benchmark set).
+            # A line is kept as its predicate's text and its rest: the statement is cut from
+            # there when a document reads it, without splitting subject and predicate off again
+            # (docs/benchmarks.md, "The writer thread's CPU").
+            for subject, predicate, rest in _LINE.findall(chunk):
+                text = relevant.get(predicate)
+                if text is None:
                     continue
                 if predicate == _TYPE and b"#" in subject:
                     continue  # a node's class: every node has one, and no document reads it
-                lines = by_subject.get(subject)
-                if lines is None:
-                    by_subject[subject] = [line]
+                entries = by_subject.get(subject)
+                if entries is None:
+                    by_subject[subject] = [(text, rest)]
                 else:
-                    lines.append(line)
+                    entries.append((text, rest))
 
     def resources(self) -> set[str]:
         """The subjects of the lines a document reads, without their fragments (a record's
@@ -67,33 +77,28 @@ class BatchStatements:
         return {subject.partition(b"#")[0].decode() for subject in self._by_subject}
 
     def about(self, subject: str) -> list[Statement]:
-        return [_statement(line) for line in self._by_subject.get(subject.encode(), ())]
+        return [_statement(entry) for entry in self._by_subject.get(subject.encode(), ())]
 
     def linked(self, predicate: str) -> set[str]:
         """The shared resources (IRIs without a fragment) the lines point to under ``predicate``:
         a work's contributors' agents, whose names a work's document reads."""
-        wanted = b"> <" + predicate.encode() + b"> <"
-        found: set[str] = set()
-        for lines in self._by_subject.values():
-            for line in lines:
-                at = line.find(wanted)
-                if at < 0:
-                    continue
-                start = at + len(wanted)
-                target = line[start : line.find(b">", start)]
-                if b"#" not in target:
-                    found.add(target.decode())
-        return found
+        found: set[bytes] = set()
+        for entries in self._by_subject.values():
+            for text, rest in entries:
+                if text == predicate and rest[:1] == b"<":
+                    target = rest[1 : rest.find(b">")]
+                    if b"#" not in target:
+                        found.add(target)
+        return {target.decode() for target in found}
 
     def of_node(self, node: str, graph: str) -> list[Statement]:
         return [s for s in self.about(node) if s[2] == graph]
 
 
-#: Predicate IRIs as text, by their bytes (a few dozen), and the graph IRIs of the last batch
-#: (a few thousand; emptied by each ``BatchStatements``).
-_PREDICATES: dict[bytes, str] = {}
+#: The graph IRIs of the last batch as text, by their bytes (a few thousand; emptied by each
+#: ``BatchStatements``).
 _GRAPHS: dict[bytes, str] = {}
-#: How many IRIs each of those keeps at most.
+#: How many IRIs or suffixes each of those keeps at most.
 _DECODED_MAX = 50_000
 #: A literal's suffix (``@en``, ``^^<datatype>``, nothing) -> its language and datatype.
 _SUFFIXES: dict[bytes, tuple[str | None, str]] = {}
@@ -108,33 +113,26 @@ def _decoded(iri: bytes, known: dict[bytes, str]) -> str:
     return text
 
 
-def _statement(line: bytes) -> Statement:
-    """``(predicate, object, graph)`` of one line ``<s> <p> object <g> .``.
+def _statement(entry: Entry) -> Statement:
+    """``(predicate, object, graph)`` of one kept line (``Entry``: its predicate and ``object <g> .``).
 
-    A batch cuts a few hundred thousand of them: the line is cut with two splits (no IRI
-    holds a space), and predicate and graph IRIs (a few thousand in a batch) and
-    literals' suffixes are decoded once each."""
-    cut = line.split(b" ", 2)
-    if len(cut) == 3:
-        parts = cut[2].rsplit(b" ", 2)
-        graph = parts[1] if len(parts) == 3 and parts[2] == b"." else b""
-        if graph[:1] == b"<" and graph[-1:] == b">" and b'"' not in graph:  # no IRI holds '"'
-            raw, graph, _ = parts
-            predicate, graph = cut[1][1:-1], graph[1:-1]
-            return (
-                _PREDICATES.get(predicate) or _decoded(predicate, _PREDICATES),
-                _object(raw),
-                _GRAPHS.get(graph) or _decoded(graph, _GRAPHS),
-            )
-    return _cut(line)
+    A batch cuts a few hundred thousand of them: the rest is cut with one split (no IRI
+    holds a space), and graph IRIs (a few thousand in a batch) and literals' suffixes are
+    decoded once each."""
+    predicate, rest = entry
+    parts = rest.rsplit(b" ", 2)
+    graph = parts[1] if len(parts) == 3 and parts[2] == b"." else b""
+    if graph[:1] == b"<" and graph[-1:] == b">" and b'"' not in graph:  # no IRI holds '"'
+        raw, graph, _ = parts
+        graph = graph[1:-1]
+        return predicate, _object(raw), _GRAPHS.get(graph) or _decoded(graph, _GRAPHS)
+    return _cut(entry)
 
 
-def _cut(line: bytes) -> Statement:
-    """``_statement`` of any line, the default graph's included."""
-    subject_end = line.find(b"> <")
-    predicate_end = line.find(b">", subject_end + 3)
-    predicate = _decoded(line[subject_end + 3 : predicate_end], _PREDICATES)
-    rest = line[predicate_end + 2 :].rstrip()
+def _cut(entry: Entry) -> Statement:
+    """``_statement`` of any kept line, the default graph's included."""
+    predicate, rest = entry
+    rest = rest.rstrip()
     graph_start = rest.rfind(b" <", 0, len(rest) - 3) if rest.endswith(b"> .") else -1
     # an IRI holds no '"': ``"a <b>"^^<t> .`` ends with "> ." and is in the default graph
     if graph_start >= 0 and b'"' not in rest[graph_start:]:

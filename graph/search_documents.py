@@ -324,12 +324,15 @@ def _graph_source(graph: str) -> str | None:
 
 
 def _order(statement: Statement) -> tuple:
-    predicate, term, graph = statement
-    return (predicate, _term_order(term), graph)
+    """``(predicate, _term_order(object), graph)``, made in one call: a batch sorts a few hundred
+    thousand statements by it."""
+    predicate, (value, literal, language, datatype), graph = statement
+    return (predicate, (value, literal, language or "", datatype or ""), graph)
 
 
 def _term_order(term: Term) -> tuple:
-    return (term.value, term.literal, term.language or "", term.datatype or "")  # None sorts with ""
+    value, literal, language, datatype = term
+    return (value, literal, language or "", datatype or "")  # None sorts with ""
 
 
 def _term(term: NamedNode | BlankNode | Literal | object) -> Term:

@@ -55,7 +55,7 @@ from pathlib import Path
 
 from pyoxigraph import NamedNode, Store
 
-from graph.ledger import delete_many, insert_many, max_parameters
+from graph.ledger import Cut, delete_many, insert_many, max_parameters
 from graph.search_batch import BatchStatements
 from graph.search_documents import (
     FIELDS,
@@ -153,6 +153,17 @@ def subjects(nquads: bytes) -> set[str]:
     return {subject.partition(b"#")[0].decode() for subject in found}
 
 
+def subjects_of(cuts: Iterable[Cut]) -> set[str]:
+    """``subjects`` of lines already cut (``graph.ledger.cut_lines``: a batch's unit statements).
+
+    >>> from graph.ledger import cut_lines
+    >>> sorted(subjects_of(cut_lines([b'<http://e.org/w/1#title-1> <p> "x" <g> .\\n<http://e.org/i/2> <p> <o> <g> .\\n'])))
+    ['http://e.org/i/2', 'http://e.org/w/1']
+    """
+    found = {subject for subject, _, _ in cuts}
+    return {subject.partition(b"#")[0].decode() for subject in found}
+
+
 class SearchIndex:
     """The search tables of one record index connection (the writer's)."""
 
@@ -193,21 +204,22 @@ class SearchIndex:
         written: set[str],
         graphs: Iterable[str],
         dropped: Iterable[str],
-        removed: Iterable[bytes],
-        added: Iterable[bytes] = (),
+        removed: Iterable[Cut],
+        added: Iterable[Cut] = (),
     ) -> set[str]:
         """The resources a batch may have changed.
 
         ``written``: the resources its lines are about (``BatchStatements.resources``);
         ``graphs``: the record graphs it wrote (no resources); ``dropped``: the graphs it
         dropped or replaced (what they described, from ``search_feed``); ``removed`` and
-        ``added``: the unit statements that left or entered the store, and with them what
-        their unit graphs feed (``unit_feeds``: a work reads its contributors' names).
+        ``added``: the unit statements that left or entered the store (cut once for the
+        batch: ``UnitPlan.cut``), and with them what their unit graphs feed
+        (``unit_feeds``: a work reads its contributors' names).
         """
         dropped = set(dropped)
-        removed_subjects = subjects(b"".join(removed))
+        removed_subjects = subjects_of(removed)
         found = written | self.fed_by(dropped) | removed_subjects
-        found |= self.unit_feeds(removed_subjects | subjects(b"".join(added)))
+        found |= self.unit_feeds(removed_subjects | subjects_of(added))
         return found - dropped - set(graphs)
 
     def unit_feeds(self, units: set[str]) -> set[str]:

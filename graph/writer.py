@@ -478,7 +478,8 @@ class Writer:
         started = time.perf_counter()
         search = self.session.index.search
         lines = BatchStatements([*(r.nquads for r in load), b"".join(units.add)])
-        touched = search.touched(lines.resources(), (r.graph for r in load), drop, units.remove, units.add)
+        added, removed = units.cut()
+        touched = search.touched(lines.resources(), (r.graph for r in load), drop, removed, added)
         update = search.derive_batch(touched, lines, self.session.store)
         self.search_seconds += time.perf_counter() - started
         return update

@@ -22,6 +22,7 @@ from pymarc import Field, Subfield
 from pyoxigraph import Literal, NamedNode, Quad, Store
 
 from graph import Writer, latest_snapshot, open_latest_snapshot
+from graph.ledger import cut_lines
 from graph.record_index import index_path
 from graph.search_index import PUBLISHED_FILE, SearchIndex
 from graph.updates import apply_update
@@ -386,19 +387,19 @@ def test_a_unit_statement_entering_or_leaving_touches_the_works_it_feeds(
     )
     with closing(sqlite3.connect(index_path(tmp_path))) as db:
         index = SearchIndex(db)
-        assert works[agent] <= index.touched(set(), [], [], [line])
-        assert works[agent] <= index.touched(set(), [], [], [], [line])
+        assert works[agent] <= index.touched(set(), [], [], cut_lines([line]))
+        assert works[agent] <= index.touched(set(), [], [], [], cut_lines([line]))
         assert not works[agent] & index.touched(set(), [], [], [])
 
 
 def test_a_batchs_lines_are_cut_as_the_general_parser_cuts_them() -> None:
-    """``search_batch._statement`` cuts a line with two splits: every line (spaces and ``<``
+    """``search_batch._statement`` cuts a line's rest with one split: every line (spaces and ``<``
     in literals, escapes, a datatype, the default graph, which a batch's lines never are in,
     and a typed literal ending in ``<y>"^^<t> .`` that only looks like a graph) gives what the
     general parser (``_cut``) gives and what pyoxigraph reads in it."""
     from pyoxigraph import RdfFormat, parse
 
-    from graph.search_batch import _cut, _statement
+    from graph.search_batch import _LINE, _cut, _statement
     from graph.search_documents import _graph, _term
 
     lines = [
@@ -413,7 +414,8 @@ def test_a_batchs_lines_are_cut_as_the_general_parser_cuts_them() -> None:
         b'<http://e.org/i> <http://e.org/p> "x <y>"^^<http://e.org/t> <http://e.org/g> .',
     ]
     for line in lines:
-        assert _statement(line) == _cut(line), line
-    for line in lines:
+        [(_, predicate, rest)] = _LINE.findall(line)
+        entry = (predicate.decode(), rest)  # as ``BatchStatements`` keeps a line
+        assert _statement(entry) == _cut(entry), line
         quad = next(iter(parse(line, RdfFormat.N_QUADS)))
-        assert _statement(line) == (quad.predicate.value, _term(quad.object), _graph(quad.graph_name))
+        assert _statement(entry) == (quad.predicate.value, _term(quad.object), _graph(quad.graph_name))
