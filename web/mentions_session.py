@@ -89,7 +89,8 @@ class RefreshSession:
         refresh with nothing to read or match needs none), and again after ``breathe``."""
         if self._nlp is None:
             nlp = blank_pipeline()
-            nlp.tokenizer.max_cache_size = TOKENIZER_CACHE  # the same tokens, cached for longer
+            # the same tokens, cached for longer (the attribute exists from spaCy 3.8.2: pyproject.toml)
+            nlp.tokenizer.max_cache_size = TOKENIZER_CACHE
             self._nlp = nlp
         return self._nlp
 
