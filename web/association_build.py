@@ -126,7 +126,7 @@ class _Breath:
         """Take the floor again, after giving back the heap pages freed since the last time (and
         RocksDB's memory, by a reopen, past the writer's budget: ``release_memory_past_budget``).
         Before a full build's lists: building the index frees its scipy temporaries without
-        handing their pages back, so a floor taken just after it counted them (about 50 MB at
+        handing their pages back, so a floor taken just after it counted them (40-50 MB at
         x160 open access), and the first lists and bulk loads grew the headroom on top of that
         before the first reopen (the ingest's peak, 337 -> 366 MB: docs/benchmarks.md)."""
         release_freed_memory()
