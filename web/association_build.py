@@ -122,6 +122,18 @@ class _Breath:
             self.floor = resident_memory_mb() or self.floor
         return self.writer.store
 
+    def restart(self) -> None:
+        """Take the floor again, after giving back the heap pages freed since the last time (and
+        RocksDB's memory, by a reopen, past the writer's budget: ``release_memory_past_budget``).
+        Before a full build's lists: building the index frees its scipy temporaries without
+        handing their pages back, so a floor taken just after it counted them (40-50 MB at
+        x160 open access), and the first lists and bulk loads grew the headroom on top of that
+        before the first reopen (the ingest's peak, 337 -> 366 MB: docs/benchmarks.md)."""
+        release_freed_memory()
+        if self.writer.release_memory_past_budget():
+            self.reopened += 1
+        self.floor = resident_memory_mb() or self.floor
+
 
 def _read(
     writer: Writer, layout: Layout, data_dir: Path, full: bool, breath: _Breath
@@ -151,7 +163,7 @@ def _refresh(writer: Writer, layout: Layout, data_dir: Path, full: bool) -> Asso
         explainer = _Explainer(index)
         kept = _Kept()
         token_stated = projection.token
-        breath.floor = resident_memory_mb() or breath.floor  # the index's, not the reads'
+        breath.restart()  # the floor: the index's arrays, not their temporaries nor the reads'
         written = rebuild_associations(breath, layout, token_stated, explainer.stream(kept))
         lists_seconds, write_started = explainer.seconds, started + explainer.seconds
         projection.list_source, projection.list_target, projection.list_score = kept.rows(index)
