@@ -27,7 +27,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import closing
 from pathlib import Path
 
-from graph.ledger import Cut, cut_lines, insert_many
+from graph.ledger import Cut, insert_many
 from ontology.namespaces import BF, OWL, RDF, RDFS
 
 SCHEMA = "CREATE TABLE IF NOT EXISTS candidate_change (iri TEXT PRIMARY KEY) WITHOUT ROWID"
@@ -42,24 +42,21 @@ AGENT_TYPE = f" <{RDF.type.value}> <{BF.Agent.value}> <".encode()
 SCAN_CACHE_KIB = 1024
 
 
-def candidate_subjects(texts: Iterable[bytes]) -> set[str]:
-    """The resources that N-Quads ``texts`` give or take a label, a type, a contribution or an
+def candidate_subjects(cuts: Iterable[Cut]) -> set[str]:
+    """The resources that N-Quads lines give or take a label, a type, a contribution or an
     agent (each as written and without its fragment: a contribution ``<work#c1>`` is its
-    work's), and both sides of a sameAs: what the candidates' refresh must read again.
+    work's), and both sides of a sameAs: what the candidates' refresh must read again. The
+    lines come cut (``graph.ledger.cut_lines``: a batch's unit statements, ``UnitPlan.cut``).
 
-    >>> sorted(candidate_subjects([
+    >>> from graph.ledger import cut_lines
+    >>> sorted(candidate_subjects(cut_lines([
     ...     b'<http://e.org/a/1> <http://www.w3.org/2000/01/rdf-schema#label> "A" <g> .\\n'
     ...     b'<http://e.org/w/2#c1> <http://id.loc.gov/ontologies/bibframe/agent> <http://e.org/a/1> <g> .\\n'
     ...     b'<http://e.org/a/3> <http://www.w3.org/2002/07/owl#sameAs> <http://e.org/a/4> <g> .\\n'
     ...     b'<http://e.org/c/5> <http://www.w3.org/2004/02/skos/core#broader> <http://e.org/c/1> <g> .\\n',
-    ... ]))
+    ... ])))
     ['http://e.org/a/1', 'http://e.org/a/3', 'http://e.org/a/4', 'http://e.org/w/2', 'http://e.org/w/2#c1']
     """
-    return candidate_subjects_of(cut_lines(texts))
-
-
-def candidate_subjects_of(cuts: Iterable[Cut]) -> set[str]:
-    """``candidate_subjects`` of lines already cut (a batch's unit statements: ``UnitPlan.cut``)."""
     kept = [(subject, predicate, rest) for subject, predicate, rest in cuts if predicate in _IRIS]
     found = {subject for subject, _, _ in kept}
     found |= {subject.partition(b"#")[0] for subject in found}

@@ -185,8 +185,8 @@ def quad_line(quad: Quad) -> bytes:
 
 #: One N-Quads line whose subject is an IRI: its subject, its predicate (both without their
 #: brackets) and the rest (object, graph, full stop), one space between terms as pyoxigraph
-#: writes them.
-_CUT = re.compile(rb"^<([^>]*)> <([^>]*)> ([^\n]*)", re.MULTILINE)
+#: writes them. The batch's search documents (``graph.search_batch``) cut their lines with it too.
+NQUADS_CUT = re.compile(rb"^<([^>]*)> <([^>]*)> ([^\n]*)", re.MULTILINE)
 #: ``(subject, predicate, rest)`` of one line (``cut_lines``).
 Cut = tuple[bytes, bytes, bytes]
 
@@ -199,7 +199,7 @@ def cut_lines(lines: Iterable[bytes]) -> list[Cut]:
     >>> cut_lines([b'<http://e.org/a> <http://e.org/p> "x y" <http://e.org/g> .\\n', b"_:b <http://e.org/p> <http://e.org/o> ."])
     [(b'http://e.org/a', b'http://e.org/p', b'"x y" <http://e.org/g> .')]
     """
-    return _CUT.findall(b"\n".join(lines))
+    return NQUADS_CUT.findall(b"\n".join(lines))
 
 
 def split_keys(units: bytes | None) -> list[bytes]:

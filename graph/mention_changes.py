@@ -18,7 +18,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 
-from graph.ledger import Cut, cut_lines, insert_many
+from graph.ledger import Cut, insert_many
 from ontology.namespaces import OWL, RDF, RDFS, SKOS
 
 SCHEMA = "CREATE TABLE IF NOT EXISTS mention_change (iri TEXT PRIMARY KEY) WITHOUT ROWID"
@@ -28,22 +28,19 @@ MENTION_PREDICATES = (RDFS.label, SKOS.prefLabel, SKOS.altLabel, RDF.type, OWL.d
 _MENTION_IRIS = frozenset(p.value.encode() for p in MENTION_PREDICATES)
 
 
-def mention_subjects(texts: Iterable[bytes]) -> set[str]:
-    """The resources (as written, fragment kept) that N-Quads ``texts`` give or take a label, a
+def mention_subjects(cuts: Iterable[Cut]) -> set[str]:
+    """The resources (as written, fragment kept) that N-Quads lines give or take a label, a
     type or a deprecation: the units whose patterns the mentions' refresh must read again.
+    The lines come cut (``graph.ledger.cut_lines``: a batch's unit statements, ``UnitPlan.cut``).
 
-    >>> sorted(mention_subjects([
+    >>> from graph.ledger import cut_lines
+    >>> sorted(mention_subjects(cut_lines([
     ...     b'<http://e.org/c/1> <http://www.w3.org/2004/02/skos/core#altLabel> "A" <g> .\\n'
     ...     b'<http://e.org/c/2#x> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <t> <g> .\\n'
     ...     b'<http://e.org/c/3> <http://www.w3.org/2004/02/skos/core#broader> <http://e.org/c/1> <g> .\\n',
-    ... ]))
+    ... ])))
     ['http://e.org/c/1', 'http://e.org/c/2#x']
     """
-    return mention_subjects_of(cut_lines(texts))
-
-
-def mention_subjects_of(cuts: Iterable[Cut]) -> set[str]:
-    """``mention_subjects`` of lines already cut (a batch's unit statements: ``UnitPlan.cut``)."""
     found = {subject for subject, predicate, _ in cuts if predicate in _MENTION_IRIS}
     return {subject.decode() for subject in found}
 

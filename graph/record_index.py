@@ -447,8 +447,8 @@ class RecordIndex:
             if units is not None:  # (its ``said`` is cleared once journaled: not its lines)
                 entered, left = units.cut()  # cut once for the search and both notes
                 lines = [*entered, *left]
-                mention_changes.note(db, mention_changes.mention_subjects_of(lines))
-                candidate_changes.note(db, candidate_changes.candidate_subjects_of(lines))  # the same, for the candidates
+                mention_changes.note(db, mention_changes.mention_subjects(lines))
+                candidate_changes.note(db, candidate_changes.candidate_subjects(lines))  # the same, for the candidates
             if search:
                 self.search.apply(search)
             delete_many(db, "record_graph", list(removed), column="graph")

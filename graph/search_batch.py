@@ -22,15 +22,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from graph.ledger import NQUADS_CUT
 from graph.search_documents import RELEVANT, Statement, Term
 
 #: Each predicate a document reads, by its IRI's bytes, as text: the test that keeps a line and
 #: the predicate's text in one look-up.
 _RELEVANT = {p.encode(): p for p in RELEVANT}
 _TYPE = b"http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-#: One line ``<s> <p> rest`` (N-Quads, one space between terms as pyoxigraph writes them):
-#: its subject, its predicate and the rest (object, graph, full stop).
-_LINE = re.compile(rb"^<([^>]*)> <([^>]*)> ([^\n]*)", re.MULTILINE)
 _ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))", re.DOTALL)
 _SIMPLE = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
 #: A kept line: its predicate as text and the rest of the line after it (``object <g> .``).
@@ -59,7 +57,7 @@ class BatchStatements:
             # A line is kept as its predicate's text and its rest: the statement is cut from
             # there when a document reads it, without splitting subject and predicate off again
             # (docs/benchmarks.md, "The writer thread's CPU").
-            for subject, predicate, rest in _LINE.findall(chunk):
+            for subject, predicate, rest in NQUADS_CUT.findall(chunk):
                 text = relevant.get(predicate)
                 if text is None:
                     continue

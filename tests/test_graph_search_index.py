@@ -399,7 +399,7 @@ def test_a_batchs_lines_are_cut_as_the_general_parser_cuts_them() -> None:
     general parser (``_cut``) gives and what pyoxigraph reads in it."""
     from pyoxigraph import RdfFormat, parse
 
-    from graph.search_batch import _LINE, _cut, _statement
+    from graph.search_batch import _cut, _statement
     from graph.search_documents import _graph, _term
 
     lines = [
@@ -414,7 +414,7 @@ def test_a_batchs_lines_are_cut_as_the_general_parser_cuts_them() -> None:
         b'<http://e.org/i> <http://e.org/p> "x <y>"^^<http://e.org/t> <http://e.org/g> .',
     ]
     for line in lines:
-        [(_, predicate, rest)] = _LINE.findall(line)
+        [(_, predicate, rest)] = cut_lines([line])
         entry = (predicate.decode(), rest)  # as ``BatchStatements`` keeps a line
         assert _statement(entry) == _cut(entry), line
         quad = next(iter(parse(line, RdfFormat.N_QUADS)))
