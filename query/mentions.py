@@ -450,14 +450,10 @@ def label_patterns(nlp, unit_kind: str, label: str) -> list[tuple[str, bool, tup
     """
     out = []
     for form, exact in label_forms(label, unit_kind)[0]:
-        words = _words(nlp, form)
+        words = label_words(nlp, form)
         if 0 < len(words) <= MAX_LABEL_TOKENS:
             out.append((form, exact, words))
     return out
-
-
-def _words(nlp, form: str) -> tuple[str, ...]:  # noqa: ANN001
-    return label_words(nlp, form)
 
 
 #: What spaCy's multi-language tokenizer splits off the end of a word of letters as a token.
