@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from itertools import chain, islice
@@ -269,40 +270,121 @@ def rebuild_associations(
     # RocksDB's memory for the tables it opens was the peak of the refresh (70 MB at x10)
     held_before = next(held.quads_for_pattern(None, CG.source, None, graph), None) is not None
     del held
-    added = 0
+    if held_before:
+        added, stated = _build_over_held(live, layout, graph, lists)
+    else:
+        added, stated = _build_new(live, layout, lists)
+    if stated:  # the graph now holds exactly the nodes of ``lists``
+        _state_token(live(), graph, token)
+    return added
+
+
+def _build_new(
+    live: LiveStore, layout: Layout, lists: Iterable[tuple[str, Sequence[AssociationNode]]]
+) -> tuple[int, bool]:
+    """A first build (the graph holds no node): every node's statements are new, so they go
+    as N-Quads text, ``BATCH_QUADS`` lines a bulk load, each load on a thread of its own
+    (``_Load``) while the next lists are computed. Text rather than ``Quad`` objects:
+    pyoxigraph parses it in Rust and lets go of the GIL while it loads, where
+    ``bulk_extend`` holds it to take every ``Quad`` from Python (docs/benchmarks.md). The
+    store is taken again (``live``) only between loads, none running. Returns the quads
+    added, and whether any list had a node."""
+    added, stated = 0, False
+    lines: list[str] = []
+    loading: _Load | None = None
+    try:
+        for _source, nodes in lists:
+            stated = stated or bool(nodes)
+            for node in nodes:
+                lines.extend(_lines(layout, node))
+            if len(lines) >= BATCH_QUADS:
+                data, count = "".join(lines).encode(), len(lines)
+                lines.clear()
+                if loading is not None:
+                    added += loading.wait()
+                    loading = None
+                loading = _Load(live(), data, count)  # none runs while ``live`` may close the store
+        if loading is not None:
+            added += loading.wait()
+            loading = None
+    finally:
+        if loading is not None:  # the lists or a load failed: the load ends before anything closes
+            loading.join()
+    if lines:  # fewer than BATCH_QUADS: one transaction
+        live().load("".join(lines).encode(), format=RdfFormat.N_QUADS)
+        added += len(lines)
+    return added, stated
+
+
+class _Load:
+    """One bulk load of N-Quads text, on a thread of its own (``_build_new``).
+
+    A plain thread, not an executor's: ``wait`` returns once the thread has ended, its
+    reference to the store gone with it, so the store can then be closed and reopened
+    (``LiveStore``), which a RocksDB still open in another reference would refuse."""
+
+    def __init__(self, store: Store, data: bytes, count: int) -> None:
+        self.count = count
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._run, args=(store, data), name="associations-load"
+        )
+        self._thread.start()
+
+    def _run(self, store: Store, data: bytes) -> None:
+        try:
+            store.bulk_load(data, format=RdfFormat.N_QUADS)
+        except BaseException as exc:  # given to the thread that waits (``wait``), without
+            self._error = exc.with_traceback(None)  # this frame, which holds the store
+
+    def join(self) -> None:
+        """Wait for the load to end."""
+        self._thread.join()
+
+    def wait(self) -> int:
+        """Wait for the load to end; its error, if it failed; else the quads it loaded."""
+        self.join()
+        if self._error is not None:
+            raise self._error
+        return self.count
+
+
+def _build_over_held(
+    live: LiveStore,
+    layout: Layout,
+    graph: NamedNode,
+    lists: Iterable[tuple[str, Sequence[AssociationNode]]],
+) -> tuple[int, bool]:
+    """A full build over a graph that holds nodes: each list's statements are compared with
+    what the graph holds of its source (``_holds_exactly``, else read back and the
+    difference written), and a source the graph holds that ``lists`` does not name loses
+    its nodes at the end. Returns the quads added, and whether any list had a node."""
+    added, stated = 0, False
     pending: list[Quad] = []
-    seen: set[str] = set()  # the sources streamed, kept only to find the graph's stale ones
-    stated = False
+    seen: set[str] = set()  # the sources streamed, to find the graph's stale ones
     writing = live()
     for source, nodes in lists:
-        if held_before:
-            seen.add(source)
+        seen.add(source)
         stated = stated or bool(nodes)
         wanted = {q for node in nodes for q in _quads(layout, node)}
-        if not held_before:
-            pending.extend(wanted)
-        elif not _holds_exactly(writing, source, graph, wanted):
+        if not _holds_exactly(writing, source, graph, wanted):
             held = _held(writing, source, graph)
             for quad in held - wanted:
                 writing.remove(quad)
             pending.extend(wanted - held)
         if len(pending) >= BATCH_QUADS:
             added += _flush(writing, pending)
-        elif not (held_before and len(seen) % HELD_SLICE == 0):
+        elif len(seen) % HELD_SLICE:
             continue
         del writing  # the last reference: ``live`` may close it
         writing = live()
     added += _flush(writing, pending)
-    if held_before:
-        del writing
-        writing = live()
-        stale = sorted(_sources(writing, graph) - seen)
-        for source in stale:
-            for quad in _held(writing, source, graph):
-                writing.remove(quad)
-    if stated:  # the graph now holds exactly the nodes of ``lists``
-        _state_token(writing, graph, token)
-    return added
+    del writing
+    writing = live()
+    for source in sorted(_sources(writing, graph) - seen):
+        for quad in _held(writing, source, graph):
+            writing.remove(quad)
+    return added, stated
 
 
 def update_associations(

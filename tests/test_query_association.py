@@ -456,6 +456,24 @@ def test_a_refresh_that_reopens_the_store_between_every_slice_writes_the_same(
     assert derived_state(sliced)[1] == q2
 
 
+def test_a_first_builds_load_that_fails_is_raised_in_the_building_thread(tmp_path: Path) -> None:
+    """A first build's bulk loads run on a thread of their own (``graph.derived._Load``): what
+    a load raises comes back to the thread that waits for it, and the loading thread holds
+    no reference to the store once waited for (the store can be opened again)."""
+    from pyoxigraph import Store
+
+    from graph.derived import _Load
+
+    store = Store(str(tmp_path / "store"))
+    good = _Load(store, b"<http://e/s> <http://e/p> <http://e/o> <http://e/g> .\n", 1)
+    assert good.wait() == 1
+    bad = _Load(store, b"<http://e/s> <http://e/p> .\n", 1)
+    with pytest.raises(SyntaxError):
+        bad.wait()
+    del store, good, bad
+    assert len(Store(str(tmp_path / "store"))) == 1
+
+
 # ------------------------------------------------------------ shared records (translations)
 
 
