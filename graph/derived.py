@@ -219,7 +219,7 @@ _T_TYPE, _T_ASSOCIATION, _T_SOURCE, _T_TARGET, _T_RANK, _T_SCORE = (
 _T_EXPLAINED_BY, _T_HAS_REASON, _T_REASON_UNIT, _T_THROUGH = (
     str(t) for t in (CG.explainedBy, CG.hasReason, CG.reasonUnit, CG.through)
 )
-_T_INTEGER, _T_DECIMAL = str(XSD.integer), str(XSD.decimal)
+_T_INTEGER, _T_DECIMAL, _T_PROJECTION = str(XSD.integer), str(XSD.decimal), str(CG.projection)
 
 
 def _node_quads(store: Store, subject: NamedNode, graph: NamedNode) -> set[Quad]:
@@ -270,25 +270,35 @@ def rebuild_associations(
     # RocksDB's memory for the tables it opens was the peak of the refresh (70 MB at x10)
     held_before = next(held.quads_for_pattern(None, CG.source, None, graph), None) is not None
     del held
-    if held_before:
-        added, stated = _build_over_held(live, layout, graph, lists)
-    else:
-        added, stated = _build_new(live, layout, lists)
+    if not held_before:
+        return _build_new(live, layout, graph, token, lists)
+    added, stated = _build_over_held(live, layout, graph, lists)
     if stated:  # the graph now holds exactly the nodes of ``lists``
         _state_token(live(), graph, token)
     return added
 
 
 def _build_new(
-    live: LiveStore, layout: Layout, lists: Iterable[tuple[str, Sequence[AssociationNode]]]
-) -> tuple[int, bool]:
+    live: LiveStore,
+    layout: Layout,
+    graph: NamedNode,
+    token: str | None,
+    lists: Iterable[tuple[str, Sequence[AssociationNode]]],
+) -> int:
     """A first build (the graph holds no node): every node's statements are new, so they go
     as N-Quads text, ``BATCH_QUADS`` lines a bulk load, each load on a thread of its own
     (``_Load``) while the next lists are computed. Text rather than ``Quad`` objects:
     pyoxigraph parses it in Rust and lets go of the GIL while it loads, where
     ``bulk_extend`` holds it to take every ``Quad`` from Python (docs/benchmarks.md). The
-    store is taken again (``live``) only between loads, none running. Returns the quads
-    added, and whether any list had a node."""
+    store is taken again (``live``) only between loads, none running.
+
+    The last lines and the token go in one more bulk load, however few, never in a
+    transaction: every bulk load adds a table to the first level of each index, and once
+    RocksDB has more than it merges (36), a transaction waits until its compactions have
+    caught up, holding what the build holds while they take their memory (at x160
+    open-access records, 1,000 loads: minutes, and the ingest's peak, 278 -> 361 MB). A
+    bulk load is not held back; the writer waits for the compactions later, when the
+    build's memory is gone (``web.association_build``). Returns the quads added."""
     added, stated = 0, False
     lines: list[str] = []
     loading: _Load | None = None
@@ -310,10 +320,12 @@ def _build_new(
     finally:
         if loading is not None:  # the lists or a load failed: the load ends before anything closes
             loading.join()
-    if lines:  # fewer than BATCH_QUADS: one transaction
-        live().load("".join(lines).encode(), format=RdfFormat.N_QUADS)
-        added += len(lines)
-    return added, stated
+    added += len(lines)
+    if stated and token is not None:  # the graph holds exactly ``lists``' nodes, this load in
+        lines.append(f"{graph} {_T_PROJECTION} {Literal(token)} {graph} .\n")
+    if lines:
+        _Load(live(), "".join(lines).encode(), len(lines)).wait()
+    return added
 
 
 class _Load:

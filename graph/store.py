@@ -209,6 +209,23 @@ class StoreSession:
             raise self.fail(exc, "reopen") from exc
         return self._store
 
+    def wait_for_compactions(self) -> None:
+        """Wait until RocksDB's compactions let writes through again.
+
+        Each bulk load adds a table to the first level of every index, and past
+        36 of them RocksDB holds every write (a transaction, a flush) until its
+        compactions have merged them, taking their memory meanwhile. A step that
+        made many bulk loads waits here, after giving back its own memory, so
+        that the wait does not come in the next transaction, on top of what that
+        step holds (the association build at x160 open-access records: 1,000
+        loads, docs/benchmarks.md). A flush waits for it.
+        """
+        try:
+            with self.watching("flush"):
+                self.store.flush()
+        except OSError as exc:
+            raise self.fail(exc, "flush") from exc
+
     def fail(self, exc: BaseException, action: str) -> StoreError:
         """Close the handle after an I/O error and return the error to raise."""
         self._store = None  # the last reference: RocksDB closes now

@@ -412,7 +412,8 @@ def test_a_refresh_that_reopens_the_store_between_every_slice_writes_the_same(
     reopen at every slice of 7 resources and after every 300 quads, a first build, an update
     and a full rebuild over the graph held (with a stale source to remove) write what a refresh
     that never reopens writes (and no reference to a closed store is left behind: a reopen
-    then fails on the lock)."""
+    then fails on the lock). The first build's loads run on a thread of their own, its last
+    lines and token in one more load, and it waits for RocksDB's compactions at its end."""
     import graph.derived
     import graph.projection
     import web.association_build as build
@@ -430,13 +431,22 @@ def test_a_refresh_that_reopens_the_store_between_every_slice_writes_the_same(
         return reopen(session)
 
     monkeypatch.setattr(StoreSession, "reopen", counted)
+    waits: list[int] = []
+    wait = StoreSession.wait_for_compactions
+
+    def counted_wait(session: StoreSession) -> None:
+        waits.append(1)
+        wait(session)
+
+    monkeypatch.setattr(StoreSession, "wait_for_compactions", counted_wait)
+    monkeypatch.setattr(build, "LEVEL0_STOP_WRITES", 2)  # a first build of 3 loads or more waits
     monkeypatch.setattr(graph.projection, "READ_SLICE", 7)
     monkeypatch.setattr(graph.derived, "HELD_SLICE", 3)
     monkeypatch.setattr(graph.derived, "BATCH_QUADS", 300)
     monkeypatch.setattr(build, "MEMORY_HEADROOM_MB", -1e9)  # past it at every call
     sliced = tmp_path / "sliced"
     ingest(sliced, first)  # a first build
-    assert len(reopens) > 20
+    assert len(reopens) > 20 and waits == [1]
     ingest(sliced, second)  # an update
     (p1, q1), (p2, q2) = derived_state(sliced), derived_state(plain)
     assert p1 is not None and p2 is not None and p1.same_as(p2) and p1.token == p2.token

@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 from pyoxigraph import Store
 
+from graph import derived
 from graph.derived import (
     AssociationNode,
     ReasonStated,
@@ -94,7 +95,15 @@ def refresh_associations(
     writer.release_memory_past_budget()
     done = _refresh(writer, layout, data_dir, full)  # its store and readers end with it
     writer.release_memory_past_budget()
+    if done.full and done.quads_written > LEVEL0_STOP_WRITES * derived.BATCH_QUADS:
+        writer.session.wait_for_compactions()  # now, not in the next writer's transaction
     return done
+
+
+#: Tables in the first level of an index past which RocksDB holds writes back until its
+#: compactions merge them (its ``level0_stop_writes_trigger``): a full build of more bulk loads
+#: waits for them at its end (``StoreSession.wait_for_compactions``).
+LEVEL0_STOP_WRITES = 36
 
 
 #: Growth of the process (MB) past which the store is reopened between slices of the reading
