@@ -292,7 +292,7 @@ def _build_new(
     ``bulk_extend`` holds it to take every ``Quad`` from Python (docs/benchmarks.md). The
     store is taken again (``live``) only between loads, none running.
 
-    The last lines and the token go in one more bulk load, however few, never in a
+    After bulk loads, the last lines and the token go in one more, however few, not in a
     transaction: every bulk load adds a table to the first level of each index, and once
     RocksDB has more than it merges (36), a transaction waits until its compactions have
     caught up, holding what the build holds while they take their memory (at x160
@@ -320,11 +320,13 @@ def _build_new(
     finally:
         if loading is not None:  # the lists or a load failed: the load ends before anything closes
             loading.join()
-    added += len(lines)
-    if stated and token is not None:  # the graph holds exactly ``lists``' nodes, this load in
+    loaded_before, added = added > 0, added + len(lines)
+    if stated and token is not None:  # the graph holds exactly ``lists``' nodes, these lines in
         lines.append(f"{graph} {_T_PROJECTION} {Literal(token)} {graph} .\n")
-    if lines:
-        _Load(live(), "".join(lines).encode(), len(lines)).wait()
+    if lines and loaded_before:  # after bulk loads: one more, not a transaction (above)
+        live().bulk_load("".join(lines).encode(), format=RdfFormat.N_QUADS)
+    elif lines:  # a graph smaller than one batch: a transaction, cheaper than a bulk load
+        live().load("".join(lines).encode(), format=RdfFormat.N_QUADS)
     return added
 
 
