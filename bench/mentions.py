@@ -37,6 +37,7 @@ from ingest.iri import IriMinter  # noqa: E402
 from ingest.mapping import map_record  # noqa: E402
 from ingest.model import Rejected  # noqa: E402
 from ingest.sources import detect_format, get_source  # noqa: E402
+from ontology.layout import Layout  # noqa: E402
 from query.mentions import build_matcher, read_labels, read_texts, segment  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
@@ -69,7 +70,7 @@ def oa_store() -> Store:
 
 def measure(name: str, store: Store) -> None:
     started = time.perf_counter()
-    labels = list(read_labels(store))
+    labels = list(read_labels(store, Layout(BASE)))
     matcher = build_matcher(labels)
     build = time.perf_counter() - started
     started = time.perf_counter()

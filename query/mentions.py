@@ -540,14 +540,34 @@ _TRUE = Literal("true", datatype=NamedNode("http://www.w3.org/2001/XMLSchema#boo
 _KIND_OF = {cls: kind for cls, kind in UNIT_KINDS}
 
 
-def unit_labels(store: Store, unit: str) -> set[tuple[str, str]]:
+def is_mention_target(layout: Layout, unit: str) -> bool:
+    """Whether a text's mention of ``unit`` is recorded: a knowledge unit (a page of its own,
+    one node for every record that names it), never a node of one record's own graph
+    (``…/graph/marc/1#place-1``: a place of publication, a publisher, an author with no
+    identifier). Every record has its own such nodes, so "London" as a place of publication
+    is one node per record: on the x10 benchmark store 121,230 of the 137,270 typed concepts,
+    agents and places were a record's own, and a contents note naming London mentioned every
+    one of them (98.5 % of 463,174 mentions, 5,521 for one work; docs/benchmarks.md). A
+    record's nodes have no page to go to either (``Layout.is_part``).
+
+    >>> layout = Layout("http://example.org/")
+    >>> is_mention_target(layout, "http://example.org/place/k1"), is_mention_target(layout, "http://example.org/graph/marc/1#place-1")
+    (True, False)
+    """
+    return not layout.is_record_local(unit)
+
+
+def unit_labels(store: Store, layout: Layout, unit: str) -> set[tuple[str, str]]:
     """One unit's ``(kind, label)`` rows, read by pattern: what ``read_labels`` reads for it
-    (none when it is no concept, agent or place, or a deprecated concept).
+    (none when it is no concept, agent or place, a deprecated concept, or no mention target:
+    ``is_mention_target``).
 
     One scan of the unit's statements, sorted here, rather than a lookup per class and per
     label predicate: a refresh reads every unit this way, and the nine lookups cost three
     times the scan (measured, docs/benchmarks.md).
     """
+    if not is_mention_target(layout, unit):
+        return set()
     kinds: set[str] = set()
     labels: set[str] = set()
     for quad in store.quads_for_pattern(NamedNode(unit), None, None, None):
@@ -579,11 +599,13 @@ def _page(store: Store, name: str, offset: int, size: int, *, union: bool = Fals
     return list(store.query(query, prefixes=PREFIXES, use_default_graph_as_union=union, substitutions=substitutions))
 
 
-def all_units_page(store: Store, offset: int, size: int) -> tuple[list[str], bool]:
-    """Every concept, agent and place of the store (with repeats), ``size`` type statements from
-    ``offset`` on (``mention_units_all.rq``, ``_page``), and whether more follow."""
+def all_units_page(store: Store, layout: Layout, offset: int, size: int) -> tuple[list[str], bool]:
+    """Every concept, agent and place of the store that is a mention target (with repeats;
+    ``is_mention_target``), from ``size`` type statements from ``offset`` on
+    (``mention_units_all.rq``, ``_page``), and whether more follow."""
     rows = _page(store, "mention_units_all", offset, size, union=True)
-    return [unit.value for (unit,) in rows if isinstance(unit, NamedNode)], len(rows) == size
+    units = [unit.value for (unit,) in rows if isinstance(unit, NamedNode)]
+    return [unit for unit in units if is_mention_target(layout, unit)], len(rows) == size
 
 
 def unit_type_count(store: Store) -> int:
@@ -592,19 +614,26 @@ def unit_type_count(store: Store) -> int:
     return int(next(iter(rows))[0].value)
 
 
-def unit_labels_page(store: Store, offset: int, size: int, deprecated: set[str]) -> set[tuple[str, str, str]]:
+def unit_labels_page(
+    store: Store, layout: Layout, offset: int, size: int, deprecated: set[str]
+) -> set[tuple[str, str, str]]:
     """``(unit, kind, label)`` of every unit typed by ``size`` type statements from ``offset``
     on (``all_units_page``'s page, ``rq/mention_unit_labels.rq``), but those of the units in
     ``deprecated`` (``deprecated_units``): over every page of ``unit_type_count`` statements,
     what ``unit_labels`` gives every unit that ``all_units_page`` lists, read by the query
     engine instead of a scan of each unit's statements in Python. Rows repeat from one page to
-    another (a unit typed in several graphs, or of several kinds)."""
+    another (a unit typed in several graphs, or of several kinds). A record's own nodes are
+    read and dropped here (``is_mention_target``): a FILTER in the query would decode the
+    IRIs of every row its OFFSET skips, page after page."""
     query = Template(sparql("mention_unit_labels")).substitute(offset=offset, size=size)
     rows = store.query(query, prefixes=PREFIXES, use_default_graph_as_union=True)
     return {
         (unit.value, kind.value, label.value)
         for unit, kind, label in rows
-        if isinstance(unit, NamedNode) and isinstance(label, Literal) and unit.value not in deprecated
+        if isinstance(unit, NamedNode)
+        and isinstance(label, Literal)
+        and unit.value not in deprecated
+        and is_mention_target(layout, unit.value)
     }
 
 
@@ -665,7 +694,7 @@ GRAPH_LINKS = (
 
 
 def graph_links_page(
-    store: Store, kind: str, predicate: NamedNode, value: NamedNode | None, offset: int, size: int
+    store: Store, layout: Layout, kind: str, predicate: NamedNode, value: NamedNode | None, offset: int, size: int
 ) -> tuple[list[tuple[str, str]], bool]:
     """``(graph, work)`` or ``(graph, unit)`` of every named graph (with repeats), from ``size``
     statements of one of ``GRAPH_LINKS`` from ``offset`` on (``_page``), and whether more
@@ -680,27 +709,36 @@ def graph_links_page(
     else:
         assert value is not None, kind
         rows = _page(store, "mention_graph_subjects", offset, size, property=predicate, object=value)
-        links = [(row["g"].value, row["subject"].value) for row in rows if isinstance(row["subject"], NamedNode)]
+        links = [
+            (row["g"].value, row["subject"].value)
+            for row in rows
+            if isinstance(row["subject"], NamedNode) and is_mention_target(layout, row["subject"].value)
+        ]
     return links, len(rows) == size
 
 
-def graph_units(store: Store, graph: str) -> set[str]:
-    """The concepts, agents and places record graph ``graph`` types (a record's own agents,
-    ``…#agent-1``). A shared unit's labels are unit statements, in its own graph, and reach a
-    refresh through the ledger (``graph.mention_changes.mention_subjects``), not through here."""
+def graph_units(store: Store, layout: Layout, graph: str) -> set[str]:
+    """The concepts, agents and places record graph ``graph`` types that are mention targets
+    (``is_mention_target``). The mappers type only a record's own nodes there (``…#agent-1``),
+    which are none: a shared unit's labels are unit statements, in its own graph, and reach a
+    refresh through the ledger (``graph.mention_changes.mention_subjects``). What is left is
+    a unit typed in a record graph by a writer (SPARQL Update, the Graph Store Protocol)."""
     g = NamedNode(graph)
     return {
         q.subject.value
         for cls, _kind in UNIT_KINDS
         for q in store.quads_for_pattern(None, RDF.type, cls, g)
-        if isinstance(q.subject, NamedNode)
+        if isinstance(q.subject, NamedNode) and is_mention_target(layout, q.subject.value)
     }
 
 
-def read_labels(store: Store) -> Iterator[tuple[str, str, str]]:
-    """Every ``(unit IRI, kind, label)`` of the store's concepts, agents and places."""
+def read_labels(store: Store, layout: Layout) -> Iterator[tuple[str, str, str]]:
+    """Every ``(unit IRI, kind, label)`` of the store's concepts, agents and places that are
+    mention targets (``is_mention_target``)."""
     for row in _rows(store, "mention_labels"):
-        yield row["unit"].value, row["kind"].value, row["label"].value
+        unit = row["unit"].value
+        if is_mention_target(layout, unit):
+            yield unit, row["kind"].value, row["label"].value
 
 
 def text_rows(store: Store) -> Iterator[tuple[str, str, str]]:

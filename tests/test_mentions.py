@@ -59,8 +59,9 @@ from web.mentions_refresh import DIGESTS_FILE, refresh_mentions
 JUDGED = Path(__file__).parent / "data" / "mentions" / "precision.tsv"
 LAYOUT = Layout(BASE)
 GRAPH = mentions_graph(LAYOUT).value
-#: Below this share of correct (work, label) pairs the guards have regressed (measured: 85/95,
-#: 0.89; 85/103 before the rules of issue 15's last pass, docs/mentions.md).
+#: Below this share of correct (work, label) pairs the guards have regressed (measured: 80/89,
+#: 0.90, since a record's own nodes are no targets; 85/95 before; 85/103 before the rules of
+#: issue 15's last pass, docs/mentions.md).
 MIN_PRECISION = 0.88
 
 
@@ -190,12 +191,13 @@ def test_an_edited_summary_is_matched_again_alone(sample_dir: Path) -> None:
 
 
 def test_a_label_gone_unmatches_its_works_alone(sample_dir: Path) -> None:
-    """The place Cairo loses its label (an edit): only the works the graph says mention it are
-    matched again, and the mention goes (a manuscript "signed in Cairo", its MARC 520)."""
+    """The place Jerusalem loses its label (an edit): only the works the graph says mention it
+    are matched again, and the mention goes (a manuscript "signed in Cairo" and in Jerusalem,
+    its MARC 520; Cairo is only that record's own place of publication, never a target)."""
     work = f"{BASE}work/k32dd99c70c8b6a2e8fb7"
     with Writer(sample_dir, LAYOUT, PIPELINE_VERSION) as writer:
         store = writer.store
-        labelled = list(store.quads_for_pattern(None, RDFS.label, Literal("Cairo"), None))
+        labelled = list(store.quads_for_pattern(None, RDFS.label, Literal("Jerusalem"), None))
         places = {q.subject for q in labelled if any(store.quads_for_pattern(q.subject, RDF.type, BF.Place, None))}
         assert places
         mentioning = {
@@ -210,7 +212,7 @@ def test_a_label_gone_unmatches_its_works_alone(sample_dir: Path) -> None:
         done = refresh_mentions(writer, LAYOUT, sample_dir)
     assert not done.full and done.works_matched == len(mentioning) and "lost a label" in done.reason
     found = rows(open_latest_snapshot(sample_dir), MENTIONS_OF.format(graph=GRAPH, work=work))
-    assert "Cairo" not in {label for label, _, _ in found} and "Jerusalem" in {label for label, _, _ in found}
+    assert found == []
 
 
 def test_a_refresh_killed_midway_is_followed_by_a_full_one(sample_dir: Path) -> None:
@@ -251,7 +253,7 @@ def test_precision_on_fifty_hand_labelled_works(pristine_sample: Store) -> None:
     stores = {"sample": pristine_sample, "oa": oa_store()}
     correct = total = 0
     for source, store in stores.items():
-        matcher = build_matcher(read_labels(store))
+        matcher = build_matcher(read_labels(store, LAYOUT))
         texts = read_texts(store)
         for (where, work), verdicts in labels.items():
             if where != source:
@@ -260,7 +262,9 @@ def test_precision_on_fifty_hand_labelled_works(pristine_sample: Store) -> None:
             assert found <= set(verdicts), f"{work}: matched but not judged: {found - set(verdicts)}"
             correct += sum(verdicts[form] for form in found)
             total += len(found)
-    assert total >= 90  # 103 pairs judged; the rules refuse 8 of them (docs/mentions.md)
+    # 103 pairs judged; the rules refuse 8 of them, and 6 name only a record's own node (a place
+    # of publication, a publisher), no mention target (docs/mentions.md)
+    assert total >= 85
     assert correct / total >= MIN_PRECISION, f"precision {correct}/{total}"
 
 
@@ -269,7 +273,7 @@ def test_the_refresh_finds_what_one_matcher_of_every_label_finds(pristine_sample
     works against the patterns whose first token occurs in it. Its graph (the pristine
     sample's, made by the ingest's refresh) holds exactly the mentions that one matcher of
     every label finds in every work, so the precision measured above is the refresh's too."""
-    matcher = build_matcher(read_labels(pristine_sample))
+    matcher = build_matcher(read_labels(pristine_sample, LAYOUT))
     expected = {
         (work, m.unit, m.field, m.count)
         for work, texts in read_texts(pristine_sample).items()
@@ -280,7 +284,25 @@ def test_the_refresh_finds_what_one_matcher_of_every_label_finds(pristine_sample
         for work, unit, field, count in rows(pristine_sample, f"""SELECT ?w ?u ?f ?n WHERE {{ GRAPH <{GRAPH}> {{
             ?m cg:mentionedIn ?w ; cg:mentionOf ?u ; cg:textProperty ?f ; cg:mentionCount ?n }} }}""")
     }
-    assert len(expected) > 300 and held == expected
+    assert len(expected) > 200 and held == expected
+
+
+def test_a_records_own_nodes_are_never_mentioned(pristine_sample: Store) -> None:
+    """A record's own places, publishers and authors (``…/graph/marc/1#place-1``: one node per
+    record, no page) are no mention targets: the graph links works to knowledge units only,
+    though the texts name many of those nodes (every record's "London" was a target before)."""
+    labels = rows(pristine_sample, """SELECT ?u ?k ?l WHERE {
+        VALUES (?c ?k) { (skos:Concept "concept") (bf:Agent "agent") (bf:Place "place") }
+        ?u a ?c ; rdfs:label ?l }""")
+    own = [(unit, kind, label) for unit, kind, label in labels if LAYOUT.is_record_local(unit)]
+    texts = read_texts(pristine_sample)
+    would = build_matcher(own)
+    named = {m.unit for pairs in texts.values() for m in would.mentions(pairs)}
+    assert len(named) > 10, "the sample's texts name a record's own nodes: the rule is tested"
+    targets = {u for (u,) in rows(pristine_sample, f"SELECT ?u WHERE {{ GRAPH <{GRAPH}> {{ ?m cg:mentionOf ?u }} }}")}
+    linked = {u for (u,) in rows(pristine_sample, f"SELECT ?u WHERE {{ GRAPH <{GRAPH}> {{ ?w cg:mentions ?u }} }}")}
+    assert len(targets) > 100 and linked == targets
+    assert not any(LAYOUT.is_record_local(unit) for unit in targets)
 
 
 def test_chinese_and_japanese_labels_match_inside_unspaced_text() -> None:
@@ -299,7 +321,7 @@ def test_chinese_and_japanese_labels_match_inside_unspaced_text() -> None:
         Quad(sound, RDF.type, SKOS.Concept, graph), Quad(sound, SKOS.prefLabel, Literal("音", language="zh"), graph),
         Quad(tokyo, RDF.type, BF.Place, graph), Quad(tokyo, RDFS.label, Literal("東京"), graph),
     ])  # fmt: skip
-    matcher = build_matcher(read_labels(store))
+    matcher = build_matcher(read_labels(store, LAYOUT))
     found = {(m.unit, m.count) for m in matcher.mentions(read_texts(store)[work.value])}
     assert found == {(music.value, 2), (tokyo.value, 1)}
 
@@ -356,7 +378,7 @@ def test_chinese_summaries_of_the_sample_are_matched_by_characters(pristine_samp
     """Real unspaced Chinese: each label found where it occurs, counted, and the store's own
     labels (Chinese and Japanese names among them) find nothing else in these texts."""
     texts = read_texts(pristine_sample)
-    labels = list(read_labels(pristine_sample))
+    labels = list(read_labels(pristine_sample, LAYOUT))
     extra = [(f"{BASE}concept/test-diplomacy", "concept", "外交"), (f"{BASE}place/test-china", "place", "中国"),
              (f"{BASE}concept/test-book", "concept", "书")]  # one character: never a pattern
     matcher = build_matcher(labels + extra)
@@ -453,13 +475,14 @@ def test_the_scans_by_pages_read_what_the_pattern_scans_read(pristine_sample: St
     ``LIMIT``, the store reopened between pages: docs/mentions.md); over every page, in pages of
     7 here, they are what the scans by pattern and the graph-by-graph reads give."""
     store = pristine_sample
-    units = {
-        q.subject.value
+    typed = {
+        (q.subject.value, q.graph_name.value)
         for cls, _kind in UNIT_KINDS
         for q in store.quads_for_pattern(None, RDF.type, cls, None)
         if isinstance(q.subject, NamedNode)
     }
-    assert len(units) > 100 and set(_every_page(all_units_page, store)) == units
+    units = {u for u, _g in typed if not LAYOUT.is_record_local(u)}
+    assert len(units) > 100 and set(_every_page(all_units_page, store, LAYOUT)) == units
     holders = {
         q.subject
         for p in (BF.summary, BF.tableOfContents)
@@ -474,9 +497,14 @@ def test_the_scans_by_pages_read_what_the_pattern_scans_read(pristine_sample: St
     graphs = [g.value for g in store.named_graphs() if isinstance(g, NamedNode)]
     links = {kind: set() for kind in ("work", "text", "unit")}
     for kind, predicate, value in GRAPH_LINKS:
-        links[kind].update(_every_page(graph_links_page, store, kind, predicate, value))
+        links[kind].update(_every_page(graph_links_page, store, LAYOUT, kind, predicate, value))
     assert links["work"] | links["text"] == {(g, w) for g in graphs for w in graph_works(store, g)}
-    assert len(links["unit"]) > 100 and links["unit"] == {(g, u) for g in graphs for u in graph_units(store, g)}
+    assert len(links["unit"]) > 100 and links["unit"] == {(g, u) for g in graphs for u in graph_units(store, LAYOUT, g)}
+    # the mappers type only a record's own nodes in its graph (a unit in a graph of its own), and
+    # those are no mention targets: the units read come from the units' graphs only
+    own = {(g, u) for u, g in typed if LAYOUT.is_record_graph(g)}
+    assert len(own) > 100 and all(LAYOUT.is_record_local(u) for _g, u in own)
+    assert not any(LAYOUT.is_record_graph(g) for g, _u in links["unit"])
 
 
 def test_the_labels_read_by_pages_are_what_the_unit_by_unit_reads_give(pristine_sample: Store) -> None:
@@ -503,15 +531,18 @@ def test_the_labels_read_by_pages_are_what_the_unit_by_unit_reads_give(pristine_
         Quad(unit("e"), OWL.deprecated, one, g1),
         Quad(BlankNode("b"), RDF.type, SKOS.Concept, g1), Quad(BlankNode("b"), RDFS.label, Literal("Blank"), g1),
         Quad(unit("n"), RDF.type, BF.Agent, g1),
+        Quad(NamedNode(f"{BASE}graph/marc/1#place-1"), RDF.type, BF.Place, NamedNode(f"{BASE}graph/marc/1")),
+        Quad(NamedNode(f"{BASE}graph/marc/1#place-1"), RDFS.label, Literal("London"), NamedNode(f"{BASE}graph/marc/1")),
     ])  # fmt: skip
     for store, size in ((pristine_sample, 7), (edge, 2)):
-        units = set(_every_page(all_units_page, store))
-        expected = {(u, kind, label) for u in units for kind, label in unit_labels(store, u)}
+        units = set(_every_page(all_units_page, store, LAYOUT))
+        expected = {(u, kind, label) for u in units for kind, label in unit_labels(store, LAYOUT, u)}
         deprecated = deprecated_units(store)
         found = set()
         for offset in range(0, unit_type_count(store), size):
-            found |= unit_labels_page(store, offset, size, deprecated)
+            found |= unit_labels_page(store, LAYOUT, offset, size, deprecated)
         assert found == expected
+        assert unit_labels(store, LAYOUT, f"{BASE}graph/marc/1#place-1") == set()  # a record's own node
     assert len(expected) == 5 and deprecated == {ex + "d", ex + "e"}  # the edge store's
 
 
@@ -539,7 +570,7 @@ def test_the_tokens_of_every_label_of_the_sample_are_spacys(pristine_sample: Sto
     """``label_words`` (spaCy asked only for the words ``plain_tokens`` cannot decide) gives the
     tokens ``nlp.make_doc`` gives, on every form of every label of the sample, and decides
     most words without spaCy."""
-    forms = sorted({form for _unit, kind, label in read_labels(pristine_sample) for form, _ in label_forms(label, kind)[0]})
+    forms = sorted({form for _unit, kind, label in read_labels(pristine_sample, LAYOUT) for form, _ in label_forms(label, kind)[0]})
     nlp = blank_pipeline()
     spacy_tokens = [tuple(t.text for t in nlp.make_doc(segment(form))) for form in forms]
     assert len(forms) > 2_000

@@ -89,8 +89,9 @@ from web.mentions_works import examine_works
 #: The state file (kept under its old name: ``graph.mention_state``).
 DIGESTS_FILE = STATE_FILE
 #: Bumped when matching rules or the state's tables change, so that every work is matched again.
-RULES_VERSION = "4"  # 4: each work's mentions recorded (``work_found``): a refresh of an older
-# version's state, or of one an older version refreshed since, is full and records them all
+RULES_VERSION = "5"  # 4: each work's mentions recorded (``work_found``): a refresh of an older
+# version's state, or of one an older version refreshed since, is full and records them all;
+# 5: a record's own nodes are no mention targets (``query.mentions.is_mention_target``)
 #: Units or record graphs read between two looks at the memory.
 SLICE = 500
 #: Changed record graphs read by a scan per predicate when they are at least 1/SCAN_SHARE of all.
@@ -177,7 +178,7 @@ def refresh_mentions(
             add_rows(db, "todo_work", "work", edits)
         else:  # a scan of the store each, by pages (``_scan``)
             if not full:  # a full refresh reads the units' labels by pages instead (``_all_labels``)
-                _scan(run, "todo_unit", "unit", all_units_page)
+                _scan(run, "todo_unit", "unit", all_units_page, run.layout)
             _scan(run, "todo_work", "work", works_with_texts_page)
             _scan(run, "todo_work", "work", held_works_page, layout)
             add_rows(db, "todo_unit", "unit", (u for (u,) in db.execute("SELECT DISTINCT unit FROM label")))
@@ -229,7 +230,7 @@ def _changed_graphs(run: RefreshSession, index: sqlite3.Connection, examine: boo
     total = index.execute("SELECT COUNT(*) FROM record_graph").fetchone()[0]
     if changed * SCAN_SHARE >= total:  # most graphs: one scan per link beats seven seeks per graph
         for kind, predicate, value in GRAPH_LINKS:
-            _scan(run, "graph_link", "graph, iri", graph_links_page, kind, predicate, value)
+            _scan(run, "graph_link", "graph, iri", graph_links_page, run.layout, kind, predicate, value)
             table = "graph_now_unit" if kind == "unit" else "graph_now_work"
             db.execute(
                 f"INSERT OR IGNORE INTO {table} SELECT l.graph, l.iri FROM graph_link l "  # noqa: S608 - our names
@@ -243,7 +244,7 @@ def _changed_graphs(run: RefreshSession, index: sqlite3.Connection, examine: boo
             store = run.writer.store
             for graph in graphs:
                 db.executemany("INSERT OR IGNORE INTO graph_now_work VALUES (?, ?)", ((graph, w) for w in graph_works(store, graph)))
-                db.executemany("INSERT OR IGNORE INTO graph_now_unit VALUES (?, ?)", ((graph, u) for u in graph_units(store, graph)))
+                db.executemany("INSERT OR IGNORE INTO graph_now_unit VALUES (?, ?)", ((graph, u) for u in graph_units(store, run.layout, graph)))
             db.commit()
             del store  # the last reference: a reopen closes it
             run.breathe()
@@ -315,7 +316,7 @@ def _examine_units(run: RefreshSession) -> int:
                 held_of[unit].add((kind, label))
         changes = []
         for unit in units:
-            now = unit_labels(store, unit)
+            now = unit_labels(store, run.layout, unit)
             held = held_of[unit]
             if now != held:
                 changes.append((unit, now - held, held - now))
@@ -371,7 +372,7 @@ def _all_labels(run: RefreshSession) -> int:
         clock = time.perf_counter()
         store = run.writer.store
         # by label: the units that share one come together, tokenized once (``RefreshSession.patterns``)
-        new = sorted(unit_labels_page(store, offset, SCAN_PAGE, deprecated), key=lambda row: (row[1], row[2], row[0]))
+        new = sorted(unit_labels_page(store, run.layout, offset, SCAN_PAGE, deprecated), key=lambda row: (row[1], row[2], row[0]))
         del store  # the last reference: a reopen closes it
         run.timed("read", clock)
         clock = time.perf_counter()
