@@ -406,6 +406,15 @@ class RecordIndex:
         """How many record graphs the store holds."""
         return self.db.execute("SELECT COUNT(*) FROM record_graph").fetchone()[0]
 
+    def holds_graph_under(self, prefix: str) -> bool:
+        """Whether the index has a record graph whose IRI starts with ``prefix`` (a source's
+        graphs: ``{base}graph/crossref/``), by one seek: a question the store could answer only
+        by a scan of every record graph's statements."""
+        row = self.db.execute(
+            "SELECT graph FROM record_graph WHERE graph >= ? ORDER BY graph LIMIT 1", (prefix,)
+        ).fetchone()
+        return row is not None and row[0].startswith(prefix)
+
     def pending(self) -> list[tuple[str, str]]:
         """The journal: ``(graph, metadata graph)`` of a batch that did not finish."""
         return self.db.execute("SELECT graph, metadata_graph FROM pending").fetchall()

@@ -246,6 +246,23 @@ def test_incremental_refreshes_after_records_added_and_deleted_equal_a_full_one(
     assert again["status"] == "rejected"
 
 
+def test_the_record_index_says_which_sources_it_holds_graphs_of(catalogue: Path, tmp_path: Path) -> None:
+    """Works are compared only once an open-access record graph is held, and the record index
+    says so by a seek (``RecordIndex.holds_graph_under``) where the store would scan every
+    record's work link: yes for Crossref, no for a source never ingested or a prefix of a name."""
+    from graph.writer import Writer
+
+    data = tmp_path / "store"
+    shutil.copytree(catalogue, data)
+    with Writer(data, LAYOUT, "candidates-test") as writer:
+        index = writer.session.index
+        assert index.holds_graph_under(f"{LAYOUT.graphs}crossref/")
+        assert index.holds_graph_under(f"{LAYOUT.graphs}marc/")
+        assert not index.holds_graph_under(f"{LAYOUT.graphs}crossre/")
+        assert not index.holds_graph_under(f"{LAYOUT.graphs}no-such-source/")
+        assert not index.holds_graph_under(f"{LAYOUT.graphs}~")  # past every graph
+
+
 def test_an_ingest_stopped_before_its_candidates_refresh_is_made_good_by_the_next(
     catalogue: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -203,12 +203,9 @@ def _has_open_access_works(run: _Run) -> bool:
     record's work link to find none: 1.3 s of CPU and +88 MB of RocksDB's memory on the x10
     benchmark store (57 -> 145 MB in a fresh process), the candidates' peak of that ingest, paid
     again by every later ingest's refresh while no open-access work has come."""
-    index = run.writer.session.index.db
-    for source in sorted(run.open_access):
-        prefix = f"{run.layout.graphs}{source}/"  # as the query's prefix
-        row = index.execute("SELECT graph FROM record_graph WHERE graph >= ? ORDER BY graph LIMIT 1", (prefix,)).fetchone()
-        if row is not None and row[0].startswith(prefix):
-            return has_open_access_works(run.writer.store, run.layout, run.open_access)
+    index = run.writer.session.index
+    if any(index.holds_graph_under(f"{run.layout.graphs}{source}/") for source in run.open_access):
+        return has_open_access_works(run.writer.store, run.layout, run.open_access)  # as the query's prefixes
     return False
 
 
